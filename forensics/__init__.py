@@ -1,0 +1,28 @@
+"""forensics — a Jupyter workbench for the evidence an incident leaves behind.
+
+>>> import forensics
+>>> forensics.detect("capture.pcap")          # doctest: +SKIP
+'pcap'
+>>> result = forensics.load("capture.pcap")   # doctest: +SKIP
+>>> result.provenance.sha256                  # doctest: +SKIP
+'9f86d0…'
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .artifact import KINDS, ArtifactWarning, Provenance, detect, sniff  # noqa: E402
+from .errors import ArtifactError  # noqa: E402
+from .registry import load, loader_for, register_loader  # noqa: E402
+
+__all__ = [
+    "__version__", "ArtifactError", "ArtifactWarning", "Provenance", "KINDS",
+    "detect", "sniff", "load", "loader_for", "register_loader", "open_incident",
+]
+
+
+def open_incident(folder, **kwargs):
+    """Load every artifact of an incident folder (see :mod:`forensics.incident`)."""
+    from .incident import open_incident as _open
+
+    return _open(folder, **kwargs)

@@ -1,0 +1,292 @@
+"""Provenance, read-only opening and content sniffing of evidence files.
+
+Evidence is sacred: files are only ever opened read-only, never written, and
+every loaded result carries a :class:`Provenance` (path, size, SHA-256, kind,
+parser, warnings) — on the loader's result object and in each DataFrame's
+``attrs["provenance"]``, which pandas keeps through filter, merge and concat.
+
+Kinds are decided from content (magic bytes, JSON keys, text markers), never
+from the file name.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import gzip
+import hashlib
+import io
+import mmap
+import os
+import re
+import warnings as _warnings
+from dataclasses import dataclass, field
+
+from .errors import ArtifactError
+
+#: Every kind :func:`detect` can return, with what it means.
+KINDS = {
+    "pcap": "libpcap capture (tcpdump -w)",
+    "pcapng": "pcapng capture (Wireshark, dumpcap)",
+    "jaeger-json": "Jaeger trace export (UI download, /api/traces, api_v2 proto-JSON)",
+    "otlp-json": "OpenTelemetry OTLP JSON traces (resourceSpans, api_v3)",
+    "zipkin-json": "Zipkin v2 JSON spans",
+    "pg_stat_statements": "pg_stat_statements dump (csv, psql aligned/expanded/unaligned, JSON)",
+    "v8-heapsnapshot": "V8 .heapsnapshot (Node, Chrome)",
+    "jvm-histogram": "JVM class histogram (jmap -histo, jcmd GC.class_histogram)",
+    "tracemalloc-text": "Python tracemalloc statistics text",
+    "pprof": "Go pprof profile (gzipped profile.proto)",
+    "python-pickle": "Python pickle (e.g. tracemalloc Snapshot.dump) — refused, never unpickled",
+    "gdb-output": "GDB batch output (bt, thread apply all bt, registers, siginfo)",
+}
+
+HASH_CHUNK = 1 << 20
+#: Files above this size get a progress bar while they load.
+PROGRESS_THRESHOLD = 4 << 20
+_HEAD = 64 << 10
+
+
+class ArtifactWarning(UserWarning):
+    """A file loaded, but not all of it was valid; the message says where."""
+
+
+def _utcnow() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Provenance:
+    """Where a result came from, recorded when the file was loaded.
+
+    ``warnings`` lists, in words, every place where the loader stopped or
+    skipped something (``"byte 1,048,580: record cut short — truncated capture?"``).
+    """
+
+    path: str
+    size: int
+    sha256: str
+    kind: str | None = None
+    format: str | None = None
+    parser: str | None = None
+    parser_version: str | None = None
+    loaded_at: str = field(default_factory=_utcnow)
+    mtime: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, path, kind=None, format=None, parser=None) -> "Provenance":
+        """Size and SHA-256 of ``path`` (hashed in chunks, opened read-only)."""
+        from . import __version__
+
+        path = os.fspath(path)
+        st = _stat(path)
+        return cls(
+            path=os.path.abspath(path),
+            size=st.st_size,
+            sha256=sha256_of(path),
+            kind=kind,
+            format=format,
+            parser=parser,
+            parser_version=__version__,
+            mtime=st.st_mtime,
+        )
+
+    def warn(self, location, reason: str) -> str:
+        """Record (and emit as an :class:`ArtifactWarning`) a problem found while loading."""
+        msg = str(ArtifactError(None, location, reason))
+        self.warnings.append(msg)
+        _warnings.warn(f"{os.path.basename(self.path)}: {msg}", ArtifactWarning, stacklevel=2)
+        return msg
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def attach(self, *frames):
+        """Put this provenance into each DataFrame's ``attrs``; returns the frames."""
+        d = self.to_dict()
+        for df in frames:
+            if df is not None:
+                df.attrs["provenance"] = d
+        return frames[0] if len(frames) == 1 else frames
+
+
+def _stat(path: str) -> os.stat_result:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ArtifactError(path, None, "no such file") from None
+    except OSError as e:
+        raise ArtifactError(path, None, f"cannot read: {e.strerror}") from None
+    if not os.path.isfile(path):
+        raise ArtifactError(path, None, "not a regular file")
+    return st
+
+
+def open_readonly(path):
+    """Open ``path`` for binary reading only (``O_RDONLY``); raises :class:`ArtifactError`."""
+    path = os.fspath(path)
+    _stat(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise ArtifactError(path, None, f"cannot open: {e.strerror}") from None
+    return os.fdopen(fd, "rb")
+
+
+def map_readonly(path) -> memoryview | bytes:
+    """The file's bytes, memory-mapped read-only (``b""`` for an empty file).
+
+    Wrap with ``numpy.frombuffer`` for columnar parsing without copying.
+    """
+    with open_readonly(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            return b""
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def sha256_of(path) -> str:
+    h = hashlib.sha256()
+    with open_readonly(path) as f:
+        while chunk := f.read(HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_head(path, n: int = _HEAD) -> bytes:
+    with open_readonly(path) as f:
+        return f.read(n)
+
+
+# --------------------------------------------------------------------------- sniffing
+
+@dataclass(frozen=True)
+class Detection:
+    """What :func:`sniff` decided, and why (``evidence`` is for the user)."""
+
+    kind: str | None
+    format: str | None
+    evidence: str
+
+
+_PCAP_MAGIC = {
+    b"\xd4\xc3\xb2\xa1": "pcap (µs, little-endian)",
+    b"\xa1\xb2\xc3\xd4": "pcap (µs, big-endian)",
+    b"\x4d\x3c\xb2\xa1": "pcap (ns, little-endian)",
+    b"\xa1\xb2\x3c\x4d": "pcap (ns, big-endian)",
+}
+
+_RE_GDB = re.compile(
+    rb"^(?:#\d+\s+(?:0x[0-9a-fA-F]+ in )?\S+ \(|Program (?:received|terminated with) signal |"
+    rb"Core was generated by |Thread \d+ \(Thread 0x|\[Thread debugging using libthread_db|"
+    rb"\[New LWP \d+\]|GNU gdb |\s*Id\s+Target Id\s+Frame)",
+    re.M,
+)
+_RE_JVM = re.compile(rb"#instances\s+#bytes\s+class name", re.I)
+_RE_TRACEMALLOC = re.compile(
+    rb"size=-?\d[\d.]* [KMGT]?i?B(?: \([+-]\d[\d.]* [KMGT]?i?B\))?, count=-?\d+"
+)
+_RE_PGSS_TEXT = re.compile(rb"\bqueryid\b|\btotal_(?:exec_)?time\b", re.I)
+_RE_PGSS_CALLS = re.compile(rb"\bcalls\b", re.I)
+
+
+def _sniff_json(head: bytes) -> Detection | None:
+    h = head
+    if b'"snapshot"' in h and b'"node_fields"' in h:
+        return Detection("v8-heapsnapshot", "v8 heapsnapshot", 'JSON with "snapshot".meta.node_fields')
+    if b'"resourceSpans"' in h:
+        fmt = "otlp (api_v3 result)" if re.search(rb'"result"\s*:', h) else "otlp"
+        return Detection("otlp-json", fmt, 'JSON with "resourceSpans"')
+    if b'"operationName"' in h or b'"spanID"' in h:
+        fmt = "jaeger api_v2 proto-JSON" if b'"spanId"' in h else "jaeger ui"
+        return Detection("jaeger-json", fmt, 'JSON with Jaeger span keys ("operationName"/"spanID")')
+    if b'"traceId"' in h and (b'"localEndpoint"' in h or b'"remoteEndpoint"' in h
+                              or re.search(rb'"id"\s*:\s*"[0-9a-fA-F]{16}"', h)):
+        return Detection("zipkin-json", "zipkin v2", 'JSON with Zipkin v2 span keys ("traceId", "id", endpoints)')
+    if b'"queryid"' in h.lower() and b'"calls"' in h.lower():
+        return Detection("pg_stat_statements", "json", 'JSON with "queryid" and "calls" keys')
+    return None
+
+
+def sniff(path) -> Detection:
+    """Decide what an artifact is from its first bytes.
+
+    Returns a :class:`Detection` whose ``kind`` is ``None`` when nothing matched;
+    ``evidence`` then says what the file looks like.
+    """
+    head = read_head(path)
+    if not head:
+        return Detection(None, None, "the file is empty")
+    magic = head[:4]
+    if magic in _PCAP_MAGIC:
+        return Detection("pcap", _PCAP_MAGIC[magic], "pcap magic number")
+    if magic == b"\x0a\x0d\x0d\x0a":
+        return Detection("pcapng", "pcapng", "pcapng section header block")
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(head)) as g:
+                inner = g.read(64)
+        except (OSError, EOFError, gzip.BadGzipFile):
+            inner = b""
+        # profile.proto starts with field 1 (sample_type, length-delimited) or 2 (sample).
+        if inner[:1] in (b"\x0a", b"\x12"):
+            return Detection("pprof", "pprof profile.proto (gzip)", "gzip holding a protobuf message")
+        return Detection(None, None, "a gzip-compressed file that is not a pprof profile")
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return Detection("python-pickle", f"pickle protocol {head[1]}", "pickle protocol header")
+    if b"\x00" in head[:4096]:
+        return Detection(None, None, f"binary data starting {head[:8].hex(' ')}, not a known capture or profile")
+
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] == b"{" or re.match(rb"\[\s*[\[{\"\d\]-]", stripped):
+        d = _sniff_json(stripped)
+        if d is not None:
+            if stripped[:1] == b"{" and re.search(rb"\}\s*\n\s*\{", stripped[:_HEAD]) and d.kind != "v8-heapsnapshot":
+                d = Detection(d.kind, f"{d.format} (JSON Lines)", d.evidence + ", one object per line")
+            return d
+        keys = sorted(set(m.decode("utf-8", "replace") for m in re.findall(rb'"([A-Za-z_][\w.]{0,40})"\s*:', stripped)))[:12]
+        return Detection(None, None, "JSON, but with none of the known keys" + (f" (keys seen: {', '.join(keys)})" if keys else ""))
+
+    if _RE_JVM.search(head):
+        fmt = "jcmd GC.class_histogram" if re.search(rb"^\d+:\s*$", head, re.M) else "jmap -histo"
+        return Detection("jvm-histogram", fmt, "'#instances #bytes class name' header")
+    if _RE_TRACEMALLOC.search(head):
+        return Detection("tracemalloc-text", "tracemalloc statistics", "'size=… count=…' statistic lines")
+    if _RE_GDB.search(head):
+        return Detection("gdb-output", "gdb transcript", "gdb frame/thread/signal lines")
+    if _RE_PGSS_TEXT.search(head) and _RE_PGSS_CALLS.search(head):
+        if re.search(rb"^-\[ RECORD \d+ \]", head, re.M):
+            fmt = "psql expanded"
+        elif re.search(rb"^[-+]+\s*$", head, re.M) or re.search(rb"^-{3,}\+", head, re.M):
+            fmt = "psql aligned"
+        elif head.split(b"\n", 1)[0].count(b"|") >= 2:
+            fmt = "psql unaligned"
+        else:
+            fmt = "csv"
+        return Detection("pg_stat_statements", fmt, "queryid/calls/total time columns")
+    first = head.split(b"\n", 1)[0][:60].decode("utf-8", "replace")
+    return Detection(None, None, f"text starting {first!r}, with no marker of a known kind")
+
+
+def detect(path) -> str:
+    """The kind of artifact at ``path``, decided from content, not name.
+
+    Raises :class:`ArtifactError` (saying what the file looks like and which
+    kinds are known) when it is none of :data:`KINDS`.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "whatever.txt")
+    >>> _ = open(p, "wb").write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    >>> detect(p)
+    'pcap'
+    """
+    d = sniff(path)
+    if d.kind is None:
+        raise ArtifactError(path, None, f"not a known artifact: {d.evidence}. Known kinds: {', '.join(KINDS)}")
+    return d.kind
+
+
+def provenance_for(path, parser: str) -> Provenance:
+    """Provenance with kind and format filled in by sniffing — what loaders start with."""
+    d = sniff(path)
+    return dataclasses.replace(Provenance.of(path), kind=d.kind, format=d.format, parser=parser)

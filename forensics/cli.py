@@ -1,0 +1,131 @@
+"""The ``forensics`` command: the package's functions, from a shell.
+
+Every subcommand takes ``--format table|csv|json``; bad input exits non-zero
+with one line on stderr (``--debug`` shows the traceback). Warnings found while
+loading (a truncated file, a skipped record) go to stderr; ``--strict`` turns
+them into an error exit.
+
+Artifact kinds add their own command groups (``forensics pcap …``) in
+``forensics/<kind>/cli.py`` with a ``register(subparsers, common)`` function,
+listed in :data:`COMMAND_MODULES`.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+
+from . import __version__
+from .artifact import ArtifactWarning, sniff
+from .errors import ArtifactError
+from .output import FORMATS, render
+
+COMMAND_MODULES = [
+    "forensics.network.cli",
+    "forensics.traces.cli",
+    "forensics.postgres.cli",
+    "forensics.crashes.cli",
+    "forensics.memory.cli",
+    "forensics.incident_cli",
+]
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every subcommand accepts (use as ``parents=[common]``)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--strict", action="store_true", help="treat any load warning as an error")
+    p.add_argument("--debug", action="store_true", help="show the traceback on errors")
+    return p
+
+
+def cmd_info(args):
+    """Kind, format, size, SHA-256 and warnings of each file (sniffed, not loaded)."""
+    from .artifact import Provenance
+
+    rows = []
+    for path in args.files:
+        d = sniff(path)
+        if d.kind is None:
+            raise ArtifactError(path, None, f"not a known artifact: {d.evidence}")
+        prov = Provenance.of(path, kind=d.kind, format=d.format)
+        warns = list(prov.warnings)
+        if args.load:
+            from .registry import load
+
+            result = load(path, kind=d.kind)
+            warns = list(getattr(getattr(result, "provenance", None), "warnings", []) or [])
+        rows.append({"file": path, "kind": d.kind, "format": d.format, "size": prov.size,
+                     "sha256": prov.sha256, "warnings": warns})
+    return rows
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    parser = argparse.ArgumentParser(
+        prog="forensics",
+        description="Load incident evidence (pcap, traces, pg_stat_statements, heap snapshots, gdb output) and analyse it.",
+    )
+    parser.add_argument("--version", action="version", version=f"forensics {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("info", parents=[common], help="what each file is: kind, format, size, sha256, warnings")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--load", action="store_true", help="also load each file fully and report its load warnings")
+    p.set_defaults(func=cmd_info)
+
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name and name.startswith(e.name):
+                continue  # that artifact kind is not built yet
+            raise
+        mod.register(sub, common)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False)
+    prog = "forensics"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ArtifactWarning)
+            result = args.func(args)
+        load_warnings = [w for w in caught if issubclass(w.category, ArtifactWarning)]
+        for w in load_warnings:
+            print(f"{prog}: warning: {w.message}", file=sys.stderr)
+        if load_warnings and getattr(args, "strict", False):
+            print(f"{prog}: error: {len(load_warnings)} warning(s) and --strict given", file=sys.stderr)
+            return 1
+        if result is not None:
+            text = render(result, getattr(args, "format", "table"))
+            sys.stdout.write(text + ("\n" if text and not text.endswith("\n") else ""))
+        return 0
+    except ArtifactError as e:
+        if debug:
+            raise
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as e:
+        if debug:
+            raise
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Render results for the CLI: ``table`` for people, ``csv`` and ``json`` for tools.
+
+Subcommands return a DataFrame, a list of dicts or a dict; :func:`render`
+turns any of them into text in the chosen format. JSON is strict (no NaN:
+missing values become ``null``; times are ISO 8601 UTC).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+FORMATS = ("table", "csv", "json")
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        f = float(o)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, np.ndarray):
+        return [_clean(x) for x in o.tolist()]
+    if isinstance(o, (pd.Timestamp, _dt.datetime, _dt.date)):
+        if isinstance(o, pd.Timestamp) and o.tzinfo is None:
+            o = o.tz_localize("UTC")
+        return o.isoformat()
+    if isinstance(o, pd.Timedelta):
+        return o.total_seconds()
+    if isinstance(o, (set, frozenset, tuple)):
+        return [_clean(x) for x in o]
+    if o is pd.NA or o is pd.NaT:
+        return None
+    return str(o)
+
+
+def _clean(v):
+    """Replace NaN/NA by None recursively so that json.dumps emits valid JSON."""
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, dict):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if v is pd.NA or v is pd.NaT or v is None:
+        return None
+    if isinstance(v, (np.floating,)):
+        return _clean(float(v))
+    return v
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as plain dicts (NaN → None)."""
+    out = []
+    cols = list(df.columns)
+    for row in df.itertuples(index=False, name=None):
+        out.append({c: _clean(v) for c, v in zip(cols, row)})
+    return out
+
+
+def to_json(data) -> str:
+    if isinstance(data, pd.DataFrame):
+        data = records(data)
+    return json.dumps(_clean(data), default=_json_default, indent=2, ensure_ascii=False)
+
+
+def _as_frame(data) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, dict):
+        flat = {k: (json.dumps(_clean(v), default=_json_default) if isinstance(v, (list, dict)) else v)
+                for k, v in data.items()}
+        return pd.DataFrame([flat])
+    if isinstance(data, list):
+        rows = [{k: (json.dumps(_clean(v), default=_json_default) if isinstance(v, (list, dict)) else v)
+                 for k, v in r.items()} for r in data]
+        return pd.DataFrame(rows)
+    return pd.DataFrame({"value": [data]})
+
+
+def render(data, fmt: str = "table") -> str:
+    """Text of ``data`` (DataFrame, list of dicts or dict) in ``fmt``."""
+    if fmt == "json":
+        return to_json(data)
+    df = _as_frame(data)
+    if fmt == "csv":
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, lineterminator="\n")
+        return buf.getvalue().rstrip("\n")
+    if fmt == "table":
+        if isinstance(data, dict):
+            width = max((len(str(k)) for k in data), default=0)
+            return "\n".join(f"{k:<{width}}  {_table_value(v)}" for k, v in data.items())
+        if df.empty:
+            return "(no rows)"
+        with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+            return df.to_string(index=False)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _table_value(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return "; ".join(str(x) for x in v) if v else "-"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={x}" for k, x in v.items())
+    return str(v)
