@@ -42,21 +42,31 @@ def common_options() -> argparse.ArgumentParser:
 
 
 def cmd_info(args):
-    """Kind, format, size, SHA-256 and warnings of each file (sniffed, not loaded)."""
+    """Kind, format, size, SHA-256 and load warnings of each file.
+
+    Each file is loaded (unless ``--quick``) so that its warnings are real; a
+    file that cannot be read is reported on stderr and makes the exit non-zero,
+    without hiding the other files.
+    """
     from .artifact import Provenance
+    from .registry import load
 
     rows = []
     for path in args.files:
-        d = sniff(path)
-        if d.kind is None:
-            raise ArtifactError(path, None, f"not a known artifact: {d.evidence}")
-        prov = Provenance.of(path, kind=d.kind, format=d.format)
-        warns = list(prov.warnings)
-        if args.load:
-            from .registry import load
-
-            result = load(path, kind=d.kind)
-            warns = list(getattr(getattr(result, "provenance", None), "warnings", []) or [])
+        try:
+            d = sniff(path)
+            if d.kind is None:
+                raise ArtifactError(path, None, f"not a known artifact: {d.evidence}")
+            prov = Provenance.of(path, kind=d.kind, format=d.format)
+            warns = []
+            if not args.quick:
+                result = load(path, kind=d.kind)
+                warns = list(getattr(getattr(result, "provenance", None), "warnings", []) or [])
+        except ArtifactError as e:
+            if len(args.files) == 1:
+                raise
+            args.errors.append(str(e))
+            continue
         rows.append({"file": path, "kind": d.kind, "format": d.format, "size": prov.size,
                      "sha256": prov.sha256, "warnings": warns})
     return rows
@@ -74,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", parents=[common], help="what each file is: kind, format, size, sha256, warnings")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--load", action="store_true", help="also load each file fully and report its load warnings")
+    p.add_argument("--quick", action="store_true", help="only sniff and hash; do not load (no load warnings)")
     p.set_defaults(func=cmd_info)
 
     for name in COMMAND_MODULES:
@@ -91,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.errors = []  # per-file failures a multi-file command reports without stopping
     debug = getattr(args, "debug", False)
     prog = "forensics"
     try:
@@ -106,7 +117,9 @@ def main(argv=None) -> int:
         if result is not None:
             text = render(result, getattr(args, "format", "table"))
             sys.stdout.write(text + ("\n" if text and not text.endswith("\n") else ""))
-        return 0
+        for err in args.errors:
+            print(f"{prog}: error: {err}", file=sys.stderr)
+        return 2 if args.errors else 0
     except ArtifactError as e:
         if debug:
             raise

@@ -70,17 +70,22 @@ def to_json(data) -> str:
     return json.dumps(_clean(data), default=_json_default, indent=2, ensure_ascii=False)
 
 
-def _as_frame(data) -> pd.DataFrame:
+def _flatten(row: dict, for_table: bool) -> dict:
+    """Nested values in one cell: JSON text for csv, readable text for tables."""
+    def cell(v):
+        if not isinstance(v, (list, dict, tuple)):
+            return v
+        return _table_value(v) if for_table else json.dumps(_clean(v), default=_json_default)
+    return {k: cell(v) for k, v in row.items()}
+
+
+def _as_frame(data, for_table: bool = False) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, dict):
-        flat = {k: (json.dumps(_clean(v), default=_json_default) if isinstance(v, (list, dict)) else v)
-                for k, v in data.items()}
-        return pd.DataFrame([flat])
+        return pd.DataFrame([_flatten(data, for_table)])
     if isinstance(data, list):
-        rows = [{k: (json.dumps(_clean(v), default=_json_default) if isinstance(v, (list, dict)) else v)
-                 for k, v in r.items()} for r in data]
-        return pd.DataFrame(rows)
+        return pd.DataFrame([_flatten(r, for_table) if isinstance(r, dict) else {"value": r} for r in data])
     return pd.DataFrame({"value": [data]})
 
 
@@ -88,7 +93,7 @@ def render(data, fmt: str = "table") -> str:
     """Text of ``data`` (DataFrame, list of dicts or dict) in ``fmt``."""
     if fmt == "json":
         return to_json(data)
-    df = _as_frame(data)
+    df = _as_frame(data, for_table=(fmt == "table"))
     if fmt == "csv":
         buf = io.StringIO()
         df.to_csv(buf, index=False, lineterminator="\n")

@@ -68,9 +68,8 @@ def load(path, kind: str | None = None, **options):
     """
     path = os.fspath(path)
     kind = kind or detect(path)
-    loader = loader_for(kind)
     try:
-        return loader(path, **options)
+        return loader_for(kind)(path, **options)
     except ArtifactError as e:
         if e.path is None:
             raise ArtifactError(path, e.location, e.reason) from None
