@@ -1,0 +1,28 @@
+"""How the repo keeps notebooks: papermill parameters first, no stale outputs, prose for the reader."""
+import json
+
+import pytest
+
+from support import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").rglob("*.ipynb"))
+NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
+MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def test_there_are_notebooks():
+    assert any(p.name == "00_start_here.ipynb" for p in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(REPO / "notebooks")) for p in NOTEBOOKS])
+def test_notebook_shape(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code, "a notebook with no code"
+    first = code[0]
+    assert "parameters" in first.get("metadata", {}).get("tags", []), "first code cell must be tagged `parameters`"
+    assert sum(c["cell_type"] == "markdown" for c in nb["cells"]) >= 2, "explain what the reader sees"
+    for c in code:
+        src = "".join(c["source"])
+        if MARK not in src:
+            assert not c.get("outputs"), f"stored output in an unchecked cell: {src[:60]!r} (run tools/nb_refresh.py)"
