@@ -1,0 +1,1 @@
+"""Packet captures: native pcap/pcapng reader, Wireshark-compatible TCP analysis, flows."""

@@ -1,0 +1,354 @@
+"""Native pcap / pcapng reader: the file's bytes -> one numpy record per packet.
+
+The file is read in chunks (a few MB at a time, so memory stays flat for big
+captures) and each chunk is walked by a compiled loop that splits records and
+decodes headers (:mod:`forensics.network.decode`). Frames are numbered from 1
+in file order, as Wireshark numbers them. A file cut mid-record keeps every
+complete record and reports the byte offset where it stops.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numba
+import numpy as np
+
+from ..artifact import open_readonly
+from ..errors import ArtifactError
+from ..progress import progress
+from .decode import LINKTYPE_NAMES, PACKET_DTYPE, decode_packet
+
+CHUNK = 8 << 20
+#: Larger records than this are taken as corruption, not as packets (Wireshark's own limit is 256 KiB).
+MAX_RECORD = 1 << 20
+
+# Walker status codes.
+NEED_MORE, OUT_FULL, BAD_RECORD, META_BLOCK = 0, 1, 2, 3
+
+PCAP_MAGIC = {
+    b"\xd4\xc3\xb2\xa1": (False, 1000),
+    b"\xa1\xb2\xc3\xd4": (True, 1000),
+    b"\x4d\x3c\xb2\xa1": (False, 1),
+    b"\xa1\xb2\x3c\x4d": (True, 1),
+}
+PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+
+
+@dataclasses.dataclass
+class RawCapture:
+    """What the reader found: packet records plus facts about the file."""
+
+    records: np.ndarray           # PACKET_DTYPE, one per frame, frame = index + 1
+    format: str                   # "pcap" or "pcapng"
+    linktypes: list               # link type of each interface
+    snaplens: list
+    warnings: list                # (byte offset, reason)
+    bytes_read: int
+
+
+@numba.njit(cache=True, inline="always")
+def _rd32(b, i, big):
+    if big:
+        return (np.int64(b[i]) << 24) | (np.int64(b[i + 1]) << 16) | (np.int64(b[i + 2]) << 8) | np.int64(b[i + 3])
+    return (np.int64(b[i + 3]) << 24) | (np.int64(b[i + 2]) << 16) | (np.int64(b[i + 1]) << 8) | np.int64(b[i])
+
+
+@numba.njit(cache=True, inline="always")
+def _rd16(b, i, big):
+    if big:
+        return (np.int64(b[i]) << 8) | np.int64(b[i + 1])
+    return (np.int64(b[i + 1]) << 8) | np.int64(b[i])
+
+
+@numba.njit(cache=True)
+def walk_pcap(b, nbytes, pos, big, frac_ns, linktype, out, n):
+    """Split pcap records in ``b[pos:nbytes]``; returns (pos, n, status)."""
+    cap = out.shape[0]
+    while True:
+        if n >= cap:
+            return pos, n, OUT_FULL
+        if pos + 16 > nbytes:
+            return pos, n, NEED_MORE
+        incl = _rd32(b, pos + 8, big)
+        orig = _rd32(b, pos + 12, big)
+        if incl > MAX_RECORD:
+            return pos, n, BAD_RECORD
+        if pos + 16 + incl > nbytes:
+            return pos, n, NEED_MORE
+        sec = _rd32(b, pos, big)
+        frac = _rd32(b, pos + 4, big)
+        out[n].ts = sec * 1000000000 + frac * frac_ns
+        decode_packet(b, pos + 16, incl, max(orig, incl), linktype, out, n)
+        n += 1
+        pos += 16 + incl
+
+
+@numba.njit(cache=True)
+def walk_pcapng(b, nbytes, pos, big, if_link, if_snap, if_mul, if_shift, if_div, if_off, if_base, n_if, out, n):
+    """Split pcapng blocks; packet blocks are decoded, SHB/IDB hand back to Python (META_BLOCK)."""
+    cap = out.shape[0]
+    while True:
+        if pos + 12 > nbytes:
+            return pos, n, NEED_MORE
+        btype = _rd32(b, pos, big)
+        if btype == 0x0A0D0D0A or btype == 1:
+            return pos, n, META_BLOCK
+        blen = _rd32(b, pos + 4, big)
+        if blen < 12 or blen % 4 != 0 or blen > MAX_RECORD + 64:
+            return pos, n, BAD_RECORD
+        if pos + blen > nbytes:
+            return pos, n, NEED_MORE
+        if btype == 6 or btype == 3 or btype == 2:
+            if n >= cap:
+                return pos, n, OUT_FULL
+            if btype == 3:
+                iface = 0
+                orig = _rd32(b, pos + 8, big)
+                data = pos + 12
+                incl = min(orig, blen - 16)
+                if n_if > 0 and if_snap[if_base] > 0:
+                    incl = min(incl, if_snap[if_base])
+                ticks = np.int64(0)
+                tsknown = False
+            else:
+                if blen < 32:
+                    return pos, n, BAD_RECORD
+                if btype == 6:
+                    iface = _rd32(b, pos + 8, big)
+                else:
+                    iface = _rd16(b, pos + 8, big)
+                hi = _rd32(b, pos + 12, big)
+                lo = _rd32(b, pos + 16, big)
+                incl = _rd32(b, pos + 20, big)
+                orig = _rd32(b, pos + 24, big)
+                data = pos + 28
+                if incl > blen - 32:
+                    return pos, n, BAD_RECORD
+                ticks = np.int64((np.uint64(hi) << np.uint64(32)) | np.uint64(lo))
+                tsknown = True
+            if iface >= n_if:
+                return pos, n, BAD_RECORD
+            g = if_base + iface
+            if tsknown:
+                if if_shift[g] > 0:  # 2^-k second units
+                    ts = np.int64(float(ticks) * 1e9 / (2.0 ** if_shift[g]))
+                elif if_div[g] > 1:
+                    ts = ticks // if_div[g]
+                else:
+                    ts = ticks * if_mul[g]
+                out[n].ts = ts + if_off[g] * 1000000000
+            decode_packet(b, data, incl, max(orig, incl), if_link[g], out, n)
+            n += 1
+        pos += blen
+
+
+def _grow(out: np.ndarray, need: int) -> np.ndarray:
+    bigger = np.zeros(max(need, int(out.shape[0] * 1.6) + 1024), dtype=PACKET_DTYPE)
+    bigger[: out.shape[0]] = out
+    return bigger
+
+
+class _Interfaces:
+    """pcapng interfaces (per section) as arrays the compiled walker can index."""
+
+    def __init__(self):
+        self.link, self.snap, self.mul, self.shift, self.div, self.off = [], [], [], [], [], []
+        self.base = 0  # first interface of the current section
+
+    def new_section(self):
+        self.base = len(self.link)
+
+    def add(self, link, snap, tsresol, tsoffset):
+        self.link.append(link)
+        self.snap.append(snap)
+        self.off.append(tsoffset)
+        if tsresol & 0x80:
+            self.mul.append(1), self.shift.append(tsresol & 0x7F), self.div.append(1)
+        else:
+            k = tsresol
+            if k <= 9:
+                self.mul.append(10 ** (9 - k)), self.shift.append(0), self.div.append(1)
+            else:
+                self.mul.append(1), self.shift.append(0), self.div.append(10 ** min(k - 9, 18))
+
+    def arrays(self):
+        f = lambda v: np.asarray(v, dtype=np.int64) if v else np.zeros(1, np.int64)
+        return (f(self.link), f(self.snap), f(self.mul), f(self.shift), f(self.div), f(self.off),
+                self.base, len(self.link) - self.base)
+
+
+def _parse_idb(path, body: bytes, big: bool, pos: int):
+    e = ">" if big else "<"
+    if len(body) < 8:
+        raise ArtifactError(path, pos, "interface description block too short")
+    link = int.from_bytes(body[0:2], "big" if big else "little")
+    snap = int.from_bytes(body[4:8], "big" if big else "little")
+    tsresol, tsoffset = 6, 0
+    p = 8
+    while p + 4 <= len(body):
+        code = int.from_bytes(body[p:p + 2], "big" if big else "little")
+        ln = int.from_bytes(body[p + 2:p + 4], "big" if big else "little")
+        val = body[p + 4:p + 4 + ln]
+        if code == 0:
+            break
+        if code == 9 and ln >= 1:
+            tsresol = val[0]
+        elif code == 14 and ln == 8:
+            tsoffset = int(np.frombuffer(val, dtype=e + "i8")[0])
+        p += 4 + ((ln + 3) & ~3)
+    return link, snap, tsresol, tsoffset
+
+
+def read_capture(path, *, progress_desc="reading capture") -> RawCapture:
+    """Read every packet record of a pcap or pcapng file (see module docstring)."""
+    with open_readonly(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(24)
+        if head[:4] in PCAP_MAGIC:
+            if len(head) < 24:
+                raise ArtifactError(path, 0, f"pcap file header cut short ({len(head)} of 24 bytes)")
+            return _read_pcap(path, f, head, size, progress_desc)
+        if head[:4] == PCAPNG_SHB:
+            f.seek(0)
+            return _read_pcapng(path, f, size, progress_desc)
+    raise ArtifactError(path, 0, f"not a pcap or pcapng capture (starts with {head[:8].hex(' ') or 'nothing'})")
+
+
+def _estimate(size):
+    return max(1024, min(size // 60, 50_000_000))
+
+
+def _chunks(f, size, bar):
+    """Yield (buffer, valid bytes, file offset of buffer start); caller says how much it consumed."""
+    buf = bytearray(CHUNK)
+    keep = 0
+    base = f.tell()
+    while True:
+        n = f.readinto(memoryview(buf)[keep:])
+        total = keep + (n or 0)
+        bar.update(n or 0)
+        consumed = yield buf, total, base, not n
+        if consumed is None:
+            return
+        rest = total - consumed
+        if rest > len(buf) // 2:  # one record bigger than half the buffer: grow
+            nb = bytearray(len(buf) * 2)
+            nb[:rest] = buf[consumed:total]
+            buf = nb
+        else:
+            buf[:rest] = buf[consumed:total]
+        keep = rest
+        base += consumed
+
+
+def _read_pcap(path, f, head, size, desc):
+    big, frac_ns = PCAP_MAGIC[head[:4]]
+    order = "big" if big else "little"
+    snaplen = int.from_bytes(head[16:20], order)
+    link_raw = int.from_bytes(head[20:24], order)
+    linktype = link_raw & 0x0FFFFFFF
+    if linktype not in LINKTYPE_NAMES:
+        raise ArtifactError(path, 20, f"unsupported link type {linktype} (supported: "
+                            + ", ".join(f"{k} {v}" for k, v in sorted(LINKTYPE_NAMES.items())) + ")")
+    out = np.zeros(_estimate(size), dtype=PACKET_DTYPE)
+    n = 0
+    warnings = []
+    with progress(size, desc, size_bytes=size) as bar:
+        gen = _chunks(f, size, bar)
+        buf, total, base, eof = next(gen)
+        while True:
+            arr = np.frombuffer(buf, dtype=np.uint8)
+            pos = 0
+            while True:
+                pos, n, status = walk_pcap(arr, total, pos, big, frac_ns, linktype, out, n)
+                if status == OUT_FULL:
+                    out = _grow(out, n + 1)
+                    continue
+                break
+            if status == BAD_RECORD:
+                incl = int.from_bytes(bytes(buf[pos + 8:pos + 12]), order)
+                warnings.append((base + pos, f"record {n + 1:,} claims {incl:,} captured bytes, more than any "
+                                 f"packet can hold; stopped reading there, {n:,} packets loaded — corrupt capture?"))
+                break
+            if eof:
+                if pos < total:
+                    warnings.append((base + pos, f"file ends inside record {n + 1:,} ({total - pos:,} bytes of it "
+                                     f"present); loaded the {n:,} complete records — truncated capture?"))
+                break
+            buf, total, base, eof = gen.send(pos)
+        gen.close()
+    return RawCapture(out[:n].copy() if n < out.shape[0] // 2 else out[:n], "pcap", [linktype], [snaplen],
+                      warnings, size)
+
+
+def _read_pcapng(path, f, size, desc):
+    ifs = _Interfaces()
+    out = np.zeros(_estimate(size), dtype=PACKET_DTYPE)
+    n = 0
+    big = False
+    warnings = []
+    seen_shb = False
+    with progress(size, desc, size_bytes=size) as bar:
+        gen = _chunks(f, size, bar)
+        buf, total, base, eof = next(gen)
+        while True:
+            arr = np.frombuffer(buf, dtype=np.uint8)
+            pos = 0
+            stop = False
+            while True:
+                la, sn, mu, sh, dv, of, fb, ni = ifs.arrays()
+                pos, n, status = walk_pcapng(arr, total, pos, big, la, sn, mu, sh, dv, of, fb, ni, out, n)
+                if status == OUT_FULL:
+                    out = _grow(out, n + 1)
+                    continue
+                if status == META_BLOCK:
+                    if pos + 12 > total:
+                        status = NEED_MORE
+                        break
+                    if bytes(buf[pos:pos + 4]) == PCAPNG_SHB:
+                        bom = bytes(buf[pos + 8:pos + 12])
+                        if bom == b"\x1a\x2b\x3c\x4d":
+                            big = True
+                        elif bom == b"\x4d\x3c\x2b\x1a":
+                            big = False
+                        else:
+                            if not seen_shb:
+                                raise ArtifactError(path, base + pos + 8, "pcapng byte-order magic is neither order")
+                            status, stop = BAD_RECORD, True
+                            break
+                        seen_shb = True
+                        ifs.new_section()
+                    elif not seen_shb:
+                        raise ArtifactError(path, 0, "pcapng file does not start with a section header")
+                    blen = int.from_bytes(bytes(buf[pos + 4:pos + 8]), "big" if big else "little")
+                    if blen < 12 or blen % 4 or blen > MAX_RECORD:
+                        status, stop = BAD_RECORD, True
+                        break
+                    if pos + blen > total:
+                        status = NEED_MORE
+                        break
+                    if bytes(buf[pos:pos + 4]) != PCAPNG_SHB:
+                        link, snap, res, toff = _parse_idb(path, bytes(buf[pos + 8:pos + blen - 4]), big, base + pos)
+                        if link not in LINKTYPE_NAMES:
+                            raise ArtifactError(path, base + pos + 8, f"unsupported link type {link} on interface "
+                                                f"{len(ifs.link) - ifs.base}")
+                        ifs.add(link, snap, res, toff)
+                    pos += blen
+                    continue
+                break
+            if status == BAD_RECORD:
+                warnings.append((base + pos, f"block after packet {n:,} is malformed (bad length or unknown "
+                                 f"interface); stopped reading there, {n:,} packets loaded — corrupt capture?"))
+                break
+            if eof:
+                if pos < total:
+                    warnings.append((base + pos, f"file ends inside a block ({total - pos:,} bytes of it present); "
+                                     f"loaded the {n:,} complete packets — truncated capture?"))
+                break
+            buf, total, base, eof = gen.send(pos)
+        gen.close()
+    if not seen_shb:
+        raise ArtifactError(path, 0, "pcapng section header cut short")
+    return RawCapture(out[:n].copy() if n < out.shape[0] // 2 else out[:n], "pcapng", list(ifs.link),
+                      list(ifs.snap), warnings, size)
