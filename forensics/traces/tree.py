@@ -148,7 +148,7 @@ def clock_skew(spans: pd.DataFrame, tolerance_us: int = 0) -> pd.DataFrame:
     ...     "start_us": [100, 90], "end_us": [200, 150], "kind": ["server", "server"],
     ...     "service": ["x", "y"], "host": ["h1", "h2"]})
     >>> clock_skew(s)[["span_id", "early_us", "late_us", "estimated_shift_us"]].to_dict("records")
-    [{'span_id': 'b', 'early_us': 10, 'late_us': 0, 'estimated_shift_us': 35}]
+    [{'span_id': 'b', 'early_us': 10, 'late_us': 0, 'estimated_shift_us': 30}]
     """
     parent = spans["parent"].to_numpy()
     child = np.flatnonzero(parent >= 0)

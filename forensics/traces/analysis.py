@@ -1,0 +1,319 @@
+"""Where the time went: service map, per-service/operation statistics, error correlation,
+trace comparison and jaeger-analytics' per-trace metrics. Pure functions of the tables
+:func:`forensics.traces.load_traces` returns (pass the TraceSet or its ``spans``).
+"""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .critical_path import self_time
+
+
+def _spans(ts) -> pd.DataFrame:
+    return getattr(ts, "spans", ts)
+
+
+def _parent_rows(spans: pd.DataFrame) -> np.ndarray:
+    """Row number (in ``spans`` as given) of each span's tree parent, -1 for roots."""
+    key = (spans["trace_id"] + "\x00" + spans["span_id"]).to_numpy()
+    pkey = (spans["trace_id"] + "\x00" + spans["parent_span_id"].fillna("\x01")).to_numpy()
+    where = pd.Series(np.arange(len(spans)), index=key)
+    where = where[~where.index.duplicated()]
+    return where.reindex(pkey).fillna(-1).to_numpy().astype(np.int64)
+
+
+def _q(values, q):
+    return float(np.percentile(values, q)) if len(values) else np.nan
+
+
+def dependencies(ts) -> pd.DataFrame:
+    """Service-to-service calls: one row per (parent service, child service).
+
+    A call is a span whose tree parent belongs to another service; ``errors`` counts those child
+    spans marked as errors; p50/p95/max are of the child spans' durations (µs).
+    Same-service parent/child pairs are left out here (see :func:`same_service_pairs`).
+
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"trace_id": "t", "span_id": ["a", "b", "c"], "parent_span_id": [None, "a", "b"],
+    ...     "service": ["web", "db", "db"], "duration_us": [10, 4, 2], "error": [False, True, False]})
+    >>> dependencies(s).to_dict("records")
+    [{'parent': 'web', 'child': 'db', 'calls': 1, 'errors': 1, 'p50_us': 4.0, 'p95_us': 4.0, 'max_us': 4}]
+    """
+    spans = _spans(ts)
+    prow = _parent_rows(spans)
+    has = prow >= 0
+    svc = spans["service"].to_numpy()
+    df = pd.DataFrame({"parent": svc[prow[has]], "child": svc[has], "dur": spans["duration_us"].to_numpy()[has],
+                       "error": spans["error"].to_numpy()[has]})
+    df = df[df["parent"] != df["child"]]
+    cols = ["parent", "child", "calls", "errors", "p50_us", "p95_us", "max_us"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    g = df.groupby(["parent", "child"], sort=True)
+    out = g.agg(calls=("dur", "size"), errors=("error", "sum"), p50_us=("dur", lambda v: _q(v, 50)),
+                p95_us=("dur", lambda v: _q(v, 95)), max_us=("dur", "max")).reset_index()
+    out["errors"] = out["errors"].astype(np.int64)
+    return out.sort_values(["calls", "parent", "child"], ascending=[False, True, True], ignore_index=True)[cols]
+
+
+def same_service_pairs(ts) -> pd.DataFrame:
+    """Parent/child spans inside one service (internal spans, self-calls): service, calls, errors."""
+    spans = _spans(ts)
+    prow = _parent_rows(spans)
+    has = prow >= 0
+    svc = spans["service"].to_numpy()
+    same = has.copy()
+    same[has] = svc[prow[has]] == svc[has]
+    df = pd.DataFrame({"service": svc[same], "error": spans["error"].to_numpy()[same]})
+    return (df.groupby("service").agg(calls=("error", "size"), errors=("error", "sum")).reset_index()
+            .astype({"errors": np.int64}))
+
+
+def service_stats(ts) -> pd.DataFrame:
+    """Per service: spans, errors, error_rate, total_us, self_us (sum of self times), self_share."""
+    spans = _spans(ts)
+    df = pd.DataFrame({"service": spans["service"].to_numpy(), "error": spans["error"].to_numpy(),
+                       "dur": spans["duration_us"].to_numpy(), "self": self_time(spans).to_numpy()})
+    out = df.groupby("service").agg(spans=("dur", "size"), errors=("error", "sum"), total_us=("dur", "sum"),
+                                    self_us=("self", "sum")).reset_index()
+    out["errors"] = out["errors"].astype(np.int64)
+    out["error_rate"] = out["errors"] / out["spans"]
+    out["self_share"] = out["self_us"] / max(int(out["self_us"].sum()), 1)
+    return out.sort_values("self_us", ascending=False, ignore_index=True)
+
+
+def dependency_graph(ts) -> nx.DiGraph:
+    """The service map as a networkx DiGraph.
+
+    Edges carry calls, errors, error_rate, p50_us, p95_us, max_us; nodes carry spans, errors,
+    error_rate, self_us, and ``internal_calls`` (same-service parent/child pairs).
+    """
+    g = nx.DiGraph()
+    for row in service_stats(ts).itertuples(index=False):
+        g.add_node(row.service, spans=int(row.spans), errors=int(row.errors), error_rate=float(row.error_rate),
+                   self_us=int(row.self_us), internal_calls=0)
+    for row in same_service_pairs(ts).itertuples(index=False):
+        g.nodes[row.service]["internal_calls"] = int(row.calls)
+    for row in dependencies(ts).itertuples(index=False):
+        g.add_edge(row.parent, row.child, calls=int(row.calls), errors=int(row.errors),
+                   error_rate=row.errors / row.calls, p50_us=row.p50_us, p95_us=row.p95_us, max_us=int(row.max_us))
+    return g
+
+
+def operation_stats(ts, by=("service", "operation")) -> pd.DataFrame:
+    """Jaeger UI's trace-statistics table over all loaded traces.
+
+    Per group: count, total_us, avg_us, p95_us, min_us, max_us, self_total_us, self_avg_us and
+    pct_of_trace = Σ self time / Σ trace durations × 100 (Jaeger's "% of trace").
+    """
+    spans = _spans(ts)
+    by = [by] if isinstance(by, str) else list(by)
+    df = spans[by].copy()
+    df["dur"] = spans["duration_us"].to_numpy()
+    df["self"] = self_time(spans).to_numpy()
+    total_trace = trace_summary(spans)["duration_us"].sum()
+    out = df.groupby(by).agg(count=("dur", "size"), total_us=("dur", "sum"), avg_us=("dur", "mean"),
+                             p95_us=("dur", lambda v: _q(v, 95)), min_us=("dur", "min"), max_us=("dur", "max"),
+                             self_total_us=("self", "sum"), self_avg_us=("self", "mean")).reset_index()
+    out["pct_of_trace"] = (out["self_total_us"] / max(int(total_trace), 1) * 100).round(2)
+    return out.sort_values("self_total_us", ascending=False, ignore_index=True)
+
+
+def trace_summary(ts) -> pd.DataFrame:
+    """One row per trace: root service/operation, start, duration_us (first start to last end),
+    spans, services, errors, roots, orphans, skewed (children outside their parent)."""
+    spans = _spans(ts)
+    g = spans.groupby("trace_id", sort=False)
+    out = g.agg(start_us=("start_us", "min"), end_us=("end_us", "max"), spans=("span_id", "size"),
+                services=("service", "nunique"), errors=("error", "sum"), roots=("is_root", "sum"),
+                orphans=("orphan", "sum"))
+    roots = spans[spans["is_root"]].sort_values("start_us", kind="stable").drop_duplicates("trace_id")
+    roots = roots.set_index("trace_id")
+    out["root_service"] = roots["service"].reindex(out.index)
+    out["root_operation"] = roots["operation"].reindex(out.index)
+    out["root_error"] = roots["error"].reindex(out.index).fillna(False).astype(bool)
+    out["duration_us"] = out["end_us"] - out["start_us"]
+    skew = ts.skew if hasattr(ts, "spans") else None
+    out["skewed"] = out.index.isin(skew["trace_id"]) if skew is not None else False
+    out["start"] = pd.to_datetime(out["start_us"], unit="us", utc=True)
+    out = out.reset_index()
+    for c in ("errors", "roots", "orphans"):
+        out[c] = out[c].astype(np.int64)
+    cols = ["trace_id", "root_service", "root_operation", "start", "duration_us", "spans", "services", "errors",
+            "root_error", "roots", "orphans", "skewed", "start_us", "end_us"]
+    return out[cols].sort_values("duration_us", ascending=False, ignore_index=True)
+
+
+def _error_reasons(ts) -> pd.Series:
+    """Per span: status message, else the exception type from its events, else ''."""
+    spans = _spans(ts)
+    msg = spans["status_message"].fillna("")
+    logs = ts.logs if hasattr(ts, "spans") else None
+    if logs is not None and len(logs):
+        exc = logs[logs["event"] == "exception"]
+        if len(exc):
+            et = exc["fields"].str.extract(r'"exception\.type":"([^"]*)"')[0]
+            first = pd.Series(et.to_numpy(), index=exc["span"].to_numpy()).groupby(level=0).first()
+            fill = first.reindex(np.arange(len(spans))).fillna("").to_numpy()
+            msg = msg.where(msg != "", pd.Series(fill, index=spans.index))
+    return msg
+
+
+def error_correlation(ts, examples: int = 3) -> pd.DataFrame:
+    """Which (service, operation, error message) explains the failing traces.
+
+    A trace fails when a root span is an error (when no root failed anywhere, any error span
+    marks its trace failing). For each error signature: failing_traces (failing traces holding it),
+    ok_traces (succeeding traces holding it — e.g. retried errors), coverage (share of all
+    failing traces) and precision (share of the traces holding it that failed); sorted by
+    coverage × precision (deepest error span first on ties: the origin), with example trace ids.
+    """
+    spans = _spans(ts)
+    summary = trace_summary(ts)
+    failing = set(summary.loc[summary["root_error"], "trace_id"])
+    if not failing:
+        failing = set(summary.loc[summary["errors"] > 0, "trace_id"])
+    err = spans[spans["error"]]
+    cols = ["service", "operation", "message", "failing_traces", "ok_traces", "coverage", "precision", "depth",
+            "example_traces"]
+    if err.empty:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame({"service": err["service"], "operation": err["operation"],
+                       "message": _error_reasons(ts)[spans["error"]], "trace_id": err["trace_id"],
+                       "depth": err["depth"] if "depth" in err else 0})
+    df = df.drop_duplicates(["service", "operation", "message", "trace_id"])
+    df["failing"] = df["trace_id"].isin(failing)
+    g = df.groupby(["service", "operation", "message"], sort=False)
+    out = g.agg(failing_traces=("failing", "sum"), traces=("trace_id", "size"), depth=("depth", "max")).reset_index()
+    out["ok_traces"] = out["traces"] - out["failing_traces"]
+    out["coverage"] = out["failing_traces"] / max(len(failing), 1)
+    out["precision"] = out["failing_traces"] / out["traces"]
+    ex = df.sort_values(["failing", "trace_id"], ascending=[False, True]).groupby(
+        ["service", "operation", "message"], sort=False)["trace_id"].agg(lambda v: list(v[:examples]))
+    out["example_traces"] = ex.reindex(pd.MultiIndex.from_frame(out[["service", "operation", "message"]])).to_numpy()
+    out["rank"] = out["coverage"] * out["precision"]
+    # Ties: the deepest error first — it is where the failure started, the rest propagate it.
+    out = out.sort_values(["rank", "failing_traces", "depth", "service", "operation"],
+                          ascending=[False, False, False, True, True])
+    return out[cols].reset_index(drop=True).astype({"failing_traces": np.int64, "ok_traces": np.int64})
+
+
+def span_paths(ts) -> pd.Series:
+    """Each span's ancestral path of ``service/operation`` pairs from its root, joined by " > "
+    (the key Jaeger's trace comparison groups spans by)."""
+    spans = _spans(ts)
+    prow = _parent_rows(spans)
+    label = (spans["service"] + "/" + spans["operation"]).to_numpy().astype(object)
+    path = np.empty(len(spans), dtype=object)
+    depth = _depth_from(prow)
+    for d in range(int(depth.max()) + 1 if len(depth) else 0):
+        rows = np.flatnonzero(depth == d)
+        if d == 0:
+            path[rows] = label[rows]
+        else:
+            path[rows] = path[prow[rows]] + " > " + label[rows]
+    return pd.Series(path, index=spans.index, name="path", dtype="str")
+
+
+def _depth_from(prow: np.ndarray) -> np.ndarray:
+    depth = np.zeros(len(prow), dtype=np.int64)
+    cur = prow.copy()
+    while (cur >= 0).any():  # one step per tree level
+        m = cur >= 0
+        depth[m] += 1
+        cur[m] = prow[cur[m]]
+    return depth
+
+
+def compare(a, b) -> pd.DataFrame:
+    """Compare two traces or two groups of traces, matched by the ancestral service/operation path.
+
+    ``a`` and ``b`` are span tables (e.g. ``ts.trace(id)`` or ``ts.spans[ts.spans.trace_id.isin(ids)]``).
+    Per path: count_a/count_b (spans), traces_a/traces_b, mean_us_a/mean_us_b, total_us_a/total_us_b,
+    delta_mean_us, and change: only_a, only_b, more, fewer, same (count per trace) — Jaeger UI's
+    diff compares counts only; durations are added here.
+    """
+    def side(x):
+        x = _spans(x)
+        df = pd.DataFrame({"path": span_paths(x).to_numpy(), "dur": x["duration_us"].to_numpy(),
+                           "trace_id": x["trace_id"].to_numpy()})
+        n = max(df["trace_id"].nunique(), 1)
+        g = df.groupby("path").agg(count=("dur", "size"), total_us=("dur", "sum"), mean_us=("dur", "mean"),
+                                   traces=("trace_id", "nunique"))
+        g["per_trace"] = g["count"] / n
+        return g
+
+    sa, sb = side(a), side(b)
+    out = sa.join(sb, how="outer", lsuffix="_a", rsuffix="_b")
+    for c in ("count_a", "count_b", "total_us_a", "total_us_b", "traces_a", "traces_b"):
+        out[c] = out[c].fillna(0).astype(np.int64)
+    pa, pb = out["per_trace_a"].fillna(0), out["per_trace_b"].fillna(0)
+    out["change"] = np.select([out["count_b"] == 0, out["count_a"] == 0, pb > pa, pb < pa],
+                              ["only_a", "only_b", "more", "fewer"], "same")
+    out["delta_mean_us"] = out["mean_us_b"] - out["mean_us_a"]
+    out = out.reset_index()
+    out["depth"] = out["path"].str.count(" > ")
+    cols = ["path", "depth", "count_a", "count_b", "traces_a", "traces_b", "mean_us_a", "mean_us_b", "delta_mean_us",
+            "total_us_a", "total_us_b", "change"]
+    return out[cols].sort_values(["depth", "path"], ignore_index=True)
+
+
+def trace_metrics(ts) -> pd.DataFrame:
+    """jaeger-analytics' per-trace metrics: height (spans on the longest root-to-leaf chain),
+    depth (its edges), service_depth (most services met along one chain, counting each change),
+    errors (error spans)."""
+    spans = _spans(ts)
+    prow = _parent_rows(spans)
+    depth = _depth_from(prow)
+    svc = spans["service"].to_numpy()
+    changes = np.zeros(len(spans), dtype=np.int64)
+    for d in range(1, int(depth.max()) + 1 if len(depth) else 0):
+        rows = np.flatnonzero(depth == d)
+        changes[rows] = changes[prow[rows]] + (svc[rows] != svc[prow[rows]])
+    df = pd.DataFrame({"trace_id": spans["trace_id"].to_numpy(), "depth": depth, "svc": changes + 1,
+                       "error": spans["error"].to_numpy()})
+    out = df.groupby("trace_id", sort=False).agg(depth=("depth", "max"), service_depth=("svc", "max"),
+                                                 errors=("error", "sum")).reset_index()
+    out["height"] = out["depth"] + 1
+    return out[["trace_id", "height", "depth", "service_depth", "errors"]].astype({"errors": np.int64})
+
+
+def service_neighbours(ts) -> pd.DataFrame:
+    """Per service: direct_downstream (distinct services it calls) and direct_upstream (callers)."""
+    g = dependency_graph(ts)
+    return pd.DataFrame([{"service": n, "direct_downstream": g.out_degree(n), "direct_upstream": g.in_degree(n)}
+                         for n in sorted(g.nodes)])
+
+
+def network_gaps(ts) -> pd.DataFrame:
+    """Client→server gaps where both sides are instrumented (jaeger-analytics' network latency).
+
+    For each CLIENT span and each nearest SERVER descendant (its first SERVER span on every path
+    down): request_gap_us = server.start − client.start, response_gap_us = client.end − server.end,
+    network_us = their sum. Negative values mean the clocks of the two hosts disagree.
+    """
+    spans = _spans(ts)
+    prow = _parent_rows(spans)
+    kind = spans["kind"].to_numpy()
+    server = np.flatnonzero(kind == "server")
+    client_of = np.full(len(server), -1, dtype=np.int64)
+    cur = prow[server].copy()
+    pending = np.ones(len(server), dtype=bool)
+    while pending.any():  # climb to the nearest client ancestor, stop at a server ancestor
+        cur_ok = pending & (cur >= 0)
+        pending &= cur_ok
+        k = np.where(cur_ok, kind[np.maximum(cur, 0)], "")
+        hit = pending & (k == "client")
+        client_of[hit] = cur[hit]
+        pending &= ~hit & (k != "server")
+        cur = np.where(pending, prow[np.maximum(cur, 0)], -1)
+    m = client_of >= 0
+    c, s = client_of[m], server[m]
+    st, en, svc = spans["start_us"].to_numpy(), spans["end_us"].to_numpy(), spans["service"].to_numpy()
+    out = pd.DataFrame({"trace_id": spans["trace_id"].to_numpy()[c], "client_span_id": spans["span_id"].to_numpy()[c],
+                        "server_span_id": spans["span_id"].to_numpy()[s], "client_service": svc[c],
+                        "server_service": svc[s], "request_gap_us": st[s] - st[c], "response_gap_us": en[c] - en[s]})
+    out["network_us"] = out["request_gap_us"] + out["response_gap_us"]
+    return out
