@@ -145,6 +145,9 @@ def packets_frame(rec: np.ndarray):
 def load_capture(path, **options) -> Capture:
     """Read a pcap or pcapng file and run Wireshark-compatible TCP analysis on it.
 
+    ``engine="native"`` (default) reads the file here; ``engine="tshark"`` runs tshark
+    once and takes Wireshark's own labels, with the same column names.
+
     Warnings (a file cut mid-record, a corrupt record) are recorded in
     ``capture.provenance.warnings`` with the byte offset; everything before the
     problem is loaded. Raises only :class:`~forensics.errors.ArtifactError`.
@@ -152,6 +155,18 @@ def load_capture(path, **options) -> Capture:
     prov = provenance_for(path, parser="forensics.network")
     if prov.kind not in ("pcap", "pcapng"):
         raise ArtifactError(path, 0, f"not a pcap or pcapng capture ({prov.format or 'unknown content'})")
+    engine = options.get("engine", "native")
+    if engine == "tshark":
+        from .engines import tshark_packets
+
+        packets, irtt, warns = tshark_packets(path)
+        for w in warns:
+            prov.warn(None, f"tshark: {w}")
+        prov.details.update({"packets": int(len(packets)), "engine": "tshark"})
+        prov.attach(packets)
+        return Capture(packets=packets, provenance=prov, linktypes=[], irtt=irtt)
+    if engine != "native":
+        raise ArtifactError(path, None, f"unknown engine {engine!r}; use 'native' or 'tshark'")
     try:
         raw = read_capture(path)
         for off, reason in raw.warnings:

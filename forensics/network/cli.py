@@ -1,0 +1,86 @@
+"""``forensics pcap summary|flags|flows|dissect FILE``.
+
+    forensics pcap summary capture.pcap --format json
+    forensics pcap flags capture.pcap --format csv
+    forensics pcap flows capture.pcap --format table
+    forensics pcap dissect capture.pcap 17          # every field of frame 17 (pyshark)
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .tcp_analysis import FLAG_NAMES
+
+#: The per-frame flags the CLI reports (Wireshark's tcp.analysis.* names, plus RST).
+CLI_FLAGS = ["retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
+             "lost_segment", "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe",
+             "zero_window_probe_ack", "window_full", "window_update", "keep_alive", "keep_alive_ack",
+             "reused_ports", "reset"]
+assert set(CLI_FLAGS) - {"reset"} == set(FLAG_NAMES)
+
+
+def _load(args):
+    from .load import load_capture
+
+    return load_capture(args.file, engine=args.engine)
+
+
+def summarize(cap) -> dict:
+    """Packet and stream counts, load warnings, and one count per flag."""
+    p = cap.packets
+    out = {"packets": int(len(p)), "tcp_streams": int(p["stream"].max() + 1) if len(p) and p["stream"].max() >= 0 else 0,
+           "warnings": list(cap.provenance.warnings)}
+    for f in CLI_FLAGS:
+        out[f] = int(p[f].sum())
+    return out
+
+
+def flagged_frames(packets: pd.DataFrame) -> pd.DataFrame:
+    """``frame, stream`` and a 0/1 column per flag, for frames with at least one flag."""
+    flags = packets[CLI_FLAGS]
+    any_flag = flags.any(axis=1)
+    out = packets.loc[any_flag, ["frame", "stream"]].copy()
+    for f in CLI_FLAGS:
+        out[f] = packets.loc[any_flag, f].astype("int8")
+    return out.reset_index(drop=True)
+
+
+def cmd_summary(args):
+    """Counts per flag (tcp.analysis.*), packets, TCP streams and load warnings."""
+    return summarize(_load(args))
+
+
+def cmd_flags(args):
+    return flagged_frames(_load(args).packets)
+
+
+def cmd_flows(args):
+    f = _load(args).flows.copy()
+    for c in ("start", "end"):
+        f[c] = f[c].map(lambda t: t.isoformat() if pd.notna(t) else None)
+    return f
+
+
+def cmd_dissect(args):
+    from .engines import dissect
+
+    layers = dissect(args.file, args.frame)
+    return [{"layer": layer, "field": k, "value": v} for layer, fields in layers.items() for k, v in fields.items()]
+
+
+def register(sub, common):
+    p = sub.add_parser("pcap", help="packet captures: TCP analysis (retransmissions, dup-ACKs, zero windows), flows")
+    pc = p.add_subparsers(dest="pcap_command", metavar="SUBCOMMAND")
+    pc.required = True
+    for name, func, text in (("summary", cmd_summary, "packets, TCP streams, warnings and a count per flag"),
+                             ("flags", cmd_flags, "one row per frame with a flag: frame, stream, 0/1 per flag"),
+                             ("flows", cmd_flows, "one row per TCP stream: volumes, RTTs, retransmissions, state")):
+        q = pc.add_parser(name, parents=[common], help=text, description=text)
+        q.add_argument("file", metavar="FILE")
+        q.add_argument("--engine", choices=("native", "tshark"), default="native",
+                       help="native (default, no external tools) or tshark (Wireshark's own labels)")
+        q.set_defaults(func=func)
+    q = pc.add_parser("dissect", parents=[common], help="every Wireshark field of one frame (needs tshark/pyshark)")
+    q.add_argument("file", metavar="FILE")
+    q.add_argument("frame", type=int, metavar="FRAME")
+    q.set_defaults(func=cmd_dissect)
