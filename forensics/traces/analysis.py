@@ -246,7 +246,7 @@ def compare(a, b) -> pd.DataFrame:
         return g
 
     sa, sb = side(a), side(b)
-    out = sa.join(sb, how="outer", lsuffix="_a", rsuffix="_b")
+    out = sa.merge(sb, how="outer", left_index=True, right_index=True, suffixes=("_a", "_b"))
     for c in ("count_a", "count_b", "total_us_a", "total_us_b", "traces_a", "traces_b"):
         out[c] = out[c].fillna(0).astype(np.int64)
     pa, pb = out["per_trace_a"].fillna(0), out["per_trace_b"].fillna(0)
