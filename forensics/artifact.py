@@ -228,8 +228,10 @@ def sniff(path) -> Detection:
                 inner = g.read(64)
         except (OSError, EOFError, gzip.BadGzipFile):
             inner = b""
-        # profile.proto starts with field 1 (sample_type, length-delimited) or 2 (sample).
-        if inner[:1] in (b"\x0a", b"\x12"):
+        # profile.proto starts with the key of one of its fields: length-delimited 1-6, 11, 13
+        # (sample_type, sample, ..., period_type — Go's runtime/pprof writes period_type first)
+        # or varint 7-10, 12-14.
+        if inner[:1] and inner[0] in {f << 3 | 2 for f in (1, 2, 3, 4, 5, 6, 11, 13)} | {f << 3 for f in (7, 8, 9, 10, 12, 13, 14)}:
             return Detection("pprof", "pprof profile.proto (gzip)", "gzip holding a protobuf message")
         return Detection(None, None, "a gzip-compressed file that is not a pprof profile")
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):

@@ -1,0 +1,273 @@
+"""Streaming scanners for the big JSON arrays of a V8 heap snapshot.
+
+A ``.heapsnapshot`` is one JSON object whose ``nodes`` and ``edges`` arrays hold
+millions of integers and whose ``strings`` array holds every heap string.
+``json.load`` would build a Python int per value (about 7x the file size in
+RAM), so these numba kernels parse the integers straight into numpy arrays from
+fixed-size chunks of the file, and record only the byte offsets of strings
+(they are decoded lazily, a few thousand at a time).
+
+Each kernel is resumable: it works on one chunk, keeps its state in a small
+array, and tells the caller whether it stopped at the closing ``]``, at the end
+of the chunk (read more) or at a bad byte (negative: ``-(index + 1)``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: bytes read per chunk; small enough to keep peak RSS low, big enough to amortise calls.
+CHUNK = 8 << 20
+
+# state slots for parse_ints
+_VAL, _INNUM, _NEG, _COUNT = 0, 1, 2, 3
+
+
+@njit(cache=True, nogil=True)
+def parse_ints(buf, pos, end, out, limit, state):
+    """Parse comma-separated integers from ``buf[pos:end]`` into ``out`` (flat).
+
+    Returns the index of the closing ``]`` (value flushed), ``end`` when the
+    chunk ran out, ``-(i + 1)`` for a bad byte at ``i``, or ``-(i + 1) - 2**40``
+    when there are more values than ``limit``.
+    """
+    val = state[_VAL]
+    innum = state[_INNUM]
+    neg = state[_NEG]
+    count = state[_COUNT]
+    i = pos
+    while i < end:
+        c = buf[i]
+        if 48 <= c <= 57:
+            val = val * 10 + (c - 48)
+            innum = 1
+            if val > 9007199254740992:
+                state[_COUNT] = count
+                return -(i + 1)
+        elif c == 44 or c == 32 or c == 10 or c == 13 or c == 9 or c == 93:
+            if innum:
+                if count >= limit:
+                    state[_COUNT] = count
+                    return -(i + 1) - (1 << 40)
+                out[count] = -val if neg else val
+                count += 1
+                val = 0
+                innum = 0
+                neg = 0
+            if c == 93:
+                state[_VAL] = 0
+                state[_INNUM] = 0
+                state[_NEG] = 0
+                state[_COUNT] = count
+                return i
+        elif c == 45 and innum == 0 and neg == 0:
+            neg = 1
+        else:
+            state[_COUNT] = count
+            return -(i + 1)
+        i += 1
+    state[_VAL] = val
+    state[_INNUM] = innum
+    state[_NEG] = neg
+    state[_COUNT] = count
+    return end
+
+
+# state slots for scan_strings
+_INSTR, _ESC, _NSTR = 0, 1, 2
+
+
+@njit(cache=True, nogil=True)
+def scan_strings(buf, pos, end, base, starts, ends, state):
+    """Record absolute start/end offsets of each JSON string in an array of strings.
+
+    ``starts[k]`` is the offset of the opening quote, ``ends[k]`` one past the
+    closing quote. Returns the index of the closing ``]``, ``end`` when the
+    chunk ran out, ``-(i + 1)`` for a bad byte, or ``-(i + 1) - 2**40`` when the
+    output arrays are full (grow them and call again from ``i``).
+    """
+    instr = state[_INSTR]
+    esc = state[_ESC]
+    n = state[_NSTR]
+    cap = starts.shape[0]
+    i = pos
+    while i < end:
+        c = buf[i]
+        if instr:
+            if esc:
+                esc = 0
+            elif c == 92:
+                esc = 1
+            elif c == 34:
+                ends[n] = base + i + 1
+                n += 1
+                instr = 0
+        else:
+            if c == 34:
+                if n >= cap:
+                    state[_INSTR] = 0
+                    state[_ESC] = 0
+                    state[_NSTR] = n
+                    return -(i + 1) - (1 << 40)
+                starts[n] = base + i
+                instr = 1
+            elif c == 93:
+                state[_INSTR] = 0
+                state[_NSTR] = n
+                return i
+            elif not (c == 44 or c == 32 or c == 10 or c == 13 or c == 9):
+                state[_NSTR] = n
+                return -(i + 1)
+        i += 1
+    state[_INSTR] = instr
+    state[_ESC] = esc
+    state[_NSTR] = n
+    return end
+
+
+# state slots for skip_value
+_DEPTH, _SINSTR, _SESC, _DONE = 0, 1, 2, 3
+
+
+@njit(cache=True, nogil=True)
+def skip_value(buf, pos, end, state):
+    """Skip one JSON array or object (strings respected); returns the index just after it, or ``end``.
+
+    ``state[3]`` becomes 1 once the value is complete.
+    """
+    depth = state[_DEPTH]
+    instr = state[_SINSTR]
+    esc = state[_SESC]
+    i = pos
+    while i < end:
+        c = buf[i]
+        if instr:
+            if esc:
+                esc = 0
+            elif c == 92:
+                esc = 1
+            elif c == 34:
+                instr = 0
+        elif c == 34:
+            instr = 1
+        elif c == 91 or c == 123:
+            depth += 1
+        elif c == 93 or c == 125:
+            depth -= 1
+            if depth == 0:
+                state[_DEPTH] = 0
+                state[_SINSTR] = 0
+                state[_SESC] = 0
+                state[_DONE] = 1
+                return i + 1
+        i += 1
+    state[_DEPTH] = depth
+    state[_SINSTR] = instr
+    state[_SESC] = esc
+    return end
+
+
+class ChunkReader:
+    """A read-only file seen through one reusable buffer of :data:`CHUNK` bytes."""
+
+    def __init__(self, f, size: int, chunk: int = CHUNK, bar=None):
+        self.f = f
+        self.size = size
+        self.raw = bytearray(chunk)
+        self.buf = np.frombuffer(self.raw, dtype=np.uint8)
+        self.base = 0      # file offset of buf[0]
+        self.n = 0         # valid bytes in buf
+        self.pos = 0       # cursor in buf
+        self.bar = bar
+
+    @property
+    def offset(self) -> int:
+        """File offset of the cursor."""
+        return self.base + self.pos
+
+    def refill(self) -> bool:
+        """Read the next chunk (the cursor must be at the end of the current one)."""
+        self.base += self.n
+        mv = memoryview(self.raw)
+        got = self.f.readinto(mv)
+        if self.bar is not None and got:
+            self.bar.update(got)
+        self.n = got or 0
+        self.pos = 0
+        return self.n > 0
+
+    def peek(self) -> int | None:
+        """The next non-blank byte (not consumed), or None at end of file."""
+        while True:
+            while self.pos < self.n:
+                c = self.raw[self.pos]
+                if c not in (32, 10, 13, 9):
+                    return c
+                self.pos += 1
+            if not self.refill():
+                return None
+
+    def take(self) -> int | None:
+        c = self.peek()
+        if c is not None:
+            self.pos += 1
+        return c
+
+    def read_small(self, limit: int = 1 << 20) -> bytes:
+        """Bytes of the JSON value at the cursor (an object, array or string) up to ``limit`` long."""
+        state = np.zeros(4, dtype=np.int64)
+        parts = []
+        total = 0
+        first = self.peek()
+        if first is None:
+            return b""
+        if first == 34:  # a string: scan to the unescaped closing quote
+            out = bytearray(b'"')
+            self.pos += 1
+            esc = False
+            while len(out) <= limit:
+                if self.pos >= self.n and not self.refill():
+                    return b""
+                c = self.raw[self.pos]
+                self.pos += 1
+                out.append(c)
+                if esc:
+                    esc = False
+                elif c == 92:
+                    esc = True
+                elif c == 34:
+                    return bytes(out)
+            return b""
+        if first not in (91, 123):  # a number, true, false or null
+            out = bytearray()
+            while len(out) <= 64:
+                if self.pos >= self.n and not self.refill():
+                    return bytes(out)
+                c = self.raw[self.pos]
+                if c in (44, 93, 125, 32, 10, 13, 9):
+                    return bytes(out)
+                out.append(c)
+                self.pos += 1
+            return b""
+        while total <= limit:
+            if self.pos >= self.n and not self.refill():
+                return b""
+            stop = skip_value(self.buf, self.pos, self.n, state)
+            parts.append(bytes(self.raw[self.pos:stop]))
+            total += stop - self.pos
+            self.pos = stop
+            if state[3]:
+                return b"".join(parts)
+        return b""
+
+    def skip(self) -> bool:
+        """Skip the array/object at the cursor; False when the file ends first."""
+        if self.peek() not in (91, 123):
+            return bool(self.read_small(64))
+        state = np.zeros(4, dtype=np.int64)
+        while True:
+            if self.pos >= self.n and not self.refill():
+                return False
+            self.pos = skip_value(self.buf, self.pos, self.n, state)
+            if state[3]:
+                return True

@@ -1,0 +1,269 @@
+"""What grew between V8 heap snapshots, and what keeps it alive.
+
+* :func:`compare` — DevTools' Comparison view: per class, objects whose id is
+  only in the later snapshot are *new*, only in the earlier one *deleted*;
+  ``# delta = new − deleted``. It adds retained bytes per class (see
+  :func:`summarize`).
+* :func:`leak_clusters` — memlab's rule on three snapshots: objects allocated
+  between *baseline* and *target* that are still alive in *final*, reduced to
+  the outermost ones (not dominated by another candidate), grouped by their
+  shortest retainer path from the GC roots and ranked by retained size.
+* :func:`retainer_path` — the shortest path from the root to one object.
+
+Bytes held by closures live in ``(array)`` backing stores and ``system /
+Context`` objects, not in the ``(closure)`` itself. Retained bytes here are
+charged to *user-level owners* (objects, closures, regexps): every object's
+self size counts under the nearest dominator of those types, so a closure
+holding a big array shows the array's bytes under ``(closure)`` and the
+leak report names the owning object on the retainer path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import dominators as dom
+from .v8 import OWNER_TYPES, V8Snapshot, read_v8  # noqa: F401
+
+#: node types that are never reported as the outermost leaked object (compiler and VM bookkeeping).
+NOT_LEAK_ROOTS = ("code", "object shape", "hidden", "synthetic")
+
+
+@dataclass
+class Graph:
+    """Dominator tree and shortest-path tree of one snapshot."""
+
+    idom: np.ndarray
+    order: np.ndarray
+    retained: np.ndarray
+    owner: np.ndarray
+    dist: np.ndarray
+    via: np.ndarray
+    edge_src: np.ndarray
+
+
+def analyse_graph(snap: V8Snapshot) -> Graph:
+    """Dominators (weak edges ignored, shortcuts only from the root), retained sizes, owners, BFS tree."""
+    src = dom.edge_sources(snap.first_edge, snap.edge_total)
+    weak, shortcut = snap.edge_type_code("weak"), snap.edge_type_code("shortcut")
+    ok = (snap.edge_type != weak) & ((snap.edge_type != shortcut) | (src == 0))
+    idom, order = dom.dominator_tree(snap.node_count, snap.first_edge, snap.edge_to, ok, 0)
+    retained = dom.retained_sizes(idom, order, snap.self_size)
+    owner = dom.owners(idom, order, owner_mask(snap))
+    dist, via = dom.shortest_paths(snap.node_count, snap.first_edge, snap.edge_to, ok, 0)
+    return Graph(idom, order, retained, owner, dist, via, src)
+
+
+def owner_mask(snap: V8Snapshot) -> np.ndarray:
+    """Nodes that own the bytes they dominate: objects, closures and regexps, except
+    plain ``Array`` objects and ``system / …`` internals (their bytes belong to whoever holds them)."""
+    names, codes = snap.class_names()
+    keep = np.array([not (n == "Array" or n.startswith("system /")) for n in names.astype(str).tolist()], dtype=bool)
+    types = [snap.type_code(t) for t in OWNER_TYPES if t in snap.node_types]
+    return np.isin(snap.node_type, types) & keep[codes]
+
+
+@dataclass
+class Summary:
+    """What a diff needs from one snapshot, without its edges: ids, classes, sizes, owned bytes per class."""
+
+    path: str
+    names: np.ndarray
+    codes: np.ndarray
+    ids: np.ndarray
+    self_size: np.ndarray
+    owned_by_class: pd.Series | None
+    total_bytes: int
+
+
+def summarize(snap: V8Snapshot, graph: Graph | None = None) -> Summary:
+    """Reduce a snapshot to per-node id/class/size and per-class retained (owned) bytes."""
+    names, codes = snap.class_names()
+    owned = None
+    if snap.edge_to is not None:
+        g = graph or analyse_graph(snap)
+        per_owner = np.bincount(g.owner, weights=snap.self_size, minlength=snap.node_count)
+        by_class = np.bincount(codes, weights=per_owner, minlength=len(names))
+        owned = pd.Series(by_class.astype(np.int64), index=pd.Index(names.astype(str), name="name"))
+        owned = owned.groupby(level=0).sum()
+    return Summary(snap.path, names, codes, snap.node_id, snap.self_size, owned, int(snap.self_size.sum()))
+
+
+def _keys(s: Summary, lookup: dict) -> np.ndarray:
+    gcode = np.array([lookup[n] for n in s.names.tolist()], dtype=np.int64)[s.codes]
+    return (gcode << 33) | (s.ids.astype(np.int64) & ((1 << 33) - 1))
+
+
+def compare(before: Summary, after: Summary) -> pd.DataFrame:
+    """DevTools Comparison by object id per class, plus retained (owned) bytes.
+
+    Columns: ``name, count_before, count_after, count_delta, new_count,
+    deleted_count, bytes_before, bytes_after, bytes_delta, size_delta``
+    (DevTools' added − removed shallow size), ``retained_before,
+    retained_after, retained_delta``. Classes with no change are dropped.
+
+    >>> df = compare(summarize(read_v8(a)), summarize(read_v8(b)))   # doctest: +SKIP
+    """
+    all_names = sorted(set(before.names.tolist()) | set(after.names.tolist()))
+    lookup = {n: i for i, n in enumerate(all_names)}
+    kb, ka = _keys(before, lookup), _keys(after, lookup)
+    new = ~np.isin(ka, kb)
+    deleted = ~np.isin(kb, ka)
+    G = len(all_names)
+    gb, ga = kb >> 33, ka >> 33
+    cols = {
+        "count_before": np.bincount(gb, minlength=G),
+        "count_after": np.bincount(ga, minlength=G),
+        "new_count": np.bincount(ga[new], minlength=G),
+        "deleted_count": np.bincount(gb[deleted], minlength=G),
+        "bytes_before": np.bincount(gb, weights=before.self_size, minlength=G),
+        "bytes_after": np.bincount(ga, weights=after.self_size, minlength=G),
+        "new_bytes": np.bincount(ga[new], weights=after.self_size[new], minlength=G),
+        "deleted_bytes": np.bincount(gb[deleted], weights=before.self_size[deleted], minlength=G),
+    }
+    df = pd.DataFrame({k: v.astype(np.int64) for k, v in cols.items()})
+    df.insert(0, "name", pd.array(all_names, dtype="str"))
+    df["count_delta"] = df["new_count"] - df["deleted_count"]
+    df["bytes_delta"] = df["bytes_after"] - df["bytes_before"]
+    df["size_delta"] = df["new_bytes"] - df["deleted_bytes"]
+    if before.owned_by_class is not None and after.owned_by_class is not None:
+        df["retained_before"] = df["name"].map(before.owned_by_class).fillna(0).astype(np.int64)
+        df["retained_after"] = df["name"].map(after.owned_by_class).fillna(0).astype(np.int64)
+        df["retained_delta"] = df["retained_after"] - df["retained_before"]
+    else:
+        df["retained_before"] = df["retained_after"] = df["retained_delta"] = pd.NA
+    changed = (df["new_count"] > 0) | (df["deleted_count"] > 0) | (df["bytes_delta"] != 0)
+    if df["retained_delta"].notna().any():
+        changed |= df["retained_delta"].fillna(0) != 0
+    df = df[changed]
+    order = ["name", "count_before", "count_after", "count_delta", "new_count", "deleted_count",
+             "bytes_before", "bytes_after", "bytes_delta", "size_delta", "retained_before", "retained_after", "retained_delta"]
+    key = df["retained_delta"].fillna(df["bytes_delta"]) if df["retained_delta"].notna().any() else df["bytes_delta"]
+    df = df.assign(_k=key).sort_values(["_k", "bytes_delta", "name"], ascending=[False, False, True]).drop(columns="_k")
+    return df[order].reset_index(drop=True)
+
+
+def candidate_mask(baseline: Summary, target: Summary, final: V8Snapshot) -> np.ndarray:
+    """memlab's rule, per node of ``final``: allocated after baseline, alive at target, alive in final."""
+    grew = target.ids[~np.isin(target.ids, baseline.ids)]
+    return np.isin(final.node_id, grew)
+
+
+def _path_nodes(g: Graph, v: int, limit: int = 200) -> list[tuple[int, int]]:
+    """[(node, edge into node)] from the root down to ``v`` along the BFS tree."""
+    steps = []
+    while v >= 0 and len(steps) < limit:
+        e = int(g.via[v])
+        steps.append((v, e))
+        if e < 0:
+            break
+        v = int(g.edge_src[e])
+    return steps[::-1]
+
+
+def format_path(snap: V8Snapshot, g: Graph, v: int) -> str:
+    """``(GC roots) → <element> … → Map .requestCache → (array) <internal table> → LeakyCacheEntry``."""
+    steps = _path_nodes(g, v)
+    if not steps or steps[0][1] >= 0 and g.dist[v] < 0:
+        return "(not reachable from the GC roots)"
+    parts = []
+    for node, e in steps:
+        label = snap.node_label(node)
+        parts.append(label if e < 0 else f"--{snap.edge_label(e)}--> {label}")
+    return " ".join(parts)
+
+
+def _user_owner(snap: V8Snapshot, g: Graph, v: int) -> str:
+    """The nearest user-level object above ``v`` on its retainer path, with the edge that holds it."""
+    names, codes = snap.class_names()
+    types = {snap.type_code(t) for t in OWNER_TYPES}
+    steps = _path_nodes(g, v)
+    for node, e in reversed(steps[:-1]):
+        if snap.node_type[node] in types and not str(names[codes[node]]).startswith("system /"):
+            held = snap.edge_label(e) if e >= 0 else ""
+            return f"{snap.node_label(node)} (held by {held})" if held else snap.node_label(node)
+    return "(none: held by VM internals)"
+
+
+def _signature(snap: V8Snapshot, g: Graph, codes: np.ndarray, v: int) -> tuple:
+    """The retainer path with element indexes dropped: what memlab's clustering compares."""
+    elem = snap.edge_type_code("element")
+    hidden = snap.edge_type_code("hidden")
+    sig = []
+    for node, e in _path_nodes(g, v):
+        if e >= 0:
+            t = int(snap.edge_type[e])
+            sig.append((t, -1 if t in (elem, hidden) else int(snap.edge_name[e])))
+        sig.append(int(codes[node]))
+    return tuple(sig)
+
+
+def leak_clusters(final: V8Snapshot, mask: np.ndarray, graph: Graph | None = None, top: int = 20) -> pd.DataFrame:
+    """Leak candidates in ``final`` grouped by retainer path, ranked by retained bytes.
+
+    ``mask`` marks the candidate nodes (:func:`candidate_mask`). Only the
+    outermost candidates (leak roots) are grouped; objects they dominate are
+    counted in ``objects`` and described in ``holds``.
+
+    Columns: ``rank, leak_class, roots, objects, retained_bytes, holds, owner,
+    retainer_path, example_id``.
+    """
+    g = graph or analyse_graph(final)
+    names, codes = final.class_names()
+    mask = np.asarray(mask, dtype=np.bool_)
+    top_of = dom.top_marked(g.idom, g.order, mask)
+    skip = np.isin(final.node_type, [final.type_code(t) for t in NOT_LEAK_ROOTS if t in final.node_types])
+    roots = np.flatnonzero((top_of == np.arange(final.node_count)) & mask & ~skip & (g.dist >= 0))
+    cols = ["rank", "leak_class", "roots", "objects", "retained_bytes", "holds", "owner", "retainer_path", "example_id"]
+    if len(roots) == 0:
+        return pd.DataFrame({c: [] for c in cols})
+    # group roots by (class, path signature); vectorised pre-grouping by (class, BFS parent's class, depth)
+    groups: dict[tuple, list[int]] = {}
+    order = roots[np.argsort(-g.retained[roots], kind="stable")]
+    for v in order.tolist():
+        groups.setdefault(_signature(final, g, codes, v), []).append(v)
+    inside = mask & (top_of >= 0)
+    # objects inside each root's dominated region: per (root, class) counts and bytes
+    cand = np.flatnonzero(inside)
+    inner = pd.DataFrame({"root": top_of[cand], "cls": codes[cand], "size": final.self_size[cand]})
+    rows = []
+    for sig, members in groups.items():
+        members_arr = np.array(members)
+        sub = inner[inner["root"].isin(members_arr)]
+        held = sub.groupby("cls")["size"].agg(["count", "sum"]).sort_values("sum", ascending=False).head(3)
+        holds = ", ".join(f"{c:,} {names[k]} ({b:,} B)" for k, (c, b) in zip(held.index, held.itertuples(index=False)))
+        rep = members[0]
+        rows.append({
+            "leak_class": str(names[codes[rep]]),
+            "roots": len(members),
+            "objects": int(len(sub)),
+            "retained_bytes": int(g.retained[members_arr].sum()),
+            "holds": holds,
+            "owner": _user_owner(final, g, rep),
+            "retainer_path": format_path(final, g, rep),
+            "example_id": int(final.node_id[rep]),
+        })
+    df = pd.DataFrame(rows).sort_values(["retained_bytes", "objects"], ascending=False).head(top).reset_index(drop=True)
+    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    return df[cols]
+
+
+def retainer_path(snap: V8Snapshot, node_id: int, graph: Graph | None = None) -> pd.DataFrame:
+    """The shortest path from the GC root to the object with id ``node_id``, one row per step.
+
+    Columns: ``depth, node_id, object, class, edge`` (the edge from the
+    previous step), ``self_size, retained_size``.
+    """
+    g = graph or analyse_graph(snap)
+    hits = np.flatnonzero(snap.node_id == node_id)
+    if len(hits) == 0:
+        raise KeyError(f"no object with id {node_id} in {snap.path}")
+    names, codes = snap.class_names()
+    rows = []
+    for depth, (node, e) in enumerate(_path_nodes(g, int(hits[0]))):
+        rows.append({"depth": depth, "node_id": int(snap.node_id[node]), "object": snap.node_label(node),
+                     "class": str(names[codes[node]]), "edge": snap.edge_label(e) if e >= 0 else "",
+                     "self_size": int(snap.self_size[node]), "retained_size": int(g.retained[node])})
+    return pd.DataFrame(rows)
