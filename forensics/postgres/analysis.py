@@ -107,11 +107,15 @@ def delta(before, after, *, before_info: dict | None = None, after_info: dict | 
     >>> d = delta(load_pgss("before.csv"), load_pgss("after.csv"))          # doctest: +SKIP
     """
     b, a = _frame(before), _frame(after)
-    before_info = before_info if before_info is not None else getattr(before, "info", None)
-    after_info = after_info if after_info is not None else getattr(after, "info", None)
+    if before_info is None and hasattr(before, "statements"):
+        before_info = before.info
+    if after_info is None and hasattr(after, "statements"):
+        after_info = after.info
     prov = _derived_provenance(a, b)
     kb, ka = row_key(b), row_key(a)
-    key = [c for c in ka if c in kb] if ka != kb else ka
+    key = ka if ka == kb or b.empty else [c for c in ka if c in kb]
+    if "queryid" not in key and "query" not in key:
+        key = [*key, "query"]
     if key != ka or key != kb:
         prov.warn(None, f"the snapshots have different key columns ({', '.join(kb)} vs {', '.join(ka)}); "
                   f"matched on {', '.join(key)}")
@@ -144,7 +148,8 @@ def delta(before, after, *, before_info: dict | None = None, after_info: dict | 
         hi_new = m[f"max_{kind}_time"].astype(float) > m[f"max_{kind}_time_b"].astype(float)
         lo_new = m[f"min_{kind}_time"].astype(float) < m[f"min_{kind}_time_b"].astype(float)
         if "minmax_stats_since" in m:  # min/max reset on their own (17+): the after values cover part of the interval
-            same = (m["minmax_stats_since"] == m["minmax_stats_since_b"]).fillna(True)
+            mm, mm_b = m["minmax_stats_since"], m["minmax_stats_since_b"]
+            same = ~(mm.notna() & mm_b.notna() & (mm != mm_b))
             hi_new, lo_new = hi_new & same, lo_new & same
         inc = {f"mean_{kind}_time": mean.where(n > 0, 0.0), f"stddev_{kind}_time": np.sqrt(var).where(n > 0, 0.0),
                f"max_{kind}_time": m[f"max_{kind}_time"].where(hi_new), f"min_{kind}_time": m[f"min_{kind}_time"].where(lo_new)}

@@ -165,6 +165,7 @@ def parse_aligned(text: str) -> RawTable:
                 table.rows.append(current)
                 current = None
             if _FOOTER.match(line):
+                _check_footer(table, line, no)
                 break
             continue
         vals, marks = cells(line)
@@ -185,7 +186,19 @@ def parse_aligned(text: str) -> RawTable:
             if any(cont_prev):
                 table.warnings.append((f"line {len(lines)}", "the last row's text is cut short (no end of cell)"))
             table.rows.append(current)
+        _check_footer(table, None, len(lines))
     return table
+
+
+def _check_footer(table: RawTable, line: str | None, no: int) -> None:
+    """psql ends aligned and unaligned output with '(N rows)': its absence or a wrong N means a cut."""
+    if line is None:
+        table.warnings.append((f"line {no}", "no '(N rows)' footer at the end: output cut short (or printed "
+                               "with \\pset footer off); the last row may be incomplete"))
+        return
+    n = int(re.match(r"\((\d+)", line).group(1))
+    if n != len(table.rows):
+        table.warnings.append((f"line {no}", f"the footer says {n} rows, {len(table.rows)} were read"))
 
 
 def _is_text(name: str) -> bool:
@@ -303,6 +316,7 @@ def parse_unaligned(text: str, sep: str = "|") -> RawTable:
     body = "".join(lines[start + 1:])
     base_line = start + 2
     pos = 0
+    footer = False
     while pos < len(body):
         if body.startswith("\n", pos) or body.startswith("\r\n", pos):
             pos = body.index("\n", pos) + 1
@@ -314,6 +328,8 @@ def parse_unaligned(text: str, sep: str = "|") -> RawTable:
             eol = len(body) if eol < 0 else eol
             chunk = body[pos:eol]
             if _FOOTER.match(chunk):
+                _check_footer(table, chunk, line_no)
+                footer = True
                 break
             table.warnings.append((f"line {line_no}", f"not a row of {len(kinds)} '{sep}'-separated fields; skipped"))
             pos = eol + 1
@@ -323,6 +339,8 @@ def parse_unaligned(text: str, sep: str = "|") -> RawTable:
         pos = m.end()
         nl = body.find("\n", pos)
         pos = len(body) if nl < 0 else nl + 1
+    if not footer:
+        _check_footer(table, None, base_line + body.count("\n"))
     return table
 
 

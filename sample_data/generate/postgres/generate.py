@@ -59,7 +59,7 @@ STORY = {
     "nested_caller": {"contains": "refresh_customer_stats($1)"},
     "failing_insert": {"contains": "INSERT INTO customers", "calls": 0},
     "unstable": {"contains": "WHERE id BETWEEN $1 AND $2"},
-    "pipes_in_text": {"contains": "first_name || ' ' || last_name"},
+    "pipes_in_text": {"contains": "first_name || $2 || last_name"},
 }
 
 
