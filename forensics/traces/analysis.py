@@ -195,8 +195,8 @@ def error_correlation(ts, examples: int = 3) -> pd.DataFrame:
     out["example_traces"] = ex.reindex(pd.MultiIndex.from_frame(out[["service", "operation", "message"]])).to_numpy()
     out["rank"] = out["coverage"] * out["precision"]
     # Ties: the deepest error first — it is where the failure started, the rest propagate it.
-    out = out.sort_values(["rank", "failing_traces", "depth", "service", "operation"],
-                          ascending=[False, False, False, True, True])
+    out = out.sort_values(["rank", "failing_traces", "depth", "service", "operation", "message"],
+                          ascending=[False, False, False, True, True, True])
     return out[cols].reset_index(drop=True).astype({"failing_traces": np.int64, "ok_traces": np.int64})
 
 
@@ -316,4 +316,57 @@ def network_gaps(ts) -> pd.DataFrame:
                         "server_span_id": spans["span_id"].to_numpy()[s], "client_service": svc[c],
                         "server_service": svc[s], "request_gap_us": st[s] - st[c], "response_gap_us": en[c] - en[s]})
     out["network_us"] = out["request_gap_us"] + out["response_gap_us"]
+    return out
+
+
+def critical_share(ts) -> pd.DataFrame:
+    """How much of the critical paths each service owns: service, critical_us, share (of all
+    critical time in the loaded traces), traces (in which it is on the critical path)."""
+    from .critical_path import critical_path
+
+    cp = critical_path(ts)
+    out = cp.groupby("service").agg(critical_us=("duration_us", "sum"), traces=("trace_id", "nunique")).reset_index()
+    out["share"] = out["critical_us"] / max(int(out["critical_us"].sum()), 1)
+    return out.sort_values("critical_us", ascending=False, ignore_index=True)
+
+
+def _line(text, width: int = 100) -> str:
+    first = str(text).splitlines()[0] if str(text) else ""
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+def findings(ts) -> list[str]:
+    """A few sentences a person can act on: slowest trace, who owns the critical path, the busiest
+    and the most failing calls, what explains the failures, skew and orphans."""
+    out = []
+    summ = trace_summary(ts)
+    slow = summ.iloc[0]
+    out.append(f"{len(summ)} traces, {int(summ['spans'].sum())} spans; the slowest, {slow['trace_id'][:16]}…, "
+               f"took {slow['duration_us'] / 1000:.1f} ms ({slow['root_service']}: {slow['root_operation']}); "
+               f"median trace {summ['duration_us'].median() / 1000:.1f} ms.")
+    cs = critical_share(ts)
+    top = cs.head(2)
+    out.append("On the critical paths, " + " and ".join(
+        f"{r.service} owns {r.share:.0%}" for r in top.itertuples()) + " of the waiting time.")
+    deps = dependencies(ts)
+    if len(deps):
+        busiest = deps.iloc[0]
+        worst = deps.assign(rate=deps["errors"] / deps["calls"]).sort_values(["rate", "calls"], ascending=False).iloc[0]
+        out.append(f"Busiest call: {busiest['parent']} → {busiest['child']} ({busiest['calls']} calls, "
+                   f"p95 {busiest['p95_us'] / 1000:.1f} ms). Most failing call: {worst['parent']} → {worst['child']} "
+                   f"({worst['errors']}/{worst['calls']} calls failed).")
+    ec = error_correlation(ts)
+    if len(ec) and ec.iloc[0]["failing_traces"] > 0:
+        e = ec.iloc[0]
+        out.append(f"Failures: {e['service']} '{e['operation']}' with \"{_line(e['message'])}\" is in "
+                   f"{e['coverage']:.0%} of failing traces and only in failing traces ({e['precision']:.0%}).")
+        benign = ec[(ec["failing_traces"] == 0) & (ec["ok_traces"] > 0)]
+        if len(benign):
+            b = benign.iloc[0]
+            out.append(f"Errors that did not fail their trace (retried or asynchronous): {b['service']} "
+                       f"'{b['operation']}' \"{_line(b['message'])}\" in {b['ok_traces']} successful traces.")
+    skew = getattr(ts, "skew", None)
+    orphans = getattr(ts, "orphans", None)
+    out.append(f"Clock skew: {0 if skew is None else skew['trace_id'].nunique()} trace(s) with children outside "
+               f"their parent; orphan spans: {0 if orphans is None else len(orphans)}.")
     return out

@@ -24,6 +24,7 @@ _OTLP_KIND_STR = {"SPAN_KIND_UNSPECIFIED": "internal", "SPAN_KIND_INTERNAL": "in
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_UNSET": "UNSET", "STATUS_CODE_OK": "OK",
            "STATUS_CODE_ERROR": "ERROR"}
 _COMPACT = (",", ":")
+_SPECIAL = frozenset(("span.kind", "error", "otel.status_code", "otel.status_description", "peer.service"))
 
 
 class Columns:
@@ -43,14 +44,19 @@ class Columns:
         # processes (deduplicated per document)
         self.proc_service, self.proc_host, self.proc_ip = [], [], []
         self.ptag_proc, self.ptag_key, self.ptag_type, self.ptag_value = [], [], [], []
-        self.dropped = 0
+        self.proc_cache: dict = {}
 
     def n_spans(self) -> int:
         return len(self.span_id)
 
     def add_process(self, service, kvs) -> int:
-        """Register a process (service + (key, type, value) triples); returns its number."""
-        pid = len(self.proc_service)
+        """Register a process (service + (key, type, value) triples); returns its number.
+        Identical processes (same service and tags, e.g. repeated in every trace) share one."""
+        kvs = tuple(kvs)
+        pid = self.proc_cache.get((service, kvs))
+        if pid is not None:
+            return pid
+        pid = self.proc_cache[(service, kvs)] = len(self.proc_service)
         host = ip = None
         for key, typ, value in kvs:
             self.ptag_proc.append(pid)
@@ -237,18 +243,25 @@ def read_jaeger_spans(spans: list, cols: Columns, where: str, procs: dict | None
         for kv in s.get("tags") or ():
             key = kv["key"]
             value = kv.get("value")
-            typ, text = _text(value, kv.get("type"))
+            vt = type(value)
+            if vt is str:
+                typ, text = kv.get("type") or "string", value
+            elif vt is int:
+                typ, text = kv.get("type") or "int64", str(value)
+            else:
+                typ, text = _text(value, kv.get("type"))
             t_span(row); t_key(key); t_type(typ); t_val(text)
-            if key == "span.kind":
-                kind = text.lower()
-            elif key == "error":
-                err = value is True or value == "true"
-            elif key == "otel.status_code":
-                status = text.upper()
-            elif key == "otel.status_description":
-                msg = text
-            elif key == "peer.service":
-                peer = text
+            if key in _SPECIAL:
+                if key == "span.kind":
+                    kind = text.lower()
+                elif key == "error":
+                    err = value is True or value == "true"
+                elif key == "otel.status_code":
+                    status = text.upper()
+                elif key == "otel.status_description":
+                    msg = text
+                elif key == "peer.service":
+                    peer = text
         for log in s.get("logs") or ():
             fields, event = {}, None
             for kv in log.get("fields") or ():
