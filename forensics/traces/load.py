@@ -116,17 +116,19 @@ def _salvage(text: str, upto: int):
 
 def _parse(path, raw: bytes, prov: Provenance):
     """The JSON values in the file: [(value, location prefix)]."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ArtifactError(path, e.start, "not UTF-8 text, so not a JSON trace export") from None
-    if not text.strip():
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+    if re.match(rb"[ \t\r\n]*\Z", raw):  # (no strip(): that would copy a 1 GB file)
         raise ArtifactError(path, None, "the file is empty")
     if orjson is not None:
         try:
             return [(orjson.loads(raw), "$")]
         except (orjson.JSONDecodeError, RecursionError):
             pass  # the stdlib parser also takes NaN and huge integers, and says where it broke
+    try:  # decoded only now: a 1 GB export would otherwise be held twice
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ArtifactError(path, e.start, "not UTF-8 text, so not a JSON trace export") from None
     try:
         return [(json.loads(text), "$")]
     except json.JSONDecodeError as e:
@@ -137,9 +139,13 @@ def _parse(path, raw: bytes, prov: Provenance):
     numbered = [(n, ln) for n, ln in enumerate(text.split("\n"), 1) if ln.strip()]
     if len(numbered) > 1:
         good, bad = [], []
+        fast = orjson.loads if orjson is not None else json.loads
         for n, line in numbered:
             try:
-                good.append((json.loads(line), f"line {n}"))
+                try:
+                    good.append((fast(line), f"line {n}"))
+                except ValueError:
+                    good.append((json.loads(line), f"line {n}"))
             except (json.JSONDecodeError, RecursionError) as e:
                 bad.append((n, getattr(e, "msg", "nested too deeply")))
         if good and len(good) >= len(bad):  # mostly one value per line: JSON Lines

@@ -153,3 +153,30 @@ def test_cli_bad_file_exits_2(capsys, tmp_path):
     p.write_text("[1, 2")
     assert main(["traces", "summary", str(p)]) == 2
     assert "bad.json" in capsys.readouterr().err
+
+
+def test_tag_value_gotchas(tmp_path):
+    # As in jaeger's uimodel fixtures: int64 beyond 2^53 as a string, base64 binary, untyped values,
+    # and error given as the string "true".
+    span = {"traceID": "0000000000000000000000000000abcd", "spanID": "00000000000000ff", "operationName": "op",
+            "startTime": 1_600_000_000_000_000, "duration": 5, "processID": "p1",
+            "tags": [{"key": "big", "type": "int64", "value": "9223372036854775222"},
+                     {"key": "blob", "type": "binary", "value": "AAAwOQ=="},
+                     {"key": "ratio", "value": 0.5}, {"key": "ok", "type": "bool", "value": False},
+                     {"key": "error", "type": "string", "value": "true"}],
+            "logs": [{"timestamp": 1_600_000_000_000_001, "fields": [{"key": "event", "value": "retry"},
+                                                                    {"key": "n", "type": "int64", "value": 2}]}]}
+    doc = {"data": [{"traceID": span["traceID"], "spans": [span],
+                     "processes": {"p1": {"serviceName": "svc", "tags": [{"key": "hostname", "value": "h"}]}}}]}
+    p = tmp_path / "g.json"
+    p.write_text(json.dumps(doc))
+    ts = load_traces(str(p))
+    tags = dict(zip(ts.tags["key"], zip(ts.tags["type"], ts.tags["value"])))
+    assert tags["big"] == ("int64", "9223372036854775222")
+    assert tags["blob"] == ("binary", "AAAwOQ==")
+    assert tags["ratio"] == ("float64", "0.5") and tags["ok"] == ("bool", "false")
+    s = ts.spans.iloc[0]
+    assert s["error"] and s["status_code"] == "ERROR" and s["host"] == "h"
+    assert s["trace_id"] == "000000000000abcd"  # 64-bit id printed on 16 hex digits, as Jaeger does
+    assert str(s["start"]) == "2020-09-13 12:26:40+00:00"
+    assert ts.logs[["event", "fields", "time_us"]].values.tolist() == [["retry", '{"n":2}', 1_600_000_000_000_001]]
