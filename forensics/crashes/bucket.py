@@ -1,0 +1,168 @@
+"""Which crashes are the same bug: exact bucket keys, plus fuzzy *suggestions* that never merge.
+
+Bucket key = class family + the first frame of the crash thread that is the program's own
+code, after dropping wrapper frames and normalising names (see :mod:`.frames`). For hangs
+the key is the sorted own frames of the threads blocked on locks; without symbols it is
+``program@0xOFF`` (the pc's offset inside its 4 KiB page, which ASLR does not change).
+
+The SEGV memory-access classes (``null-deref-read``/``-write``, ``wild-pointer`` and a
+SIGSEGV whose address the transcript does not show) share the family ``memory-access``:
+which of them a transcript shows depends on the gdb commands that were run (``p $_siginfo``,
+``x/i $pc``), not on the bug, and the same bug must land in one bucket.
+
+>>> import pandas as pd
+>>> fr = pd.DataFrame({"thread": [1, 1, 1], "frame": [0, 1, 2], "pc": [1, 2, 3],
+...     "norm_function": ["strlen", "greet_user", "main"], "is_own": [False, True, True], "repeat": [1, 1, 1],
+...     "module": ["/lib/libc.so.6", None, None]})
+>>> bucket_for("null-deref-read", "in-libc:strlen", fr, fr, {"crash_thread": 1})["bucket"]
+'memory-access:greet_user'
+>>> pdm_similarity(["greet_user", "main"], ["parse_header_length", "main"]) < 0.7
+True
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pandas as pd
+
+from .classify import _lock_waiters
+
+MEMORY_ACCESS = {"null-deref-read", "null-deref-write", "wild-pointer"}
+#: CASR's position-dependent model parameters and its clustering cut (distance 0.3)
+PDM_C, PDM_O = 0.04, 0.13
+SUGGEST_AT = 0.7
+FUZZY_DEPTH = 8
+
+
+def family_of(cls: str, subclass: str | None) -> str:
+    if cls in MEMORY_ACCESS or (cls == "unknown" and subclass == "segv-address-unknown"):
+        return "memory-access"
+    return cls
+
+
+def frame_label(row, program: str | None = None) -> str:
+    """The normalised function, or ``program@0xOFF`` for an unsymbolised frame."""
+    fn = row["norm_function"]
+    if fn and fn != "??":
+        return str(fn)
+    pc = row["pc"]
+    mod = row.get("module") if hasattr(row, "get") else None
+    name = os.path.basename(mod) if isinstance(mod, str) and mod else (program or "?")
+    if pc is None or pd.isna(pc):
+        return f"{name}@?"
+    return f"{name}@0x{int(pc) & 0xfff:03x}"
+
+
+def own_labels(frames: pd.DataFrame, program: str | None = None, depth: int = FUZZY_DEPTH) -> list[str]:
+    own = frames[frames["is_own"]].head(depth)
+    return [frame_label(r, program) for _, r in own.iterrows()]
+
+
+def bucket_for(cls: str, subclass: str | None, crash: pd.DataFrame, all_frames: pd.DataFrame,
+               facts: dict, program: str | None = None) -> dict:
+    """The bucket key of one crash, the frame that keyed it and the frames dropped above it."""
+    fam = family_of(cls, subclass)
+    if cls == "deadlock":
+        waiters = _lock_waiters(all_frames) if len(all_frames) else []
+        if waiters:
+            labels, dropped = [], []
+            for t in waiters:
+                th = all_frames[all_frames["thread"] == t]
+                own = th[th["is_own"]]
+                if len(own):
+                    labels.append(frame_label(own.iloc[0], program))
+                    dropped += th.loc[th.index < own.index[0], "norm_function"].dropna().astype(str).tolist()
+            labels = sorted(set(labels))
+            if labels:
+                return {"bucket": f"{fam}:{'+'.join(labels)}", "top_own_frame": "+".join(labels),
+                        "frames_dropped": sorted(set(dropped)),
+                        "bucket_why": f"hang: own frames of the threads blocked on locks ({', '.join(map(str, waiters))})"}
+    own = crash[crash["is_own"]]
+    if len(own):
+        first = own.iloc[0]
+        pos = crash.index.get_loc(own.index[0])
+        dropped = crash.iloc[:pos]["norm_function"].fillna("?").astype(str).tolist()
+        label = frame_label(first, program)
+        why = f"first own frame #{int(first['frame'])} {label}"
+    elif len(crash):
+        first = crash.iloc[0]
+        dropped = []
+        label = frame_label(first, program)
+        why = f"no own frame: keyed by frame #0 {label}"
+    else:
+        return {"bucket": f"{fam}:?", "top_own_frame": None, "frames_dropped": [], "bucket_why": "no frames"}
+    if dropped:
+        why += f" after dropping {len(dropped)} frame(s): {', '.join(dict.fromkeys(dropped))}"
+    return {"bucket": f"{fam}:{label}", "top_own_frame": label, "frames_dropped": dropped, "bucket_why": why}
+
+
+def pdm_similarity(a: list[str], b: list[str], c: float = PDM_C, o: float = PDM_O) -> float:
+    """CASR's position-dependent model: matches near the top weigh more; 1.0 = identical.
+
+    Unsymbolised frames (``?``) never match (satyr's rule).
+
+    >>> pdm_similarity(["f", "g", "main"], ["f", "g", "main"])
+    1.0
+    """
+    if not a or not b:
+        return 0.0
+    n, m = len(a), len(b)
+    dp = np.zeros((n + 1, m + 1))
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            best = max(dp[i - 1, j], dp[i, j - 1])
+            if a[i - 1] == b[j - 1] and not a[i - 1].endswith("@?"):
+                best = max(best, dp[i - 1, j - 1] + math.exp(-c * min(i - 1, j - 1)) * math.exp(-o * abs(i - j)))
+            dp[i, j] = best
+    norm = sum(math.exp(-c * i) for i in range(min(n, m)))
+    return round(float(dp[n, m] / norm), 4) if norm else 0.0
+
+
+def buckets_table(crashes: pd.DataFrame) -> pd.DataFrame:
+    """One row per bucket: how many files, which, the keying frame and why they share it."""
+    cols = ["bucket", "class", "n_files", "files", "programs", "subclasses", "top_own_frame", "why"]
+    groups: dict = {}
+    for b, cls, f, prog, sub, top, why in zip(crashes["bucket"], crashes["class"], crashes["file"],
+                                              crashes["program"], crashes["subclass"], crashes["top_own_frame"],
+                                              crashes["bucket_why"]):
+        g = groups.setdefault(b, {"bucket": b, "class": set(), "files": [], "programs": set(), "subclasses": set(),
+                                  "top_own_frame": top, "why": why})
+        g["class"].add(cls)
+        g["files"].append(os.path.basename(str(f)))
+        if isinstance(prog, str):
+            g["programs"].add(os.path.basename(prog))
+        if isinstance(sub, str) and sub:
+            g["subclasses"].add(sub)
+    rows = [{**g, "class": ", ".join(sorted(g["class"])), "n_files": len(g["files"]), "files": sorted(g["files"]),
+             "programs": sorted(g["programs"]), "subclasses": sorted(g["subclasses"])} for g in groups.values()]
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["n_files", "bucket"], ascending=[False, True]).reset_index(drop=True)
+
+
+def suggest_merges(crashes: pd.DataFrame, threshold: float = SUGGEST_AT) -> pd.DataFrame:
+    """Pairs of *different* buckets whose own-frame stacks look alike (PDM score >= threshold).
+
+    Only a suggestion with its score: buckets are never merged here.
+    """
+    cols = ["bucket_a", "bucket_b", "score", "shared_frames", "note"]
+    if crashes.empty or "own_stack" not in crashes:
+        return pd.DataFrame(columns=cols)
+    rep: dict = {}
+    for b, st in zip(crashes["bucket"].tolist(), crashes["own_stack"].tolist()):
+        rep.setdefault(b, list(st) if st is not None else [])
+    keys = list(rep)
+    rows = []
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            a, b = rep[keys[i]], rep[keys[j]]
+            if not a or not b or not set(a) & set(b):
+                continue
+            s = pdm_similarity(a, b)
+            if s >= threshold:
+                rows.append({"bucket_a": keys[i], "bucket_b": keys[j], "score": s,
+                             "shared_frames": [x for x in a if x in b],
+                             "note": "suggested only; review before treating as one bug"})
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,353 @@
+"""What the process died of: signal origin first, then the stack.
+
+The class vocabulary (``CLASSES``) is fixed; ``subclass`` adds detail. The exploitability
+hint follows CERT ``exploitable`` / CASR rule names (ReturnAv, SegFaultOnPc, DestAv, ...),
+with the first matching rule reported.
+
+>>> facts = {"signal": "SIGFPE", "si_code": 1, "si_addr": None, "pid": 10}
+>>> import pandas as pd
+>>> fr = pd.DataFrame({"frame": [0], "function": ["average_latency"], "norm_function": ["average_latency"],
+...                    "args": ["v=0x1, n=0"], "is_own": [True], "is_library": [False], "repeat": [1], "pc": [0x1000]})
+>>> classify(facts, fr, fr)["class"]
+'divide-by-zero'
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+CLASSES = ("null-deref-read", "null-deref-write", "wild-pointer", "bad-pc", "stack-overflow",
+           "assertion-failure", "heap-corruption", "stack-buffer-overrun", "uncaught-exception",
+           "divide-by-zero", "illegal-instruction", "bus-error", "deadlock", "abort", "unknown")
+EXPLOITABILITY = ("exploitable", "probably", "probably not", "unknown")
+
+NULL_LIMIT = 64 << 10          # fault addresses below 64 KiB count as NULL + offset
+GUARD_DISTANCE = 64 << 10      # a fault this close to sp is the stack guard page
+RECURSION_RUN = 20             # one function repeated this often in a row = runaway recursion
+
+SI_USER, SI_KERNEL, SI_QUEUE, SI_TKILL = 0, 128, -1, -6
+_SELF_SIGNAL_FRAMES = re.compile(r"^(?:raise|abort|pthread_kill|tgkill|kill|gsignal)$")
+_LOCK_WAIT = re.compile(r"(?:mutex_lock|lll_lock_wait|rwlock_\w*lock|cond_\w*wait|sem_\w*wait|spin_lock|futex_lock_pi)")
+_HEAP_FUNCS = re.compile(r"^(?:malloc_printerr|_int_free\w*|_int_malloc|_int_realloc|sysmalloc|free|malloc|calloc|"
+                         r"realloc|cfree|malloc_consolidate|unlink_chunk|tcache_\w+)$")
+_HEAP_SUBCLASS = [
+    (r"double free", "double-free"), (r"corrupted top size", "corrupted-top-size"),
+    (r"invalid pointer", "invalid-pointer"), (r"invalid size", "invalid-size"),
+    (r"invalid next size", "invalid-next-size"), (r"corrupted size vs\. prev_size", "corrupted-size"),
+    (r"corrupted double-linked list", "corrupted-list"), (r"unaligned", "unaligned-chunk"),
+    (r"memory corruption", "memory-corruption"), (r"munmap_chunk", "invalid-pointer"),
+]
+_STRING_ARG = re.compile(r'(?:str|assertion|msg)=(?:\w+@entry=)?0x[0-9a-f]+ "((?:[^"\\]|\\.)*)"')
+
+
+def _has(frames: pd.DataFrame, pattern) -> pd.DataFrame:
+    """Rows whose normalised function matches ``pattern`` (regex search)."""
+    rx = re.compile(pattern)
+    mask = [isinstance(n, str) and rx.search(n) is not None for n in frames["norm_function"].tolist()]
+    return frames[mask] if any(mask) else frames.iloc[0:0]
+
+
+def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
+    """Where the signal came from: kernel fault, the process itself, another process, or none (attach).
+
+    Decided from ``$_siginfo.si_code``/``si_pid`` when printed, otherwise from the frames.
+    """
+    sig, code = facts.get("signal"), facts.get("si_code")
+    if sig is None or sig in ("SIGSTOP", "SIGTRAP") and not facts.get("si_signo"):
+        return "snapshot", "no signal in the transcript: gdb attached to a live (hung) process or dumped it"
+    self_frames = len(_has(crash_frames, _SELF_SIGNAL_FRAMES.pattern)) > 0
+    if code is not None:
+        if code > 0:
+            return "kernel", f"si_code={code} > 0: the kernel raised it for a fault"
+        pid, spid = facts.get("pid"), facts.get("si_pid")
+        name = {SI_USER: "SI_USER", SI_TKILL: "SI_TKILL", SI_QUEUE: "SI_QUEUE"}.get(code, str(code))
+        if spid is not None and pid is not None:
+            if spid == pid:
+                return "self", f"si_code={name}, si_pid={spid} is the process itself"
+            return "external", f"si_code={name}, si_pid={spid} is another process (pid {pid})"
+        if self_frames:
+            return "self", f"si_code={name} and raise/abort frames on the stack"
+        return "external", f"si_code={name} and no raise/abort frame on the crash thread"
+    if sig in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL"):
+        return "kernel", f"{sig} without $_siginfo: assumed a hardware fault"
+    if self_frames:
+        return "self", f"{sig} with raise/abort frames on the crash thread"
+    return "external", f"{sig} with no raise/abort frame on the crash thread: sent from outside"
+
+
+def _access(facts: dict, top_own) -> tuple[str | None, str]:
+    """'read'/'write' from the faulting instruction (AT&T syntax) or the source line."""
+    insn = facts.get("instruction")
+    if insn and "Cannot access" not in insn:
+        op, _, operands = insn.partition(" ")
+        ops = _split_operands(operands.strip())
+        if op.startswith(("cmp", "test", "bt", "ucomi", "comi", "vpcmp", "pcmp")):
+            return "read", f"instruction `{insn}` compares memory"
+        if op.startswith(("push", "call", "stos", "rep stos")):
+            return "write", f"instruction `{insn}` writes"
+        if ops and "(" in ops[-1]:
+            return "write", f"instruction `{insn}` stores to memory"
+        if any("(" in o for o in ops):
+            return "read", f"instruction `{insn}` loads from memory"
+    src = facts.get("crash_source")
+    if src:
+        code = src.split("/*")[0].split("//")[0]
+        if re.search(r"(?:->\s*\w+|\]|\*\s*\(?\w+\)?|\.\w+)\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)", code) or \
+                re.search(r"(?:\+\+|--)\s*\*|\*\s*\w+\s*(?:\+\+|--)", code):
+            return "write", f"source line `{code.strip()}` assigns through a pointer"
+        if re.search(r"->|\*\s*\w|\[", code):
+            return "read", f"source line `{code.strip()}` reads through a pointer"
+    return None, "no faulting instruction or source line in the transcript"
+
+
+def _split_operands(s: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for c in s:
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        if c == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += c
+    if cur:
+        out.append(cur)
+    return [o.strip() for o in out]
+
+
+def _max_run(frames: pd.DataFrame) -> tuple[int, str | None]:
+    if frames.empty:
+        return 0, None
+    f = frames["norm_function"].fillna("?").astype(str)
+    run_id = (f != f.shift()).cumsum()
+    sums = frames["repeat"].groupby(run_id).sum()
+    rid = sums.idxmax()
+    return int(sums.max()), f[run_id == rid].iloc[0]
+
+
+def _lock_waiters(all_frames: pd.DataFrame) -> list[int]:
+    """Threads with a lock wait among their top 8 frames."""
+    if "thread" not in all_frames:
+        return []
+    top = all_frames[all_frames["frame"] < 8]
+    hit = {int(t) for t, n in zip(top["thread"], top["norm_function"]) if isinstance(n, str) and _LOCK_WAIT.search(n)}
+    return sorted(hit)
+
+
+def _string_args(frames: pd.DataFrame, pattern: str) -> str | None:
+    for a in _has(frames, pattern)["args"].dropna():
+        m = _STRING_ARG.search(a)
+        if m:
+            return m.group(1)
+    return None
+
+
+def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict:
+    """Class, subclass, exploitability (+ rule), origin and the reason, for one transcript.
+
+    ``crash`` is the crash thread's annotated frames (``norm_function``, ``is_own``, ...),
+    ``all_frames`` every thread's.
+    """
+    origin, origin_why = origin_of(facts, crash)
+    out = {"origin": origin, "origin_why": origin_why, "assertion": None, "heap_message": None,
+           "exception_type": facts.get("exception_type")}
+    sig = facts.get("signal")
+    code = facts.get("si_code")
+    addr = facts.get("si_addr")
+    pc = facts.get("pc")
+    own = crash[crash["is_own"]]
+    top = crash.iloc[0] if len(crash) else None
+
+    def done(cls, sub, expl, rule, reason):
+        out.update({"class": cls, "subclass": sub, "exploitability": expl, "exploitability_rule": rule,
+                    "reason": reason})
+        return out
+
+    waiters = _lock_waiters(all_frames) if len(all_frames) else []
+    if origin == "snapshot":
+        if len(waiters) >= 2:
+            return done("deadlock", "lock-order", "probably not", "Hang",
+                        f"no signal; threads {', '.join(map(str, waiters))} wait on locks (a lock cycle is likely)")
+        if waiters:
+            return done("deadlock", "lock-wait", "probably not", "Hang", f"no signal; thread {waiters[0]} waits on a lock")
+        return done("deadlock", "hang", "probably not", "Hang", "no signal: a snapshot of a live process (hang)")
+    if origin == "external":
+        sub = "external-signal" + (":lock-wait" if waiters else "")
+        return done("deadlock", sub, "probably not", "ExternalSignal",
+                    f"{sig} sent from outside ({origin_why}): a watchdog/timeout killed a hung process")
+
+    if sig == "SIGSEGV" or (sig is None and facts.get("si_signo") == 11):
+        run, run_fn = _max_run(crash)
+        near_sp = addr is not None and facts.get("sp") is not None and abs(addr - facts["sp"]) < GUARD_DISTANCE \
+            and addr >= NULL_LIMIT
+        if run >= RECURSION_RUN or (near_sp and run >= 3):
+            why = f"{run_fn} repeats {run} times in a row" + (f"; fault address is {abs(addr - facts['sp'])} bytes from sp"
+                                                             if near_sp else "")
+            return done("stack-overflow", "recursion", "probably", "StackOverflow", why)
+        if near_sp:
+            return done("stack-overflow", "guard-page", "probably", "StackOverflow",
+                        f"fault address 0x{addr:x} is next to sp 0x{facts['sp']:x} (stack guard page)")
+        top_pc = top["pc"] if top is not None else None
+        top_pc = None if top_pc is None or pd.isna(top_pc) else int(top_pc)
+        if top is not None and top["norm_function"] == "??" and top_pc is not None and top_pc < NULL_LIMIT:
+            return done("bad-pc", "null-call", "probably", "SegFaultOnPcNearNull",
+                        f"frame 0 is at pc 0x{int(top_pc):x}: a call through a NULL function pointer")
+        if pc is not None and addr is not None and pc == addr:
+            near = addr < NULL_LIMIT
+            return done("bad-pc", "null-call" if near else "corrupt-pointer", "probably" if near else "exploitable",
+                        "SegFaultOnPcNearNull" if near else "SegFaultOnPc", f"pc == fault address 0x{addr:x}")
+        in_libc = None
+        if top is not None and top["is_library"] and re.match(r"^(?:str|mem|wcs|stp)\w*$", str(top["norm_function"])):
+            in_libc = f"in-libc:{top['norm_function']}"
+        access, access_why = _access(facts, own.iloc[0] if len(own) else None)
+        if code == SI_KERNEL and (addr in (None, 0)):
+            sub = "non-canonical" + (f":{access}" if access else "")
+            return done("wild-pointer", sub, "exploitable" if access == "write" else "unknown",
+                        "DestAv" if access == "write" else "SourceAv",
+                        "si_code=SI_KERNEL (128) with si_addr 0: a general-protection fault on a non-canonical "
+                        "address, not a NULL dereference; " + access_why)
+        if addr is None:
+            addr, addr_why = _address_from_args(crash, facts)
+            if addr is not None and top is not None and bool(top["is_library"]) and not in_libc:
+                in_libc = "in-libc"
+        else:
+            addr_why = f"fault address 0x{addr:x} from $_siginfo"
+        if addr is None:
+            if in_libc:
+                addr, addr_why = 0, f"died inside {top['norm_function']} with no fault address shown: assumed a NULL string"
+            else:
+                return done("unknown", "segv-address-unknown", "unknown", "AccessViolation",
+                            "SIGSEGV, but the transcript shows no fault address ($_siginfo), instruction or "
+                            "pointer argument to decide NULL vs wild")
+        if in_libc and access is None:
+            access = "read"
+        if addr < NULL_LIMIT:
+            rw = access or "read"
+            sub = in_libc or ("" if access else "access-assumed-read")
+            return done(f"null-deref-{rw}", sub, "probably" if rw == "write" else "probably not",
+                        "DestAvNearNull" if rw == "write" else "SourceAvNearNull",
+                        f"{addr_why} is near NULL; {access_why}")
+        canon = "non-canonical" if addr >= 1 << 47 else None
+        sub = ":".join(x for x in (canon, in_libc, access) if x)
+        return done("wild-pointer", sub, "exploitable" if access == "write" else "unknown",
+                    "DestAv" if access == "write" else "SourceAv", f"{addr_why} is far from NULL; {access_why}")
+
+    if sig == "SIGABRT" or sig == "SIGIOT":
+        assert_fr = _has(crash, r"^_*assert_(?:fail|perror_fail)(?:_base)?$")
+        if len(assert_fr) or facts.get("assert_expr"):
+            text = facts.get("assert_expr") or _string_args(crash, r"assert_fail")
+            out["assertion"] = text
+            return done("assertion-failure", text or "", "unknown", "AbortSignal",
+                        "__assert_fail on the stack" + (f": `{text}`" if text else ""))
+        msg = facts.get("glibc_message") or _string_args(crash, r"^(?:malloc_printerr|__fortify_fail|fortify_fail)$")
+        chk = _has(crash, r"^(?:__stack_chk_fail\w*|__fortify_fail\w*|__chk_fail|\w+_chk)$")
+        if len(chk) or (msg and ("stack smashing" in msg or "buffer overflow detected" in msg)):
+            names = chk["norm_function"].tolist()
+            chk_fn = next((n for n in names if n.endswith("_chk") and n != "__chk_fail"), None)
+            if chk_fn or (msg and "buffer overflow" in msg) or "__chk_fail" in names:
+                sub = f"fortify:{chk_fn}" if chk_fn else "fortify"
+                rule = "SafeFunctionCheck"
+            else:
+                sub, rule = "stack-protector", "StackBufferOverflow"
+            return done("stack-buffer-overrun", sub, "exploitable", rule,
+                        f"{', '.join(names) or 'glibc'} reported " + (f"'{msg}'" if msg else "a smashed stack"))
+        heap_fr = _has(crash, _HEAP_FUNCS.pattern)
+        if len(heap_fr) or (msg and _heap_sub(msg)):
+            out["heap_message"] = msg
+            sub = _heap_sub(msg) if msg else "message-not-in-transcript"
+            where = ", ".join(dict.fromkeys(heap_fr["norm_function"].tolist())) or "glibc"
+            return done("heap-corruption", sub, "exploitable", "HeapError",
+                        f"abort from the allocator ({where})" + (f": '{msg}'" if msg else
+                                                                 "; glibc's message is not in the transcript"))
+        cxx = _has(crash, r"(?:terminate|__cxa_throw|__cxa_rethrow|__verbose_terminate_handler|__cxa_call_unexpected)")
+        if len(cxx) or facts.get("exception_type"):
+            et = facts.get("exception_type")
+            return done("uncaught-exception", et or "", "unknown", "AbortSignal",
+                        "std::terminate/__cxa_throw on the stack" + (f"; threw {et}" if et else "")
+                        + (f" ({facts['exception_what']})" if facts.get("exception_what") else ""))
+        return done("abort", "abort-call" if len(_has(crash, r"^abort$")) else "", "unknown", "AbortSignal",
+                    "SIGABRT raised by the process with no assert, heap, fortify or C++ runtime frame")
+
+    if sig == "SIGFPE":
+        insn = facts.get("instruction") or ""
+        if code in (1, None) or "div" in insn:
+            return done("divide-by-zero", "integer" if code == 1 else "assumed-integer", "probably not",
+                        "FloatingPointException", f"SIGFPE si_code={code} (FPE_INTDIV)" if code == 1 else
+                        "SIGFPE with no si_code shown: integer division assumed")
+        names = {2: "integer-overflow", 3: "float-divide", 4: "float-overflow", 5: "float-underflow",
+                 6: "float-inexact", 7: "float-invalid", 8: "subscript-range"}
+        return done("divide-by-zero" if code in (2, 3) else "unknown", names.get(code, f"fpe-code-{code}"),
+                    "probably not", "FloatingPointException", f"SIGFPE si_code={code}")
+    if sig == "SIGILL":
+        insn = facts.get("instruction") or ""
+        trap = insn.startswith("ud2") or code == 2 and not insn
+        if insn.startswith("ud2"):
+            return done("illegal-instruction", "trap", "probably not", "DeliberateTrap",
+                        "`ud2` at pc: a deliberate trap (__builtin_trap, compiler-inserted check)")
+        if top is not None and top["norm_function"] == "??" and not trap:
+            return done("illegal-instruction", "garbage-execution", "exploitable", "BadInstruction",
+                        "SIGILL in code with no symbol: executing data?")
+        return done("illegal-instruction", "illegal-operand" if code == 2 else (f"ill-code-{code}" if code else ""),
+                    "exploitable" if insn and not trap else "unknown", "BadInstruction",
+                    f"SIGILL si_code={code}" + (f", instruction `{insn}`" if insn else ""))
+    if sig == "SIGBUS":
+        sub = {1: "misaligned", 2: "truncated-mapping", 3: "hardware-error"}.get(code, "")
+        return done("bus-error", sub, "unknown", "AccessViolation",
+                    f"SIGBUS si_code={code}" + (" (BUS_ADRERR: the mapped file shrank under the reader)" if code == 2 else ""))
+    return done("unknown", (sig or "").lower(), "unknown", "UncategorizedSignal", f"signal {sig} matches no rule")
+
+
+def _heap_sub(msg: str | None) -> str | None:
+    if not msg:
+        return None
+    for pat, name in _HEAP_SUBCLASS:
+        if re.search(pat, msg):
+            return name
+    return None
+
+
+_PTR_ARG = re.compile(r"(?:^|[,{]\s*)(?P<name>[A-Za-z_]\w*)(?:@entry)?\s*=\s*(?:\([^)]*\)\s*)?(?P<val>0x[0-9a-fA-F]+)")
+FAR = 1 << 30   # a pointer more than 1 GiB from every address the transcript shows is wild
+
+
+def _pointers(text) -> list[tuple[str, int]]:
+    if not isinstance(text, str):
+        return []
+    return [(m.group("name"), int(m.group("val"), 16)) for m in _PTR_ARG.finditer(text)]
+
+
+def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, str]:
+    """Without $_siginfo: the pointer arguments/locals of the frame that died hint at the address.
+
+    A NULL pointer argument (or local) of frame 0 — or of the first own frame when frame 0 is a
+    library function — means a NULL dereference; a non-canonical one, or one that the crashing
+    source line dereferences and that lies more than 1 GiB from every other address in the
+    transcript, a wild pointer.
+    """
+    if crash.empty:
+        return None, ""
+    rows = [crash.iloc[0]]
+    if bool(crash.iloc[0]["is_library"]):
+        own = crash[crash["is_own"]]
+        if len(own):
+            rows.append(own.iloc[0])
+    src = facts.get("crash_source") or ""
+    known = [int(p) for p in pd.to_numeric(crash["pc"], errors="coerce").dropna()]
+    for a in crash["args"].iloc[1:]:
+        known += [v for _, v in _pointers(a) if v >= 1 << 16]
+    for r in rows:
+        ptrs = _pointers(r.get("args")) + _pointers(r.get("locals"))
+        for name, v in ptrs:
+            if v == 0 and (not src or name in src or len(rows) > 1):
+                return 0, f"frame {int(r['frame'])} has {name}=0x0 (no $_siginfo: inferred from arguments/locals)"
+        for name, v in ptrs:
+            if v >= 1 << 47 and v < (1 << 64) - (1 << 47):
+                return v, f"frame {int(r['frame'])} has a non-canonical pointer {name}=0x{v:x}"
+            if v >= 1 << 16 and src and re.search(rf"\b{re.escape(name)}\b", src) and known and \
+                    min(abs(v - k) for k in known) > FAR:
+                return v, (f"frame {int(r['frame'])}: {name}=0x{v:x}, dereferenced on the crashing line, "
+                           "is far from every other address in the transcript")
+    return None, ""

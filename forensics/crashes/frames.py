@@ -1,0 +1,148 @@
+"""Frame names: normalising them and telling the program's own code from libraries and wrappers.
+
+The rules follow satyr (ABRT) and CASR, with newer CPU variants (``_avx2``, ``_evex``)
+that satyr's list predates.
+
+>>> normalize_function("__strlen_evex")
+'strlen'
+>>> normalize_function("parse_header.constprop.0.isra.0")
+'parse_header'
+>>> normalize_function("std::map<std::__cxx11::basic_string<char>, int>::at(std::__cxx11::basic_string<char> const&)")
+'std::map::at'
+>>> normalize_function("__GI___libc_free")
+'free'
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+_CPU_VARIANT = re.compile(
+    r"^_*(?P<base>(?:str|mem|wcs|wmem|stp|rawmem|strn|strchr|strr)\w*?)"
+    r"_(?:sse2|sse3|ssse3|sse4_1|sse4_2|sse42|avx2?|avx512\w*|evex\w*|erms|unaligned\w*|rtm|ifunc|generic|power\w*|aarch64)\w*$")
+_SUFFIX = re.compile(r"(?:\.(?:constprop|isra|part|cold|lto_priv|localalias|clone|llvm)(?:\.\d+)*|\[cold\])+$")
+_PREFIX = re.compile(r"^(?:__GI_|IA__|__interceptor_)")
+# glibc symbol aliases that mean the public function
+_ALIASES = {"__pthread_kill_implementation": "pthread_kill", "__pthread_kill_internal": "pthread_kill",
+            "___pthread_mutex_lock": "pthread_mutex_lock", "__pthread_mutex_lock": "pthread_mutex_lock",
+            "gsignal": "raise", "__libc_message": "libc_message", "__poll": "poll",
+            "___pthread_join": "pthread_join", "__pthread_clockjoin_ex": "pthread_join"}
+
+
+def _strip_templates(name: str) -> str:
+    out, depth = [], 0
+    for c in name:
+        if c == "<":
+            depth += 1
+        elif c == ">" and depth:
+            depth -= 1
+        elif depth == 0:
+            out.append(c)
+    return "".join(out)
+
+
+def normalize_function(name) -> str | None:
+    """A frame's function name with compiler and libc noise removed (None stays None)."""
+    if name is None or (isinstance(name, float) and np.isnan(name)):
+        return None
+    n = str(name).strip().replace("(anonymous namespace)", "{anon}")
+    if n in ("??", "") or n.startswith("<"):
+        return n or None
+    if "(" in n or "<" in n:  # C++: drop templates, then the parameter list and any return type
+        keep_op = "operator()" in n
+        n = _strip_templates(n)
+        cut = n.find("operator()") + len("operator()") if keep_op else n.find("(")
+        if cut > 0 and not keep_op:
+            n = n[:cut]
+        elif keep_op:
+            n = n[:cut]
+        n = n.split(" ")[-1] if " " in n.strip() else n
+    n = _SUFFIX.sub("", n)
+    m = _CPU_VARIANT.match(n)
+    if m:
+        return m.group("base")
+    n = _PREFIX.sub("", n)
+    n = _ALIASES.get(n, n)
+    if n.startswith("__GI___"):
+        n = n[5:]
+    n = re.sub(r"^__(?=(?:libc_)?(?:free|malloc|calloc|realloc|abort|raise|poll|assert_fail))", "", n)
+    n = n.replace("libc_", "") if n.startswith("libc_") and n[5:] in ("free", "malloc", "calloc", "realloc") else n
+    return n
+
+
+# Frames that are never the culprit: signal delivery, abort paths, allocator internals,
+# assertion/fortify reporting, C++ terminate/throw machinery, lock waits and thread start-up.
+WRAPPERS = re.compile(r"^(?:" + "|".join([
+    r"raise", r"abort", r"pthread_kill", r"tgkill", r"kill", r"libc_message", r"__libc_message",
+    r"__assert_fail(?:_base)?", r"assert_fail(?:_base)?", r"__assert_perror_fail",
+    r"malloc_printerr", r"_int_(?:free|malloc|realloc|memalign)\w*", r"sysmalloc", r"tcache_\w+",
+    r"free", r"malloc", r"calloc", r"realloc", r"(?:__)?libc_(?:free|malloc|calloc|realloc)", r"cfree",
+    r"__fortify_fail(?:_abort)?", r"__chk_fail", r"__stack_chk_fail(?:_local)?", r"\w+_chk",
+    r"std::terminate", r"std::__terminate", r"__cxxabiv1::__terminate", r"__cxxabiv1::__unexpected",
+    r"__cxa_throw", r"__cxa_rethrow", r"__cxa_call_terminate", r"__gnu_cxx::__verbose_terminate_handler",
+    r"_Unwind_\w+", r"std::__throw_\w+",
+    r"futex_wait\w*", r"__futex_abstimed_wait\w*", r"futex_abstimed_wait\w*", r"__lll_lock_wait\w*",
+    r"lll_lock_wait\w*", r"lll_mutex_lock_optimized", r"pthread_mutex_lock", r"pthread_rwlock_\w+",
+    r"pthread_cond_\w*wait\w*", r"sem_\w*wait\w*", r"pthread_join", r"__pthread_clockjoin_ex",
+    r"poll", r"ppoll", r"select", r"epoll_wait", r"nanosleep", r"clock_nanosleep\w*", r"sleep", r"usleep",
+    r"read", r"write", r"syscall",
+    r"start_thread", r"clone3?", r"_start", r"__libc_start_main\w*", r"__libc_start_call_main",
+    r"libc_start_main\w*", r"libc_start_call_main",
+    r"(?:str|mem|wcs|wmem|stp|rawmem)\w*",
+    r"<signal handler called>",
+]) + r")$")
+
+#: libc frames worth naming when they are where the process died (``in-libc:strlen``)
+LIBC_STRING = re.compile(r"^(?:str|mem|wcs|wmem|stp|rawmem)\w*$")
+
+_LIB_PATH = re.compile(r"(?:^(?:\.\./|\./)+(?:nptl|sysdeps|stdlib|malloc|posix|string|libio|csu|assert|debug|signal|"
+                       r"misc|elf|io|time|stdio-common|iconv|intl|locale|login|resolv|socket|wcsmbs)/)"
+                       r"|libstdc\+\+-v3|libsupc\+\+|/glibc-")
+_LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_)")
+
+
+def library_mask(frames: pd.DataFrame, ranges=()) -> np.ndarray:
+    """True for frames in shared libraries / system code (not the program's own).
+
+    A frame is library code when gdb said ``from X.so``, when its pc falls into a shared
+    library's range (``info sharedlibrary``), when its source is a glibc/libstdc++ build
+    path, or when its name is a C++ runtime/std function.
+    """
+    mods = frames["module"].to_numpy(dtype=object)
+    srcs = frames["source_file"].to_numpy(dtype=object)
+    fns = frames["function"].to_numpy(dtype=object)
+    lib = np.array([(isinstance(m, str) and ".so" in m) or (isinstance(s, str) and bool(_LIB_PATH.search(s)))
+                    or (isinstance(f, str) and bool(_LIB_FUNC.match(f))) for m, s, f in zip(mods, srcs, fns)],
+                   dtype=bool)
+    pcs = pd.to_numeric(frames["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    for lo, hi, path in ranges:
+        if lo is None or hi is None or ".so" not in path:
+            continue
+        lib |= (pcs >= lo) & (pcs < hi)
+    return lib
+
+
+def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
+    """Add ``norm_function``, ``is_library``, ``is_wrapper`` and ``is_own`` columns.
+
+    Own code = not a library, not a wrapper, and a real function (a ``??`` frame is own
+    only when it is not at a tiny pc, i.e. it is code of an unsymbolised program).
+    """
+    f = frames.copy()
+    norm = [normalize_function(x) for x in f["function"].to_numpy(dtype=object)]
+    f["norm_function"] = np.array(norm, dtype=object)
+    lib = library_mask(f, ranges)
+    f["is_library"] = lib
+    # a wrapper name counts only outside the program's own sources (inlined libc headers such as
+    # string_fortified.h are system code too)
+    srcs = f["source_file"].to_numpy(dtype=object)
+    system = lib | np.array([not isinstance(s, str) or s.startswith("/usr/include/") for s in srcs], dtype=bool)
+    wrap = np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system
+    f["is_wrapper"] = wrap
+    pcs = pd.to_numeric(f["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad_pc = np.array([n == "??" for n in norm], dtype=bool) & ~(pcs >= 65536)
+    odd = np.array([not n or n.startswith("<") for n in norm], dtype=bool)
+    f["is_own"] = ~lib & ~wrap & ~bad_pc & ~odd
+    return f

@@ -1,0 +1,89 @@
+"""Bucketing: zero wrong merges, same-bug builds merged, fuzzy suggestions never merge."""
+import pandas as pd
+import pytest
+
+from forensics.crashes.bucket import family_of, pdm_similarity, suggest_merges
+from forensics.crashes.frames import normalize_function
+
+SYMBOLISED = ("g-O0", "g-O2", "nog-O0", "nog-O2")
+
+
+def test_zero_wrong_merges(table):
+    programs_per_bucket = table.groupby("bucket")["m_program"].nunique()
+    assert (programs_per_bucket == 1).all(), programs_per_bucket[programs_per_bucket > 1]
+
+
+def test_same_bug_merged_across_builds_when_symbols_exist(table):
+    sym = table[table["m_build"].isin(SYMBOLISED)]
+    # a plain `bt` of a deadlock snapshot shows only the main thread (in pthread_join): the
+    # blocked threads that key a hang are not in the file
+    sym = sym[~((sym["m_program"] == "deadlock") & (sym["m_style"] == "bt"))]
+    split = sym.groupby("m_program")["bucket"].unique()
+    bad = split[split.map(len) > 1]
+    assert bad.empty, bad.to_string()
+
+
+def test_O0_and_O2_share_the_bucket(table):
+    for prog in ("double_free", "stack_smash", "strlen_greet", "uncaught_exception", "null_read"):
+        b = table[(table["m_program"] == prog) & table["m_build"].isin(["g-O0", "g-O2"])]["bucket"].unique()
+        assert len(b) == 1, (prog, b)
+
+
+def test_two_strlen_bugs_do_not_share_a_bucket(table):
+    g = set(table[table["m_program"] == "strlen_greet"]["bucket"])
+    h = set(table[table["m_program"] == "strlen_header"]["bucket"])
+    assert not g & h
+    assert "memory-access:greet_user" in g and "memory-access:parse_header_length" in h
+
+
+def test_bucket_says_why(table):
+    r = table[table["name"] == "double_free__g-O0__cmds.txt"].iloc[0]
+    assert r["top_own_frame"] == "release_buffer"
+    assert "malloc_printerr" in r["frames_dropped"] and "raise" in r["frames_dropped"]
+    assert "release_buffer" in r["bucket_why"]
+
+
+def test_deadlock_bucket_is_the_blocked_threads(table):
+    r = table[table["name"] == "deadlock__g-O2__attach.txt"].iloc[0]
+    assert r["bucket"] == "deadlock:transfer_funds+write_audit_log"
+
+
+def test_stripped_builds_use_module_offset(table):
+    r = table[table["name"] == "null_read__strip-O2__cmds.txt"].iloc[0]
+    assert r["top_own_frame"].startswith("null_read@0x")
+
+
+def test_suggestions_never_merge(crash_set):
+    s = crash_set.suggestions
+    assert (s["bucket_a"] != s["bucket_b"]).all()
+    buckets = set(crash_set.crashes["bucket"])
+    assert set(crash_set.buckets["bucket"]) == buckets           # buckets unchanged by suggestions
+    low = suggest_merges(crash_set.crashes, threshold=0.0)
+    assert len(low) >= len(s)
+    assert "suggested only" in low["note"].iloc[0]
+
+
+def test_pdm():
+    assert pdm_similarity(["a", "b", "main"], ["a", "b", "main"]) == 1.0
+    assert pdm_similarity(["greet_user", "main"], ["parse_header_length", "main"]) < 0.7
+    assert pdm_similarity(["x@?", "main"], ["x@?", "main"]) < 1.0     # unsymbolised never equal
+    assert pdm_similarity([], ["a"]) == 0.0
+
+
+@pytest.mark.parametrize("raw,norm", [
+    ("__strlen_avx2", "strlen"), ("__strlen_evex", "strlen"), ("__strlen_sse2", "strlen"),
+    ("__memmove_avx_unaligned_erms", "memmove"), ("__GI_raise", "raise"), ("__GI___libc_free", "free"),
+    ("parse.constprop.0", "parse"), ("parse.isra.0", "parse"), ("parse.part.1", "parse"), ("main.cold", "main"),
+    ("main[cold]", "main"),
+    ("load_setting(std::map<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >, int, "
+     "std::less<std::__cxx11::basic_string<char> > > const&, std::__cxx11::basic_string<char> const&)", "load_setting"),
+    ("std::terminate()", "std::terminate"), ("int ns::f<int>(int)", "ns::f"), ("??", "??"),
+])
+def test_normalize(raw, norm):
+    assert normalize_function(raw) == norm
+
+
+def test_family():
+    assert family_of("null-deref-write", "") == family_of("wild-pointer", "") == "memory-access"
+    assert family_of("unknown", "segv-address-unknown") == "memory-access"
+    assert family_of("heap-corruption", "double-free") == "heap-corruption"

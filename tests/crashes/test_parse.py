@@ -1,0 +1,130 @@
+"""Parsing the transcript styles: frames, threads, locals, recursion, and refusal of non-gdb text."""
+import os
+import warnings
+
+import pytest
+
+from forensics.artifact import sniff
+from forensics.crashes.load import load_gdb
+from forensics.crashes.parse import parse_text, split_function_args
+from forensics.errors import ArtifactError
+
+from .conftest import ROOT, SAMPLES
+
+
+def _load(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_gdb(os.path.join(SAMPLES, name))
+
+
+def test_sniff_recognises_every_style(manifest):
+    styles = set()
+    for name, m in manifest.items():
+        d = sniff(os.path.join(SAMPLES, name))
+        assert d.kind == "gdb-output", (name, d)
+        styles.add(m["style"])
+    assert styles == {"live", "cmds", "bt", "allbtfull", "attach"}
+
+
+@pytest.mark.parametrize("content", [
+    b"just some notes\n#1 Introduction (draft)\n",
+    b"# README\n\nNothing to see.\n",
+    b'{"traceId": 1}\n',
+    b"\x00\x01\x02binary",
+    b"",
+])
+def test_non_gdb_text_is_refused(tmp_path, content):
+    p = tmp_path / "x.txt"
+    p.write_bytes(content)
+    with pytest.raises(ArtifactError):
+        load_gdb(p)
+
+
+def test_project_files_are_refused():
+    with pytest.raises(ArtifactError):
+        load_gdb(os.path.join(ROOT, "CONTRIBUTING.md"))
+
+
+def test_recursion_collapsed_with_count():
+    c = _load("stack_overflow__g-O0__bt.txt")
+    r = c.crash
+    assert r["n_frames"] >= 10_000                       # tens of thousands of frames in the file
+    assert len(c.frames) < 20                            # ... a handful of rows after collapsing
+    assert c.frames["repeat"].max() >= 10_000
+    assert r["recursion"].startswith("walk_tree x")
+    assert int(r["recursion"].split("x")[1]) == r["n_frames"] - 1   # all but main
+    assert r["class"] == "stack-overflow"
+
+
+def test_bt_full_locals_and_entry_args():
+    c = _load("double_free__g-O0__cmds.txt")
+    fr = c.crash_stack()
+    top = fr.iloc[0]
+    assert top["function"] == "__pthread_kill_implementation"
+    assert "signo=signo@entry=6" in top["args"]
+    assert "tid = <optimized out>" in top["locals"]
+    assert top["optimized_out"]
+    main = fr[fr["function"] == "main"].iloc[0]
+    assert "b = {data = " in main["locals"]                # nested braces kept on the local
+    assert main["line"] == 14 and main["source_file"].endswith("double_free.c")
+
+
+def test_from_library_and_stripped_frames():
+    c = _load("double_free__nog-O2__bt.txt")
+    fr = c.crash_stack()
+    assert fr.iloc[0]["function"] == "??" and fr.iloc[0]["module"] == "/lib/x86_64-linux-gnu/libc.so.6"
+    assert not fr.iloc[0]["is_own"]
+    s = _load("null_read__strip-O2__live.txt").crash_stack()
+    assert s.iloc[0]["function"] == "??" and s.iloc[0]["is_own"]
+
+
+def test_thread_apply_all_highest_first():
+    c = _load("deadlock__g-O0__allbtfull.txt")
+    fr = c.frames
+    assert sorted(fr["thread"].unique()) == [1, 2, 3]
+    waiting = fr[fr["norm_function"] == "pthread_mutex_lock"]["thread"].unique()
+    assert sorted(waiting) == [2, 3]
+    assert fr["lwp"].notna().all()
+
+
+def test_error_reading_variable_marker():
+    c = _load("stack_overflow__g-O2__live.txt")
+    assert c.frames["error_reading"].any()
+
+
+def test_signal_line_and_interleaved_lines():
+    text = ("[New LWP 7]\nwarning: something odd\n[Thread debugging using libthread_db enabled]\n"
+            "Program terminated with signal SIGSEGV, Segmentation fault.\n"
+            "#0  0x0000555555555139 in f (p=0x0) at t.c:3\n[New LWP 8]\n#1  0x0000555555555150 in main () at t.c:9\n")
+    t = parse_text(text)
+    assert t.facts["signal"] == "SIGSEGV"
+    assert t.frames["function"].tolist() == ["f", "main"]
+
+
+@pytest.mark.parametrize("body,expect", [
+    ("main ()", ("main", "")),
+    ("f (s=0x1 \"a (b) c\", n=2)", ("f", "s=0x1 \"a (b) c\", n=2")),
+    ("std::terminate() ()", ("std::terminate()", "")),
+    ("<signal handler called>", ("<signal handler called>", None)),
+])
+def test_split_function_args(body, expect):
+    assert split_function_args(body) == expect
+
+
+def test_provenance_attached():
+    c = _load("null_read__g-O0__cmds.txt")
+    p = c.crashes.attrs["provenance"]
+    assert p["kind"] == "gdb-output" and len(p["sha256"]) == 64
+    assert c.frames.attrs["provenance"]["sha256"] == p["sha256"]
+
+
+def test_truncated_transcript_warns(tmp_path):
+    src = open(os.path.join(SAMPLES, "double_free__g-O0__live.txt"), "rb").read()
+    cut = src[: src.index(b"#8 ") + 20]
+    p = tmp_path / "cut.txt"
+    p.write_bytes(cut)
+    with pytest.warns(Warning):
+        c = load_gdb(p)
+    assert c.crash["class"] == "heap-corruption"
+    assert c.provenance.warnings
