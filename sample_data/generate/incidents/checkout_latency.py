@@ -141,9 +141,9 @@ def write_manifest(out, t_start, t_end, t_before, t_migration, t_crash):
              "service": "fulfilment-worker", "description": "live gdb -batch session of the fulfilment worker"},
         ],
         "questions": [
-            {"id": "first-symptom", "text": "Which service shows errors first in the timeline?",
+            {"id": "origin", "text": "In which service does the PoolTimeout error originate?",
              "choices": ["frontend", "checkout", "orders-db", "fulfilment-worker"],
-             "hint": "Sort the timeline by time and look at the first error-span rows; which service emitted them?"},
+             "hint": "Open a failing trace: the deepest span carrying the error is a pool.acquire span. Whose is it?"},
             {"id": "pool", "text": "Why does checkout answer 503?",
              "choices": ["the database refused connections", "its connection pool had no free connection in time",
                          "the network dropped every packet", "the frontend sent bad requests"],
@@ -164,7 +164,7 @@ def write_manifest(out, t_start, t_end, t_before, t_migration, t_crash):
     }
     write_toml(os.path.join(out, "incident.toml"), top, tables, arrays)
     answers = {
-        "first-symptom": "checkout",
+        "origin": "checkout",
         "pool": "its connection pool had no free connection in time",
         "root-cause": "SELECT ... FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT $2",
         "why": "a missing index (sequential scan)",

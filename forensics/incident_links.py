@@ -1,0 +1,328 @@
+"""Cross-artifact links: which rows of different artifacts speak of the same thing.
+
+Each link is ``{"a": {"artifact_kind", "artifact", "ref"}, "b": {…}, "type", "reason", "confidence"}``.
+``ref`` is the stream id (pcap), span id (traces), queryid (pg_stat_statements), site/type
+(heap) or file (gdb). Confidence is a plain number in [0, 1] with the reason in words:
+
+* ``endpoint`` — ip:port of a captured flow ↔ a service: from ``incident.toml`` (1.0), from trace
+  tags ``net.peer.ip``/``server.address`` + port + ``peer.service`` (0.9), or a well-known port (0.4);
+* ``retransmissions-span`` — a stream with retransmissions ↔ client spans between the same two
+  services that were in flight when a segment was retransmitted (0.8; same services and window only 0.5);
+* ``span-statement`` — db spans ↔ pg_stat_statements rows with the same statement fingerprint
+  (0.9 when the statement has a finding, else 0.7);
+* ``crash-preceding`` — a crash ↔ the last request its host made, errors, resets and recorded
+  events just before it (0.8 for the host's own failing request, 0.4–0.6 for nearby errors);
+* ``heap-latency`` — heap growth ↔ GC pauses / slow spans of the same service (0.7 / 0.5);
+* ``reset-error`` — RSTs on a stream ↔ client error spans to the same ip:port within a second (0.8).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+WELL_KNOWN_PORTS = {5432: "postgresql", 3306: "mysql", 6379: "redis", 27017: "mongodb", 9092: "kafka",
+                    11211: "memcached", 53: "dns"}
+CRASH_LOOKBACK_S = 30.0
+_PEER_IP = ("net.peer.ip", "server.address", "net.sock.peer.addr", "network.peer.address")
+_PEER_PORT = ("net.peer.port", "server.port", "net.sock.peer.port", "network.peer.port")
+
+
+def _ref(kind, artifact, ref) -> dict:
+    return {"artifact_kind": kind, "artifact": artifact, "ref": str(ref)}
+
+
+def _link(a, b, type_, reason, confidence) -> dict:
+    return {"a": a, "b": b, "type": type_, "reason": reason, "confidence": round(float(confidence), 2)}
+
+
+# --------------------------------------------------------------------------- span attributes
+def span_attrs(ts) -> pd.DataFrame:
+    """One row per span (same index as ``spans``) with peer ip/port, host ip/port, db statement."""
+    tags = ts.tags
+    want = set(_PEER_IP + _PEER_PORT + ("net.host.ip", "net.host.port", "db.statement", "db.system",
+                                        "peer.service", "http.target"))
+    t = tags[tags["key"].isin(want)]
+    wide = t.pivot_table(index="span", columns="key", values="value", aggfunc="first")
+    out = pd.DataFrame(index=ts.spans.index)
+
+    def first_of(keys):
+        s = pd.Series(pd.NA, index=wide.index, dtype=object)
+        for k in keys:
+            if k in wide:
+                s = s.fillna(wide[k])
+        return s.reindex(out.index)
+
+    out["peer_ip"] = first_of(_PEER_IP)
+    out["peer_port"] = pd.to_numeric(first_of(_PEER_PORT), errors="coerce")
+    out["host_ip"] = first_of(("net.host.ip",))
+    out["host_port"] = pd.to_numeric(first_of(("net.host.port",)), errors="coerce")
+    out["statement"] = first_of(("db.statement",))
+    return out
+
+
+def flows_of(inc, art) -> pd.DataFrame | None:
+    """The capture's flows table, or None (noted on the incident) when it cannot be built."""
+    if not hasattr(art, "_flows"):
+        try:
+            art._flows = art.result.flows
+        except Exception as e:  # a defect in the flows builder must not hide the rest
+            art._flows = None
+            inc.notes.append(f"{art.file}: flows table unavailable: {type(e).__name__}: {e}")
+    return art._flows
+
+
+def _traces(inc):
+    for art in inc.loaded("traces"):
+        if not hasattr(art, "_attrs"):
+            art._attrs = span_attrs(art.result)
+        yield art, art.result.spans, art._attrs
+
+
+# --------------------------------------------------------------------------- endpoints
+def endpoint_table(inc) -> pd.DataFrame:
+    """ip, port → service, host with where it was learned and how sure that is."""
+    rows = []
+    for e in inc.manifest.get("endpoints") or []:
+        if isinstance(e, dict) and e.get("ip"):
+            rows.append({"ip": str(e["ip"]), "port": e.get("port"), "service": e.get("service"), "host": e.get("host"),
+                         "source": "incident.toml", "confidence": 1.0, "reason": "listed in incident.toml"})
+    for art, spans, attrs in _traces(inc):
+        client = attrs[(spans["kind"] == "client") & attrs["peer_ip"].notna() & spans["peer_service"].notna()]
+        for (ip, port, svc), g in client.join(spans[["peer_service"]]).groupby(
+                ["peer_ip", "peer_port", "peer_service"], dropna=False):
+            rows.append({"ip": str(ip), "port": None if pd.isna(port) else int(port), "service": svc, "host": None,
+                         "source": art.file, "confidence": 0.9,
+                         "reason": f"{len(g)} client span(s) tagged peer.service={svc} at {ip}:{'' if pd.isna(port) else int(port)}"})
+        server = attrs[(spans["kind"] == "server") & attrs["host_ip"].notna()]
+        for (ip, port, svc, host), g in server.join(spans[["service", "host"]]).groupby(
+                ["host_ip", "host_port", "service", "host"], dropna=False):
+            rows.append({"ip": str(ip), "port": None if pd.isna(port) else int(port), "service": svc,
+                         "host": None if pd.isna(host) else host, "source": art.file, "confidence": 0.9,
+                         "reason": f"{len(g)} server span(s) of {svc} tagged net.host.ip={ip}"})
+    for art in inc.loaded("pcap"):
+        flows = flows_of(inc, art)
+        if flows is None:
+            continue
+        for port, svc in WELL_KNOWN_PORTS.items():
+            for ip in flows.loc[flows["server_port"] == port, "server"].unique():
+                rows.append({"ip": str(ip), "port": port, "service": svc, "host": None, "source": art.file,
+                             "confidence": 0.4, "reason": f"well-known port {port} ({svc})"})
+    df = pd.DataFrame(rows, columns=["ip", "port", "service", "host", "source", "confidence", "reason"])
+    df["port"] = pd.array(df["port"], dtype="Int64")
+    return df.sort_values(["confidence"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def lookup_service(endpoints: pd.DataFrame, ip, port=None) -> str | None:
+    """Best-known service at ``ip:port`` (exact port first, then any entry for the ip)."""
+    if ip is None or not len(endpoints):
+        return None
+    m = endpoints[endpoints["ip"] == str(ip)]
+    if port is not None and not pd.isna(port):
+        exact = m[m["port"] == int(port)]
+        if len(exact):
+            return exact.iloc[0]["service"]
+    hostonly = m[m["port"].isna()]
+    if len(hostonly):
+        return hostonly.iloc[0]["service"]
+    return m.iloc[0]["service"] if len(m) else None
+
+
+def lookup_host(endpoints: pd.DataFrame, ip) -> str | None:
+    m = endpoints[(endpoints["ip"] == str(ip)) & endpoints["host"].notna()]
+    return m.iloc[0]["host"] if len(m) else None
+
+
+def endpoint_links(inc) -> list[dict]:
+    out = []
+    ep = inc.endpoints
+    for art in inc.loaded("pcap"):
+        flows = flows_of(inc, art)
+        if flows is None:
+            continue
+        for (ip, port), g in flows.groupby(["server", "server_port"]):
+            m = ep[(ep["ip"] == str(ip)) & (ep["port"] == int(port))]
+            if not len(m):
+                continue
+            best = m.iloc[0]
+            a = _ref("pcap", art.file, f"stream {int(g['stream'].iloc[0])}")
+            b = _ref("manifest", "incident.toml", "endpoints") if best["source"] == "incident.toml" else None
+            for t_art, spans, attrs in _traces(inc):
+                hit = attrs[(attrs["peer_ip"] == str(ip)) & (attrs["peer_port"] == int(port))]
+                if len(hit):
+                    b = b or _ref("traces", t_art.file, spans.loc[hit.index[0], "span_id"])
+                    if best["source"] == "incident.toml":
+                        out.append(_link(a, _ref("traces", t_art.file, spans.loc[hit.index[0], "span_id"]),
+                                         "endpoint", f"{ip}:{port} is {best['service']}: {len(hit)} span(s) call it "
+                                         f"(net.peer.ip/port), and incident.toml agrees", 0.9))
+            if b is not None:
+                out.append(_link(a, b, "endpoint", f"{ip}:{port} is {best['service']} ({best['reason']}); "
+                                 f"{len(g)} stream(s) in the capture", best["confidence"]))
+    return out
+
+
+# --------------------------------------------------------------------------- flows ↔ spans
+def retransmission_links(inc, max_per_burst: int = 3) -> list[dict]:
+    out = []
+    tl = inc.timeline
+    for art in inc.loaded("pcap"):
+        cap = art.result
+        ev = tl[(tl["artifact"] == art.file) & (tl["kind"] == "retransmissions")]
+        for _, e in ev.iterrows():
+            stream = int(e["ref"].split()[1])
+            flows = flows_of(inc, art)
+            f = flows.loc[flows["stream"] == stream].iloc[0]
+            frames = cap.packets.set_index("frame").loc[e["source_rows"], "time"]
+            rt = frames.values.astype("datetime64[ns]").astype(np.int64) // 1000  # µs
+            cli_svc, srv_svc = inc.service_for(f["client"]), inc.service_for(f["server"], f["server_port"])
+            for t_art, spans, attrs in _traces(inc):
+                exact = (attrs["peer_ip"] == f["server"]) & (attrs["peer_port"] == f["server_port"])
+                by_svc = (spans["service"] == cli_svc) & (spans["peer_service"] == srv_svc) if cli_svc else exact
+                cand = spans[(spans["kind"] == "client") & (exact | by_svc)]
+                s0, s1 = cand["start_us"].to_numpy(), cand["end_us"].to_numpy()
+                inflight = ((s0[:, None] <= rt[None, :]) & (rt[None, :] <= s1[:, None])).sum(axis=1) if len(rt) else 0
+                cand = cand.assign(inflight=inflight)
+                hit = cand[cand["inflight"] > 0].sort_values(["inflight", "duration_us"], ascending=False)
+                conf, how = 0.8, "was in flight when a segment was retransmitted"
+                if not len(hit):
+                    w0, w1 = rt.min() - 1_000_000, rt.max() + 1_000_000
+                    hit = cand[(cand["end_us"] >= w0) & (cand["start_us"] <= w1)].sort_values("duration_us", ascending=False)
+                    conf, how = 0.5, "overlaps the retransmission burst (±1 s)"
+                for i, s in hit.head(max_per_burst).iterrows():
+                    out.append(_link(_ref("pcap", art.file, f"stream {stream}"),
+                                     _ref("traces", t_art.file, s["span_id"]), "retransmissions-span",
+                                     f"{s['service']} → {s['peer_service']} span {s['operation']} "
+                                     f"({s['duration_us'] / 1000:.0f} ms) {how} on {f['client']}→"
+                                     f"{f['server']}:{f['server_port']} ({len(rt)} retransmission(s) in the burst)",
+                                     conf if bool(exact.loc[i]) else conf - 0.1))
+    return out
+
+
+# --------------------------------------------------------------------------- spans ↔ statements
+def statement_links(inc) -> list[dict]:
+    from .incident_timeline import pgss_pairs
+    from .postgres.analysis import delta, rank
+    from .postgres.fingerprint import fingerprint
+
+    out = []
+    pairs = pgss_pairs(inc)
+    if not pairs:
+        return out
+    for before, after in pairs:
+        r = rank(delta(before.result, after.result), by="total_exec_time")
+        r = r.assign(fp=[fingerprint(q) for q in r["query"]])
+        for t_art, spans, attrs in _traces(inc):
+            db = attrs[attrs["statement"].notna()]
+            if not len(db):
+                continue
+            db = db.assign(fp=[fingerprint(q) for q in db["statement"]], dur=spans.loc[db.index, "duration_us"])
+            for fp, g in db.groupby("fp"):
+                rows = r[r["fp"] == fp]
+                if not len(rows):
+                    continue
+                worst = spans.loc[g["dur"].idxmax()]
+                p50 = g["dur"].median() / 1000
+                for _, q in rows.iterrows():
+                    finds = [x for x in (q.get("findings") or []) if not str(x).startswith(("nested", "text_cut"))]
+                    codes = ", ".join(str(x).split(":")[0] for x in finds)
+                    out.append(_link(_ref("traces", t_art.file, worst["span_id"]),
+                                     _ref("pg_stat_statements", after.file, q["queryid"]), "span-statement",
+                                     f"{len(g)} {worst['service']} db span(s) (median {p50:.0f} ms, slowest "
+                                     f"{worst['duration_us'] / 1000:.0f} ms) run the statement with fingerprint {fp}, "
+                                     f"queryid {q['queryid']}: {int(q['calls'])} calls, mean "
+                                     f"{float(q['mean_exec_time']):.1f} ms in the interval"
+                                     + (f"; findings: {codes}" if codes else ""), 0.9 if finds else 0.7))
+    return out
+
+
+# --------------------------------------------------------------------------- crash ↔ what came before
+def crash_links(inc) -> list[dict]:
+    out = []
+    tl = inc.timeline
+    ep = inc.endpoints
+    for _, c in tl[tl["kind"] == "crash"].iterrows():
+        t_us = c["time"].value // 1000
+        lo = t_us - int(CRASH_LOOKBACK_S * 1e6)
+        a = _ref("gdb", c["artifact"], c["artifact"])
+        ips = set(ep.loc[(ep["host"] == c["host"]) | (ep["service"] == c["service"]), "ip"]) if c["host"] or c["service"] else set()
+        for t_art, spans, attrs in _traces(inc):
+            mine = spans[(attrs["peer_ip"].isin(ips)) & (spans["kind"] == "server") & (spans["start_us"] <= t_us)
+                         & (spans["start_us"] >= lo)]
+            if len(mine):
+                last = mine.loc[mine["start_us"].idxmax()]
+                bad = bool(last["error"]) or last["duration_us"] > 5 * mine["duration_us"].quantile(0.25)
+                out.append(_link(a, _ref("traces", t_art.file, last["span_id"]), "crash-preceding",
+                                 f"the last request from {c['service']} ({', '.join(sorted(ips))}) before the crash: "
+                                 f"{last['service']} {last['operation']} took {last['duration_us'] / 1000:.0f} ms"
+                                 + (" and failed" if last["error"] else "") +
+                                 f", started {(t_us - last['start_us']) / 1e6:.1f} s before the crash",
+                                 0.8 if bad else 0.5))
+            failing = spans[spans["error"] & (spans["start_us"] >= t_us - 10_000_000) & (spans["start_us"] <= t_us)]
+            for (svc, op), g in failing.groupby(["service", "operation"]):
+                s = g.loc[g["start_us"].idxmax()]
+                out.append(_link(a, _ref("traces", t_art.file, s["span_id"]), "crash-preceding",
+                                 f"{len(g)} error span(s) of {svc} {op} in the 10 s before the crash "
+                                 f"({s['status_message']})", 0.5))
+        near = tl[(tl["time"] >= c["time"] - pd.Timedelta(seconds=5)) & (tl["time"] <= c["time"] + pd.Timedelta(seconds=1))]
+        for _, e in near[near["kind"].isin(["reset", "note"])].drop_duplicates(["kind", "service"]).iterrows():
+            dt = (c["time"] - e["time"]).total_seconds()
+            out.append(_link(a, _ref(e["artifact_kind"], e["artifact"], e["ref"]), "crash-preceding",
+                             f"{e['kind']} {dt:+.1f} s before the crash: {e['detail']}", 0.6 if e["kind"] == "note" else 0.4))
+    return out
+
+
+# --------------------------------------------------------------------------- heap ↔ latency
+def heap_links(inc) -> list[dict]:
+    out = []
+    tl = inc.timeline
+    for _, h in tl[tl["kind"] == "heap-growth"].drop_duplicates("artifact").iterrows():
+        same = tl[(tl["service"] == h["service"]) & tl["kind"].isin(["gc-pause", "slow-span"])]
+        gc = same[same["kind"] == "gc-pause"]
+        if len(gc):
+            worst = gc.loc[gc["time"].idxmax()]
+            out.append(_link(_ref("heap", h["artifact"], h["ref"]), _ref("traces", worst["artifact"], worst["ref"]),
+                             "heap-latency", f"{h['service']} grows ({h['detail']}) and its spans record "
+                             f"{len(gc)} GC pause(s), the last: {worst['detail']}", 0.7))
+        for _, s in same[same["kind"] == "slow-span"].head(3).iterrows():
+            out.append(_link(_ref("heap", h["artifact"], h["ref"]), _ref("traces", s["artifact"], s["ref"]),
+                             "heap-latency", f"slow spans of the same service while its heap grows: {s['detail']}", 0.5))
+    return out
+
+
+def reset_links(inc) -> list[dict]:
+    out = []
+    tl = inc.timeline
+    for art in inc.loaded("pcap"):
+        flows = flows_of(inc, art)
+        if flows is None:
+            continue
+        flows = flows.set_index("stream")
+        for _, e in tl[(tl["artifact"] == art.file) & (tl["kind"] == "reset")].iterrows():
+            f = flows.loc[int(e["ref"].split()[1])]
+            t_us = e["time"].value // 1000
+            for t_art, spans, attrs in _traces(inc):
+                m = spans[spans["error"] & (spans["kind"] == "client") & (attrs["peer_ip"] == f["server"])
+                          & (attrs["peer_port"] == f["server_port"])]
+                if not len(m):
+                    continue
+                gap = (m["start_us"] - t_us).abs()
+                if gap.min() <= 1_000_000:
+                    s = m.loc[gap.idxmin()]
+                    out.append(_link(_ref("pcap", art.file, e["ref"]), _ref("traces", t_art.file, s["span_id"]),
+                                     "reset-error", f"RST on {f['client']}→{f['server']}:{f['server_port']} "
+                                     f"{gap.min() / 1000:.0f} ms from a failed {s['service']} call: {s['status_message']}",
+                                     0.8))
+    return out
+
+
+FINDERS = [endpoint_links, retransmission_links, statement_links, crash_links, heap_links, reset_links]
+
+
+def find_links(inc) -> list[dict]:
+    """Every link the finders can make; a finder that fails is noted in the first artifact's warnings."""
+    out = []
+    for fn in FINDERS:
+        try:
+            out += fn(inc)
+        except Exception as e:  # one missing loader or odd artifact must not hide the other links
+            inc.notes.append(f"links: {fn.__name__} failed: {type(e).__name__}: {e}")
+    return out
