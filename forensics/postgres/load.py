@@ -159,14 +159,14 @@ def _to_stamps(values) -> pd.Series:
 
 def _truncation(queries: pd.Series) -> tuple[np.ndarray, int | None]:
     """Texts cut short: a runbook's ``left(query, N)`` leaves many texts of exactly N characters."""
-    q = queries.dropna()
+    q = pd.Series(queries.dropna().unique(), dtype="str")
     marked = queries.fillna("").str.endswith(("...", "…")).to_numpy()
     if len(q) < 3:
         return marked, None
     lens = q.str.len()
     n = int(lens.max())
-    at_max = int((lens == n).sum())
-    if n >= 10 and at_max >= max(2, 0.2 * len(q)) and not q[lens == n].str.rstrip().str.endswith(";").all():
+    at_max = int((lens == n).sum())  # distinct texts of exactly the longest length
+    if n >= 10 and at_max >= max(3, 0.2 * len(q)):
         return marked | (queries.str.len() == n).fillna(False).to_numpy(), n
     return marked, None
 
