@@ -100,7 +100,7 @@ def _diff_file(heap) -> pd.DataFrame:
 
 def _v8_diff(paths, top: int) -> HeapDiff:
     from .v8 import read_v8
-    from .v8diff import analyse_graph, candidate_mask, compare, leak_clusters, summarize
+    from .v8diff import analyse_graph, candidate_mask, compare, leak_clusters, new_ids, summarize
     from ..artifact import provenance_for
 
     sums, provs = [], []
@@ -112,13 +112,16 @@ def _v8_diff(paths, top: int) -> HeapDiff:
         del snap
         gc.collect()
     table = compare(sums[0], sums[1])
+    grew = new_ids(sums[0], sums[1]) if len(paths) == 3 else None
+    del sums  # keep peak memory to one snapshot at a time
+    gc.collect()
     leaks = None
     if len(paths) == 3:
         prov = provenance_for(paths[2], parser="forensics.memory.v8")
         final = read_v8(paths[2], prov)
         provs.append(prov)
         g = analyse_graph(final)
-        mask = candidate_mask(sums[0], sums[1], final)
+        mask = candidate_mask(None, None, final, grew=grew)
         names, codes = final.class_names()
         per_class = pd.Series(np.bincount(codes[mask], minlength=len(names)), index=names.astype(str))
         per_class = per_class.groupby(level=0).sum()

@@ -65,11 +65,10 @@ def _dfs_preorder(n, first, to, ok, root):
 
 
 @njit(cache=True, nogil=True)
-def _snca(n, first, to, ok, pre, vertex, parent):
-    """Semi-NCA immediate dominators, in preorder numbers."""
+def _snca(n, first, to, ok, pre, vertex, parent, indeg):
+    """Semi-NCA immediate dominators, in preorder numbers (``indeg``: zeros, N + 1 long)."""
     N = len(vertex)
     # predecessor lists (by preorder number) over essential edges between reachable nodes
-    indeg = np.zeros(N + 1, np.int64)
     for i in range(N):
         v = vertex[i]
         for e in range(first[v], first[v + 1]):
@@ -80,15 +79,19 @@ def _snca(n, first, to, ok, pre, vertex, parent):
     for i in range(N):
         indeg[i + 1] += indeg[i]
     preds = np.empty(indeg[N], np.int32)
-    fill = indeg[:N].copy()
-    for i in range(N):
+    # fill back to front with the end offset indeg[w + 1] as w's cursor (no second offsets array);
+    # afterwards indeg[w + 1] holds w's start, so shift everything down by one
+    for i in range(N - 1, -1, -1):
         v = vertex[i]
-        for e in range(first[v], first[v + 1]):
+        for e in range(first[v + 1] - 1, first[v] - 1, -1):
             if ok[e]:
                 w = pre[to[e]]
                 if w >= 0:
-                    preds[fill[w]] = i
-                    fill[w] += 1
+                    indeg[w + 1] -= 1
+                    preds[indeg[w + 1]] = i
+    for w in range(N):
+        indeg[w] = indeg[w + 1]
+    indeg[N] = len(preds)
     semi = np.arange(N).astype(np.int32)
     label = np.arange(N).astype(np.int32)
     ancestor = np.full(N, -1, np.int32)
@@ -135,7 +138,9 @@ def dominator_tree(n, first, to, ok, root=0):
     reachable nodes so that every node comes after its dominator.
     """
     pre, vertex, parent = _dfs_preorder(n, first, to, ok, root)
-    idom_pre = _snca(n, first, to, ok, pre, vertex, parent)
+    indeg = np.zeros(len(vertex) + 1, np.int32 if len(to) < 2**31 else np.int64)
+    idom_pre = _snca(n, first, to, ok, pre, vertex, parent, indeg)
+    del pre, indeg
     idom = np.full(n, -1, np.int32)
     idom[vertex] = vertex[idom_pre]
     idom[root] = -1
@@ -180,9 +185,8 @@ def owners(idom, order, is_owner):
 
 
 @njit(cache=True, nogil=True)
-def _bfs(n, first, to, ok, root):
+def _bfs(n, first, to, ok, root, via, pred):
     dist = np.full(n, -1, np.int32)
-    via = np.full(n, -1, np.int64)           # edge index that reached the node
     queue = np.empty(n, np.int32)
     head = 0
     tail = 1
@@ -197,24 +201,18 @@ def _bfs(n, first, to, ok, root):
                 if dist[w] < 0:
                     dist[w] = dist[v] + 1
                     via[w] = e
+                    pred[w] = v
                     queue[tail] = w
                     tail += 1
-    return dist, via
+    return dist
 
 
 def shortest_paths(n, first, to, ok, root=0):
-    """Breadth-first distances from the root and the edge each node was first reached by."""
-    return _bfs(n, first, to, ok, root)
-
-
-@njit(cache=True, nogil=True)
-def edge_sources(first, n_edges):
-    """The from-node of every edge (the CSR rows expanded)."""
-    src = np.empty(n_edges, np.int32)
-    for v in range(len(first) - 1):
-        for e in range(first[v], first[v + 1]):
-            src[e] = v
-    return src
+    """Breadth-first ``(distance, via edge, predecessor node)`` per node from the root (-1: unreachable)."""
+    via = np.full(n, -1, np.int64 if len(to) >= 2**31 else np.int32)   # the edge that reached each node
+    pred = np.full(n, -1, np.int32)                                      # ... and the node it came from
+    dist = _bfs(n, first, to, ok, root, via, pred)
+    return dist, via, pred
 
 
 @njit(cache=True, nogil=True)

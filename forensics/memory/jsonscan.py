@@ -20,37 +20,65 @@ from numba import njit
 CHUNK = 8 << 20
 
 # state slots for parse_ints
-_VAL, _INNUM, _NEG, _COUNT = 0, 1, 2, 3
+_VAL, _INNUM, _NEG, _FIELD, _ROW = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, nogil=True)
-def parse_ints(buf, pos, end, out, limit, state):
-    """Parse comma-separated integers from ``buf[pos:end]`` into ``out`` (flat).
+def parse_ints(buf, pos, end, out, div, state, minval, maxval):
+    """Parse comma-separated integers from ``buf[pos:end]`` into the columns of ``out``.
 
-    Returns the index of the closing ``]`` (value flushed), ``end`` when the
-    chunk ran out, ``-(i + 1)`` for a bad byte at ``i``, or ``-(i + 1) - 2**40``
-    when there are more values than ``limit``.
+    The array is a flattened table of ``out.shape[0]`` fields per record:
+    value ``k`` goes to ``out[k % nfields, k // nfields]``, so each field is a
+    contiguous row, divided by ``div[field]`` on the way (V8 stores edge
+    targets as offsets into the node array; a remainder is an error).
+
+    Returns the index of the closing ``]``, ``end`` when the chunk ran out,
+    ``-(i + 1)`` for a bad byte at ``i``, ``-(i + 1) - 2**40`` when there are
+    more records than ``out`` holds, ``-(i + 1) - 2**41`` when a value does not
+    fit ``[minval, maxval]`` (the caller retries with a wider dtype) and
+    ``-(i + 1) - 2**42`` for a value that ``div`` does not divide.
     """
+    nf = out.shape[0]
+    rows = out.shape[1]
     val = state[_VAL]
-    innum = state[_INNUM]
+    innum = state[_INNUM]          # digits seen in the current number
     neg = state[_NEG]
-    count = state[_COUNT]
+    field = state[_FIELD]
+    row = state[_ROW]
     i = pos
     while i < end:
-        c = buf[i]
-        if 48 <= c <= 57:
-            val = val * 10 + (c - 48)
-            innum = 1
-            if val > 9007199254740992:
-                state[_COUNT] = count
-                return -(i + 1)
-        elif c == 44 or c == 32 or c == 10 or c == 13 or c == 9 or c == 93:
+        d = np.int64(buf[i]) - 48
+        if d >= 0 and d <= 9:      # the hot path: one more digit
+            val = val * 10 + d
+            innum += 1
+            i += 1
+            continue
+        c = d + 48
+        if c == 44 or c == 10 or c == 32 or c == 13 or c == 9 or c == 93:
             if innum:
-                if count >= limit:
-                    state[_COUNT] = count
-                    return -(i + 1) - (1 << 40)
-                out[count] = -val if neg else val
-                count += 1
+                code = 0
+                v = -val if neg else val
+                if innum > 18:
+                    code = -(i + 1)
+                elif row >= rows:
+                    code = -(i + 1) - (1 << 40)
+                elif v < minval or v > maxval:
+                    code = -(i + 1) - (1 << 41)
+                else:
+                    q = div[field]
+                    if q != 1:
+                        if v % q != 0:
+                            code = -(i + 1) - (1 << 42)
+                        v = v // q
+                if code != 0:
+                    state[_FIELD] = field
+                    state[_ROW] = row
+                    return code
+                out[field, row] = v
+                field += 1
+                if field == nf:
+                    field = 0
+                    row += 1
                 val = 0
                 innum = 0
                 neg = 0
@@ -58,18 +86,21 @@ def parse_ints(buf, pos, end, out, limit, state):
                 state[_VAL] = 0
                 state[_INNUM] = 0
                 state[_NEG] = 0
-                state[_COUNT] = count
+                state[_FIELD] = field
+                state[_ROW] = row
                 return i
         elif c == 45 and innum == 0 and neg == 0:
             neg = 1
         else:
-            state[_COUNT] = count
+            state[_FIELD] = field
+            state[_ROW] = row
             return -(i + 1)
         i += 1
     state[_VAL] = val
     state[_INNUM] = innum
     state[_NEG] = neg
-    state[_COUNT] = count
+    state[_FIELD] = field
+    state[_ROW] = row
     return end
 
 
@@ -184,6 +215,11 @@ class ChunkReader:
     def offset(self) -> int:
         """File offset of the cursor."""
         return self.base + self.pos
+
+    def seek(self, offset: int) -> None:
+        """Move the cursor to a file offset (the buffer is refilled from there)."""
+        self.f.seek(offset)
+        self.base, self.n, self.pos = offset, 0, 0
 
     def refill(self) -> bool:
         """Read the next chunk (the cursor must be at the end of the current one)."""

@@ -25,6 +25,8 @@ from .jsonscan import ChunkReader, parse_ints, scan_strings
 
 _INT32_MAX = (1 << 31) - 1
 _FULL = 1 << 40
+_WIDE = 1 << 41
+_NODIV = 1 << 42
 
 # DevTools' className(): these node types are shown as one class each.
 _TYPE_CLASS = {"hidden": "(system)", "code": "(compiled code)"}
@@ -124,7 +126,13 @@ class V8Snapshot:
                     named[self.node_types.index(t)] = True
             t = np.minimum(self.node_type.astype(np.int64), ntypes)
             key = np.where(named[t], self.node_name.astype(np.int64) + ntypes + 1, t)
-            uniq, codes = np.unique(key, return_inverse=True)
+            # dense re-numbering of the keys (their range is #strings + #types): O(n), unlike np.unique
+            present = np.zeros(int(key.max(initial=0)) + 1, dtype=bool)
+            present[key] = True
+            uniq = np.flatnonzero(present)
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            codes = remap[key]
+            del present, remap
             texts = self.strings.get_many(uniq[uniq > ntypes] - ntypes - 1) if self.strings else {}
             names = []
             for k in uniq.tolist():
@@ -154,15 +162,19 @@ class V8Snapshot:
         return f"{cls} {raw}".rstrip() if raw else str(cls)
 
     def edge_label(self, e: int) -> str:
-        """``.name`` for property-like edges, ``[3]`` for elements, ``<hidden 3>`` style otherwise."""
+        """memlab-style edge text: ``.name`` (property), ``[3]`` (element), ``name (variable)`` (closure context)."""
         et = self.edge_types[self.edge_type[e]] if self.edge_type[e] < len(self.edge_types) else "?"
         v = int(self.edge_name[e])
-        if et in ("element", "hidden"):
-            return f"[{v}]" if et == "element" else f"<hidden {v}>"
+        if et == "element":
+            return f"[{v}]"
+        if et == "hidden":
+            return f"{v} (hidden)"
         name = self.strings[v] if self.strings else str(v)
         if et == "property":
             return f".{name}"
-        return f"<{et} {name}>"
+        if et == "context":
+            return f"{name} (variable)"
+        return f"{name} ({et})"
 
 
 def _col(fields: list, name: str, path, where: str) -> int:
@@ -171,39 +183,63 @@ def _col(fields: list, name: str, path, where: str) -> int:
     return fields.index(name)
 
 
-def _read_ints(reader: ChunkReader, path, what: str, nfields: int, expected: int, dtype):
-    """Parse the integer array at the cursor; returns a flat array of whole rows."""
+def _read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int, div=None):
+    """Parse the integer array at the cursor into a ``(len(fields), expected)`` table, one row per field.
+
+    Values are stored as ``uint32`` (V8 ids, offsets and sizes fit) and the
+    array is re-read as ``int64`` only if one does not fit.
+    """
     if reader.take() != 91:
         raise ArtifactError(path, reader.offset, f'"{what}" is not an array')
-    cap = max(expected * nfields, 0)
-    out = np.empty(cap, dtype=dtype)
-    state = np.zeros(4, dtype=np.int64)
+    start = reader.offset
+    nf = len(fields)
+    divisors = np.ones(nf, dtype=np.int64) if div is None else np.asarray(div, dtype=np.int64)
+    dtype = np.uint32
+    while True:
+        info = np.iinfo(dtype)
+        out = np.empty((nf, expected), dtype=dtype)
+        state = np.zeros(5, dtype=np.int64)
+        r = _parse_into(reader, path, what, fields, expected, out, divisors, state, int(info.min), int(info.max))
+        if r == "wider" and dtype != np.int64:
+            del out
+            dtype = np.int64
+            reader.seek(start)
+            continue
+        break
+    if int(state[4]) != expected or int(state[3]) != 0:
+        raise ArtifactError(path, reader.offset, f'"{what}" holds {int(state[4]) * nf + int(state[3]):,} values; '
+                            f"snapshot.meta says {expected:,} records of {nf} = {expected * nf:,}")
+    return out
+
+
+def _parse_into(reader, path, what, fields, expected, out, div, state, lo, hi):
     while True:
         if reader.pos >= reader.n and not reader.refill():
-            got = int(state[3])
-            raise ArtifactError(path, reader.offset, f'the file ends inside "{what}" after {got // max(nfields, 1):,} of '
+            raise ArtifactError(path, reader.offset, f'the file ends inside "{what}" after {int(state[4]):,} of '
                                 f"{expected:,} records — truncated snapshot? The object graph cannot be rebuilt from part of it; "
                                 "take the snapshot again and let the write finish")
-        r = parse_ints(reader.buf, reader.pos, reader.n, out, cap, state)
+        r = parse_ints(reader.buf, reader.pos, reader.n, out, div, state, lo, hi)
         if r == reader.n:
             reader.pos = reader.n
             continue
         if r >= 0:
             reader.pos = r + 1
-            break
+            return "ok"
+        if r <= -_NODIV:
+            at = reader.base + (-(r + _NODIV) - 1)
+            raise ArtifactError(path, at, f'{what}[{int(state[4]):,}].{fields[int(state[3])]} is not the offset of a node '
+                                f"(not a multiple of {int(div[int(state[3])])})")
+        if r <= -_WIDE:
+            if out.dtype == np.int64:
+                at = reader.base + (-(r + _WIDE) - 1)
+                raise ArtifactError(path, at, f'negative value in {what}[{int(state[4]):,}].{fields[int(state[3])]}')
+            return "wider"
         if r <= -_FULL:
             raise ArtifactError(path, reader.base + (-(r + _FULL) - 1), f'"{what}" holds more values than snapshot.meta says '
-                                f"({expected:,} records of {nfields})")
+                                f"({expected:,} records of {len(fields)})")
         bad = -r - 1
         ch = bytes(reader.raw[bad:bad + 1])
         raise ArtifactError(path, reader.base + bad, f'unexpected {ch!r} inside the "{what}" number array')
-    got = int(state[3])
-    if dtype == np.int32 and got and out[:got].min(initial=0) < 0:
-        raise ArtifactError(path, reader.offset, f'negative value in "{what}"')
-    if got != cap:
-        raise ArtifactError(path, reader.offset, f'"{what}" holds {got:,} values; snapshot.meta says {expected:,} records '
-                            f"of {nfields} = {cap:,}")
-    return out
 
 
 def _read_strings(reader: ChunkReader, prov: Provenance):
@@ -234,8 +270,31 @@ def _read_strings(reader: ChunkReader, prov: Provenance):
             raise ArtifactError(prov.path, reader.base + bad, f'unexpected {bytes(reader.raw[bad:bad + 1])!r} in the "strings" array')
 
 
+_MALLOPT_DONE = False
+
+
+def _mmap_big_allocations() -> None:
+    """Ask glibc to serve allocations over 4 MiB with mmap, so freed temporaries return to the OS.
+
+    glibc raises its mmap threshold after each big free (up to 32 MiB), after which
+    10–30 MB numpy temporaries come from the heap and are not given back: on a
+    250 MB snapshot that held ~100 MB of dead memory. No-op elsewhere.
+    """
+    global _MALLOPT_DONE
+    if _MALLOPT_DONE:
+        return
+    _MALLOPT_DONE = True
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-3, 4 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
 def read_v8(path, prov: Provenance | None = None, *, graph: bool = True) -> V8Snapshot:
     """Parse a V8 heap snapshot into a :class:`V8Snapshot` (``graph=False`` skips the edges)."""
+    _mmap_big_allocations()
     path = os.fspath(path)
     if prov is None:
         from ..artifact import provenance_for
@@ -286,9 +345,14 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True) -> V8Sn
                     if not reader.skip():
                         raise ArtifactError(path, reader.offset, 'the file ends inside "edges" — truncated snapshot?')
                     continue
-                fields = nf if key == "nodes" else ef
-                dtype = np.int64 if key == "nodes" else np.int32
-                arrays[key] = _read_ints(reader, path, key, len(fields), expected[key], dtype)
+                if key == "nodes":
+                    arrays.update(_node_columns(path, _read_ints(reader, path, key, nf, expected[key]), nf))
+                else:  # to_node is an offset into the flat nodes array: divide by the field count while parsing
+                    to_col = _col(ef, "to_node", path, "snapshot.meta.edge_fields")
+                    div = [len(nf) if k == to_col else 1 for k in range(len(ef))]
+                    arrays.update(_edge_columns(path, _read_ints(reader, path, key, ef, expected[key], div),
+                                                ef, expected["nodes"]))
+                arrays[key] = True
             elif key == "strings":
                 string_offsets = _read_strings(reader, prov)
             elif not reader.skip():
@@ -298,47 +362,49 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True) -> V8Sn
     return _build(path, prov, meta, arrays, string_offsets, nf, ef, graph)
 
 
+def _node_columns(path, table, nf) -> dict:
+    """Contiguous copies of the node fields the workbench uses (the table is then freed)."""
+    c = {k: _col(nf, k, path, "snapshot.meta.node_fields") for k in ("type", "name", "id", "self_size", "edge_count")}
+    return {"node_type": table[c["type"]].astype(np.uint8),
+            "node_name": table[c["name"]].copy(),
+            "node_id": table[c["id"]].copy(),
+            "self_size": table[c["self_size"]].copy(),
+            "edge_count": table[c["edge_count"]].copy(),
+            "detachedness": table[nf.index("detachedness")].astype(np.uint8) if "detachedness" in nf else None}
+
+
+def _edge_columns(path, table, ef, n_nodes) -> dict:
+    """Edge fields as rows of the parsed table (views: no copy of the big arrays)."""
+    to_node = table[_col(ef, "to_node", path, "snapshot.meta.edge_fields")]
+    if len(to_node) and int(to_node.max()) >= n_nodes:
+        bad = int(np.argmax(to_node >= n_nodes))
+        raise ArtifactError(path, f"edges[{bad:,}]", f"to_node points at node {int(to_node[bad]):,}; there are {n_nodes:,}")
+    return {"edge_type": table[_col(ef, "type", path, "snapshot.meta.edge_fields")].astype(np.uint8),
+            "edge_name": table[_col(ef, "name_or_index", path, "snapshot.meta.edge_fields")],
+            "edge_to": to_node}
+
+
 def _build(path, prov, meta, arrays, string_offsets, nf, ef, graph) -> V8Snapshot:
-    nodes = arrays.pop("nodes").reshape(-1, len(nf))
     try:
         node_types = list(meta["node_types"][_col(nf, "type", path, "snapshot.meta")])
         edge_types = list(meta["edge_types"][_col(ef, "type", path, "snapshot.meta")])
     except (TypeError, IndexError):
         raise ArtifactError(path, "snapshot.meta", "node_types/edge_types do not list the type names") from None
-    c = {k: _col(nf, k, path, "snapshot.meta.node_fields") for k in ("type", "name", "id", "self_size", "edge_count")}
-    n = len(nodes)
-    node_type = nodes[:, c["type"]].astype(np.uint8)
-    node_name = nodes[:, c["name"]].astype(np.int32)
-    node_id = nodes[:, c["id"]].copy()
-    self_size = nodes[:, c["self_size"]].copy()
-    edge_count = nodes[:, c["edge_count"]].astype(np.int32)
-    det = nodes[:, nf.index("detachedness")].astype(np.uint8) if "detachedness" in nf else None
-    if n and (nodes.min() < 0):
-        raise ArtifactError(path, "nodes", "negative value in the nodes array")
-    del nodes
+    n = len(arrays["node_id"])
     snap = V8Snapshot(path=path, provenance=prov, meta=meta, node_types=node_types, edge_types=edge_types,
-                      node_type=node_type, node_name=node_name, node_id=node_id, self_size=self_size,
-                      edge_count=edge_count, detachedness=det)
+                      node_type=arrays["node_type"], node_name=arrays["node_name"], node_id=arrays["node_id"],
+                      self_size=arrays["self_size"], edge_count=arrays["edge_count"], detachedness=arrays["detachedness"])
     if string_offsets is not None:
         snap.strings = StringTable(path, *string_offsets)
     else:
         snap.strings = StringTable(path, np.zeros(0, np.int64), np.zeros(0, np.int64))
     if graph and "edges" in arrays:
-        edges = arrays.pop("edges").reshape(-1, len(ef))
         first = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(edge_count, out=first[1:])
-        if first[-1] != len(edges):
+        np.cumsum(snap.edge_count, out=first[1:])
+        if first[-1] != len(arrays["edge_to"]):
             raise ArtifactError(path, "nodes", f"the nodes' edge_count fields add up to {int(first[-1]):,} "
-                                f"but there are {len(edges):,} edges")
-        to_col = _col(ef, "to_node", path, "snapshot.meta.edge_fields")
-        name_col = _col(ef, "name_or_index", path, "snapshot.meta.edge_fields")
-        to = edges[:, to_col]
-        if len(to) and ((to % len(nf)).any() or to.max() >= n * len(nf)):
-            bad = int(np.flatnonzero((to % len(nf) != 0) | (to >= n * len(nf)))[0])
-            raise ArtifactError(path, f"edges[{bad:,}]", f"to_node {int(to[bad]):,} is not the offset of a node")
+                                f"but there are {len(arrays['edge_to']):,} edges")
         snap.first_edge = first
-        snap.edge_type = edges[:, _col(ef, "type", path, "snapshot.meta.edge_fields")].astype(np.uint8)
-        snap.edge_name = edges[:, name_col].copy()
-        snap.edge_to = (to // len(nf)).astype(np.int32)
+        snap.edge_type, snap.edge_name, snap.edge_to = arrays["edge_type"], arrays["edge_name"], arrays["edge_to"]
     prov.details.update({"node_count": n, "edge_count": snap.edge_total, "string_count": len(snap.strings)})
     return snap

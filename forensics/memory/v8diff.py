@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from . import dominators as dom
 from .v8 import OWNER_TYPES, V8Snapshot, read_v8  # noqa: F401
@@ -39,21 +40,69 @@ class Graph:
     order: np.ndarray
     retained: np.ndarray
     owner: np.ndarray
-    dist: np.ndarray
-    via: np.ndarray
-    edge_src: np.ndarray
+    dist: np.ndarray | None
+    via: np.ndarray | None
+    pred: np.ndarray | None
 
 
-def analyse_graph(snap: V8Snapshot) -> Graph:
-    """Dominators (weak edges ignored, shortcuts only from the root), retained sizes, owners, BFS tree."""
-    src = dom.edge_sources(snap.first_edge, snap.edge_total)
-    weak, shortcut = snap.edge_type_code("weak"), snap.edge_type_code("shortcut")
-    ok = (snap.edge_type != weak) & ((snap.edge_type != shortcut) | (src == 0))
+def analyse_graph(snap: V8Snapshot, paths: bool = True) -> Graph:
+    """Dominators (weak edges ignored, shortcuts only from the root), retained sizes, owners and
+    (``paths=True``) the breadth-first shortest-path tree from the root."""
+    ok = snap.edge_type != snap.edge_type_code("weak")
+    shortcut = snap.edge_type_code("shortcut")
+    if shortcut >= 0:  # a shortcut edge is essential only from the root (node 0, whose edges come first)
+        beyond_root = np.flatnonzero(snap.edge_type[int(snap.first_edge[1]):] == shortcut) + int(snap.first_edge[1])
+        ok[beyond_root] = False
     idom, order = dom.dominator_tree(snap.node_count, snap.first_edge, snap.edge_to, ok, 0)
     retained = dom.retained_sizes(idom, order, snap.self_size)
     owner = dom.owners(idom, order, owner_mask(snap))
-    dist, via = dom.shortest_paths(snap.node_count, snap.first_edge, snap.edge_to, ok, 0)
-    return Graph(idom, order, retained, owner, dist, via, src)
+    dist = via = pred = None
+    if paths:
+        dist, via, pred = dom.shortest_paths(snap.node_count, snap.first_edge, snap.edge_to, ok, 0)
+    return Graph(idom, order, retained, owner, dist, via, pred)
+
+
+@njit(cache=True, nogil=True)
+def _merge_match(a, a_order, b, b_order, out):
+    i = 0
+    j = 0
+    while i < len(a_order) and j < len(b_order):
+        x = a[a_order[i]]
+        y = b[b_order[j]]
+        if x == y:
+            out[a_order[i]] = b_order[j]
+            i += 1
+        elif x < y:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def match(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """For each value, the index of an equal element of ``pool``, or -1.
+
+    V8 ids come out almost sorted, so stable (run-aware) argsorts plus one
+    linear merge beat both ``np.isin`` and binary search by a wide margin.
+    """
+    out = np.full(len(values), -1, dtype=np.int64)
+    if len(values) and len(pool):
+        _merge_match(values, np.argsort(values, kind="stable"), pool, np.argsort(pool, kind="stable"), out)
+    return out
+
+
+def member(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """``np.isin(values, pool)`` for id arrays (see :func:`match`)."""
+    return match(values, pool) >= 0
+
+
+def type_mask(snap: V8Snapshot, types) -> np.ndarray:
+    """Per node: is its type one of ``types`` (names)?"""
+    table = np.zeros(256, dtype=bool)
+    for t in types:
+        if t in snap.node_types:
+            table[snap.node_types.index(t)] = True
+    return table[snap.node_type]
 
 
 def owner_mask(snap: V8Snapshot) -> np.ndarray:
@@ -61,8 +110,7 @@ def owner_mask(snap: V8Snapshot) -> np.ndarray:
     plain ``Array`` objects and ``system / …`` internals (their bytes belong to whoever holds them)."""
     names, codes = snap.class_names()
     keep = np.array([not (n == "Array" or n.startswith("system /")) for n in names.astype(str).tolist()], dtype=bool)
-    types = [snap.type_code(t) for t in OWNER_TYPES if t in snap.node_types]
-    return np.isin(snap.node_type, types) & keep[codes]
+    return type_mask(snap, OWNER_TYPES) & keep[codes]
 
 
 @dataclass
@@ -83,7 +131,7 @@ def summarize(snap: V8Snapshot, graph: Graph | None = None) -> Summary:
     names, codes = snap.class_names()
     owned = None
     if snap.edge_to is not None:
-        g = graph or analyse_graph(snap)
+        g = graph or analyse_graph(snap, paths=False)
         per_owner = np.bincount(g.owner, weights=snap.self_size, minlength=snap.node_count)
         by_class = np.bincount(codes, weights=per_owner, minlength=len(names))
         owned = pd.Series(by_class.astype(np.int64), index=pd.Index(names.astype(str), name="name"))
@@ -91,9 +139,8 @@ def summarize(snap: V8Snapshot, graph: Graph | None = None) -> Summary:
     return Summary(snap.path, names, codes, snap.node_id, snap.self_size, owned, int(snap.self_size.sum()))
 
 
-def _keys(s: Summary, lookup: dict) -> np.ndarray:
-    gcode = np.array([lookup[n] for n in s.names.tolist()], dtype=np.int64)[s.codes]
-    return (gcode << 33) | (s.ids.astype(np.int64) & ((1 << 33) - 1))
+def _global_codes(s: Summary, lookup: dict) -> np.ndarray:
+    return np.array([lookup[n] for n in s.names.tolist()], dtype=np.int64)[s.codes]
 
 
 def compare(before: Summary, after: Summary) -> pd.DataFrame:
@@ -103,16 +150,22 @@ def compare(before: Summary, after: Summary) -> pd.DataFrame:
     deleted_count, bytes_before, bytes_after, bytes_delta, size_delta``
     (DevTools' added − removed shallow size), ``retained_before,
     retained_after, retained_delta``. Classes with no change are dropped.
+    An object whose id is in both snapshots but whose class changed counts as
+    deleted from the old class and new in the new one, as in DevTools.
 
     >>> df = compare(summarize(read_v8(a)), summarize(read_v8(b)))   # doctest: +SKIP
     """
     all_names = sorted(set(before.names.tolist()) | set(after.names.tolist()))
     lookup = {n: i for i, n in enumerate(all_names)}
-    kb, ka = _keys(before, lookup), _keys(after, lookup)
-    new = ~np.isin(ka, kb)
-    deleted = ~np.isin(kb, ka)
+    gb, ga = _global_codes(before, lookup), _global_codes(after, lookup)
+    m = match(after.ids, before.ids)
+    new = m < 0
+    new[~new] = ga[~new] != gb[m[~new]]
+    m = match(before.ids, after.ids)
+    deleted = m < 0
+    deleted[~deleted] = gb[~deleted] != ga[m[~deleted]]
+    del m
     G = len(all_names)
-    gb, ga = kb >> 33, ka >> 33
     cols = {
         "count_before": np.bincount(gb, minlength=G),
         "count_after": np.bincount(ga, minlength=G),
@@ -145,10 +198,19 @@ def compare(before: Summary, after: Summary) -> pd.DataFrame:
     return df[order].reset_index(drop=True)
 
 
-def candidate_mask(baseline: Summary, target: Summary, final: V8Snapshot) -> np.ndarray:
-    """memlab's rule, per node of ``final``: allocated after baseline, alive at target, alive in final."""
-    grew = target.ids[~np.isin(target.ids, baseline.ids)]
-    return np.isin(final.node_id, grew)
+def new_ids(baseline: Summary, target: Summary) -> np.ndarray:
+    """Ids of the objects in ``target`` that are not in ``baseline``."""
+    return target.ids[~member(target.ids, baseline.ids)]
+
+
+def candidate_mask(baseline: Summary | None, target: Summary | None, final: V8Snapshot, grew=None) -> np.ndarray:
+    """memlab's rule, per node of ``final``: allocated after baseline, alive at target, alive in final.
+
+    Pass ``grew`` (from :func:`new_ids`) instead of the two summaries to free them first.
+    """
+    if grew is None:
+        grew = new_ids(baseline, target)
+    return member(final.node_id, grew)
 
 
 def _path_nodes(g: Graph, v: int, limit: int = 200) -> list[tuple[int, int]]:
@@ -159,7 +221,7 @@ def _path_nodes(g: Graph, v: int, limit: int = 200) -> list[tuple[int, int]]:
         steps.append((v, e))
         if e < 0:
             break
-        v = int(g.edge_src[e])
+        v = int(g.pred[v])
     return steps[::-1]
 
 
@@ -214,7 +276,7 @@ def leak_clusters(final: V8Snapshot, mask: np.ndarray, graph: Graph | None = Non
     names, codes = final.class_names()
     mask = np.asarray(mask, dtype=np.bool_)
     top_of = dom.top_marked(g.idom, g.order, mask)
-    skip = np.isin(final.node_type, [final.type_code(t) for t in NOT_LEAK_ROOTS if t in final.node_types])
+    skip = type_mask(final, NOT_LEAK_ROOTS)
     roots = np.flatnonzero((top_of == np.arange(final.node_count)) & mask & ~skip & (g.dist >= 0))
     cols = ["rank", "leak_class", "roots", "objects", "retained_bytes", "holds", "owner", "retainer_path", "example_id"]
     if len(roots) == 0:
@@ -245,7 +307,8 @@ def leak_clusters(final: V8Snapshot, mask: np.ndarray, graph: Graph | None = Non
             "retainer_path": format_path(final, g, rep),
             "example_id": int(final.node_id[rep]),
         })
-    df = pd.DataFrame(rows).sort_values(["retained_bytes", "objects"], ascending=False).head(top).reset_index(drop=True)
+    df = pd.DataFrame(rows).sort_values(["retained_bytes", "objects"], ascending=False)
+    df = (df.head(top) if top else df).reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df[cols]
 

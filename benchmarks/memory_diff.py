@@ -1,0 +1,117 @@
+"""Benchmark: `forensics heap diff` vs `memlab find-leaks` on the same ~200 MB / ~245 MB V8 snapshots.
+
+    .venv/bin/python benchmarks/memory_diff.py [--regenerate] [--skip-memlab]
+
+Generates (once) baseline/target/final snapshots with the leaking Node program
+at a larger scale into benchmarks/data/memory/ (gitignored), then runs, in the
+same session and one after the other:
+
+  ours:   python -m forensics.cli heap diff s1 s2 s3 --format json   (class diff + leak clusters)
+  memlab: benchmarks/node_modules/.bin/memlab find-leaks --baseline s1 --target s2 --final s3 --trace-all-objects
+
+and prints wall time and peak RSS of each (from wait4's rusage of that process
+and its waited children), the ratios, and whether each put the planted leak
+(`requestCache` / LeakyCacheEntry) on top. memlab is installed with
+`cd benchmarks && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-save --no-package-lock memlab`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+DATA = os.path.join(HERE, "data", "memory")
+LEAK_JS = os.path.join(REPO, "sample_data", "generate", "memory", "leak.js")
+MEMLAB = os.path.join(HERE, "node_modules", ".bin", "memlab")
+SCALE, STEADY = "54", "680000"   # → baseline ≈ 199 MB, target/final ≈ 245 MB
+NAMES = ["node_s1_churn", "node_s2_target", "node_s3_final"]
+
+
+def snapshots() -> list[str]:
+    return [os.path.join(DATA, n + ".heapsnapshot") for n in NAMES]
+
+
+def generate() -> None:
+    os.makedirs(DATA, exist_ok=True)
+    print(f"generating snapshots (leak.js scale {SCALE}, {STEADY} steady objects) into {DATA} ...", flush=True)
+    subprocess.run(["node", "--expose-gc", "--max-old-space-size=4096", LEAK_JS, DATA, SCALE, STEADY], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def measure(cmd, **kw):
+    """(wall seconds, peak RSS bytes, stdout text) of one command."""
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, **kw)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    if p.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({p.returncode}):\n{text[-2000:]}")
+    return wall, ru.ru_maxrss * 1024, text
+
+
+def memlab_top(text: str) -> str:
+    """The retainer trace of memlab's first (largest) leak cluster."""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+    blocks = text.split("--Similar leaks in this run:")
+    return blocks[1] if len(blocks) > 1 else ""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--regenerate", action="store_true")
+    ap.add_argument("--skip-memlab", action="store_true")
+    args = ap.parse_args()
+    files = snapshots()
+    if args.regenerate or not all(os.path.exists(f) and os.path.getsize(f) > 0 for f in files):
+        generate()
+    sizes = [os.path.getsize(f) for f in files]
+    print("snapshots:", ", ".join(f"{os.path.basename(f)} {s / 1e6:.0f} MB" for f, s in zip(files, sizes)))
+    env = {**os.environ, "FORENSICS_PROGRESS": "0"}
+
+    # warm numba's on-disk cache so the timed run measures the diff, not first-time compilation
+    small = [os.path.join(REPO, "sample_data", "memory", n + ".heapsnapshot") for n in NAMES]
+    subprocess.run([sys.executable, "-m", "forensics.cli", "heap", "diff", *small, "--top", "1"], env=env,
+                   stdout=subprocess.DEVNULL, check=True)
+
+    ours_wall, ours_rss, ours_out = measure([sys.executable, "-m", "forensics.cli", "heap", "diff", *files,
+                                             "--format", "json", "--top", "10"], env=env, cwd=REPO)
+    table = json.loads(ours_out[ours_out.index("["):])
+    leaks_wall, _, leaks_out = measure([sys.executable, "-m", "forensics.cli", "heap", "leaks", *files,
+                                        "--format", "json", "--top", "3"], env=env, cwd=REPO)
+    leaks = json.loads(leaks_out[leaks_out.index("["):])
+    ours_ok = table[0]["name"] == "LeakyCacheEntry" and "requestCache" in leaks[0]["owner"]
+    print(f"ours:   {ours_wall:6.1f} s  peak RSS {ours_rss / 1e6:6.0f} MB  "
+          f"({ours_rss / max(sizes):.2f}x the larger file)  top class {table[0]['name']}, "
+          f"top leak cluster owner {leaks[0]['owner']!r}  [{'right leak' if ours_ok else 'WRONG'}]")
+    if args.skip_memlab:
+        return 0 if ours_ok else 1
+    if not os.path.exists(MEMLAB):
+        print("memlab not installed: cd benchmarks && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-save "
+              "--no-package-lock memlab")
+        return 1
+    mem_env = {**env, "NODE_OPTIONS": "--max-old-space-size=8192"}
+    ml_wall, ml_rss, ml_out = measure([MEMLAB, "find-leaks", "--baseline", files[0], "--target", files[1],
+                                       "--final", files[2], "--trace-all-objects"], env=mem_env,
+                                      cwd=tempfile.gettempdir())
+    top = memlab_top(ml_out)
+    ml_ok = "requestCache" in top
+    print(f"memlab: {ml_wall:6.1f} s  peak RSS {ml_rss / 1e6:6.0f} MB  top cluster via requestCache: {ml_ok}")
+    print(f"speed-up (memlab wall / ours, diff only): {ml_wall / ours_wall:.1f}x; "
+          f"memory ratio (memlab RSS / ours): {ml_rss / ours_rss:.1f}x; "
+          f"ours peak RSS / larger file: {ours_rss / max(sizes):.2f}x (target < 3x)")
+    return 0 if ours_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
