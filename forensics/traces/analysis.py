@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .critical_path import self_time
+from .critical_path import self_time, with_provenance
 
 
 def _spans(ts) -> pd.DataFrame:
@@ -28,6 +28,7 @@ def _q(values, q):
     return float(np.percentile(values, q)) if len(values) else np.nan
 
 
+@with_provenance
 def dependencies(ts) -> pd.DataFrame:
     """Service-to-service calls: one row per (parent service, child service).
 
@@ -58,6 +59,7 @@ def dependencies(ts) -> pd.DataFrame:
     return out.sort_values(["calls", "parent", "child"], ascending=[False, True, True], ignore_index=True)[cols]
 
 
+@with_provenance
 def same_service_pairs(ts) -> pd.DataFrame:
     """Parent/child spans inside one service (internal spans, self-calls): service, calls, errors."""
     spans = _spans(ts)
@@ -71,6 +73,7 @@ def same_service_pairs(ts) -> pd.DataFrame:
             .astype({"errors": np.int64}))
 
 
+@with_provenance
 def service_stats(ts) -> pd.DataFrame:
     """Per service: spans, errors, error_rate, total_us, self_us (sum of self times), self_share."""
     spans = _spans(ts)
@@ -84,6 +87,7 @@ def service_stats(ts) -> pd.DataFrame:
     return out.sort_values("self_us", ascending=False, ignore_index=True)
 
 
+@with_provenance
 def dependency_graph(ts) -> nx.DiGraph:
     """The service map as a networkx DiGraph.
 
@@ -102,6 +106,7 @@ def dependency_graph(ts) -> nx.DiGraph:
     return g
 
 
+@with_provenance
 def operation_stats(ts, by=("service", "operation")) -> pd.DataFrame:
     """Jaeger UI's trace-statistics table over all loaded traces.
 
@@ -121,6 +126,7 @@ def operation_stats(ts, by=("service", "operation")) -> pd.DataFrame:
     return out.sort_values("self_total_us", ascending=False, ignore_index=True)
 
 
+@with_provenance
 def trace_summary(ts) -> pd.DataFrame:
     """One row per trace: root service/operation, start, duration_us (first start to last end),
     spans, services, errors, roots, orphans, skewed (children outside their parent)."""
@@ -161,6 +167,7 @@ def _error_reasons(ts) -> pd.Series:
     return msg
 
 
+@with_provenance
 def error_correlation(ts, examples: int = 3) -> pd.DataFrame:
     """Which (service, operation, error message) explains the failing traces.
 
@@ -227,6 +234,7 @@ def _depth_from(prow: np.ndarray) -> np.ndarray:
     return depth
 
 
+@with_provenance
 def compare(a, b) -> pd.DataFrame:
     """Compare two traces or two groups of traces, matched by the ancestral service/operation path.
 
@@ -260,6 +268,7 @@ def compare(a, b) -> pd.DataFrame:
     return out[cols].sort_values(["depth", "path"], ignore_index=True)
 
 
+@with_provenance
 def trace_metrics(ts) -> pd.DataFrame:
     """jaeger-analytics' per-trace metrics: height (spans on the longest root-to-leaf chain),
     depth (its edges), service_depth (most services met along one chain, counting each change),
@@ -280,6 +289,7 @@ def trace_metrics(ts) -> pd.DataFrame:
     return out[["trace_id", "height", "depth", "service_depth", "errors"]].astype({"errors": np.int64})
 
 
+@with_provenance
 def service_neighbours(ts) -> pd.DataFrame:
     """Per service: direct_downstream (distinct services it calls) and direct_upstream (callers)."""
     g = dependency_graph(ts)
@@ -287,6 +297,7 @@ def service_neighbours(ts) -> pd.DataFrame:
                          for n in sorted(g.nodes)])
 
 
+@with_provenance
 def network_gaps(ts) -> pd.DataFrame:
     """Client→server gaps where both sides are instrumented (jaeger-analytics' network latency).
 
@@ -319,6 +330,7 @@ def network_gaps(ts) -> pd.DataFrame:
     return out
 
 
+@with_provenance
 def critical_share(ts) -> pd.DataFrame:
     """How much of the critical paths each service owns: service, critical_us, share (of all
     critical time in the loaded traces), traces (in which it is on the critical path)."""

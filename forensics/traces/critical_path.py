@@ -29,6 +29,25 @@ except ImportError:  # numba is a dependency, but keep working without it
         return (lambda f: f) if not a or not callable(a[0]) else a[0]
 
 
+def with_provenance(func):
+    """Carry the loaded file's provenance (from the first argument's spans) onto the result:
+    ``df.attrs["provenance"]`` for tables, ``graph.graph["provenance"]`` for networkx graphs."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(ts, *args, **kwargs):
+        out = func(ts, *args, **kwargs)
+        prov = getattr(getattr(ts, "spans", ts), "attrs", {}).get("provenance")
+        if prov is not None:
+            if isinstance(out, (pd.DataFrame, pd.Series)):
+                out.attrs["provenance"] = prov
+            elif hasattr(out, "graph"):
+                out.graph["provenance"] = prov
+        return out
+
+    return wrapper
+
+
 def _children(parent: np.ndarray, start: np.ndarray) -> list[list[int]]:
     """Children of each local span, sorted by start (stable: file order on ties)."""
     kids: list[list[int]] = [[] for _ in range(len(parent))]
@@ -112,6 +131,7 @@ def _with_local_parents(spans: pd.DataFrame) -> pd.DataFrame:
     return spans.reset_index(drop=True).assign(parent=parent)
 
 
+@with_provenance
 def critical_path(spans, trace_id: str | None = None) -> pd.DataFrame:
     """Critical-path sections of each trace (or only ``trace_id``), in Jaeger UI's order.
 
@@ -171,6 +191,7 @@ def _self_sweep(child_parent, cstart, cend, pstart, pend, pdur):
     return np.maximum(self_us, 0)
 
 
+@with_provenance
 def self_time(spans) -> pd.Series:
     """Self time of every span in µs (duration minus its children's union, clipped; Jaeger UI's sweep).
 

@@ -180,3 +180,11 @@ def test_tag_value_gotchas(tmp_path):
     assert s["trace_id"] == "000000000000abcd"  # 64-bit id printed on 16 hex digits, as Jaeger does
     assert str(s["start"]) == "2020-09-13 12:26:40+00:00"
     assert ts.logs[["event", "fields", "time_us"]].values.tolist() == [["retry", '{"n":2}', 1_600_000_000_000_001]]
+
+
+def test_results_carry_the_file_provenance(checkout):
+    sha = checkout.provenance.sha256
+    assert A.dependency_graph(checkout).graph["provenance"]["sha256"] == sha
+    for df in (A.dependencies(checkout), A.trace_summary(checkout), A.error_correlation(checkout),
+               A.compare(checkout.spans, checkout.spans)):
+        assert df.attrs["provenance"]["sha256"] == sha
