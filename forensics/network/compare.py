@@ -1,6 +1,6 @@
 """Frame-by-frame agreement with tshark: precision, recall and F1 per flag.
 
->>> # compare_flags(load_capture(p).packets, read_tshark_labels(p + ".tshark.csv"))  # doctest: +SKIP
+Example: ``compare_flags(load_capture(p).packets, read_tshark_labels(labels_csv))``.
 """
 from __future__ import annotations
 

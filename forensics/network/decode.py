@@ -229,3 +229,63 @@ def decode_packet(b, off, caplen, wirelen, linktype, out, i):
         ul = _u16(b, l4 + 4) - 8
         r.paylen = ul if ul > 0 else 0
         r.l4ok = True
+
+
+@numba.njit(cache=True)
+def address_codes(ver, s_hi, s_lo, d_hi, d_lo):
+    """Shared integer codes for source and destination addresses (-1: not IP), in order of appearance.
+
+    Returns (src codes, dst codes, unique versions, unique hi, unique lo).
+    """
+    n = ver.shape[0]
+    seen = dict()
+    seen[(np.int64(0), np.uint64(0), np.uint64(0))] = np.int64(-1)
+    del seen[(np.int64(0), np.uint64(0), np.uint64(0))]
+    sc = np.full(n, -1, np.int32)
+    dc = np.full(n, -1, np.int32)
+    uv = np.zeros(2 * n + 1, np.int64)
+    uh = np.zeros(2 * n + 1, np.uint64)
+    ul = np.zeros(2 * n + 1, np.uint64)
+    k = 0
+    for i in range(n):
+        v = np.int64(ver[i])
+        if v == 0:
+            continue
+        for side in range(2):
+            key = (v, s_hi[i], s_lo[i]) if side == 0 else (v, d_hi[i], d_lo[i])
+            c = seen.get(key, -1)
+            if c < 0:
+                c = k
+                seen[key] = c
+                uv[k], uh[k], ul[k] = key
+                k += 1
+            if side == 0:
+                sc[i] = c
+            else:
+                dc[i] = c
+    return sc, dc, uv[:k], uh[:k], ul[:k]
+
+
+@numba.njit(cache=True)
+def conversation_codes(sc, dc, sport, dport):
+    """Address/port-pair id of each packet (either direction) and whether it goes from the pair's second end."""
+    n = sc.shape[0]
+    seen = dict()
+    seen[(np.int64(0), np.int64(0))] = np.int64(-1)
+    del seen[(np.int64(0), np.int64(0))]
+    conv = np.zeros(n, np.int64)
+    swapped = np.zeros(n, np.bool_)
+    k = 0
+    for i in range(n):
+        a = (np.int64(sc[i]) << 16) | np.int64(sport[i])
+        b = (np.int64(dc[i]) << 16) | np.int64(dport[i])
+        sw = a > b
+        key = (b, a) if sw else (a, b)
+        c = seen.get(key, -1)
+        if c < 0:
+            c = k
+            seen[key] = c
+            k += 1
+        conv[i] = c
+        swapped[i] = sw
+    return conv, swapped

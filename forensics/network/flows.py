@@ -4,13 +4,16 @@ Columns: endpoints (client = the SYN sender, else the first sender), start/end,
 packets and bytes each way, handshake RTT, ACK-RTT statistics per direction,
 retransmissions by kind, out-of-order, dup-ACKs, zero windows, resets,
 throughput, a Zeek-style ``conn_state`` and ``history``, and the label-free
-view (segments that did not advance the sequence, bytes resent) that holds
-whatever any tool calls them.
+view that holds whatever any tool calls them: per direction, data segments that
+did not advance the sequence (``not_advancing_*``, their payload in
+``not_advancing_bytes_*``) and bytes captured twice (``dup_bytes_*``: the
+retransmitted bytes as seen at the capture point, as tcptrace counts them).
 
->>> # cap = load_capture("sample_data/network/bulk_loss.pcap"); cap.flows.sort_values("retrans_rate")  # doctest: +SKIP
+Example (``cap = load_capture(...)``): ``cap.flows.sort_values("retrans_rate")``.
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -28,23 +31,81 @@ def _client_side(t: pd.DataFrame) -> pd.Series:
     return t["direction"].to_numpy() == cdir.reindex(t["stream"]).to_numpy()
 
 
-def not_advancing(t: pd.DataFrame, c2s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Label-free: segments whose payload ends at or before the highest byte already sent that way,
-    and how many of their bytes were sent before (by sequence number alone).
+@numba.njit(cache=True)
+def _overlap_bytes(key, start, end):
+    """Bytes of each segment already covered by earlier segments of the same key (rows sorted by key, stable)."""
+    n = key.shape[0]
+    out = np.zeros(n, np.int64)
+    cs = np.empty(64, np.int64)
+    ce = np.empty(64, np.int64)
+    m = 0
+    for i in range(n):
+        if i == 0 or key[i] != key[i - 1]:
+            m = 0
+        s, e = start[i], end[i]
+        if e <= s:
+            continue
+        ov = 0
+        for j in range(m):
+            lo, hi = max(s, cs[j]), min(e, ce[j])
+            if hi > lo:
+                ov += hi - lo
+        out[i] = ov
+        # merge [s, e) into the sorted disjoint list
+        ns, ne = s, e
+        k = 0
+        ts = np.empty(m + 1, np.int64)
+        te = np.empty(m + 1, np.int64)
+        placed = False
+        for j in range(m):
+            if ce[j] < ns:
+                ts[k], te[k] = cs[j], ce[j]
+                k += 1
+            elif cs[j] > ne:
+                if not placed:
+                    ts[k], te[k] = ns, ne
+                    k += 1
+                    placed = True
+                ts[k], te[k] = cs[j], ce[j]
+                k += 1
+            else:
+                ns, ne = min(ns, cs[j]), max(ne, ce[j])
+        if not placed:
+            ts[k], te[k] = ns, ne
+            k += 1
+        if k > cs.shape[0]:
+            cs = np.empty(2 * k, np.int64)
+            ce = np.empty(2 * k, np.int64)
+        cs[:k] = ts[:k]
+        ce[:k] = te[:k]
+        m = k
+    return out
 
-    >>> t = pd.DataFrame({"stream": [0, 0, 0], "rel_seq": [1, 101, 1], "payload_len": [100, 100, 100]})
-    >>> not_advancing(t, np.array([True, True, True]))[0].tolist()
-    [False, False, True]
+
+def not_advancing(t: pd.DataFrame, c2s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The label-free view, per direction and by sequence numbers alone.
+
+    Returns (did the data segment fail to advance the highest sequence seen so far,
+    how many of its bytes had already been captured before). Reordered segments do
+    not advance the sequence but resend nothing; retransmissions do both.
+
+    >>> t = pd.DataFrame({"stream": [0, 0, 0, 0], "rel_seq": [1, 201, 101, 1], "payload_len": [100, 100, 100, 100]})
+    >>> na, resent = not_advancing(t, np.array([True] * 4))
+    >>> na.tolist(), resent.tolist()
+    ([False, False, True, True], [0, 0, 0, 100])
     """
     key = t["stream"].to_numpy().astype(np.int64) * 2 + c2s.astype(np.int64)
-    end = t["rel_seq"].to_numpy().astype(np.int64) + t["payload_len"].to_numpy()
+    rel = t["rel_seq"].to_numpy().astype(np.int64)
+    end = rel + t["payload_len"].to_numpy()
     has = t["payload_len"].to_numpy() > 0
     end_if = np.where(has, end, 0)
     s = pd.Series(end_if)
     prev_max = s.groupby(key).cummax().groupby(key).shift(1).fillna(0).to_numpy(np.int64)
-    rel = t["rel_seq"].to_numpy().astype(np.int64)
     na = has & (end <= prev_max)
-    resent = np.where(has, np.clip(np.minimum(end, prev_max) - rel, 0, None), 0)
+    order = np.argsort(key, kind="stable")
+    ov = _overlap_bytes(key[order], np.where(has, rel, 0)[order], end_if[order])
+    resent = np.empty_like(ov)
+    resent[order] = ov
     return na, resent
 
 
@@ -114,7 +175,7 @@ def flows_table(packets: pd.DataFrame, irtt=None) -> pd.DataFrame:
         return pd.DataFrame(columns=["stream", "client", "client_port", "server", "server_port"])
     c2s = _client_side(t)
     na, resent = not_advancing(t, c2s)
-    t = t.assign(c2s=c2s, not_advancing=na, resent_bytes=resent)
+    t = t.assign(c2s=c2s, not_advancing=na, na_bytes=np.where(na, t["payload_len"].to_numpy(), 0), dup_bytes=resent)
     g = t.groupby("stream", sort=True)
     first_c = t[c2s].groupby("stream").first()
     first_s = t[~c2s].groupby("stream").first()
@@ -159,7 +220,8 @@ def flows_table(packets: pd.DataFrame, irtt=None) -> pd.DataFrame:
     for side, name in _DIRS.items():
         s = t[t["c2s"] == side].groupby("stream")
         out[f"not_advancing_{name}"] = s["not_advancing"].sum().reindex(out.index, fill_value=0).astype("int64")
-        out[f"resent_bytes_{name}"] = s["resent_bytes"].sum().reindex(out.index, fill_value=0).astype("int64")
+        out[f"not_advancing_bytes_{name}"] = s["na_bytes"].sum().reindex(out.index, fill_value=0).astype("int64")
+        out[f"dup_bytes_{name}"] = s["dup_bytes"].sum().reindex(out.index, fill_value=0).astype("int64")
         out[f"throughput_{name}"] = (out[f"payload_{name}"] / dur.where(dur > 0)).fillna(0.0)
     hist = _history(t, c2s).reindex(out.index, fill_value="")
     out["history"] = hist

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..artifact import Provenance, provenance_for
 from ..errors import ArtifactError
+from .decode import address_codes, conversation_codes
 from .pcap import read_capture
 from .tcp_analysis import FLAG_BITS, FLAG_NAMES, RST, analyze
 
@@ -42,35 +43,15 @@ class Capture:
         return self.provenance.warnings
 
 
-def _addr_strings(ver, hi, lo):
-    """Categorical of address text from (version, hi, lo) columns; formatting only the unique ones."""
-    key = pd.DataFrame({"v": ver, "h": hi, "l": lo})
-    codes, uniq = pd.MultiIndex.from_frame(key).factorize()
+def _addr_categories(uv, uh, ul) -> list[str]:
+    """Text of each unique address (formatting only the unique ones)."""
     names = []
-    for v, h, l in uniq:
+    for v, h, l in zip(uv.tolist(), uh.tolist(), ul.tolist()):
         if v == 4:
-            names.append(str(ipaddress.IPv4Address(int(l) & 0xFFFFFFFF)))
-        elif v == 6:
-            names.append(str(ipaddress.IPv6Address((int(h) << 64) | int(l))))
+            names.append(str(ipaddress.IPv4Address(l & 0xFFFFFFFF)))
         else:
-            names.append("")
-    cats = pd.Index(names).unique()
-    mapping = pd.Index(cats).get_indexer(names)
-    return pd.Categorical.from_codes(mapping[codes], categories=cats)
-
-
-def _conv_ids(rec, tcp):
-    """Address/port pair id (either direction) and whether the packet goes from the pair's second end."""
-    r = rec[tcp]
-    a = (r["src_hi"], r["src_lo"], r["sport"].astype(np.uint64))
-    b = (r["dst_hi"], r["dst_lo"], r["dport"].astype(np.uint64))
-    swapped = (a[0] > b[0]) | ((a[0] == b[0]) & ((a[1] > b[1]) | ((a[1] == b[1]) & (a[2] > b[2]))))
-    cols = {"v": r["ipver"]}
-    for k, (x, y) in enumerate(zip(a, b)):
-        cols[f"a{k}"] = np.where(swapped, y, x)
-        cols[f"b{k}"] = np.where(swapped, x, y)
-    conv = pd.DataFrame(cols).groupby(list(cols), sort=False).ngroup().to_numpy(np.int64)
-    return conv, swapped
+            names.append(str(ipaddress.IPv6Address((h << 64) | l)))
+    return names
 
 
 def packets_frame(rec: np.ndarray):
@@ -79,8 +60,10 @@ def packets_frame(rec: np.ndarray):
     frame = np.arange(1, n + 1, dtype=np.int64)
     tcp = (rec["proto"] == 6) & rec["l4ok"] & ~rec["frag"] & (rec["ipver"] > 0)
     idx = np.flatnonzero(tcp)
-    conv, swapped = _conv_ids(rec, tcp)
+    sc, dc, uv, uh, ul = address_codes(rec["ipver"], rec["src_hi"], rec["src_lo"], rec["dst_hi"], rec["dst_lo"])
+    cats = _addr_categories(uv, uh, ul)
     r = rec[idx]
+    conv, swapped = conversation_codes(sc[idx], dc[idx], r["sport"], r["dport"])
     (stream, direction, relseq, relack, aflags, dup_num, dup_frame, acked_frame, ack_rtt, rto, rto_frame,
      _first_swapped, irtt, _sconv) = analyze(conv, swapped, frame[idx], r["ts"], r["seq"], r["ack"], r["flags"],
                                               r["window"], r["paylen"], r["wscale"], int(conv.max() + 1) if len(conv) else 0)
@@ -93,11 +76,11 @@ def packets_frame(rec: np.ndarray):
     proto = rec["proto"]
     pcodes = np.where(rec["ipver"] == 0, -1, proto.astype(np.int64))
     pnames = {p: PROTO_NAMES.get(p, f"IP/{p}") for p in np.unique(pcodes[pcodes >= 0]).tolist()}
-    cats = list(pnames.values())
+    pcats = list(pnames.values())
     pmap = np.full(256, -1, np.int64)
     for k, p in enumerate(pnames):
         pmap[p] = k
-    protocol = pd.Categorical.from_codes(np.where(pcodes >= 0, pmap[np.clip(pcodes, 0, 255)], -1), categories=cats)
+    protocol = pd.Categorical.from_codes(np.where(pcodes >= 0, pmap[np.clip(pcodes, 0, 255)], -1), categories=pcats)
 
     l4 = rec["l4ok"] & ~rec["frag"]
     df = pd.DataFrame({
@@ -106,8 +89,8 @@ def packets_frame(rec: np.ndarray):
         "len": rec["wirelen"],
         "caplen": rec["caplen"],
         "ip_version": rec["ipver"],
-        "src": _addr_strings(rec["ipver"], rec["src_hi"], rec["src_lo"]),
-        "dst": _addr_strings(rec["ipver"], rec["dst_hi"], rec["dst_lo"]),
+        "src": pd.Categorical.from_codes(sc, categories=cats),
+        "dst": pd.Categorical.from_codes(dc, categories=cats),
         "sport": np.where(l4, rec["sport"], 0).astype(np.uint16),
         "dport": np.where(l4, rec["dport"], 0).astype(np.uint16),
         "protocol": protocol,

@@ -278,7 +278,7 @@ def _read_pcap(path, f, head, size, desc):
                 break
             buf, total, base, eof = gen.send(pos)
         gen.close()
-    return RawCapture(out[:n].copy() if n < out.shape[0] // 2 else out[:n], "pcap", [linktype], [snaplen],
+    return RawCapture(out[:n], "pcap", [linktype], [snaplen],
                       warnings, size)
 
 
@@ -350,5 +350,5 @@ def _read_pcapng(path, f, size, desc):
         gen.close()
     if not seen_shb:
         raise ArtifactError(path, 0, "pcapng section header cut short")
-    return RawCapture(out[:n].copy() if n < out.shape[0] // 2 else out[:n], "pcapng", list(ifs.link),
+    return RawCapture(out[:n], "pcapng", list(ifs.link),
                       list(ifs.snap), warnings, size)

@@ -50,7 +50,7 @@ SCENARIOS = {
     "bulk_loss": dict(bridge={"fwd": {"loss": 0.02, "delay_ms": 10}, "rev": {"loss": 0.01, "delay_ms": 10}},
                       side="a", snaplen=128, work="bulk", host=B4, port=5001,
                       about="1.5 MB uploads twice, 2% loss client->server and 1% back, 20 ms RTT; sender-side capture"),
-    "bulk_loss_receiver": dict(bridge={"fwd": {"loss": 0.02, "delay_ms": 10, "jitter_ms": 1},
+    "bulk_loss_receiver": dict(bridge={"fwd": {"loss": 0.02, "delay_ms": 10},
                                        "rev": {"loss": 0.01, "delay_ms": 10}},
                                side="b", snaplen=128, work="bulk", host=B4, port=5001, pcapng=True, seed=7,
                                about="the same at the receiver, written as pcapng by dumpcap (ns timestamps)"),
@@ -123,7 +123,8 @@ def start_capture(spec, path):
     if spec.get("pcapng"):
         cmd = ["dumpcap", "-q", "-i", iface, "-s", str(spec["snaplen"] or 262144), "-w", path, "-f", "tcp"]
     else:
-        cmd = ["tcpdump", "-Z", "root", "-U", "-i", iface, "-s", str(spec["snaplen"]), "-w", path]
+        cmd = ["tcpdump", "-Z", "root", "-i", iface, "-s", str(spec["snaplen"]), "-w", path]
+        cmd += ["-B", "65536"] if spec.get("large") else ["-U"]
         if spec.get("nano"):
             cmd += ["--time-stamp-precision", "nano"]
         cmd += ["tcp"]

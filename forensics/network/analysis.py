@@ -1,0 +1,128 @@
+"""Questions analysts ask of a capture, as pure functions over the loaded DataFrames.
+
+* :func:`capture_quality` — can this capture be trusted? (cut short, snaplen, capture gaps)
+* :func:`worst_flows` — which connections suffered most
+* :func:`loss_timeline` — retransmissions over time against RTT
+* :func:`diagnose` — the conclusion in words: network loss or capture gap, which side, when
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def capture_quality(cap) -> dict:
+    """Facts about the capture itself, before blaming the network.
+
+    ``ack_lost_segment`` (an ACK for data the capture never saw) means the capture
+    missed packets; ``lost_segment`` that is never filled in by a retransmission means
+    the same. Holes that *are* filled later are real loss upstream of the capture point.
+    """
+    p = cap.packets
+    tcp = p[p["stream"] >= 0]
+    holes = int(tcp["lost_segment"].sum())
+    fills = int((tcp["retransmission"] | tcp["out_of_order"]).sum())
+    snap = int((p["caplen"] < p["len"]).sum())
+    return {
+        "packets": int(len(p)),
+        "tcp_packets": int(len(tcp)),
+        "file_cut_short": bool(cap.provenance.warnings),
+        "load_warnings": list(cap.provenance.warnings),
+        "snaplen_truncated_packets": snap,
+        "holes_before_segment": holes,
+        "acked_but_never_seen": int(tcp["ack_lost_segment"].sum()),
+        "fill_ins_seen": fills,
+        "capture_gap_suspected": bool(tcp["ack_lost_segment"].sum() > 0 or holes > fills),
+    }
+
+
+def worst_flows(flows: pd.DataFrame, n: int = 10, min_segments: int = 10) -> pd.DataFrame:
+    """The ``n`` streams with the highest retransmission rate (Wireshark labels), with the label-free view.
+
+    >>> f = pd.DataFrame({"stream": [0, 1], "client": ["a", "b"], "server": ["c", "d"], "server_port": [1, 2],
+    ...     "data_segments": [100, 100], "retransmission": [1, 9], "retrans_rate": [.01, .09],
+    ...     "not_advancing_c2s": [1, 9], "not_advancing_s2c": [0, 0], "duplicate_ack": [0, 3],
+    ...     "zero_window": [0, 0], "reset": [0, 0], "handshake_rtt": [.02, .02], "conn_state": ["SF", "SF"]})
+    >>> worst_flows(f, 1)["stream"].tolist()
+    [1]
+    """
+    cols = ["stream", "client", "server", "server_port", "data_segments", "retransmission", "retrans_rate",
+            "not_advancing_c2s", "not_advancing_s2c", "duplicate_ack", "zero_window", "reset", "handshake_rtt_ms",
+            "conn_state"]
+    f = flows[flows["data_segments"] >= min_segments] if min_segments else flows
+    if "handshake_rtt" in f:
+        f = f.assign(handshake_rtt_ms=(f["handshake_rtt"] * 1000).round(2))
+    return f.sort_values(["retrans_rate", "retransmission"], ascending=False)[[c for c in cols if c in f]].head(n)
+
+
+def loss_timeline(packets: pd.DataFrame, freq: str = "100ms") -> pd.DataFrame:
+    """Per time bin: data segments, retransmissions (labelled), median ACK RTT (s)."""
+    t = packets[packets["stream"] >= 0].set_index("time")
+    data = (t["payload_len"] > 0).astype(int)
+    out = pd.DataFrame({
+        "data_segments": data.resample(freq).sum(),
+        "retransmissions": t["retransmission"].astype(int).resample(freq).sum(),
+        "dup_acks": t["duplicate_ack"].astype(int).resample(freq).sum(),
+        "zero_windows": t["zero_window"].astype(int).resample(freq).sum(),
+        "ack_rtt_median": t["ack_rtt"].resample(freq).median(),
+    })
+    return out
+
+
+def diagnose(cap) -> str:
+    """A few sentences: is it network loss or a capture gap, on which side, and when.
+
+    Uses both Wireshark's labels and the label-free count of segments that did not
+    advance the sequence (which is what every tool agrees on).
+    """
+    p, f = cap.packets, cap.flows
+    q = capture_quality(cap)
+    lines = []
+    if q["file_cut_short"]:
+        lines.append("The file is cut short: " + q["load_warnings"][0] + ".")
+    if q["snaplen_truncated_packets"]:
+        lines.append(f"{q['snaplen_truncated_packets']:,} packets were captured with a small snaplen; "
+                     "lengths come from the IP headers, so the analysis is unaffected.")
+    if f.empty:
+        return " ".join(lines + ["There is no TCP traffic in this capture."])
+    resent_c = int(f["not_advancing_bytes_c2s"].sum())
+    resent_s = int(f["not_advancing_bytes_s2c"].sum())
+    na_c, na_s = int(f["not_advancing_c2s"].sum()), int(f["not_advancing_s2c"].sum())
+    holes, fills = q["holes_before_segment"], q["fill_ins_seen"]
+    data_segs = int(f["data_segments"].sum())
+    if na_c + na_s + holes <= max(2, 0.001 * data_segs):
+        lines.append(f"Only {na_c + na_s:,} of {data_segs:,} data segments did not advance the sequence and "
+                     f"{holes:,} holes appeared: no meaningful packet loss.")
+    else:
+        side = "client → server" if resent_c + holes >= resent_s else "server → client"
+        lines.append(f"{na_c + na_s:,} of {data_segs:,} data segments did not advance the sequence (resent or "
+                     f"reordered): {na_c:,} ({resent_c:,} bytes) client → server and {na_s:,} ({resent_s:,} bytes) "
+                     f"server → client. The loss hit the {side} direction.")
+        if holes and fills >= holes * 0.5:
+            lines.append(f"{holes:,} holes in the sequence were later filled by retransmissions: the packets were "
+                         "lost on the network before the capture point (this looks like a receiver-side capture).")
+        elif holes:
+            lines.append(f"{holes:,} holes in the sequence were never filled: the capture itself missed packets "
+                         "(a capture gap, not network loss).")
+        else:
+            lines.append("No holes appear in what was captured, so the packets were lost after the capture point "
+                         "(this looks like a sender-side capture).")
+        fast, spur = int(p["fast_retransmission"].sum()), int(p["spurious_retransmission"].sum())
+        ooo = int(p["out_of_order"].sum())
+        lines.append(f"Wireshark labels: {int(p['retransmission'].sum()):,} retransmissions "
+                     f"({fast:,} fast, {spur:,} spurious), {ooo:,} out-of-order, "
+                     f"{int(p['duplicate_ack'].sum()):,} duplicate ACKs.")
+        rx = p[p["retransmission"] | p["out_of_order"] | p["lost_segment"]]
+        if len(rx):
+            fmt = lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            busiest = rx.set_index("time").resample("1s").size().idxmax()
+            lines.append(f"Repairs ran from {fmt(rx['time'].min())} to {fmt(rx['time'].max())} UTC, "
+                         f"most in the second starting {fmt(busiest)}.")
+    if q["acked_but_never_seen"]:
+        lines.append(f"{q['acked_but_never_seen']:,} ACKs acknowledge data the capture never saw: a capture gap.")
+    zw = int(p["zero_window"].sum())
+    if zw:
+        who = p[p["zero_window"]]["src"].astype(str).value_counts().index[0]
+        lines.append(f"{zw:,} zero-window advertisements, mostly from {who}: a receiver that reads too slowly "
+                     "(an application problem, not the network).")
+    return "\n".join(lines)
