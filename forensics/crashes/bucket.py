@@ -166,3 +166,28 @@ def suggest_merges(crashes: pd.DataFrame, threshold: float = SUGGEST_AT) -> pd.D
                              "note": "suggested only; review before treating as one bug"})
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def explain_shared_bucket(crashes: pd.DataFrame, file_a: str, file_b: str) -> str:
+    """Why two files are (or are not) in one bucket, in words.
+
+    Files are matched on their base name or full path.
+    """
+    def row(f):
+        m = crashes[(crashes["file"] == f) | (crashes["file"].map(os.path.basename) == os.path.basename(f))]
+        if m.empty:
+            raise KeyError(f"{f} is not in the crash table")
+        return m.iloc[0]
+
+    a, b = row(file_a), row(file_b)
+    na, nb = os.path.basename(a["file"]), os.path.basename(b["file"])
+    lines = [f"{na}: {a['class']} ({a['subclass'] or '-'}), bucket {a['bucket']}; {a['bucket_why']}",
+             f"{nb}: {b['class']} ({b['subclass'] or '-'}), bucket {b['bucket']}; {b['bucket_why']}"]
+    if a["bucket"] == b["bucket"]:
+        lines.append(f"Same bucket: both are {family_of(a['class'], a['subclass'])} and their first own frame is "
+                     f"{a['top_own_frame']}.")
+    else:
+        s = pdm_similarity(list(a["own_stack"]), list(b["own_stack"]))
+        lines.append(f"Different buckets; own-frame stacks are {s:.2f} similar (PDM), "
+                     + ("worth a look." if s >= SUGGEST_AT else "below the suggestion threshold."))
+    return "\n".join(lines)

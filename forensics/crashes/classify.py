@@ -351,3 +351,23 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
                 return v, (f"frame {int(r['frame'])}: {name}=0x{v:x}, dereferenced on the crashing line, "
                            "is far from every other address in the transcript")
     return None, ""
+
+
+#: What an analyst does next, per class (shown in the triage notebook).
+NEXT_STEPS = {
+    "null-deref-read": "Find where the pointer in the top own frame can be NULL (failed lookup, unchecked return); add the check or fix the producer.",
+    "null-deref-write": "As for a NULL read, but a store: check the allocation/lookup that should have filled the pointer.",
+    "wild-pointer": "Garbage or freed pointer: re-run under ASan/valgrind; for non-canonical addresses look for an overflow that overwrote a pointer.",
+    "bad-pc": "A call through a NULL/corrupt function pointer or a smashed return address: inspect the caller's table/vtable; treat as security-relevant.",
+    "stack-overflow": "Runaway recursion: find the missing base case or cycle check in the repeated frame; consider an explicit stack.",
+    "assertion-failure": "Read the assertion text; find who produced the violating value (often a caller or config), not the asserting function.",
+    "heap-corruption": "The stack shows where glibc noticed, not the bug: reproduce under ASan or MALLOC_CHECK_=3 to catch the first bad write/free.",
+    "stack-buffer-overrun": "A stack buffer overflowed in the top own frame: check copies into fixed-size locals; treat as security-relevant.",
+    "uncaught-exception": "Catch the exception at the right layer or fix its cause; the throwing frame is the top own frame.",
+    "divide-by-zero": "Guard the divisor (empty batch, zero count) in the top own frame.",
+    "illegal-instruction": "A deliberate trap (ud2/__builtin_trap, UBSan) marks an impossible state; garbage execution means a corrupt jump target.",
+    "bus-error": "A mapped file shrank or an access was misaligned: check concurrent truncation of mmapped files, or alignment.",
+    "deadlock": "Compare the lock order of the blocked threads (lock-order) or find what the process waited on when it was killed.",
+    "abort": "The program called abort() itself: read its last log lines for the fatal condition.",
+    "unknown": "Not enough in the transcript: re-run gdb with `p $_siginfo`, `x/i $pc`, `info registers` and `thread apply all bt full`.",
+}

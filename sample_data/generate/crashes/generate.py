@@ -99,7 +99,7 @@ CMDS_RECURSION = CMDS.replace("bt full\n", "bt full 25\n").replace("thread apply
 LIVE = ["-ex", "run", "-ex", "bt", "-ex", "info registers", "-ex", "p $_siginfo", "-ex", "x/i $pc"]
 LIVE_RECURSION = ["-ex", "run", "-ex", "bt 40", "-ex", "info registers rip rsp", "-ex", "p $_siginfo", "-ex", "x/i $pc"]
 
-STACK_LIMIT = 512 << 10   # 512 KiB stack for the recursion: ~20k frames at -O0
+STACK_LIMIT = 1 << 20     # 1 MiB stack for the recursion: ~21,000 frames at -O0
 
 
 def sh(cmd, timeout=300, limit_stack=False, **kw):
@@ -128,7 +128,8 @@ def build(name: str, build_name: str, tmp: str) -> str:
     exe = os.path.join(out_dir, name)
     cc = "g++" if src.endswith(".cpp") else "gcc"
     flags = BUILDS[build_name] + EXTRA_CFLAGS.get(name, [])
-    subprocess.run([cc, *flags, "-o", exe, src], check=True, cwd=PROGRAMS)
+    # a relative source name keeps frames short ("at walk.c:9") and the transcripts machine-independent
+    subprocess.run([cc, *flags, "-o", exe, os.path.basename(src)], check=True, cwd=PROGRAMS)
     return exe
 
 

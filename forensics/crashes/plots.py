@@ -1,0 +1,116 @@
+"""Figures and pickers for the crash triage notebook (matplotlib + ipywidgets).
+
+Artifact text shown in widgets goes through pandas' HTML repr or :func:`html.escape`.
+"""
+from __future__ import annotations
+
+import html
+import os
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .classify import NEXT_STEPS
+
+STACK_COLUMNS = ["frame", "function", "norm_function", "repeat", "is_own", "is_wrapper", "source_file", "line",
+                 "module"]
+
+
+def crash_table(crashes: pd.DataFrame) -> pd.DataFrame:
+    """The per-file table people read first (file names shortened)."""
+    cols = ["file", "signal", "origin", "class", "subclass", "crash_thread", "top_own_frame", "bucket",
+            "exploitability"]
+    out = crashes[cols].copy()
+    out["file"] = out["file"].map(os.path.basename)
+    return out
+
+
+def class_counts(crashes: pd.DataFrame, ax=None):
+    """Horizontal bar chart: how many files per class, coloured by exploitability hint."""
+    counts = crashes.groupby(["class", "exploitability"]).size().unstack(fill_value=0)
+    order = counts.sum(axis=1).sort_values().index
+    counts = counts.loc[order]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(counts) + 1))
+    colours = {"exploitable": "#c0392b", "probably": "#e67e22", "probably not": "#7f8c8d", "unknown": "#95a5a6"}
+    left = pd.Series(0, index=counts.index)
+    for col in [c for c in colours if c in counts]:
+        ax.barh(counts.index, counts[col], left=left, color=colours[col], label=col)
+        left = left + counts[col]
+    ax.set_xlabel("files")
+    ax.set_title("What the processes died of")
+    ax.legend(title="exploitability hint", fontsize="small")
+    return ax
+
+
+def bucket_sizes(buckets: pd.DataFrame, top: int = 20, ax=None):
+    """Bar chart of the largest buckets (files per bucket)."""
+    b = buckets.head(top).iloc[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.3 * len(b) + 1))
+    ax.barh(b["bucket"], b["n_files"], color="#2c3e50")
+    ax.set_xlabel("files")
+    ax.set_title(f"Largest {len(b)} buckets")
+    return ax
+
+
+def crash_stack(frames: pd.DataFrame, file: str, all_threads: bool = False) -> pd.DataFrame:
+    """The crash thread's frames of ``file`` (base name or path), own code marked."""
+    fr = frames[(frames["file"] == file) | (frames["file"].map(os.path.basename) == os.path.basename(file))]
+    if not all_threads:
+        fr = fr[fr["is_crash_thread"]]
+    cols = (["thread"] if all_threads else []) + STACK_COLUMNS
+    return fr[cols].reset_index(drop=True)
+
+
+def next_steps(crashes: pd.DataFrame) -> pd.DataFrame:
+    """For each class present: how many files, and what to do next."""
+    counts = crashes["class"].value_counts()
+    return pd.DataFrame({"class": counts.index, "files": counts.to_numpy(),
+                         "next step": [NEXT_STEPS.get(c, "") for c in counts.index]})
+
+
+def stack_picker(crash_set):
+    """A dropdown of files; shows the chosen file's verdict and crash-thread stack."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    names = [os.path.basename(f) for f in crash_set.crashes["file"]]
+    dd = w.Dropdown(options=names, description="file", layout=w.Layout(width="60%"))
+    all_t = w.Checkbox(value=False, description="all threads")
+    out = w.Output()
+
+    def show(*_):
+        out.clear_output()
+        row = crash_set.crashes[crash_set.crashes["file"].map(os.path.basename) == dd.value].iloc[0]
+        with out:
+            display(w.HTML(f"<b>{html.escape(str(row['class']))}</b> ({html.escape(str(row['subclass'] or '-'))}) "
+                           f"— {html.escape(str(row['reason']))}<br>bucket <code>{html.escape(str(row['bucket']))}"
+                           f"</code>: {html.escape(str(row['bucket_why']))}"))
+            display(crash_stack(crash_set.frames, dd.value, all_t.value))
+
+    dd.observe(show, names="value")
+    all_t.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([dd, all_t]), out])
+
+
+def bucket_pair_picker(crash_set):
+    """Two dropdowns; explains why the two files share a bucket or not."""
+    import ipywidgets as w
+
+    from .bucket import explain_shared_bucket
+
+    names = [os.path.basename(f) for f in crash_set.crashes["file"]]
+    a = w.Dropdown(options=names, description="file A", layout=w.Layout(width="48%"))
+    b = w.Dropdown(options=names, value=names[min(1, len(names) - 1)], description="file B",
+                   layout=w.Layout(width="48%"))
+    out = w.HTML()
+
+    def show(*_):
+        out.value = "<pre>" + html.escape(explain_shared_bucket(crash_set.crashes, a.value, b.value)) + "</pre>"
+
+    a.observe(show, names="value")
+    b.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([a, b]), out])
