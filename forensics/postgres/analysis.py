@@ -41,6 +41,13 @@ def _frame(x) -> pd.DataFrame:
     return x.statements if hasattr(x, "statements") else x
 
 
+def _bare(df: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without ``attrs``: pandas deep-copies attrs (our provenance) on every operation."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def row_key(df: pd.DataFrame) -> list[str]:
     """The entry key the frame supports: ``(userid, dbid, toplevel, queryid)``, names for ids when a
     runbook left the oids out, ``query`` when there is no queryid (extension ≤ 1.1)."""
@@ -107,11 +114,12 @@ def delta(before, after, *, before_info: dict | None = None, after_info: dict | 
     >>> d = delta(load_pgss("before.csv"), load_pgss("after.csv"))          # doctest: +SKIP
     """
     b, a = _frame(before), _frame(after)
+    prov = _derived_provenance(a, b)
+    b, a = _bare(b), _bare(a)
     if before_info is None and hasattr(before, "statements"):
         before_info = before.info
     if after_info is None and hasattr(after, "statements"):
         after_info = after.info
-    prov = _derived_provenance(a, b)
     kb, ka = row_key(b), row_key(a)
     key = ka if ka == kb or b.empty else [c for c in ka if c in kb]
     if "queryid" not in key and "query" not in key:
@@ -259,6 +267,8 @@ def rank(frame, by: str = "total_exec_time", group: str = "row", min_blocks: int
     :mod:`forensics.postgres.findings`).
     """
     df = _frame(frame)
+    attrs = df.attrs
+    df = _bare(df)
     if by not in METRICS:
         if by not in df or not pd.api.types.is_numeric_dtype(df[by]):
             raise ValueError(f"cannot rank by {by!r}; choose one of {', '.join(METRICS)} or a numeric column")
@@ -283,7 +293,7 @@ def rank(frame, by: str = "total_exec_time", group: str = "row", min_blocks: int
     if top:
         g = g.head(top)
     g = g.reset_index(drop=True)
-    g.attrs = df.attrs
+    g.attrs = attrs
     return g
 
 

@@ -36,6 +36,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,7 +76,8 @@ def as_server_user(cmd):
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, max_entries: int = 5000):
+        self.max_entries = max_entries
         self.tmp = Path(tempfile.mkdtemp(prefix="fx-pg-"))
         self.data = self.tmp / "data"
         if os.geteuid() == 0:
@@ -90,7 +92,7 @@ class Server:
             "pg_stat_statements.track_planning": "on", "track_io_timing": "on",
             "shared_buffers": "128MB", "max_parallel_workers_per_gather": 0, "jit": "off",
             "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "autovacuum": "off",
-            "timezone": "UTC", "log_min_messages": "fatal",
+            "timezone": "UTC", "log_min_messages": "fatal", "pg_stat_statements.max": self.max_entries,
         }
         with open(self.data / "postgresql.auto.conf", "a") as f:
             for k, v in opts.items():
@@ -184,6 +186,17 @@ def order_page(cur, rng, customer, lines=60):
         cur.execute(Q_PRODUCT, (rng.randint(1, 2000),))
 
 
+def filler_statements(n: int):
+    """n statements of distinct *shape* (queryid ignores aliases and constants, so vary the tree)."""
+    import itertools
+
+    combos = itertools.product(("count(*)", "min(id)", "max(ref)"), range(1, 10), ("id", "ref", "kind"),
+                               ("=", "<", ">", "<>", "<=", ">="), ("", " GROUP BY kind", " GROUP BY ref"),
+                               ("", " LIMIT 5"), ("", " ORDER BY 1"))
+    for agg, t, col, op, grp, lim, order in itertools.islice(combos, n):
+        yield f"SELECT {agg} FROM d{t} WHERE {col} {op} %s{grp}{order}{lim}"
+
+
 def expect_error(cur, sql, params):
     import psycopg
 
@@ -273,10 +286,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=REPO / "sample_data" / "postgres")
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--entries", type=int, default=0,
+                    help="also run N distinct filler statements in the incident (for load-time measurements; "
+                         "not for the committed samples)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
-    srv = Server()
+    # A plain `kill` should still stop the server and delete the cluster (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    srv = Server(max(5000, args.entries + 1000))
     try:
         srv.start()
         with connect(db="postgres") as c:
@@ -292,6 +310,11 @@ def main(argv=None) -> int:
             c.execute("CREATE TABLE snap_before AS SELECT * FROM pg_stat_statements")
             c.execute("CREATE TABLE snap_before_info AS SELECT * FROM pg_stat_statements_info")
         incident(rng)
+        if args.entries:
+            with connect("app") as c:
+                cur = c.cursor()
+                for sql in filler_statements(args.entries):
+                    cur.execute(sql, (1,))
         with connect() as c:
             c.execute("CREATE TABLE snap_after AS SELECT * FROM pg_stat_statements")
             c.execute("CREATE TABLE snap_after_info AS SELECT * FROM pg_stat_statements_info")
