@@ -270,7 +270,7 @@ def load_artifact(folder: str, rel: str, meta: dict, **options) -> Artifact:
     """Load one file; never raises for bad evidence (the error goes into the returned Artifact)."""
     from . import registry
 
-    path = os.path.join(folder, rel)
+    path = os.path.abspath(os.path.join(folder, rel))
     a = Artifact(file=rel, path=path, meta=dict(meta))
     if not os.path.isfile(path):
         a.status, a.error = "error", f"listed in {MANIFEST} but not in the folder"
@@ -280,7 +280,10 @@ def load_artifact(folder: str, rel: str, meta: dict, **options) -> Artifact:
         a.kind = det.kind
         a.artifact_kind = ARTIFACT_KIND.get(det.kind)
         if det.kind is None:
-            a.status, a.error = "skipped", f"not a known artifact: {det.evidence}"
+            if meta.get("kind"):  # the manifest says it is evidence: failing to read it is an error
+                a.status, a.error = "error", f"{MANIFEST} lists it as {meta['kind']}, but it is not: {det.evidence}"
+            else:
+                a.status, a.error = "skipped", f"not a known artifact: {det.evidence}"
             a.provenance = Provenance.of(path)
             return a
         declared = meta.get("kind")

@@ -172,7 +172,7 @@ def retransmission_links(inc, max_per_burst: int = 3) -> list[dict]:
             flows = flows_of(inc, art)
             f = flows.loc[flows["stream"] == stream].iloc[0]
             frames = cap.packets.set_index("frame").loc[e["source_rows"], "time"]
-            rt = frames.values.astype("datetime64[ns]").astype(np.int64) // 1000  # µs
+            rt = frames.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").astype(np.int64) // 1000  # µs
             cli_svc, srv_svc = inc.service_for(f["client"]), inc.service_for(f["server"], f["server_port"])
             for t_art, spans, attrs in _traces(inc):
                 exact = (attrs["peer_ip"] == f["server"]) & (attrs["peer_port"] == f["server_port"])

@@ -61,6 +61,8 @@ def bursts(times: np.ndarray, gap_s: float = BURST_GAP_S) -> np.ndarray:
     """
     if len(times) == 0:
         return np.zeros(0, dtype=np.int64)
+    if isinstance(times, pd.Series):
+        times = times.dt.tz_convert(None).to_numpy() if times.dt.tz is not None else times.to_numpy()
     t = np.asarray(times).astype("datetime64[ns]").astype(np.int64)
     return np.concatenate([[0], np.cumsum(np.diff(t) > gap_s * 1e9)])
 
@@ -83,7 +85,7 @@ def pcap_events(inc, art) -> list[dict]:
             server = inc.service_for(f["server"], f["server_port"]) or f"{f['server']}:{f['server_port']}"
             client = inc.service_for(f["client"]) or f["client"]
             pair = f"{client} ({f['client']}:{f['client_port']}) → {server} ({f['server']}:{f['server_port']})"
-            groups = [g] if kind == "reset" else [b for _, b in g.groupby(bursts(g["time"].values))]
+            groups = [g] if kind == "reset" else [b for _, b in g.groupby(bursts(g["time"]))]
             for b in groups:
                 if kind == "retransmissions":
                     detail = (f"{len(b)} retransmitted segment(s), {int(b['payload_len'].sum())} bytes, on stream "
@@ -116,7 +118,7 @@ def _span_bursts(spans, rows, kind, severity, what) -> list[dict]:
     rows = rows.sort_values("start")
     keys = ["service", "operation"] + (["status_message"] if kind == "error-span" else [])
     for key, g in rows.groupby(keys, sort=False, dropna=False):
-        for _, b in g.groupby(bursts(g["start"].values)):
+        for _, b in g.groupby(bursts(g["start"])):
             worst = b.loc[b["duration_us"].idxmax()]
             msg = key[2] if kind == "error-span" and isinstance(key[2], str) else ""
             durs = b["duration_us"] / 1000

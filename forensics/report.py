@@ -90,13 +90,30 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
     from .incident_timeline import pgss_pairs
 
     nb_dir = os.path.dirname(os.path.abspath(notebook_path))
-    params = {}
-    for name, default in notebook_parameters(notebook_path).items():
+    params, folders = {}, {}
+    defaults = notebook_parameters(notebook_path)
+    for name, default in defaults.items():
         if name in ("incident", "incident_folder", "folder") and isinstance(default, str):
             params[name] = inc.folder
             continue
         kind, shape = _kind_of_default(default, nb_dir)
         if kind is None:
+            continue
+        if shape == "folder":
+            folders[os.path.normpath(os.path.join(nb_dir, default))] = name
+    for name, default in defaults.items():
+        if name in params:
+            continue
+        kind, shape = _kind_of_default(default, nb_dir)
+        if kind is None:
+            # a file name inside a folder parameter (e.g. the transcript to show): one of ours;
+            # another input we have nothing for (an info file of the sample server): None
+            names = default if isinstance(default, (list, tuple)) else [default]
+            inside = [n for n in names if isinstance(n, str) and any(os.path.exists(os.path.join(f, n)) for f in folders)]
+            if inside and isinstance(default, str):
+                params[name] = "__FIRST_IN_FOLDER__"
+            elif inside or (isinstance(default, str) and os.path.isfile(os.path.join(nb_dir, default))):
+                params[name] = None
             continue
         arts = inc.loaded(kind)
         if not arts:
@@ -118,7 +135,13 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
             params[name] = [a.path for a in sorted(arts, key=lambda a: (a.time is None, a.time, a.file))]
         else:
             params[name] = sorted(arts, key=lambda a: (a.time is None, a.time, a.file))[-1 if kind == "heap" else 0].path
-    return params or None
+    for name, value in list(params.items()):
+        if value == "__FIRST_IN_FOLDER__":
+            folder = next((params[n] for n in folders.values() if n in params), None)
+            files = sorted(os.listdir(folder)) if folder else []
+            params[name] = files[0] if files else None
+    mapped = [v for k, v in params.items() if k not in ("incident", "incident_folder", "folder") and v]
+    return params if mapped or "incident" in params else None
 
 
 def plan(inc, notebook_dir: str = NOTEBOOK_DIR, scratch: str | None = None) -> list[dict]:
