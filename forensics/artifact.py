@@ -19,6 +19,7 @@ import mmap
 import os
 import re
 import warnings as _warnings
+import zlib
 from dataclasses import dataclass, field
 
 from .errors import ArtifactError
@@ -226,7 +227,7 @@ def sniff(path) -> Detection:
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(head)) as g:
                 inner = g.read(64)
-        except (OSError, EOFError, gzip.BadGzipFile):
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error):  # zlib.error: a corrupt deflate stream
             inner = b""
         # profile.proto starts with the key of one of its fields: length-delimited 1-6, 11, 13
         # (sample_type, sample, ..., period_type — Go's runtime/pprof writes period_type first)

@@ -60,7 +60,7 @@ def _kinds(paths) -> str:
 def _join(before: pd.DataFrame, after: pd.DataFrame, extra=()) -> pd.DataFrame:
     b = before.groupby("name")[["count", "bytes"]].sum()
     a = after.groupby("name")[["count", "bytes"]].sum()
-    df = b.join(a, how="outer", lsuffix="_before", rsuffix="_after").fillna(0).astype(np.int64)
+    df = b.add_suffix("_before").join(a.add_suffix("_after"), how="outer").fillna(0).astype(np.int64)
     df["count_delta"] = df["count_after"] - df["count_before"]
     df["bytes_delta"] = df["bytes_after"] - df["bytes_before"]
     df = df.reset_index()
@@ -153,7 +153,12 @@ def heap_diff(paths, top: int = 20, **options) -> HeapDiff:
     if kind == "v8-heapsnapshot":
         if len(paths) == 1:
             raise ArtifactError(paths[0], None, "one V8 snapshot is not a diff: give before and after (and final for leak candidates)")
-        d = _v8_diff(paths, top)
+        try:
+            d = _v8_diff(paths, top)
+        except (MemoryError, KeyError, IndexError, TypeError, ValueError, OverflowError) as e:
+            if isinstance(e, ArtifactError):
+                raise
+            raise ArtifactError(paths[-1], None, f"could not be parsed as a V8 heap snapshot: {type(e).__name__}: {e}") from None
     else:
         heaps = [load_heap(p, **options) for p in paths]
         if len(heaps) == 1:

@@ -133,8 +133,10 @@ def load_heap(path, **options) -> HeapProfile:
         if e.path is None:
             raise ArtifactError(path, e.location, e.reason) from None
         raise
-    except (MemoryError, RecursionError) as e:  # keep the promise: only ArtifactError escapes
-        raise ArtifactError(path, None, f"could not be loaded: {type(e).__name__}") from None
+    except (MemoryError, RecursionError, KeyError, IndexError, TypeError, ValueError, OverflowError) as e:
+        # a last line of defence: every known bad shape is reported above with its location,
+        # but evidence is hostile, and the promise is that only ArtifactError escapes
+        raise ArtifactError(path, None, f"could not be parsed as {kind}: {type(e).__name__}: {e}") from None
     for df in (result.classes, result.raw):
         if df is not None:
             prov.attach(df)

@@ -338,6 +338,7 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True) -> V8Sn
                                         "node_count and edge_count") from None
                 if not nf or not ef or min(expected.values()) < 0:
                     raise ArtifactError(path, at, "snapshot.meta has empty field lists or negative counts")
+                node_types, edge_types = _check_meta(path, at, meta, nf, ef)
             elif key in ("nodes", "edges"):
                 if meta is None:
                     raise ArtifactError(path, at, f'"{key}" comes before "snapshot" (V8 writes the meta first); cannot read it')
@@ -384,12 +385,26 @@ def _edge_columns(path, table, ef, n_nodes) -> dict:
             "edge_to": to_node}
 
 
-def _build(path, prov, meta, arrays, string_offsets, nf, ef, graph) -> V8Snapshot:
+def _check_meta(path, at, meta, nf, ef):
+    """The node and edge type names, after checking the meta's shape."""
+    if not all(isinstance(x, str) for x in nf + ef):
+        raise ArtifactError(path, at, "snapshot.meta field names must be strings")
+    for k in ("type", "name", "id", "self_size", "edge_count"):
+        _col(nf, k, path, "snapshot.meta.node_fields")
+    for k in ("type", "name_or_index", "to_node"):
+        _col(ef, k, path, "snapshot.meta.edge_fields")
     try:
-        node_types = list(meta["node_types"][_col(nf, "type", path, "snapshot.meta")])
-        edge_types = list(meta["edge_types"][_col(ef, "type", path, "snapshot.meta")])
-    except (TypeError, IndexError):
-        raise ArtifactError(path, "snapshot.meta", "node_types/edge_types do not list the type names") from None
+        node_types = list(meta["node_types"][nf.index("type")])
+        edge_types = list(meta["edge_types"][ef.index("type")])
+    except (KeyError, TypeError, IndexError):
+        raise ArtifactError(path, at, "snapshot.meta.node_types/edge_types do not list the type names") from None
+    if not all(isinstance(x, str) for x in node_types + edge_types) or len(nf) != len(set(nf)) or len(ef) != len(set(ef)):
+        raise ArtifactError(path, at, "snapshot.meta type names must be strings and field names unique")
+    return node_types, edge_types
+
+
+def _build(path, prov, meta, arrays, string_offsets, nf, ef, graph) -> V8Snapshot:
+    node_types, edge_types = _check_meta(path, "snapshot.meta", meta, nf, ef)
     n = len(arrays["node_id"])
     snap = V8Snapshot(path=path, provenance=prov, meta=meta, node_types=node_types, edge_types=edge_types,
                       node_type=arrays["node_type"], node_name=arrays["node_name"], node_id=arrays["node_id"],
