@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..artifact import Provenance, map_readonly, provenance_for
@@ -124,6 +125,7 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     if not text.endswith("\n") and last.startswith("#"):
         prov.warn(f"line {facts['n_lines']:,}", "the last frame line is cut short — truncated transcript?")
     frames = annotate(t.frames.reset_index(drop=True), facts.get("module_ranges") or ())
+    _fill_modules(frames, facts)
     crash_thread = facts["crash_thread"]
     frames["is_crash_thread"] = frames["thread"].to_numpy() == crash_thread
     crash = frames[frames["is_crash_thread"]]
@@ -156,6 +158,25 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     prov.details.update({"style": row["style"], "class": row["class"], "bucket": row["bucket"]})
     prov.attach(crashes, frames)
     return GdbCrash(crashes=crashes, frames=frames, provenance=prov)
+
+
+def _fill_modules(frames: pd.DataFrame, facts: dict) -> None:
+    """Name the module of frames gdb printed without ``from``: by pc range (shared libraries and
+    mappings), and the program itself for the program's own frames."""
+    if frames.empty:
+        return
+    mods = frames["module"].to_numpy(dtype=object).copy()
+    pcs = pd.to_numeric(frames["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    for lo, hi, path in facts.get("module_ranges") or ():
+        if lo is None or hi is None:
+            continue
+        hit = np.array([m is None or m != m for m in mods], dtype=bool) & (pcs >= lo) & (pcs < hi)
+        mods[hit] = path
+    program, _ = _program(facts)
+    if program:
+        missing = np.array([m is None or m != m for m in mods], dtype=bool) & frames["is_own"].to_numpy(dtype=bool)
+        mods[missing] = program
+    frames["module"] = mods
 
 
 def _files_in(folder) -> list[str]:
