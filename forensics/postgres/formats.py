@@ -317,12 +317,14 @@ def parse_unaligned(text: str, sep: str = "|") -> RawTable:
     base_line = start + 2
     pos = 0
     footer = False
+    line_no, counted_to = base_line, 0  # line numbers counted incrementally (not from the start each time)
     while pos < len(body):
         if body.startswith("\n", pos) or body.startswith("\r\n", pos):
             pos = body.index("\n", pos) + 1
             continue
         m = record.match(body, pos) if lead_re.match(body, pos) else None
-        line_no = base_line + body.count("\n", 0, pos)
+        line_no += body.count("\n", counted_to, pos)
+        counted_to = pos
         if m is None:
             eol = body.find("\n", pos)
             eol = len(body) if eol < 0 else eol

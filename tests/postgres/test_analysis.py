@@ -176,3 +176,17 @@ def test_rank_rejects_unknown_measures():
         rank(load("after"), by="nonsense")
     with pytest.raises(ValueError, match="group must be"):
         rank(load("after"), group="user")
+
+
+def test_stats_since_moving_means_a_new_entry():
+    """17+: an entry deallocated and re-created between snapshots has a later stats_since."""
+    b, a = load("before").statements.copy(), load("after").statements.copy()
+    t0, t1 = pd.Timestamp("2026-11-26 06:00", tz="UTC"), pd.Timestamp("2026-11-26 06:05", tz="UTC")
+    b["stats_since"] = t0
+    a["stats_since"] = t0
+    i = a.index[a["query"].str.contains(STORY["missing_index"]["contains"], regex=False)][0]
+    a.loc[i, "stats_since"] = t1
+    with pytest.warns(UserWarning, match="counters lower|evicted and back"):
+        d = delta(b, a)
+    r = row_of(d, "missing_index")
+    assert r["is_reset"] and r["calls"] == a.loc[i, "calls"]  # whole, not after − before
