@@ -1,0 +1,8 @@
+"""pg_stat_statements dumps: load any form and extension version, take the interval, rank what hurt.
+
+- :mod:`.load` — ``load_pgss(path)``: csv, psql aligned/expanded/unaligned, JSON → one canonical frame
+- :mod:`.formats` — one parser per dump form; :mod:`.versions` — column sets of extension 1.2 … 1.12
+- :mod:`.analysis` — ``delta(before, after)``, ``rank(frame, by=..., group=...)``
+- :mod:`.findings` — per-statement findings with documented thresholds
+- :mod:`.fingerprint` — pglast fingerprints; :mod:`.plots` — figures for the notebook; :mod:`.cli` — ``forensics pgss``
+"""

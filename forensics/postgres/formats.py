@@ -50,6 +50,8 @@ def detect_form(text: str) -> str:
     if s[:1] in "[{":
         return "json"
     lines = s.splitlines()
+    if len(lines) > 2 and _SEPARATOR.match(lines[1]) and "+" not in lines[1] and lines[2].lstrip()[:1] in ("[", "{"):
+        return "aligned"  # `select json_agg(s) ...` in psql's table: one column holding JSON
     for i, line in enumerate(lines[:2000]):
         if _RECORD.match(line):
             return "expanded"
@@ -130,7 +132,8 @@ def _display_len(line: str) -> int:
 
 def parse_aligned(text: str) -> RawTable:
     lines = text.splitlines()
-    sep_i = next((i for i, ln in enumerate(lines) if _SEPARATOR.match(ln) and i > 0 and "|" in lines[i - 1]), None)
+    sep_i = next((i for i, ln in enumerate(lines) if _SEPARATOR.match(ln) and i > 0 and lines[i - 1].strip()
+                  and ("|" in lines[i - 1] or "+" not in ln)), None)
     table = RawTable([], [])
     if sep_i is None:
         return table

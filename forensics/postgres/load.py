@@ -23,7 +23,7 @@ import pandas as pd
 from ..artifact import Provenance, open_readonly, provenance_for
 from ..errors import ArtifactError
 from ..progress import progress
-from .formats import PARSERS, RawTable, detect_form
+from .formats import PARSERS, RawTable, detect_form, parse_json
 from .versions import (BOOL_COLUMNS, CANONICAL, COUNT_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, RENAMES,
                        TEXT_COLUMNS, TIME_STAMP_COLUMNS, VersionMatch, canonical_name, detect_version)
 
@@ -84,6 +84,13 @@ def read_raw(path, prov: Provenance, form: str | None = None) -> tuple[RawTable,
         raw = PARSERS[form](text)
     except (ValueError, IndexError, RecursionError, re.error) as e:  # parsers are defensive; this is a last net
         raise ArtifactError(path, None, f"cannot read as {FORM_NAMES[form]}: {e}") from None
+    if form in ("aligned", "expanded") and len(raw.columns) == 1 and raw.rows:
+        cell = "\n".join(r[0] or "" for r in raw.rows).lstrip()
+        if cell[:1] in ("[", "{"):  # `select json_agg(s) ...` run in interactive psql: JSON inside a table
+            prov.details["json_inside"] = form
+            inner = parse_json(cell)
+            inner.warnings[:0] = raw.warnings
+            raw, form = inner, "json"
     for loc, reason in raw.warnings[:MAX_WARNINGS]:
         prov.warn(loc, reason)
     if len(raw.warnings) > MAX_WARNINGS:

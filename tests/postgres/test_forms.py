@@ -6,7 +6,7 @@ import pytest
 import forensics
 from forensics.postgres.versions import CANONICAL
 
-from pgss_helpers import DATA, FORMS, load, norm_text, row_of
+from pgss_helpers import DATA, FORM_READ_AS, FORMS, load, norm_text, row_of
 
 SNAPSHOTS = ["before", "after"]
 
@@ -28,7 +28,9 @@ def test_every_form_loads_to_identical_numbers(snapshot, form):
 @pytest.mark.parametrize("form", list(FORMS))
 def test_form_and_version_recorded(snapshot, form):
     d = load(snapshot, form)
-    assert d.form == form
+    assert d.form == FORM_READ_AS[form]
+    if form == "json-in-table":
+        assert d.provenance.details["json_inside"] == "aligned"
     assert d.version.version == "1.10" and d.version.exact and d.version.servers == "15-16"
     prov = d.statements.attrs["provenance"]
     assert prov["details"]["extension_version"]["version"] == "1.10"
@@ -61,7 +63,7 @@ def test_runbook_records_a_lower_bound_version_and_missing_columns():
     assert s["wal_bytes"].isna().all() and s["plans"].isna().all()  # missing, not zero
 
 
-ALL_DUMPS = sorted(p for p in DATA.iterdir() if p.suffix in (".csv", ".txt", ".json")
+ALL_DUMPS = sorted(p for p in DATA.iterdir() if p.suffix in (".csv", ".txt", ".json", ".jsonl")
                    and ".info." not in p.name and p.name != "story.json")
 
 
@@ -69,10 +71,10 @@ ALL_DUMPS = sorted(p for p in DATA.iterdir() if p.suffix in (".csv", ".txt", ".j
 def test_sniffer_routes_every_dump_to_pgss(path):
     d = forensics.sniff(path)
     assert d.kind == "pg_stat_statements", d
-    expect = {"csv": "csv", "json": "json"}.get(path.suffix.lstrip("."))
+    expect = {"csv": "csv", "json": "json", "jsonl": "json (JSON Lines)"}.get(path.suffix.lstrip("."))
     if expect is None:
         expect = {"aligned": "psql aligned", "expanded": "psql expanded", "unaligned": "psql unaligned",
-                  "runbook": "psql aligned"}[path.name.split(".")[1]]
+                  "runbook": "psql aligned", "json-in-table": "psql aligned"}[path.name.split(".")[1]]
     assert d.format == expect
     result = forensics.load(path)
     assert len(result.statements) > 50

@@ -17,12 +17,12 @@ What it does, in order:
    every export of it shows exactly the same numbers).
 4. The incident, with a known story (see ``STORY`` below, also written to ``story.json``):
    a missing-index lookup, an N+1 page, a report spilling to disk with a tiny ``work_mem``,
-   scans of a cold table larger than the buffer cache, a plan-heavy 12-way join, a plpgsql
+   scans of a cold table larger than the buffer cache, a plan-heavy 9-way join, a plpgsql
    function whose statements run nested, statements that fail, and a query of unstable duration.
 5. Snapshot **after**, then export both snapshots with real ``psql`` in every form an on-call
    engineer pastes: ``\\copy ... csv header``, aligned, ``\\x`` expanded, ``-A -F '|'`` unaligned,
-   ``json_agg`` JSON, and a runbook join with ``pg_database``/``pg_roles`` names and texts cut to
-   60 characters; plus ``pg_stat_statements_info`` and the same data through the older view
+   ``json_agg`` JSON (bare, and inside psql's table), ``row_to_json`` lines, and a runbook join
+   with ``pg_database``/``pg_roles`` names and texts cut to 60 characters; plus ``pg_stat_statements_info`` and the same data through the older view
    definitions this server still serves (extension versions 1.4, 1.8 and 1.9).
 6. Stop the server and delete the cluster.
 
@@ -278,6 +278,8 @@ def export(snap: str, tag: str, out: Path):
     psql(["-x", "-c", sel], out / f"{tag}.expanded.txt")
     psql(["-A", "-F", "|", "-c", sel], out / f"{tag}.unaligned.txt")
     psql(["-A", "-t", "-c", f"SELECT json_agg(s) FROM {snap} s"], out / f"{tag}.json")
+    psql(["-A", "-t", "-c", f"SELECT row_to_json(s) FROM {snap} s"], out / f"{tag}.jsonl")
+    psql(["-c", f"SELECT json_agg(s) FROM {snap} s"], out / f"{tag}.json-in-table.txt")  # typed at the prompt
     psql(["-c", RUNBOOK.format(snap=snap)], out / f"{tag}.runbook.txt")
     psql(["-c", f"\\copy (SELECT * FROM {snap}_info) to '{out / (tag + '.info.csv')}' csv header"])
 
