@@ -166,6 +166,11 @@ def _fill_modules(frames: pd.DataFrame, facts: dict) -> None:
     if frames.empty:
         return
     mods = frames["module"].to_numpy(dtype=object).copy()
+    # gdb omits "0x… in" on frame 0 when it has line info; the registers give that pc
+    if facts.get("pc") is not None and facts["pc"] < (1 << 63):
+        top = ((frames["thread"] == facts["crash_thread"]) & (frames["frame"] == 0) & frames["pc"].isna()).to_numpy()
+        if top.any():
+            frames.loc[top, "pc"] = facts["pc"]
     pcs = pd.to_numeric(frames["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     for lo, hi, path in facts.get("module_ranges") or ():
         if lo is None or hi is None:

@@ -2,6 +2,7 @@
 import os
 import warnings
 
+import pandas as pd
 import pytest
 
 from forensics.artifact import sniff
@@ -128,3 +129,31 @@ def test_truncated_transcript_warns(tmp_path):
         c = load_gdb(p)
     assert c.crash["class"] == "heap-corruption"
     assert c.provenance.warnings
+
+
+def test_registry_dispatches_to_load_gdb():
+    from forensics.registry import load
+
+    c = load(os.path.join(SAMPLES, "bad_pc__nog-O0__live.txt"))
+    assert c.crash["class"] == "bad-pc" and c.crash["bucket"] == "bad-pc:dispatch_event"
+
+
+def test_frame0_pc_from_registers():
+    c = _load("uncaught_exception__g-O2__cmds.txt")
+    top = c.crash_stack().iloc[0]
+    assert top["pc"] == c.crash["pc"] and top["module"].endswith("libc.so.6")
+
+
+def test_pretty_printed_locals(tmp_path):
+    text = ("Program terminated with signal SIGSEGV, Segmentation fault.\n"
+            "#0  0x0000555555555139 in f (p=0x0) at t.c:3\n"
+            "        cfg = {\n          host = 0x0,\n          opts = {a = 1, b = {c = 2}}\n        }\n"
+            "        n = 3\n"
+            "#1  0x0000555555555150 in main () at t.c:9\nNo locals.\n")
+    p = tmp_path / "pretty.txt"
+    p.write_text(text)
+    c = load_gdb(p)
+    loc = c.frames.iloc[0]["locals"]
+    assert "opts = {a = 1, b = {c = 2}}" in loc and loc.endswith("n = 3")
+    assert pd.isna(c.frames.iloc[1]["locals"])
+    assert c.crash["class"] == "null-deref-read"
