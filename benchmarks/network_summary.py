@@ -38,7 +38,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("capture", nargs="?", default=DEFAULT)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--bytes", type=int, default=120_000_000, help="bytes per connection when generating (x8)")
+    ap.add_argument("--bytes", type=int, default=175_000_000, help="bytes per connection when generating (x8)")
     args = ap.parse_args()
     if not os.path.exists(args.capture):
         if args.capture != DEFAULT:

@@ -47,7 +47,10 @@ def flagged_frames(packets: pd.DataFrame) -> pd.DataFrame:
 
 def cmd_summary(args):
     """Counts per flag (tcp.analysis.*), packets, TCP streams and load warnings."""
-    return summarize(_load(args))
+    from .load import capture_summary
+
+    out = capture_summary(args.file, engine=args.engine)
+    return {k: out[k] for k in ["packets", "tcp_streams", "warnings"] + CLI_FLAGS}
 
 
 def cmd_flags(args):

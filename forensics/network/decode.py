@@ -232,21 +232,19 @@ def decode_packet(b, off, caplen, wirelen, linktype, out, i):
 
 
 @numba.njit(cache=True)
-def address_codes(ver, s_hi, s_lo, d_hi, d_lo):
-    """Shared integer codes for source and destination addresses (-1: not IP), in order of appearance.
+def address_codes(seen, k, ver, s_hi, s_lo, d_hi, d_lo):
+    """Integer codes for source and destination addresses (-1: not IP), shared and in order of appearance.
 
-    Returns (src codes, dst codes, unique versions, unique hi, unique lo).
+    ``seen`` maps (version, hi, lo) to a code and persists between batches; ``k`` is the
+    next code. Returns (src codes, dst codes, new versions, new hi, new lo, next k).
     """
     n = ver.shape[0]
-    seen = dict()
-    seen[(np.int64(0), np.uint64(0), np.uint64(0))] = np.int64(-1)
-    del seen[(np.int64(0), np.uint64(0), np.uint64(0))]
     sc = np.full(n, -1, np.int32)
     dc = np.full(n, -1, np.int32)
     uv = np.zeros(2 * n + 1, np.int64)
     uh = np.zeros(2 * n + 1, np.uint64)
     ul = np.zeros(2 * n + 1, np.uint64)
-    k = 0
+    k0 = k
     for i in range(n):
         v = np.int64(ver[i])
         if v == 0:
@@ -257,25 +255,22 @@ def address_codes(ver, s_hi, s_lo, d_hi, d_lo):
             if c < 0:
                 c = k
                 seen[key] = c
-                uv[k], uh[k], ul[k] = key
+                uv[k - k0], uh[k - k0], ul[k - k0] = key
                 k += 1
             if side == 0:
                 sc[i] = c
             else:
                 dc[i] = c
-    return sc, dc, uv[:k], uh[:k], ul[:k]
+    return sc, dc, uv[: k - k0], uh[: k - k0], ul[: k - k0], k
 
 
 @numba.njit(cache=True)
-def conversation_codes(sc, dc, sport, dport):
-    """Address/port-pair id of each packet (either direction) and whether it goes from the pair's second end."""
+def conversation_codes(seen, k, sc, dc, sport, dport):
+    """Address/port-pair id of each packet (either direction), whether it goes from the pair's second
+    end, and the next free id; ``seen`` persists between batches."""
     n = sc.shape[0]
-    seen = dict()
-    seen[(np.int64(0), np.int64(0))] = np.int64(-1)
-    del seen[(np.int64(0), np.int64(0))]
     conv = np.zeros(n, np.int64)
     swapped = np.zeros(n, np.bool_)
-    k = 0
     for i in range(n):
         a = (np.int64(sc[i]) << 16) | np.int64(sport[i])
         b = (np.int64(dc[i]) << 16) | np.int64(dport[i])
@@ -288,4 +283,4 @@ def conversation_codes(sc, dc, sport, dport):
             k += 1
         conv[i] = c
         swapped[i] = sw
-    return conv, swapped
+    return conv, swapped, k

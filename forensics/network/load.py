@@ -6,16 +6,17 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 
 import numpy as np
 import pandas as pd
 
-from ..artifact import Provenance, provenance_for
+import os
+
+from .. import __version__
+from ..artifact import Provenance, sniff
 from ..errors import ArtifactError
-from .decode import address_codes, conversation_codes
-from .pcap import read_capture
-from .tcp_analysis import FLAG_BITS, FLAG_NAMES, RST, analyze
+from .pcap import BackgroundHash, read_capture
+from .tcp_analysis import FLAG_BITS, FLAG_NAMES, RST, Analyzer
 
 PROTO_NAMES = {1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6", 132: "SCTP", 47: "GRE", 50: "ESP"}
 
@@ -43,86 +44,105 @@ class Capture:
         return self.provenance.warnings
 
 
-def _addr_categories(uv, uh, ul) -> list[str]:
-    """Text of each unique address (formatting only the unique ones)."""
-    names = []
-    for v, h, l in zip(uv.tolist(), uh.tolist(), ul.tolist()):
-        if v == 4:
-            names.append(str(ipaddress.IPv4Address(l & 0xFFFFFFFF)))
-        else:
-            names.append(str(ipaddress.IPv6Address((h << 64) | l)))
-    return names
+def _tcp_mask(rec):
+    return (rec["proto"] == 6) & rec["l4ok"] & ~rec["frag"] & (rec["ipver"] > 0)
+
+
+def flag_counts(rec: np.ndarray, res: dict) -> dict:
+    """Counts per flag straight from the analysis bits (what ``pcap summary`` needs, without a DataFrame)."""
+    fl = res["aflags"]
+    counts = {name: int(np.count_nonzero(fl & FLAG_BITS[name])) for name in FLAG_NAMES}
+    counts["retransmission"] = int(np.count_nonzero(fl & (FLAG_BITS["retransmission"] | FLAG_BITS["fast_retransmission"]
+                                                          | FLAG_BITS["spurious_retransmission"])))
+    tcp_flags = rec["flags"] if res["all_tcp"] else rec["flags"][res["idx"]]
+    counts["reset"] = int(np.count_nonzero(tcp_flags & RST))
+    return counts
 
 
 def packets_frame(rec: np.ndarray):
-    """Build the ``packets`` DataFrame (and per-stream handshake RTTs) from decoded records."""
-    n = rec.shape[0]
-    frame = np.arange(1, n + 1, dtype=np.int64)
-    tcp = (rec["proto"] == 6) & rec["l4ok"] & ~rec["frag"] & (rec["ipver"] > 0)
-    idx = np.flatnonzero(tcp)
-    sc, dc, uv, uh, ul = address_codes(rec["ipver"], rec["src_hi"], rec["src_lo"], rec["dst_hi"], rec["dst_lo"])
-    cats = _addr_categories(uv, uh, ul)
-    r = rec[idx]
-    conv, swapped = conversation_codes(sc[idx], dc[idx], r["sport"], r["dport"])
-    (stream, direction, relseq, relack, aflags, dup_num, dup_frame, acked_frame, ack_rtt, rto, rto_frame,
-     _first_swapped, irtt, _sconv) = analyze(conv, swapped, frame[idx], r["ts"], r["seq"], r["ack"], r["flags"],
-                                              r["window"], r["paylen"], r["wscale"], int(conv.max() + 1) if len(conv) else 0)
+    """Build the ``packets`` DataFrame (and per-stream handshake RTTs) from decoded records.
 
-    def full(vals, fill, dtype):
-        a = np.full(n, fill, dtype=dtype)
+    Columns are added one by one (no block consolidation copy), so memory stays
+    close to one copy of the data.
+    """
+    n = rec.shape[0]
+    an = Analyzer()
+    res = an.feed(rec)
+    sc, dc = res.pop("sc"), res.pop("dc")
+    cats = an.address_names()
+    idx, all_tcp = res["idx"], res["all_tcp"]
+
+    def full(vals, fill):
+        if all_tcp:
+            return vals
+        a = np.full(n, fill, dtype=vals.dtype)
         a[idx] = vals
         return a
 
     proto = rec["proto"]
-    pcodes = np.where(rec["ipver"] == 0, -1, proto.astype(np.int64))
+    ipver = rec["ipver"]
+    pcodes = np.where(ipver == 0, -1, proto.astype(np.int16))
     pnames = {p: PROTO_NAMES.get(p, f"IP/{p}") for p in np.unique(pcodes[pcodes >= 0]).tolist()}
-    pcats = list(pnames.values())
-    pmap = np.full(256, -1, np.int64)
+    pmap = np.full(256, -1, np.int8)
     for k, p in enumerate(pnames):
         pmap[p] = k
-    protocol = pd.Categorical.from_codes(np.where(pcodes >= 0, pmap[np.clip(pcodes, 0, 255)], -1), categories=pcats)
-
     l4 = rec["l4ok"] & ~rec["frag"]
-    df = pd.DataFrame({
-        "frame": frame,
-        "time": pd.to_datetime(rec["ts"], unit="ns", utc=True),
-        "len": rec["wirelen"],
-        "caplen": rec["caplen"],
-        "ip_version": rec["ipver"],
-        "src": pd.Categorical.from_codes(sc, categories=cats),
-        "dst": pd.Categorical.from_codes(dc, categories=cats),
-        "sport": np.where(l4, rec["sport"], 0).astype(np.uint16),
-        "dport": np.where(l4, rec["dport"], 0).astype(np.uint16),
-        "protocol": protocol,
-        "stream": full(stream, -1, np.int32),
-        "direction": full(direction, -1, np.int8),
-        "seq": rec["seq"],
-        "ack": rec["ack"],
-        "rel_seq": full(relseq, 0, np.int64).astype(np.uint32),
-        "rel_ack": full(relack, 0, np.int64).astype(np.uint32),
-        "payload_len": np.where(l4, rec["paylen"], 0).astype(np.int32),
-        "flags": rec["flags"],
-        "window": rec["window"],
-        "mss": rec["mss"],
-        "wscale": rec["wscale"],
-        "sack_perm": rec["sack_perm"],
-        "sack_blocks": rec["sack_blocks"],
-        "ts_val": np.where(rec["has_ts"], rec["tsval"].astype(np.int64), -1),
-        "ts_ecr": np.where(rec["has_ts"], rec["tsecr"].astype(np.int64), -1),
-    })
-    fl = full(aflags, 0, np.int32)
+    df = pd.DataFrame({"frame": np.arange(1, n + 1, dtype=np.int32)})
+    df["time"] = pd.to_datetime(rec["ts"], unit="ns", utc=True)
+    df["len"] = rec["wirelen"]
+    df["caplen"] = rec["caplen"]
+    df["ip_version"] = ipver
+    df["src"] = pd.Categorical.from_codes(sc, categories=cats)
+    df["dst"] = pd.Categorical.from_codes(dc, categories=cats)
+    del sc, dc
+    df["sport"] = np.where(l4, rec["sport"], 0).astype(np.uint16)
+    df["dport"] = np.where(l4, rec["dport"], 0).astype(np.uint16)
+    df["protocol"] = pd.Categorical.from_codes(np.where(pcodes >= 0, pmap[np.clip(pcodes, 0, 255)], -1),
+                                               categories=list(pnames.values()))
+    del pcodes
+    df["stream"] = full(res.pop("stream"), -1)
+    df["direction"] = full(res.pop("direction"), -1)
+    df["seq"] = rec["seq"]
+    df["ack"] = rec["ack"]
+    df["rel_seq"] = full(res.pop("rel_seq"), 0)
+    df["rel_ack"] = full(res.pop("rel_ack"), 0)
+    df["payload_len"] = np.where(l4, rec["paylen"], 0).astype(np.int32)
+    df["flags"] = rec["flags"]
+    df["window"] = rec["window"]
+    df["mss"] = rec["mss"]
+    df["wscale"] = rec["wscale"]
+    df["sack_perm"] = rec["sack_perm"]
+    df["sack_blocks"] = rec["sack_blocks"]
+    df["ts_val"] = np.where(rec["has_ts"], rec["tsval"].astype(np.int64), -1)
+    df["ts_ecr"] = np.where(rec["has_ts"], rec["tsecr"].astype(np.int64), -1)
+    fl = full(res.pop("aflags"), 0)
     for name in FLAG_NAMES:
         df[name] = (fl & FLAG_BITS[name]) != 0
     # Wireshark shows fast and spurious retransmissions as retransmissions too.
     df["retransmission"] = df["retransmission"] | df["fast_retransmission"] | df["spurious_retransmission"]
-    df["reset"] = tcp & ((rec["flags"] & RST) != 0)
-    df["dup_ack_num"] = full(dup_num, 0, np.int32)
-    df["dup_ack_frame"] = full(dup_frame, 0, np.int64)
-    df["acked_frame"] = full(acked_frame, 0, np.int64)
-    df["ack_rtt"] = full(np.where(ack_rtt >= 0, ack_rtt / 1e9, np.nan), np.nan, np.float64)
-    df["rto"] = full(np.where(rto >= 0, rto / 1e9, np.nan), np.nan, np.float64)
-    df["rto_frame"] = full(rto_frame, 0, np.int64)
-    return df, irtt / 1e9
+    del fl
+    df["reset"] = _tcp_mask(rec) & ((rec["flags"] & RST) != 0)
+    df["dup_ack_num"] = full(res.pop("dup_ack_num"), 0)
+    df["dup_ack_frame"] = full(res.pop("dup_ack_frame"), 0)
+    df["acked_frame"] = full(res.pop("acked_frame"), 0)
+    rtt = res.pop("ack_rtt")
+    df["ack_rtt"] = full(np.where(rtt >= 0, rtt / 1e9, np.nan), np.nan)
+    rto = res.pop("rto")
+    df["rto"] = full(np.where(rto >= 0, rto / 1e9, np.nan), np.nan)
+    df["rto_frame"] = full(res.pop("rto_frame"), 0)
+    return df, an.irtt()
+
+
+def _provenance(path) -> Provenance:
+    """Provenance without the SHA-256 yet: the reader hashes the bytes as it reads them
+    (one pass over big captures instead of two). Same fields as ``provenance_for``."""
+    path = os.fspath(path)
+    d = sniff(path)  # raises ArtifactError for a missing or unreadable file
+    st = os.stat(path)
+    if d.kind not in ("pcap", "pcapng"):
+        raise ArtifactError(path, 0, f"not a pcap or pcapng capture ({d.evidence})")
+    return Provenance(path=os.path.abspath(path), size=st.st_size, sha256="", kind=d.kind, format=d.format,
+                      parser="forensics.network", parser_version=__version__, mtime=st.st_mtime)
 
 
 def load_capture(path, **options) -> Capture:
@@ -135,13 +155,14 @@ def load_capture(path, **options) -> Capture:
     ``capture.provenance.warnings`` with the byte offset; everything before the
     problem is loaded. Raises only :class:`~forensics.errors.ArtifactError`.
     """
-    prov = provenance_for(path, parser="forensics.network")
-    if prov.kind not in ("pcap", "pcapng"):
-        raise ArtifactError(path, 0, f"not a pcap or pcapng capture ({prov.format or 'unknown content'})")
+    prov = _provenance(path)
     engine = options.get("engine", "native")
     if engine == "tshark":
         from .engines import tshark_packets
 
+        from ..artifact import sha256_of
+
+        prov.sha256 = sha256_of(path)
         packets, irtt, warns = tshark_packets(path)
         for w in warns:
             prov.warn(None, f"tshark: {w}")
@@ -151,7 +172,8 @@ def load_capture(path, **options) -> Capture:
     if engine != "native":
         raise ArtifactError(path, None, f"unknown engine {engine!r}; use 'native' or 'tshark'")
     try:
-        raw = read_capture(path)
+        raw = read_capture(path, hasher=BackgroundHash())
+        prov.sha256 = raw.sha256
         for off, reason in raw.warnings:
             prov.warn(off, reason)
         packets, irtt = packets_frame(raw.records)
@@ -163,3 +185,38 @@ def load_capture(path, **options) -> Capture:
                          "container": raw.format})
     prov.attach(packets)
     return Capture(packets=packets, provenance=prov, linktypes=raw.linktypes, irtt=irtt)
+
+
+def capture_summary(path, **options) -> dict:
+    """Packets, TCP streams, load warnings and a count per flag — without building DataFrames.
+
+    The same numbers as ``summarize(load_capture(path))``, in less memory: what
+    ``forensics pcap summary`` runs.
+    """
+    if options.get("engine", "native") != "native":
+        from .cli import summarize
+
+        return summarize(load_capture(path, **options))
+    prov = _provenance(path)
+    try:
+        an = Analyzer()
+        totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
+        seen = [0]
+
+        def consume(batch):
+            c = flag_counts(batch, an.feed(batch))
+            for k in totals:
+                totals[k] += c[k]
+            seen[0] += batch.shape[0]
+
+        raw = read_capture(path, consume=consume, hasher=BackgroundHash())
+        prov.sha256 = raw.sha256
+        for off, reason in raw.warnings:
+            prov.warn(off, reason)
+        out = {"packets": seen[0], "tcp_streams": an.n_streams, "warnings": list(prov.warnings)}
+        out.update(totals)
+    except ArtifactError:
+        raise
+    except (ValueError, IndexError, OverflowError, MemoryError) as e:
+        raise ArtifactError(path, None, f"could not decode capture: {type(e).__name__}: {e}") from None
+    return out

@@ -45,6 +45,7 @@ class RawCapture:
     snaplens: list
     warnings: list                # (byte offset, reason)
     bytes_read: int
+    sha256: str | None = None     # when read with a BackgroundHash
 
 
 @numba.njit(cache=True, inline="always")
@@ -61,7 +62,7 @@ def _rd16(b, i, big):
     return (np.int64(b[i + 1]) << 8) | np.int64(b[i])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def walk_pcap(b, nbytes, pos, big, frac_ns, linktype, out, n):
     """Split pcap records in ``b[pos:nbytes]``; returns (pos, n, status)."""
     cap = out.shape[0]
@@ -84,7 +85,7 @@ def walk_pcap(b, nbytes, pos, big, frac_ns, linktype, out, n):
         pos += 16 + incl
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def walk_pcapng(b, nbytes, pos, big, if_link, if_snap, if_mul, if_shift, if_div, if_off, if_base, n_if, out, n):
     """Split pcapng blocks; packet blocks are decoded, SHB/IDB hand back to Python (META_BLOCK)."""
     cap = out.shape[0]
@@ -200,18 +201,33 @@ def _parse_idb(path, body: bytes, big: bool, pos: int):
     return link, snap, tsresol, tsoffset
 
 
-def read_capture(path, *, progress_desc="reading capture") -> RawCapture:
-    """Read every packet record of a pcap or pcapng file (see module docstring)."""
+def read_capture(path, *, progress_desc="reading capture", consume=None, chunk_records=1 << 16,
+                 hasher: BackgroundHash | None = None) -> RawCapture:
+    """Read every packet record of a pcap or pcapng file (see module docstring).
+
+    With ``consume``, records are handed over in batches of ``chunk_records``
+    (``consume(batch)``; the batch's buffer is reused afterwards) and the result
+    holds no records: memory stays flat whatever the file size. With ``hasher``,
+    the file's SHA-256 is computed from the same reads (``hasher.finish`` is called here).
+    """
     with open_readonly(path) as f:
         size = os.fstat(f.fileno()).st_size
         head = f.read(24)
         if head[:4] in PCAP_MAGIC:
             if len(head) < 24:
                 raise ArtifactError(path, 0, f"pcap file header cut short ({len(head)} of 24 bytes)")
-            return _read_pcap(path, f, head, size, progress_desc)
-        if head[:4] == PCAPNG_SHB:
+            if hasher is not None:
+                hasher.feed(head)
+            raw = _read_pcap(path, f, head, size, progress_desc, consume, chunk_records, hasher)
+        elif head[:4] == PCAPNG_SHB:
             f.seek(0)
-            return _read_pcapng(path, f, size, progress_desc)
+            raw = _read_pcapng(path, f, size, progress_desc, consume, chunk_records, hasher)
+        else:
+            raw = None
+        if raw is not None:
+            if hasher is not None:
+                raw.sha256 = hasher.finish(f)
+            return raw
     raise ArtifactError(path, 0, f"not a pcap or pcapng capture (starts with {head[:8].hex(' ') or 'nothing'})")
 
 
@@ -219,7 +235,34 @@ def _estimate(size):
     return max(1024, min(size // 60, 50_000_000))
 
 
-def _chunks(f, size, bar):
+class BackgroundHash:
+    """SHA-256 of the bytes as they are read, computed in a worker thread (hashlib releases
+    the GIL), so the evidence hash costs no second pass over the file."""
+
+    def __init__(self):
+        import hashlib
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._h = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._last = None
+
+    def feed(self, data: bytes):
+        if self._last is not None:
+            self._last.result()  # at most one chunk waiting: memory stays bounded
+        self._last = self._pool.submit(self._h.update, data)
+
+    def finish(self, f) -> str:
+        """Hash whatever the parser did not read (it stops at a corrupt record), then the digest."""
+        while chunk := f.read(CHUNK):
+            self.feed(chunk)
+        if self._last is not None:
+            self._last.result()
+        self._pool.shutdown()
+        return self._h.hexdigest()
+
+
+def _chunks(f, size, bar, hasher=None):
     """Yield (buffer, valid bytes, file offset of buffer start); caller says how much it consumed."""
     buf = bytearray(CHUNK)
     keep = 0
@@ -227,6 +270,8 @@ def _chunks(f, size, bar):
     while True:
         n = f.readinto(memoryview(buf)[keep:])
         total = keep + (n or 0)
+        if hasher is not None and n:
+            hasher.feed(bytes(buf[keep:total]))
         bar.update(n or 0)
         consumed = yield buf, total, base, not n
         if consumed is None:
@@ -242,7 +287,7 @@ def _chunks(f, size, bar):
         base += consumed
 
 
-def _read_pcap(path, f, head, size, desc):
+def _read_pcap(path, f, head, size, desc, consume, chunk_records, hasher):
     big, frac_ns = PCAP_MAGIC[head[:4]]
     order = "big" if big else "little"
     snaplen = int.from_bytes(head[16:20], order)
@@ -251,11 +296,12 @@ def _read_pcap(path, f, head, size, desc):
     if linktype not in LINKTYPE_NAMES:
         raise ArtifactError(path, 20, f"unsupported link type {linktype} (supported: "
                             + ", ".join(f"{k} {v}" for k, v in sorted(LINKTYPE_NAMES.items())) + ")")
-    out = np.zeros(_estimate(size), dtype=PACKET_DTYPE)
+    out = np.zeros(chunk_records if consume else _estimate(size), dtype=PACKET_DTYPE)
+    done = 0
     n = 0
     warnings = []
     with progress(size, desc, size_bytes=size) as bar:
-        gen = _chunks(f, size, bar)
+        gen = _chunks(f, size, bar, hasher)
         buf, total, base, eof = next(gen)
         while True:
             arr = np.frombuffer(buf, dtype=np.uint8)
@@ -263,34 +309,44 @@ def _read_pcap(path, f, head, size, desc):
             while True:
                 pos, n, status = walk_pcap(arr, total, pos, big, frac_ns, linktype, out, n)
                 if status == OUT_FULL:
-                    out = _grow(out, n + 1)
+                    if consume:
+                        consume(out[:n])
+                        done += n
+                        out[:] = 0
+                        n = 0
+                    else:
+                        out = _grow(out, n + 1)
                     continue
                 break
             if status == BAD_RECORD:
                 incl = int.from_bytes(bytes(buf[pos + 8:pos + 12]), order)
-                warnings.append((base + pos, f"record {n + 1:,} claims {incl:,} captured bytes, more than any "
-                                 f"packet can hold; stopped reading there, {n:,} packets loaded — corrupt capture?"))
+                warnings.append((base + pos, f"record {done + n + 1:,} claims {incl:,} captured bytes, more than any "
+                                 f"packet can hold; stopped reading there, {done + n:,} packets loaded — corrupt capture?"))
                 break
             if eof:
                 if pos < total:
-                    warnings.append((base + pos, f"file ends inside record {n + 1:,} ({total - pos:,} bytes of it "
-                                     f"present); loaded the {n:,} complete records — truncated capture?"))
+                    warnings.append((base + pos, f"file ends inside record {done + n + 1:,} ({total - pos:,} bytes of it "
+                                     f"present); loaded the {done + n:,} complete records — truncated capture?"))
                 break
             buf, total, base, eof = gen.send(pos)
         gen.close()
+    if consume:
+        consume(out[:n])
+        return RawCapture(None, "pcap", [linktype], [snaplen], warnings, size)
     return RawCapture(out[:n], "pcap", [linktype], [snaplen],
                       warnings, size)
 
 
-def _read_pcapng(path, f, size, desc):
+def _read_pcapng(path, f, size, desc, consume, chunk_records, hasher):
     ifs = _Interfaces()
-    out = np.zeros(_estimate(size), dtype=PACKET_DTYPE)
+    out = np.zeros(chunk_records if consume else _estimate(size), dtype=PACKET_DTYPE)
+    done = 0
     n = 0
     big = False
     warnings = []
     seen_shb = False
     with progress(size, desc, size_bytes=size) as bar:
-        gen = _chunks(f, size, bar)
+        gen = _chunks(f, size, bar, hasher)
         buf, total, base, eof = next(gen)
         while True:
             arr = np.frombuffer(buf, dtype=np.uint8)
@@ -300,7 +356,13 @@ def _read_pcapng(path, f, size, desc):
                 la, sn, mu, sh, dv, of, fb, ni = ifs.arrays()
                 pos, n, status = walk_pcapng(arr, total, pos, big, la, sn, mu, sh, dv, of, fb, ni, out, n)
                 if status == OUT_FULL:
-                    out = _grow(out, n + 1)
+                    if consume:
+                        consume(out[:n])
+                        done += n
+                        out[:] = 0
+                        n = 0
+                    else:
+                        out = _grow(out, n + 1)
                     continue
                 if status == META_BLOCK:
                     if pos + 12 > total:
@@ -338,17 +400,20 @@ def _read_pcapng(path, f, size, desc):
                     continue
                 break
             if status == BAD_RECORD:
-                warnings.append((base + pos, f"block after packet {n:,} is malformed (bad length or unknown "
-                                 f"interface); stopped reading there, {n:,} packets loaded — corrupt capture?"))
+                warnings.append((base + pos, f"block after packet {done + n:,} is malformed (bad length or unknown "
+                                 f"interface); stopped reading there, {done + n:,} packets loaded — corrupt capture?"))
                 break
             if eof:
                 if pos < total:
                     warnings.append((base + pos, f"file ends inside a block ({total - pos:,} bytes of it present); "
-                                     f"loaded the {n:,} complete packets — truncated capture?"))
+                                     f"loaded the {done + n:,} complete packets — truncated capture?"))
                 break
             buf, total, base, eof = gen.send(pos)
         gen.close()
     if not seen_shb:
         raise ArtifactError(path, 0, "pcapng section header cut short")
+    if consume:
+        consume(out[:n])
+        return RawCapture(None, "pcapng", list(ifs.link), list(ifs.snap), warnings, size)
     return RawCapture(out[:n], "pcapng", list(ifs.link),
                       list(ifs.snap), warnings, size)

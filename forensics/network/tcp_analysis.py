@@ -66,67 +66,32 @@ def _le(a, b):
     return a == b or _gt(b, a)
 
 
-@numba.njit(cache=True)
-def analyze(conv, swapped, frame, ts, seq_u, ack_u, tflags, window_u, seglen_u, wscale_opt, n_conv):
-    """Run the analysis over TCP packets in file order.
+# Column numbers of the state tables (per direction D, per stream S, unacked segments U, globals G).
+(D_BASE_SEQ, D_BASE_SET, D_NEXTSEQ, D_NEXTSEQTIME, D_NEXTSEQFRAME, D_LASTACK, D_LASTACKTIME, D_WIN, D_DUPACKNUM,
+ D_LASTNONDUPACK, D_MAXSEQTOBEACKED, D_WIN_SCALE, D_LASTSEGFLAGS, D_HEAD, D_COUNT) = range(15)
+S_FIRST_SWAPPED, S_IRTT, S_MRU_SYN, S_CONV = range(4)
+U_SEQ, U_NEXTSEQ, U_FRAME, U_TS, U_LINK = range(5)
+G_NSTREAMS, G_FREE, G_USED = range(3)
+D_INIT = np.zeros(15, np.int64)
+D_INIT[D_WIN] = M32
+D_INIT[D_WIN_SCALE] = -1
+D_INIT[D_HEAD] = -1
 
-    ``conv`` is the address/port-pair id of each packet, ``swapped`` whether its
-    source is the pair's second endpoint. Returns per-packet arrays
-    (stream, direction, relative seq, relative ack, flag bits, dup-ACK number,
-    dup-ACK frame, acked frame, ACK RTT ns, RTO ns, RTO frame) and per-stream
-    arrays (first swapped, handshake RTT ns, conv id).
+
+@numba.njit(cache=True, nogil=True)
+def analyze_batch(D, S, U, G, conv_stream, i0, frame, conv, swapped, ts, seq_u, ack_u, tflags, window_u, seglen_u,
+                  wscale_opt, stream, direction, relseq, relack, aflags, dup_num, dup_frame, acked_frame, ack_rtt,
+                  rto, rto_frame):
+    """The per-packet loop over one batch, from row ``i0``; state lives in D/S/U/G between batches.
+
+    Returns the row where it stopped: ``n`` when done, earlier when the state tables
+    need to grow (the caller grows them and calls again from there).
     """
     n = conv.shape[0]
-    max_streams = n_conv + 1
-    for i in range(n):
-        if (tflags[i] & (SYN | ACK)) == SYN:
-            max_streams += 1
-    nd = 2 * max_streams
-
-    stream = np.full(n, -1, np.int32)
-    direction = np.zeros(n, np.int8)
-    relseq = np.zeros(n, np.int64)
-    relack = np.zeros(n, np.int64)
-    aflags = np.zeros(n, np.int32)
-    dup_num = np.zeros(n, np.int32)
-    dup_frame = np.zeros(n, np.int64)
-    acked_frame = np.zeros(n, np.int64)
-    ack_rtt = np.full(n, -1, np.int64)
-    rto = np.full(n, -1, np.int64)
-    rto_frame = np.zeros(n, np.int64)
-
-    conv_stream = np.full(n_conv, -1, np.int64)
-    s_first_swapped = np.zeros(max_streams, np.bool_)
-    s_irtt = np.zeros(max_streams, np.int64)
-    s_mru_syn = np.zeros(max_streams, np.int64)
-    s_conv = np.zeros(max_streams, np.int64)
-
-    base_seq = np.zeros(nd, np.int64)
-    base_set = np.zeros(nd, np.bool_)
-    nextseq = np.zeros(nd, np.int64)
-    nextseqtime = np.zeros(nd, np.int64)
-    nextseqframe = np.zeros(nd, np.int64)
-    lastack = np.zeros(nd, np.int64)
-    lastacktime = np.zeros(nd, np.int64)
-    win = np.full(nd, M32, np.int64)
-    dupacknum = np.zeros(nd, np.int64)
-    lastnondupack = np.zeros(nd, np.int64)
-    maxseqtobeacked = np.zeros(nd, np.int64)
-    win_scale = np.full(nd, -1, np.int64)
-    lastsegflags = np.zeros(nd, np.int64)
-    head = np.full(nd, -1, np.int64)
-    count = np.zeros(nd, np.int64)
-    # Unacked segment pool: a singly linked list per direction, newest first.
-    u_seq = np.zeros(n + 1, np.int64)
-    u_next = np.zeros(n + 1, np.int64)
-    u_nextseq = np.zeros(n + 1, np.int64)
-    u_frame = np.zeros(n + 1, np.int64)
-    u_ts = np.zeros(n + 1, np.int64)
-    u_link = np.full(n + 1, -1, np.int64)
-    n_u = 0
-    n_streams = 0
-
-    for i in range(n):
+    for i in range(i0, n):
+        # room for two new streams and one unacked segment, else hand back to grow the state
+        if G[G_NSTREAMS] + 2 > S.shape[0] or (G[G_FREE] < 0 and G[G_USED] >= U.shape[0]):
+            return i
         c = conv[i]
         fl = np.int64(tflags[i])
         seq = np.int64(seq_u[i])
@@ -139,38 +104,38 @@ def analyze(conv, swapped, frame, ts, seq_u, ack_u, tflags, window_u, seglen_u, 
 
         s = conv_stream[c]
         if s < 0:
-            s = n_streams
-            n_streams += 1
+            s = G[G_NSTREAMS]
+            G[G_NSTREAMS] += 1
             conv_stream[c] = s
-            s_first_swapped[s] = swapped[i]
-            s_conv[s] = c
-        d = 2 * s + (1 if swapped[i] != s_first_swapped[s] else 0)
+            S[s, S_FIRST_SWAPPED] = swapped[i]
+            S[s, S_CONV] = c
+        d = 2 * s + (1 if swapped[i] != S[s, S_FIRST_SWAPPED] else 0)
         # Port reuse: a SYN whose seq differs from this direction's base opens a new stream.
-        if (fl & (SYN | ACK)) == SYN and base_set[d] and seq != base_seq[d]:
-            s = n_streams
-            n_streams += 1
+        if (fl & (SYN | ACK)) == SYN and D[d, D_BASE_SET] and seq != D[d, D_BASE_SEQ]:
+            s = G[G_NSTREAMS]
+            G[G_NSTREAMS] += 1
             conv_stream[c] = s
-            s_first_swapped[s] = swapped[i]
-            s_conv[s] = c
+            S[s, S_FIRST_SWAPPED] = swapped[i]
+            S[s, S_CONV] = c
             d = 2 * s
             f |= A_REUSED
         r = d ^ 1
         stream[i] = s
         direction[i] = d & 1
 
-        if not base_set[d]:
-            base_seq[d] = seq if (fl & SYN) else (seq - 1) & M32
-            base_set[d] = True
-        if (not base_set[r]) and (fl & ACK):
-            base_seq[r] = (ack - 1) & M32
-            base_set[r] = True
-        relseq[i] = (seq - base_seq[d]) & M32
-        relack[i] = (ack - base_seq[r]) & M32 if (fl & ACK) else 0
+        if not D[d, D_BASE_SET]:
+            D[d, D_BASE_SEQ] = seq if (fl & SYN) else (seq - 1) & M32
+            D[d, D_BASE_SET] = True
+        if (not D[r, D_BASE_SET]) and (fl & ACK):
+            D[r, D_BASE_SEQ] = (ack - 1) & M32
+            D[r, D_BASE_SET] = True
+        relseq[i] = (seq - D[d, D_BASE_SEQ]) & M32
+        relack[i] = (ack - D[r, D_BASE_SEQ]) & M32 if (fl & ACK) else 0
 
         nfl = fl & (SYN | FIN | RST)
         goto_finished_fwd = False
         # 1. zero window probe
-        if seglen == 1 and seq == nextseq[d] and win[r] == 0:
+        if seglen == 1 and seq == D[d, D_NEXTSEQ] and D[r, D_WIN] == 0:
             f |= A_ZWP
             goto_finished_fwd = True
         if not goto_finished_fwd:
@@ -178,143 +143,243 @@ def analyze(conv, swapped, frame, ts, seq_u, ack_u, tflags, window_u, seglen_u, 
             if window == 0 and nfl == 0:
                 f |= A_ZW
             # 3. lost segment (previous segment not captured)
-            if nextseq[d] != 0 and _gt(seq, nextseq[d]) and (fl & RST) == 0:
+            if D[d, D_NEXTSEQ] != 0 and _gt(seq, D[d, D_NEXTSEQ]) and (fl & RST) == 0:
                 f |= A_LOST
             # 4. keep-alive
-            if (seglen == 0 or seglen == 1) and seq == ((nextseq[d] - 1) & M32) and nfl == 0:
+            if (seglen == 0 or seglen == 1) and seq == ((D[d, D_NEXTSEQ] - 1) & M32) and nfl == 0:
                 f |= A_KA
             # 5. window update
-            if (seglen == 0 and window != 0 and window != win[d] and seq == nextseq[d]
-                    and ack == lastack[d] and nfl == 0):
+            if (seglen == 0 and window != 0 and window != D[d, D_WIN] and seq == D[d, D_NEXTSEQ]
+                    and ack == D[d, D_LASTACK] and nfl == 0):
                 f |= A_WU
             # 6. window full
-            if seglen > 0 and win_scale[r] != -1 and nfl == 0:
-                sh = 0 if win_scale[r] == -2 else win_scale[r]
-                if ((seq + seglen) & M32) == ((lastack[r] + (win[r] << sh)) & M32):
+            if seglen > 0 and D[r, D_WIN_SCALE] != -1 and nfl == 0:
+                sh = 0 if D[r, D_WIN_SCALE] == -2 else D[r, D_WIN_SCALE]
+                if ((seq + seglen) & M32) == ((D[r, D_LASTACK] + (D[r, D_WIN] << sh)) & M32):
                     f |= A_WF
-            same = (seglen == 0 and window == win[d] and seq == nextseq[d] and ack == lastack[d] and nfl == 0)
+            same = (seglen == 0 and window == D[d, D_WIN] and seq == D[d, D_NEXTSEQ] and ack == D[d, D_LASTACK] and nfl == 0)
             # 7. keep-alive ACK
-            if same and window != 0 and (lastsegflags[r] & A_KA):
+            if same and window != 0 and (D[r, D_LASTSEGFLAGS] & A_KA):
                 f |= A_KAACK
                 goto_finished_fwd = True
             # 8. zero window probe ACK
-            elif same and window == 0 and (lastsegflags[r] & A_ZWP):
+            elif same and window == 0 and (D[r, D_LASTSEGFLAGS] & A_ZWP):
                 f |= A_ZWPACK
                 goto_finished_fwd = True
             # 9. duplicate ACK
             elif same and window != 0:
-                if dupacknum[d] == -1:
-                    dupacknum[d] = 1
+                if D[d, D_DUPACKNUM] == -1:
+                    D[d, D_DUPACKNUM] = 1
                 else:
-                    dupacknum[d] += 1
+                    D[d, D_DUPACKNUM] += 1
                 f |= A_DUPACK
-                dup_num[i] = dupacknum[d]
-                dup_frame[i] = lastnondupack[d]
+                dup_num[i] = D[d, D_DUPACKNUM]
+                dup_frame[i] = D[d, D_LASTNONDUPACK]
         # finished_fwd
-        if ack != lastack[d]:
-            lastnondupack[d] = fnum
-            dupacknum[d] = 0
+        if ack != D[d, D_LASTACK]:
+            D[d, D_LASTNONDUPACK] = fnum
+            D[d, D_DUPACKNUM] = 0
         # 10. ACKed unseen segment
-        if maxseqtobeacked[r] != 0 and _gt(ack, maxseqtobeacked[r]) and (fl & ACK):
-            if maxseqtobeacked[r] > nextseq[r]:
-                maxseqtobeacked[r] = nextseq[r]
+        if D[r, D_MAXSEQTOBEACKED] != 0 and _gt(ack, D[r, D_MAXSEQTOBEACKED]) and (fl & ACK):
+            if D[r, D_MAXSEQTOBEACKED] > D[r, D_NEXTSEQ]:
+                D[r, D_MAXSEQTOBEACKED] = D[r, D_NEXTSEQ]
                 f |= A_ACKLOST
             else:
-                if dupacknum[r] == 0:
+                if D[r, D_DUPACKNUM] == 0:
                     f |= A_ACKLOST
-                dupacknum[r] = -1
+                D[r, D_DUPACKNUM] = -1
         # 11. retransmission family
         if (seglen > 0 or (fl & (SYN | FIN))) and not (f & A_KA):
-            not_adv = nextseq[d] != 0 and _lt(seq, nextseq[d])
-            if seglen > 1 and ((nextseq[d] - 1) & M32) == seq:
+            not_adv = D[d, D_NEXTSEQ] != 0 and _lt(seq, D[d, D_NEXTSEQ])
+            if seglen > 1 and ((D[d, D_NEXTSEQ] - 1) & M32) == seq:
                 not_adv = False
             done = False
-            if seglen > 0 and lastack[r] != 0 and _le((seq + seglen) & M32, lastack[r]):
+            if seglen > 0 and D[r, D_LASTACK] != 0 and _le((seq + seglen) & M32, D[r, D_LASTACK]):
                 f |= A_SPUR
                 done = True
             if not done:
-                t = now - lastacktime[r]
-                if not_adv and dupacknum[r] >= 2 and lastack[r] == seq and 0 <= t < 20000000:
+                t = now - D[r, D_LASTACKTIME]
+                if not_adv and D[r, D_DUPACKNUM] >= 2 and D[r, D_LASTACK] == seq and 0 <= t < 20000000:
                     f |= A_FAST
                     done = True
             if not done:
-                t = now - nextseqtime[d]
-                thr = s_irtt[s] if s_irtt[s] != 0 else 3000000
+                t = now - D[d, D_NEXTSEQTIME]
+                thr = S[s, S_IRTT] if S[s, S_IRTT] != 0 else 3000000
                 extra = 1 if (fl & (SYN | FIN)) else 0
-                if not_adv and 0 <= t < thr and nextseq[d] != ((seq + seglen + extra) & M32):
+                if not_adv and 0 <= t < thr and D[d, D_NEXTSEQ] != ((seq + seglen + extra) & M32):
                     f |= A_OOO
                     done = True
             if not done and not_adv:
                 f |= A_RETR
-                rto[i] = now - nextseqtime[d]
-                rto_frame[i] = nextseqframe[d]
-                u = head[d]
+                rto[i] = now - D[d, D_NEXTSEQTIME]
+                rto_frame[i] = D[d, D_NEXTSEQFRAME]
+                u = D[d, D_HEAD]
                 while u >= 0:
-                    rto[i] = now - u_ts[u]
-                    rto_frame[i] = u_frame[u]
-                    u = u_link[u]
+                    rto[i] = now - U[u, U_TS]
+                    rto_frame[i] = U[u, U_FRAME]
+                    u = U[u, U_LINK]
         # 12. bookkeeping
         nxt = (seq + seglen) & M32
-        if (seglen > 0 or (fl & (SYN | FIN))) and count[d] < MAX_UNACKED:
+        if (seglen > 0 or (fl & (SYN | FIN))) and D[d, D_COUNT] < MAX_UNACKED:
             if fl & (SYN | FIN):
                 nxt = (nxt + 1) & M32
-            u = n_u
-            n_u += 1
-            u_seq[u] = seq
-            u_nextseq[u] = nxt
-            u_frame[u] = fnum
-            u_ts[u] = now
-            u_link[u] = head[d]
-            head[d] = u
-            count[d] += 1
-        if _gt(nxt, nextseq[d]) or nextseq[d] == 0:
+            u = G[G_FREE]
+            if u >= 0:
+                G[G_FREE] = U[u, U_LINK]
+            else:
+                u = G[G_USED]
+                G[G_USED] += 1
+            U[u, U_SEQ] = seq
+            U[u, U_NEXTSEQ] = nxt
+            U[u, U_FRAME] = fnum
+            U[u, U_TS] = now
+            U[u, U_LINK] = D[d, D_HEAD]
+            D[d, D_HEAD] = u
+            D[d, D_COUNT] += 1
+        if _gt(nxt, D[d, D_NEXTSEQ]) or D[d, D_NEXTSEQ] == 0:
             if not (f & A_ZWP):
-                nextseq[d] = nxt
-                nextseqframe[d] = fnum
-                nextseqtime[d] = now
-        if seq == maxseqtobeacked[d] or maxseqtobeacked[d] == 0:
+                D[d, D_NEXTSEQ] = nxt
+                D[d, D_NEXTSEQFRAME] = fnum
+                D[d, D_NEXTSEQTIME] = now
+        if seq == D[d, D_MAXSEQTOBEACKED] or D[d, D_MAXSEQTOBEACKED] == 0:
             if not (f & A_ZWP):
-                maxseqtobeacked[d] = nextseq[d]
-        win[d] = window
-        lastack[d] = ack
-        lastacktime[d] = now
-        lastsegflags[d] = f
+                D[d, D_MAXSEQTOBEACKED] = D[d, D_NEXTSEQ]
+        D[d, D_WIN] = window
+        D[d, D_LASTACK] = ack
+        D[d, D_LASTACKTIME] = now
+        D[d, D_LASTSEGFLAGS] = f
         # walk the reverse unacked list: ACK RTT and cleanup
         prev = -1
-        u = head[r]
+        u = D[r, D_HEAD]
         while u >= 0:
-            if ack == u_nextseq[u]:
-                acked_frame[i] = u_frame[u]
-                ack_rtt[i] = now - u_ts[u]
-            elif _gt(ack, u_seq[u]) and _le(ack, u_nextseq[u]):
-                u_seq[u] = ack
+            if ack == U[u, U_NEXTSEQ]:
+                acked_frame[i] = U[u, U_FRAME]
+                ack_rtt[i] = now - U[u, U_TS]
+            elif _gt(ack, U[u, U_SEQ]) and _le(ack, U[u, U_NEXTSEQ]):
+                U[u, U_SEQ] = ack
                 continue
-            elif _gt(u_nextseq[u], ack):
+            elif _gt(U[u, U_NEXTSEQ], ack):
                 prev = u
-                u = u_link[u]
+                u = U[u, U_LINK]
                 continue
-            nxt_u = u_link[u]
+            nxt_u = U[u, U_LINK]
             if prev < 0:
-                head[r] = nxt_u
+                D[r, D_HEAD] = nxt_u
             else:
-                u_link[prev] = nxt_u
+                U[prev, U_LINK] = nxt_u
+            U[u, U_LINK] = G[G_FREE]
+            G[G_FREE] = u
             u = nxt_u
-            count[r] -= 1
+            D[r, D_COUNT] -= 1
 
         # After the analysis (in dissect_tcp): window scale options, handshake RTT.
         if fl & SYN:
             if wscale_opt[i] >= 0:
-                win_scale[d] = wscale_opt[i]
-            if win_scale[d] == -1:
-                win_scale[d] = -2
-                win_scale[r] = -2
-            elif (fl & ACK) and win_scale[r] == -2:
-                win_scale[d] = -2
+                D[d, D_WIN_SCALE] = wscale_opt[i]
+            if D[d, D_WIN_SCALE] == -1:
+                D[d, D_WIN_SCALE] = -2
+                D[r, D_WIN_SCALE] = -2
+            elif (fl & ACK) and D[r, D_WIN_SCALE] == -2:
+                D[d, D_WIN_SCALE] = -2
             if not (fl & ACK):
-                s_mru_syn[s] = now
-        if (fl & (SYN | ACK)) == ACK and s_mru_syn[s] != 0 and s_irtt[s] == 0:
-            s_irtt[s] = now - s_mru_syn[s]
+                S[s, S_MRU_SYN] = now
+        if (fl & (SYN | ACK)) == ACK and S[s, S_MRU_SYN] != 0 and S[s, S_IRTT] == 0:
+            S[s, S_IRTT] = now - S[s, S_MRU_SYN]
         aflags[i] = f
 
-    return (stream, direction, relseq, relack, aflags, dup_num, dup_frame, acked_frame, ack_rtt, rto, rto_frame,
-            s_first_swapped[:n_streams], s_irtt[:n_streams], s_conv[:n_streams])
+    return n
+
+
+class Analyzer:
+    """Wireshark's TCP analysis, fed decoded records in file order, one batch at a time.
+
+    State (per direction, per stream, unacked segments, address and conversation
+    tables) persists between batches, so a capture of any size can be analysed in
+    fixed memory (``forensics pcap summary``) or all at once (the packets frame).
+    """
+
+    def __init__(self, streams: int = 256, pool: int = 4096):
+        from numba import types
+        from numba.typed import Dict
+
+        self.D = np.tile(D_INIT, (2 * streams, 1))
+        self.S = np.zeros((streams, 4), np.int64)
+        self.U = np.zeros((pool, 5), np.int64)
+        self.G = np.array([0, -1, 0], np.int64)
+        self.conv_stream = np.full(1024, -1, np.int64)
+        self.addr = Dict.empty(key_type=types.Tuple((types.int64, types.uint64, types.uint64)), value_type=types.int64)
+        self.conv = Dict.empty(key_type=types.UniTuple(types.int64, 2), value_type=types.int64)
+        self.n_addr = 0
+        self.n_conv = 0
+        self.addr_keys = []  # (version, hi, lo) arrays of new addresses, batch by batch
+        self.frames = 0
+
+    def _grow(self):
+        if self.G[G_NSTREAMS] + 2 > self.S.shape[0]:
+            k = self.S.shape[0]
+            self.S = np.concatenate([self.S, np.zeros((k, 4), np.int64)])
+            self.D = np.concatenate([self.D, np.tile(D_INIT, (2 * k, 1))])
+        if self.G[G_FREE] < 0 and self.G[G_USED] >= self.U.shape[0]:
+            self.U = np.concatenate([self.U, np.zeros((self.U.shape[0], 5), np.int64)])
+
+    def feed(self, rec: np.ndarray) -> dict:
+        """Analyse one batch of records (:data:`~forensics.network.decode.PACKET_DTYPE`).
+
+        Returns address codes for every row (``sc``, ``dc``) and, for the TCP rows
+        (``idx``), the per-packet analysis arrays.
+        """
+        from .decode import address_codes, conversation_codes
+
+        n = rec.shape[0]
+        sc, dc, uv, uh, ul, self.n_addr = address_codes(self.addr, self.n_addr, rec["ipver"], rec["src_hi"],
+                                                         rec["src_lo"], rec["dst_hi"], rec["dst_lo"])
+        if len(uv):
+            self.addr_keys.append((uv, uh, ul))
+        tcp = (rec["proto"] == 6) & rec["l4ok"] & ~rec["frag"] & (rec["ipver"] > 0)
+        all_tcp = bool(tcp.all())
+        idx = np.arange(n, dtype=np.int64) if all_tcp else np.flatnonzero(tcp)
+        col = (lambda f: rec[f]) if all_tcp else (lambda f: rec[f][idx])
+        conv, swapped, self.n_conv = conversation_codes(self.conv, self.n_conv, sc[idx], dc[idx], col("sport"),
+                                                        col("dport"))
+        if self.n_conv > self.conv_stream.shape[0]:
+            grown = np.full(max(self.n_conv, 2 * self.conv_stream.shape[0]), -1, np.int64)
+            grown[: self.conv_stream.shape[0]] = self.conv_stream
+            self.conv_stream = grown
+        m = idx.shape[0]
+        out = {
+            "stream": np.full(m, -1, np.int32), "direction": np.zeros(m, np.int8),
+            "rel_seq": np.zeros(m, np.uint32), "rel_ack": np.zeros(m, np.uint32), "aflags": np.zeros(m, np.int32),
+            "dup_ack_num": np.zeros(m, np.int32), "dup_ack_frame": np.zeros(m, np.int32),
+            "acked_frame": np.zeros(m, np.int32), "ack_rtt": np.full(m, -1, np.int64), "rto": np.full(m, -1, np.int64),
+            "rto_frame": np.zeros(m, np.int32),
+        }
+        frame = idx + (self.frames + 1)
+        args = (conv, swapped, col("ts"), col("seq"), col("ack"), col("flags"), col("window"), col("paylen"),
+                col("wscale"), *out.values())
+        i = 0
+        while i < m:
+            i = analyze_batch(self.D, self.S, self.U, self.G, self.conv_stream, i, frame, *args)
+            if i < m:
+                self._grow()
+        self.frames += n
+        out.update(idx=idx, all_tcp=all_tcp, sc=sc, dc=dc)
+        return out
+
+    @property
+    def n_streams(self) -> int:
+        return int(self.G[G_NSTREAMS])
+
+    def irtt(self) -> np.ndarray:
+        """Handshake RTT per stream, seconds (0 when the handshake was not seen)."""
+        return self.S[: self.n_streams, S_IRTT] / 1e9
+
+    def address_names(self) -> list[str]:
+        """Text of each address code, in code order."""
+        import ipaddress
+
+        names = []
+        for uv, uh, ul in self.addr_keys:
+            for v, h, l in zip(uv.tolist(), uh.tolist(), ul.tolist()):
+                names.append(str(ipaddress.IPv4Address(l & 0xFFFFFFFF)) if v == 4
+                             else str(ipaddress.IPv6Address((h << 64) | l)))
+        return names

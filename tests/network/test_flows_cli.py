@@ -87,6 +87,16 @@ def test_cli_summary_json(capsys):
     assert d["retransmission"] >= d["fast_retransmission"] + d["spurious_retransmission"] > 0
 
 
+@pytest.mark.parametrize("name", ["bulk_loss.pcap", "reqresp_reorder.pcap", "truncated.pcap"])
+def test_light_summary_equals_dataframe_summary(name):
+    from forensics.network.cli import summarize
+    from forensics.network.load import capture_summary
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArtifactWarning)
+        assert capture_summary(S(name)) == summarize(load_capture(S(name)))
+
+
 def test_cli_flags_csv_matches_packets(capsys):
     rc, out, err = _run(capsys, "pcap", "flags", S("slow_reader.pcap"), "--format", "csv")
     assert rc == 0

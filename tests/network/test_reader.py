@@ -63,6 +63,29 @@ def test_real_capture_frames_and_columns():
     assert cap.warnings == []
 
 
+@pytest.mark.parametrize("name", ["bulk_loss.pcap", "truncated.pcap", "bulk_loss_receiver.pcapng"])
+def test_provenance_hash_computed_while_reading(name):
+    import hashlib
+
+    from forensics.artifact import sha256_of
+    from forensics.network.load import capture_summary
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArtifactWarning)
+        cap = load_capture(sample(name))
+    assert cap.provenance.sha256 == sha256_of(sample(name)) == hashlib.sha256(open(sample(name), "rb").read()).hexdigest()
+    assert cap.packets.attrs["provenance"]["sha256"] == cap.provenance.sha256
+
+
+def test_hash_covers_bytes_after_a_corrupt_record(tmp_path):
+    import hashlib
+
+    data = _pcap_bytes(packets=[(1, 0, _tcp_frame())]) + struct.pack("<IIII", 2, 0, 0x7FFFFFFF, 60) + bytes(5000)
+    with pytest.warns(ArtifactWarning):
+        cap = load_capture(_write(tmp_path, data))
+    assert cap.provenance.sha256 == hashlib.sha256(data).hexdigest()
+
+
 def test_truncated_capture_loads_every_complete_record():
     full = load_capture(sample("short_rst.pcap")).packets
     with pytest.warns(ArtifactWarning, match=r"byte [\d,]+: file ends inside record"):

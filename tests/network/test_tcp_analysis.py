@@ -113,3 +113,18 @@ def test_relative_sequence_numbers_start_at_zero_on_syn():
     assert (syn["rel_seq"] == 0).all()
     first_data = pk[(pk["payload_len"] > 0)].iloc[0]
     assert first_data["rel_seq"] == 1
+
+
+@pytest.mark.parametrize("name", ["reqresp_reorder.pcap", "short_rst.pcap", "slow_reader.pcap"])
+def test_batches_and_state_growth_give_the_same_labels(name):
+    """Fed 37 records at a time from tiny state tables (so they grow), the analysis is unchanged."""
+    from forensics.network.pcap import read_capture
+    from forensics.network.tcp_analysis import Analyzer
+
+    path = os.path.join(DATA, name)
+    whole = Analyzer().feed(read_capture(path).records)
+    an = Analyzer(streams=1, pool=1)
+    parts = []
+    read_capture(path, consume=lambda b: parts.append(an.feed(b)), chunk_records=37)
+    for key in ("stream", "aflags", "dup_ack_frame", "acked_frame", "ack_rtt", "rel_seq"):
+        assert (np.concatenate([p[key] for p in parts]) == whole[key]).all(), key
