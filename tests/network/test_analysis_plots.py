@@ -1,0 +1,63 @@
+"""Capture quality, diagnosis, worst flows and the plots (headless)."""
+from __future__ import annotations
+
+import os
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from forensics.artifact import ArtifactWarning  # noqa: E402
+from forensics.network import analysis, plots  # noqa: E402
+from forensics.network.load import load_capture  # noqa: E402
+
+DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sample_data", "network"))
+
+
+def _load(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArtifactWarning)
+        return load_capture(os.path.join(DATA, name))
+
+
+def test_receiver_side_capture_is_network_loss_before_capture_point():
+    cap = _load("bulk_loss_receiver.pcapng")
+    q = analysis.capture_quality(cap)
+    assert q["holes_before_segment"] > 0 and not q["capture_gap_suspected"] and not q["file_cut_short"]
+    text = analysis.diagnose(cap)
+    assert "before the capture point" in text and "client → server" in text
+
+
+def test_sender_side_capture_is_loss_after_capture_point():
+    text = analysis.diagnose(_load("bulk_loss.pcap"))
+    assert "after the capture point" in text
+
+
+def test_truncated_and_slow_reader_diagnoses():
+    assert "cut short" in analysis.diagnose(_load("truncated.pcap"))
+    text = analysis.diagnose(_load("slow_reader.pcap"))
+    assert "zero-window" in text and "no meaningful packet loss" in text
+
+
+def test_worst_flows_and_timeline():
+    cap = _load("reqresp_reorder.pcap")
+    w = analysis.worst_flows(cap.flows, n=2)
+    assert len(w) == 2 and w["retrans_rate"].is_monotonic_decreasing
+    tl = analysis.loss_timeline(cap.packets, "200ms")
+    assert tl["retransmissions"].sum() == cap.packets["retransmission"].sum()
+
+
+def test_plots_draw():
+    cap = _load("slow_reader.pcap")
+    ax = plots.time_sequence(cap.packets, 0)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(lbl.startswith("zero window") for lbl in labels)
+    ax2 = plots.loss_over_time(analysis.loss_timeline(cap.packets))
+    assert ax2.get_ylabel() == "per interval"
+    shown = []
+    box = plots.flow_picker(cap.flows, shown.append)
+    assert shown == [0] and box is not None
+    plt.close("all")
