@@ -253,11 +253,15 @@ def _signature(snap: V8Snapshot, g: Graph, codes: np.ndarray, v: int) -> tuple:
     """The retainer path with element indexes dropped: what memlab's clustering compares."""
     elem = snap.edge_type_code("element")
     hidden = snap.edge_type_code("hidden")
+    internal = snap.edge_type_code("internal")
     sig = []
     for node, e in _path_nodes(g, v):
         if e >= 0:
             t = int(snap.edge_type[e])
-            sig.append((t, -1 if t in (elem, hidden) else int(snap.edge_name[e])))
+            name = -1 if t in (elem, hidden) else int(snap.edge_name[e])
+            if t == internal and snap.strings[name].isdigit():
+                name = -1  # numbered internal slots (e.g. the internalized-string table) are indexes too
+            sig.append((t, name))
         sig.append(int(codes[node]))
     return tuple(sig)
 
@@ -298,7 +302,7 @@ def leak_clusters(final: V8Snapshot, mask: np.ndarray, graph: Graph | None = Non
         holds = ", ".join(f"{c:,} {names[k]} ({b:,} B)" for k, (c, b) in zip(held.index, held.itertuples(index=False)))
         rep = members[0]
         rows.append({
-            "leak_class": str(names[codes[rep]]),
+            "leak_class": final.node_label(rep) if final.node_type[rep] == final.type_code("closure") else str(names[codes[rep]]),
             "roots": len(members),
             "objects": int(len(sub)),
             "retained_bytes": int(g.retained[members_arr].sum()),
