@@ -3,7 +3,8 @@
 Bucket key = class family + the first frame of the crash thread that is the program's own
 code, after dropping wrapper frames and normalising names (see :mod:`.frames`). For hangs
 the key is the sorted own frames of the threads blocked on locks; without symbols it is
-``program@0xOFF`` (the pc's offset inside its 4 KiB page, which ASLR does not change).
+``program@0xOFF`` (the pc's offset inside its 4 KiB page, which ASLR does not change; the
+name cut to the 15 characters of the kernel's ``comm``).
 
 The SEGV memory-access classes (``null-deref-read``/``-write``, ``wild-pointer`` and a
 SIGSEGV whose address the transcript does not show) share the family ``memory-access``:
@@ -50,6 +51,7 @@ def frame_label(row, program: str | None = None) -> str:
     pc = row["pc"]
     mod = row.get("module") if hasattr(row, "get") else None
     name = os.path.basename(mod) if isinstance(mod, str) and mod else (program or "?")
+    name = name[:15]   # the kernel's comm (what live sessions show) keeps 15 characters
     if pc is None or pd.isna(pc):
         return f"{name}@?"
     return f"{name}@0x{int(pc) & 0xfff:03x}"
@@ -80,6 +82,15 @@ def bucket_for(cls: str, subclass: str | None, crash: pd.DataFrame, all_frames: 
                         "frames_dropped": sorted(set(dropped)),
                         "bucket_why": f"hang: own frames of the threads blocked on locks ({', '.join(map(str, waiters))})"}
     own = crash[crash["is_own"]]
+    if cls == "stack-overflow" and len(own) and (own["repeat"] > 1).any():
+        # key a recursion by the repeating frame: a return address inside the recursive function,
+        # stable even when frame 0 faulted at a different instruction (matters without symbols)
+        rep = own[own["repeat"] > 1].sort_values("repeat", ascending=False).iloc[0]
+        label = frame_label(rep, program)
+        pos = crash.index.get_loc(own.index[0])
+        dropped = crash.iloc[:pos]["norm_function"].fillna("?").astype(str).tolist()
+        return {"bucket": f"{fam}:{label}", "top_own_frame": label, "frames_dropped": dropped,
+                "bucket_why": f"recursion: the frame repeated {int(rep['repeat'])} times, #{int(rep['frame'])} {label}"}
     if len(own):
         first = own.iloc[0]
         pos = crash.index.get_loc(own.index[0])

@@ -78,7 +78,8 @@ def _program(facts: dict) -> tuple[str | None, str | None]:
     for p in facts.get("module_bases") or {}:
         if ".so" not in os.path.basename(p):
             return p, None
-    return None, None
+    # a live session names no binary, but gdb shows the thread's command name (comm)
+    return facts.get("comm"), None
 
 
 def load_gdb(path, **options) -> GdbCrash:

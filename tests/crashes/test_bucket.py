@@ -87,3 +87,18 @@ def test_family():
     assert family_of("null-deref-write", "") == family_of("wild-pointer", "") == "memory-access"
     assert family_of("unknown", "segv-address-unknown") == "memory-access"
     assert family_of("heap-corruption", "double-free") == "heap-corruption"
+
+
+def test_stripped_kernel_core_and_gdb_core_merge(table):
+    """Without symbols the key is the page offset: a kernel core (ASLR on) and a gdb-written core
+    (ASLR off) of the same stripped binary still land in one bucket."""
+    for prog in ("null_read", "worker_crash", "stack_overflow", "double_free", "bad_pc"):
+        rows = table[(table["m_program"] == prog) & (table["m_build"] == "strip-O2")
+                     & table["m_style"].isin(["cmds", "kcore"])]
+        assert len(rows) == 2 and rows["bucket"].nunique() == 1, rows[["name", "bucket"]]
+
+
+def test_kernel_core_crash_thread(table):
+    r = table[table["name"] == "worker_crash__g-O2__kcore.txt"].iloc[0]
+    assert r["class"] == "null-deref-read" and r["top_own_frame"] == "process_job"
+    assert r["bucket"] == table[table["name"] == "worker_crash__g-O0__live.txt"].iloc[0]["bucket"]

@@ -39,7 +39,7 @@ def test_every_transcript_gets_its_class(table):
 
 def test_evidence_rich_styles_are_exact(table):
     """With $_siginfo and x/i $pc printed (cmds and live styles), no fallback is needed at all."""
-    rich = table[table["m_style"].isin(["cmds", "live", "attach"])]
+    rich = table[table["m_style"].isin(["cmds", "live", "attach", "kcore"])]
     bad = rich[(rich["class"] != rich["m_class"])]
     assert bad.empty, bad[["name", "class", "subclass", "reason"]].to_string()
 

@@ -25,7 +25,7 @@ def test_sniff_recognises_every_style(manifest):
         d = sniff(os.path.join(SAMPLES, name))
         assert d.kind == "gdb-output", (name, d)
         styles.add(m["style"])
-    assert styles == {"live", "cmds", "bt", "allbtfull", "attach"}
+    assert styles == {"live", "cmds", "bt", "allbtfull", "attach", "kcore"}
 
 
 @pytest.mark.parametrize("content", [

@@ -11,6 +11,8 @@ plus one stripped ``-O2 -s`` build) it:
 
 1. runs the program under gdb (``gdb -batch -ex run -ex bt ...``) — the *live* transcript —
    and writes a core with ``generate-core-file`` (independent of /proc/sys/kernel/core_pattern);
+   Where /proc/sys/kernel/core_pattern writes a plain file, the g-O2 and stripped builds also
+   crash on their own (ASLR on) and the kernel's core is read with the command file (*kcore*);
 2. opens that core the ways analysts do: ``gdb -batch -x cmds.gdb BINARY CORE`` (*cmds*),
    ``gdb -batch -ex bt BINARY CORE`` (*bt*), ``gdb -batch -ex 'thread apply all bt full'``
    (*allbtfull*).
@@ -171,6 +173,46 @@ def crash_under_gdb(name, build_name, exe, tmp, out_dir, manifest):
         os.unlink(core)
 
 
+KCORE_BUILDS = ("g-O2", "strip-O2")
+
+
+def kernel_core(name, build_name, exe, tmp, out_dir, manifest):
+    """Let the kernel write the core (ASLR on, no gdb involved in the crash) when
+    /proc/sys/kernel/core_pattern writes a plain file; skipped when it pipes to a handler."""
+    try:
+        with open("/proc/sys/kernel/core_pattern") as f:
+            pattern = f.read().strip()
+    except OSError:
+        pattern = "|"
+    if pattern.startswith("|") or "/" in pattern:
+        print(f"  kernel core skipped (core_pattern {pattern!r})")
+        return
+    run_dir = tempfile.mkdtemp(prefix="kcore-", dir=tmp)
+    recursion = name == "stack_overflow"
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        if recursion:
+            resource.setrlimit(resource.RLIMIT_STACK, (STACK_LIMIT, STACK_LIMIT))
+
+    try:
+        subprocess.run([exe], cwd=run_dir, preexec_fn=limits, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60)
+    except subprocess.TimeoutExpired:
+        return
+    cores = [f for f in os.listdir(run_dir) if f == "core" or f.startswith("core.")]
+    if not cores:
+        print("  no kernel core written")
+        return
+    cmds = os.path.join(tmp, "cmds.gdb")
+    with open(cmds, "w") as f:
+        f.write(CMDS_RECURSION if recursion else CMDS)
+    core = os.path.join(run_dir, cores[0])
+    text = sh([GDB, "-batch", "-nx", "-x", cmds, exe, core])
+    write(out_dir, name, build_name, "kcore", text, tmp, manifest, [GDB, "-batch", "-x", "cmds.gdb", exe, "core"])
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def attach_deadlock(name, build_name, exe, tmp, out_dir, manifest):
     core = os.path.join(tmp, f"{name}.{build_name}.core")
     proc = subprocess.Popen([exe], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -218,6 +260,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", nargs="*", help="program names to (re)generate")
     ap.add_argument("--out", default=os.path.join(ROOT, "sample_data", "crashes"))
+    ap.add_argument("--kernel-cores-only", action="store_true", help="only (re)make the kernel-core transcripts")
     args = ap.parse_args(argv)
     for tool in ("gcc", "g++", GDB, "timeout", "pgrep"):
         if not shutil.which(tool):
@@ -229,13 +272,18 @@ def main(argv=None) -> int:
         with open(man_path) as f:
             manifest = json.load(f)
     names = args.only or list(EXPECTED)
-    manifest = {k: v for k, v in manifest.items() if v["program"] not in names}
+    manifest = {k: v for k, v in manifest.items()
+                if v["program"] not in names or (args.kernel_cores_only and v["style"] != "kcore")}
     tmp = tempfile.mkdtemp(prefix="fx-cr-gen-")
     try:
         for name in names:
             for build_name in BUILDS:
                 exe = build(name, build_name, tmp)
                 print(f"{name} {build_name}", flush=True)
+                if name not in ("deadlock", "hung_wait") and build_name in KCORE_BUILDS:
+                    kernel_core(name, build_name, exe, tmp, args.out, manifest)
+                if args.kernel_cores_only:
+                    continue
                 if name == "deadlock":
                     attach_deadlock(name, build_name, exe, tmp, args.out, manifest)
                 elif name == "hung_wait":
