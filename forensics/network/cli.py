@@ -60,7 +60,8 @@ def cmd_flags(args):
 def cmd_flows(args):
     f = _load(args).flows.copy()
     for c in ("start", "end"):
-        f[c] = f[c].map(lambda t: t.isoformat() if pd.notna(t) else None)
+        if c in f:
+            f[c] = f[c].map(lambda t: t.isoformat() if pd.notna(t) else None)
     return f
 
 

@@ -160,3 +160,23 @@ def test_pyshark_dissect_inside_a_running_event_loop():
 
     layers = asyncio.run(cell())
     assert layers["tcp"]["flags_reset"] in ("1", "True")
+
+
+def test_udp_only_capture(tmp_path, capsys):
+    import struct
+
+    udp = struct.pack("!HHHH", 5353, 53, 12, 0) + b"abcd"
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([10, 0, 0, 1]),
+                     bytes([10, 0, 0, 2])) + udp
+    frame = bytes(12) + b"\x08\x00" + ip
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    data += struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame
+    p = tmp_path / "udp.pcap"
+    p.write_bytes(data)
+    cap = load_capture(str(p))
+    row = cap.packets.iloc[0]
+    assert row["protocol"] == "UDP" and row["payload_len"] == 4 and row["stream"] == -1
+    assert cap.flows.empty
+    for sub in ("summary", "flags", "flows"):
+        rc, out, err = _run(capsys, "pcap", sub, str(p), "--format", "json")
+        assert rc == 0, err
