@@ -183,6 +183,7 @@ _RE_GDB = re.compile(
     rb"\[New LWP \d+\]|GNU gdb |\s*Id\s+Target Id\s+Frame)",
     re.M,
 )
+_RE_PPROF_TOP = re.compile(rb"^\s*flat\s+flat%\s+sum%\s+cum\s+cum%\s*$", re.M)
 _RE_JVM = re.compile(rb"#instances\s+#bytes\s+class name", re.I)
 _RE_TRACEMALLOC = re.compile(
     rb"size=-?\d[\d.]* [KMGT]?i?B(?: \([+-]\d[\d.]* [KMGT]?i?B\))?, count=-?\d+"
@@ -250,6 +251,8 @@ def sniff(path) -> Detection:
         keys = sorted(set(m.decode("utf-8", "replace") for m in re.findall(rb'"([A-Za-z_][\w.]{0,40})"\s*:', stripped)))[:12]
         return Detection(None, None, "JSON, but with none of the known keys" + (f" (keys seen: {', '.join(keys)})" if keys else ""))
 
+    if _RE_PPROF_TOP.search(head):
+        return Detection("pprof", "pprof -top text report", "'flat flat% sum% cum cum%' header of a pprof report")
     if _RE_JVM.search(head):
         fmt = "jcmd GC.class_histogram" if re.search(rb"^\d+:\s*$", head, re.M) else "jmap -histo"
         return Detection("jvm-histogram", fmt, "'#instances #bytes class name' header")

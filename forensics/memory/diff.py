@@ -90,6 +90,15 @@ def _simple_diff(kind: str, heaps: list, extra: tuple) -> pd.DataFrame:
 
 def _diff_file(heap) -> pd.DataFrame:
     c = heap.classes
+    if "delta" in c:  # a pprof -top report: only the growth is known
+        na = pd.array([pd.NA] * len(c), dtype="Int64")
+        space = heap.info.get("space", True)
+        delta = pd.array(c["delta"], dtype="Int64")
+        df = pd.DataFrame({"name": c["name"], "count_before": na, "count_after": na,
+                           "count_delta": na if space else delta, "bytes_before": na, "bytes_after": na,
+                           "bytes_delta": delta if space else na})
+        key = "bytes_delta" if space else "count_delta"
+        return df.sort_values([key, "name"], ascending=[False, True], kind="stable").reset_index(drop=True)
     df = pd.DataFrame({"name": c["name"], "count_before": c["count_before"], "count_after": c["count"],
                        "bytes_before": c["bytes_before"], "bytes_after": c["bytes"]})
     df["count_delta"] = df["count_after"] - df["count_before"]
@@ -161,6 +170,9 @@ def heap_diff(paths, top: int = 20, **options) -> HeapDiff:
             raise ArtifactError(paths[-1], None, f"could not be parsed as a V8 heap snapshot: {type(e).__name__}: {e}") from None
     else:
         heaps = [load_heap(p, **options) for p in paths]
+        if len(heaps) > 1 and any(h.is_diff for h in heaps):
+            p = next(h for h in heaps if h.is_diff).provenance.path
+            raise ArtifactError(p, None, "this file is already a diff (a compare_to print-out or a pprof report): give it alone")
         if len(heaps) == 1:
             if not heaps[0].is_diff:
                 raise ArtifactError(paths[0], None, "this file holds one point in time, not a diff: give two or three files")
@@ -185,11 +197,15 @@ def verdict(d: HeapDiff, min_objects: int = 100) -> str:
     """
     t = d.table
     key = "retained_delta" if d.kind == "v8-heapsnapshot" else "bytes_delta"
-    grow = t[(t["count_delta"] >= min_objects) & (t[key].fillna(0) > 0)]
+    if t["count_delta"].isna().all():  # a report with bytes only
+        grow = t[t[key].fillna(0) > 0]
+    else:
+        grow = t[(t["count_delta"].fillna(0) >= min_objects) & (t[key].fillna(0) > 0)]
     if d.kind == "v8-heapsnapshot":
         grow = grow[~grow["name"].str.startswith("(") & ~grow["name"].str.startswith("system /")]
     if grow.empty:
         return "no type grew by at least {:,} objects: no leak between these snapshots".format(min_objects)
     r = grow.sort_values(key, ascending=False).iloc[0]
-    return (f"{r['name']} grew by {int(r['count_delta']):,} objects and {int(r[key]):,} bytes"
+    objects = "" if pd.isna(r["count_delta"]) else f"{int(r['count_delta']):,} objects and "
+    return (f"{r['name']} grew by {objects}{int(r[key]):,} bytes"
             f"{' retained' if key == 'retained_delta' else ''} — the top leak suspect")

@@ -93,7 +93,16 @@ def _tracemalloc(path, prov, **_):
 
 
 def _pprof(path, prov, sample_type: str | None = None, **_):
-    from .pprof import read_pprof
+    from .pprof import read_pprof, read_pprof_top
+
+    if prov.format == "pprof -top text report":
+        rows, info = read_pprof_top(path, prov)
+        space = not (info["type"] or "").endswith("_objects")
+        g = rows.groupby("function", sort=False)["flat"].sum()
+        classes = pd.DataFrame({"name": g.index.astype("str"), "delta": g.to_numpy(dtype=np.int64)})
+        return HeapProfile("pprof", prov, classes, rows, {**info, "value": info["type"], "space": space}, is_diff=True,
+                           notes=[f"a pprof -top report ({info['type']}): values are the report's flat column, taken as "
+                                  "growth (as printed by pprof -base); sampled estimates; before/after are not in the report"])
 
     samples, info = read_pprof(path, prov)
     types = [t for t, _ in info["sample_types"]]

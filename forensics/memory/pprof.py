@@ -10,6 +10,7 @@ values are *sampled estimates* (scaled by the runtime's ``MemProfileRate``).
 """
 from __future__ import annotations
 
+import re
 import zlib
 
 import numpy as np
@@ -188,3 +189,39 @@ def top(df: pd.DataFrame, value: str, cum: bool = False) -> pd.Series:
         return df.groupby("function")[value].sum()
     exploded = df.assign(fn=df["stack"].str.split(";"), _sample=np.arange(len(df))).explode("fn")
     return exploded.drop_duplicates(["_sample", "fn"]).groupby("fn")[value].sum()
+
+
+_UNIT = {"B": 1, "kB": 1024, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4}
+_TOP_ROW = re.compile(r"^\s*(-?[\d.]+)([kKMGT]?B)?\s+(-?[\d.]+)%\s+(-?[\d.]+)%\s+(-?[\d.]+)([kKMGT]?B)?\s+(-?[\d.]+)%\s+(.+?)\s*$")
+
+
+def _scaled(num: str, unit: str | None) -> int:
+    return int(round(float(num) * _UNIT.get(unit or "B", 1)))
+
+
+def read_pprof_top(path, prov: Provenance) -> tuple[pd.DataFrame, dict]:
+    """Rows of a ``go tool pprof -top`` text report: ``function, flat, cum`` (+ percentages).
+
+    pprof's ``MB`` means MiB. Whether the report is a ``-base`` diff is not
+    written in it; loaded alone, it is treated as one (the values are growth).
+    """
+    with open_readonly(path) as f:
+        lines = f.read().decode("utf-8", "replace").splitlines()
+    info = {"type": None, "report": "pprof -top"}
+    rows, in_table = [], False
+    for no, line in enumerate(lines, 1):
+        if line.startswith("Type:"):
+            info["type"] = line.split(":", 1)[1].strip()
+        elif re.match(r"^\s*flat\s+flat%", line):
+            in_table = True
+        elif in_table and line.strip():
+            m = _TOP_ROW.match(line)
+            if not m:
+                raise ArtifactError(path, f"line {no}", f"not a pprof -top row: {line.strip()[:80]!r}")
+            fn = m[8][:-len(" (inline)")] if m[8].endswith(" (inline)") else m[8]
+            rows.append((fn, _scaled(m[1], m[2]), float(m[3]), _scaled(m[5], m[6]), float(m[7])))
+    if not in_table:
+        raise ArtifactError(path, "line 1", "no 'flat flat% sum% cum cum%' table: not a pprof -top report")
+    df = pd.DataFrame(rows, columns=["function", "flat", "flat_pct", "cum", "cum_pct"])
+    df["function"] = df["function"].astype("str")
+    return df, info

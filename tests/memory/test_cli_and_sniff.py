@@ -32,9 +32,10 @@ def test_sniff(name):
         assert d.kind == want
 
 
-def test_reference_outputs_are_not_artifacts():
-    for p in (MEM / "reference").iterdir():
-        assert sniff(p).kind is None
+def test_reference_outputs():
+    assert sniff(MEM / "reference" / "memlab_find_leaks_s1_s2_s3.txt").kind is None
+    d = sniff(MEM / "reference" / "pprof_top_inuse_space_base_t0_t2.txt")
+    assert (d.kind, d.format) == ("pprof", "pprof -top text report")
 
 
 def test_heap_diff_json_v8():

@@ -12,7 +12,8 @@ from support import SAMPLE
 MEM = SAMPLE / "memory"
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 SEEDS = {name: (MEM / name).read_bytes() for name in (
-    "jcmd_histo_t0.txt", "py_compare_traceback.txt", "py_stats_t0.txt", "go_heap_t1.pb.gz", "py_snapshot_t1.tracemalloc")}
+    "jcmd_histo_t0.txt", "py_compare_traceback.txt", "py_stats_t0.txt", "go_heap_t1.pb.gz", "py_snapshot_t1.tracemalloc",
+    "reference/pprof_top_inuse_space_base_t0_t2.txt")}
 # a V8 snapshot: the first 300 kB (meta, nodes) with a tail of valid JSON structure tried by mutation
 V8 = (MEM / "node_s0_baseline.heapsnapshot").read_bytes()
 

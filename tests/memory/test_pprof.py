@@ -2,6 +2,8 @@
 import gzip
 import re
 
+import pandas as pd
+
 import pytest
 
 from forensics import ArtifactError
@@ -73,3 +75,27 @@ def test_cut_short_gzip(tmp_path):
     with pytest.raises(ArtifactError):
         with pytest.warns(Warning):
             load_heap(cut)
+
+
+def test_pprof_report_alone_is_a_diff():
+    report = heap_diff([MEM / "reference" / "pprof_top_inuse_space_base_t0_t2.txt"], top=0)
+    ours = heap_diff([T0, T2], top=0).table.set_index("name")["bytes_delta"]
+    top = report.table.iloc[0]
+    assert top["name"] == "main.remember" and top["bytes_delta"] == ours["main.remember"]
+    assert top["bytes_before"] is pd.NA and "main.remember grew by" in report.verdict
+
+
+def test_pprof_report_cannot_be_paired():
+    with pytest.raises(ArtifactError, match="already a diff"):
+        heap_diff([MEM / "reference" / "pprof_top_inuse_space_base_t0_t1.txt",
+                   MEM / "reference" / "pprof_top_inuse_space_base_t0_t2.txt"])
+
+
+def test_mangled_report_row(tmp_path):
+    lines = (MEM / "reference" / "pprof_top_inuse_space_base_t0_t2.txt").read_text().splitlines()
+    lines[6] = "  12 what is this"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ArtifactError) as e:
+        load_heap(bad)
+    assert e.value.location == "line 7"
