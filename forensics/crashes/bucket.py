@@ -109,13 +109,29 @@ def bucket_for(cls: str, subclass: str | None, crash: pd.DataFrame, all_frames: 
     return {"bucket": f"{fam}:{label}", "top_own_frame": label, "frames_dropped": dropped, "bucket_why": why}
 
 
+def _same_frame(x: str, y: str) -> bool:
+    """Equal labels; an unsymbolised frame of an unnamed program (``?@0x1c9``) matches the same
+    page offset of a named one. Frames with no address at all (``@?``) never match (satyr)."""
+    if x.endswith("@?") or y.endswith("@?"):
+        return False
+    if x == y:
+        return True
+    if "@0x" in x and "@0x" in y:
+        (px, ox), (py, oy) = x.rsplit("@", 1), y.rsplit("@", 1)
+        return ox == oy and "?" in (px, py)
+    return False
+
+
 def pdm_similarity(a: list[str], b: list[str], c: float = PDM_C, o: float = PDM_O) -> float:
     """CASR's position-dependent model: matches near the top weigh more; 1.0 = identical.
 
-    Unsymbolised frames (``?``) never match (satyr's rule).
+    Normalised by the *longer* stack (CASR uses the shorter), so that a one-frame stack such as
+    ``[main]`` does not look like every other stack ending in ``main``.
 
     >>> pdm_similarity(["f", "g", "main"], ["f", "g", "main"])
     1.0
+    >>> pdm_similarity(["main"], ["greet_user", "main"]) < 0.5
+    True
     """
     if not a or not b:
         return 0.0
@@ -124,11 +140,15 @@ def pdm_similarity(a: list[str], b: list[str], c: float = PDM_C, o: float = PDM_
     for i in range(1, n + 1):
         for j in range(1, m + 1):
             best = max(dp[i - 1, j], dp[i, j - 1])
-            if a[i - 1] == b[j - 1] and not a[i - 1].endswith("@?"):
+            if _same_frame(a[i - 1], b[j - 1]):
                 best = max(best, dp[i - 1, j - 1] + math.exp(-c * min(i - 1, j - 1)) * math.exp(-o * abs(i - j)))
             dp[i, j] = best
-    norm = sum(math.exp(-c * i) for i in range(min(n, m)))
+    norm = sum(math.exp(-c * i) for i in range(max(n, m)))
     return round(float(dp[n, m] / norm), 4) if norm else 0.0
+
+
+#: frames shared by almost every stack; a match on these alone suggests nothing
+GENERIC_FRAMES = {"main", "??"}
 
 
 def buckets_table(crashes: pd.DataFrame) -> pd.DataFrame:
@@ -168,12 +188,14 @@ def suggest_merges(crashes: pd.DataFrame, threshold: float = SUGGEST_AT) -> pd.D
     for i in range(len(keys)):
         for j in range(i + 1, len(keys)):
             a, b = rep[keys[i]], rep[keys[j]]
-            if not a or not b or not set(a) & set(b):
+            if not a or not b:
                 continue
             s = pdm_similarity(a, b)
+            shared = [x for x in a if any(_same_frame(x, y) for y in b)]
+            if not set(shared) - GENERIC_FRAMES:
+                continue
             if s >= threshold:
-                rows.append({"bucket_a": keys[i], "bucket_b": keys[j], "score": s,
-                             "shared_frames": [x for x in a if x in b],
+                rows.append({"bucket_a": keys[i], "bucket_b": keys[j], "score": s, "shared_frames": shared,
                              "note": "suggested only; review before treating as one bug"})
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

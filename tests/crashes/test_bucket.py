@@ -102,3 +102,17 @@ def test_kernel_core_crash_thread(table):
     r = table[table["name"] == "worker_crash__g-O2__kcore.txt"].iloc[0]
     assert r["class"] == "null-deref-read" and r["top_own_frame"] == "process_job"
     assert r["bucket"] == table[table["name"] == "worker_crash__g-O0__live.txt"].iloc[0]["bucket"]
+
+
+def test_suggestions_on_the_sample_are_same_bug_pairs(crash_set, table):
+    """On the sample, every suggestion links a stripped live session (program unnamed) to the
+    core of the same stripped binary; no suggestion crosses programs."""
+    prog_of = table.groupby("bucket")["m_program"].first()
+    s = crash_set.suggestions
+    assert len(s) >= 10
+    for a, b in zip(s["bucket_a"], s["bucket_b"]):
+        assert prog_of[a] == prog_of[b], (a, b)
+
+
+def test_one_frame_stack_is_not_like_everything():
+    assert pdm_similarity(["main"], ["greet_user", "main"]) < 0.5
