@@ -3,6 +3,7 @@
     forensics heap diff before.heapsnapshot after.heapsnapshot [final.heapsnapshot] [--top 20]
     forensics heap diff jcmd_t0.txt jcmd_t1.txt jcmd_t2.txt --format csv
     forensics heap diff compare_lineno.txt              # a tracemalloc compare_to print-out
+    forensics heap diff pprof_top_base.txt              # a `go tool pprof -top -base` report
     forensics heap leaks baseline target final           # memlab's rule, clustered by retainer path
     forensics heap path final.heapsnapshot 98595         # shortest path from the GC roots to object @98595
     forensics heap classes FILE                          # what one file holds, per type/site
