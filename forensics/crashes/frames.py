@@ -94,6 +94,18 @@ WRAPPERS = re.compile(r"^(?:" + "|".join([
     r"<signal handler called>",
 ]) + r")$")
 
+# Names no program defines for itself: wrappers even when gdb shows a bare source name such as
+# "abort.c:79" (older glibc debug info), which the library-path rule cannot recognise.
+RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
+    r"raise", r"abort", r"pthread_kill", r"libc_message", r"__libc_message", r"__assert_fail(?:_base)?",
+    r"assert_fail(?:_base)?", r"__assert_perror_fail", r"malloc_printerr", r"_int_(?:free|malloc|realloc|memalign)\w*",
+    r"sysmalloc", r"__fortify_fail(?:_abort)?", r"__chk_fail", r"__stack_chk_fail(?:_local)?", r"__\w+_chk",
+    r"std::terminate", r"std::__terminate", r"__cxxabiv1::\w+", r"__cxa_\w+", r"__gnu_cxx::__verbose_terminate_handler",
+    r"_Unwind_\w+", r"__futex_abstimed_wait\w*", r"__lll_lock_wait\w*", r"lll_mutex_lock_optimized",
+    r"__pthread_clockjoin_ex", r"start_thread", r"clone3?", r"__libc_start_main\w*", r"__libc_start_call_main",
+    r"<signal handler called>",
+]) + r")$")
+
 #: libc frames worth naming when they are where the process died (``in-libc:strlen``)
 LIBC_STRING = re.compile(r"^(?:str|mem|wcs|wmem|stp|rawmem)\w*$")
 
@@ -139,7 +151,10 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     # string_fortified.h are system code too)
     srcs = f["source_file"].to_numpy(dtype=object)
     system = lib | np.array([not isinstance(s, str) or s.startswith("/usr/include/") for s in srcs], dtype=bool)
-    wrap = np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system
+    raw = f["function"].to_numpy(dtype=object)
+    internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith("__GI_"))
+                         for n, r in zip(norm, raw)], dtype=bool)
+    wrap = (np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system) | internal
     f["is_wrapper"] = wrap
     pcs = pd.to_numeric(f["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad_pc = np.array([n == "??" for n in norm], dtype=bool) & ~(pcs >= 65536)

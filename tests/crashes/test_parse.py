@@ -157,3 +157,21 @@ def test_pretty_printed_locals(tmp_path):
     assert "opts = {a = 1, b = {c = 2}}" in loc and loc.endswith("n = 3")
     assert pd.isna(c.frames.iloc[1]["locals"])
     assert c.crash["class"] == "null-deref-read"
+
+
+def test_older_glibc_bare_source_names_are_not_own_code(tmp_path):
+    """Ubuntu 18/20-style debug info prints glibc frames as "abort.c:79" with no ./ prefix."""
+    text = ("Program terminated with signal SIGABRT, Aborted.\n"
+            "#0  __GI_raise (sig=sig@entry=6) at ../sysdeps/unix/sysv/linux/raise.c:50\n"
+            "#1  0x00007f0e1c1e8859 in __GI_abort () at abort.c:79\n"
+            "#2  0x00007f0e1c1e8729 in __assert_fail_base (fmt=0x7f0e1c37e588 \"%s%s%s:%u: %s%sAssertion `%s' failed.\\n%n\", "
+            "assertion=0x55d1c0e0a004 \"n > 0\", file=0x55d1c0e0a00a \"app.c\", line=7, function=<optimized out>) at assert.c:92\n"
+            "#3  0x00007f0e1c1f9f36 in __GI___assert_fail (assertion=0x55d1c0e0a004 \"n > 0\", file=0x55d1c0e0a00a \"app.c\", "
+            "line=7, function=0x55d1c0e0a018 <__PRETTY_FUNCTION__.0> \"check\") at assert.c:101\n"
+            "#4  0x000055d1c0e09169 in check (n=0) at app.c:7\n"
+            "#5  0x000055d1c0e09185 in main () at app.c:12\n")
+    p = tmp_path / "old.txt"
+    p.write_text(text)
+    c = load_gdb(p)
+    assert c.crash["class"] == "assertion-failure" and c.crash["assertion"] == "n > 0"
+    assert c.crash["bucket"] == "assertion-failure:check"
