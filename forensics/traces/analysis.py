@@ -129,7 +129,7 @@ def operation_stats(ts, by=("service", "operation")) -> pd.DataFrame:
 @with_provenance
 def trace_summary(ts) -> pd.DataFrame:
     """One row per trace: root service/operation, start, duration_us (first start to last end),
-    spans, services, errors, roots, orphans, skewed (children outside their parent)."""
+    spans, services, errors, roots, orphans, skewed (a child outside its parent across hosts)."""
     spans = _spans(ts)
     g = spans.groupby("trace_id", sort=False)
     out = g.agg(start_us=("start_us", "min"), end_us=("end_us", "max"), spans=("span_id", "size"),
@@ -142,7 +142,8 @@ def trace_summary(ts) -> pd.DataFrame:
     out["root_error"] = roots["error"].reindex(out.index).fillna(False).astype(bool)
     out["duration_us"] = out["end_us"] - out["start_us"]
     skew = ts.skew if hasattr(ts, "spans") else None
-    out["skewed"] = out.index.isin(skew["trace_id"]) if skew is not None else False
+    # Skewed: a child outside its parent across hosts (unknown hosts count as different, as in Jaeger).
+    out["skewed"] = out.index.isin(skew.loc[skew["cross_host"], "trace_id"]) if skew is not None else False
     out["start"] = pd.to_datetime(out["start_us"], unit="us", utc=True)
     out = out.reset_index()
     for c in ("errors", "roots", "orphans"):
@@ -377,8 +378,11 @@ def findings(ts) -> list[str]:
             b = benign.iloc[0]
             out.append(f"Errors that did not fail their trace (retried or asynchronous): {b['service']} "
                        f"'{b['operation']}' \"{_line(b['message'])}\" in {b['ok_traces']} successful traces.")
-    skew = getattr(ts, "skew", None)
-    orphans = getattr(ts, "orphans", None)
-    out.append(f"Clock skew: {0 if skew is None else skew['trace_id'].nunique()} trace(s) with children outside "
-               f"their parent; orphan spans: {0 if orphans is None else len(orphans)}.")
+    skew = ts.skew if hasattr(ts, "spans") else None
+    orphans = ts.orphans if hasattr(ts, "spans") else None
+    n_skewed = 0 if skew is None else skew.loc[skew["cross_host"], "trace_id"].nunique()
+    n_outside = 0 if skew is None else len(skew)
+    out.append(f"Clock skew: {n_skewed} trace(s) with a child outside its parent across hosts "
+               f"({n_outside} child span(s) outside their parent in all); orphan spans: "
+               f"{0 if orphans is None else len(orphans)}.")
     return out

@@ -10,6 +10,7 @@ is paused while the JSON is parsed and flattened (a 6–9× win on big files).
 from __future__ import annotations
 
 import gc
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -27,9 +28,11 @@ from ..artifact import Provenance, open_readonly, provenance_for
 from ..errors import ArtifactError
 from ..progress import progress
 from . import formats as F
+from .stream import stream_documents
 from .tree import build_tree
 
 PARSER = "forensics.traces"
+STREAM_MIN_BYTES = 64 << 20
 
 
 @dataclass
@@ -114,46 +117,74 @@ def _salvage(text: str, upto: int):
         return None
 
 
-def _parse(path, raw: bytes, prov: Provenance):
-    """The JSON values in the file: [(value, location prefix)]."""
+def _line_value(line: bytes):
+    try:
+        return orjson.loads(line) if orjson is not None else json.loads(line)
+    except ValueError:
+        return json.loads(line)  # NaN, huge integers — and the stdlib's error message
+
+
+def _json_lines(path, raw: bytes, prov: Provenance):
+    """(value, "line N") for each non-blank line, parsed lazily; bad lines are warned about and skipped."""
+    bad = 0
+    for n, line in enumerate(io.BytesIO(raw), 1):
+        if not line.strip():
+            continue
+        try:
+            yield _line_value(line), f"line {n}"
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            bad += 1
+            if bad <= 20:
+                prov.warn(f"line {n}", f"not valid JSON ({getattr(e, 'msg', e)}); line skipped")
+            prov.details["skipped_lines"] = bad
+
+
+def _looks_like_json_lines(raw: bytes) -> bool:
+    """At least two of the first non-blank lines, and most of them, are JSON values on their own."""
+    good = total = 0
+    for line in io.BytesIO(raw[: 64 << 20]):
+        if not line.strip():
+            continue
+        total += 1
+        try:
+            _line_value(line)
+            good += 1
+        except (ValueError, RecursionError):
+            pass
+        if total >= 50:
+            break
+    return total > 1 and good >= 2 and good * 2 >= total
+
+
+def _parse(path, raw: bytes, prov: Provenance, stream_min_bytes: int):
+    """(iterable of (JSON value, location prefix), several independent records?)."""
     if raw[:3] == b"\xef\xbb\xbf":
         raw = raw[3:]
     if re.match(rb"[ \t\r\n]*\Z", raw):  # (no strip(): that would copy a 1 GB file)
         raise ArtifactError(path, None, "the file is empty")
+    if len(raw) >= stream_min_bytes:
+        streamed = stream_documents(raw)
+        if streamed is not None:
+            prov.details["streamed"] = True
+            return _streamed(*streamed), False
     if orjson is not None:
         try:
-            return [(orjson.loads(raw), "$")]
+            return [(orjson.loads(raw), "$")], False
         except (orjson.JSONDecodeError, RecursionError):
             pass  # the stdlib parser also takes NaN and huge integers, and says where it broke
+    # JSON Lines (OTel Collector file exporter, jaeger-ui .jsonl): one value per line, read lazily.
+    if b"\n" in raw[:64 << 20] and _looks_like_json_lines(raw):
+        return _json_lines(path, raw, prov), True
     try:  # decoded only now: a 1 GB export would otherwise be held twice
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ArtifactError(path, e.start, "not UTF-8 text, so not a JSON trace export") from None
     try:
-        return [(json.loads(text), "$")]
+        return [(json.loads(text), "$")], False
     except json.JSONDecodeError as e:
         first_err = e
     except RecursionError:
         raise ArtifactError(path, None, "JSON nested too deeply") from None
-    # JSON Lines (OTel Collector file exporter, jaeger-ui .jsonl): one value per non-blank line.
-    numbered = [(n, ln) for n, ln in enumerate(text.split("\n"), 1) if ln.strip()]
-    if len(numbered) > 1:
-        good, bad = [], []
-        fast = orjson.loads if orjson is not None else json.loads
-        for n, line in numbered:
-            try:
-                try:
-                    good.append((fast(line), f"line {n}"))
-                except ValueError:
-                    good.append((json.loads(line), f"line {n}"))
-            except (json.JSONDecodeError, RecursionError) as e:
-                bad.append((n, getattr(e, "msg", "nested too deeply")))
-        if good and len(good) >= len(bad):  # mostly one value per line: JSON Lines
-            for n, msg in bad[:20]:
-                prov.warn(f"line {n}", f"not valid JSON ({msg}); line skipped")
-            if bad:
-                prov.details["skipped_lines"] = len(bad)
-            return good
     # A single document cut short: keep every complete span before the cut.
     got = _salvage(text, first_err.pos)
     if got is None:
@@ -163,7 +194,24 @@ def _parse(path, raw: bytes, prov: Provenance):
     prov.warn(cut, f"JSON ends early ({first_err.msg} at line {first_err.lineno}); "
                    "kept the spans before this point — truncated file?")
     prov.details["truncated_at"] = cut
-    return [(value, "$")]
+    return [(value, "$")], False
+
+
+def _streamed(envelope, batches):
+    """Documents equivalent to the whole file, one batch of main-array elements at a time."""
+    if isinstance(envelope, list):
+        for batch in batches:
+            yield batch, "$"
+        return
+    (key,) = [k for k, v in envelope.items() if v == []]
+    first = True
+    for batch in batches:
+        doc = dict(envelope)
+        doc[key] = batch
+        if not first:
+            doc.pop("errors", None)  # report the envelope's errors once
+        first = False
+        yield doc, "$"
 
 
 # --------------------------------------------------------------------------- shape dispatch
@@ -299,11 +347,50 @@ def _frames(cols: F.Columns):
     return spans, tags, logs, refs, processes
 
 
+class _StreamFailed(Exception):
+    pass
+
+
+def _read_all(path, values, multi, cols, shapes, prov, bar):
+    """Flatten every JSON value into ``cols``; a bad record of JSON Lines is skipped with a warning.
+    In streamed mode any surprise raises :class:`_StreamFailed` so the caller can start over."""
+    streamed = prov.details.get("streamed", False)
+    it = iter(values)
+    while True:
+        try:
+            value, where = next(it)
+        except StopIteration:
+            break
+        except (ValueError, RecursionError):  # a streamed batch that does not parse
+            if streamed:
+                raise _StreamFailed() from None
+            raise
+        try:
+            _read_value(value, cols, where, shapes)
+        except F.Bad as e:
+            if streamed:
+                raise _StreamFailed() from None
+            if multi:
+                prov.warn(where, f"{e.reason} at {e.location}; record skipped")
+                continue
+            raise ArtifactError(path, e.location, e.reason) from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
+            if streamed:
+                raise _StreamFailed() from None
+            reason = f"missing field {e}" if isinstance(e, KeyError) else f"unexpected value ({e})"
+            if multi:
+                prov.warn(where, f"{reason}; record skipped")
+                continue
+            raise ArtifactError(path, where, f"{reason} in a span") from None
+    bar.update(prov.size)
+
+
 def load_traces(path, **options) -> TraceSet:
     """Load any Jaeger / OTLP / Zipkin JSON (or JSON Lines) trace export.
 
     Options: ``skew_tolerance_us`` (default 0) — slack before a child outside its parent
-    counts as clock skew.
+    counts as clock skew; ``stream_min_bytes`` (default 64 MB) — files at least this big are
+    read one slice of traces at a time (see :mod:`forensics.traces.stream`).
 
     Raises :class:`ArtifactError` (with a JSON path or line as location) for malformed JSON,
     JSON of another kind, and spans without ids.
@@ -317,26 +404,16 @@ def load_traces(path, **options) -> TraceSet:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of small dicts and lists: the cyclic GC would rescan them over and over
     try:
-        with progress(len(raw), "parsing trace JSON", size_bytes=prov.size) as bar:
-            values = _parse(path, raw, prov)
-            del raw
-            bar.update(prov.size // 2)
-            for value, where in values:
-                try:
-                    _read_value(value, cols, where, shapes)
-                except F.Bad as e:
-                    if where != "$" and len(values) > 1:  # one bad JSON Lines record: skip it
-                        prov.warn(where, f"{e.reason} at {e.location}; record skipped")
-                        continue
-                    raise ArtifactError(path, e.location, e.reason) from None
-                except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
-                    reason = f"missing field {e}" if isinstance(e, KeyError) else f"unexpected value ({e})"
-                    if where != "$" and len(values) > 1:
-                        prov.warn(where, f"{reason}; record skipped")
-                        continue
-                    raise ArtifactError(path, where, f"{reason} in a span") from None
-            del values
-            bar.update(prov.size - prov.size // 2)
+        with progress(prov.size, "reading trace JSON", size_bytes=prov.size) as bar:
+            values, multi = _parse(path, raw, prov, int(options.get("stream_min_bytes", STREAM_MIN_BYTES)))
+            try:
+                _read_all(path, values, multi, cols, shapes, prov, bar)
+            except _StreamFailed:  # something unusual inside a big file: read it the plain way
+                prov.details.pop("streamed", None)
+                cols, shapes, _warn_errors.pending = F.Columns(), [], []
+                values, multi = _parse(path, raw, prov, stream_min_bytes=1 << 62)
+                _read_all(path, values, multi, cols, shapes, prov, bar)
+            del values, raw
     except RecursionError:
         raise ArtifactError(path, None, "JSON nested too deeply") from None
     finally:

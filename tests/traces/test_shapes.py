@@ -1,5 +1,6 @@
 """The generated system's spans, exported three ways (and in every other shape), load identically."""
 import glob
+import json
 import os
 
 import pandas as pd
@@ -101,3 +102,30 @@ def test_every_shape_is_sniffed_and_matches_the_jaeger_export(loaded, path):
     got = _spans(ts)
     pdt.assert_frame_equal(got, base[base["trace_id"].isin(got["trace_id"])].reset_index(drop=True))
     assert ts.spans.attrs["provenance"]["sha256"] == ts.provenance.sha256
+
+
+@pytest.mark.parametrize("name", MAIN + ["variants/single_trace.json", "variants/bare_spans.json",
+                                        "variants/api_v2_proto.json", "variants/zipkin_traces.json"])
+def test_streamed_reading_gives_the_same_tables(data_dir, name, monkeypatch):
+    import forensics.traces.stream as S
+
+    monkeypatch.setattr(S, "BATCH_BYTES", 2000)  # many small batches
+    path = os.path.join(data_dir, name)
+    whole = load_traces(path)
+    streamed = load_traces(path, stream_min_bytes=0)
+    assert streamed.provenance.details.get("streamed") or name.endswith("zipkin_traces.json")
+    for a, b in ((whole.spans, streamed.spans), (whole.tags, streamed.tags), (whole.logs, streamed.logs),
+                 (whole.references, streamed.references)):
+        pdt.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+def test_streamed_reading_falls_back_on_surprises(tmp_path, data_dir):
+    doc = json.load(open(os.path.join(data_dir, "variants", "api_traces_response.json")))
+    doc["data"][1]["spans"][0].pop("spanID")  # a span without id in the middle
+    p = tmp_path / "x.json"
+    p.write_text(json.dumps(doc))
+    from forensics.errors import ArtifactError
+
+    with pytest.raises(ArtifactError) as e:
+        load_traces(str(p), stream_min_bytes=0)
+    assert e.value.location == "$.data[1].spans[0]"
