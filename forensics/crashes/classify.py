@@ -76,7 +76,7 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
     return "external", f"{sig} with no raise/abort frame on the crash thread: sent from outside"
 
 
-def _access(facts: dict, top_own) -> tuple[str | None, str]:
+def _access(facts: dict) -> tuple[str | None, str]:
     """'read'/'write' from the faulting instruction (AT&T syntax) or the source line."""
     insn = facts.get("instruction")
     if insn and "Cannot access" not in insn:
@@ -158,7 +158,6 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
     code = facts.get("si_code")
     addr = facts.get("si_addr")
     pc = facts.get("pc")
-    own = crash[crash["is_own"]]
     top = crash.iloc[0] if len(crash) else None
 
     def done(cls, sub, expl, rule, reason):
@@ -202,7 +201,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         in_libc = None
         if top is not None and top["is_library"] and re.match(r"^(?:str|mem|wcs|stp)\w*$", str(top["norm_function"])):
             in_libc = f"in-libc:{top['norm_function']}"
-        access, access_why = _access(facts, own.iloc[0] if len(own) else None)
+        access, access_why = _access(facts)
         if code == SI_KERNEL and (addr in (None, 0)):
             sub = "non-canonical" + (f":{access}" if access else "")
             return done("wild-pointer", sub, "exploitable" if access == "write" else "unknown",

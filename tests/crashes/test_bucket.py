@@ -1,5 +1,4 @@
 """Bucketing: zero wrong merges, same-bug builds merged, fuzzy suggestions never merge."""
-import pandas as pd
 import pytest
 
 from forensics.crashes.bucket import family_of, pdm_similarity, suggest_merges

@@ -1,5 +1,4 @@
 """Every generated transcript gets the class its program was built to produce."""
-import os
 
 import pytest
 
