@@ -1,5 +1,7 @@
 """Random and mutated transcripts: nothing but ArtifactError ever escapes the loader."""
+import atexit
 import os
+import shutil
 import tempfile
 import warnings
 
@@ -15,6 +17,7 @@ SEEDS = ["double_free__g-O0__cmds.txt", "deadlock__g-O0__attach.txt", "worker_cr
          "uncaught_exception__g-O2__cmds.txt", "hung_wait__nog-O2__bt.txt", "null_read__strip-O2__cmds.txt"]
 TEXTS = [open(os.path.join(SAMPLES, s), "rb").read() for s in SEEDS]
 _DIR = tempfile.mkdtemp(prefix="fx-cr-hyp-")
+atexit.register(shutil.rmtree, _DIR, True)
 
 
 def _try(data: bytes):
