@@ -101,11 +101,11 @@ SEED = open(os.path.join(os.path.dirname(__file__), "..", "..", "sample_data", "
                          "single_trace.json"), "rb").read()[:6000]
 
 
-def _only_artifact_errors(path):
+def _only_artifact_errors(path, **options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            load_traces(path)
+            load_traces(path, **options)
         except ArtifactError:
             pass
 
@@ -114,6 +114,7 @@ def _only_artifact_errors(path):
 @given(st.binary(max_size=300))
 def test_random_bytes(tmp_path, data):
     _only_artifact_errors(write(tmp_path, data))
+    _only_artifact_errors(write(tmp_path, b"[" + data), stream_min_bytes=0)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -121,6 +122,7 @@ def test_random_bytes(tmp_path, data):
 def test_mutated_export(tmp_path, at, cut, junk, truncate):
     data = SEED[:at] if truncate else SEED[:at] + junk + SEED[at + cut:]
     _only_artifact_errors(write(tmp_path, data))
+    _only_artifact_errors(write(tmp_path, data), stream_min_bytes=0)  # the sliced reader too
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
