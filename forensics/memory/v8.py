@@ -360,6 +360,8 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True) -> V8Sn
                 break
     if meta is None or "nodes" not in arrays:
         raise ArtifactError(path, reader.offset, 'no "snapshot" meta or no "nodes" array — not a complete V8 heap snapshot')
+    if graph and "edges" not in arrays:
+        raise ArtifactError(path, reader.offset, 'no "edges" array — the object graph is missing')
     return _build(path, prov, meta, arrays, string_offsets, nf, ef, graph)
 
 
@@ -406,6 +408,8 @@ def _check_meta(path, at, meta, nf, ef):
 def _build(path, prov, meta, arrays, string_offsets, nf, ef, graph) -> V8Snapshot:
     node_types, edge_types = _check_meta(path, "snapshot.meta", meta, nf, ef)
     n = len(arrays["node_id"])
+    if n == 0:  # every graph walk starts at node 0, the synthetic root
+        raise ArtifactError(path, "nodes", "the snapshot holds no nodes (not even the root)")
     snap = V8Snapshot(path=path, provenance=prov, meta=meta, node_types=node_types, edge_types=edge_types,
                       node_type=arrays["node_type"], node_name=arrays["node_name"], node_id=arrays["node_id"],
                       self_size=arrays["self_size"], edge_count=arrays["edge_count"], detachedness=arrays["detachedness"])

@@ -72,6 +72,16 @@ def test_retained_matches_memlab_reference(leak_diff):
     assert row["retained_delta"] == pytest.approx(float(m[2]) * 1000, rel=0.01)
 
 
+def test_candidate_counts_match_memlab(leak_diff):
+    """memlab counts leaked objects per name; closures by function name ('onTick' and anonymous '')."""
+    ref = (MEM / "reference" / "memlab_find_leaks_s1_s2_s3.txt").read_text()
+    rows = {m[1]: (m[2], int(m[3])) for m in re.finditer(r"│\s*\d+\s*│\s*'([^']*)'\s*│\s*'([^']+)'\s*│\s*(\d+)", ref)}
+    t = leak_diff.table.set_index("name")
+    closures = sum(n for name, (typ, n) in rows.items() if typ == "closure")
+    assert t.loc["(closure)", "leak_candidate"] == closures
+    assert t.loc["Array", "leak_candidate"] == rows["Array"][1]
+
+
 def test_leak_clusters_name_the_cache_and_owner(leak_diff):
     leaks = leak_diff.leaks
     top = leaks.iloc[0]
@@ -161,3 +171,13 @@ def test_edge_to_node_out_of_range(tmp_path):
     with pytest.raises(ArtifactError) as e:
         load_heap(bad)
     assert "not the offset of a node" in e.value.reason
+
+
+def test_snapshot_without_nodes(tmp_path):
+    data = S1.read_bytes()
+    head = json.loads(data[: data.index(b',\n"nodes"')] + b"}")
+    head["snapshot"]["node_count"] = head["snapshot"]["edge_count"] = 0
+    empty = tmp_path / "empty.heapsnapshot"
+    empty.write_text(json.dumps({**head, "nodes": [], "edges": [], "strings": []}))
+    with pytest.raises(ArtifactError, match="no nodes"):
+        heap_diff([empty, empty])
