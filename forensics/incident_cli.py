@@ -54,7 +54,7 @@ def cmd_links(args):
 def cmd_report(args):
     from .report import write_report
 
-    out = write_report(args.folder, args.output, timeout=args.timeout)
+    out = write_report(args.folder, args.output, timeout=args.timeout, only=args.only)
     return {"report": out["path"], "notebooks": [n["notebook"] for n in out["notebooks"]],
             "failed": [n["notebook"] for n in out["notebooks"] if n["status"] != "ok"], "bytes": out["bytes"]}
 
@@ -79,5 +79,7 @@ def register(sub, common) -> None:
     r = sub.add_parser("report", parents=[common], help="run the notebooks that apply and write one HTML report")
     r.add_argument("folder", metavar="FOLDER")
     r.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
-    r.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    r.add_argument("--timeout", type=int, default=180, help="seconds allowed per notebook cell (default: 180)")
+    r.add_argument("--only", action="append", metavar="NOTEBOOK",
+                   help="run only this per-artifact notebook (repeatable; the overview always runs)")
     r.set_defaults(func=cmd_report)

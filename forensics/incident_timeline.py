@@ -201,7 +201,8 @@ def pgss_events(inc, before, after) -> list[dict]:
                       service=service, host=host, ref=str(row["queryid"]), source_rows=[int(i)],
                       time_source=f"interval {before.file} ({src0}) → {after.file} ({src1})")
         if _DDL.match(q):
-            out.append(_event(severity="warning", detail=f"DDL run between the snapshots: {q[:160]}", **common))
+            # a schema change inside the incident interval is a prime suspect, whatever its cost
+            out.append(_event(severity="error", detail=f"DDL run between the snapshots: {q[:160]}", **common))
         elif finds:
             share = float(row["total_exec_time"]) / total
             sev = "error" if share >= 0.2 else "warning"
@@ -314,3 +315,14 @@ def build_timeline(inc) -> pd.DataFrame:
     df["severity_rank"] = df["severity"].map(SEVERITY_ORDER).fillna(0).astype(int)
     df = df.sort_values(["time", "severity_rank"], ascending=[True, False], kind="stable").reset_index(drop=True)
     return df.drop(columns="severity_rank")
+
+
+def key_events(tl: pd.DataFrame, max_rows: int = 15) -> pd.DataFrame:
+    """The error and critical events, one per kind/service/artifact (one per statement for query findings).
+
+    What a reader should see first; the full timeline keeps everything.
+    """
+    severe = tl[tl["severity"].isin(["error", "critical"])]
+    key = (severe["kind"].astype(str) + "|" + severe["service"].astype(str) + "|" + severe["artifact"].astype(str)
+           + "|" + severe["ref"].where(severe["kind"] == "query-finding", "").astype(str))
+    return severe[~key.duplicated()].head(max_rows)

@@ -24,7 +24,8 @@ import nbformat
 
 NOTEBOOK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks")
 OVERVIEW = "00_incident_overview.ipynb"
-_EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>", re.I | re.S)
+_EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*(?:[\"']?(?:https?:)?//[^>]*|\"\"|'')\s*>\s*</script>", re.I | re.S)
+_MATHJAX_CONFIG = re.compile(r"<script\b[^>]*type=[\"']text/x-mathjax-config[\"'][^>]*>.*?</script>", re.I | re.S)
 _INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
 _EXTERNAL_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//[^>]*>", re.I | re.S)
 
@@ -192,9 +193,9 @@ def provenance_html(inc, steps) -> str:
 
 def key_findings_html(inc) -> str:
     """The events that matter most and the surest links, as escaped HTML."""
-    tl = inc.timeline
-    top = tl[tl["severity"].isin(["critical", "error"])]
-    top = top.drop_duplicates(subset=["kind", "service", "artifact"]).head(12)
+    from .incident_timeline import key_events
+
+    top = key_events(inc.timeline, 15)
     items = "".join(f"<li><b>{html.escape(r.time.strftime('%H:%M:%S.%f')[:-3])}Z</b> [{html.escape(str(r.kind))}, "
                     f"{html.escape(str(r.service))}] {html.escape(str(r.detail))}</li>" for r in top.itertuples())
     links = sorted(inc.links, key=lambda l: -l["confidence"])
@@ -213,6 +214,7 @@ def key_findings_html(inc) -> str:
 def make_self_contained(body: str) -> str:
     """Drop every script/stylesheet that would be fetched from the network."""
     body = _EXTERNAL_SCRIPT.sub("", body)
+    body = _MATHJAX_CONFIG.sub("", body)  # MathJax itself is not loaded
     body = _INLINE_SCRIPT.sub(lambda m: "" if re.search(r"(?:https?:)?//[\w.-]+\.\w+/", m.group(1)) and
                               ("import" in m.group(1) or "src" in m.group(1) or "require" in m.group(1)) else m.group(0),
                               body)
@@ -246,9 +248,12 @@ def _say(msg: str):
     print(f"forensics report: {msg}", file=sys.stderr, flush=True)
 
 
-def write_report(folder, output="report.html", timeout: int = 600, notebook_dir: str = NOTEBOOK_DIR,
-                 kernel_name: str = "python3") -> dict:
-    """Run the notebooks that apply and write the HTML report; returns what ran and where it went."""
+def write_report(folder, output="report.html", timeout: int = 180, notebook_dir: str = NOTEBOOK_DIR,
+                 kernel_name: str = "python3", only: list[str] | None = None) -> dict:
+    """Run the notebooks that apply and write the HTML report; returns what ran and where it went.
+
+    ``only`` limits the run to these notebook names (the overview is always included).
+    """
     import papermill as pm
 
     from .incident import open_incident
@@ -257,6 +262,9 @@ def write_report(folder, output="report.html", timeout: int = 600, notebook_dir:
     inc = open_incident(folder)
     scratch = tempfile.mkdtemp(prefix="forensics-report-")
     steps = plan(inc, notebook_dir, scratch)
+    if only:
+        steps = [s for s in steps if s["notebook"] == OVERVIEW or s["notebook"] in only
+                 or s["notebook"].removesuffix(".ipynb") in only]
     merged = nbformat.v4.new_notebook()
     merged.cells.append(_section_cell(f"Incident report: {inc.title}", key_findings_html(inc)))
     bar = progress(len(steps), "running notebooks", unit="notebook", enabled=watched())

@@ -30,7 +30,7 @@ overview = [
        "them (in UTC), and the links between artifacts that speak of the same thing. Change `incident` below to any "
        "folder of artifacts (an `incident.toml` manifest is optional)."),
     code('incident = "../sample_data/incidents/checkout-latency"  # a folder of artifacts', tags=["parameters"]),
-    code("import html\n\nimport matplotlib\nimport matplotlib.pyplot as plt\nimport pandas as pd\n"
+    code("%matplotlib inline\nimport html\n\nimport matplotlib\nimport matplotlib.pyplot as plt\nimport pandas as pd\n"
          "from IPython.display import HTML, display\n\nimport forensics\n"
          "from forensics.incident_plots import plot_timeline, replay_picker, timeline_html\n\n"
          "inc = forensics.open_incident(incident)"),
@@ -51,8 +51,8 @@ overview = [
     code('# NBVAL_CHECK_OUTPUT\nprint(inc.timeline.groupby(["artifact_kind", "kind"]).size().to_string())'),
     md("The most severe events, in time order (every row points back to its source rows through `ref` and "
        "`source_rows`):"),
-    code('severe = inc.timeline[inc.timeline["severity"].isin(["error", "critical"])]\n'
-         'display(HTML(timeline_html(severe.drop_duplicates(["kind", "service", "artifact"]), max_rows=25)))'),
+    code('from forensics.incident_timeline import key_events\n\n'
+         'display(HTML(timeline_html(key_events(inc.timeline, 25))))'),
     md("## Links between artifacts\n\nRows of different artifacts that speak of the same thing, each with how sure the "
        "link is (0–1) and why: endpoints (ip:port → service), flows with retransmissions ↔ the spans that were in "
        "flight, db spans ↔ pg_stat_statements rows (same statement fingerprint), a crash ↔ what failed just before "
@@ -78,7 +78,7 @@ training = [
        "question has a hint; the debrief opens when every answer is right. Set `auto_answer = True` to fill in "
        "the answers (used by the test suite)."),
     code('incident = "../../sample_data/incidents/checkout-latency"\nauto_answer = False', tags=["parameters"]),
-    code("import html\n\nimport matplotlib.pyplot as plt\nfrom IPython.display import HTML, display\n\n"
+    code("%matplotlib inline\nimport html\n\nimport matplotlib.pyplot as plt\nfrom IPython.display import HTML, display\n\n"
          "import forensics\nfrom forensics.incident_plots import plot_timeline, replay_picker, timeline_html\n"
          "from forensics.incident_training import Quiz\n\ninc = forensics.open_incident(incident)\n"
          "tl = inc.timeline"),
