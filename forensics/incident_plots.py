@@ -27,9 +27,13 @@ def plot_timeline(inc, ax=None, window=None):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
+    from .incident_timeline import SEVERITY_ORDER
+
     tl = inc.timeline
     if window is not None:
         tl = tl[(tl["time"] >= window[0]) & (tl["time"] <= window[1])]
+    # draw the most severe last, so that it is on top
+    tl = tl.iloc[tl["severity"].map(SEVERITY_ORDER).fillna(0).to_numpy().argsort(kind="stable")]
     lane = lanes(tl)
     order = sorted(lane.unique(), key=lambda s: (s == "incident.toml notes", s))
     ypos = {name: i for i, name in enumerate(order)}
