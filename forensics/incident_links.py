@@ -174,6 +174,12 @@ def retransmission_links(inc, max_per_burst: int = 3) -> list[dict]:
             frames = cap.packets.set_index("frame").loc[e["source_rows"], "time"]
             rt = frames.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").astype(np.int64) // 1000  # µs
             cli_svc, srv_svc = inc.service_for(f["client"]), inc.service_for(f["server"], f["server_port"])
+            # spans do not record the client port: other connections between the same hosts at the same
+            # time could have carried the request instead
+            t_lo, t_hi = frames.min(), frames.max()
+            siblings = flows[(flows["client"] == f["client"]) & (flows["server"] == f["server"])
+                             & (flows["server_port"] == f["server_port"]) & (flows["start"] <= t_hi) & (flows["end"] >= t_lo)]
+            shared = len(siblings) > 1
             for t_art, spans, attrs in _traces(inc):
                 exact = (attrs["peer_ip"] == f["server"]) & (attrs["peer_port"] == f["server_port"])
                 by_svc = (spans["service"] == cli_svc) & (spans["peer_service"] == srv_svc) if cli_svc else exact
@@ -187,13 +193,15 @@ def retransmission_links(inc, max_per_burst: int = 3) -> list[dict]:
                     w0, w1 = rt.min() - 1_000_000, rt.max() + 1_000_000
                     hit = cand[(cand["end_us"] >= w0) & (cand["start_us"] <= w1)].sort_values("duration_us", ascending=False)
                     conf, how = 0.5, "overlaps the retransmission burst (±1 s)"
+                note = (f"; one of {len(siblings)} connections open between these endpoints then (spans do not "
+                        f"record the client port)" if shared else "")
                 for i, s in hit.head(max_per_burst).iterrows():
                     out.append(_link(_ref("pcap", art.file, f"stream {stream}"),
                                      _ref("traces", t_art.file, s["span_id"]), "retransmissions-span",
                                      f"{s['service']} → {s['peer_service']} span {s['operation']} "
                                      f"({s['duration_us'] / 1000:.0f} ms) {how} on {f['client']}→"
-                                     f"{f['server']}:{f['server_port']} ({len(rt)} retransmission(s) in the burst)",
-                                     conf if bool(exact.loc[i]) else conf - 0.1))
+                                     f"{f['server']}:{f['server_port']} ({len(rt)} retransmission(s) in the burst){note}",
+                                     (conf if bool(exact.loc[i]) else conf - 0.1) - (0.1 if shared else 0.0)))
     return out
 
 
@@ -215,22 +223,22 @@ def statement_links(inc) -> list[dict]:
             if not len(db):
                 continue
             db = db.assign(fp=[fingerprint(q) for q in db["statement"]], dur=spans.loc[db.index, "duration_us"])
-            for fp, g in db.groupby("fp"):
-                rows = r[r["fp"] == fp]
-                if not len(rows):
+            groups = dict(list(db.groupby("fp")))
+            for _, q in r.iterrows():  # in rank order: the statement that cost most first
+                g = groups.get(q["fp"])
+                if g is None:
                     continue
                 worst = spans.loc[g["dur"].idxmax()]
                 p50 = g["dur"].median() / 1000
-                for _, q in rows.iterrows():
-                    finds = [x for x in (q.get("findings") or []) if not str(x).startswith(("nested", "text_cut"))]
-                    codes = ", ".join(str(x).split(":")[0] for x in finds)
-                    out.append(_link(_ref("traces", t_art.file, worst["span_id"]),
-                                     _ref("pg_stat_statements", after.file, q["queryid"]), "span-statement",
-                                     f"{len(g)} {worst['service']} db span(s) (median {p50:.0f} ms, slowest "
-                                     f"{worst['duration_us'] / 1000:.0f} ms) run the statement with fingerprint {fp}, "
-                                     f"queryid {q['queryid']}: {int(q['calls'])} calls, mean "
-                                     f"{float(q['mean_exec_time']):.1f} ms in the interval"
-                                     + (f"; findings: {codes}" if codes else ""), 0.9 if finds else 0.7))
+                finds = [x for x in (q.get("findings") or []) if not str(x).startswith(("nested", "text_cut"))]
+                codes = ", ".join(str(x).split(":")[0] for x in finds)
+                out.append(_link(_ref("traces", t_art.file, worst["span_id"]),
+                                 _ref("pg_stat_statements", after.file, q["queryid"]), "span-statement",
+                                 f"{len(g)} {worst['service']} db span(s) (median {p50:.0f} ms, slowest "
+                                 f"{worst['duration_us'] / 1000:.0f} ms) run the statement with fingerprint {q['fp']}, "
+                                 f"queryid {q['queryid']}: {int(q['calls'])} calls, mean "
+                                 f"{float(q['mean_exec_time']):.1f} ms in the interval"
+                                 + (f"; findings: {codes}" if codes else ""), 0.9 if finds else 0.7))
     return out
 
 
@@ -278,10 +286,13 @@ def heap_links(inc) -> list[dict]:
         same = tl[(tl["service"] == h["service"]) & tl["kind"].isin(["gc-pause", "slow-span"])]
         gc = same[same["kind"] == "gc-pause"]
         if len(gc):
-            worst = gc.loc[gc["time"].idxmax()]
+            ms = gc["detail"].str.extract(r"([\d.]+) ms$")[0].astype(float)
+            worst = gc.loc[ms.idxmax()] if ms.notna().any() else gc.iloc[-1]
+            grows = ms.notna().any() and ms.max() >= 2 * ms.dropna().iloc[0]
             out.append(_link(_ref("heap", h["artifact"], h["ref"]), _ref("traces", worst["artifact"], worst["ref"]),
                              "heap-latency", f"{h['service']} grows ({h['detail']}) and its spans record "
-                             f"{len(gc)} GC pause(s), the last: {worst['detail']}", 0.7))
+                             f"{len(gc)} GC pause(s)" + (f", from {ms.dropna().iloc[0]:.0f} ms to {ms.max():.0f} ms"
+                                                         if ms.notna().any() else ""), 0.7 if grows else 0.5))
         for _, s in same[same["kind"] == "slow-span"].head(3).iterrows():
             out.append(_link(_ref("heap", h["artifact"], h["ref"]), _ref("traces", s["artifact"], s["ref"]),
                              "heap-latency", f"slow spans of the same service while its heap grows: {s['detail']}", 0.5))

@@ -198,7 +198,8 @@ def key_findings_html(inc) -> str:
     top = key_events(inc.timeline, 15)
     items = "".join(f"<li><b>{html.escape(r.time.strftime('%H:%M:%S.%f')[:-3])}Z</b> [{html.escape(str(r.kind))}, "
                     f"{html.escape(str(r.service))}] {html.escape(str(r.detail))}</li>" for r in top.itertuples())
-    links = sorted(inc.links, key=lambda l: -l["confidence"])
+    prefer = ["span-statement", "crash-preceding", "reset-error", "heap-latency", "retransmissions-span", "endpoint"]
+    links = sorted(inc.links, key=lambda l: (-l["confidence"], prefer.index(l["type"]) if l["type"] in prefer else 99))
     seen, litems = set(), []
     for l in links:
         if l["type"] in seen and len(litems) >= 4:
