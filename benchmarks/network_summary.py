@@ -38,13 +38,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("capture", nargs="?", default=DEFAULT)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--bytes", type=int, default=175_000_000, help="bytes per connection when generating (x8)")
+    ap.add_argument("--bytes", type=int, default=3_500_000, help="bytes per connection when generating")
+    ap.add_argument("--conns", type=int, default=400, help="connections when generating")
     args = ap.parse_args()
     if not os.path.exists(args.capture):
         if args.capture != DEFAULT:
             sys.exit(f"no such capture: {args.capture}")
-        print("generating benchmarks/data/bench.pcap (8 bulk connections over veth, tcpdump)...", file=sys.stderr)
-        env = dict(os.environ, FX_BENCH_BYTES=str(args.bytes))
+        print(f"generating benchmarks/data/bench.pcap ({args.conns} bulk connections over veth, tcpdump)...",
+              file=sys.stderr)
+        env = dict(os.environ, FX_BENCH_BYTES=str(args.bytes), FX_BENCH_CONNS=str(args.conns))
         subprocess.run([sys.executable, os.path.join(ROOT, "sample_data", "generate", "network", "generate.py"),
                         "bench", "--out", os.path.dirname(DEFAULT)], check=True, env=env)
     size = os.path.getsize(args.capture)

@@ -247,17 +247,21 @@ class BackgroundHash:
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._last = None
 
-    def feed(self, data: bytes):
-        if self._last is not None:
-            self._last.result()  # at most one chunk waiting: memory stays bounded
+    def feed(self, data):
+        """Hash ``data`` (bytes or a memoryview) in the background; call :meth:`wait` before changing it."""
+        self.wait()
         self._last = self._pool.submit(self._h.update, data)
+
+    def wait(self):
+        if self._last is not None:
+            self._last.result()
+            self._last = None
 
     def finish(self, f) -> str:
         """Hash whatever the parser did not read (it stops at a corrupt record), then the digest."""
         while chunk := f.read(CHUNK):
             self.feed(chunk)
-        if self._last is not None:
-            self._last.result()
+        self.wait()
         self._pool.shutdown()
         return self._h.hexdigest()
 
@@ -271,9 +275,11 @@ def _chunks(f, size, bar, hasher=None):
         n = f.readinto(memoryview(buf)[keep:])
         total = keep + (n or 0)
         if hasher is not None and n:
-            hasher.feed(bytes(buf[keep:total]))
+            hasher.feed(memoryview(buf)[keep:total])  # hashed while the caller parses the same bytes
         bar.update(n or 0)
         consumed = yield buf, total, base, not n
+        if hasher is not None:
+            hasher.wait()  # the buffer is about to change
         if consumed is None:
             return
         rest = total - consumed

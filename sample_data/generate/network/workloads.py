@@ -219,12 +219,22 @@ def short_client(host, port):
 
 
 # ---------------------------------------------------------------- many packets (benchmark)
-def bench_server(host, port, conns=8):
-    bulk_server(host, port, conns)
+def bench_server(host, port, conns=None):
+    # A 256 KiB receive buffer, as on many servers, and many connections rather than a few
+    # endless ones: the shape of an incident capture (tshark slows down superlinearly on a
+    # few multi-GB streams, which would flatter us).
+    conns = conns or int(os.environ.get("FX_BENCH_CONNS", 400))
+    s = _listen(host, port, rcvbuf=262144)
+    for _ in range(conns):
+        c, _ = s.accept()
+        _drain(c)
+        c.sendall(b"done")
+        c.close()
 
 
-def bench_client(host, port, conns=8, size=None):
-    size = size or int(os.environ.get("FX_BENCH_BYTES", 100_000_000))
+def bench_client(host, port, conns=None, size=None):
+    conns = conns or int(os.environ.get("FX_BENCH_CONNS", 400))
+    size = size or int(os.environ.get("FX_BENCH_BYTES", 3_500_000))
     bulk_client(host, port, conns, size)
 
 
