@@ -239,7 +239,8 @@ def group_statements(df: pd.DataFrame, group: str = "row") -> pd.DataFrame:
     agg.update({f"_sq_{k}": "sum" for _, k in _MOMENTS})
     agg.update({c: "min" for c in src if c.startswith("min_")})
     agg.update({c: "max" for c in src if c.startswith("max_")})
-    for c in ("query", "query_truncated", "datname", "rolname", "queryid", "fingerprint", "fingerprint_ok"):
+    for c in ("query", "query_truncated", "datname", "rolname", "queryid", "fingerprint", "fingerprint_ok",
+              "toplevel"):
         if c in src and c not in key:
             agg[c] = "first"
     gb = src.groupby(key, dropna=False, sort=False)

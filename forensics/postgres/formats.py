@@ -18,6 +18,7 @@ import io
 import json
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from .versions import canonical_name
@@ -120,10 +121,7 @@ def _display_index(line: str):
         starts.append(col)
         col += _char_width(ch)
     starts.append(col)
-
-    import bisect
-
-    return lambda c: bisect.bisect_left(starts, c)
+    return lambda c: bisect_left(starts, c)
 
 
 def _display_len(line: str) -> int:
@@ -234,6 +232,8 @@ def parse_expanded(text: str) -> RawTable:
                 continue
             if line[:bar].strip():
                 name_w = _display_len(line[:bar])
+        if name_w is None:  # a value line before any field name: nothing to attach it to
+            continue
         at = _display_index(line)
         bar = at(name_w)
         if bar >= len(line) or line[bar] != "|":

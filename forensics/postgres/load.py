@@ -82,7 +82,7 @@ def read_raw(path, prov: Provenance, form: str | None = None) -> tuple[RawTable,
         raise ArtifactError(path, None, f"unknown form {form!r}; one of {', '.join(PARSERS)}")
     try:
         raw = PARSERS[form](text)
-    except (ValueError, IndexError, RecursionError, re.error) as e:  # parsers are defensive; this is a last net
+    except (ValueError, IndexError, KeyError, TypeError, RecursionError, re.error) as e:  # a last net
         raise ArtifactError(path, None, f"cannot read as {FORM_NAMES[form]}: {e}") from None
     if form in ("aligned", "expanded") and len(raw.columns) == 1 and raw.rows:
         cell = "\n".join(r[0] or "" for r in raw.rows).lstrip()

@@ -5,8 +5,10 @@ The view's columns follow the *installed extension version*, not the server vers
 version is decided from the column names. Sources: the extension's install and upgrade scripts
 (``pg_stat_statements--1.4.sql``, ``--X--Y.sql``) — see docs/postgres.md.
 
->>> detect_version(["userid", "dbid", "queryid", "query", "calls", "total_time", "rows"]).version
-'1.2'
+>>> detect_version(COLUMNS["1.2"]).version, detect_version(COLUMNS["1.12"]).servers
+('1.2', '18')
+>>> detect_version(["userid", "dbid", "queryid", "query", "calls", "total_time", "rows"]).version  # a subset
+'1.2-1.7'
 >>> canonical_name("blk_read_time"), canonical_name("total_time")
 ('shared_blk_read_time', 'total_exec_time')
 """

@@ -15,7 +15,8 @@ SOURCES = ["before.csv", "before.json", "before.runbook.txt", "before.unaligned.
            "before.json-in-table.txt"]
 HEADERS = [b"queryid,calls,total_exec_time,query\n", b" queryid | calls | query\n--------+-------+------\n",
            b"-[ RECORD 1 ]-+--\nqueryid | 1\ncalls | ", b"userid|dbid|queryid|query|calls\n", b'[{"queryid":',
-           b'{"calls": 1, "queryid": [', b"dealloc,stats_reset\n"]
+           b'{"calls": 1, "queryid": [', b"dealloc,stats_reset\n", b"-[ RECORD 1 ]---\n   | x\nqueryid | ",
+           b" json_agg\n----------\n [{\"queryid\": 1, \"calls\": "]
 
 
 def _try(path):
