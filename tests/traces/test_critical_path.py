@@ -131,3 +131,11 @@ def test_deep_trace_does_not_recurse(make_trace):
     got, ts = sections(make_trace(spans))
     assert ts.spans["depth"].max() == n - 1
     assert sum(e - s for _, s, e in got) == 2 * n
+
+
+def test_child_covering_its_parent_takes_the_whole_path(make_trace):
+    # Clipped to the parent on both sides; the parent keeps no section of its own.
+    p = make_trace([dict(id="x", start=2000, dur=100), dict(id="c", start=1990, dur=160, refs=[(C, "x")]),
+                    dict(id="g", start=1995, dur=50, refs=[(C, "c")])])  # clipped to [2000, 2045]
+    got, _ = sections(p)
+    assert got == [("c", 2045, 2100), ("g", 2000, 2045)]
