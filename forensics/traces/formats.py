@@ -24,7 +24,8 @@ _OTLP_KIND_STR = {"SPAN_KIND_UNSPECIFIED": "internal", "SPAN_KIND_INTERNAL": "in
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_UNSET": "UNSET", "STATUS_CODE_OK": "OK",
            "STATUS_CODE_ERROR": "ERROR"}
 _COMPACT = (",", ":")
-_SPECIAL = frozenset(("span.kind", "error", "otel.status_code", "otel.status_description", "peer.service"))
+_SPECIAL = frozenset(("span.kind", "error", "otel.status_code", "otel.status_description", "peer.service",
+                      "otel.scope.name", "otel.library.name"))
 
 
 class Columns:
@@ -34,7 +35,7 @@ class Columns:
         # spans
         self.trace_id, self.span_id, self.service, self.operation, self.kind = [], [], [], [], []
         self.start_ns, self.duration_ns, self.error, self.status_code, self.status_message = [], [], [], [], []
-        self.process, self.peer_service, self.flags = [], [], []
+        self.process, self.peer_service, self.flags, self.scope = [], [], [], []
         # tags (long)
         self.tag_span, self.tag_key, self.tag_type, self.tag_value = [], [], [], []
         # logs / events
@@ -239,7 +240,7 @@ def read_jaeger_spans(spans: list, cols: Columns, where: str, procs: dict | None
             proc = procs.get(None)
             if proc is None:
                 proc = procs[None] = cols.add_process("unknown-service", ())
-        kind, err, status, msg, peer = "internal", False, None, None, None
+        kind, err, status, msg, peer, scope = "internal", False, None, None, None, None
         for kv in s.get("tags") or ():
             key = kv["key"]
             value = kv.get("value")
@@ -262,6 +263,8 @@ def read_jaeger_spans(spans: list, cols: Columns, where: str, procs: dict | None
                     msg = text
                 elif key == "peer.service":
                     peer = text
+                else:
+                    scope = text
         for log in s.get("logs") or ():
             fields, event = {}, None
             for kv in log.get("fields") or ():
@@ -284,7 +287,7 @@ def read_jaeger_spans(spans: list, cols: Columns, where: str, procs: dict | None
         a_trace(tid); a_span(sid); a_svc(cols.proc_service[proc]); a_op(s.get("operationName") or "")
         a_kind(kind); a_start(int(s["startTime"]) * 1000); a_dur(int(s.get("duration") or 0) * 1000)
         a_err(err); a_sc(status or ("ERROR" if err else "UNSET")); a_sm(msg)
-        a_proc(proc); a_peer(peer); a_flags(int(s.get("flags") or 0))
+        a_proc(proc); a_peer(peer); a_flags(int(s.get("flags") or 0)); cols.scope.append(scope)
 
 
 # --------------------------------------------------------------------------- Jaeger api_v2 proto-JSON
@@ -325,7 +328,7 @@ def read_proto_spans(spans: list, cols: Columns, where: str) -> None:
             proc = procs[pkey] = cols.add_process(p.get("serviceName") or "unknown-service",
                                                   ((k, t, x) for k, t, x, _ in _proto_kv(p.get("tags"))))
         row = len(cols.span_id)
-        kind, err, status, msg, peer = "internal", False, None, None, None
+        kind, err, status, msg, peer, scope = "internal", False, None, None, None, None
         for key, typ, text, raw in _proto_kv(s.get("tags")):
             cols.tag_span.append(row); cols.tag_key.append(key); cols.tag_type.append(typ); cols.tag_value.append(text)
             if key == "span.kind":
@@ -338,6 +341,8 @@ def read_proto_spans(spans: list, cols: Columns, where: str) -> None:
                 msg = text
             elif key == "peer.service":
                 peer = text
+            elif key in ("otel.scope.name", "otel.library.name"):
+                scope = text
         for log in s.get("logs") or ():
             fields, event = {}, None
             for key, _t, text, raw in _proto_kv(log.get("fields")):
@@ -360,7 +365,7 @@ def read_proto_spans(spans: list, cols: Columns, where: str) -> None:
         cols.start_ns.append(start); cols.duration_ns.append(duration_ns(s.get("duration") or "0s"))
         cols.error.append(err); cols.status_code.append(status or ("ERROR" if err else "UNSET"))
         cols.status_message.append(msg); cols.process.append(proc); cols.peer_service.append(peer)
-        cols.flags.append(int(s.get("flags") or 0))
+        cols.flags.append(int(s.get("flags") or 0)); cols.scope.append(scope)
 
 
 # --------------------------------------------------------------------------- OTLP JSON
@@ -381,6 +386,7 @@ def read_otlp(doc: dict, cols: Columns, where: str) -> None:
         service = next((text for k, _t, text in attrs if k == "service.name"), None) or "unknown-service"
         proc = cols.add_process(service, attrs)
         for sc_i, ss in enumerate(rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ()):
+            scope = (ss.get("scope") or ss.get("instrumentationLibrary") or {}).get("name") or None
             for i, s in enumerate(ss.get("spans") or ()):
                 swhere = f"{rwhere}.scopeSpans[{sc_i}].spans[{i}]"
                 if not isinstance(s, dict) or not s.get("traceId") or not s.get("spanId"):
@@ -417,6 +423,7 @@ def read_otlp(doc: dict, cols: Columns, where: str) -> None:
                 cols.error.append(code == "ERROR"); cols.status_code.append(code)
                 cols.status_message.append(st.get("message") or None)
                 cols.process.append(proc); cols.peer_service.append(peer); cols.flags.append(int(s.get("flags") or 0))
+                cols.scope.append(scope)
 
 
 # --------------------------------------------------------------------------- Zipkin v2
@@ -473,3 +480,4 @@ def read_zipkin(spans: list, cols: Columns, where: str) -> None:
         cols.error.append(err); cols.status_code.append(status); cols.status_message.append(msg)
         cols.process.append(proc); cols.peer_service.append(remote.get("serviceName") or tags.get("peer.service"))
         cols.flags.append(1 if s.get("debug") else 0)
+        cols.scope.append(tags.get("otel.scope.name") or tags.get("otel.library.name"))

@@ -42,7 +42,8 @@ class TraceSet:
     * ``spans`` — one row per span: trace_id, span_id (duplicates renamed ``<id>_1``…),
       raw_span_id, parent_span_id (tree parent as Jaeger UI picks it; NA for roots), service,
       operation, kind, start (UTC), duration, start_us/end_us/duration_us (µs, as Jaeger shows
-      them), error, status_code, status_message, peer_service, host, process, depth, is_root, orphan.
+      them), error, status_code, status_message, peer_service, scope (instrumentation library), host,
+      process, depth, is_root, orphan.
     * ``tags`` — long: span (row number in ``spans``), key, type, value (text; int64 > 2^53 and
       base64 binaries kept as given).
     * ``logs`` — span, time, time_us, event, fields (compact JSON of the other fields).
@@ -323,6 +324,7 @@ def _frames(cols: F.Columns):
         "status_code": _str_col(cols.status_code),
         "status_message": _str_col(cols.status_message),
         "peer_service": _str_col(cols.peer_service),
+        "scope": _str_col(cols.scope),
         "host": _str_col(proc_host[proc] if n else []),
         "process": proc,
         "flags": np.fromiter(cols.flags, dtype=np.int64, count=n),

@@ -14,7 +14,7 @@ from forensics.traces.analysis import dependencies, trace_summary
 from forensics.traces.critical_path import critical_path, self_time
 
 SPAN_COLS = ["trace_id", "span_id", "parent_span_id", "service", "operation", "kind", "start_us", "duration_us",
-             "end_us", "error", "status_code", "status_message", "peer_service", "depth", "is_root", "orphan"]
+             "end_us", "error", "status_code", "status_message", "peer_service", "scope", "depth", "is_root", "orphan"]
 # Tags each exporter adds on its own (Jaeger/Zipkin encode kind, status and scope as tags).
 SYNTHETIC = {"span.kind", "error", "otel.status_code", "otel.status_description", "otel.scope.name",
              "otel.scope.version"}
