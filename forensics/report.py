@@ -52,7 +52,10 @@ def notebook_parameters(path) -> dict:
 
 
 def _kind_of_default(value, nb_dir):
-    """The artifact family a default parameter value points at (a file, a list of files, or a folder)."""
+    """The artifact family a default parameter value points at (a file, a list of files, or a folder).
+
+    Returns ``(family, shape, detector_kind)``; shape is "file", "list" or "folder".
+    """
     from .artifact import sniff
     from .incident import ARTIFACT_KIND
 
@@ -70,15 +73,15 @@ def _kind_of_default(value, nb_dir):
                     except Exception:
                         k = None
                     if k:
-                        return k, "folder"
+                        return k, "folder", None
         elif os.path.isfile(p):
             try:
-                k = ARTIFACT_KIND.get(sniff(p).kind)
+                det = sniff(p).kind
             except Exception:
-                k = None
-            if k:
-                return k, "list" if isinstance(value, (list, tuple)) else "file"
-    return None, None
+                det = None
+            if ARTIFACT_KIND.get(det):
+                return ARTIFACT_KIND[det], "list" if isinstance(value, (list, tuple)) else "file", det
+    return None, None, None
 
 
 def plan_parameters(inc, notebook_path, scratch) -> dict | None:
@@ -97,7 +100,7 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
         if name in ("incident", "incident_folder", "folder") and isinstance(default, str):
             params[name] = inc.folder
             continue
-        kind, shape = _kind_of_default(default, nb_dir)
+        kind, shape, _ = _kind_of_default(default, nb_dir)
         if kind is None:
             continue
         if shape == "folder":
@@ -105,7 +108,7 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
     for name, default in defaults.items():
         if name in params:
             continue
-        kind, shape = _kind_of_default(default, nb_dir)
+        kind, shape, det = _kind_of_default(default, nb_dir)
         if kind is None:
             # a file name inside a folder parameter (e.g. the transcript to show): one of ours;
             # another input we have nothing for (an info file of the sample server): None
@@ -117,8 +120,14 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
                 params[name] = None
             continue
         arts = inc.loaded(kind)
+        exact = [a for a in arts if a.kind == det]
+        if exact:
+            arts = exact
+        elif kind == "heap" and det is not None:
+            arts = []  # heap formats are not interchangeable (a V8 input cannot take a tracemalloc diff)
         if not arts:
-            return None
+            params[name] = None
+            continue
         if kind == "pg_stat_statements" and pgss_pairs(inc):
             before, after = pgss_pairs(inc)[0]
             low = name.lower()
@@ -134,14 +143,16 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
             params[name] = d
         elif shape == "list":
             params[name] = [a.path for a in sorted(arts, key=lambda a: (a.time is None, a.time, a.file))]
-        else:
-            params[name] = sorted(arts, key=lambda a: (a.time is None, a.time, a.file))[-1 if kind == "heap" else 0].path
+        else:  # one file: the artifact with the most events on the timeline
+            tl = inc.timeline
+            params[name] = max(arts, key=lambda a: (int((tl["artifact"] == a.file).sum()), a.file)).path
     for name, value in list(params.items()):
         if value == "__FIRST_IN_FOLDER__":
             folder = next((params[n] for n in folders.values() if n in params), None)
             files = sorted(os.listdir(folder)) if folder else []
             params[name] = files[0] if files else None
-    mapped = [v for k, v in params.items() if k not in ("incident", "incident_folder", "folder") and v]
+    mapped = [v for k, v in params.items() if k not in ("incident", "incident_folder", "folder") and v
+              and k not in [n for n, d in defaults.items() if not _kind_of_default(d, nb_dir)[0]]]
     return params if mapped or "incident" in params else None
 
 

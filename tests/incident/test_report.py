@@ -15,7 +15,7 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 KEY_FINDINGS = {
     "checkout-latency": ["missing_index", "DROP INDEX orders_customer_id_idx", "PoolTimeout", "null-deref-read",
                          "ship_order", "retransmi"],
-    "catalog-leak": ["catalog_svc.py:47", "assertion-failure", "catalog killed", "gc.pause", "RST"],
+    "catalog-leak": ["catalog_svc.py:47", "assertion-failure", "catalog killed", "GC pause", "RST"],
 }
 
 
