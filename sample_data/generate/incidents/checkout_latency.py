@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netlab import HERE, PY, Lab, wait_port  # noqa: E402
 from otel_jaeger import write_jaeger_ui  # noqa: E402
 from pglab import Postgres  # noqa: E402
-from stagekit import BUILD, GdbRun, build_worker, iso, tcpdump, write_toml  # noqa: E402
+from stagekit import GdbRun, build_worker, iso, tcpdump, write_toml  # noqa: E402
 
 NAME = "checkout-latency"
 pg = None
