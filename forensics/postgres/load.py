@@ -149,6 +149,7 @@ def _to_floats(values, name, locs, prov) -> np.ndarray:
     return s.to_numpy()
 
 
+_NULL_SPELLINGS = {"(null)", "null", "NULL", "\\N", "<NULL>", "¤", "None"}
 _TRUE = {"t", "true", "1", "yes", "on"}
 _FALSE = {"f", "false", "0", "no", "off"}
 
@@ -215,6 +216,8 @@ def to_frame(raw: RawTable, path, prov: Provenance) -> tuple[pd.DataFrame, Versi
                 data[name] = np.full(n_rows, np.nan)
             continue
         vals = list(column_values[cols[name]])
+        if name not in TEXT_COLUMNS:  # NULL as shown by \pset null, COPY's text format or a client
+            vals = [None if v is not None and v.strip() in _NULL_SPELLINGS else v for v in vals]
         if name in ID_COLUMNS or name in COUNT_COLUMNS:
             data[name] = _to_ints(vals, name, locs, prov)
         elif name in FLOAT_COLUMNS:

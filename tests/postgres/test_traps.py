@@ -169,3 +169,14 @@ def test_pre_1_9_view_on_a_track_all_server_has_repeated_keys(tmp_path):
     assert r["calls"] == 3 and r["total_exec_time"] == 9 and r["min_exec_time"] == 1 and r["max_exec_time"] == 5
     assert r["mean_exec_time"] == pytest.approx(3.0)
     assert r["stddev_exec_time"] == pytest.approx(pd.Series([1.0, 3.0, 5.0]).std(ddof=0))
+
+
+def test_null_spellings(tmp_path):
+    r"""`\pset null '(null)'`, COPY's `\N`: missing, not an error."""
+    p = tmp_path / "nulls.csv"
+    p.write_text("userid,dbid,toplevel,queryid,query,calls,total_exec_time,total_plan_time\n"
+                 "10,5,t,(null),(null),3,\\N,NULL\n")
+    d, warns = _load(p)
+    r = d.statements.iloc[0]
+    assert pd.isna(r["queryid"]) and pd.isna(r["total_exec_time"]) and pd.isna(r["total_plan_time"])
+    assert r["query"] == "(null)" and not warns  # a text is kept as written
