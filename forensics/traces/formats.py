@@ -50,6 +50,16 @@ class Columns:
     def n_spans(self) -> int:
         return len(self.span_id)
 
+    def mark(self) -> dict:
+        """Lengths of every column list, to undo a record that fails half-way (see :meth:`rollback`)."""
+        return {k: len(v) for k, v in vars(self).items() if isinstance(v, list)}
+
+    def rollback(self, mark: dict) -> None:
+        for k, n in mark.items():
+            del getattr(self, k)[n:]
+        n_proc = mark["proc_service"]
+        self.proc_cache = {key: pid for key, pid in self.proc_cache.items() if pid < n_proc}
+
     def add_process(self, service, kvs) -> int:
         """Register a process (service + (key, type, value) triples); returns its number.
         Identical processes (same service and tags, e.g. repeated in every trace) share one."""

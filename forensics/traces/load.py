@@ -295,10 +295,19 @@ def _str_col(values) -> pd.Series:
     return arr.to_pandas().astype("str")
 
 
+def _i64(values, what: str) -> np.ndarray:
+    """int64 array of ``values``; ArtifactError naming the first value that does not fit."""
+    try:
+        return np.fromiter(values, dtype=np.int64, count=len(values))
+    except OverflowError:
+        i = next(k for k, v in enumerate(values) if not -(1 << 63) <= v < (1 << 63))
+        raise ArtifactError(None, f"{what} {i + 1:,}", f"{what} value {values[i]} does not fit in 64 bits") from None
+
+
 def _frames(cols: F.Columns):
     n = cols.n_spans()
-    start_ns = np.fromiter(cols.start_ns, dtype=np.int64, count=n)
-    dur_ns = np.fromiter(cols.duration_ns, dtype=np.int64, count=n)
+    start_ns = _i64(cols.start_ns, "span")
+    dur_ns = _i64(cols.duration_ns, "span")
     start_us = start_ns // 1000
     duration_us = dur_ns // 1000  # Jaeger's OTLP translation: µs = ns // 1000, for start and duration
     proc = np.fromiter(cols.process, dtype=np.int64, count=n)
@@ -327,11 +336,11 @@ def _frames(cols: F.Columns):
         "scope": _str_col(cols.scope),
         "host": _str_col(proc_host[proc] if n else []),
         "process": proc,
-        "flags": np.fromiter(cols.flags, dtype=np.int64, count=n),
+        "flags": _i64(cols.flags, "span"),
     })
     tags = pd.DataFrame({"span": np.array(cols.tag_span, dtype=np.int64), "key": _str_col(cols.tag_key),
                          "type": _str_col(cols.tag_type), "value": _str_col(cols.tag_value)})
-    log_ns = np.array(cols.log_ns, dtype=np.int64)
+    log_ns = _i64(cols.log_ns, "log")
     logs = pd.DataFrame({"span": np.array(cols.log_span, dtype=np.int64),
                          "time": pd.to_datetime(log_ns, unit="ns", utc=True), "time_us": log_ns // 1000,
                          "event": _str_col(cols.log_event), "fields": _str_col(cols.log_fields)})
@@ -367,12 +376,14 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
             if streamed:
                 raise _StreamFailed() from None
             raise
+        mark = cols.mark() if multi else None
         try:
             _read_value(value, cols, where, shapes)
         except F.Bad as e:
             if streamed:
                 raise _StreamFailed() from None
             if multi:
+                cols.rollback(mark)  # drop what the bad record had added
                 prov.warn(where, f"{e.reason} at {e.location}; record skipped")
                 continue
             raise ArtifactError(path, e.location, e.reason) from None
@@ -381,6 +392,7 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
                 raise _StreamFailed() from None
             reason = f"missing field {e}" if isinstance(e, KeyError) else f"unexpected value ({e})"
             if multi:
+                cols.rollback(mark)
                 prov.warn(where, f"{reason}; record skipped")
                 continue
             raise ArtifactError(path, where, f"{reason} in a span") from None
@@ -426,7 +438,10 @@ def load_traces(path, **options) -> TraceSet:
     decode_error = prov.details.pop("_decode_error", None)
     if cols.n_spans() == 0:
         raise decode_error or ArtifactError(path, None, "no spans in this trace export")
-    spans, tags, logs, refs, processes = _frames(cols)
+    try:
+        spans, tags, logs, refs, processes = _frames(cols)
+    except ArtifactError as e:
+        raise ArtifactError(path, e.location, e.reason) from None
     spans, refs, orphans, skew = build_tree(spans, refs, prov, tolerance_us=int(options.get("skew_tolerance_us", 0)))
     prov.details.update({"shapes": sorted(set(shapes)), "spans": len(spans),
                          "traces": int(spans["trace_id"].nunique())})

@@ -134,3 +134,23 @@ def test_mutated_export(tmp_path, at, cut, junk, truncate):
                         kids, max_size=4), max_leaves=12))
 def test_json_with_trace_keys_but_wrong_structure(tmp_path, doc):
     _only_artifact_errors(write(tmp_path, json.dumps(doc)))
+
+
+def test_json_lines_record_failing_half_way_leaves_no_debris(tmp_path, data_dir):
+    lines = open(os.path.join(data_dir, "variants", "jaeger.jsonl")).read().splitlines()
+    broken = json.loads(lines[1])
+    broken["spans"][3]["startTime"] = "not a number"  # spans 0-2 (and their tags) were already read
+    lines[1] = json.dumps(broken)
+    with pytest.warns(ArtifactWarning, match="line 2"):
+        ts = load_traces(write(tmp_path, "\n".join(lines) + "\n", "x.jsonl"))
+    assert ts.spans["trace_id"].nunique() == 2
+    assert (ts.tags["span"] < len(ts.spans)).all() and (ts.logs["span"] < len(ts.spans)).all()
+    assert (ts.references["span"] < len(ts.spans)).all()
+
+
+@pytest.mark.parametrize("field, value", [("startTime", 10 ** 30), ("duration", 2 ** 70), ("flags", -(2 ** 64))])
+def test_numbers_beyond_64_bits(tmp_path, field, value):
+    span = {"traceID": "a", "spanID": "b", "startTime": 1, "duration": 1, field: value}
+    with pytest.raises(ArtifactError) as e:
+        load_traces(write(tmp_path, json.dumps({"data": [{"traceID": "a", "spans": [span]}]})))
+    assert e.value.location == "span 1" and e.value.path
