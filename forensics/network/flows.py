@@ -170,12 +170,21 @@ def _conn_state(h: str) -> str:
 
 def flows_table(packets: pd.DataFrame, irtt=None) -> pd.DataFrame:
     """One row per TCP stream (see module docstring); ``irtt`` is the per-stream handshake RTT in seconds."""
-    t = packets[packets["stream"] >= 0]
-    if t.empty:
+    if "stream" not in packets or not (packets["stream"] >= 0).any():
         return pd.DataFrame(columns=["stream", "client", "client_port", "server", "server_port"])
+    counted = ["retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order", "lost_segment",
+               "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe", "window_full",
+               "window_update", "keep_alive", "reset"]
+    needed = ["stream", "direction", "flags", "src", "dst", "sport", "dport", "time", "len", "payload_len",
+              "rel_seq", "ack_rtt"] + counted
+    # only the columns used here, so a million-row capture is not copied whole
+    t = packets.loc[packets["stream"].to_numpy() >= 0, needed]
     c2s = _client_side(t)
     na, resent = not_advancing(t, c2s)
-    t = t.assign(c2s=c2s, not_advancing=na, na_bytes=np.where(na, t["payload_len"].to_numpy(), 0), dup_bytes=resent)
+    t["c2s"] = c2s
+    t["not_advancing"] = na
+    t["na_bytes"] = np.where(na, t["payload_len"].to_numpy(), 0)
+    t["dup_bytes"] = resent
     g = t.groupby("stream", sort=True)
     first_c = t[c2s].groupby("stream").first()
     first_s = t[~c2s].groupby("stream").first()
@@ -212,9 +221,7 @@ def flows_table(packets: pd.DataFrame, irtt=None) -> pd.DataFrame:
         out[f"rtt_{name}_max"] = r.max().reindex(out.index)
     data = t["payload_len"] > 0
     out["data_segments"] = t[data].groupby("stream").size().reindex(out.index, fill_value=0)
-    for col in ("retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
-                "lost_segment", "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe",
-                "window_full", "window_update", "keep_alive", "reset"):
+    for col in counted:
         out[col] = g[col].sum().astype("int64")
     out["retrans_rate"] = (out["retransmission"] / out["data_segments"].where(out["data_segments"] > 0)).fillna(0.0)
     for side, name in _DIRS.items():

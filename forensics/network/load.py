@@ -59,78 +59,117 @@ def flag_counts(rec: np.ndarray, res: dict) -> dict:
     return counts
 
 
-def packets_frame(rec: np.ndarray):
-    """Build the ``packets`` DataFrame (and per-stream handshake RTTs) from decoded records.
+# Per-row columns gathered batch by batch: name -> (dtype, fill for non-TCP rows or None for record fields).
+_COLUMNS = {
+    "ts": np.int64, "len": np.int32, "caplen": np.int32, "ip_version": np.int8, "proto": np.uint8,
+    "sc": np.int32, "dc": np.int32, "sport": np.uint16, "dport": np.uint16, "seq": np.uint32, "ack": np.uint32,
+    "payload_len": np.int32, "flags": np.uint16, "window": np.uint16, "mss": np.int32, "wscale": np.int8,
+    "sack_perm": np.bool_, "sack_blocks": np.int8, "has_ts": np.bool_, "ts_val": np.uint32, "ts_ecr": np.uint32,
+    "tcp": np.bool_, "stream": np.int32, "direction": np.int8, "rel_seq": np.uint32, "rel_ack": np.uint32,
+    "aflags": np.int32, "dup_ack_num": np.int32, "dup_ack_frame": np.int32, "acked_frame": np.int32,
+    "ack_rtt": np.int64, "rto": np.int64, "rto_frame": np.int32,
+}
+_FILL = {"stream": -1, "direction": -1, "ack_rtt": -1, "rto": -1}
 
-    Columns are added one by one (no block consolidation copy), so memory stays
-    close to one copy of the data.
+
+class PacketColumns:
+    """Collects the ``packets`` columns while records stream past (no full record array kept).
+
+    Arrays start at the size the file suggests (zero pages cost nothing until written)
+    and grow when needed, so memory is about one copy of the final table.
     """
-    n = rec.shape[0]
-    an = Analyzer()
-    res = an.feed(rec)
-    sc, dc = res.pop("sc"), res.pop("dc")
-    cats = an.address_names()
-    idx, all_tcp = res["idx"], res["all_tcp"]
 
-    def full(vals, fill):
-        if all_tcp:
-            return vals
-        a = np.full(n, fill, dtype=vals.dtype)
-        a[idx] = vals
-        return a
+    def __init__(self, estimate: int = 1024):
+        self.an = Analyzer()
+        self.n = 0
+        self.cols = {k: np.zeros(max(estimate, 16), dtype=t) for k, t in _COLUMNS.items()}
 
-    proto = rec["proto"]
-    ipver = rec["ipver"]
-    pcodes = np.where(ipver == 0, -1, proto.astype(np.int16))
-    pnames = {p: PROTO_NAMES.get(p, f"IP/{p}") for p in np.unique(pcodes[pcodes >= 0]).tolist()}
-    pmap = np.full(256, -1, np.int8)
-    for k, p in enumerate(pnames):
-        pmap[p] = k
-    l4 = rec["l4ok"] & ~rec["frag"]
-    df = pd.DataFrame({"frame": np.arange(1, n + 1, dtype=np.int32)})
-    df["time"] = pd.to_datetime(rec["ts"], unit="ns", utc=True)
-    df["len"] = rec["wirelen"]
-    df["caplen"] = rec["caplen"]
-    df["ip_version"] = ipver
-    df["src"] = pd.Categorical.from_codes(sc, categories=cats)
-    df["dst"] = pd.Categorical.from_codes(dc, categories=cats)
-    del sc, dc
-    df["sport"] = np.where(l4, rec["sport"], 0).astype(np.uint16)
-    df["dport"] = np.where(l4, rec["dport"], 0).astype(np.uint16)
-    df["protocol"] = pd.Categorical.from_codes(np.where(pcodes >= 0, pmap[np.clip(pcodes, 0, 255)], -1),
-                                               categories=list(pnames.values()))
-    del pcodes
-    df["stream"] = full(res.pop("stream"), -1)
-    df["direction"] = full(res.pop("direction"), -1)
-    df["seq"] = rec["seq"]
-    df["ack"] = rec["ack"]
-    df["rel_seq"] = full(res.pop("rel_seq"), 0)
-    df["rel_ack"] = full(res.pop("rel_ack"), 0)
-    df["payload_len"] = np.where(l4, rec["paylen"], 0).astype(np.int32)
-    df["flags"] = rec["flags"]
-    df["window"] = rec["window"]
-    df["mss"] = rec["mss"]
-    df["wscale"] = rec["wscale"]
-    df["sack_perm"] = rec["sack_perm"]
-    df["sack_blocks"] = rec["sack_blocks"]
-    df["ts_val"] = np.where(rec["has_ts"], rec["tsval"].astype(np.int64), -1)
-    df["ts_ecr"] = np.where(rec["has_ts"], rec["tsecr"].astype(np.int64), -1)
-    fl = full(res.pop("aflags"), 0)
-    for name in FLAG_NAMES:
-        df[name] = (fl & FLAG_BITS[name]) != 0
-    # Wireshark shows fast and spurious retransmissions as retransmissions too.
-    df["retransmission"] = df["retransmission"] | df["fast_retransmission"] | df["spurious_retransmission"]
-    del fl
-    df["reset"] = _tcp_mask(rec) & ((rec["flags"] & RST) != 0)
-    df["dup_ack_num"] = full(res.pop("dup_ack_num"), 0)
-    df["dup_ack_frame"] = full(res.pop("dup_ack_frame"), 0)
-    df["acked_frame"] = full(res.pop("acked_frame"), 0)
-    rtt = res.pop("ack_rtt")
-    df["ack_rtt"] = full(np.where(rtt >= 0, rtt / 1e9, np.nan), np.nan)
-    rto = res.pop("rto")
-    df["rto"] = full(np.where(rto >= 0, rto / 1e9, np.nan), np.nan)
-    df["rto_frame"] = full(res.pop("rto_frame"), 0)
-    return df, an.irtt()
+    def _reserve(self, m):
+        need = self.n + m
+        cap = next(iter(self.cols.values())).shape[0]
+        if need > cap:
+            new = max(need, int(cap * 1.5))
+            for k, a in self.cols.items():
+                b = np.zeros(new, dtype=a.dtype)
+                b[: self.n] = a[: self.n]
+                self.cols[k] = b
+
+    def add(self, rec: np.ndarray):
+        m = rec.shape[0]
+        res = self.an.feed(rec)
+        self._reserve(m)
+        sl = slice(self.n, self.n + m)
+        c = self.cols
+        l4 = rec["l4ok"] & ~rec["frag"]
+        for k, f in (("ts", "ts"), ("len", "wirelen"), ("caplen", "caplen"), ("ip_version", "ipver"),
+                     ("proto", "proto"), ("seq", "seq"), ("ack", "ack"), ("flags", "flags"), ("window", "window"),
+                     ("mss", "mss"), ("wscale", "wscale"), ("sack_perm", "sack_perm"),
+                     ("sack_blocks", "sack_blocks"), ("has_ts", "has_ts"), ("ts_val", "tsval"), ("ts_ecr", "tsecr")):
+            c[k][sl] = rec[f]
+        c["sc"][sl], c["dc"][sl] = res["sc"], res["dc"]
+        for k, f in (("sport", "sport"), ("dport", "dport"), ("payload_len", "paylen")):
+            c[k][sl] = np.where(l4, rec[f], 0)
+        idx = res["idx"]
+        c["tcp"][sl] = True if res["all_tcp"] else False
+        if not res["all_tcp"]:
+            c["tcp"][self.n + idx] = True
+        for k in ("stream", "direction", "rel_seq", "rel_ack", "aflags", "dup_ack_num", "dup_ack_frame",
+                  "acked_frame", "ack_rtt", "rto", "rto_frame"):
+            if res["all_tcp"]:
+                c[k][sl] = res[k]
+            else:
+                c[k][sl] = _FILL.get(k, 0)
+                c[k][self.n + idx] = res[k]
+        self.n += m
+
+    def frame(self) -> pd.DataFrame:
+        """The ``packets`` DataFrame; columns added one by one (no consolidation copy)."""
+        n = self.n
+        c = {k: v[:n] for k, v in self.cols.items()}
+        self.cols = None
+        cats = self.an.address_names()
+        ipver, proto = c.pop("ip_version"), c.pop("proto")
+        pcodes = np.where(ipver == 0, -1, proto.astype(np.int16))
+        pnames = {p: PROTO_NAMES.get(p, f"IP/{p}") for p in np.unique(pcodes[pcodes >= 0]).tolist()}
+        pmap = np.full(256, -1, np.int8)
+        for k, p in enumerate(pnames):
+            pmap[p] = k
+        df = pd.DataFrame({"frame": np.arange(1, n + 1, dtype=np.int32)})
+        df["time"] = pd.to_datetime(c.pop("ts"), unit="ns", utc=True)
+        df["len"], df["caplen"], df["ip_version"] = c.pop("len"), c.pop("caplen"), ipver
+        df["src"] = pd.Categorical.from_codes(c.pop("sc"), categories=cats)
+        df["dst"] = pd.Categorical.from_codes(c.pop("dc"), categories=cats)
+        df["sport"], df["dport"] = c.pop("sport"), c.pop("dport")
+        df["protocol"] = pd.Categorical.from_codes(np.where(pcodes >= 0, pmap[np.clip(pcodes, 0, 255)], -1),
+                                                   categories=list(pnames.values()))
+        del pcodes, proto
+        for k in ("stream", "direction", "seq", "ack", "rel_seq", "rel_ack", "payload_len", "flags", "window",
+                  "mss", "wscale", "sack_perm", "sack_blocks"):
+            df[k] = c.pop(k)
+        has_ts = c.pop("has_ts")
+        df["ts_val"] = np.where(has_ts, c.pop("ts_val").astype(np.int64), -1)
+        df["ts_ecr"] = np.where(has_ts, c.pop("ts_ecr").astype(np.int64), -1)
+        fl = c.pop("aflags")
+        for name in FLAG_NAMES:
+            df[name] = (fl & FLAG_BITS[name]) != 0
+        # Wireshark shows fast and spurious retransmissions as retransmissions too.
+        df["retransmission"] = df["retransmission"] | df["fast_retransmission"] | df["spurious_retransmission"]
+        df["reset"] = c.pop("tcp") & ((df["flags"].to_numpy() & RST) != 0)
+        for k in ("dup_ack_num", "dup_ack_frame", "acked_frame"):
+            df[k] = c.pop(k)
+        for k in ("ack_rtt", "rto"):
+            v = c.pop(k)
+            df[k] = np.where(v >= 0, v / 1e9, np.nan)
+        df["rto_frame"] = c.pop("rto_frame")
+        return df
+
+
+def packets_frame(rec: np.ndarray):
+    """The ``packets`` DataFrame and per-stream handshake RTTs from an array of decoded records."""
+    pc = PacketColumns(rec.shape[0])
+    pc.add(rec)
+    irtt = pc.an.irtt()
+    return pc.frame(), irtt
 
 
 def _provenance(path) -> Provenance:
@@ -172,11 +211,13 @@ def load_capture(path, **options) -> Capture:
     if engine != "native":
         raise ArtifactError(path, None, f"unknown engine {engine!r}; use 'native' or 'tshark'")
     try:
-        raw = read_capture(path, hasher=BackgroundHash())
+        pc = PacketColumns(max(1024, min(prov.size // 64, 50_000_000)))
+        raw = read_capture(path, consume=pc.add, hasher=BackgroundHash())
         prov.sha256 = raw.sha256
         for off, reason in raw.warnings:
             prov.warn(off, reason)
-        packets, irtt = packets_frame(raw.records)
+        irtt = pc.an.irtt()
+        packets = pc.frame()
     except ArtifactError:
         raise
     except (ValueError, IndexError, OverflowError, MemoryError) as e:  # a defect in the reader, not evidence
