@@ -144,10 +144,14 @@ def traces_events(inc, art) -> list[dict]:
     if len(logs) and "event" in logs.columns:
         gc = logs[logs["event"].astype(str).str.contains("gc", case=False, na=False)]
         gc = gc.drop_duplicates(subset=["time", "fields"]).sort_values("time")
+        last = {}
         for idx, row in gc.iterrows():
             span = spans.iloc[int(row["span"])]
             m = re.search(r'"pause_ms"\s*:\s*"?([\d.]+)', str(row["fields"]))
             ms = float(m.group(1)) if m else None
+            if ms is not None and last.get(span["service"]) == ms:
+                continue  # the same pause, recorded again by another span that overlapped it
+            last[span["service"]] = ms
             out.append(_event(time=row["time"], kind="gc-pause", service=span["service"], host=span["host"],
                               severity="warning" if (ms or 0) >= 100 else "info",
                               detail=f"{row['event']} on {span['service']}" + (f": {ms:.0f} ms" if ms else ""),
