@@ -223,7 +223,7 @@ def quiet_day(rng):
             unstable(cur, rng)
         for c in range(1, 21):
             cur.execute(Q_REFRESH, (c,))
-        for day in range(30):  # the nightly reports: heavy in the cumulative numbers, not the incident
+        for day in range(40):  # the nightly reports: heavy in the cumulative numbers, not the incident
             rep.cursor().execute(Q_REPORT, (f"2026-0{1 + day % 4}-01",))
 
 

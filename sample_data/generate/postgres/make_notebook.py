@@ -57,7 +57,7 @@ cells = [
     new_markdown_cell(
         "## Cumulative or interval?\n\n"
         "The *after* dump alone mixes the incident with everything since the last reset: here the nightly "
-        "revenue report, run 30 times before the incident, still tops the cumulative totals. Subtracting the "
+        "revenue report, run 40 times before the incident, still tops the cumulative totals. Subtracting the "
         "*before* dump leaves only what ran during the incident, and there the order-history lookup is far "
         "ahead. **Trust the interval**: it is the only view that describes the incident window. (Entries that "
         "first appeared during the interval are kept whole and flagged `is_new`; a counter that went *down* — a "
