@@ -79,6 +79,9 @@ making the request slower. Messages handed to the queue worker are not on the pa
 up its producer."""),
     code("""picker = plots.trace_picker(ts, summary["trace_id"].head(10))
 picker"""),
+    md("The same chart for the slowest trace, drawn directly (so it also appears in headless runs and reports):"),
+    code("""plots.plot_gantt(ts.trace(summary["trace_id"].iloc[0]))
+plt.show()"""),
     code("""# NBVAL_CHECK_OUTPUT
 slowest = summary["trace_id"].iloc[0]
 cp = critical_path(ts, slowest)
