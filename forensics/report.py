@@ -266,13 +266,18 @@ def write_report(folder, output="report.html", timeout: int = 180, notebook_dir:
 
     ``only`` limits the run to these notebook names (the overview is always included).
     """
-    import papermill as pm
-
     from .incident import open_incident
-    from .progress import progress, watched
 
     inc = open_incident(folder)
-    scratch = tempfile.mkdtemp(prefix="forensics-report-")
+    with tempfile.TemporaryDirectory(prefix="forensics-report-") as scratch:
+        return _run_and_write(inc, output, timeout, notebook_dir, kernel_name, only, scratch)
+
+
+def _run_and_write(inc, output, timeout, notebook_dir, kernel_name, only, scratch) -> dict:
+    import papermill as pm
+
+    from .progress import progress, watched
+
     steps = plan(inc, notebook_dir, scratch)
     if only:
         steps = [s for s in steps if s["notebook"] == OVERVIEW or s["notebook"] in only

@@ -19,9 +19,9 @@ KEY_FINDINGS = {
 }
 
 
-def test_plan_points_notebooks_at_the_incident(incidents):
+def test_plan_points_notebooks_at_the_incident(incidents, tmp_path):
     inc = incidents["checkout-latency"]
-    steps = {s["notebook"]: s["parameters"] for s in plan(inc)}
+    steps = {s["notebook"]: s["parameters"] for s in plan(inc, scratch=str(tmp_path))}
     assert steps["00_incident_overview.ipynb"] == {"incident": inc.folder}
     for params in steps.values():  # every injected path is one of the incident's artifacts (or a folder of them)
         for v in params.values():
