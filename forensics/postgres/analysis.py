@@ -160,7 +160,8 @@ def delta(before, after, *, before_info: dict | None = None, after_info: dict | 
             same = ~(mm.notna() & mm_b.notna() & (mm != mm_b))
             hi_new, lo_new = hi_new & same, lo_new & same
         inc = {f"mean_{kind}_time": mean.where(n > 0, 0.0), f"stddev_{kind}_time": np.sqrt(var).where(n > 0, 0.0),
-               f"max_{kind}_time": m[f"max_{kind}_time"].where(hi_new), f"min_{kind}_time": m[f"min_{kind}_time"].where(lo_new)}
+               f"max_{kind}_time": m[f"max_{kind}_time"].where(hi_new),
+               f"min_{kind}_time": m[f"min_{kind}_time"].where(lo_new)}
         for c, v in inc.items():
             out[c] = np.where(whole, out[c].astype(float), v.astype(float))
     for c in ADDITIVE:

@@ -21,7 +21,7 @@ import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from .versions import canonical_name
+from .versions import BOOL_COLUMNS, COUNT_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, TIME_STAMP_COLUMNS, canonical_name
 
 _HEADER_HINT = re.compile(r"\b(?:calls|queryid|total_(?:exec_)?time|plans|dealloc)\b", re.I)
 _SEPARATOR = re.compile(r"^-+(?:\+-+)*\s*$")
@@ -273,8 +273,6 @@ _VALUE_PATTERNS = {
 
 
 def _kind_of(name: str) -> str:
-    from .versions import BOOL_COLUMNS, COUNT_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, TIME_STAMP_COLUMNS
-
     c = canonical_name(name)
     if c == "query":
         return "query"

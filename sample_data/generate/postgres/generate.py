@@ -22,8 +22,9 @@ What it does, in order:
 5. Snapshot **after**, then export both snapshots with real ``psql`` in every form an on-call
    engineer pastes: ``\\copy ... csv header``, aligned, ``\\x`` expanded, ``-A -F '|'`` unaligned,
    ``json_agg`` JSON (bare, and inside psql's table), ``row_to_json`` lines, and a runbook join
-   with ``pg_database``/``pg_roles`` names and texts cut to 60 characters; plus ``pg_stat_statements_info`` and the same data through the older view
-   definitions this server still serves (extension versions 1.4, 1.8 and 1.9).
+   with ``pg_database``/``pg_roles`` names and texts cut to 60 characters; plus
+   ``pg_stat_statements_info`` and the same data through the older view definitions this server
+   still serves (extension versions 1.4, 1.8 and 1.9).
 6. Stop the server and delete the cluster.
 
 The workload is seeded, but timings are real, so numbers differ between runs; the story
