@@ -37,12 +37,12 @@ def main(argv=None) -> int:
     d = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "postgres"
     warnings.simplefilter("ignore")
     ref = timed(lambda: pd.read_csv(d / "after.csv", dtype=str, keep_default_na=False))
-    print(f"{'form':<14}{'entries':>8}{'bytes':>12}{'load ms':>10}{'× read_csv':>12}")
+    print(f"{'form':<18}{'entries':>8}{'bytes':>12}{'load ms':>10}{'× read_csv':>12}")
     for form in FORMS:
         p = d / f"after.{form}"
         n = len(load_pgss(p).statements)
         t = timed(lambda: load_pgss(p))
-        print(f"{form:<14}{n:>8}{p.stat().st_size:>12,}{t * 1000:>10.1f}{t / ref:>12.1f}")
+        print(f"{form:<18}{n:>8}{p.stat().st_size:>12,}{t * 1000:>10.1f}{t / ref:>12.1f}")
     b, a = load_pgss(d / "before.csv"), load_pgss(d / "after.csv")
     t = timed(lambda: rank(delta(b, a)))
     print(f"delta + rank (with findings) of {len(a.statements)} entries: {t * 1000:.1f} ms")
