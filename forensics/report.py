@@ -241,9 +241,9 @@ def to_html(nb, title: str) -> str:
         if cell.cell_type == "code":
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
-                if "application/vnd.jupyter.widget-view+json" in data:
-                    data.pop("application/vnd.jupyter.widget-view+json")
-                    data.setdefault("text/plain", "")
+                if "application/vnd.jupyter.widget-view+json" in data:  # a static page cannot run a picker
+                    data.clear()
+                    data["text/html"] = "<p><i>(an interactive picker here: open the notebook to use it)</i></p>"
     exp = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                        exclude_output_prompt=True, embed_images=True)
     exp.mathjax_url = ""

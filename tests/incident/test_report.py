@@ -62,6 +62,7 @@ def test_report_in_headless_chromium(tmp_path, name):
     for a in inc.artifacts:
         assert a.provenance.sha256 in page
     assert "print(" not in page and "open_incident(" not in page  # no code cells
+    assert "VBox(children" not in page  # widgets are not dumped as their Python repr
     res, console = _chromium(out)
     assert res.returncode == 0, res.stderr[-2000:]
     assert not console, console
