@@ -46,6 +46,7 @@ class Columns:
         self.proc_service, self.proc_host, self.proc_ip = [], [], []
         self.ptag_proc, self.ptag_key, self.ptag_type, self.ptag_value = [], [], [], []
         self.proc_cache: dict = {}
+        self.envelope_errors: list = []  # "errors" of an /api/traces response
 
     def n_spans(self) -> int:
         return len(self.span_id)
@@ -108,11 +109,6 @@ def _text(value, typ=None) -> tuple[str, str]:
     if value is None:
         return typ or "string", ""
     return typ or "string", json.dumps(value, separators=_COMPACT, sort_keys=True)
-
-
-def _plain(value):
-    """A JSON-ish Python value for log-field dicts (int64 strings stay strings)."""
-    return value
 
 
 def otlp_value(v):

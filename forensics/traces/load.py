@@ -237,7 +237,9 @@ def _read_value(v, cols: F.Columns, where: str, shapes: list) -> None:
                 if not isinstance(t, dict):
                     raise F.Bad(f"{where}.data[{i}]", "trace is not a JSON object")
                 F.read_jaeger_trace(t, cols, f"{where}.data[{i}]")
-            _warn_errors(v.get("errors"), where)
+            errors = v.get("errors")
+            if errors:
+                cols.envelope_errors.extend(errors if isinstance(errors, list) else [errors])
             return
         spans = v.get("spans")
         if isinstance(spans, list):
@@ -266,14 +268,6 @@ def _read_value(v, cols: F.Columns, where: str, shapes: list) -> None:
             _read_value(t, cols, f"{where}[{i}]", shapes)
         return
     raise F.Bad(where, f"a JSON {type(v).__name__}, not a trace export")
-
-
-def _warn_errors(errors, where):
-    if errors:
-        _warn_errors.pending.extend(errors if isinstance(errors, list) else [errors])
-
-
-_warn_errors.pending = []
 
 
 # --------------------------------------------------------------------------- frames
@@ -412,7 +406,6 @@ def load_traces(path, **options) -> TraceSet:
     prov = provenance_for(path, parser=PARSER)
     with open_readonly(path) as f:
         raw = f.read()
-    _warn_errors.pending = []
     cols = F.Columns()
     shapes: list[str] = []
     gc_was_enabled = gc.isenabled()
@@ -424,7 +417,7 @@ def load_traces(path, **options) -> TraceSet:
                 _read_all(path, values, multi, cols, shapes, prov, bar)
             except _StreamFailed:  # something unusual inside a big file: read it the plain way
                 prov.details.pop("streamed", None)
-                cols, shapes, _warn_errors.pending = F.Columns(), [], []
+                cols, shapes = F.Columns(), []
                 values, multi = _parse(path, raw, prov, stream_min_bytes=1 << 62)
                 _read_all(path, values, multi, cols, shapes, prov, bar)
             del values, raw
@@ -433,7 +426,7 @@ def load_traces(path, **options) -> TraceSet:
     finally:
         if gc_was_enabled:
             gc.enable()
-    for err in _warn_errors.pending[:20]:
+    for err in cols.envelope_errors[:20]:
         prov.warn("$.errors", f"the exporting query reported: {err}")
     decode_error = prov.details.pop("_decode_error", None)
     if cols.n_spans() == 0:
