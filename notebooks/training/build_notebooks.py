@@ -61,7 +61,7 @@ overview = [
        "it, heap growth ↔ GC pauses and slow spans, resets ↔ failed calls."),
     code('# NBVAL_CHECK_OUTPUT\nprint("link types found:", ", ".join(sorted(inc.links_frame["link"].unique())))'),
     code('lf = inc.links_frame.sort_values("confidence", ascending=False)\n'
-         'display(HTML(lf.groupby("link").head(3)[["link", "confidence", "a_kind", "a_ref", "b_kind", "b_ref", "reason"]]'
+         'display(HTML(lf.groupby("link").head(3)[["link", "confidence", "reason", "a_kind", "a_ref", "b_kind", "b_ref"]]'
          '.to_html(index=False, escape=True)))'),
     md("## Replay\n\nDrag the slider to see the events up to a moment of the incident (in a live notebook)."),
     code("replay_picker(inc)"),
