@@ -170,6 +170,21 @@ def test_real_pcapng_matches_tshark_frame_count():
     assert len(cap.packets) == n
 
 
+def test_real_link_types():
+    """tcpdump -i any writes Linux cooked captures: SLL2 by default, SLL v1 with -y LINUX_SLL."""
+    assert load_capture(sample("slow_reader.pcap")).linktypes == [276]
+    assert load_capture(sample("short_sll.pcap")).linktypes == [113]
+    assert load_capture(sample("bulk_loss.pcap")).linktypes == [1]
+    assert load_capture(sample("bulk_loss_receiver.pcapng")).provenance.format == "pcapng"
+
+
+def test_bsd_loopback_both_byte_orders(tmp_path):
+    raw = _tcp_frame()[14:]
+    for fam in (struct.pack("<I", 2), struct.pack(">I", 2)):
+        cap = load_capture(_write(tmp_path, _pcap_bytes(link=0, packets=[(1, 0, fam + raw)]), "n.pcap"))
+        assert cap.packets.iloc[0]["dport"] == 80
+
+
 def test_not_a_capture_and_unknown_linktype(tmp_path):
     with pytest.raises(ArtifactError, match="not a"):
         load_capture(_write(tmp_path, b"hello world, not a capture\n", "t.pcap"))

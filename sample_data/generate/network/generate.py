@@ -64,6 +64,9 @@ SCENARIOS = {
                          about="real PostgreSQL: queries with large results, snaplen 96"),
     "short_rst": dict(bridge={"delay_ms": 1}, side="a", snaplen=256, work="short", host=B4, port=7000,
                       about="short connections, refused connects, aborts (RST), a reused source port, keep-alives"),
+    "short_sll": dict(bridge={"delay_ms": 1}, side="b", snaplen=200, work="short", host=B4, port=7100,
+                      iface="any", linktype="LINUX_SLL",
+                      about="the short-connection workload seen at the server on 'any' as Linux cooked v1 (SLL)"),
     "bench": dict(bridge=None, side="a", snaplen=0, work="bench", host=B4, port=5002, large=True,
                   about="~1M packets of bulk transfer for benchmarks (not committed)"),
 }
@@ -125,6 +128,8 @@ def start_capture(spec, path):
     else:
         cmd = ["tcpdump", "-Z", "root", "-i", iface, "-s", str(spec["snaplen"]), "-w", path]
         cmd += ["-B", "65536"] if spec.get("large") else ["-U"]
+        if spec.get("linktype"):
+            cmd += ["-y", spec["linktype"]]
         if spec.get("nano"):
             cmd += ["--time-stamp-precision", "nano"]
         cmd += ["tcp"]

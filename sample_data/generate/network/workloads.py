@@ -153,18 +153,21 @@ def short_server(host, port):
     try:
         while True:
             c, _ = s.accept()
-            cmd = c.recv(16)
-            if cmd.startswith(b"ABORT"):
-                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                c.close()  # RST
-            elif cmd.startswith(b"IDLE"):
-                _drain(c)
-                c.close()
-            elif cmd.startswith(b"STOP"):
-                c.close()
-                return
-            else:
-                c.sendall(b"y" * 3000)
+            try:
+                cmd = c.recv(16)
+                if cmd.startswith(b"ABORT"):
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    c.close()  # RST
+                elif cmd.startswith(b"IDLE"):
+                    _drain(c)
+                    c.close()
+                elif cmd.startswith(b"STOP"):
+                    c.close()
+                    return
+                else:
+                    c.sendall(b"y" * 3000)
+                    c.close()
+            except OSError:  # the client reset the connection: expected in this scenario
                 c.close()
     except socket.timeout:
         pass
