@@ -63,9 +63,12 @@ def tshark_packets(path) -> tuple[pd.DataFrame, np.ndarray, list]:
     df["sport"], df["dport"] = num("tcp.srcport"), num("tcp.dstport")
     df["protocol"] = pd.Categorical(np.where(raw["tcp.stream"] != "", "TCP", ""))
     df["stream"] = num("tcp.stream", -1)
-    first = df[df["stream"] >= 0].groupby("stream")["src"].transform("first")
+    # direction 0 = the stream's first sender (address and port: both ends may share an address)
+    end = df["src"].astype(str) + " " + df["sport"].astype(str)
+    tcp = df["stream"] >= 0
+    first = end[tcp].groupby(df.loc[tcp, "stream"]).transform("first")
     df["direction"] = -1
-    df.loc[first.index, "direction"] = (df.loc[first.index, "src"].astype(str) != first.astype(str)).astype(int)
+    df.loc[first.index, "direction"] = (end[tcp] != first).astype(int)
     for c in ("seq", "ack", "rel_seq", "rel_ack", "payload_len", "window"):
         df[c] = num([k for k, v in TSHARK_COLUMNS.items() if v == c][0])
     df["flags"] = raw["tcp.flags"].map(lambda s: int(s, 16) if s else 0).astype(np.int64)

@@ -132,7 +132,7 @@ def test_tshark_engine_agrees_with_native():
     nat = _quiet(S("reqresp_reorder.pcap"))
     ts = _quiet(S("reqresp_reorder.pcap"), engine="tshark")
     assert len(nat.packets) == len(ts.packets)
-    for c in ("stream", "rel_seq", "payload_len", "retransmission", "duplicate_ack", "out_of_order"):
+    for c in ("stream", "direction", "rel_seq", "payload_len", "retransmission", "duplicate_ack", "out_of_order"):
         assert (nat.packets[c].to_numpy() == ts.packets[c].to_numpy()).all(), c
     assert (nat.packets["src"].astype(str).to_numpy() == ts.packets["src"].astype(str).to_numpy()).all()
     fn, ft = nat.flows, ts.flows
