@@ -8,7 +8,7 @@ STAMP    := $(VENV)/.installed
 LAB_PORT ?= 8888
 LAB_IP   ?= 127.0.0.1
 LAB_ARGS ?=
-LAB_OPEN ?= notebooks/00_start_here.ipynb
+LAB_OPEN ?= notebooks/00_incident_overview.ipynb
 # JupyterLab refuses to run as root unless told; CI and these machines run as root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
