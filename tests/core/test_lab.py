@@ -50,7 +50,9 @@ def test_make_lab_serves_jupyterlab_on_the_notebooks(tmp_path):
         assert status == 200 and "JupyterLab" in page
         status, body = get(f"{base}/api/contents/notebooks", token)
         names = {item["name"] for item in json.loads(body)["content"]}
-        assert status == 200 and "00_start_here.ipynb" in names
+        assert status == 200 and {"00_start_here.ipynb", "00_incident_overview.ipynb"} <= names
+        status, page = get(f"{base}/lab/tree/notebooks/00_incident_overview.ipynb", token)
+        assert status == 200 and "JupyterLab" in page  # where `make lab` sends the browser
         log.seek(0)
         out = log.read()
         assert f"http://127.0.0.1:{port}/lab" in out  # the URL is printed for the user
