@@ -190,6 +190,8 @@ _RE_TRACEMALLOC = re.compile(
 )
 _RE_PGSS_TEXT = re.compile(rb"\bqueryid\b|\btotal_(?:exec_)?time\b", re.I)
 _RE_PGSS_CALLS = re.compile(rb"\bcalls\b", re.I)
+# psql pads the header to the widest query text: past 64 KiB, `calls` is beyond the head.
+_RE_PGSS_KEY = re.compile(rb"\buserid\s*\|\s*dbid\s*\|", re.I)
 
 
 def _sniff_json(head: bytes) -> Detection | None:
@@ -260,9 +262,11 @@ def sniff(path) -> Detection:
         return Detection("tracemalloc-text", "tracemalloc statistics", "'size=… count=…' statistic lines")
     if _RE_GDB.search(head):
         return Detection("gdb-output", "gdb transcript", "gdb frame/thread/signal lines")
-    if _RE_PGSS_TEXT.search(head) and _RE_PGSS_CALLS.search(head):
+    if _RE_PGSS_TEXT.search(head) and (_RE_PGSS_CALLS.search(head) or _RE_PGSS_KEY.search(head)):
         if re.search(rb"^-\[ RECORD \d+ \]", head, re.M):
             fmt = "psql expanded"
+        elif re.match(rb"\s*[A-Za-z_]\w*\|[^|\n]*\n[A-Za-z_]\w*\|", head):  # psql -A -x: name|value lines
+            fmt = "psql unaligned expanded"
         elif re.search(rb"^[-+]+\s*$", head, re.M) or re.search(rb"^-{3,}\+", head, re.M):
             fmt = "psql aligned"
         elif head.split(b"\n", 1)[0].count(b"|") >= 2:

@@ -21,12 +21,14 @@ import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from .versions import BOOL_COLUMNS, COUNT_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, TIME_STAMP_COLUMNS, canonical_name
+from .versions import (BOOL_COLUMNS, CANONICAL, COUNT_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, TIME_STAMP_COLUMNS,
+                       canonical_name)
 
 _HEADER_HINT = re.compile(r"\b(?:calls|queryid|total_(?:exec_)?time|plans|dealloc)\b", re.I)
 _SEPARATOR = re.compile(r"^-+(?:\+-+)*\s*$")
 _RECORD = re.compile(r"^-\[ RECORD (\d+) \]")
 _FOOTER = re.compile(r"^\(\d+ rows?\)\s*$")
+_KNOWN = set(CANONICAL) | {"dealloc", "stats_reset"}
 
 
 @dataclass
@@ -40,7 +42,7 @@ class RawTable:
 
 
 def detect_form(text: str) -> str:
-    """``json``, ``expanded``, ``aligned``, ``unaligned`` or ``csv`` — from content only.
+    """``json``, ``expanded``, ``aligned``, ``unaligned``, ``unaligned-expanded`` or ``csv`` — from content only.
 
     >>> detect_form(' calls | query\\n-------+------\\n     1 | x\\n(1 row)\\n')
     'aligned'
@@ -51,6 +53,8 @@ def detect_form(text: str) -> str:
     if s[:1] in "[{":
         return "json"
     lines = s.splitlines()
+    if len(lines) > 2 and all(_is_field_line(ln) for ln in lines[:3]):
+        return "unaligned-expanded"
     if len(lines) > 2 and _SEPARATOR.match(lines[1]) and "+" not in lines[1] and lines[2].lstrip()[:1] in ("[", "{"):
         return "aligned"  # `select json_agg(s) ...` in psql's table: one column holding JSON
     for i, line in enumerate(lines[:2000]):
@@ -412,5 +416,56 @@ def _salvage_objects(dec, s: str, table: RawTable) -> list[dict]:
     return objs
 
 
+# ----------------------------------------------------------------------------- psql -A -x
+
+_FIELD = re.compile(r"^([A-Za-z_]\w*)\|")
+
+
+def _is_field_line(line: str, seen=()) -> bool:
+    """``name|value`` where name is a pg_stat_statements column (or one already seen in this dump)."""
+    m = _FIELD.match(line)
+    if not m:
+        return False
+    name = m.group(1)
+    return name in seen or canonical_name(name) in _KNOWN
+
+
+def parse_unaligned_expanded(text: str, sep: str = "|") -> RawTable:
+    """``psql -A -x``: one ``name|value`` line per field, a blank line between records; a query text
+    continues on the following lines until the next known field name."""
+    table = RawTable([], [])
+    columns: dict[str, int] = {}
+    records: list[dict] = []
+    rec, last, first_name = None, None, None
+    lines = text.splitlines()
+    for no, line in enumerate(lines, start=1):
+        field = _is_field_line(line, columns)
+        name = line.split(sep, 1)[0] if field else None
+        if not line.strip() and last is not None and (no >= len(lines) or _is_field_line(lines[no], columns)):
+            last = None  # the blank line between records
+            continue
+        if field and (rec is None or name == first_name or name in rec):
+            rec = {}
+            records.append(rec)
+            table.lines.append(no)
+            first_name = first_name or name
+        if field:
+            value = line.split(sep, 1)[1]
+            columns.setdefault(name, len(columns))
+            rec[name] = value if value != "" else None
+            last = name
+        elif rec is not None and last is not None and _is_text(last):
+            rec[last] = (rec[last] or "") + "\n" + line
+        elif line.strip() and not _FOOTER.match(line):
+            table.warnings.append((f"line {no}", "not a name|value line of psql -A -x output; skipped"))
+    table.columns = list(columns)
+    table.rows = [[r.get(c) for c in table.columns] for r in records]
+    for k, r in enumerate(records):
+        if len(r) < len(columns):
+            table.warnings.append((f"line {table.lines[k]}", f"record {k + 1} lacks {len(columns) - len(r)} fields "
+                                   "(cut short?)"))
+    return table
+
+
 PARSERS = {"csv": parse_csv, "aligned": parse_aligned, "expanded": parse_expanded,
-           "unaligned": parse_unaligned, "json": parse_json}
+           "unaligned": parse_unaligned, "unaligned-expanded": parse_unaligned_expanded, "json": parse_json}

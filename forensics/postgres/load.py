@@ -28,7 +28,7 @@ from .versions import (BOOL_COLUMNS, CANONICAL, COUNT_COLUMNS, FLOAT_COLUMNS, ID
                        TEXT_COLUMNS, TIME_STAMP_COLUMNS, VersionMatch, canonical_name, detect_version)
 
 FORM_NAMES = {"csv": "csv", "aligned": "psql aligned", "expanded": "psql expanded",
-              "unaligned": "psql unaligned", "json": "json"}
+              "unaligned": "psql unaligned", "unaligned-expanded": "psql unaligned expanded", "json": "json"}
 #: Largest dump read (pg_stat_statements.max is 5,000 by default; texts can be long).
 MAX_BYTES = 1 << 30
 _INT64 = 1 << 63

@@ -10,7 +10,8 @@ from forensics.postgres.load import load_pgss
 
 DATA = Path(__file__).resolve().parents[2] / "sample_data" / "postgres"
 FORMS = {"csv": "csv", "aligned": "aligned.txt", "expanded": "expanded.txt", "unaligned": "unaligned.txt",
-         "json": "json", "jsonl": "jsonl", "json-in-table": "json-in-table.txt"}
+         "unaligned-expanded": "unaligned-expanded.txt", "json": "json", "jsonl": "jsonl",
+         "json-in-table": "json-in-table.txt"}
 #: What the loader reports as the form of each (JSON lines and JSON inside psql's table are JSON).
 FORM_READ_AS = {**{f: f for f in FORMS}, "jsonl": "json", "json-in-table": "json"}
 STORY = json.loads((DATA / "story.json").read_text())

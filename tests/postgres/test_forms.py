@@ -74,7 +74,8 @@ def test_sniffer_routes_every_dump_to_pgss(path):
     expect = {"csv": "csv", "json": "json", "jsonl": "json (JSON Lines)"}.get(path.suffix.lstrip("."))
     if expect is None:
         expect = {"aligned": "psql aligned", "expanded": "psql expanded", "unaligned": "psql unaligned",
-                  "runbook": "psql aligned", "json-in-table": "psql aligned"}[path.name.split(".")[1]]
+                  "runbook": "psql aligned", "json-in-table": "psql aligned",
+                  "unaligned-expanded": "psql unaligned expanded"}[path.name.split(".")[1]]
     assert d.format == expect
     result = forensics.load(path)
     assert len(result.statements) > 50
@@ -96,3 +97,17 @@ def test_story_rows_are_present_in_every_form():
         assert row_of(s, "failing_insert")["calls"] == 0
         top = row_of(s, "nested")["toplevel"]
         assert top is not pd.NA and not bool(top)
+
+
+def test_sniffer_finds_a_header_wider_than_its_head(tmp_path):
+    """psql pads the header to the widest text: with a 70 KB query, `calls` lies beyond the 64 KiB head."""
+    lines = (DATA / "after.aligned.txt").read_text().split("\n")
+    header, sep, row = lines[0], lines[1], lines[2]
+    q1 = header.index("|", header.index(" query "))  # the end of the query column
+    pad = 70_000
+    wide = lambda ln, fill: ln[:q1] + fill * pad + ln[q1:]  # noqa: E731
+    p = tmp_path / "wide.txt"
+    p.write_text("\n".join([wide(header, " "), wide(sep, "-"), wide(row, " "), "(1 row)", ""]))
+    assert forensics.sniff(p).kind == "pg_stat_statements"
+    s = forensics.load(p).statements
+    assert len(s) == 1 and s["calls"].iloc[0] == load("after").statements["calls"].iloc[0]

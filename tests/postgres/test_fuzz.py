@@ -12,7 +12,7 @@ from pgss_helpers import DATA
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 SOURCES = ["before.csv", "before.json", "before.runbook.txt", "before.unaligned.txt", "before.expanded.txt",
-           "before.json-in-table.txt"]
+           "before.json-in-table.txt", "before.unaligned-expanded.txt"]
 HEADERS = [b"queryid,calls,total_exec_time,query\n", b" queryid | calls | query\n--------+-------+------\n",
            b"-[ RECORD 1 ]-+--\nqueryid | 1\ncalls | ", b"userid|dbid|queryid|query|calls\n", b'[{"queryid":',
            b'{"calls": 1, "queryid": [', b"dealloc,stats_reset\n", b"-[ RECORD 1 ]---\n   | x\nqueryid | ",

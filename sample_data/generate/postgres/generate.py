@@ -21,7 +21,7 @@ What it does, in order:
    function whose statements run nested, statements that fail, and a query of unstable duration.
 5. Snapshot **after**, then export both snapshots with real ``psql`` in every form an on-call
    engineer pastes: ``\\copy ... csv header``, aligned, ``\\x`` expanded, ``-A -F '|'`` unaligned,
-   ``json_agg`` JSON (bare, and inside psql's table), ``row_to_json`` lines, and a runbook join
+   ``-A -x``, ``json_agg`` JSON (bare, and inside psql's table), ``row_to_json`` lines, and a runbook join
    with ``pg_database``/``pg_roles`` names and texts cut to 60 characters; plus
    ``pg_stat_statements_info`` and the same data through the older view definitions this server
    still serves (extension versions 1.4, 1.8 and 1.9).
@@ -278,6 +278,7 @@ def export(snap: str, tag: str, out: Path):
     psql(["-c", sel], out / f"{tag}.aligned.txt")
     psql(["-x", "-c", sel], out / f"{tag}.expanded.txt")
     psql(["-A", "-F", "|", "-c", sel], out / f"{tag}.unaligned.txt")
+    psql(["-A", "-x", "-c", sel], out / f"{tag}.unaligned-expanded.txt")
     psql(["-A", "-t", "-c", f"SELECT json_agg(s) FROM {snap} s"], out / f"{tag}.json")
     psql(["-A", "-t", "-c", f"SELECT row_to_json(s) FROM {snap} s"], out / f"{tag}.jsonl")
     psql(["-c", f"SELECT json_agg(s) FROM {snap} s"], out / f"{tag}.json-in-table.txt")  # typed at the prompt

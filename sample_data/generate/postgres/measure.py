@@ -20,7 +20,8 @@ import pandas as pd
 from forensics.postgres.analysis import delta, rank
 from forensics.postgres.load import load_pgss
 
-FORMS = ["csv", "aligned.txt", "expanded.txt", "unaligned.txt", "json", "jsonl", "json-in-table.txt", "runbook.txt"]
+FORMS = ["csv", "aligned.txt", "expanded.txt", "unaligned.txt", "unaligned-expanded.txt", "json", "jsonl",
+         "json-in-table.txt", "runbook.txt"]
 
 
 def timed(fn, repeat=5):
