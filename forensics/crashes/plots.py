@@ -114,3 +114,81 @@ def bucket_pair_picker(crash_set):
     b.observe(show, names="value")
     show()
     return w.VBox([w.HBox([a, b]), out])
+
+
+# --------------------------------------------------------------------------- which sections apply
+# `forensics report` injects None for inputs an incident does not have (one transcript, no sample pairs),
+# so every section of the notebook asks here first and prints one sentence when it cannot run.
+def _given(value) -> bool:
+    return value is not None and not (isinstance(value, (str, list, tuple)) and len(value) == 0)
+
+
+def _loaded_names(crash_set) -> set[str]:
+    return {os.path.basename(str(f)) for f in crash_set.crashes["file"]}
+
+
+def load_transcripts(folder):
+    """:func:`~forensics.crashes.load.load_folder`, or an empty crash set when no folder is given."""
+    from .load import combine, load_folder
+
+    return load_folder(folder) if _given(folder) else combine([])
+
+
+def pair_problem(crash_set, pair, name: str = "pair") -> str | None:
+    """None when ``pair`` names two loaded files; else a sentence saying why it cannot be explained.
+
+    >>> pair_problem(crash_set, None, "SAME_BUG")                    # doctest: +SKIP
+    'Skipped SAME_BUG: no pair of files was given.'
+    """
+    if not _given(pair):
+        return f"Skipped {name}: no pair of files was given."
+    if isinstance(pair, str) or len(pair) != 2:
+        return f"Skipped {name}: it should name exactly two files, got {pair!r}."
+    absent = [f for f in pair if not isinstance(f, str) or os.path.basename(f) not in _loaded_names(crash_set)]
+    if absent:
+        return f"Skipped {name}: {', '.join(map(str, absent))} is not among the loaded transcripts."
+    return None
+
+
+def sections(crash_set, file=None, same_bug=None, different_bugs=None) -> dict[str, str | None]:
+    """Which parts of the triage notebook can run: section → None, or the sentence saying why it is skipped.
+
+    >>> sections(load_transcripts(None))["classes"]                   # doctest: +SKIP
+    'Skipped: no transcripts were loaded, so there is nothing to count or bucket.'
+    """
+    n = len(crash_set.crashes)
+    none = "Skipped: no transcripts were loaded, so there is nothing to count or bucket."
+    why: dict[str, str | None] = dict.fromkeys(("table", "classes", "buckets", "stack", "stack_picker", "pairs",
+                                                "pair_picker", "suggestions", "next_steps"))
+    if n == 0:
+        return dict.fromkeys(why, none)
+    if not _given(file):
+        why["stack"] = "Skipped: no FILE was given to show the stack of (pick one in the widget below)."
+    elif os.path.basename(str(file)) not in _loaded_names(crash_set):
+        why["stack"] = f"Skipped: FILE {file!r} is not among the loaded transcripts (pick one in the widget below)."
+    problems = [pair_problem(crash_set, p, k) for k, p in (("SAME_BUG", same_bug), ("DIFFERENT_BUGS", different_bugs))]
+    if not _given(same_bug) and not _given(different_bugs):
+        why["pairs"] = "Skipped: no SAME_BUG or DIFFERENT_BUGS pair of files was given to compare."
+    elif all(problems):
+        why["pairs"] = " ".join(problems)
+    if n < 2:
+        why["pair_picker"] = "Skipped: comparing two files needs at least two transcripts, this folder has one."
+        why["suggestions"] = "Skipped: merge suggestions compare buckets, and one transcript makes one bucket."
+    return why
+
+
+def runs(why: dict, section: str) -> bool:
+    """True when ``section`` can run; otherwise print why it is skipped and return False."""
+    reason = why.get(section)
+    if reason:
+        print(reason)
+    return not reason
+
+
+def explain_pairs(crash_set, **pairs) -> str:
+    """:func:`~forensics.crashes.bucket.explain_shared_bucket` for each named pair, blank-line separated;
+    a pair that cannot be explained gets its one-line reason instead."""
+    from .bucket import explain_shared_bucket
+
+    return "\n\n".join(pair_problem(crash_set, p, k) or explain_shared_bucket(crash_set.crashes, *p)
+                       for k, p in pairs.items())

@@ -20,14 +20,16 @@ cells = [
     code('TRANSCRIPTS = "../sample_data/crashes"        # a folder of gdb transcripts\n'
          'FILE = "worker_crash__g-O0__cmds.txt"            # a file whose stack to show\n'
          'SAME_BUG = ("double_free__g-O0__cmds.txt", "double_free__nog-O2__live.txt")\n'
-         'DIFFERENT_BUGS = ("strlen_greet__g-O0__cmds.txt", "strlen_header__g-O0__cmds.txt")',
+         'DIFFERENT_BUGS = ("strlen_greet__g-O0__cmds.txt", "strlen_header__g-O0__cmds.txt")\n'
+         '# Any of these may be None (an incident report has one transcript and no sample pairs):\n'
+         '# the sections that need it then say they were skipped.',
          metadata={"tags": ["parameters"]}),
     code("import warnings\n\nimport matplotlib\nimport pandas as pd\n\n"
-         "from forensics.crashes import plots\nfrom forensics.crashes.bucket import explain_shared_bucket\n"
-         "from forensics.crashes.load import load_folder\n\n"
+         "from forensics.crashes import plots\n\n"
          "pd.set_option(\"display.max_colwidth\", 80)\n"
          "with warnings.catch_warnings():\n    warnings.simplefilter(\"ignore\")   # load warnings are kept in each file's provenance\n"
-         "    cs = load_folder(TRANSCRIPTS)"),
+         "    cs = plots.load_transcripts(TRANSCRIPTS)\n"
+         "why = plots.sections(cs, FILE, SAME_BUG, DIFFERENT_BUGS)   # section -> None, or why it is skipped"),
     code("# NBVAL_CHECK_OUTPUT\n"
          "print(f\"{len(cs.crashes)} transcripts loaded, {len(cs.errors)} refused, \"\n"
          "      f\"{cs.crashes['class'].nunique()} classes, {len(cs.buckets)} buckets\")"),
@@ -36,31 +38,34 @@ cells = [
        "`timeout -s ABRT` or a watchdog) or `snapshot` (gdb attached to a live process: no signal at all). "
        "**top_own_frame** is the first frame in the program's own code once libc, allocator, assert and lock-wait "
        "frames are dropped."),
-    code("plots.crash_table(cs.crashes).head(25)"),
+    code("plots.crash_table(cs.crashes).head(25) if plots.runs(why, \"table\") else None"),
     md("## Classes\n\nWhat the processes died of, coloured by the exploitability hint (CERT `exploitable`/CASR "
        "tradition: *exploitable*, *probably*, *probably not*, *unknown*)."),
-    code("# NBVAL_CHECK_OUTPUT\nprint(cs.crashes[\"class\"].value_counts().sort_index().to_string())"),
-    code("plots.class_counts(cs.crashes);"),
+    code("# NBVAL_CHECK_OUTPUT\nif plots.runs(why, \"classes\"):\n"
+         "    print(cs.crashes[\"class\"].value_counts().sort_index().to_string())"),
+    code("if plots.runs(why, \"classes\"):\n    plots.class_counts(cs.crashes)"),
     md("## Buckets\n\nFiles in one bucket are the same bug: same class family and same first own frame (for hangs: "
        "the own frames of the threads blocked on locks; without symbols: `program@page-offset`). "
        "The **why** column names the frame that keyed the bucket and the frames dropped above it."),
-    code("# NBVAL_CHECK_OUTPUT\nb = cs.buckets[[\"bucket\", \"n_files\", \"class\"]].head(12)\nprint(b.to_string(index=False))"),
-    code("plots.bucket_sizes(cs.buckets);"),
+    code("# NBVAL_CHECK_OUTPUT\nif plots.runs(why, \"buckets\"):\n"
+         "    print(cs.buckets[[\"bucket\", \"n_files\", \"class\"]].head(12).to_string(index=False))"),
+    code("if plots.runs(why, \"buckets\"):\n    plots.bucket_sizes(cs.buckets)"),
     md("## The crash thread's stack\n\nThe stack of the thread that got the signal. `is_own` marks the program's "
        "code; `repeat` says how many identical frames a row stands for (runaway recursion is collapsed). "
        "Pick any file in the widget below."),
-    code("# NBVAL_CHECK_OUTPUT\nprint(plots.crash_stack(cs.frames, FILE)[[\"frame\", \"norm_function\", \"is_own\", \"repeat\"]].to_string(index=False))"),
-    code("plots.stack_picker(cs)"),
+    code("# NBVAL_CHECK_OUTPUT\nif plots.runs(why, \"stack\"):\n"
+         "    print(plots.crash_stack(cs.frames, FILE)[[\"frame\", \"norm_function\", \"is_own\", \"repeat\"]].to_string(index=False))"),
+    code("plots.stack_picker(cs) if plots.runs(why, \"stack_picker\") else None"),
     md("## Why two files share a bucket (or do not)\n\nThe same double free built at `-O0` with debug info and at "
        "`-O2` without it lands in one bucket; two different bugs that both die inside `strlen` do not."),
-    code("# NBVAL_CHECK_OUTPUT\nprint(explain_shared_bucket(cs.crashes, *SAME_BUG))\nprint()\n"
-         "print(explain_shared_bucket(cs.crashes, *DIFFERENT_BUGS))"),
-    code("plots.bucket_pair_picker(cs)"),
+    code("# NBVAL_CHECK_OUTPUT\nif plots.runs(why, \"pairs\"):\n"
+         "    print(plots.explain_pairs(cs, SAME_BUG=SAME_BUG, DIFFERENT_BUGS=DIFFERENT_BUGS))"),
+    code("plots.bucket_pair_picker(cs) if plots.runs(why, \"pair_picker\") else None"),
     md("## Possible merges (never applied)\n\nA fuzzy score over the normalised own frames (CASR's position-dependent "
        "model) *suggests* buckets that may be one bug. Nothing is merged automatically — review them."),
-    code("cs.suggestions.head(10)"),
+    code("cs.suggestions.head(10) if plots.runs(why, \"suggestions\") else None"),
     md("## What to do next, per class"),
-    code("plots.next_steps(cs.crashes)"),
+    code("plots.next_steps(cs.crashes) if plots.runs(why, \"next_steps\") else None"),
 ]
 nb = nbf.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                 "language": "python"}})
