@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import html
+import os
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -84,3 +85,97 @@ def leak_picker(leaks: pd.DataFrame, snapshot=None, graph=None):
     dd.observe(show, names="value")
     show()
     return W.VBox([dd, out])
+
+
+# --------------------------------------------------------------------------- which sections apply
+# `forensics report` injects None for inputs an incident does not have (an incident may hold tracemalloc
+# diffs but no V8 snapshots), so each section of the notebook asks here first and says when it cannot run.
+def given(*paths) -> list:
+    """The inputs that are set (not None, not empty), in order.
+
+    >>> given("a.heapsnapshot", None, "")
+    ['a.heapsnapshot']
+    """
+    return [p for p in paths if p is not None and not (isinstance(p, (str, list, tuple)) and len(p) == 0)]
+
+
+def sections(baseline=None, target=None, final=None, control_before=None, control_after=None,
+             **other_runtimes) -> dict[str, str | None]:
+    """Which parts of the heap growth notebook can run: section → None, or the sentence saying why it is skipped.
+
+    ``other_runtimes`` are the lists of non-V8 files by label (JVM=[...], tracemalloc=[...], ...).
+
+    >>> sections(None, None, None, tracemalloc=["diff.txt"])["growth"]
+    'Skipped: the V8 comparison needs a BASELINE and a TARGET snapshot, and they are not set.'
+    >>> sections(None, None, None, tracemalloc=["diff.txt"])["other"] is None
+    True
+    """
+    def need(section: str, names: dict) -> str | None:
+        missing = [n for n, v in names.items() if not given(v)]
+        if not missing:
+            return None
+        names_ = [f"a {n}" for n in missing]
+        what = names_[0] if len(names_) == 1 else ", ".join(names_[:-1]) + " and " + names_[-1]
+        return f"Skipped: {section} needs {what} snapshot, and {'it is' if len(missing) == 1 else 'they are'} not set."
+
+    why = {"growth": need("the V8 comparison", {"BASELINE": baseline, "TARGET": target}),
+           "leaks": need("finding leak candidates", {"BASELINE": baseline, "TARGET": target, "FINAL": final}),
+           "control": need("the control comparison", {"CONTROL_BEFORE": control_before, "CONTROL_AFTER": control_after})}
+    why["path"] = why["leaks"]
+    why["churn_plot"] = None if (why["growth"] is None or why["control"] is None) else \
+        "Skipped: the new-versus-deleted chart needs V8 snapshots, and none are set."
+    why["other"] = None if any(given(v) for v in other_runtimes.values()) else \
+        f"Skipped: no {', '.join(other_runtimes) or 'other runtime'} files are set."
+    return why
+
+
+def runs(why: dict, section: str) -> bool:
+    """True when ``section`` can run; otherwise print why it is skipped and return False."""
+    reason = why.get(section)
+    if reason:
+        print(reason)
+    return not reason
+
+
+def runtime_diffs(top: int = 0, **inputs) -> list[tuple[str, str, object]]:
+    """``(label, heading, HeapDiff)`` for each non-empty list of files, by label (JVM=[...], tracemalloc=[...]).
+
+    Files that are already diffs (tracemalloc ``compare_to`` print-outs, pprof ``-base`` reports) are shown
+    one by one; snapshots are diffed together (the first and the last two when more than three are given).
+    ``heading`` is the diff's kind, followed by the file name when a diff file is shown on its own.
+    """
+    from .diff import heap_diff
+    from .load import load_heap
+
+    out = []
+    for label, files in inputs.items():
+        files = given(*(files or []))
+        if not files:
+            continue
+        if len(files) > 1 and any(load_heap(f).is_diff for f in files):
+            for f in files:
+                d = heap_diff([f], top=top)
+                out.append((f"{label} ({os.path.basename(f)})", f"{d.kind} {os.path.basename(f)}", d))
+        else:
+            d = heap_diff(files if len(files) <= 3 else [files[0], *files[-2:]], top=top)
+            out.append((label, d.kind, d))
+    return out
+
+
+def churn_figure(control=None, leak=None, control_names=("ChurnItem",), leak_names=("LeakyCacheEntry", "ChurnItem")):
+    """New-versus-deleted bars for the control and the leak phase, whichever tables are given."""
+    panels = [(t, list(n), title) for t, n, title in ((control, control_names, "control: churn only"),
+                                                      (leak, leak_names, "leak phase")) if t is not None]
+    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(5.5 * max(len(panels), 1), 2.8), squeeze=False)
+    for ax, (table, names, title) in zip(axes[0], panels):
+        new_vs_deleted(table, names, ax=ax, title=title)
+    return fig
+
+
+def runtime_growth_figure(diffs, top: int = 5):
+    """One bar chart of bytes gained per :func:`runtime_diffs` entry."""
+    fig, axes = plt.subplots(1, max(len(diffs), 1), figsize=(5 * max(len(diffs), 1), 3.2), squeeze=False)
+    for ax, (label, _, d) in zip(axes[0], diffs):
+        t = d.table.assign(name=d.table["name"].str.replace(r"^.*/", "", regex=True))
+        growth_bars(t, value="bytes_delta", top=top, ax=ax, title=f"{label}: bytes gained")
+    return fig

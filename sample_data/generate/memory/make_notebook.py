@@ -37,7 +37,9 @@ JVM_HISTOGRAMS = ["../sample_data/memory/jcmd_histo_t0.txt", "../sample_data/mem
                   "../sample_data/memory/jcmd_histo_t2.txt"]
 TRACEMALLOC = ["../sample_data/memory/py_compare_traceback.txt"]
 PPROF = ["../sample_data/memory/go_heap_t0.pb.gz", "../sample_data/memory/go_heap_t2.pb.gz"]
-TOP = 8""", metadata={"tags": ["parameters"]}),
+TOP = 8
+# Any input may be None (an incident report sets what the incident does not have to None):
+# the sections that need it then say they were skipped.""", metadata={"tags": ["parameters"]}),
     code("""import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -50,7 +52,10 @@ from forensics.memory.v8diff import analyse_graph, retainer_path
 pd.set_option("display.width", 200)
 pd.set_option("display.max_colwidth", 120)
 COLS = ["name", "count_before", "count_after", "count_delta", "new_count", "deleted_count",
-        "bytes_delta", "retained_delta", "leak_candidate"]"""),
+        "bytes_delta", "retained_delta", "leak_candidate"]
+OTHER = {"JVM": JVM_HISTOGRAMS, "tracemalloc": TRACEMALLOC, "Go pprof": PPROF}
+why = plots.sections(BASELINE, TARGET, FINAL, CONTROL_BEFORE, CONTROL_AFTER, **OTHER)  # section -> None, or why skipped
+diff = control = None"""),
     md("""## 1. What grew (V8)
 
 One row per class, as DevTools names them: constructor names for objects, `(closure)` for every function,
@@ -60,11 +65,13 @@ bytes each class **owns**: its objects plus the internal objects (arrays, contex
 The table is sorted by that, because the bytes of a leak usually sit in `(array)` backing stores, not in the leaking
 objects themselves. `leak_candidate` counts the objects of the class that match the three-snapshot rule."""),
     code("""# NBVAL_CHECK_OUTPUT
-diff = heap_diff([BASELINE, TARGET, FINAL], top=0)
-print(diff.verdict)
-print(diff.table[COLS].head(TOP).to_string(index=False))"""),
-    code("""fig = plots.growth_bars(diff.table, top=TOP, title="Retained bytes gained per class, baseline → target")
-plt.show()"""),
+if plots.runs(why, "growth"):
+    diff = heap_diff(plots.given(BASELINE, TARGET, FINAL), top=0)
+    print(diff.verdict)
+    print(diff.table[COLS].head(TOP).to_string(index=False))"""),
+    code("""if diff is not None:
+    fig = plots.growth_bars(diff.table, top=TOP, title="Retained bytes gained per class, baseline → target")
+    plt.show()"""),
     md("""Read the chart with the table: a class whose `retained_delta` is large and whose `new_count` equals its
 `count_delta` (nothing of it was freed) is growing without bound. `(closure)` growth means functions are being kept:
 **the bytes a closure captures live in `(array)` and `system / Context` objects**, which is why they are charged to the
@@ -76,8 +83,11 @@ object kept alive by another candidate is counted inside it), grouped by their s
 ranked by retained bytes. `owner` is the nearest user-level object on the path and the reference that holds it —
 in a Node program, a module-level variable shows as `name (variable)` (a slot of the closure context)."""),
     code("""# NBVAL_CHECK_OUTPUT
-leaks = diff.leaks
-for r in leaks.head(3).itertuples():
+leaks = diff.leaks if plots.runs(why, "leaks") else None
+if leaks is not None and leaks.empty:
+    why["path"] = "Skipped: no object matched the leak rule, so there is no retainer path to show."
+    print(why["path"])
+for r in (leaks.head(3).itertuples() if leaks is not None else []):
     print(f"#{r.rank} {r.leak_class}: {r.retained_bytes:,} bytes retained, {r.roots:,} root(s), {r.objects:,} objects")
     print(f"   owner: {r.owner}")
     print(f"   holds: {r.holds}")
@@ -85,22 +95,23 @@ for r in leaks.head(3).itertuples():
     md("""The shortest retainer path of one leaked object, step by step (the same path DevTools shows in its *Retainers*
 pane, and memlab prints per cluster). Pick another cluster in the menu below to see its path."""),
     code("""# NBVAL_CHECK_OUTPUT
-final = read_v8(FINAL)
-graph = analyse_graph(final)
-print(retainer_path(final, int(leaks.iloc[0]["example_id"]), graph)[["depth", "edge", "object", "retained_size"]].to_string(index=False))"""),
-    code("""plots.leak_picker(leaks, final, graph)"""),
+if plots.runs(why, "path"):
+    final = read_v8(FINAL)
+    graph = analyse_graph(final)
+    print(retainer_path(final, int(leaks.iloc[0]["example_id"]), graph)[["depth", "edge", "object", "retained_size"]].to_string(index=False))"""),
+    code("""plots.leak_picker(leaks, final, graph) if why["path"] is None else None"""),
     md("""## 3. The control: churn is not a leak
 
 Between these two snapshots the program only replaced objects one for one (a pool of `ChurnItem`s). Every replaced
 object has a new id, so DevTools' *# New* and *# Deleted* are both large, but *# Delta* and the byte deltas are zero."""),
     code("""# NBVAL_CHECK_OUTPUT
-control = heap_diff([CONTROL_BEFORE, CONTROL_AFTER], top=0)
-print(control.verdict)
-print(control.table.set_index("name").loc[["ChurnItem", "Array"], ["new_count", "deleted_count", "count_delta", "bytes_delta", "retained_delta"]].to_string())"""),
-    code("""fig, axes = plt.subplots(1, 2, figsize=(11, 2.8))
-plots.new_vs_deleted(control.table, ["ChurnItem"], ax=axes[0], title="control: churn only")
-plots.new_vs_deleted(diff.table, ["LeakyCacheEntry", "ChurnItem"], ax=axes[1], title="leak phase")
-plt.show()"""),
+if plots.runs(why, "control"):
+    control = heap_diff([CONTROL_BEFORE, CONTROL_AFTER], top=0)
+    print(control.verdict)
+    print(control.table.set_index("name").loc[["ChurnItem", "Array"], ["new_count", "deleted_count", "count_delta", "bytes_delta", "retained_delta"]].to_string())"""),
+    code("""if plots.runs(why, "churn_plot"):
+    plots.churn_figure(control.table if control else None, diff.table if diff else None)
+    plt.show()"""),
     md("""## 4. Other runtimes
 
 The same question for a JVM (class histograms: shallow bytes per class, no object identity, so "new" cannot be told from
@@ -108,23 +119,18 @@ The same question for a JVM (class histograms: shallow bytes per class, no objec
 allocating line; in `traceback` mode the allocating line is the innermost frame of the printed block, **not** the
 header line, which names the outermost frame) and Go (pprof `-base` style: *sampled estimates* per leaf function)."""),
     code("""# NBVAL_CHECK_OUTPUT
-for files in (JVM_HISTOGRAMS, TRACEMALLOC, PPROF):
-    if not files:
-        continue
-    d = heap_diff(files, top=3)
-    print(f"{d.kind}: {d.verdict}")
+others = plots.runtime_diffs(**OTHER) if plots.runs(why, "other") else []
+for label, heading, d in others:
+    print(f"{heading}: {d.verdict}")
     show = [c for c in ("name", "readable", "count_delta", "bytes_delta", "leak_candidate") if c in d.table]
-    t = d.table[show].copy()
+    t = d.table[show].head(3).copy()
     t["name"] = t["name"].str.replace(r"^.*/", "", regex=True)
     print(t.to_string(index=False))
     print()"""),
-    code("""fig, axes = plt.subplots(1, 3, figsize=(15, 3.2))
-for ax, files, title in zip(axes, (JVM_HISTOGRAMS, TRACEMALLOC, PPROF), ("JVM", "tracemalloc", "Go pprof")):
-    if files:
-        t = heap_diff(files, top=6).table.assign(name=lambda df: df["name"].str.replace(r"^.*/", "", regex=True))
-        plots.growth_bars(t, value="bytes_delta", top=5, ax=ax, title=f"{title}: bytes gained")
-plt.show()"""),
-    md("""## Conclusions
+    code("""if others:
+    plots.runtime_growth_figure(others, top=5)
+    plt.show()"""),
+    md("""## Conclusions (on the sample files)
 
 * **Node**: `LeakyCacheEntry` objects are the leak. 2,000 were created between baseline and target, none was freed,
   all are still alive in the final snapshot, and together with their payload arrays they own about 960 KB. They are
