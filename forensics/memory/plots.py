@@ -121,7 +121,7 @@ def sections(baseline=None, target=None, final=None, control_before=None, contro
     why = {"growth": need("the V8 comparison", {"BASELINE": baseline, "TARGET": target}),
            "leaks": need("finding leak candidates", {"BASELINE": baseline, "TARGET": target, "FINAL": final}),
            "control": need("the control comparison", {"CONTROL_BEFORE": control_before, "CONTROL_AFTER": control_after})}
-    why["path"] = why["leaks"]
+    why["path"] = why["leaks"] and "Skipped: without leak candidates there is no retainer path to show."
     why["churn_plot"] = None if (why["growth"] is None or why["control"] is None) else \
         "Skipped: the new-versus-deleted chart needs V8 snapshots, and none are set."
     why["other"] = None if any(given(v) for v in other_runtimes.values()) else \
