@@ -17,6 +17,13 @@ import datetime as _dt
 import json
 import re
 
+try:
+    from orjson import dumps as _dumps
+except ImportError:  # pragma: no cover - orjson is a dependency
+    _dumps = None
+
+from .columns import N_SPECIAL, Columns  # noqa: F401  (Columns: used by load.py through this module)
+
 KIND_NAMES = {0: "internal", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 _OTLP_KIND_STR = {"SPAN_KIND_UNSPECIFIED": "internal", "SPAN_KIND_INTERNAL": "internal",
                   "SPAN_KIND_SERVER": "server", "SPAN_KIND_CLIENT": "client",
@@ -24,65 +31,6 @@ _OTLP_KIND_STR = {"SPAN_KIND_UNSPECIFIED": "internal", "SPAN_KIND_INTERNAL": "in
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_UNSET": "UNSET", "STATUS_CODE_OK": "OK",
            "STATUS_CODE_ERROR": "ERROR"}
 _COMPACT = (",", ":")
-_SPECIAL = frozenset(("span.kind", "error", "otel.status_code", "otel.status_description", "peer.service",
-                      "otel.scope.name", "otel.library.name"))
-
-
-class Columns:
-    """Column lists for spans, tags, logs, references and processes."""
-
-    def __init__(self):
-        # spans
-        self.trace_id, self.span_id, self.service, self.operation, self.kind = [], [], [], [], []
-        self.start_ns, self.duration_ns, self.error, self.status_code, self.status_message = [], [], [], [], []
-        self.process, self.peer_service, self.flags, self.scope = [], [], [], []
-        # tags (long)
-        self.tag_span, self.tag_key, self.tag_type, self.tag_value = [], [], [], []
-        # logs / events
-        self.log_span, self.log_ns, self.log_event, self.log_fields = [], [], [], []
-        # references: order kept, parent first
-        self.ref_span, self.ref_type, self.ref_trace, self.ref_id = [], [], [], []
-        # processes (deduplicated per document)
-        self.proc_service, self.proc_host, self.proc_ip = [], [], []
-        self.ptag_proc, self.ptag_key, self.ptag_type, self.ptag_value = [], [], [], []
-        self.proc_cache: dict = {}
-        self.envelope_errors: list = []  # "errors" of an /api/traces response
-
-    def n_spans(self) -> int:
-        return len(self.span_id)
-
-    def mark(self) -> dict:
-        """Lengths of every column list, to undo a record that fails half-way (see :meth:`rollback`)."""
-        return {k: len(v) for k, v in vars(self).items() if isinstance(v, list)}
-
-    def rollback(self, mark: dict) -> None:
-        for k, n in mark.items():
-            del getattr(self, k)[n:]
-        n_proc = mark["proc_service"]
-        self.proc_cache = {key: pid for key, pid in self.proc_cache.items() if pid < n_proc}
-
-    def add_process(self, service, kvs) -> int:
-        """Register a process (service + (key, type, value) triples); returns its number.
-        Identical processes (same service and tags, e.g. repeated in every trace) share one."""
-        kvs = tuple(kvs)
-        pid = self.proc_cache.get((service, kvs))
-        if pid is not None:
-            return pid
-        pid = self.proc_cache[(service, kvs)] = len(self.proc_service)
-        host = ip = None
-        for key, typ, value in kvs:
-            self.ptag_proc.append(pid)
-            self.ptag_key.append(key)
-            self.ptag_type.append(typ)
-            self.ptag_value.append(value)
-            if key in ("host.name", "hostname") and host is None:
-                host = value
-            elif key in ("ip", "host.ip", "net.host.ip") and ip is None:
-                ip = value
-        self.proc_service.append(service)
-        self.proc_host.append(host)
-        self.proc_ip.append(ip)
-        return pid
 
 
 class Bad(Exception):
@@ -205,10 +153,24 @@ def read_jaeger_trace(trace: dict, cols: Columns, where: str) -> None:
     if not isinstance(spans, list):
         raise Bad(where, "trace without a 'spans' list")
     procs = {}
+    # Every trace repeats its processes: when the JSON came from orjson (no NaN, so the text is
+    # exact), the serialized object is a cheap cache key in front of the tag-by-tag comparison.
+    seen = cols.raw_proc_cache if cols.exact_json and _dumps is not None else None
     for pkey, p in (trace.get("processes") or {}).items():
         if isinstance(p, dict):
-            procs[pkey] = cols.add_process(p.get("serviceName") or "unknown-service",
-                                           _jaeger_kv(p.get("tags"), f"{where}.processes.{pkey}"))
+            ck = pid = None
+            if seen is not None:
+                try:
+                    ck = _dumps(p)
+                    pid = seen.get(ck)
+                except TypeError:
+                    ck = None
+            if pid is None:
+                pid = cols.add_process(p.get("serviceName") or "unknown-service",
+                                       _jaeger_kv(p.get("tags"), f"{where}.processes.{pkey}"))
+                if ck is not None:
+                    seen[ck] = pid
+            procs[pkey] = pid
     read_jaeger_spans(spans, cols, where + ".spans", procs)
 
 
@@ -221,7 +183,8 @@ def read_jaeger_spans(spans: list, cols: Columns, where: str, procs: dict | None
     a_start, a_dur, a_err, a_sc, a_sm = (cols.start_ns.append, cols.duration_ns.append, cols.error.append,
                                          cols.status_code.append, cols.status_message.append)
     a_proc, a_peer, a_flags = cols.process.append, cols.peer_service.append, cols.flags.append
-    t_span, t_key, t_type, t_val = cols.tag_span.append, cols.tag_key.append, cols.tag_type.append, cols.tag_value.append
+    t_spans, t_key, t_type, t_val = cols.tag_span.extend, cols.tag_key.append, cols.tag_type.append, cols.tag_value.append
+    key_get, key_code, type_get, type_code = cols.keys.index.get, cols.keys.code, cols.types.index.get, cols.types.code
     for i, s in enumerate(spans):
         if not isinstance(s, dict):
             raise Bad(f"{where}[{i}]", "span is not a JSON object")
@@ -247,7 +210,10 @@ def read_jaeger_spans(spans: list, cols: Columns, where: str, procs: dict | None
             if proc is None:
                 proc = procs[None] = cols.add_process("unknown-service", ())
         kind, err, status, msg, peer, scope = "internal", False, None, None, None, None
-        for kv in s.get("tags") or ():
+        tags = s.get("tags") or ()
+        if tags:
+            t_spans([row] * len(tags))
+        for kv in tags:  # the hottest loop: ~8 tags per span; keys and types stored as codes
             key = kv["key"]
             value = kv.get("value")
             vt = type(value)
@@ -257,17 +223,21 @@ def read_jaeger_spans(spans: list, cols: Columns, where: str, procs: dict | None
                 typ, text = kv.get("type") or "int64", str(value)
             else:
                 typ, text = _text(value, kv.get("type"))
-            t_span(row); t_key(key); t_type(typ); t_val(text)
-            if key in _SPECIAL:
-                if key == "span.kind":
+            kc = key_get(key)  # (an unhashable key raises TypeError, as the set lookup did)
+            if kc is None:
+                kc = key_code(key)
+            tc = type_get(typ) if type(typ) is str else None
+            t_key(kc); t_type(type_code(typ) if tc is None else tc); t_val(text)
+            if kc < N_SPECIAL:  # codes of columns.SPECIAL_KEYS
+                if kc == 0:
                     kind = text.lower()
-                elif key == "error":
+                elif kc == 1:
                     err = value is True or value == "true"
-                elif key == "otel.status_code":
+                elif kc == 2:
                     status = text.upper()
-                elif key == "otel.status_description":
+                elif kc == 3:
                     msg = text
-                elif key == "peer.service":
+                elif kc == 4:
                     peer = text
                 else:
                     scope = text
@@ -336,7 +306,7 @@ def read_proto_spans(spans: list, cols: Columns, where: str) -> None:
         row = len(cols.span_id)
         kind, err, status, msg, peer, scope = "internal", False, None, None, None, None
         for key, typ, text, raw in _proto_kv(s.get("tags")):
-            cols.tag_span.append(row); cols.tag_key.append(key); cols.tag_type.append(typ); cols.tag_value.append(text)
+            cols.add_tag(row, key, typ, text)
             if key == "span.kind":
                 kind = text.lower()
             elif key == "error":
@@ -402,8 +372,7 @@ def read_otlp(doc: dict, cols: Columns, where: str) -> None:
                 peer = None
                 for kv in s.get("attributes") or ():
                     typ, text, _ = otlp_value(kv.get("value"))
-                    cols.tag_span.append(row); cols.tag_key.append(kv["key"]); cols.tag_type.append(typ)
-                    cols.tag_value.append(text)
+                    cols.add_tag(row, kv["key"], typ, text)
                     if kv["key"] == "peer.service":
                         peer = text
                 for ev in s.get("events") or ():
@@ -458,7 +427,7 @@ def read_zipkin(spans: list, cols: Columns, where: str) -> None:
         if msg is None and err and tags["error"] not in ("", "true"):
             msg = str(tags["error"])
         for k, v in tags.items():
-            cols.tag_span.append(row); cols.tag_key.append(k); cols.tag_type.append("string"); cols.tag_value.append(str(v))
+            cols.add_tag(row, k, "string", str(v))
         for ann in s.get("annotations") or ():
             value = str(ann.get("value", ""))
             event, fields = value, ""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 try:
     import orjson
@@ -28,6 +29,7 @@ from ..artifact import Provenance, open_readonly, provenance_for
 from ..errors import ArtifactError
 from ..progress import progress
 from . import formats as F
+from .columns import arrow_str
 from .stream import stream_documents
 from .tree import build_tree
 
@@ -272,78 +274,56 @@ def _read_value(v, cols: F.Columns, where: str, shapes: list) -> None:
 
 # --------------------------------------------------------------------------- frames
 
-def _obj(values) -> np.ndarray:
-    if isinstance(values, np.ndarray):
-        return values
-    return np.array(values, dtype=object) if len(values) else np.array([], dtype=object)
-
-
 def _str_col(values) -> pd.Series:
-    """A pandas ``str`` column, built through pyarrow (3x faster than via an object array)."""
-    if isinstance(values, np.ndarray):
-        values = values.tolist()
-    try:
-        arr = pa.array(values, type=pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        arr = pa.array([None if v is None else str(v) for v in values], type=pa.large_string())
-    return arr.to_pandas().astype("str")
+    """A pandas ``str`` column from an Arrow ``large_string`` array (no copy) or a list."""
+    if not isinstance(values, pa.Array):
+        values = arrow_str(values.tolist() if isinstance(values, np.ndarray) else values)
+    return values.to_pandas().astype("str")
 
 
-def _i64(values, what: str) -> np.ndarray:
-    """int64 array of ``values``; ArtifactError naming the first value that does not fit."""
-    try:
-        return np.fromiter(values, dtype=np.int64, count=len(values))
-    except OverflowError:
-        i = next(k for k, v in enumerate(values) if not -(1 << 63) <= v < (1 << 63))
-        raise ArtifactError(None, f"{what} {i + 1:,}", f"{what} value {values[i]} does not fit in 64 bits") from None
+def _hex_ids(values) -> pd.Series:
+    """Lower-case hex ids; a 128-bit id whose high half is zero printed on 16 digits, as Jaeger does."""
+    ids = _str_col(pc.utf8_lower(values))
+    short = (ids.str.len() == 32) & ids.str.startswith("0" * 16)
+    return ids.where(~short, ids.str.slice(16)) if short.any() else ids
 
 
 def _frames(cols: F.Columns):
     n = cols.n_spans()
-    start_ns = _i64(cols.start_ns, "span")
-    dur_ns = _i64(cols.duration_ns, "span")
+    start_ns, dur_ns = cols.column("start_ns"), cols.column("duration_ns")
     start_us = start_ns // 1000
     duration_us = dur_ns // 1000  # Jaeger's OTLP translation: µs = ns // 1000, for start and duration
-    proc = np.fromiter(cols.process, dtype=np.int64, count=n)
-    proc_host = _obj(cols.proc_host)
-    trace_id = pd.Series(_obj(cols.trace_id), dtype="str").str.lower()
-    # Jaeger prints a 128-bit id whose high half is zero as 16 hex digits; do the same everywhere.
-    short = (trace_id.str.len() == 32) & trace_id.str.startswith("0" * 16)
-    if short.any():
-        trace_id = trace_id.where(~short, trace_id.str.slice(16))
-    span_id = pd.Series(_obj(cols.span_id), dtype="str").str.lower()
+    proc = cols.column("process")
+    proc_host = np.array(cols.proc_host, dtype=object)
     spans = pd.DataFrame({
-        "trace_id": trace_id,
-        "span_id": span_id,
-        "service": _str_col(cols.service),
-        "operation": _str_col(cols.operation),
-        "kind": _str_col(cols.kind),
+        "trace_id": _hex_ids(cols.column("trace_id")),
+        "span_id": _str_col(pc.utf8_lower(cols.column("span_id"))),
+        "service": _str_col(cols.column("service")),
+        "operation": _str_col(cols.column("operation")),
+        "kind": _str_col(cols.column("kind")),
         "start": pd.to_datetime(start_ns, unit="ns", utc=True),
         "duration": pd.to_timedelta(dur_ns, unit="ns"),
         "start_us": start_us,
         "duration_us": duration_us,
         "end_us": start_us + duration_us,
-        "error": np.fromiter(cols.error, dtype=bool, count=n),
-        "status_code": _str_col(cols.status_code),
-        "status_message": _str_col(cols.status_message),
-        "peer_service": _str_col(cols.peer_service),
-        "scope": _str_col(cols.scope),
+        "error": cols.column("error"),
+        "status_code": _str_col(cols.column("status_code")),
+        "status_message": _str_col(cols.column("status_message")),
+        "peer_service": _str_col(cols.column("peer_service")),
+        "scope": _str_col(cols.column("scope")),
         "host": _str_col(proc_host[proc] if n else []),
         "process": proc,
-        "flags": _i64(cols.flags, "span"),
+        "flags": cols.column("flags"),
     })
-    tags = pd.DataFrame({"span": np.array(cols.tag_span, dtype=np.int64), "key": _str_col(cols.tag_key),
-                         "type": _str_col(cols.tag_type), "value": _str_col(cols.tag_value)})
-    log_ns = _i64(cols.log_ns, "log")
-    logs = pd.DataFrame({"span": np.array(cols.log_span, dtype=np.int64),
+    tags = pd.DataFrame({"span": cols.column("tag_span"), "key": _str_col(cols.column("tag_key")),
+                         "type": _str_col(cols.column("tag_type")), "value": _str_col(cols.column("tag_value"))})
+    log_ns = cols.column("log_ns")
+    logs = pd.DataFrame({"span": cols.column("log_span"),
                          "time": pd.to_datetime(log_ns, unit="ns", utc=True), "time_us": log_ns // 1000,
-                         "event": _str_col(cols.log_event), "fields": _str_col(cols.log_fields)})
-    refs = pd.DataFrame({"span": np.array(cols.ref_span, dtype=np.int64), "ref_type": _str_col(cols.ref_type),
-                         "ref_trace_id": _str_col(cols.ref_trace).str.lower(),
-                         "ref_span_id": _str_col(cols.ref_id).str.lower()})
-    if len(refs):
-        rshort = (refs["ref_trace_id"].str.len() == 32) & refs["ref_trace_id"].str.startswith("0" * 16)
-        refs["ref_trace_id"] = refs["ref_trace_id"].where(~rshort, refs["ref_trace_id"].str.slice(16))
+                         "event": _str_col(cols.column("log_event")), "fields": _str_col(cols.column("log_fields"))})
+    refs = pd.DataFrame({"span": cols.column("ref_span"), "ref_type": _str_col(cols.column("ref_type")),
+                         "ref_trace_id": _hex_ids(cols.column("ref_trace")),
+                         "ref_span_id": _str_col(pc.utf8_lower(cols.column("ref_id")))})
     pservice = np.array(cols.proc_service, dtype=object)
     ptag_proc = np.array(cols.ptag_proc, dtype=np.int64)
     processes = pd.DataFrame({"process": ptag_proc, "service": _str_col(pservice[ptag_proc] if len(ptag_proc) else []),
@@ -360,6 +340,7 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
     """Flatten every JSON value into ``cols``; a bad record of JSON Lines is skipped with a warning.
     In streamed mode any surprise raises :class:`_StreamFailed` so the caller can start over."""
     streamed = prov.details.get("streamed", False)
+    cols.exact_json = streamed  # parsed by orjson slice by slice
     it = iter(values)
     while True:
         try:
@@ -373,6 +354,9 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
         mark = cols.mark() if multi else None
         try:
             _read_value(value, cols, where, shapes)
+            del value
+            if streamed:  # lists -> compact arrays after every slice: what keeps big loads lean
+                cols.flush()
         except F.Bad as e:
             if streamed:
                 raise _StreamFailed() from None
@@ -381,6 +365,10 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
                 prov.warn(where, f"{e.reason} at {e.location}; record skipped")
                 continue
             raise ArtifactError(path, e.location, e.reason) from None
+        except ArtifactError:  # only cols.flush() raises it (an int64 that does not fit)
+            if streamed:
+                raise _StreamFailed() from None
+            raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
             if streamed:
                 raise _StreamFailed() from None
