@@ -31,13 +31,13 @@ lab: setup
 		--ServerApp.root_dir=$(CURDIR) --ServerApp.default_url=/lab/tree/$(LAB_OPEN) $(LAB_ARGS)
 
 test: setup
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+	FORENSICS_PROGRESS=0 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -p no:cacheprovider
 
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+	FORENSICS_PROGRESS=0 $(BIN)/python -m pytest notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -41,8 +41,8 @@ KINDS = {
 }
 
 HASH_CHUNK = 1 << 20
-#: Files above this size get a progress bar while they load.
-PROGRESS_THRESHOLD = 4 << 20
+#: Files above this size get a progress bar while they load (smaller ones load in well under a second).
+PROGRESS_THRESHOLD = 16 << 20
 _HEAD = 64 << 10
 
 
