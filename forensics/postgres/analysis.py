@@ -309,3 +309,34 @@ def cumulative_vs_interval(before, after, by: str = "total_exec_time", top: int 
                          "cumulative_share": cum["share"].reindex(range(top)).round(3).to_numpy(),
                          "interval": short(inter["query"]).reindex(range(top)).to_numpy(),
                          "interval_share": inter["share"].reindex(range(top)).round(3).to_numpy()})
+
+
+def worst_by_measure(frame, measures=("total_exec_time", "calls", "total_plan_time", "temp_blks_written",
+                                       "hit_ratio"), min_blocks: int = 100) -> pd.DataFrame:
+    """The worst statement for each measure: one row per measure (``queryid``/``query`` empty when none).
+
+    A measure can have no statement at all — no planning time recorded (``track_planning`` off), nothing
+    spilled, no statement over ``min_blocks`` blocks — and the row then says so in ``note``.
+
+    >>> df = pd.DataFrame({"queryid": [1, 2], "query": ["select a", "select b"], "calls": [5, 1],
+    ...                    "total_exec_time": [1.0, 9.0]})
+    >>> worst_by_measure(df, ["total_exec_time", "calls"])[["measure", "query"]].to_dict("records")
+    [{'measure': 'total_exec_time', 'query': 'select b'}, {'measure': 'calls', 'query': 'select a'}]
+    """
+    rows = []
+    for by in measures:
+        try:
+            r = rank(frame, by=by, min_blocks=min_blocks, top=1)
+        except ValueError as e:  # a column this dump's version does not have
+            rows.append({"measure": by, "queryid": None, "query": None, "value": np.nan, "findings": [],
+                         "note": str(e)})
+            continue
+        if r.empty:
+            rows.append({"measure": by, "queryid": None, "query": None, "value": np.nan, "findings": [],
+                         "note": "no statement has any" if by != "hit_ratio"
+                         else f"no statement touched {min_blocks:,} blocks"})
+            continue
+        top = r.iloc[0]
+        rows.append({"measure": by, "queryid": top.get("queryid"), "query": top.get("query"),
+                     "value": float(top["value"]), "findings": list(top["findings"]), "note": ""})
+    return pd.DataFrame(rows, columns=["measure", "queryid", "query", "value", "findings", "note"])

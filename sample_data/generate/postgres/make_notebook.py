@@ -36,7 +36,7 @@ cells = [
     new_code_cell(
         "import matplotlib.pyplot as plt\n"
         "import pandas as pd\n\n"
-        "from forensics.postgres.analysis import cumulative_vs_interval, delta, rank\n"
+        "from forensics.postgres.analysis import cumulative_vs_interval, delta, rank, worst_by_measure\n"
         "from forensics.postgres.load import load_pgss\n"
         "from forensics.postgres import plots\n\n"
         "pd.set_option('display.max_colwidth', 70)\n"
@@ -83,12 +83,10 @@ cells = [
         "* **hit_ratio** (lowest first) — how often the data was *not* in shared buffers."),
     new_code_cell(
         CHECK +
-        "rows = []\n"
-        "for by in ['total_exec_time', 'calls', 'total_plan_time', 'temp_blks_written', 'hit_ratio']:\n"
-        "    r = rank(interval, by=by, min_blocks=MIN_BLOCKS)\n"
-        "    rows.append({'measure': by, 'worst statement': plots.short(r.loc[0, 'query'], 60),\n"
-        "                 'findings': ', '.join(f.split(':')[0] for f in r.loc[0, 'findings'])})\n"
-        "pd.DataFrame(rows)"),
+        "worst = worst_by_measure(interval, min_blocks=MIN_BLOCKS)\n"
+        "pd.DataFrame({'measure': worst['measure'],\n"
+        "              'worst statement': [plots.short(q, 60) if pd.notna(q) else '—' for q in worst['query']],\n"
+        "              'findings': [', '.join(f.split(':')[0] for f in fs) or n for fs, n in zip(worst['findings'], worst['note'])]})"),
     new_markdown_cell(
         "## Mean time against calls\n\n"
         "Each dot is a statement; its area is its total time, and the dotted diagonals are equal total time. "
