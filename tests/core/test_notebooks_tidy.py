@@ -22,7 +22,10 @@ def test_notebook_shape(path):
     first = code[0]
     assert "parameters" in first.get("metadata", {}).get("tags", []), "first code cell must be tagged `parameters`"
     assert sum(c["cell_type"] == "markdown" for c in nb["cells"]) >= 2, "explain what the reader sees"
+    assert "widgets" not in nb.get("metadata", {}), "saved widget state (run tools/nb_refresh.py)"
     for c in code:
         src = "".join(c["source"])
+        widgets = [o for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        assert not widgets, f"a widget (progress bar?) stored in a checked cell: {src[:60]!r}"
         if MARK not in src:
             assert not c.get("outputs"), f"stored output in an unchecked cell: {src[:60]!r} (run tools/nb_refresh.py)"
