@@ -35,6 +35,7 @@ from .tree import build_tree
 
 PARSER = "forensics.traces"
 STREAM_MIN_BYTES = 64 << 20
+FLUSH_SPANS = 4096  # JSON Lines: spans kept as Python lists before they become arrays
 
 
 @dataclass
@@ -355,7 +356,9 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
         try:
             _read_value(value, cols, where, shapes)
             del value
-            if streamed:  # lists -> compact arrays after every slice: what keeps big loads lean
+            # lists -> compact arrays after every slice (JSON Lines: every few thousand spans),
+            # between records, so a rollback never reaches flushed rows: what keeps big loads lean
+            if streamed or len(cols.span_id) >= FLUSH_SPANS:
                 cols.flush()
         except F.Bad as e:
             if streamed:
@@ -365,10 +368,10 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
                 prov.warn(where, f"{e.reason} at {e.location}; record skipped")
                 continue
             raise ArtifactError(path, e.location, e.reason) from None
-        except ArtifactError:  # only cols.flush() raises it (an int64 that does not fit)
+        except ArtifactError as e:  # only cols.flush() raises it (an int64 that does not fit)
             if streamed:
                 raise _StreamFailed() from None
-            raise
+            raise ArtifactError(path, e.location, e.reason) from None
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
             if streamed:
                 raise _StreamFailed() from None

@@ -68,3 +68,27 @@ def test_int64_overflow_gives_the_same_error_whole_and_sliced(tmp_path, monkeypa
             load_traces(str(p), **opts)
         errors.append((e.value.location, e.value.reason))
     assert errors[0] == errors[1] and errors[0][0] == "span 21"
+
+
+@pytest.mark.filterwarnings("ignore::forensics.artifact.ArtifactWarning")
+def test_json_lines_flushed_often_give_the_same_tables(data_dir, tmp_path, monkeypatch):
+    import forensics.traces.load as L
+
+    lines = open(f"{data_dir}/variants/jaeger.jsonl").read().splitlines()
+    lines.insert(2, "{not json")  # skipped records between flushed ones: bad JSON, another kind,
+    lines.insert(3, '{"foo": 1}')  # and one that fails half-way (its first span must be rolled back)
+    lines.insert(4, json.dumps({"data": [{"traceID": "ab", "spans": [
+        {"traceID": "ab", "spanID": "01", "startTime": 1, "tags": [{"key": "a", "value": "b"}]}, {"traceID": "ab"}]}]}))
+    p = tmp_path / "x.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    for name in (str(p), f"{data_dir}/variants/otlp.jsonl"):
+        whole = load_traces(name)
+        monkeypatch.setattr(L, "FLUSH_SPANS", 1)  # flush after every record
+        flushed = load_traces(name)
+        monkeypatch.setattr(L, "FLUSH_SPANS", 4096)
+        assert flushed.provenance.warnings == whole.provenance.warnings
+        assert len(whole.provenance.warnings) == (3 if name == str(p) else 0)
+        assert not (whole.spans["trace_id"] == "ab").any()
+        for a, b in ((whole.spans, flushed.spans), (whole.tags, flushed.tags), (whole.logs, flushed.logs),
+                     (whole.references, flushed.references), (whole.processes, flushed.processes)):
+            pdt.assert_frame_equal(a, b)
