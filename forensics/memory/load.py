@@ -19,7 +19,7 @@ from ..artifact import Provenance, provenance_for
 from ..errors import ArtifactError
 
 PICKLE_REFUSAL = (
-    "this is a Python pickle (tracemalloc's Snapshot.dump() writes pickles, and Snapshot.load() calls "
+    "this is a Python pickle (tracemalloc's Snapshot.dump() writes pickles, and loading one back with Snapshot.load calls "
     "pickle.load, which runs whatever code the file asks for). The workbench never unpickles evidence. "
     "Export text instead, in the process or a sandbox you trust: "
     "`for s in new.compare_to(old, 'lineno'): print(s)`, or for stacks "
