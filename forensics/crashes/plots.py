@@ -10,6 +10,7 @@ import os
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..sections import is_set, runs  # noqa: F401  (notebooks call plots.runs)
 from .classify import NEXT_STEPS
 
 STACK_COLUMNS = ["frame", "function", "norm_function", "repeat", "is_own", "is_wrapper", "source_file", "line",
@@ -119,10 +120,6 @@ def bucket_pair_picker(crash_set):
 # --------------------------------------------------------------------------- which sections apply
 # `forensics report` injects None for inputs an incident does not have (one transcript, no sample pairs),
 # so every section of the notebook asks here first and prints one sentence when it cannot run.
-def _given(value) -> bool:
-    return value is not None and not (isinstance(value, (str, list, tuple)) and len(value) == 0)
-
-
 def _loaded_names(crash_set) -> set[str]:
     return {os.path.basename(str(f)) for f in crash_set.crashes["file"]}
 
@@ -131,7 +128,7 @@ def load_transcripts(folder):
     """:func:`~forensics.crashes.load.load_folder`, or an empty crash set when no folder is given."""
     from .load import combine, load_folder
 
-    return load_folder(folder) if _given(folder) else combine([])
+    return load_folder(folder) if is_set(folder) else combine([])
 
 
 def pair_problem(crash_set, pair, name: str = "pair") -> str | None:
@@ -140,7 +137,7 @@ def pair_problem(crash_set, pair, name: str = "pair") -> str | None:
     >>> pair_problem(crash_set, None, "SAME_BUG")                    # doctest: +SKIP
     'Skipped SAME_BUG: no pair of files was given.'
     """
-    if not _given(pair):
+    if not is_set(pair):
         return f"Skipped {name}: no pair of files was given."
     if isinstance(pair, str) or len(pair) != 2:
         return f"Skipped {name}: it should name exactly two files, got {pair!r}."
@@ -162,12 +159,12 @@ def sections(crash_set, file=None, same_bug=None, different_bugs=None) -> dict[s
                                                 "pair_picker", "suggestions", "next_steps"))
     if n == 0:
         return dict.fromkeys(why, none)
-    if not _given(file):
+    if not is_set(file):
         why["stack"] = "Skipped: no FILE was given to show the stack of (pick one in the widget below)."
     elif os.path.basename(str(file)) not in _loaded_names(crash_set):
         why["stack"] = f"Skipped: FILE {file!r} is not among the loaded transcripts (pick one in the widget below)."
     problems = [pair_problem(crash_set, p, k) for k, p in (("SAME_BUG", same_bug), ("DIFFERENT_BUGS", different_bugs))]
-    if not _given(same_bug) and not _given(different_bugs):
+    if not is_set(same_bug) and not is_set(different_bugs):
         why["pairs"] = "Skipped: no SAME_BUG or DIFFERENT_BUGS pair of files was given to compare."
     elif all(problems):
         why["pairs"] = " ".join(problems)
@@ -175,14 +172,6 @@ def sections(crash_set, file=None, same_bug=None, different_bugs=None) -> dict[s
         why["pair_picker"] = "Skipped: comparing two files needs at least two transcripts, this folder has one."
         why["suggestions"] = "Skipped: merge suggestions compare buckets, and one transcript makes one bucket."
     return why
-
-
-def runs(why: dict, section: str) -> bool:
-    """True when ``section`` can run; otherwise print why it is skipped and return False."""
-    reason = why.get(section)
-    if reason:
-        print(reason)
-    return not reason
 
 
 def explain_pairs(crash_set, **pairs) -> str:

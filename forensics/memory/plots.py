@@ -10,6 +10,8 @@ import os
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..sections import is_set, runs  # noqa: F401  (notebooks call plots.runs)
+
 
 def _fmt_bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
@@ -96,7 +98,7 @@ def given(*paths) -> list:
     >>> given("a.heapsnapshot", None, "")
     ['a.heapsnapshot']
     """
-    return [p for p in paths if p is not None and not (isinstance(p, (str, list, tuple)) and len(p) == 0)]
+    return [p for p in paths if is_set(p)]
 
 
 def sections(baseline=None, target=None, final=None, control_before=None, control_after=None,
@@ -127,14 +129,6 @@ def sections(baseline=None, target=None, final=None, control_before=None, contro
     why["other"] = None if any(given(v) for v in other_runtimes.values()) else \
         f"Skipped: no {', '.join(other_runtimes) or 'other runtime'} files are set."
     return why
-
-
-def runs(why: dict, section: str) -> bool:
-    """True when ``section`` can run; otherwise print why it is skipped and return False."""
-    reason = why.get(section)
-    if reason:
-        print(reason)
-    return not reason
 
 
 def runtime_diffs(top: int = 0, **inputs) -> list[tuple[str, str, object]]:
