@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh Debian machine:
 #   make lab    set up, then JupyterLab on the sample incidents (prints the URL)
-#   make test   set up, then every test: pytest on the package and nbval on every notebook
+#   make test   set up, then every test: pytest on the package (and its docstring examples)
+#               and nbval on every notebook
 PYTHON   ?= python3
 VENV     := .venv
 BIN      := $(VENV)/bin
@@ -31,10 +32,10 @@ lab: setup
 		--ServerApp.root_dir=$(CURDIR) --ServerApp.default_url=/lab/tree/$(LAB_OPEN) $(LAB_ARGS)
 
 test: setup
-	FORENSICS_PROGRESS=0 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+	FORENSICS_PROGRESS=0 $(BIN)/python -m pytest tests forensics notebooks --doctest-modules --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -p no:cacheprovider
+	$(BIN)/python -m pytest tests forensics --doctest-modules -p no:cacheprovider
 
 notebooks: $(STAMP)
 	FORENSICS_PROGRESS=0 $(BIN)/python -m pytest notebooks --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider

@@ -318,10 +318,12 @@ def worst_by_measure(frame, measures=("total_exec_time", "calls", "total_plan_ti
     A measure can have no statement at all — no planning time recorded (``track_planning`` off), nothing
     spilled, no statement over ``min_blocks`` blocks — and the row then says so in ``note``.
 
-    >>> df = pd.DataFrame({"queryid": [1, 2], "query": ["select a", "select b"], "calls": [5, 1],
-    ...                    "total_exec_time": [1.0, 9.0]})
-    >>> worst_by_measure(df, ["total_exec_time", "calls"])[["measure", "query"]].to_dict("records")
-    [{'measure': 'total_exec_time', 'query': 'select b'}, {'measure': 'calls', 'query': 'select a'}]
+    >>> from forensics.postgres.load import load_pgss
+    >>> before = load_pgss("sample_data/postgres/before.csv").statements
+    >>> after = load_pgss("sample_data/postgres/after.csv").statements
+    >>> w = worst_by_measure(delta(before, after), ["total_exec_time", "calls"])
+    >>> [q[:40] for q in w["query"]]
+    ['SELECT id, status, amount, created_at FR', 'SELECT name, price FROM products WHERE i']
     """
     rows = []
     for by in measures:

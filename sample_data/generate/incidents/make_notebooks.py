@@ -1,13 +1,13 @@
 """Write notebooks/00_incident_overview.ipynb and notebooks/training/incident_replay.ipynb with nbformat.
 
-    .venv/bin/python notebooks/training/build_notebooks.py
+    .venv/bin/python sample_data/generate/incidents/make_notebooks.py
     .venv/bin/python tools/nb_refresh.py notebooks/00_incident_overview.ipynb notebooks/training/incident_replay.ipynb
 """
 import os
 
 import nbformat as nbf
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+NOTEBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "notebooks")
 md = nbf.v4.new_markdown_cell
 
 
@@ -116,6 +116,6 @@ training = [
          '"<p><i>Answer every question correctly, then run this cell again.</i></p>"))'),
 ]
 
-write(overview, os.path.join(HERE, "..", "00_incident_overview.ipynb"))
-write(training, os.path.join(HERE, "incident_replay.ipynb"))
+write(overview, os.path.join(NOTEBOOKS, "00_incident_overview.ipynb"))
+write(training, os.path.join(NOTEBOOKS, "training", "incident_replay.ipynb"))
 print("wrote notebooks")
