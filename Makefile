@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# Evidence work is offline: no "news" or update prompts from JupyterLab.
+	mkdir -p $(VENV)/share/jupyter/lab/settings && cp tools/jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/
 	touch $(STAMP)
 
 system-deps:
