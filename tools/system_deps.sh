@@ -3,10 +3,16 @@
 # `tshark` engine) and chromium (the report test opens the HTML in a headless browser).
 # Installed only when we are root with apt-get; otherwise a one-line note. Never fails the build:
 # the workbench works without them (tests that need them skip with a reason).
+# With arguments, installs those packages instead (the Makefile asks for python3-venv when Debian's
+# python3 cannot make a venv).
 set -u
 want=()
-command -v tshark   >/dev/null 2>&1 || want+=(tshark)
-command -v chromium >/dev/null 2>&1 || want+=(chromium)
+if [ $# -gt 0 ]; then
+  want=("$@")
+else
+  command -v tshark   >/dev/null 2>&1 || want+=(tshark)
+  command -v chromium >/dev/null 2>&1 || want+=(chromium)
+fi
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "forensics: installing Debian packages: ${want[*]}" >&2
