@@ -57,11 +57,10 @@ def cmd_info(args):
             d = sniff(path)
             if d.kind is None:
                 raise ArtifactError(path, None, f"not a known artifact: {d.evidence}")
-            prov = Provenance.of(path, kind=d.kind, format=d.format)
-            warns = []
-            if not args.quick:
-                result = load(path, kind=d.kind)
-                warns = list(getattr(getattr(result, "provenance", None), "warnings", []) or [])
+            loaded = None if args.quick else getattr(load(path, kind=d.kind), "provenance", None)
+            # the loader already hashed the file: do not read a big capture twice
+            prov = loaded if loaded is not None and loaded.sha256 else Provenance.of(path, kind=d.kind, format=d.format)
+            warns = list(loaded.warnings) if loaded is not None else []
         except ArtifactError as e:
             if len(args.files) == 1:
                 raise

@@ -65,6 +65,18 @@ def _sum_sq(df, n, kind):
     return n * (sd * sd + mean * mean)
 
 
+def _moment_aggregation(df: pd.DataFrame) -> dict:
+    """Add the ``_sq_*`` sums of squares to ``df`` (in place) and return the groupby aggregation that
+    merges rows exactly: counters summed, sums of squares summed, min of mins, max of maxes."""
+    for cnt, kind in _MOMENTS:
+        df[f"_sq_{kind}"] = _sum_sq(df, df[cnt].astype(float), kind)
+    agg = {c: "sum" for c in ADDITIVE if c in df}
+    agg.update({f"_sq_{k}": "sum" for _, k in _MOMENTS})
+    agg.update({c: "min" for c in df if c.startswith("min_")})
+    agg.update({c: "max" for c in df if c.startswith("max_")})
+    return agg
+
+
 def merge_duplicates(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """Rows sharing a key summed into one (additive counters summed, mean/stddev recombined exactly,
     min of mins, max of maxes). Rows with unique keys pass through unchanged."""
@@ -72,12 +84,7 @@ def merge_duplicates(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     if not dup.any():
         return df
     part = df[dup].copy()
-    for cnt, kind in _MOMENTS:
-        part[f"_sq_{kind}"] = _sum_sq(part, part[cnt].astype(float), kind)
-    agg = {c: "sum" for c in ADDITIVE if c in part}
-    agg.update({f"_sq_{k}": "sum" for _, k in _MOMENTS})
-    agg.update({c: "min" for c in part if c.startswith("min_")})
-    agg.update({c: "max" for c in part if c.startswith("max_")})
+    agg = _moment_aggregation(part)
     agg.update({c: "first" for c in part if c not in agg and c not in key})
     g = part.groupby(key, dropna=False, sort=False).agg(agg).reset_index()
     for c in ADDITIVE:  # a sum over all-missing is missing, not 0
@@ -234,12 +241,7 @@ def group_statements(df: pd.DataFrame, group: str = "row") -> pd.DataFrame:
     src = add_fingerprints(df) if group == "fingerprint" else df.copy()
     key = [group] + (["toplevel"] if src["toplevel"].notna().any() else [])
     src = src.sort_values("total_exec_time", ascending=False, na_position="last", kind="stable")
-    for cnt, kind in _MOMENTS:
-        src[f"_sq_{kind}"] = _sum_sq(src, src[cnt].astype(float), kind)
-    agg = {c: "sum" for c in ADDITIVE if c in src}
-    agg.update({f"_sq_{k}": "sum" for _, k in _MOMENTS})
-    agg.update({c: "min" for c in src if c.startswith("min_")})
-    agg.update({c: "max" for c in src if c.startswith("max_")})
+    agg = _moment_aggregation(src)
     for c in ("query", "query_truncated", "datname", "rolname", "queryid", "fingerprint", "fingerprint_ok",
               "toplevel"):
         if c in src and c not in key:

@@ -259,13 +259,7 @@ def parse_expanded(text: str) -> RawTable:
         for k, v in r.items():
             if v is not None and not _is_text(k):
                 r[k] = v.strip()
-    table.columns = list(columns)
-    table.rows = [[r.get(c) for c in table.columns] for r in records]
-    for k, r in enumerate(records):
-        if len(r) < len(columns):
-            table.warnings.append((f"line {table.lines[k]}", f"record {k + 1} lacks {len(columns) - len(r)} fields "
-                                   "(cut short?)"))
-    return table
+    return _finish_records(table, columns, records)
 
 
 # ----------------------------------------------------------------------------- psql unaligned
@@ -458,6 +452,15 @@ def parse_unaligned_expanded(text: str, sep: str = "|") -> RawTable:
             rec[last] = (rec[last] or "") + "\n" + line
         elif line.strip() and not _FOOTER.match(line):
             table.warnings.append((f"line {no}", "not a name|value line of psql -A -x output; skipped"))
+    return _finish_records(table, columns, records)
+
+
+PARSERS = {"csv": parse_csv, "aligned": parse_aligned, "expanded": parse_expanded,
+           "unaligned": parse_unaligned, "unaligned-expanded": parse_unaligned_expanded, "json": parse_json}
+
+
+def _finish_records(table, columns, records):
+    """Rows of name→value records (expanded output) in column order; a record missing fields is warned about."""
     table.columns = list(columns)
     table.rows = [[r.get(c) for c in table.columns] for r in records]
     for k, r in enumerate(records):
@@ -465,7 +468,3 @@ def parse_unaligned_expanded(text: str, sep: str = "|") -> RawTable:
             table.warnings.append((f"line {table.lines[k]}", f"record {k + 1} lacks {len(columns) - len(r)} fields "
                                    "(cut short?)"))
     return table
-
-
-PARSERS = {"csv": parse_csv, "aligned": parse_aligned, "expanded": parse_expanded,
-           "unaligned": parse_unaligned, "unaligned-expanded": parse_unaligned_expanded, "json": parse_json}

@@ -58,3 +58,15 @@ def test_missing_file():
 def test_help_lists_commands():
     r = run_cli("--help")
     assert r.returncode == 0 and "info" in r.stdout
+
+
+def test_info_loads_and_reports_the_loaders_warnings_and_hash():
+    import hashlib
+    cut = SAMPLE / "network" / "truncated.pcap"
+    r = run_cli("info", cut, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    (row,) = json.loads(r.stdout)
+    assert row["sha256"] == hashlib.sha256(cut.read_bytes()).hexdigest() and row["size"] == cut.stat().st_size
+    assert len(row["warnings"]) == 1 and "byte 21,729" in row["warnings"][0]
+    assert "truncated capture?" in r.stderr  # also said on stderr
+    assert run_cli("info", cut, "--strict").returncode == 1
