@@ -1,4 +1,4 @@
-"""Execute notebooks and store them the way the repo keeps them.
+"""Execute notebooks and store them the way the repo keeps them (the .ipynb is the only source).
 
     .venv/bin/python tools/nb_refresh.py notebooks/01_retransmissions.ipynb [...]
 

@@ -29,3 +29,23 @@ def test_notebook_shape(path):
         assert not widgets, f"a widget (progress bar?) stored in a checked cell: {src[:60]!r}"
         if MARK not in src:
             assert not c.get("outputs"), f"stored output in an unchecked cell: {src[:60]!r} (run tools/nb_refresh.py)"
+
+
+def test_the_notebook_is_its_own_source():
+    """No script writes notebooks any more: a builder would silently overwrite edits made in Jupyter."""
+    writers = []
+    for py in list((REPO / "sample_data" / "generate").rglob("*.py")) + list((REPO / "tools").rglob("*.py")):
+        text = py.read_text(errors="replace")
+        if "new_notebook(" in text or "make_notebook" in py.name:
+            writers.append(str(py.relative_to(REPO)))
+    assert not writers, f"notebook builders found (edit the .ipynb instead): {writers}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(REPO / "notebooks")) for p in NOTEBOOKS])
+def test_notebook_is_valid_nbformat(path):
+    """Edits made with an editor or a script still give a notebook Jupyter opens (cell ids included)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert all(c.get("id") for c in nb.cells), "cells without an id (write with nbformat >= 5.1)"
