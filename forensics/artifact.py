@@ -23,22 +23,11 @@ import zlib
 from dataclasses import dataclass, field
 
 from .errors import ArtifactError
+from . import kinds as _kinds
+from .kinds import DESCRIPTIONS
 
-#: Every kind :func:`detect` can return, with what it means.
-KINDS = {
-    "pcap": "libpcap capture (tcpdump -w)",
-    "pcapng": "pcapng capture (Wireshark, dumpcap)",
-    "jaeger-json": "Jaeger trace export (UI download, /api/traces, api_v2 proto-JSON)",
-    "otlp-json": "OpenTelemetry OTLP JSON traces (resourceSpans, api_v3)",
-    "zipkin-json": "Zipkin v2 JSON spans",
-    "pg_stat_statements": "pg_stat_statements dump (csv, psql aligned/expanded/unaligned, JSON)",
-    "v8-heapsnapshot": "V8 .heapsnapshot (Node, Chrome)",
-    "jvm-histogram": "JVM class histogram (jmap -histo, jcmd GC.class_histogram)",
-    "tracemalloc-text": "Python tracemalloc statistics text",
-    "pprof": "Go pprof profile (gzipped profile.proto)",
-    "python-pickle": "Python pickle (e.g. tracemalloc Snapshot.dump) — refused, never unpickled",
-    "gdb-output": "GDB batch output (bt, thread apply all bt, registers, siginfo)",
-}
+#: Every kind :func:`detect` can return, with what it means (a live view of :mod:`forensics.kinds`).
+KINDS = DESCRIPTIONS
 
 HASH_CHUNK = 1 << 20
 #: Files above this size get a progress bar while they load (smaller ones load in well under a second).
@@ -219,6 +208,17 @@ def sniff(path) -> Detection:
     ``evidence`` then says what the file looks like.
     """
     head = read_head(path)
+    d = _sniff_head(head)
+    if d.kind is None and head:
+        for entry in _kinds.KINDS:  # kinds added by an entry with its own sniffer
+            if entry.sniff is not None:
+                hit = _kinds.resolve(entry.sniff)(head)
+                if hit:
+                    return Detection(entry.name, hit[0], hit[1])
+    return d
+
+
+def _sniff_head(head: bytes) -> Detection:
     if not head:
         return Detection(None, None, "the file is empty")
     magic = head[:4]

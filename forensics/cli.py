@@ -7,7 +7,7 @@ them into an error exit.
 
 Artifact kinds add their own command groups (``forensics pcap …``) in
 ``forensics/<kind>/cli.py`` with a ``register(subparsers, common)`` function,
-listed in :data:`COMMAND_MODULES`.
+named by its entry in :mod:`forensics.kinds` (``cli``).
 """
 from __future__ import annotations
 
@@ -17,19 +17,13 @@ import os
 import sys
 import warnings
 
-from . import __version__
+from . import __version__, kinds
 from .artifact import ArtifactWarning, sniff
 from .errors import ArtifactError
 from .output import FORMATS, render
 
-COMMAND_MODULES = [
-    "forensics.network.cli",
-    "forensics.traces.cli",
-    "forensics.postgres.cli",
-    "forensics.crashes.cli",
-    "forensics.memory.cli",
-    "forensics.incident_cli",
-]
+#: every kind's command module, from the one table (:mod:`forensics.kinds`), then the incident's
+COMMAND_MODULES = kinds.cli_modules()
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -86,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="only sniff and hash; do not load (no load warnings)")
     p.set_defaults(func=cmd_info)
 
-    for name in COMMAND_MODULES:
+    for name in kinds.cli_modules():  # entries added at run time count too
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -23,6 +23,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from . import kinds
 from .artifact import Provenance, sniff
 from .errors import ArtifactError
 
@@ -31,24 +32,14 @@ ANSWERS = "answers.toml"
 #: files that describe the incident rather than being evidence
 NOT_EVIDENCE = {MANIFEST, ANSWERS, "README.md", "README", ".gitattributes"}
 
-#: detector kind -> the artifact family the timeline and links speak of
-ARTIFACT_KIND = {
-    "pcap": "pcap", "pcapng": "pcap",
-    "jaeger-json": "traces", "otlp-json": "traces", "zipkin-json": "traces",
-    "pg_stat_statements": "pg_stat_statements",
-    "v8-heapsnapshot": "heap", "jvm-histogram": "heap", "tracemalloc-text": "heap", "pprof": "heap",
-    "python-pickle": "heap",
-    "gdb-output": "gdb",
-}
+# the incident's names for the families of forensics.kinds (until the incident package speaks families)
+_LEGACY = {"network": "pcap", "traces": "traces", "postgres": "pg_stat_statements", "memory": "heap",
+           "crashes": "gdb"}
+#: detector kind -> the artifact family the timeline and links speak of (from forensics.kinds)
+ARTIFACT_KIND = {k.name: _LEGACY[k.family] for k in kinds.KINDS}
 
 #: which notebooks apply to which artifact family (for "where to go next" and the report)
-NOTEBOOKS = {
-    "pcap": "01_retransmissions.ipynb",
-    "traces": "02_dependency_map.ipynb",
-    "pg_stat_statements": "03_slow_queries.ipynb",
-    "gdb": "04_crash_triage.ipynb",
-    "heap": "05_heap_growth.ipynb",
-}
+NOTEBOOKS = {_LEGACY[f]: nb for f, nb in kinds.notebooks().items()}
 
 
 @dataclasses.dataclass

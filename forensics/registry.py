@@ -1,52 +1,66 @@
-"""Which loader reads which kind of artifact.
+"""Which loader reads which kind of artifact — read from the one table, :mod:`forensics.kinds`.
 
 Loaders are named as ``"module:function"`` strings and imported only when a file
 of their kind is loaded, so ``import forensics`` stays fast (numba, pglast and
-friends load only when needed). A subpackage adds its kinds to :data:`LOADERS`
-here; third parties can call :func:`register_loader` at run time.
+friends load only when needed). Third parties can call :func:`register_loader`
+at run time (it adds an entry to :data:`forensics.kinds.KINDS`).
 
 A loader is called as ``loader(path, **options)`` and returns a small typed
 object with a ``provenance`` attribute (:class:`forensics.artifact.Provenance`)
 and DataFrames that carry the same provenance in ``df.attrs["provenance"]``.
-It raises only :class:`~forensics.errors.ArtifactError`.
+It should raise only :class:`~forensics.errors.ArtifactError`; :func:`load` is the
+safety net that turns anything else a loader raises (a defect met on odd input)
+into an ``ArtifactError`` naming the file, so no loader keeps its own list of
+exceptions to translate.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
+from collections.abc import Mapping
 from typing import Callable
 
-from .artifact import KINDS, detect
+from . import kinds
+from .artifact import detect
 from .errors import ArtifactError
 
-LOADERS: dict[str, str | Callable] = {
-    "pcap": "forensics.network.load:load_capture",
-    "pcapng": "forensics.network.load:load_capture",
-    "jaeger-json": "forensics.traces.load:load_traces",
-    "otlp-json": "forensics.traces.load:load_traces",
-    "zipkin-json": "forensics.traces.load:load_traces",
-    "pg_stat_statements": "forensics.postgres.load:load_pgss",
-    "v8-heapsnapshot": "forensics.memory.load:load_heap",
-    "jvm-histogram": "forensics.memory.load:load_heap",
-    "tracemalloc-text": "forensics.memory.load:load_heap",
-    "pprof": "forensics.memory.load:load_heap",
-    "python-pickle": "forensics.memory.load:load_heap",
-    "gdb-output": "forensics.crashes.load:load_gdb",
-}
+
+class _Loaders(Mapping):
+    """{detected kind: loader} — a read-only view of the kinds table (kept for old callers)."""
+
+    def __getitem__(self, name):
+        return kinds.by_name()[name].loader
+
+    def __iter__(self):
+        return iter(kinds.by_name())
+
+    def __len__(self):
+        return len(kinds.KINDS)
 
 
-def register_loader(kind: str, loader: str | Callable, description: str | None = None) -> None:
-    """Make :func:`load` send files of ``kind`` to ``loader`` (callable or ``"module:function"``)."""
-    LOADERS[kind] = loader
-    if description and kind not in KINDS:
-        KINDS[kind] = description
+LOADERS: Mapping[str, str | Callable] = _Loaders()
+
+
+def register_loader(kind: str, loader: str | Callable, description: str | None = None,
+                    family: str = "memory") -> None:
+    """Make :func:`load` send files of ``kind`` to ``loader`` (callable or ``"module:function"``).
+
+    Replaces the loader of a kind already in the table; otherwise adds an entry (of ``family``).
+    """
+    old = kinds.get(kind)
+    if old is not None:
+        kinds.add(dataclasses.replace(old, loader=loader, description=description or old.description), replace=True)
+    else:
+        kinds.add(kinds.Kind(kind, family, description or kind, loader=loader))
 
 
 def loader_for(kind: str) -> Callable:
     """The loader function for ``kind``; :class:`ArtifactError` when there is none yet."""
-    target = LOADERS.get(kind)
-    if target is None:
-        raise ArtifactError(None, None, f"no loader for kind {kind!r}; known: {', '.join(LOADERS)}")
+    entry = kinds.get(kind)
+    if entry is None:
+        raise ArtifactError(None, None, f"no loader for kind {kind!r}; known: {', '.join(kinds.by_name())}")
+    target = entry.loader
     if callable(target):
         return target
     mod_name, func_name = target.split(":")
@@ -64,13 +78,32 @@ def load(path, kind: str | None = None, **options):
     """Detect what ``path`` holds and load it with that kind's loader.
 
     Raises only :class:`ArtifactError` for bad input: unknown content, a file
-    that is cut short beyond use, or a kind whose loader refuses it.
+    that is cut short beyond use, or a kind whose loader refuses it. Anything
+    else a loader raises becomes an ``ArtifactError`` naming the file and the
+    loader (the original exception is chained, for ``--debug``).
     """
     path = os.fspath(path)
     kind = kind or detect(path)
+    loader = loader_for(kind)
     try:
-        return loader_for(kind)(path, **options)
+        return loader(path, **options)
     except ArtifactError as e:
         if e.path is None:
             raise ArtifactError(path, e.location, e.reason) from None
         raise
+    except TypeError as e:
+        if _is_bad_option(e, loader, options):
+            raise  # a caller's mistake (an option this loader does not take), not bad input
+        raise _defect(path, kind, e) from e
+    except Exception as e:  # the safety net: a defect met on odd input is still the file's error
+        raise _defect(path, kind, e) from e
+
+
+def _is_bad_option(e: TypeError, loader, options) -> bool:
+    return bool(options) and "unexpected keyword argument" in str(e) and getattr(loader, "__name__", "") in str(e)
+
+
+def _defect(path, kind, e) -> ArtifactError:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return ArtifactError(path, None, f"the {kind} loader could not read it ({type(e).__name__}"
+                         + (f": {text[:200]}" if text else "") + ")")
