@@ -9,7 +9,14 @@ STAMP    := $(VENV)/.installed
 LAB_PORT ?= 8888
 LAB_IP   ?= 127.0.0.1
 LAB_ARGS ?=
-LAB_OPEN ?= notebooks/00_incident_overview.ipynb
+# Untracked working copies of notebooks/ (same depth, so relative sample paths still resolve):
+# JupyterLab autosaves outputs, and they must never land in the tracked notebooks.
+LAB_DIR  ?= lab
+LAB_OPEN ?= $(LAB_DIR)/00_incident_overview.ipynb
+# One token, chosen here, so that the printed URL logs in and opens the overview.
+ifndef LAB_TOKEN
+LAB_TOKEN := $(shell od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+endif
 # JupyterLab refuses to run as root unless told; CI and these machines run as root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
@@ -30,9 +37,14 @@ system-deps:
 	@tools/system_deps.sh
 
 lab: setup
-	@echo "forensics: JupyterLab on http://$(LAB_IP):$(LAB_PORT)/lab/tree/$(LAB_OPEN) (the token is in the URL printed below)"
-	$(BIN)/jupyter lab --no-browser $(ROOT_FLAG) --ServerApp.ip=$(LAB_IP) --ServerApp.port=$(LAB_PORT) \
-		--ServerApp.root_dir=$(CURDIR) --ServerApp.default_url=/lab/tree/$(LAB_OPEN) $(LAB_ARGS)
+	@$(BIN)/python tools/jupyter/lab_workspace.py notebooks $(LAB_DIR)
+	@echo "forensics: JupyterLab on the sample incident — open"
+	@echo "    http://$(LAB_IP):$(LAB_PORT)/lab/tree/$(LAB_OPEN)?token=$(LAB_TOKEN)"
+	@echo "forensics: $(LAB_DIR)/ holds your working copies (untracked); notebooks/ holds the sources"
+	$(BIN)/jupyter lab --no-browser $(ROOT_FLAG) --config=tools/jupyter/jupyter_server_config.py \
+		--ServerApp.ip=$(LAB_IP) --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
+		--IdentityProvider.token=$(LAB_TOKEN) --ServerApp.root_dir=$(CURDIR) \
+		--ServerApp.default_url=/lab/tree/$(LAB_OPEN) $(LAB_ARGS)
 
 test: setup
 	FORENSICS_PROGRESS=0 $(BIN)/python -m pytest tests forensics notebooks --doctest-modules --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider

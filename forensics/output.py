@@ -1,5 +1,8 @@
 """Render results for the CLI: ``table`` for people, ``csv`` and ``json`` for tools.
 
+``table`` goes through :mod:`forensics.display`: units in the headers, humanised values, one
+missing mark, long text cut in the middle, fitted to the terminal's width (``COLUMNS``).
+
 Subcommands return a DataFrame, a list of dicts or a dict; :func:`render`
 turns any of them into text in the chosen format. JSON is strict (no NaN:
 missing values become ``null``; times are ISO 8601 UTC).
@@ -102,16 +105,13 @@ def render(data, fmt: str = "table") -> str:
         if isinstance(data, dict):
             width = max((len(str(k)) for k in data), default=0)
             return "\n".join(f"{k:<{width}}  {_table_value(v)}" for k, v in data.items())
-        if df.empty:
-            return "(no rows)"
-        with pd.option_context("display.max_colwidth", 80, "display.width", 200):
-            return df.to_string(index=False)
+        from .display import text_table  # units in headers, humanised values, fitted to the terminal
+
+        return text_table(df, max_colwidth=80)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
 def _table_value(v) -> str:
-    if isinstance(v, (list, tuple)):
-        return "; ".join(str(x) for x in v) if v else "-"
-    if isinstance(v, dict):
-        return ", ".join(f"{k}={x}" for k, x in v.items())
-    return str(v)
+    from .display import cell_text
+
+    return cell_text(v)
