@@ -1,0 +1,342 @@
+"""A capture set decoded and analysed by several workers, with the single-process result.
+
+1. **Decode, per file** (one task per member, in parallel): the file's records, its
+   SHA-256 (from the same reads), its warnings, and for each TCP packet a partition:
+   a hash of the connection's two endpoints (address, port — either order), modulo the
+   number of partitions. Every packet of a connection, in both directions and across
+   port reuse, lands in the same partition, so no two workers ever share a flow.
+2. **Order** (here): members by first timestamp; the set's frame number of every record
+   (streaming order, or mergecap's time-order merge where files overlap).
+3. **Analyse, per partition** (in parallel): the partition's packets in set frame order
+   through the same TCP analysis (:class:`~forensics.network.tcp_analysis.Analyzer`);
+   the frame numbers it reports (dup-ACK of, ACKed frame, RTO frame) are mapped back to
+   set frames.
+4. **Merge** (here): streams renumbered by their first frame (as one analyser numbers
+   them), every row's analysis put back in frame order, and the packets table built from
+   it — the same table, byte for byte, as one worker makes.
+
+The TCP state machine depends only on a connection's own packets in order, which is
+why partitioning by connection gives identical labels. Memory per worker is one
+partition (plus the file being decoded).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from ..network.decode import PACKET_DTYPE, address_codes
+from ..network.load import PacketColumns, flag_counts
+from ..network.pcap import BackgroundHash, read_capture
+from ..network.tcp_analysis import FLAG_NAMES, Analyzer
+from ..parallel import executor
+from .captures import (BATCH, MemberStats, _member_provenance, _network_files, finish_set, merge_order,
+                       summary_dict)
+
+_FRAME_FIELDS = ("dup_ack_frame", "acked_frame", "rto_frame")
+_RESULT_FIELDS = ("stream", "direction", "rel_seq", "rel_ack", "aflags", "dup_ack_num", "dup_ack_frame",
+                  "acked_frame", "ack_rtt", "rto", "rto_frame")
+_FILL = {"stream": -1, "direction": -1, "ack_rtt": -1, "rto": -1}
+_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _splitmix(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def tcp_rows(rec: np.ndarray) -> np.ndarray:
+    """The rows the TCP analysis takes (the same test as the analyser's)."""
+    return (rec["proto"] == 6) & rec["l4ok"] & ~rec["frag"] & (rec["ipver"] > 0)
+
+
+def partition_of(rec: np.ndarray, parts: int) -> np.ndarray:
+    """Partition of each record: hash of its unordered endpoint pair % ``parts``; -1 for non-TCP rows."""
+    ver = rec["ipver"].astype(np.uint64)
+
+    def end(hi, lo, port):
+        return _splitmix(rec[hi] ^ _splitmix(rec[lo] ^ ((rec[port].astype(np.uint64) << np.uint64(8)) | ver)))
+    with np.errstate(over="ignore"):
+        h = _splitmix(end("src_hi", "src_lo", "sport") + end("dst_hi", "dst_lo", "dport"))
+    part = (h % np.uint64(parts)).astype(np.int16)
+    part[~tcp_rows(rec)] = -1
+    return part
+
+
+# --------------------------------------------------------------------------- 1. decode (a worker)
+
+def decode_member(path: str, kind: str, parts: int, spill: str | None) -> dict:
+    """Read one file; split its records by partition. With ``spill`` (a folder on this machine) the
+    arrays go to ``.npy`` files there and their names come back; else the arrays themselves."""
+    collected = []
+    raw = read_capture(path, consume=lambda b: collected.append(b.copy()), hasher=BackgroundHash(),
+                       progress_desc=os.path.basename(path))
+    rec = np.concatenate(collected) if collected else np.zeros(0, PACKET_DTYPE)
+    m = MemberStats(path, kind, int(rec["ts"][0]) if rec.shape[0] else None)
+    m.add(rec["ts"])
+    m.provenance = _member_provenance(m, raw.format)
+    m.provenance.sha256 = raw.sha256
+    m.linktypes = list(raw.linktypes)
+    warns = list(raw.warnings)
+    part = partition_of(rec, parts)
+    out = {"stats": m, "warnings": warns, "ts": rec["ts"].copy(), "n": int(rec.shape[0]), "parts": []}
+    for q in [*range(parts), -1]:
+        rows = np.flatnonzero(part == q)
+        piece = (rec[rows], rows)
+        if spill is not None:
+            base = os.path.join(spill, f"{os.getpid()}-{abs(hash(path))}-{q}")
+            np.save(base + ".rec.npy", piece[0])
+            np.save(base + ".rows.npy", piece[1])
+            piece = (base + ".rec.npy", base + ".rows.npy")
+        out["parts"].append(piece)
+    return out
+
+
+def _arr(x):
+    return np.load(x, mmap_mode="r") if isinstance(x, str) else x
+
+
+# --------------------------------------------------------------------------- 3. analyse (a worker)
+
+def analyse_partition(pieces: list, frames_of: list, mode: str) -> dict:
+    """TCP analysis of one partition. ``pieces``: per member (records, rows in member); ``frames_of``:
+    per member, the set frame number of its row 0 (an int) or of every row (an array)."""
+    recs, frames = [], []
+    for (r, rows), fo in zip(pieces, frames_of):
+        r, rows = _arr(r), _arr(rows)
+        if not rows.shape[0]:
+            continue
+        recs.append(np.asarray(r))
+        frames.append(rows + fo if np.isscalar(fo) else _arr(fo)[rows])
+    if not recs:
+        return {"packets": 0, "streams": 0, "totals": dict.fromkeys(FLAG_NAMES + ["reset"], 0), "frames": None}
+    rec, frame = np.concatenate(recs), np.concatenate(frames)
+    del recs, frames
+    if frame.shape[0] > 1 and not (np.diff(frame) > 0).all():
+        order = np.argsort(frame, kind="stable")
+        rec, frame = rec[order], frame[order]
+    an = Analyzer()
+    totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
+    res_parts = {k: [] for k in _RESULT_FIELDS}
+    for s in range(0, rec.shape[0], BATCH):
+        b = rec[s:s + BATCH]
+        res = an.feed(b)
+        if mode == "summary":
+            c = flag_counts(b, res)
+            for k in totals:
+                totals[k] += c[k]
+        else:
+            for k in _RESULT_FIELDS:
+                res_parts[k].append(res[k])
+    out = {"packets": int(rec.shape[0]), "streams": an.n_streams, "totals": totals, "frames": None}
+    if mode == "summary":
+        return out
+    res = {k: np.concatenate(v) for k, v in res_parts.items()}
+    for k in _FRAME_FIELDS:  # partition-local frame numbers -> set frame numbers
+        v = res[k]
+        nz = v > 0
+        v[nz] = frame[v[nz] - 1]
+    stream = res["stream"]
+    first = np.full(an.n_streams, -1, np.int64)
+    uniq, at = np.unique(stream, return_index=True)
+    first[uniq] = frame[at]
+    out.update(frames=frame, res=res, stream_first=first, irtt=an.irtt())
+    return out
+
+
+# --------------------------------------------------------------------------- 2. and 4. (here)
+
+def _order(decoded: list) -> tuple[list, list, list, bool]:
+    """Members by first timestamp; each member's set frame numbers (offset or per-row array)."""
+    big = np.iinfo(np.int64).max
+    order = sorted(range(len(decoded)), key=lambda i: (big if decoded[i]["stats"].first_ts is None
+                                                        else decoded[i]["stats"].first_ts, decoded[i]["stats"].path))
+    dec = [decoded[i] for i in order]
+    # groups of files overlapping in time (the same rule as the streaming reader's)
+    groups, cur, cur_end = [], [], None
+    for i, d in enumerate(dec):
+        m = d["stats"]
+        if cur and m.first_ts is not None and cur_end is not None and m.first_ts < cur_end:
+            cur.append(i)
+        else:
+            if cur:
+                groups.append(cur)
+            cur, cur_end = [i], None
+        if m.end is not None:
+            cur_end = m.end if cur_end is None else max(cur_end, m.end)
+    groups.append(cur)
+    frames_of = [None] * len(dec)
+    owner_runs = []  # (member index array or scalar, count) in frame order
+    nxt = 1
+    merged = False
+    for g in groups:
+        live = [i for i in g if dec[i]["n"]]
+        if len(live) <= 1:
+            for i in g:
+                frames_of[i] = nxt
+                nxt += dec[i]["n"]
+                owner_runs.append((i, None))
+            continue
+        merged = True
+        sizes = np.array([dec[i]["n"] for i in live], np.int64)
+        ends = np.cumsum(sizes)
+        pos = merge_order(np.concatenate([dec[i]["ts"] for i in live]), ends - sizes, ends)
+        frame = np.empty(pos.shape[0], np.int64)
+        frame[pos] = np.arange(nxt, nxt + pos.shape[0])
+        owner = np.concatenate([np.full(dec[i]["n"], i, np.int32) for i in live])[pos]
+        for k, i in enumerate(live):
+            frames_of[i] = frame[ends[k] - sizes[k]:ends[k]]
+        for i in g:
+            if frames_of[i] is None:
+                frames_of[i] = nxt
+        owner_runs.append((owner, pos))
+        nxt += pos.shape[0]
+    return dec, frames_of, owner_runs, merged
+
+
+def _warmup(path):
+    """Load numba's compiled reader and analyser in this process before workers fork from it."""
+    from .captures import _FirstRecord
+
+    def stop(batch):
+        if batch.shape[0]:
+            Analyzer().feed(batch.copy())
+            raise _FirstRecord
+    try:
+        read_capture(path, consume=stop, chunk_records=1)
+    except _FirstRecord:
+        pass
+
+
+def _run(source, workers, scheduler, mode):
+    from ..artifact import ArtifactWarning  # noqa: F401  (warnings are re-emitted below)
+
+    listing = _network_files(source)
+    spill = None
+    with executor(workers, scheduler) as ex:
+        parts = ex.workers if scheduler else max(1, int(workers))
+        if not ex.ships_data:
+            base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+            spill = tempfile.mkdtemp(prefix="forensics-set-", dir=base)
+        try:
+            if ex.kind == "process pool":
+                _warmup(listing.files[0][0])
+            decoded = ex.map(decode_member, [(p, k, parts, spill) for p, k, _ in listing.files])
+            dec, frames_of, owner_runs, merged = _order(decoded)
+            members = []
+            for d in dec:
+                m = d["stats"]
+                for off, reason in d["warnings"]:  # recorded in the worker: emit them here
+                    m.provenance.warn(off, reason)
+                members.append(m)
+            tasks = [([d["parts"][q] for d in dec], frames_of, mode) for q in range(parts)]
+            results = ex.map(analyse_partition, tasks)
+            if mode == "summary":
+                totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
+                for r in results:
+                    for k in totals:
+                        totals[k] += r["totals"][k]
+                return summary_dict(listing, members, merged, sum(d["n"] for d in dec),
+                                    sum(r["streams"] for r in results), totals)
+            return _assemble(listing, members, dec, owner_runs, results, merged)
+        finally:
+            if spill:
+                shutil.rmtree(spill, ignore_errors=True)
+
+
+class _Replay(Analyzer):
+    """Hands PacketColumns the partitions' results, row by row in frame order, as an Analyzer would."""
+
+    def __init__(self, full: dict, irtt: np.ndarray, streams: int):
+        super().__init__(streams=1, pool=1)
+        self.full, self._irtt, self._streams = full, irtt, streams
+
+    def feed(self, rec):
+        n = rec.shape[0]
+        sc, dc, uv, uh, ul, self.n_addr = address_codes(self.addr, self.n_addr, rec["ipver"], rec["src_hi"],
+                                                         rec["src_lo"], rec["dst_hi"], rec["dst_lo"])
+        if len(uv):
+            self.addr_keys.append((uv, uh, ul))
+        idx = np.flatnonzero(tcp_rows(rec))
+        rows = idx + self.frames
+        out = {k: v[rows] for k, v in self.full.items()}
+        self.frames += n
+        out.update(idx=idx, all_tcp=False, sc=sc, dc=dc)
+        return out
+
+    @property
+    def n_streams(self) -> int:
+        return self._streams
+
+    def irtt(self):
+        return self._irtt
+
+
+def _assemble(listing, members, dec, owner_runs, results, merged):
+    n = sum(d["n"] for d in dec)
+    # streams numbered by first frame, as one analyser numbers them
+    keys = [(int(f), q, s) for q, r in enumerate(results) if r["frames"] is not None
+            for s, f in enumerate(r["stream_first"])]
+    keys.sort()
+    remap = [np.zeros(r["streams"], np.int32) for r in results]
+    for new, (_, q, s) in enumerate(keys):
+        remap[q][s] = new
+    irtt = np.zeros(len(keys))
+    dtypes = {}
+    for r in results:
+        if r["frames"] is not None:
+            dtypes = {k: v.dtype for k, v in r["res"].items()}
+            break
+    full = {k: np.full(n, _FILL.get(k, 0), dtypes.get(k, np.int64)) for k in _RESULT_FIELDS}
+    for q, r in enumerate(results):
+        if r["frames"] is None:
+            continue
+        rows = r["frames"] - 1
+        for k, v in r["res"].items():
+            full[k][rows] = remap[q][v] if k == "stream" else v
+        irtt[remap[q]] = r["irtt"]
+    pc = PacketColumns(max(n, 16))
+    pc.an = _Replay(full, irtt, len(keys))
+    owner = []
+
+    def member_records(i):
+        d = dec[i]
+        rec = None
+        for r, rows in d["parts"]:
+            r, rows = _arr(r), _arr(rows)
+            if rec is None:
+                rec = np.zeros(d["n"], r.dtype)
+            rec[rows] = r
+        return rec
+    for who, pos in owner_runs:
+        if pos is None:
+            if dec[who]["n"]:
+                rec = member_records(who)
+                for s in range(0, rec.shape[0], BATCH):
+                    pc.add(rec[s:s + BATCH])
+                owner.append(np.full(rec.shape[0], who, np.int16))
+            continue
+        live = sorted(set(who.tolist()))
+        rec = np.concatenate([member_records(i) for i in live])[pos]
+        for s in range(0, rec.shape[0], BATCH):
+            pc.add(rec[s:s + BATCH])
+        owner.append(who.astype(np.int16))
+    packets = pc.frame()
+    owner = np.concatenate(owner) if owner else np.zeros(0, np.int16)
+    return finish_set(listing, members, packets, irtt, owner, merged)
+
+
+def load_capture_set_parallel(source, workers=None, scheduler=None):
+    """:func:`~forensics.sets.captures.load_capture_set` with the work in ``workers`` processes or on a
+    Dask ``scheduler`` (``"local"`` or ``"tcp://host:8786"``); the same result."""
+    return _run(source, workers, scheduler, "packets")
+
+
+def capture_set_summary_parallel(source, workers=None, scheduler=None) -> dict:
+    """:func:`~forensics.sets.captures.capture_set_summary` on several workers; the same numbers."""
+    return _run(source, workers, scheduler, "summary")
