@@ -21,10 +21,11 @@ import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
+from .psql_table import header_cut_reading, is_rule, normalize_box, parse_table
 from .versions import (BOOL_COLUMNS, CANONICAL, COUNT_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, TIME_STAMP_COLUMNS,
                        canonical_name)
 
-_HEADER_HINT = re.compile(r"\b(?:calls|queryid|total_(?:exec_)?time|plans|dealloc)\b", re.I)
+_HEADER_HINT = re.compile(r"\b(?:n?calls|queryid|total_(?:exec_)?time|exec_time|plans|dealloc|number[ _]calls)\b", re.I)
 _SEPARATOR = re.compile(r"^-+(?:\+-+)*\s*$")
 _RECORD = re.compile(r"^-\[ RECORD (\d+) \]")
 _FOOTER = re.compile(r"^\(\d+ rows?\)\s*$")
@@ -57,7 +58,13 @@ def detect_form(text: str) -> str:
         return "unaligned-expanded"
     if len(lines) > 2 and _SEPARATOR.match(lines[1]) and "+" not in lines[1] and lines[2].lstrip()[:1] in ("[", "{"):
         return "aligned"  # `select json_agg(s) ...` in psql's table: one column holding JSON
-    for i, line in enumerate(lines[:2000]):
+    head = lines[:2000]
+    if not any(_RECORD.match(ln) for ln in head):
+        boxed = normalize_box("\n".join(head)).splitlines()
+        for i in range(len(boxed) - 1):  # a header over a dash rule, wherever the table starts in the paste
+            if "|" in boxed[i] and _HEADER_HINT.search(boxed[i]) and is_rule(boxed[i + 1]):
+                return "aligned"
+    for i, line in enumerate(head):
         if _RECORD.match(line):
             return "expanded"
         if _SEPARATOR.match(line) and i > 0 and "|" in lines[i - 1] and _HEADER_HINT.search(lines[i - 1]):
@@ -133,65 +140,25 @@ def _display_len(line: str) -> int:
 
 
 def parse_aligned(text: str) -> RawTable:
-    lines = text.splitlines()
-    sep_i = next((i for i, ln in enumerate(lines) if _SEPARATOR.match(ln) and i > 0 and lines[i - 1].strip()
-                  and ("|" in lines[i - 1] or "+" not in ln)), None)
-    table = RawTable([], [])
-    if sep_i is None:
-        return table
-    sep = lines[sep_i].rstrip()
-    bounds = [m.start() for m in re.finditer(r"\+", sep)]
-    width = len(sep)
-    edges = [-1, *bounds, width + 1]
-
-    def cells(line: str):
-        at = _display_index(line)
-        out, marks = [], []
-        full = _display_len(line)
-        for k in range(len(edges) - 1):
-            seg = line[at(edges[k] + 1):at(edges[k + 1])] if k < len(edges) - 2 else line[at(edges[k] + 1):]
-            last = k == len(edges) - 2
-            if last:
-                cont = full >= width and seg.endswith("+")
-                body = seg[1:-1] if cont else seg[1:]
-                marks.append(cont)
-            else:
-                marks.append(seg.endswith("+"))
-                body = seg[1:-1]
-            out.append(body)
-        return out, marks
-
-    header, _ = cells(lines[sep_i - 1])
-    table.columns = [h.strip() for h in header]
-    current, cont_prev = None, [False] * len(table.columns)
-    for no, line in enumerate(lines[sep_i + 1:], start=sep_i + 2):
-        if _FOOTER.match(line) or (not line.strip() and not any(cont_prev)):
-            if current is not None:
-                table.rows.append(current)
-                current = None
-            if _FOOTER.match(line):
-                _check_footer(table, line, no)
-                break
-            continue
-        vals, marks = cells(line)
-        if current is not None and any(cont_prev):
-            for k, was in enumerate(cont_prev):
-                if was:
-                    current[k] = (current[k] or "") + "\n" + vals[k].rstrip(" ")
-        else:
-            if current is not None:
-                table.rows.append(current)
-            current = [v.rstrip(" ") if v.strip() else None for v in vals]
-            # numbers are right-aligned, texts left-aligned: strip the padding on both sides of non-texts
-            current = [v if v is None or _is_text(table.columns[k]) else v.strip() for k, v in enumerate(current)]
-            table.lines.append(no)
-        cont_prev = marks
-    else:
-        if current is not None:
-            if any(cont_prev):
-                table.warnings.append((f"line {len(lines)}", "the last row's text is cut short (no end of cell)"))
-            table.rows.append(current)
-        _check_footer(table, None, len(lines))
+    """psql's aligned table and look-alikes (pg-extras, borders, boxes), split on separators (see
+    :mod:`.psql_table`); a row whose separators sit elsewhere than the header's is warned about."""
+    t = parse_table(text, is_text=_is_text)
+    table = RawTable(t.columns, t.rows, t.lines, list(t.warnings))
+    if t.shifted:
+        first, cols = t.shifted[0]
+        where = ", ".join(str(ln) for ln, _ in t.shifted[:5]) + (" …" if len(t.shifted) > 5 else "")
+        msg = (f"{len(t.shifted)} row(s) (lines {where}) have their '|' separators at other columns than the "
+               "header's (a hand-trimmed or re-spaced paste); their cells were split on '|', not cut at the "
+               "header's columns")
+        k = t.lines.index(first) if first in t.lines else None
+        if k is not None:
+            cut = header_cut_reading(text, first, t.columns)
+            diff = [(c, cut.get(c), t.rows[k][i]) for i, c in enumerate(t.columns)
+                    if not _is_text(c) and cut.get(c) and t.rows[k][i] and cut.get(c) != t.rows[k][i].strip()]
+            if diff:
+                c, was, now = diff[0]
+                msg += f" — at the header's columns line {first} would read {c} = {was!r}, not {now.strip()!r}"
+        table.warnings.insert(0, (f"line {first}", msg))
     return table
 
 

@@ -24,6 +24,7 @@ from ..artifact import Provenance, open_readonly, provenance_for
 from ..errors import ArtifactError
 from ..progress import progress
 from .formats import PARSERS, RawTable, detect_form, parse_json
+from .pastes import TOOL_MARKERS, TOOL_MEASURES, cross_check, normalize, tool_name
 from .versions import (BOOL_COLUMNS, CANONICAL, COUNT_COLUMNS, FLOAT_COLUMNS, ID_COLUMNS, RENAMES,
                        TEXT_COLUMNS, TIME_STAMP_COLUMNS, VersionMatch, canonical_name, detect_version)
 
@@ -182,7 +183,9 @@ def _truncation(queries: pd.Series) -> tuple[np.ndarray, int | None]:
 def to_frame(raw: RawTable, path, prov: Provenance) -> tuple[pd.DataFrame, VersionMatch, list[str]]:
     """Typed canonical frame from a :class:`RawTable`; raises :class:`ArtifactError` when it is not pgss."""
     found = [c for c in raw.columns]
-    names = [canonical_name(c) for c in found]
+    printed = [list(r) for r in raw.rows]  # cells as printed, for the cross-checks' messages
+    renamed, conversions, _ = normalize(found, raw.rows, _cell_kind)
+    names = [canonical_name(c) for c in renamed]
     if {"dealloc", "stats_reset"} >= set(names) and names:
         raise ArtifactError(path, None, "this is pg_stat_statements_info (dealloc, stats_reset), not "
                             "pg_stat_statements; pass it as info= to load_pgss")
@@ -191,7 +194,15 @@ def to_frame(raw: RawTable, path, prov: Provenance) -> tuple[pd.DataFrame, Versi
         shown = ", ".join(found[:30]) + (" …" if len(found) > 30 else "") if found else "none"
         raise ArtifactError(path, None, "not a pg_stat_statements dump: need a calls column and a queryid or "
                             f"query column; columns found: {shown}")
-    version = detect_version(found)
+    version = detect_version(renamed)
+    if TOOL_MARKERS & {tool_name(c) for c in found}:
+        version = VersionMatch("unknown", "unknown", False, "a tool's projection (pg-extras, pghero, inspect db): "
+                               "it prints total_exec_time on every server version, so the columns say nothing "
+                               "of the extension version")
+    for loc, reason in cross_check(names, raw.rows, raw.lines, printed)[:MAX_WARNINGS]:
+        prov.warn(loc, reason)
+    if conversions:
+        prov.details["conversions"] = conversions
     cols: dict[str, int] = {}
     for k, n in enumerate(names):
         if n in cols:
@@ -231,13 +242,17 @@ def to_frame(raw: RawTable, path, prov: Provenance) -> tuple[pd.DataFrame, Versi
     df = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v) for k, v in data.items()})
     extras = [found[k] for k, n in enumerate(names) if n not in CANONICAL and cols.get(n) == k]
     for name in extras:
-        df[name] = pd.Series(list(column_values[found.index(name)]), dtype="str")
+        values = list(column_values[found.index(name)])
+        if tool_name(canonical_name(renamed[found.index(name)])) in TOOL_MEASURES:
+            df[canonical_name(renamed[found.index(name)])] = _to_floats(values, name, locs, prov)
+        else:
+            df[name] = pd.Series(values, dtype="str")
     df["query_truncated"], cut_at = _truncation(df["query"])
     df["source"] = pd.Series([str(x) if x is not None else "" for x in locs], dtype="str")
     _check_keys(df, prov)
     details = {
         "form": None, "extension_version": version.as_dict(), "columns_found": found,
-        "renamed": {c: RENAMES[c.strip().lower()] for c in found if c.strip().lower() in RENAMES},
+        "renamed": {c: RENAMES[c.strip().lower()] for c in renamed if c.strip().lower() in RENAMES},
         "columns_missing": [c for c in CANONICAL if c not in cols], "extra_columns": extras,
         "query_cut_at": cut_at,
     }
@@ -246,6 +261,15 @@ def to_frame(raw: RawTable, path, prov: Provenance) -> tuple[pd.DataFrame, Versi
                   "fingerprints of cut texts are not comparable")
     prov.details.update(details)
     return df, version, extras
+
+
+def _cell_kind(name: str) -> str:
+    c = canonical_name(name)
+    if c in ID_COLUMNS or c in COUNT_COLUMNS:
+        return "int"
+    if c in FLOAT_COLUMNS:
+        return "float"
+    return "query" if c == "query" else "other"
 
 
 def _check_keys(df: pd.DataFrame, prov: Provenance) -> None:

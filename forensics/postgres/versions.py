@@ -90,7 +90,7 @@ ALIASES = {"database": "datname", "db": "datname", "dbname": "datname", "usename
 
 def canonical_name(name: str) -> str:
     """The canonical column name for a header cell (case, quotes, ``s.`` prefixes and old names folded)."""
-    n = name.strip().strip('"').strip().lower()
+    n = "_".join(name.strip().strip('"`').strip().lower().split())
     if "." in n and not n.startswith("."):
         n = n.rsplit(".", 1)[1]
     n = ALIASES.get(n, n)
