@@ -82,6 +82,10 @@ def load(path, kind: str | None = None, **options):
     else a loader raises becomes an ``ArtifactError`` naming the file and the
     loader (the original exception is chained, for ``--debug``).
     """
+    if isinstance(path, (list, tuple)) or (isinstance(path, (str, os.PathLike)) and os.path.isdir(path)):
+        from .sets import load_set  # a folder or a list of files: one set (rotated captures, …)
+
+        return load_set(path, **options)
     path = os.fspath(path)
     kind = kind or detect(path)
     loader = loader_for(kind)

@@ -88,3 +88,6 @@ def register(sub, common):
     q.add_argument("file", metavar="FILE")
     q.add_argument("frame", type=int, metavar="FRAME")
     q.set_defaults(func=cmd_dissect)
+    from ..sets.cli import extend_pcap_commands  # several files or a folder as one capture (issue 16)
+
+    extend_pcap_commands(pc)

@@ -241,7 +241,7 @@ def _set_provenance(listing: Listing, members: list[MemberStats]) -> Provenance:
 
 def boundary_warnings(listing: Listing, members: list[MemberStats], prov: Provenance, frames: list) -> None:
     """Gaps and overlaps between consecutive members (against the latest end so far), as located warnings."""
-    prev, prev_end, prev_silence = None, None, 0
+    prev, prev_end, prev_silence, overlapping = None, None, 0, False
     for i, m in enumerate(members):
         if m.start is None:
             prov.warn(relative(m.path, listing.root), "holds no packets")
@@ -252,10 +252,17 @@ def boundary_warnings(listing: Listing, members: list[MemberStats], prov: Proven
             where = f"{b} (set frame {frames[i]:,})" if frames[i] else b
             longest = max(prev_silence, m.silence)
             if gap < 0:
-                prov.warn(where, f"starts {-gap:.6f} s before {a} ends: the files overlap in time; their packets "
-                          "are merged in time order (as mergecap does). If both captured the same traffic "
-                          "(one capture per host) every packet is there twice and looks retransmitted.")
-            elif gap * 1e9 > longest and gap > 1.0:
+                if not overlapping:  # once per group of overlapping files
+                    end = max(x.end for x in members[:i + 1] if x.end is not None)
+                    more = sum(1 for k in members[i + 1:] if k.start is not None and k.start < end)
+                    also = f" (and {more} more file(s) after it)" if more else ""
+                    prov.warn(where, f"starts {-gap:.6f} s before {a} ends{also}: the files overlap in time; their "
+                              "packets are merged in time order (as mergecap does). If they captured the same "
+                              "traffic (one capture per host) each packet is there twice and looks retransmitted.")
+                overlapping = True
+            else:
+                overlapping = False
+            if gap >= 0 and gap * 1e9 > longest and gap > 1.0:
                 prov.warn(where, f"no packet for {gap:.3f} s between the end of {a} and the start of {b}, longer "
                           f"than any silence inside either file ({longest / 1e9:.3f} s): "
                           "part of the capture may be missing (a rotation file lost or deleted?)")

@@ -27,7 +27,7 @@ import tempfile
 
 import numpy as np
 
-from ..network.decode import PACKET_DTYPE, address_codes
+from ..network.decode import PACKET_DTYPE
 from ..network.load import PacketColumns, flag_counts
 from ..network.pcap import BackgroundHash, read_capture
 from ..network.tcp_analysis import FLAG_NAMES, Analyzer
@@ -84,7 +84,10 @@ def decode_member(path: str, kind: str, parts: int, spill: str | None) -> dict:
     m.linktypes = list(raw.linktypes)
     warns = list(raw.warnings)
     part = partition_of(rec, parts)
-    out = {"stats": m, "warnings": warns, "ts": rec["ts"].copy(), "n": int(rec.shape[0]), "parts": []}
+    frag = np.flatnonzero(rec["frag"]) if "frag" in rec.dtype.names else np.zeros(0, np.int64)
+    part[frag] = -2  # fragments are reassembled in set order before partitioning (see _defragment)
+    out = {"stats": m, "warnings": warns, "ts": rec["ts"].copy(), "n": int(rec.shape[0]), "parts": [],
+           "frag": (rec[frag], frag)}
     for q in [*range(parts), -1]:
         rows = np.flatnonzero(part == q)
         piece = (rec[rows], rows)
@@ -103,10 +106,14 @@ def _arr(x):
 
 # --------------------------------------------------------------------------- 3. analyse (a worker)
 
-def analyse_partition(pieces: list, frames_of: list, mode: str) -> dict:
+def analyse_partition(pieces: list, frames_of: list, mode: str, extra=None) -> dict:
     """TCP analysis of one partition. ``pieces``: per member (records, rows in member); ``frames_of``:
-    per member, the set frame number of its row 0 (an int) or of every row (an array)."""
+    per member, the set frame number of its row 0 (an int) or of every row (an array); ``extra``:
+    (records, set frames) of reassembled fragments that belong to this partition."""
     recs, frames = [], []
+    if extra is not None and extra[0].shape[0]:
+        recs.append(extra[0])
+        frames.append(extra[1])
     for (r, rows), fo in zip(pieces, frames_of):
         r, rows = _arr(r), _arr(rows)
         if not rows.shape[0]:
@@ -234,7 +241,8 @@ def _run(source, workers, scheduler, mode):
                 for off, reason in d["warnings"]:  # recorded in the worker: emit them here
                     m.provenance.warn(off, reason)
                 members.append(m)
-            tasks = [([d["parts"][q] for d in dec], frames_of, mode) for q in range(parts)]
+            extra = _defragment(dec, frames_of, parts)
+            tasks = [([d["parts"][q] for d in dec], frames_of, mode, extra[q]) for q in range(parts)]
             results = ex.map(analyse_partition, tasks)
             if mode == "summary":
                 totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
@@ -249,24 +257,64 @@ def _run(source, workers, scheduler, mode):
                 shutil.rmtree(spill, ignore_errors=True)
 
 
+def _defragment(dec: list, frames_of: list, parts: int) -> list:
+    """Reassemble fragmented datagrams over the whole set, in frame order, as one analyser would
+    (fragments of a datagram may sit in two files); the completed ones join their connection's
+    partition. Updates the members' fragment records in place (the packets table shows them)."""
+    recs, frames, owners = [], [], []
+    for i, (d, fo) in enumerate(zip(dec, frames_of)):
+        r, rows = d["frag"]
+        if rows.shape[0]:
+            recs.append(r)
+            frames.append(rows + fo if np.isscalar(fo) else np.asarray(fo)[rows])
+            owners.append(np.full(rows.shape[0], i, np.int32))
+    none = [None] * parts
+    defrag = getattr(Analyzer(), "defrag", None)
+    if not recs or defrag is None:
+        return none
+    rec, frame, owner = np.concatenate(recs), np.concatenate(frames), np.concatenate(owners)
+    order = np.argsort(frame, kind="stable")
+    rec, frame, owner = rec[order], frame[order], owner[order]
+    defrag.apply(rec)
+    for i, d in enumerate(dec):  # write the reassembled rows back, in each member's own row order
+        mine = owner == i
+        if mine.any():
+            d["frag"] = (rec[mine], d["frag"][1])  # a file's frames rise with its rows, in any merge
+    done = tcp_rows(rec)
+    if not done.any():
+        return none
+    part = partition_of(rec[done], parts)
+    out = []
+    for q in range(parts):
+        sel = part == q
+        out.append((rec[done][sel], frame[done][sel]) if sel.any() else None)
+    return out
+
+
 class _Replay(Analyzer):
-    """Hands PacketColumns the partitions' results, row by row in frame order, as an Analyzer would."""
+    """Hands PacketColumns the partitions' results, row by row in frame order, as an Analyzer would.
+
+    Everything but the TCP analysis (address codes, tunnels' outer addresses, …) is the
+    real :meth:`Analyzer.feed`, run with the TCP rows hidden; the analysis arrays come
+    from the partitions."""
 
     def __init__(self, full: dict, irtt: np.ndarray, streams: int):
-        super().__init__(streams=1, pool=1)
+        super().__init__()
         self.full, self._irtt, self._streams = full, irtt, streams
 
     def feed(self, rec):
-        n = rec.shape[0]
-        sc, dc, uv, uh, ul, self.n_addr = address_codes(self.addr, self.n_addr, rec["ipver"], rec["src_hi"],
-                                                         rec["src_lo"], rec["dst_hi"], rec["dst_lo"])
-        if len(uv):
-            self.addr_keys.append((uv, uh, ul))
-        idx = np.flatnonzero(tcp_rows(rec))
-        rows = idx + self.frames
-        out = {k: v[rows] for k, v in self.full.items()}
-        self.frames += n
-        out.update(idx=idx, all_tcp=False, sc=sc, dc=dc)
+        tcp = tcp_rows(rec)
+        proto = rec["proto"].copy()
+        rec["proto"][tcp] = 0
+        start = self.frames
+        try:
+            out = super().feed(rec)
+        finally:
+            rec["proto"] = proto
+        idx = np.flatnonzero(tcp)
+        rows = idx + start
+        out.update({k: v[rows] for k, v in self.full.items()})
+        out.update(idx=idx, all_tcp=False)
         return out
 
     @property
@@ -307,7 +355,7 @@ def _assemble(listing, members, dec, owner_runs, results, merged):
     def member_records(i):
         d = dec[i]
         rec = None
-        for r, rows in d["parts"]:
+        for r, rows in [*d["parts"], d["frag"]]:
             r, rows = _arr(r), _arr(rows)
             if rec is None:
                 rec = np.zeros(d["n"], r.dtype)
