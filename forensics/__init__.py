@@ -23,6 +23,7 @@ __all__ = [
 
 def open_incident(folder, **kwargs):
     """Load every artifact of an incident folder (see :mod:`forensics.incident`)."""
+    # imported on first use so that `import forensics` does not import pandas
     from .incident import open_incident as _open
 
     return _open(folder, **kwargs)

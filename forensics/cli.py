@@ -18,9 +18,10 @@ import sys
 import warnings
 
 from . import __version__, kinds
-from .artifact import ArtifactWarning, sniff
+from .artifact import ArtifactWarning, Provenance, sniff
 from .errors import ArtifactError
 from .output import FORMATS, render
+from .registry import load
 
 #: every kind's command module, from the one table (:mod:`forensics.kinds`), then the incident's
 COMMAND_MODULES = kinds.cli_modules()
@@ -42,9 +43,6 @@ def cmd_info(args):
     file that cannot be read is reported on stderr and makes the exit non-zero,
     without hiding the other files.
     """
-    from .artifact import Provenance
-    from .registry import load
-
     rows = []
     for path in args.files:
         try:

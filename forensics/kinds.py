@@ -99,12 +99,15 @@ KINDS: list[Kind] = [
     Kind("pprof", "memory", "Go pprof profile (gzipped profile.proto)",
          loader="forensics.memory.load:load_heap", cli="forensics.memory.cli",
          notebook="05_heap_growth.ipynb", notebook_param="PPROF"),
+    Kind("hprof", "memory", "Java heap dump (HPROF: jmap -dump, jcmd GC.heap_dump [-gz], HeapDumpOnOutOfMemoryError)",
+         loader="forensics.memory.load:load_heap", cli="forensics.memory.cli",
+         notebook="05_heap_growth.ipynb", notebook_param="HPROF_AFTER", sniff="forensics.memory.sniff:sniff_hprof"),
     Kind("python-pickle", "memory", "Python pickle (e.g. tracemalloc Snapshot.dump) — refused, never unpickled",
          loader="forensics.memory.load:load_heap", cli="forensics.memory.cli"),
 ]
 
 #: CLI modules that are not one kind's (listed after the kinds' own, in this order)
-EXTRA_CLI = ["forensics.incident_cli"]
+EXTRA_CLI = ["forensics.incident.cli"]
 
 
 def by_name() -> dict[str, Kind]:

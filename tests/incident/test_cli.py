@@ -16,7 +16,7 @@ def test_timeline_csv():
                              "crash_class", "ref"]
     assert all(row["time"].endswith("Z") and "T" in row["time"] for row in rows)
     kinds = {row["artifact_kind"] for row in rows}
-    assert {"pcap", "traces", "pg_stat_statements", "gdb"} <= kinds
+    assert {"network", "traces", "postgres", "crashes"} <= kinds
     crash = [row for row in rows if row["kind"] == "crash"]
     assert crash and crash[0]["crash_class"] == "null-deref-read" and crash[0]["artifact"] == "worker-crash.gdb.txt"
 
@@ -37,7 +37,7 @@ def test_links_json():
         assert {"a", "b", "reason", "confidence"} <= set(l)
         assert {"artifact_kind", "ref"} <= set(l["a"]) and {"artifact_kind", "ref"} <= set(l["b"])
     kinds = {l["a"]["artifact_kind"] for l in links} | {l["b"]["artifact_kind"] for l in links}
-    assert {"pcap", "traces", "heap", "gdb"} <= kinds
+    assert {"network", "traces", "memory", "crashes"} <= kinds
 
 
 def test_load_report_and_strict():

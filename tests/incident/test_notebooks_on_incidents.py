@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from forensics.incident import NOTEBOOKS
-from forensics.report import OVERVIEW, plan
+from forensics.incident.report import OVERVIEW, plan
 
 INCIDENTS = ["checkout-latency", "catalog-leak"]
 CELL_TIMEOUT = 600  # seconds per cell: generous, the machine is shared

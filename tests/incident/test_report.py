@@ -9,7 +9,7 @@ import pytest
 from support import SAMPLE, run_cli
 
 import forensics
-from forensics.report import make_self_contained, plan
+from forensics.incident.report import make_self_contained, plan
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 KEY_FINDINGS = {
@@ -74,7 +74,7 @@ def test_report_in_headless_chromium(tmp_path, name):
 
 def test_artifact_text_is_escaped(tmp_path):
     """A hostile string inside an artifact reaches the report only as text."""
-    from forensics.report import key_findings_html
+    from forensics.incident.report import key_findings_html
 
     d = tmp_path / "inc"
     shutil.copytree(SAMPLE / "incidents" / "checkout-latency", d)

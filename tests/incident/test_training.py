@@ -2,7 +2,7 @@
 import pytest
 from support import REPO
 
-from forensics.incident_training import Quiz
+from forensics.incident.training import Quiz
 
 NAMES = ["checkout-latency", "catalog-leak"]
 

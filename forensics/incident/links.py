@@ -20,11 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-WELL_KNOWN_PORTS = {5432: "postgresql", 3306: "mysql", 6379: "redis", 27017: "mongodb", 9092: "kafka",
-                    11211: "memcached", 53: "dns"}
+from .endpoints import flows_of, traces_of
+from .timeline import pgss_pairs
+
 CRASH_LOOKBACK_S = 30.0
-_PEER_IP = ("net.peer.ip", "server.address", "net.sock.peer.addr", "network.peer.address")
-_PEER_PORT = ("net.peer.port", "server.port", "net.sock.peer.port", "network.peer.port")
 
 
 def _ref(kind, artifact, ref) -> dict:
@@ -35,107 +34,10 @@ def _link(a, b, type_, reason, confidence) -> dict:
     return {"a": a, "b": b, "type": type_, "reason": reason, "confidence": round(float(confidence), 2)}
 
 
-# --------------------------------------------------------------------------- span attributes
-def span_attrs(ts) -> pd.DataFrame:
-    """One row per span (same index as ``spans``) with peer ip/port, host ip/port, db statement."""
-    tags = ts.tags
-    want = set(_PEER_IP + _PEER_PORT + ("net.host.ip", "net.host.port", "db.statement", "db.system",
-                                        "peer.service", "http.target"))
-    t = tags[tags["key"].isin(want)]
-    wide = t.pivot_table(index="span", columns="key", values="value", aggfunc="first")
-    out = pd.DataFrame(index=ts.spans.index)
-
-    def first_of(keys):
-        s = pd.Series(pd.NA, index=wide.index, dtype=object)
-        for k in keys:
-            if k in wide:
-                s = s.fillna(wide[k])
-        return s.reindex(out.index)
-
-    out["peer_ip"] = first_of(_PEER_IP)
-    out["peer_port"] = pd.to_numeric(first_of(_PEER_PORT), errors="coerce")
-    out["host_ip"] = first_of(("net.host.ip",))
-    out["host_port"] = pd.to_numeric(first_of(("net.host.port",)), errors="coerce")
-    out["statement"] = first_of(("db.statement",))
-    return out
-
-
-def flows_of(inc, art) -> pd.DataFrame | None:
-    """The capture's flows table, or None (noted on the incident) when it cannot be built."""
-    if not hasattr(art, "_flows"):
-        try:
-            art._flows = art.result.flows
-        except Exception as e:  # a defect in the flows builder must not hide the rest
-            art._flows = None
-            inc.notes.append(f"{art.file}: flows table unavailable: {type(e).__name__}: {e}")
-    return art._flows
-
-
-def _traces(inc):
-    for art in inc.loaded("traces"):
-        if not hasattr(art, "_attrs"):
-            art._attrs = span_attrs(art.result)
-        yield art, art.result.spans, art._attrs
-
-
-# --------------------------------------------------------------------------- endpoints
-def endpoint_table(inc) -> pd.DataFrame:
-    """ip, port → service, host with where it was learned and how sure that is."""
-    rows = []
-    for e in inc.manifest.get("endpoints") or []:
-        if isinstance(e, dict) and e.get("ip"):
-            rows.append({"ip": str(e["ip"]), "port": e.get("port"), "service": e.get("service"), "host": e.get("host"),
-                         "source": "incident.toml", "confidence": 1.0, "reason": "listed in incident.toml"})
-    for art, spans, attrs in _traces(inc):
-        client = attrs[(spans["kind"] == "client") & attrs["peer_ip"].notna() & spans["peer_service"].notna()]
-        for (ip, port, svc), g in client.join(spans[["peer_service"]]).groupby(
-                ["peer_ip", "peer_port", "peer_service"], dropna=False):
-            rows.append({"ip": str(ip), "port": None if pd.isna(port) else int(port), "service": svc, "host": None,
-                         "source": art.file, "confidence": 0.9,
-                         "reason": f"{len(g)} client span(s) tagged peer.service={svc} at {ip}:{'' if pd.isna(port) else int(port)}"})
-        server = attrs[(spans["kind"] == "server") & attrs["host_ip"].notna()]
-        for (ip, port, svc, host), g in server.join(spans[["service", "host"]]).groupby(
-                ["host_ip", "host_port", "service", "host"], dropna=False):
-            rows.append({"ip": str(ip), "port": None if pd.isna(port) else int(port), "service": svc,
-                         "host": None if pd.isna(host) else host, "source": art.file, "confidence": 0.9,
-                         "reason": f"{len(g)} server span(s) of {svc} tagged net.host.ip={ip}"})
-    for art in inc.loaded("pcap"):
-        flows = flows_of(inc, art)
-        if flows is None:
-            continue
-        for port, svc in WELL_KNOWN_PORTS.items():
-            for ip in flows.loc[flows["server_port"] == port, "server"].unique():
-                rows.append({"ip": str(ip), "port": port, "service": svc, "host": None, "source": art.file,
-                             "confidence": 0.4, "reason": f"well-known port {port} ({svc})"})
-    df = pd.DataFrame(rows, columns=["ip", "port", "service", "host", "source", "confidence", "reason"])
-    df["port"] = pd.array(df["port"], dtype="Int64")
-    return df.sort_values(["confidence"], ascending=False, kind="stable").reset_index(drop=True)
-
-
-def lookup_service(endpoints: pd.DataFrame, ip, port=None) -> str | None:
-    """Best-known service at ``ip:port`` (exact port first, then any entry for the ip)."""
-    if ip is None or not len(endpoints):
-        return None
-    m = endpoints[endpoints["ip"] == str(ip)]
-    if port is not None and not pd.isna(port):
-        exact = m[m["port"] == int(port)]
-        if len(exact):
-            return exact.iloc[0]["service"]
-    hostonly = m[m["port"].isna()]
-    if len(hostonly):
-        return hostonly.iloc[0]["service"]
-    return m.iloc[0]["service"] if len(m) else None
-
-
-def lookup_host(endpoints: pd.DataFrame, ip) -> str | None:
-    m = endpoints[(endpoints["ip"] == str(ip)) & endpoints["host"].notna()]
-    return m.iloc[0]["host"] if len(m) else None
-
-
 def endpoint_links(inc) -> list[dict]:
     out = []
     ep = inc.endpoints
-    for art in inc.loaded("pcap"):
+    for art in inc.loaded("network"):
         flows = flows_of(inc, art)
         if flows is None:
             continue
@@ -144,9 +46,9 @@ def endpoint_links(inc) -> list[dict]:
             if not len(m):
                 continue
             best = m.iloc[0]
-            a = _ref("pcap", art.file, f"stream {int(g['stream'].iloc[0])}")
+            a = _ref("network", art.file, f"stream {int(g['stream'].iloc[0])}")
             b = _ref("manifest", "incident.toml", "endpoints") if best["source"] == "incident.toml" else None
-            for t_art, spans, attrs in _traces(inc):
+            for t_art, spans, attrs in traces_of(inc):
                 hit = attrs[(attrs["peer_ip"] == str(ip)) & (attrs["peer_port"] == int(port))]
                 if len(hit):
                     b = b or _ref("traces", t_art.file, spans.loc[hit.index[0], "span_id"])
@@ -164,7 +66,7 @@ def endpoint_links(inc) -> list[dict]:
 def retransmission_links(inc, max_per_burst: int = 3) -> list[dict]:
     out = []
     tl = inc.timeline
-    for art in inc.loaded("pcap"):
+    for art in inc.loaded("network"):
         cap = art.result
         ev = tl[(tl["artifact"] == art.file) & (tl["kind"] == "retransmissions")]
         for _, e in ev.iterrows():
@@ -180,7 +82,7 @@ def retransmission_links(inc, max_per_burst: int = 3) -> list[dict]:
             siblings = flows[(flows["client"] == f["client"]) & (flows["server"] == f["server"])
                              & (flows["server_port"] == f["server_port"]) & (flows["start"] <= t_hi) & (flows["end"] >= t_lo)]
             shared = len(siblings) > 1
-            for t_art, spans, attrs in _traces(inc):
+            for t_art, spans, attrs in traces_of(inc):
                 exact = (attrs["peer_ip"] == f["server"]) & (attrs["peer_port"] == f["server_port"])
                 by_svc = (spans["service"] == cli_svc) & (spans["peer_service"] == srv_svc) if cli_svc else exact
                 cand = spans[(spans["kind"] == "client") & (exact | by_svc)]
@@ -196,7 +98,7 @@ def retransmission_links(inc, max_per_burst: int = 3) -> list[dict]:
                 note = (f"; one of {len(siblings)} connections open between these endpoints then (spans do not "
                         f"record the client port)" if shared else "")
                 for i, s in hit.head(max_per_burst).iterrows():
-                    out.append(_link(_ref("pcap", art.file, f"stream {stream}"),
+                    out.append(_link(_ref("network", art.file, f"stream {stream}"),
                                      _ref("traces", t_art.file, s["span_id"]), "retransmissions-span",
                                      f"{s['service']} → {s['peer_service']} span {s['operation']} "
                                      f"({s['duration_us'] / 1000:.0f} ms) {how} on {f['client']}→"
@@ -207,9 +109,9 @@ def retransmission_links(inc, max_per_burst: int = 3) -> list[dict]:
 
 # --------------------------------------------------------------------------- spans ↔ statements
 def statement_links(inc) -> list[dict]:
-    from .incident_timeline import pgss_pairs
-    from .postgres.analysis import delta, rank
-    from .postgres.fingerprint import fingerprint
+    # pglast is heavy: imported only when an incident has pg_stat_statements pairs to match
+    from ..postgres.analysis import delta, rank
+    from ..postgres.fingerprint import fingerprint
 
     out = []
     pairs = pgss_pairs(inc)
@@ -218,7 +120,7 @@ def statement_links(inc) -> list[dict]:
     for before, after in pairs:
         r = rank(delta(before.result, after.result), by="total_exec_time")
         r = r.assign(fp=[fingerprint(q) for q in r["query"]])
-        for t_art, spans, attrs in _traces(inc):
+        for t_art, spans, attrs in traces_of(inc):
             db = attrs[attrs["statement"].notna()]
             if not len(db):
                 continue
@@ -233,7 +135,7 @@ def statement_links(inc) -> list[dict]:
                 finds = [x for x in (q.get("findings") or []) if not str(x).startswith(("nested", "text_cut"))]
                 codes = ", ".join(str(x).split(":")[0] for x in finds)
                 out.append(_link(_ref("traces", t_art.file, worst["span_id"]),
-                                 _ref("pg_stat_statements", after.file, q["queryid"]), "span-statement",
+                                 _ref("postgres", after.file, q["queryid"]), "span-statement",
                                  f"{len(g)} {worst['service']} db span(s) (median {p50:.0f} ms, slowest "
                                  f"{worst['duration_us'] / 1000:.0f} ms) run the statement with fingerprint {q['fp']}, "
                                  f"queryid {q['queryid']}: {int(q['calls'])} calls, mean "
@@ -250,9 +152,9 @@ def crash_links(inc) -> list[dict]:
     for _, c in tl[tl["kind"] == "crash"].iterrows():
         t_us = c["time"].value // 1000
         lo = t_us - int(CRASH_LOOKBACK_S * 1e6)
-        a = _ref("gdb", c["artifact"], c["artifact"])
+        a = _ref("crashes", c["artifact"], c["artifact"])
         ips = set(ep.loc[(ep["host"] == c["host"]) | (ep["service"] == c["service"]), "ip"]) if c["host"] or c["service"] else set()
-        for t_art, spans, attrs in _traces(inc):
+        for t_art, spans, attrs in traces_of(inc):
             mine = spans[(attrs["peer_ip"].isin(ips)) & (spans["kind"] == "server") & (spans["start_us"] <= t_us)
                          & (spans["start_us"] >= lo)]
             if len(mine):
@@ -289,12 +191,12 @@ def heap_links(inc) -> list[dict]:
             ms = gc["detail"].str.extract(r"([\d.]+) ms$")[0].astype(float)
             worst = gc.loc[ms.idxmax()] if ms.notna().any() else gc.iloc[-1]
             grows = ms.notna().any() and ms.max() >= 2 * ms.dropna().iloc[0]
-            out.append(_link(_ref("heap", h["artifact"], h["ref"]), _ref("traces", worst["artifact"], worst["ref"]),
+            out.append(_link(_ref("memory", h["artifact"], h["ref"]), _ref("traces", worst["artifact"], worst["ref"]),
                              "heap-latency", f"{h['service']} grows ({h['detail']}) and its spans record "
                              f"{len(gc)} GC pause(s)" + (f", from {ms.dropna().iloc[0]:.0f} ms to {ms.max():.0f} ms"
                                                          if ms.notna().any() else ""), 0.7 if grows else 0.5))
         for _, s in same[same["kind"] == "slow-span"].head(3).iterrows():
-            out.append(_link(_ref("heap", h["artifact"], h["ref"]), _ref("traces", s["artifact"], s["ref"]),
+            out.append(_link(_ref("memory", h["artifact"], h["ref"]), _ref("traces", s["artifact"], s["ref"]),
                              "heap-latency", f"slow spans of the same service while its heap grows: {s['detail']}", 0.5))
     return out
 
@@ -302,7 +204,7 @@ def heap_links(inc) -> list[dict]:
 def reset_links(inc) -> list[dict]:
     out = []
     tl = inc.timeline
-    for art in inc.loaded("pcap"):
+    for art in inc.loaded("network"):
         flows = flows_of(inc, art)
         if flows is None:
             continue
@@ -310,7 +212,7 @@ def reset_links(inc) -> list[dict]:
         for _, e in tl[(tl["artifact"] == art.file) & (tl["kind"] == "reset")].iterrows():
             f = flows.loc[int(e["ref"].split()[1])]
             t_us = e["time"].value // 1000
-            for t_art, spans, attrs in _traces(inc):
+            for t_art, spans, attrs in traces_of(inc):
                 m = spans[spans["error"] & (spans["kind"] == "client") & (attrs["peer_ip"] == f["server"])
                           & (attrs["peer_port"] == f["server_port"])]
                 if not len(m):
@@ -318,7 +220,7 @@ def reset_links(inc) -> list[dict]:
                 gap = (m["start_us"] - t_us).abs()
                 if gap.min() <= 1_000_000:
                     s = m.loc[gap.idxmin()]
-                    out.append(_link(_ref("pcap", art.file, e["ref"]), _ref("traces", t_art.file, s["span_id"]),
+                    out.append(_link(_ref("network", art.file, e["ref"]), _ref("traces", t_art.file, s["span_id"]),
                                      "reset-error", f"RST on {f['client']}→{f['server']}:{f['server_port']} "
                                      f"{gap.min() / 1000:.0f} ms from a failed {s['service']} call: {s['status_message']}",
                                      0.8))
@@ -329,7 +231,7 @@ FINDERS = [endpoint_links, retransmission_links, statement_links, crash_links, h
 
 
 def find_links(inc) -> list[dict]:
-    """Every link the finders can make; a finder that fails is noted in the first artifact's warnings."""
+    """Every link the finders can make; a finder that fails is noted in ``inc.notes``."""
     out = []
     for fn in FINDERS:
         try:

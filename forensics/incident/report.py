@@ -22,7 +22,14 @@ import time
 
 import nbformat
 
-NOTEBOOK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks")
+from .. import __version__
+from ..artifact import sniff
+from ..progress import progress, watched
+from .model import ARTIFACT_KIND, NOTEBOOKS
+from .timeline import key_events, pgss_pairs
+from .views import open_incident
+
+NOTEBOOK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "notebooks")
 OVERVIEW = "00_incident_overview.ipynb"
 _EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*(?:[\"']?(?:https?:)?//[^>]*|\"\"|'')\s*>\s*</script>", re.I | re.S)
 _MATHJAX_CONFIG = re.compile(r"<script\b[^>]*type=[\"']text/x-mathjax-config[\"'][^>]*>.*?</script>", re.I | re.S)
@@ -56,9 +63,6 @@ def _kind_of_default(value, nb_dir):
 
     Returns ``(family, shape, detector_kind)``; shape is "file", "list" or "folder".
     """
-    from .artifact import sniff
-    from .incident import ARTIFACT_KIND
-
     paths = value if isinstance(value, (list, tuple)) else [value]
     for v in paths:
         if not isinstance(v, str):
@@ -91,8 +95,6 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
     incident's artifacts of the same family; ``before``/``baseline`` and ``after`` names of
     pg_stat_statements get the two snapshots. None when the notebook takes nothing we have.
     """
-    from .incident_timeline import pgss_pairs
-
     nb_dir = os.path.dirname(os.path.abspath(notebook_path))
     params, folders = {}, {}
     defaults = notebook_parameters(notebook_path)
@@ -123,12 +125,12 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
         exact = [a for a in arts if a.kind == det]
         if exact:
             arts = exact
-        elif kind == "heap" and det is not None:
+        elif kind == "memory" and det is not None:
             arts = []  # heap formats are not interchangeable (a V8 input cannot take a tracemalloc diff)
         if not arts:
             params[name] = None
             continue
-        if kind == "pg_stat_statements" and pgss_pairs(inc):
+        if kind == "postgres" and pgss_pairs(inc):
             before, after = pgss_pairs(inc)[0]
             low = name.lower()
             pick = before if ("before" in low or "baseline" in low) else after
@@ -158,8 +160,6 @@ def plan_parameters(inc, notebook_path, scratch) -> dict | None:
 
 def plan(inc, notebook_dir: str = NOTEBOOK_DIR, scratch: str | None = None) -> list[dict]:
     """The notebooks the report runs, in order, each with the parameters it gets."""
-    from .incident import NOTEBOOKS
-
     scratch = scratch or tempfile.mkdtemp(prefix="forensics-report-")
     steps = []
     overview = os.path.join(notebook_dir, OVERVIEW)
@@ -194,8 +194,6 @@ def provenance_html(inc, steps) -> str:
                                              "parser version", "status", "warnings / error"))
     nbs = "".join(f"<li>{html.escape(s['notebook'])}: {html.escape(s.get('status', ''))} — parameters "
                   f"{html.escape(repr(s['parameters']))}</li>" for s in steps)
-    from . import __version__
-
     return (f"<p>forensics {html.escape(__version__)}; incident folder {html.escape(inc.folder)}; generated "
             f"{html.escape(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))}.</p>"
             f"<table class='provenance'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -204,8 +202,6 @@ def provenance_html(inc, steps) -> str:
 
 def key_findings_html(inc) -> str:
     """The events that matter most and the surest links, as escaped HTML."""
-    from .incident_timeline import key_events
-
     top = key_events(inc.timeline, 15)
     items = "".join(f"<li><b>{html.escape(r.time.strftime('%H:%M:%S.%f')[:-3])}Z</b> [{html.escape(str(r.kind))}, "
                     f"{html.escape(str(r.service))}] {html.escape(str(r.detail))}</li>" for r in top.itertuples())
@@ -266,8 +262,6 @@ def write_report(folder, output="report.html", timeout: int = 180, notebook_dir:
 
     ``only`` limits the run to these notebook names (the overview is always included).
     """
-    from .incident import open_incident
-
     inc = open_incident(folder)
     with tempfile.TemporaryDirectory(prefix="forensics-report-") as scratch:
         return _run_and_write(inc, output, timeout, notebook_dir, kernel_name, only, scratch)
@@ -275,8 +269,6 @@ def write_report(folder, output="report.html", timeout: int = 180, notebook_dir:
 
 def _run_and_write(inc, output, timeout, notebook_dir, kernel_name, only, scratch) -> dict:
     import papermill as pm
-
-    from .progress import progress, watched
 
     steps = plan(inc, notebook_dir, scratch)
     if only:

@@ -35,6 +35,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from .endpoints import flows_of
+from .model import to_utc
+
 COLUMNS = ["time", "end", "artifact", "artifact_kind", "kind", "service", "host", "severity", "detail",
            "crash_class", "ref", "source_rows", "time_source"]
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2, "critical": 3}
@@ -69,8 +72,6 @@ def bursts(times: np.ndarray, gap_s: float = BURST_GAP_S) -> np.ndarray:
 
 # --------------------------------------------------------------------------- pcap
 def pcap_events(inc, art) -> list[dict]:
-    from .incident_links import flows_of
-
     cap = art.result
     p = cap.packets
     flows = flows_of(inc, art)
@@ -162,7 +163,7 @@ def traces_events(inc, art) -> list[dict]:
 # --------------------------------------------------------------------------- pg_stat_statements
 def pgss_pairs(inc) -> list[tuple]:
     """(before, after) artifact pairs: from the manifest's ``baseline``, else by time/calls order."""
-    arts = inc.loaded("pg_stat_statements")
+    arts = inc.loaded("postgres")
     pairs, used = [], set()
     by_file = {a.file: a for a in arts}
     for a in arts:
@@ -188,7 +189,7 @@ def _interval_time(inc, art, which):
 
 
 def pgss_events(inc, before, after) -> list[dict]:
-    from .postgres.analysis import delta, rank
+    from ..postgres.analysis import delta, rank  # heavy (pglast): only for incidents with two snapshots
 
     d = delta(before.result, after.result)
     r = rank(d, by="total_exec_time")
@@ -201,7 +202,7 @@ def pgss_events(inc, before, after) -> list[dict]:
     for i, row in r.iterrows():
         q = " ".join(str(row["query"]).split())
         finds = [f for f in (row.get("findings") or []) if not str(f).startswith(("nested", "text_cut"))]
-        common = dict(time=t0, end=t1, artifact=after.file, artifact_kind="pg_stat_statements", kind="query-finding",
+        common = dict(time=t0, end=t1, artifact=after.file, artifact_kind="postgres", kind="query-finding",
                       service=service, host=host, ref=str(row["queryid"]), source_rows=[int(i)],
                       time_source=f"interval {before.file} ({src0}) → {after.file} ({src1})")
         if _DDL.match(q):
@@ -239,7 +240,7 @@ def heap_events(inc, art) -> list[dict]:
     total = max(1, int(grew["bytes_delta"].sum()))
     grew = grew[(grew["bytes_delta"] >= 0.05 * total) | (np.arange(len(grew)) == 0)].head(5)
     t, src = _interval_time(inc, art, "heap")
-    earlier = [a for a in inc.loaded("heap") if a is not art and a.meta.get("service") == art.meta.get("service")
+    earlier = [a for a in inc.loaded("memory") if a is not art and a.meta.get("service") == art.meta.get("service")
                and a.time is not None and a.time < t]
     out = []
     for i, row in grew.iterrows():
@@ -276,9 +277,7 @@ def gdb_events(inc, art) -> list[dict]:
 def manifest_events(inc) -> list[dict]:
     out = []
     for name, value in (inc.manifest.get("events") or {}).items():
-        from .incident import _ts
-
-        t = _ts(value)
+        t = to_utc(value)
         if t is not None:
             out.append(_event(time=t, artifact="incident.toml", artifact_kind="manifest", kind="note",
                               severity="info", detail=f"{name.replace('_', ' ')} (recorded in incident.toml)",
@@ -286,12 +285,12 @@ def manifest_events(inc) -> list[dict]:
     return out
 
 
-BUILDERS = {"pcap": pcap_events, "traces": traces_events, "heap": heap_events, "gdb": gdb_events}
+BUILDERS = {"network": pcap_events, "traces": traces_events, "memory": heap_events, "crashes": gdb_events}
 
 
 def build_timeline(inc) -> pd.DataFrame:
     """Every event of every loaded artifact, sorted by time (UTC). An artifact whose events cannot be
-    built is reported in its load report (``timeline: …``) and skipped."""
+    built is noted in ``inc.notes`` (``timeline: …``) and skipped."""
     rows = manifest_events(inc)
     for art in inc.loaded():
         fn = BUILDERS.get(art.artifact_kind)
@@ -299,8 +298,8 @@ def build_timeline(inc) -> pd.DataFrame:
             continue
         try:
             evs = fn(inc, art)
-        except Exception as e:  # keep the other artifacts' events
-            art.provenance.warnings.append(f"timeline: could not build events: {type(e).__name__}: {e}")
+        except Exception as e:  # keep the other artifacts' events; the evidence's provenance stays as loaded
+            inc.notes.append(f"timeline: {art.file}: could not build events: {type(e).__name__}: {e}")
             continue
         for ev in evs:
             ev.setdefault("artifact", art.file)
@@ -312,7 +311,7 @@ def build_timeline(inc) -> pd.DataFrame:
         try:
             rows += pgss_events(inc, before, after)
         except Exception as e:
-            after.provenance.warnings.append(f"timeline: could not diff against {before.file}: {type(e).__name__}: {e}")
+            inc.notes.append(f"timeline: {after.file}: could not diff against {before.file}: {type(e).__name__}: {e}")
     df = pd.DataFrame(rows, columns=COLUMNS)
     for col in ("time", "end"):
         df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[ns, UTC]")

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .timeline import SEVERITY_ORDER
+from .views import open_incident
+
 TIMELINE_COLUMNS = ["time", "artifact", "artifact_kind", "kind", "service", "host", "severity", "detail",
                     "crash_class", "ref"]
 
@@ -14,8 +17,6 @@ def iso_utc(ts: pd.Series) -> pd.Series:
 
 
 def _open(args):
-    from .incident import open_incident
-
     return open_incident(args.folder)
 
 
@@ -32,8 +33,6 @@ def cmd_timeline(args):
     if args.kind:
         tl = tl[tl["kind"].isin(args.kind)]
     if args.min_severity:
-        from .incident_timeline import SEVERITY_ORDER
-
         tl = tl[tl["severity"].map(SEVERITY_ORDER).fillna(0) >= SEVERITY_ORDER[args.min_severity]]
     out = tl[TIMELINE_COLUMNS].copy()
     out["time"] = iso_utc(tl["time"])
@@ -52,7 +51,7 @@ def cmd_links(args):
 
 
 def cmd_report(args):
-    from .report import write_report
+    from .report import write_report  # nbconvert/papermill: only for `forensics report`
 
     out = write_report(args.folder, args.output, timeout=args.timeout, only=args.only)
     return {"report": out["path"], "notebooks": [n["notebook"] for n in out["notebooks"]],

@@ -1,17 +1,13 @@
-"""An incident folder: every artifact loaded side by side, one timeline, cross-artifact links.
+"""The evidence of an incident folder: its manifest and every artifact as loaded (no analysis).
 
->>> import forensics
->>> inc = forensics.open_incident("sample_data/incidents/checkout-latency")   # doctest: +SKIP
->>> inc.load_report[["file", "artifact_kind", "status"]]                      # doctest: +SKIP
->>> inc.timeline[["time", "artifact_kind", "kind", "service", "detail"]]        # doctest: +SKIP
->>> inc.links[:1]                                                               # doctest: +SKIP
-[{'a': {'artifact_kind': 'traces', 'ref': '…'}, 'b': {'artifact_kind': 'pg_stat_statements', 'ref': '…'},
-  'reason': '…', 'confidence': 0.9}]
+The bottom layer of :mod:`forensics.incident` — it imports nothing else of the package:
+``model`` → :mod:`.endpoints` → :mod:`.timeline` → :mod:`.links` → :mod:`.views` (the
+:class:`~forensics.incident.views.Incident` with its joined views) → plots, training, report, cli.
 
 The folder may hold an ``incident.toml`` manifest (title, time window, endpoints
 ``ip``/``port`` → ``service``/``host``, artifacts with their kind, role and time,
 training questions); without one, every file is sniffed by content. One bad
-artifact never stops the others: each gets a row in :attr:`Incident.load_report`
+artifact never stops the others: each gets a row in :attr:`Evidence.load_report`
 with its status, warnings and error.
 """
 from __future__ import annotations
@@ -19,27 +15,61 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from functools import cached_property
+from collections.abc import Mapping
 
 import pandas as pd
 
-from . import kinds
-from .artifact import Provenance, sniff
-from .errors import ArtifactError
+from .. import kinds, registry
+from ..artifact import Provenance, sniff
+from ..errors import ArtifactError
+from ..progress import progress
 
 MANIFEST = "incident.toml"
 ANSWERS = "answers.toml"
 #: files that describe the incident rather than being evidence
 NOT_EVIDENCE = {MANIFEST, ANSWERS, "README.md", "README", ".gitattributes"}
 
-# the incident's names for the families of forensics.kinds (until the incident package speaks families)
-_LEGACY = {"network": "pcap", "traces": "traces", "postgres": "pg_stat_statements", "memory": "heap",
-           "crashes": "gdb"}
-#: detector kind -> the artifact family the timeline and links speak of (from forensics.kinds)
-ARTIFACT_KIND = {k.name: _LEGACY[k.family] for k in kinds.KINDS}
+#: the names an incident.toml may use for a family besides the family itself (older manifests)
+FAMILY_ALIASES = {"pcap": "network", "gdb": "crashes", "heap": "memory", "pg_stat_statements": "postgres"}
 
-#: which notebooks apply to which artifact family (for "where to go next" and the report)
-NOTEBOOKS = {_LEGACY[f]: nb for f, nb in kinds.notebooks().items()}
+
+def family_of(name: str | None) -> str | None:
+    """The family a manifest ``kind`` means: a detected kind, a family, or an older alias."""
+    if not name:
+        return None
+    return kinds.family_of(name) or (name if name in kinds.FAMILIES else FAMILY_ALIASES.get(name))
+
+
+class _FamilyOfKind(Mapping):
+    """{detected kind: family}, a live view of :mod:`forensics.kinds`."""
+
+    def __getitem__(self, name):
+        return kinds.by_name()[name].family
+
+    def __iter__(self):
+        return iter(kinds.by_name())
+
+    def __len__(self):
+        return len(kinds.KINDS)
+
+
+class _Notebooks(Mapping):
+    """{family: per-artifact notebook}, a live view of :mod:`forensics.kinds`."""
+
+    def __getitem__(self, family):
+        return kinds.notebooks()[family]
+
+    def __iter__(self):
+        return iter(kinds.notebooks())
+
+    def __len__(self):
+        return len(kinds.notebooks())
+
+
+#: detected kind → family (the timeline's ``artifact_kind``)
+ARTIFACT_KIND: Mapping[str, str] = _FamilyOfKind()
+#: family → the per-artifact notebook that reads it ("where to go next", the report)
+NOTEBOOKS: Mapping[str, str] = _Notebooks()
 
 
 @dataclasses.dataclass
@@ -60,6 +90,8 @@ class Artifact:
     result: object = None
     meta: dict = dataclasses.field(default_factory=dict)
     provenance: Provenance | None = None
+    #: tables derived once from ``result`` for the incident's views (a capture's flows, span attributes)
+    derived: dict = dataclasses.field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
@@ -68,10 +100,14 @@ class Artifact:
     @property
     def time(self) -> pd.Timestamp | None:
         """When the artifact was taken: the manifest's ``time``, else None."""
-        return _ts(self.meta.get("time"))
+        return to_utc(self.meta.get("time"))
+
+    @property
+    def family(self) -> str | None:
+        return self.artifact_kind
 
 
-def _ts(value) -> pd.Timestamp | None:
+def to_utc(value) -> pd.Timestamp | None:
     if value in (None, ""):
         return None
     try:
@@ -102,15 +138,18 @@ def read_answers(folder) -> dict:
         return tomllib.load(f)
 
 
-class Incident:
-    """Every artifact of one incident, loaded; see :func:`open_incident`."""
+class Evidence:
+    """Every artifact of one incident folder, loaded; the joined views are on
+    :class:`forensics.incident.views.Incident`."""
 
     def __init__(self, folder, manifest: dict, artifacts: list[Artifact]):
         self.folder = os.path.abspath(os.fspath(folder))
         self.manifest = manifest
         self.artifacts = artifacts
-        #: problems met while joining artifacts (a link finder that failed, …)
-        self.notes: list[str] = []
+        #: problems met while analysing and joining artifacts (a timeline builder or link finder that
+        #: failed, a manifest that disagrees with the content) — the evidence's provenance is not touched
+        self.notes: list[str] = [f"{a.file}: {a.meta['declared_kind_mismatch']}" for a in artifacts
+                                 if a.meta.get("declared_kind_mismatch")]
 
     def __repr__(self):
         ok = sum(a.status in ("loaded", "warnings") for a in self.artifacts)
@@ -130,16 +169,10 @@ class Incident:
         return self.manifest.get("summary", "")
 
     @property
-    def window(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-        """The manifest's time window, else the span of the timeline."""
+    def manifest_window(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """The manifest's ``[window]`` start and end (None where it gives none)."""
         w = self.manifest.get("window") or {}
-        start, end = _ts(w.get("start")), _ts(w.get("end"))
-        if start is None or end is None:
-            tl = self.timeline
-            if len(tl):
-                start = start or tl["time"].min()
-                end = end or tl["time"].max()
-        return start, end
+        return to_utc(w.get("start")), to_utc(w.get("end"))
 
     @property
     def questions(self) -> list[dict]:
@@ -150,10 +183,13 @@ class Incident:
         return read_answers(self.folder)
 
     # ---------------------------------------------------------------- artifacts
-    def loaded(self, artifact_kind: str | None = None) -> list[Artifact]:
-        """Artifacts that loaded (with or without warnings), optionally of one family."""
+    def loaded(self, family: str | None = None) -> list[Artifact]:
+        """Artifacts that loaded (with or without warnings), optionally of one family
+        (``network``, ``traces``, ``postgres``, ``memory``, ``crashes``; a detected kind or an older
+        alias such as ``pcap`` means its family)."""
+        fam = family_of(family) if family else None
         return [a for a in self.artifacts if a.status in ("loaded", "warnings")
-                and (artifact_kind is None or a.artifact_kind == artifact_kind)]
+                and (family is None or a.artifact_kind == fam)]
 
     def artifact(self, file: str) -> Artifact:
         for a in self.artifacts:
@@ -190,54 +226,6 @@ class Incident:
                 out.append({"file": a.file, "path": a.path, "status": a.status, "error": a.error})
         return out
 
-    # ---------------------------------------------------------------- joined views
-    @cached_property
-    def endpoints(self) -> pd.DataFrame:
-        """ip, port → service, host: from the manifest, trace tags and well-known ports (with source)."""
-        from .incident_links import endpoint_table
-
-        return endpoint_table(self)
-
-    def service_for(self, ip, port=None) -> str | None:
-        """The service at ``ip:port`` (or owning ``ip``), as far as the evidence says."""
-        from .incident_links import lookup_service
-
-        return lookup_service(self.endpoints, ip, port)
-
-    def host_for(self, ip) -> str | None:
-        """The host name known for ``ip`` (manifest or trace process tags)."""
-        from .incident_links import lookup_host
-
-        return lookup_host(self.endpoints, ip)
-
-    @cached_property
-    def timeline(self) -> pd.DataFrame:
-        """One row per event from every artifact, in UTC; see :mod:`forensics.incident_timeline`."""
-        from .incident_timeline import build_timeline
-
-        return build_timeline(self)
-
-    @cached_property
-    def links(self) -> list[dict]:
-        """Cross-artifact links: {"a", "b", "reason", "confidence"}; see :mod:`forensics.incident_links`."""
-        from .incident_links import find_links
-
-        return find_links(self)
-
-    @property
-    def links_frame(self) -> pd.DataFrame:
-        """:attr:`links` flattened for display (a_kind, a_ref, b_kind, b_ref, confidence, reason)."""
-        rows = [{"a_kind": l["a"]["artifact_kind"], "a_ref": l["a"]["ref"], "b_kind": l["b"]["artifact_kind"],
-                 "b_ref": l["b"]["ref"], "confidence": l["confidence"], "link": l.get("type"), "reason": l["reason"]}
-                for l in self.links]
-        cols = ["a_kind", "a_ref", "b_kind", "b_ref", "confidence", "link", "reason"]
-        return pd.DataFrame(rows, columns=cols)
-
-    def notebooks(self) -> list[str]:
-        """The per-artifact notebooks that apply to what this incident holds."""
-        kinds = {a.artifact_kind for a in self.loaded()}
-        return [nb for k, nb in NOTEBOOKS.items() if k in kinds]
-
 
 def _candidate_files(folder: str, manifest: dict) -> list[tuple[str, dict]]:
     listed = {}
@@ -259,8 +247,6 @@ def _candidate_files(folder: str, manifest: dict) -> list[tuple[str, dict]]:
 
 def load_artifact(folder: str, rel: str, meta: dict, **options) -> Artifact:
     """Load one file; never raises for bad evidence (the error goes into the returned Artifact)."""
-    from . import registry
-
     path = os.path.abspath(os.path.join(folder, rel))
     a = Artifact(file=rel, path=path, meta=dict(meta))
     if not os.path.isfile(path):
@@ -269,7 +255,7 @@ def load_artifact(folder: str, rel: str, meta: dict, **options) -> Artifact:
     try:
         det = sniff(path)
         a.kind = det.kind
-        a.artifact_kind = ARTIFACT_KIND.get(det.kind)
+        a.artifact_kind = kinds.family_of(det.kind)
         if det.kind is None:
             if meta.get("kind"):  # the manifest says it is evidence: failing to read it is an error
                 a.status, a.error = "error", f"{MANIFEST} lists it as {meta['kind']}, but it is not: {det.evidence}"
@@ -278,17 +264,14 @@ def load_artifact(folder: str, rel: str, meta: dict, **options) -> Artifact:
             a.provenance = Provenance.of(path)
             return a
         declared = meta.get("kind")
-        if declared and ARTIFACT_KIND.get(declared, declared) != a.artifact_kind:
+        if declared and family_of(declared) != a.artifact_kind:
+            # the manifest's word against the content's: noted on the incident, not in the evidence's provenance
             a.meta["declared_kind_mismatch"] = f"{MANIFEST} says {declared}, content says {det.kind}"
-        a.result = registry.load(path, kind=det.kind, **options)
+        a.result = registry.load(path, kind=det.kind, **options)  # only ArtifactError (registry's safety net)
         a.provenance = getattr(a.result, "provenance", None) or Provenance.of(path, kind=det.kind)
-        if "declared_kind_mismatch" in a.meta:
-            a.provenance.warnings.append(a.meta["declared_kind_mismatch"])
         a.status = "warnings" if a.provenance.warnings else "loaded"
     except ArtifactError as e:
         a.status, a.error = "error", str(e)
-    except Exception as e:  # a defect in one loader must not hide the other artifacts
-        a.status, a.error = "error", f"internal error in the {a.kind} loader: {type(e).__name__}: {e}"
     if a.provenance is None:
         try:
             a.provenance = Provenance.of(path, kind=a.kind)
@@ -297,15 +280,13 @@ def load_artifact(folder: str, rel: str, meta: dict, **options) -> Artifact:
     return a
 
 
-def open_incident(folder, progress_bar: bool | None = None, **options) -> Incident:
-    """Load every artifact of an incident folder.
+def load_evidence(folder, progress_bar: bool | None = None, **options) -> tuple[dict, list[Artifact]]:
+    """The manifest and every artifact of ``folder``, loaded.
 
     Raises :class:`ArtifactError` only when ``folder`` is not a folder or its
-    manifest is not valid TOML; problems with single artifacts are reported
-    in :attr:`Incident.load_report` instead.
+    manifest is not valid TOML; problems with single artifacts are in each
+    artifact's ``status`` and ``error``.
     """
-    from .progress import progress
-
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise ArtifactError(folder, None, "not a folder (an incident is a folder of artifacts)")
@@ -316,4 +297,4 @@ def open_incident(folder, progress_bar: bool | None = None, **options) -> Incide
         for rel, meta in candidates:
             artifacts.append(load_artifact(folder, rel, meta, **options))
             bar.update(1)
-    return Incident(folder, manifest, artifacts)
+    return manifest, artifacts

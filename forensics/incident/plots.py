@@ -8,6 +8,8 @@ import html
 
 import pandas as pd
 
+from .timeline import SEVERITY_ORDER
+
 SEVERITY_COLOURS = {"info": "#7f8c8d", "warning": "#e69f00", "error": "#d55e00", "critical": "#7b0000"}
 KIND_MARKERS = {"retransmissions": "|", "reset": "x", "error-span": "o", "slow-span": "s", "gc-pause": "^",
                 "query-finding": "D", "heap-growth": "P", "crash": "*", "note": "v"}
@@ -26,8 +28,6 @@ def plot_timeline(inc, ax=None, window=None):
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
-
-    from .incident_timeline import SEVERITY_ORDER
 
     tl = inc.timeline
     if window is not None:

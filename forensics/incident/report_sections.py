@@ -1,0 +1,282 @@
+"""One section per artifact of the postmortem: its key figures and tables, drawn with the kinds' own code.
+
+A section is a list of blocks — ``("p", text)``, ``("list", [text, ...])``, ``("table", frame, caption)``,
+``("figure", png_bytes, caption)`` — rendered by :mod:`.report_html`. Every sentence is computed
+from the artifact (or comes from the kind's own analysis, e.g. ``network.analysis.diagnose``); a
+figure or table that cannot be made says so, with the reason, instead of stopping the report.
+Widget views of the notebooks become static figures here: the worst flow's time-sequence graph,
+the slowest and the first failing trace, the crash thread's stack.
+"""
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..display import duration, timestamp
+from .postmortem import request_stats
+
+TOP = 10
+
+
+@dataclass
+class Section:
+    title: str
+    anchor: str
+    artifacts: list[str]
+    blocks: list = field(default_factory=list)
+
+    def p(self, text):
+        self.blocks.append(("p", str(text)))
+
+    def items(self, lines):
+        lines = [str(x) for x in lines if str(x).strip()]
+        if lines:
+            self.blocks.append(("list", lines))
+
+    def table(self, frame, caption, **kw):
+        self.blocks.append(("table", frame, caption, kw))
+
+    def figure(self, png, caption):
+        self.blocks.append(("figure", png, caption))
+
+    def attempt(self, what, fn):
+        """Run one block builder; a failure becomes a sentence saying what could not be made and why."""
+        try:
+            fn()
+        except Exception as e:
+            self.p(f"{what}: could not be made ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}).")
+
+
+def png_of(draw) -> bytes:
+    """Call ``draw()`` (which draws into a fresh figure) and return that figure as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    try:
+        out = draw()
+        fig = getattr(out, "figure", None) if out is not None else None
+        if fig is None or not hasattr(fig, "savefig"):
+            fig = out if hasattr(out, "savefig") else plt.gcf()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        return buf.getvalue()
+    finally:
+        for n in set(plt.get_fignums()) - before:
+            plt.close(n)
+
+
+def _anchor(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+# --------------------------------------------------------------------------- network
+def network_section(inc, art) -> Section:
+    from ..network import analysis, plots
+
+    cap = art.result
+    s = Section(f"Network capture {art.file}", _anchor("net-" + art.file), [art.file])
+    packets, flows = cap.packets, cap.flows
+    s.p(f"{len(packets):,} packets in {len(flows):,} TCP connection(s).")
+    s.attempt("Diagnosis", lambda: s.items(str(analysis.diagnose(cap)).splitlines()))
+    s.attempt("Capture quality", lambda: s.table(pd.DataFrame(
+        [{"check": k, "value": v} for k, v in analysis.capture_quality(cap).items()]), "Can the capture be trusted?"))
+    worst = analysis.worst_flows(flows, n=TOP) if len(flows) else pd.DataFrame()
+    if not len(worst) and len(flows):
+        worst = analysis.worst_flows(flows, n=TOP, min_segments=0)
+    if len(worst):
+        s.table(worst, "Connections by retransmission rate (Wireshark labels per data segment)")
+        stream = int(worst["stream"].iloc[0])
+        row = worst.iloc[0]
+        s.attempt("Time-sequence graph", lambda: s.figure(
+            png_of(lambda: plots.time_sequence(packets, stream)),
+            f"The worst connection, stream {stream} ({row.get('client', '?')} → {row.get('server', '?')}:"
+            f"{row.get('server_port', '?')}): segments (blue), ACKs (green), window (grey), retransmissions (red), "
+            f"duplicate ACKs (purple)."))
+    else:
+        s.p("No TCP connection with data in this capture: no time-sequence graph to draw.")
+    if len(packets):
+        def loss():
+            t = pd.to_datetime(packets["time"], utc=True) if "time" in packets else None
+            span = (t.max() - t.min()).total_seconds() if t is not None and len(t) else 10.0
+            freq = f"{max(100, int(span * 1000 / 120))}ms"
+            s.figure(png_of(lambda: plots.loss_over_time(analysis.loss_timeline(packets, freq))),
+                     f"Retransmissions and duplicate ACKs per {freq} against the median ACK RTT.")
+        s.attempt("Loss over time", loss)
+    return s
+
+
+# --------------------------------------------------------------------------- traces
+def _gantt(s, ts, trace_id, caption):
+    from ..traces import plots
+
+    s.attempt(f"Trace {trace_id}", lambda: s.figure(png_of(lambda: plots.plot_gantt(ts.trace(trace_id))), caption))
+
+
+def traces_section(inc, art) -> Section:
+    from ..traces import analysis, plots
+
+    ts = art.result
+    s = Section(f"Traces {art.file}", _anchor("traces-" + art.file), [art.file])
+    spans = ts.spans
+    s.p(f"{spans['trace_id'].nunique():,} traces, {len(spans):,} spans from {spans['service'].nunique():,} "
+        f"service(s); {len(ts.orphans):,} orphan span(s), {len(ts.provenance.warnings):,} load warning(s).")
+    st = request_stats(ts)
+    summary = st["summary"]
+    if st["requests"]:
+        s.p(f"{st['failed']:,} of {st['requests']:,} requests failed; {st['slow']:,} more took longer than "
+            f"{duration(st['slow_threshold_us'], 'us')}.")
+    s.attempt("Service map", lambda: s.figure(png_of(lambda: plots.plot_service_map(analysis.dependency_graph(ts))),
+                                              "Service map: arrow width = calls, colour = error rate."))
+    s.attempt("Dependencies", lambda: s.table(analysis.dependencies(ts), "Calls between services"))
+    causes = st["causes"]
+    if len(causes):
+        cols = [c for c in ("service", "operation", "message", "failing_traces", "ok_traces", "coverage") if c in causes]
+        s.table(causes[cols].head(TOP), "Where failing requests fail (coverage = share of the failing traces)")
+    if len(summary):
+        slow = summary.sort_values("duration_us", ascending=False).iloc[0]
+        _gantt(s, ts, slow["trace_id"], f"The slowest request: {slow['root_service']} {slow['root_operation']}, "
+                                        f"{duration(slow['duration_us'], 'us')}, {int(slow['spans'])} spans, started "
+                                        f"{timestamp(slow['start'])} UTC (trace {slow['trace_id']}).")
+        failed = summary[summary["root_error"].astype(bool)].sort_values("start")
+        if len(failed):
+            first = failed.iloc[0]
+            _gantt(s, ts, first["trace_id"], f"The first failing request: {first['root_service']} "
+                                             f"{first['root_operation']} at {timestamp(first['start'])} UTC, "
+                                             f"{duration(first['duration_us'], 'us')} (trace {first['trace_id']}).")
+        else:
+            s.p("No request failed in this trace set: no failing trace to draw.")
+    s.attempt("Findings", lambda: s.items(analysis.findings(ts)))
+    return s
+
+
+# --------------------------------------------------------------------------- postgres
+def postgres_section(inc, before, after) -> Section:
+    from ..postgres import plots
+    from ..postgres.analysis import delta, rank
+
+    files = [a.file for a in (before, after) if a is not None]
+    s = Section(f"PostgreSQL statements {' → '.join(files)}", _anchor("pg-" + "-".join(files)), files)
+    cols = ["rank", "query", "calls", "total_exec_time", "mean_exec_time", "share", "findings"]
+    if before is not None:
+        frame = delta(before.result, after.result)
+        s.p(f"What ran between the two snapshots ({before.file} → {after.file}): {len(frame):,} statement(s).")
+        what = "over the interval"
+    else:
+        frame = after.result
+        s.p(f"Only one snapshot ({after.file}): the counters are cumulative since the last reset, not the incident's "
+            f"interval — a second snapshot taken before would isolate the incident.")
+        what = "since the last reset"
+    ranked = rank(frame, by="total_exec_time")
+    s.table(ranked[[c for c in cols if c in ranked]].head(TOP), f"Statements by execution time {what}")
+    s.attempt("Pareto", lambda: s.figure(png_of(lambda: plots.pareto(ranked)),
+                                         f"Each statement's share of execution time {what} (bars) and the cumulative "
+                                         f"share (line)."))
+    finds = ranked[ranked["findings"].map(lambda f: bool(f) if isinstance(f, (list, tuple)) else False)]
+    s.items(f"#{int(r['rank'])} {' '.join(str(r['query']).split())[:160]}: {'; '.join(map(str, r['findings']))}"
+            for _, r in finds.head(TOP).iterrows())
+    return s
+
+
+# --------------------------------------------------------------------------- crashes
+def crashes_section(inc, art) -> Section:
+    from ..crashes import plots
+
+    res = art.result
+    s = Section(f"Crash {art.file}", _anchor("crash-" + art.file), [art.file])
+    c = res.crash
+    s.p(f"{c.get('signal') or 'No signal'} — class {c.get('class')}"
+        + (f" ({c['subclass']})" if c.get("subclass") else "")
+        + (f", top own frame {c['top_own_frame']}()" if c.get("top_own_frame") else "")
+        + (f": {c['reason']}" if c.get("reason") else "") + ".")
+    s.table(plots.crash_table(res.crashes), "Classification")
+    stack = plots.crash_stack(res.frames, c.get("file") or art.file)
+    s.table(stack, f"The crash thread's stack (thread {c.get('crash_thread')}; own code marked is_own)",
+            max_rows=40)
+    s.attempt("Next steps", lambda: s.table(plots.next_steps(res.crashes), "What to look at next, per class"))
+    return s
+
+
+# --------------------------------------------------------------------------- memory
+def memory_section(inc, arts) -> Section:
+    from ..memory import plots
+    from ..memory.diff import heap_diff
+
+    files = [a.file for a in arts]
+    s = Section(f"Memory {', '.join(files)}", _anchor("mem-" + "-".join(files)), files)
+    diffs = []
+    if len(arts) > 1 and not any(getattr(a.result, "is_diff", False) for a in arts):
+        diffs.append((" → ".join(files), lambda: heap_diff([a.path for a in arts], top=0)))
+    else:
+        diffs += [(a.file, (lambda a=a: heap_diff([a.path], top=0))) for a in arts]
+    for label, make in diffs:
+        def one(label=label, make=make):
+            d = make()
+            s.p(f"{label}: {d.verdict}")
+            show = [c for c in ("name", "count_before", "count_after", "count_delta", "bytes_delta", "retained_delta",
+                                "leak_candidate") if c in d.table]
+            s.table(d.table[show].head(TOP), f"What grew most ({label})")
+            s.figure(png_of(lambda: plots.growth_bars(d.table, top=TOP, title=f"Growth per type/site, {label}")),
+                     f"Bytes gained per type or allocation site ({label}).")
+        s.attempt(f"Heap diff {label}", one)
+    return s
+
+
+# --------------------------------------------------------------------------- all sections, and what they cover
+def artifact_sections(inc) -> tuple[list[Section], dict[str, str | None]]:
+    """The sections for every loaded artifact, and {file: None if covered, else why not}."""
+    from .timeline import pgss_pairs
+
+    sections, covered = [], {}
+    for art in inc.loaded("network"):
+        sections.append(_safe(lambda art=art: network_section(inc, art), f"Network capture {art.file}", [art.file]))
+    for art in inc.loaded("traces"):
+        sections.append(_safe(lambda art=art: traces_section(inc, art), f"Traces {art.file}", [art.file]))
+    paired = set()
+    for before, after in pgss_pairs(inc):
+        paired |= {before.file, after.file}
+        sections.append(_safe(lambda b=before, a=after: postgres_section(inc, b, a),
+                              f"PostgreSQL statements {before.file} → {after.file}", [before.file, after.file]))
+    for art in inc.loaded("postgres"):
+        if art.file not in paired:
+            sections.append(_safe(lambda art=art: postgres_section(inc, None, art), f"PostgreSQL {art.file}",
+                                  [art.file]))
+    for art in inc.loaded("crashes"):
+        sections.append(_safe(lambda art=art: crashes_section(inc, art), f"Crash {art.file}", [art.file]))
+    groups: dict[tuple, list] = {}
+    for art in inc.loaded("memory"):
+        groups.setdefault((art.kind, art.meta.get("service")), []).append(art)
+    for arts in groups.values():
+        arts = sorted(arts, key=lambda a: (a.time is None, a.time, a.file))
+        sections.append(_safe(lambda arts=arts: memory_section(inc, arts), f"Memory {', '.join(a.file for a in arts)}",
+                              [a.file for a in arts]))
+    done = {f for sec in sections for f in sec.artifacts}
+    for art in inc.artifacts:
+        if art.file in done:
+            covered[art.file] = None
+        elif art.status == "error":
+            covered[art.file] = f"it did not load ({art.error})."
+        elif art.status == "skipped":
+            covered[art.file] = "it is not evidence this workbench reads."
+        else:
+            covered[art.file] = f"no report section reads {art.kind or 'this kind of file'} yet."
+    return sections, covered
+
+
+def _safe(build, title, files) -> Section:
+    try:
+        return build()
+    except Exception as e:
+        s = Section(title, _anchor(title), files)
+        s.p(f"This section could not be made ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+            f"the artifact is still listed in the provenance appendix.")
+        return s
+
+
+def relative_name(inc, path) -> str:
+    return os.path.relpath(path, inc.folder) if path else ""
