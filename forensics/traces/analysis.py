@@ -9,68 +9,37 @@ import numpy as np
 import pandas as pd
 
 from .critical_path import self_time, with_provenance
+from .edges import _q, dependencies, parent_rows, same_service_pairs, zipkin_links  # noqa: F401  (re-exported)
 
 
 def _spans(ts) -> pd.DataFrame:
     return getattr(ts, "spans", ts)
 
 
-def _parent_rows(spans: pd.DataFrame) -> np.ndarray:
-    """Row number (in ``spans`` as given) of each span's tree parent, -1 for roots."""
-    key = (spans["trace_id"] + "\x00" + spans["span_id"]).to_numpy()
-    pkey = (spans["trace_id"] + "\x00" + spans["parent_span_id"].fillna("\x01")).to_numpy()
-    where = pd.Series(np.arange(len(spans)), index=key)
-    where = where[~where.index.duplicated()]
-    return where.reindex(pkey).fillna(-1).to_numpy().astype(np.int64)
+_parent_rows = parent_rows
 
 
-def _q(values, q):
-    return float(np.percentile(values, q)) if len(values) else np.nan
-
-
-@with_provenance
-def dependencies(ts) -> pd.DataFrame:
-    """Service-to-service calls: one row per (parent service, child service).
-
-    A call is a span whose tree parent belongs to another service; ``errors`` counts those child
-    spans marked as errors; p50/p95/max are of the child spans' durations (µs).
-    Same-service parent/child pairs are left out here (see :func:`same_service_pairs`).
-
-    >>> import pandas as pd
-    >>> s = pd.DataFrame({"trace_id": "t", "span_id": ["a", "b", "c"], "parent_span_id": [None, "a", "b"],
-    ...     "service": ["web", "db", "db"], "duration_us": [10, 4, 2], "error": [False, True, False]})
-    >>> dependencies(s).to_dict("records")
-    [{'parent': 'web', 'child': 'db', 'calls': 1, 'errors': 1, 'p50_us': 4.0, 'p95_us': 4.0, 'max_us': 4}]
-    """
-    spans = _spans(ts)
-    prow = _parent_rows(spans)
-    has = prow >= 0
-    svc = spans["service"].to_numpy()
-    df = pd.DataFrame({"parent": svc[prow[has]], "child": svc[has], "dur": spans["duration_us"].to_numpy()[has],
-                       "error": spans["error"].to_numpy()[has]})
-    df = df[df["parent"] != df["child"]]
-    cols = ["parent", "child", "calls", "errors", "p50_us", "p95_us", "max_us"]
-    if df.empty:
-        return pd.DataFrame(columns=cols)
-    g = df.groupby(["parent", "child"], sort=True)
-    out = g.agg(calls=("dur", "size"), errors=("error", "sum"), p50_us=("dur", lambda v: _q(v, 50)),
-                p95_us=("dur", lambda v: _q(v, 95)), max_us=("dur", "max")).reset_index()
-    out["errors"] = out["errors"].astype(np.int64)
-    return out.sort_values(["calls", "parent", "child"], ascending=[False, True, True], ignore_index=True)[cols]
-
-
-@with_provenance
-def same_service_pairs(ts) -> pd.DataFrame:
-    """Parent/child spans inside one service (internal spans, self-calls): service, calls, errors."""
-    spans = _spans(ts)
-    prow = _parent_rows(spans)
-    has = prow >= 0
-    svc = spans["service"].to_numpy()
-    same = has.copy()
-    same[has] = svc[prow[has]] == svc[has]
-    df = pd.DataFrame({"service": svc[same], "error": spans["error"].to_numpy()[same]})
-    return (df.groupby("service").agg(calls=("error", "size"), errors=("error", "sum")).reset_index()
-            .astype({"errors": np.int64}))
+def summary(ts) -> dict:
+    """The whole file in numbers: traces, spans, services, orphans, cross-host skew, error spans,
+    duplicate ids, shapes read, first start and last end."""
+    s = ts.spans
+    skewed = sorted(set(ts.skew.loc[ts.skew["cross_host"], "trace_id"])) if len(ts.skew) else []
+    return {
+        "traces": int(s["trace_id"].nunique()),
+        "spans": int(len(s)),
+        "services": sorted(s["service"].unique().tolist()),
+        "orphans": int(len(ts.orphans)),
+        "orphan_span_ids": ts.orphans["span_id"].head(20).tolist(),
+        "skewed": len(skewed),
+        "skewed_trace_ids": skewed[:20],
+        "children_outside_parent": int(len(ts.skew)),
+        "error_spans": int(s["error"].sum()),
+        "duplicate_span_ids": int(((s["span_id"] != s["raw_span_id"]) & ~s.get("shared", False)).sum()),
+        "shared_rpc_spans": int(s["shared"].sum()) if "shared" in s else 0,
+        "shapes": ts.shapes,
+        "first_start": s["start"].min(),
+        "last_end": (s["start"] + s["duration"]).max(),
+    }
 
 
 @with_provenance
@@ -88,11 +57,12 @@ def service_stats(ts) -> pd.DataFrame:
 
 
 @with_provenance
-def dependency_graph(ts) -> nx.DiGraph:
-    """The service map as a networkx DiGraph.
+def dependency_graph(ts, rule: str = "auto", peers: bool = True) -> nx.DiGraph:
+    """The service map as a networkx DiGraph (edges by :func:`forensics.traces.edges.dependencies`).
 
-    Edges carry calls, errors, error_rate, p50_us, p95_us, max_us; nodes carry spans, errors,
-    error_rate, self_us, and ``internal_calls`` (same-service parent/child pairs).
+    Edges carry calls, errors (failing calls), error_rate, p50_us, p95_us, max_us; nodes carry spans,
+    errors, error_rate, self_us, and ``internal_calls`` (same-service parent/child pairs);
+    ``graph["rule"]`` names the edge rule. Peers that left no spans (a database) are nodes with 0 spans.
     """
     g = nx.DiGraph()
     for row in service_stats(ts).itertuples(index=False):
@@ -100,7 +70,12 @@ def dependency_graph(ts) -> nx.DiGraph:
                    self_us=int(row.self_us), internal_calls=0)
     for row in same_service_pairs(ts).itertuples(index=False):
         g.nodes[row.service]["internal_calls"] = int(row.calls)
-    for row in dependencies(ts).itertuples(index=False):
+    deps = dependencies(ts, rule=rule, peers=peers)
+    g.graph["rule"] = deps.attrs.get("rule")
+    for row in deps.itertuples(index=False):
+        for node in (row.parent, row.child):
+            if node not in g:
+                g.add_node(node, spans=0, errors=0, error_rate=0.0, self_us=0, internal_calls=0)
         g.add_edge(row.parent, row.child, calls=int(row.calls), errors=int(row.errors),
                    error_rate=row.errors / row.calls, p50_us=row.p50_us, p95_us=row.p95_us, max_us=int(row.max_us))
     return g
@@ -199,7 +174,7 @@ def error_correlation(ts, examples: int = 3) -> pd.DataFrame:
     out["coverage"] = out["failing_traces"] / max(len(failing), 1)
     out["precision"] = out["failing_traces"] / out["traces"]
     ex = df.sort_values(["failing", "trace_id"], ascending=[False, True]).groupby(
-        ["service", "operation", "message"], sort=False)["trace_id"].agg(lambda v: list(v[:examples]))
+        ["service", "operation", "message"], sort=False)["trace_id"].agg(lambda v: [str(x) for x in v[:examples]])
     out["example_traces"] = ex.reindex(pd.MultiIndex.from_frame(out[["service", "operation", "message"]])).to_numpy()
     out["rank"] = out["coverage"] * out["precision"]
     # Ties: the deepest error first — it is where the failure started, the rest propagate it.
@@ -364,10 +339,17 @@ def findings(ts) -> list[str]:
     deps = dependencies(ts)
     if len(deps):
         busiest = deps.iloc[0]
-        worst = deps.assign(rate=deps["errors"] / deps["calls"]).sort_values(["rate", "calls"], ascending=False).iloc[0]
-        out.append(f"Busiest call: {busiest['parent']} → {busiest['child']} ({busiest['calls']} calls, "
-                   f"p95 {busiest['p95_us'] / 1000:.1f} ms). Most failing call: {worst['parent']} → {worst['child']} "
-                   f"({worst['errors']}/{worst['calls']} calls failed).")
+        text = (f"Busiest call: {busiest['parent']} → {busiest['child']} ({busiest['calls']} calls, "
+                f"p95 {busiest['p95_us'] / 1000:.1f} ms).")
+        failing = deps[deps["errors"] > 0]
+        if len(failing):
+            worst = failing.assign(rate=failing["errors"] / failing["calls"]).sort_values(
+                ["rate", "errors"], ascending=False).iloc[0]
+            text += (f" Most failing call: {worst['parent']} → {worst['child']} "
+                     f"({worst['errors']}/{worst['calls']} calls failed).")
+        else:
+            text += " No call between services failed."
+        out.append(text)
     ec = error_correlation(ts)
     if len(ec) and ec.iloc[0]["failing_traces"] > 0:
         e = ec.iloc[0]

@@ -1,7 +1,6 @@
 """``forensics traces summary|deps|critical-path|services|errors FILE``."""
 from __future__ import annotations
 
-import numpy as np
 
 
 def _load(args):
@@ -12,31 +11,16 @@ def _load(args):
 
 def cmd_summary(args):
     """{"traces", "spans", "services", "orphans", "skewed", ...} for the whole file."""
-    ts = _load(args)
-    s = ts.spans
-    skewed = sorted(set(ts.skew.loc[ts.skew["cross_host"], "trace_id"])) if len(ts.skew) else []
-    return {
-        "traces": int(s["trace_id"].nunique()),
-        "spans": int(len(s)),
-        "services": sorted(s["service"].unique().tolist()),
-        "orphans": int(len(ts.orphans)),
-        "orphan_span_ids": ts.orphans["span_id"].head(20).tolist(),
-        "skewed": len(skewed),
-        "skewed_trace_ids": skewed[:20],
-        "children_outside_parent": int(len(ts.skew)),
-        "error_spans": int(s["error"].sum()),
-        "duplicate_span_ids": int((s["span_id"] != s["raw_span_id"]).sum()),
-        "shapes": ts.shapes,
-        "first_start": s["start"].min(),
-        "last_end": (s["start"] + s["duration"]).max(),
-    }
+    from .analysis import summary
+
+    return summary(_load(args))
 
 
 def cmd_deps(args):
     """Service-to-service edges with calls, errors and child-duration percentiles."""
     from .analysis import dependencies
 
-    d = dependencies(_load(args))
+    d = dependencies(_load(args), rule=args.rule)
     return d[["parent", "child", "calls", "errors", "p50_us", "p95_us"]]
 
 
@@ -71,9 +55,7 @@ def cmd_errors(args):
     """Which service/operation/message explains the failing traces."""
     from .analysis import error_correlation
 
-    e = error_correlation(_load(args))
-    e["example_traces"] = e["example_traces"].map(lambda v: list(v) if isinstance(v, (list, np.ndarray)) else v)
-    return e
+    return error_correlation(_load(args))
 
 
 def register(sub, common):
@@ -88,7 +70,10 @@ def register(sub, common):
         return q
 
     leaf("summary", cmd_summary, "traces, spans, services, orphans, clock-skewed traces")
-    leaf("deps", cmd_deps, "service dependency edges: calls, errors, p50/p95 of the callee spans")
+    q = leaf("deps", cmd_deps, "service dependency edges: calls, failing calls, p50/p95 of the callee spans")
+    q.add_argument("--rule", choices=["auto", "jaeger", "zipkin"], default="auto",
+                   help="edge rule: Jaeger's (parent/child services) or Zipkin's dependency linker; "
+                        "auto = Zipkin's for Zipkin files")
     q = leaf("critical-path", cmd_critical_path, "critical path of each trace, as Jaeger UI computes it")
     q.add_argument("--trace", metavar="ID", help="only this trace (an id prefix is enough)")
     leaf("services", cmd_services, "per service: spans, errors, error rate, self time")

@@ -58,34 +58,44 @@ def _children(parent: np.ndarray, start: np.ndarray) -> list[list[int]]:
     return kids
 
 
-def _one_root(root, kids, start, end, kind, sections):
-    # 1 + 2: pre-order copy of the subtree without non-blocking children, sanitised.
-    s, e = {root: start[root]}, {root: end[root]}
-    up = {root: -1}
-    order = [root]
-    stack = [root]
+def _one_root(root, kids, start, end, kind, fparent, sections):
+    """jaeger-ui's criticalPathForTrace for one root: createCPSpanMap, sanitizeOverFlowingChildren,
+    computeCriticalPath. ``fparent`` is the OTel-model parent (row, -1 none, -2 not in the file)."""
+    # createCPSpanMap: pre-order over the tree, leaving out CONSUMER children of PRODUCER spans
+    order, childs, stack = [], {}, [root]
     while stack:
         node = stack.pop()
-        for c in reversed(kids[node]):
-            if kind[c] == "consumer" and kind[node] == "producer":
-                continue  # non-blocking: the consumer does not hold its producer up
-            ps, pe, cs, ce = s[node], e[node], start[c], end[c]
-            if cs >= ps:
-                if cs >= pe:
-                    continue  # starts after the parent ended: dropped with its subtree
-                ce = min(ce, pe)
-            else:
-                if ce <= ps:
-                    continue  # ended before the parent started
-                cs, ce = ps, min(ce, pe)
-            s[c], e[c], up[c] = cs, ce, node
-            stack.append(c)
-    kept = {n: [c for c in kids[n] if c in up] for n in up}
-    # 3: the walk, iteratively (Jaeger UI recurses and overflows on deep traces).
+        order.append(node)
+        ks = [c for c in kids[node] if not (kind[c] == "consumer" and kind[node] == "producer")]
+        childs[node] = ks
+        stack.extend(reversed(ks))
+    s = {n: start[n] for n in order}
+    e = {n: end[n] for n in order}
+    # sanitizeOverFlowingChildren, against the (OTel) parent's already sanitised interval
+    for n in order:
+        p = fparent[n]
+        if p == -1:
+            continue
+        if p not in s:  # parent missing or dropped: the span goes (and so does its subtree)
+            del s[n], e[n]
+            continue
+        ps, pe, cs, ce = s[p], e[p], s[n], e[n]
+        if cs >= ps:
+            if cs >= pe:
+                del s[n], e[n]
+            elif ce > pe:
+                e[n] = pe
+        elif ce <= ps:
+            del s[n], e[n]
+        else:
+            s[n], e[n] = ps, min(ce, pe)
+    # computeCriticalPath, iteratively (jaeger-ui recurses and overflows on deep traces, #2720)
     node, before = root, None
-    while node >= 0:
+    while node in s:
         best, best_end = -1, -1
-        for c in kept[node]:
+        for c in childs[node]:
+            if c not in s:
+                continue
             ce = e[c]
             if before and not ce < before:
                 continue
@@ -99,13 +109,14 @@ def _one_root(root, kids, start, end, kind, sections):
         else:
             if s[node] != sec_end:
                 sections.append((node, s[node], sec_end))
-            before = s[node]
-            node = up[node]
+            if fparent[node] == -1:
+                break
+            node, before = fparent[node], s[node]
 
 
 def _per_trace(spans: pd.DataFrame):
-    """Yield (trace_id, rows, local parent, start, end, kind) for each trace of ``spans``
-    (whose ``parent`` holds row numbers of ``spans`` itself)."""
+    """Yield (trace_id, rows, local parent, start, end, kind, local OTel parent) for each trace of
+    ``spans`` (whose ``parent``/``otel_parent`` hold row numbers of ``spans`` itself, -2 = missing)."""
     codes, uniq = pd.factorize(spans["trace_id"].to_numpy(), sort=False)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
@@ -113,10 +124,12 @@ def _per_trace(spans: pd.DataFrame):
     local[order] = np.arange(len(spans)) - bounds[codes[order]]
     gparent = spans["parent"].to_numpy()
     lparent = np.where(gparent >= 0, local[np.maximum(gparent, 0)], -1)
+    gf = spans["otel_parent"].to_numpy() if "otel_parent" in spans else gparent
+    lf = np.where(gf >= 0, local[np.maximum(gf, 0)], gf)
     st, en, kd = spans["start_us"].to_numpy(), spans["end_us"].to_numpy(), spans["kind"].to_numpy()
     for k, trace_id in enumerate(uniq):
         rows = order[bounds[k]:bounds[k + 1]]
-        yield trace_id, rows, lparent[rows], st[rows], en[rows], kd[rows]
+        yield trace_id, rows, lparent[rows], st[rows], en[rows], kd[rows], lf[rows]
 
 
 def _with_local_parents(spans: pd.DataFrame) -> pd.DataFrame:
@@ -128,15 +141,28 @@ def _with_local_parents(spans: pd.DataFrame) -> pd.DataFrame:
     where = pd.Series(np.arange(len(spans)), index=key.to_numpy())
     where = where[~where.index.duplicated()]
     parent = where.reindex(pkey.to_numpy()).fillna(-1).to_numpy().astype(np.int64)
-    return spans.reset_index(drop=True).assign(parent=parent)
+    out = spans.reset_index(drop=True).assign(parent=parent)
+    if "otel_parent_span_id" in spans:  # the parent jaeger-ui's OTel model walks back to
+        okey = (spans["trace_id"] + "\x00" + spans["otel_parent_span_id"].fillna("\x01")).to_numpy()
+        op = where.reindex(okey).fillna(-2).to_numpy().astype(np.int64)
+        op[spans["otel_parent_span_id"].isna().to_numpy()] = -1
+        out["otel_parent"] = op
+    return out
 
 
 @with_provenance
 def critical_path(spans, trace_id: str | None = None) -> pd.DataFrame:
-    """Critical-path sections of each trace (or only ``trace_id``), in Jaeger UI's order.
+    """Critical-path sections of each trace (or only ``trace_id``), exactly as jaeger-ui computes them.
 
     ``spans`` is a :class:`~forensics.traces.load.TraceSet` or its ``spans`` table.
     Columns: trace_id, span_id, service, operation, start_us, end_us, duration_us.
+
+    **Order**: traces in order of first appearance; within a trace, roots by start time (file order on
+    ties) and, per root, sections in *reverse time order* (latest first) — jaeger-ui's list as is.
+    As in jaeger-ui, a root whose own parent is missing from the file (an orphan: the trace's real
+    root was not exported) gets **no** sections: its OTel parent is unknown, so jaeger-ui's
+    sanitising step drops it. FOLLOWS_FROM children count like CHILD_OF; only CONSUMER children of
+    PRODUCER spans are left out.
 
     >>> import pandas as pd
     >>> s = pd.DataFrame({"trace_id": "t", "span_id": ["x", "a", "c"], "parent_span_id": [None, "x", "x"],
@@ -153,12 +179,12 @@ def critical_path(spans, trace_id: str | None = None) -> pd.DataFrame:
         spans = spans[m]
     spans = _with_local_parents(spans)
     out_rows, out_s, out_e = [], [], []
-    for _tid, rows, parent, start, end, kind in _per_trace(spans):
+    for _tid, rows, parent, start, end, kind, fparent in _per_trace(spans):
         kids = _children(parent, start)
         roots = [int(r) for r in np.lexsort((np.arange(len(rows)), start)) if parent[r] < 0]
         sections: list = []
         for root in roots:
-            _one_root(root, kids, start, end, kind, sections)
+            _one_root(root, kids, start, end, kind, fparent, sections)
         for node, a, b in sections:
             out_rows.append(rows[node]); out_s.append(a); out_e.append(b)
     idx = np.array(out_rows, dtype=np.int64)

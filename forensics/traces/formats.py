@@ -404,8 +404,8 @@ def read_otlp(doc: dict, cols: Columns, where: str) -> None:
 # --------------------------------------------------------------------------- Zipkin v2
 
 def read_zipkin(spans: list, cols: Columns, where: str) -> None:
-    """Zipkin v2 spans. A ``shared`` server span re-using its client's id is re-parented under the
-    client (Jaeger's span-id deduplication); the duplicate id is renamed when the tree is built."""
+    """Zipkin v2 spans. A server span re-using its client's id (``shared``) is split off and put under
+    the client when the tree is built (:func:`forensics.traces.tree.build_tree`)."""
     procs = {}
     for i, s in enumerate(spans):
         if not isinstance(s, dict) or not s.get("traceId") or not s.get("id"):
@@ -441,9 +441,7 @@ def read_zipkin(spans: list, cols: Columns, where: str) -> None:
                     pass
             cols.log_span.append(row); cols.log_ns.append(int(ann.get("timestamp") or 0) * 1000)
             cols.log_event.append(event); cols.log_fields.append(fields)
-        parent = s.get("parentId")
-        if s.get("shared") and s.get("kind") == "SERVER":
-            parent = sid  # resolves to the first span with this id: the client half
+        parent = s.get("parentId")  # a shared server half is put under its client in tree.py
         if parent:
             cols.ref_span.append(row); cols.ref_type.append("CHILD_OF")
             cols.ref_trace.append(tid); cols.ref_id.append(str(parent).lower().rjust(16, "0"))

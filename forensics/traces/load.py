@@ -426,7 +426,8 @@ def load_traces(path, **options) -> TraceSet:
         spans, tags, logs, refs, processes = _frames(cols)
     except ArtifactError as e:
         raise ArtifactError(path, e.location, e.reason) from None
-    spans, refs, orphans, skew = build_tree(spans, refs, prov, tolerance_us=int(options.get("skew_tolerance_us", 0)))
+    spans, refs, orphans, skew = build_tree(spans, refs, prov, tolerance_us=int(options.get("skew_tolerance_us", 0)),
+                                            zipkin=set(shapes) == {"zipkin"})
     prov.details.update({"shapes": sorted(set(shapes)), "spans": len(spans),
                          "traces": int(spans["trace_id"].nunique())})
     if prov.format is None:

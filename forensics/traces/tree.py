@@ -9,7 +9,11 @@ Rules (jaeger-ui ``model/transform-trace-data``):
 * a span with same-trace references none of which resolves is an *orphan*: reported and
   promoted to a root (a trace may have several roots), never dropped. Spans whose references
   all point to other traces (OTel links across traces) are plain roots, not orphans;
-* parent cycles are broken at the span listed first (the newer OTLP-native Jaeger UI does so).
+* parent cycles are broken at the span listed first (the newer OTLP-native Jaeger UI does so);
+* Zipkin-style shared ids (jaeger ``adjuster/spaniduniquifier.go``, zipkin-lens ``span-node.js``): a
+  SERVER span whose id is also a CLIENT span's id in its trace becomes its own span ``<id>_server``,
+  a child of that client; the id's other children move under the server half — all of them in
+  Jaeger's rule, only those with the server's own endpoint (process) in Zipkin's (for Zipkin input).
 
 Clock skew is reported, never corrected: see :func:`clock_skew`.
 """
@@ -87,19 +91,48 @@ def _break_cycles(parent: np.ndarray, on_cycle: np.ndarray) -> list[int]:
     return broken
 
 
-def build_tree(spans: pd.DataFrame, refs: pd.DataFrame, prov, tolerance_us: int = 0):
+def _shared_servers(spans: pd.DataFrame, zipkin: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of SERVER spans sharing their id with a CLIENT span of the trace, and that client's row
+    (Zipkin: with any span of another kind, e.g. a PRODUCER — span-node.js keys them alike)."""
+    kind = spans["kind"].to_numpy()
+    client = (kind != "server") if zipkin else (kind == "client")
+    server = kind == "server"
+    if not (client.any() and server.any()):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = (spans["trace_id"] + "\x00" + spans["span_id"]).to_numpy()
+    crow = np.flatnonzero(client)
+    first_client = pd.Series(crow, index=key[crow])
+    first_client = first_client[~first_client.index.duplicated()]
+    srow = np.flatnonzero(server)
+    hit = first_client.reindex(key[srow])
+    ok = hit.notna().to_numpy()
+    return srow[ok], hit.to_numpy()[ok].astype(np.int64)
+
+
+def build_tree(spans: pd.DataFrame, refs: pd.DataFrame, prov, tolerance_us: int = 0, zipkin: bool = False):
     """Add tree columns to ``spans`` (span_id renamed for duplicates, raw_span_id, parent,
-    parent_span_id, depth, is_root, orphan) and ``refs`` (resolved, is_parent).
+    parent_span_id, depth, is_root, orphan, shared) and ``refs`` (resolved, is_parent).
     Returns (spans, refs, orphans, skew)."""
+    srv, cli = _shared_servers(spans, zipkin)
+    raw = spans["span_id"]
+    if len(srv):  # the server half gets its own id before duplicates are counted
+        ids = raw.to_numpy().copy()
+        ids[srv] = ids[srv] + "_server"
+        spans = spans.assign(span_id=pd.Series(ids, index=spans.index, dtype="str"))
     new_ids, n_dup = _rename_duplicates(spans)
-    spans = spans.assign(raw_span_id=spans["span_id"], span_id=new_ids)
+    spans = spans.assign(raw_span_id=raw, span_id=new_ids)
     n_renamed = int((n_dup > 0).sum())
     if n_renamed:
         prov.warn("spans", f"{n_renamed} duplicate span id(s) renamed <id>_1, <id>_2… as Jaeger UI does")
     first_mask = n_dup == 0
+    first_mask[srv] = False  # references to a shared id go to the client half (then re-pointed below)
     first_row = pd.Series(np.flatnonzero(first_mask).astype(float),
                           index=pd.MultiIndex.from_arrays([spans["trace_id"][first_mask], spans["raw_span_id"][first_mask]]))
     parent, is_parent, resolved, orphan = _resolve_parents(spans, refs, first_row)
+    shared = np.zeros(len(spans), dtype=bool)
+    if len(srv):
+        parent, is_parent, orphan = _split_shared(spans, refs, srv, cli, parent, is_parent, orphan, zipkin)
+        shared[srv] = True
     depth, ok = _depths(parent)
     if not ok.all():
         cut = _break_cycles(parent, ~ok)
@@ -115,10 +148,13 @@ def build_tree(spans: pd.DataFrame, refs: pd.DataFrame, prov, tolerance_us: int 
     spans["depth"] = depth
     spans["is_root"] = parent < 0
     spans["orphan"] = orphan
+    spans["shared"] = shared
     ptype = np.full(len(spans), None, dtype=object)
     ptype[refs["span"].to_numpy()[is_parent]] = refs["ref_type"].to_numpy()[is_parent]
+    ptype[srv] = "CHILD_OF"
     spans["parent_ref_type"] = pd.Series(ptype, dtype="str")
     refs = refs.assign(resolved=resolved, is_parent=is_parent)
+    spans["otel_parent_span_id"] = _otel_parent(spans, refs, shared)
     orphan_rows = np.flatnonzero(orphan)
     first_ref = refs[refs["span"].isin(orphan_rows)].groupby("span", sort=False)["ref_span_id"].first()
     orphans = pd.DataFrame({"trace_id": spans["trace_id"].to_numpy()[orphan_rows],
@@ -130,6 +166,46 @@ def build_tree(spans: pd.DataFrame, refs: pd.DataFrame, prov, tolerance_us: int 
     prov.details["orphans"] = len(orphans)
     skew = clock_skew(spans, tolerance_us)
     return spans, refs, orphans, skew
+
+
+def _otel_parent(spans, refs, shared) -> pd.Series:
+    """The parent jaeger-ui's OTel model (OtelSpanFacade) gives each span: its first same-trace
+    CHILD_OF reference, else its first same-trace FOLLOWS_FROM one — even when that span is not in
+    the file. Usually the tree parent; it differs for odd reference lists (and matters to the
+    critical path, which walks back through it)."""
+    out = spans["parent_span_id"].to_numpy().astype(object)
+    if not len(refs):
+        return pd.Series(out, dtype="str")
+    r = refs.assign(i=np.arange(len(refs)))
+    r = r[r["ref_trace_id"].to_numpy() == spans["trace_id"].to_numpy()[r["span"].to_numpy()]]
+    r = r.sort_values(["span", "ref_type", "i"], key=lambda c: c.map({"CHILD_OF": 0}).fillna(1) if c.name == "ref_type" else c)
+    first = r.drop_duplicates("span")
+    own = ~first["is_parent"].to_numpy() & ~shared[first["span"].to_numpy()]  # the tree used another reference
+    rows = first["span"].to_numpy()[own]
+    out[rows] = first["ref_span_id"].to_numpy()[own]
+    return pd.Series(out, dtype="str")
+
+
+def _split_shared(spans, refs, srv, cli, parent, is_parent, orphan, zipkin):
+    """Server halves become children of their client; the shared id's children move to the server
+    (Zipkin, span-node.js: only children with the server's endpoint; Jaeger: all)."""
+    parent = parent.copy()
+    proc = spans["process"].to_numpy()
+    key = (spans["trace_id"] + "\x00" + spans["raw_span_id"]).to_numpy()
+    to_server = pd.Series(srv, index=key[srv])
+    to_server = to_server[~to_server.index.duplicated()]
+    kids = np.flatnonzero(parent >= 0)
+    kids = kids[~np.isin(kids, srv)]
+    s_of = to_server.reindex(key[parent[kids]]).to_numpy()
+    hit = ~np.isnan(s_of)
+    kids, s_of = kids[hit], s_of[hit].astype(np.int64)
+    move = (proc[kids] == proc[s_of]) if zipkin else np.ones(len(kids), dtype=bool)
+    parent[kids[move]] = s_of[move]
+    parent[srv] = cli
+    orphan = orphan.copy()
+    orphan[srv] = False
+    is_parent = is_parent & ~np.isin(refs["span"].to_numpy(), srv)  # the server's own refs are not its parent now
+    return parent, is_parent, orphan
 
 
 def clock_skew(spans: pd.DataFrame, tolerance_us: int = 0) -> pd.DataFrame:

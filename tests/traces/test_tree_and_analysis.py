@@ -68,17 +68,25 @@ def test_zipkin_shared_server_span_is_reparented_under_its_client(tmp_path):
               "duration": 40, "localEndpoint": {"serviceName": "api"}}]
     p = tmp_path / "z.json"
     p.write_text(json.dumps(spans))
-    with pytest.warns(ArtifactWarning, match="duplicate span id"):
-        ts = load_traces(str(p))
-    assert ts.spans["span_id"].tolist() == ["1" * 16, "1" * 16 + "_1"]
+    ts = load_traces(str(p))  # not a duplicate: two halves of one RPC (no warning)
+    assert ts.spans["span_id"].tolist() == ["1" * 16, "1" * 16 + "_server"]
+    assert ts.spans["raw_span_id"].tolist() == ["1" * 16] * 2 and ts.spans["shared"].tolist() == [False, True]
     assert ts.spans["parent_span_id"].tolist()[1] == "1" * 16
-    assert A.dependencies(ts)[["parent", "child", "calls"]].values.tolist() == [["web", "api", 1]]
+    for rule in ("jaeger", "zipkin"):
+        assert A.dependencies(ts, rule=rule)[["parent", "child", "calls"]].values.tolist() == [["web", "api", 1]]
 
 
 def test_service_map(checkout):
     g = A.dependency_graph(checkout)
+    assert g.graph["rule"] == "jaeger"
+    # postgres left no spans: its calls come from the psycopg CLIENT spans' peer.service
     assert set(g.edges) == {("frontend", "auth"), ("frontend", "recommend"), ("frontend", "orders"),
-                            ("orders", "inventory"), ("orders", "worker")}
+                            ("orders", "inventory"), ("orders", "worker"), ("orders", "postgres"),
+                            ("inventory", "postgres"), ("worker", "postgres")}
+    assert g.nodes["postgres"]["spans"] == 0
+    assert set(A.dependency_graph(checkout, peers=False).edges) == {
+        ("frontend", "auth"), ("frontend", "recommend"), ("frontend", "orders"), ("orders", "inventory"),
+        ("orders", "worker")}  # Jaeger's own rule
     assert g.edges["frontend", "orders"]["calls"] == checkout.spans["trace_id"].nunique()
     inv = g.edges["orders", "inventory"]
     assert inv["calls"] > g.edges["frontend", "orders"]["calls"]  # retries
@@ -141,7 +149,8 @@ def test_cli_summary_deps_critical_path(capsys, data_dir):
     assert s["traces"] == 24 and s["orphans"] == 0 and s["skewed"] == 0
     d = run_cli(capsys, "traces", "deps", f, "--format", "json")
     assert set(d[0]) == {"parent", "child", "calls", "errors", "p50_us", "p95_us"}
-    assert len(d) == 5 and d[0]["calls"] >= d[-1]["calls"]
+    assert len(d) == 7 and d[0]["calls"] >= d[-1]["calls"]  # Zipkin file: Zipkin's linker (no broker: no orders→worker)
+    assert len(run_cli(capsys, "traces", "deps", f, "--rule", "jaeger", "--format", "json")) == 8
     cp = run_cli(capsys, "traces", "critical-path", f, "--format", "json")
     assert len(cp) == 24 and set(cp[0]["sections"][0]) == {"span_id", "service", "operation", "start_us", "end_us"}
     one = run_cli(capsys, "traces", "critical-path", f, "--trace", cp[3]["trace_id"][:10], "--format", "json")

@@ -1,0 +1,87 @@
+"""Copy the wild trace corpus (real exports written by others) into tests/traces/wild/.
+
+    .venv/bin/python sample_data/generate/traces/wild_corpus.py [--mirrors /work/.mirror]
+
+Each file is taken with ``git show COMMIT:PATH`` from a bare clone of its public repository
+(`fetch` brings them to ``<mirrors>/<owner>+<name>/repo``) and listed in
+``tests/traces/wild/SOURCES.json`` with repository, path, commit, licence, size and SHA-256.
+All sources are Apache-2.0. Grafana Tempo's trace test data (modules/generator/processor/
+servicegraphs/testdata) is AGPL-3.0-only, so it is not copied: its rule is cited in docs instead.
+
+The expected labels (edges, critical paths) are made by ``reference/run_references.py`` from the
+reference tools' own code.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+WILD = os.path.join(ROOT, "tests", "traces", "wild")
+
+UI = "packages/jaeger-ui/src"
+STATS = f"{UI}/components/TracePage/TraceStatistics/tableValuesTestTrace"
+SOURCES = {
+    "jaegertracing/jaeger-ui": ("c321fb32bbca0bdce9e8c2d40afb35abbf54c12b", "Apache-2.0", [
+        (f"{UI}/components/TracePage/TraceFlamegraph/testTrace.json", "jaeger-ui/flamegraph_testTrace.json"),
+        (f"{UI}/components/TracePage/TraceGraph/testTrace.json", "jaeger-ui/tracegraph_testTrace.json"),
+        (f"{UI}/components/TracePage/TraceTimelineViewer/genaiTestTrace.json", "jaeger-ui/genaiTestTrace.json"),
+        (f"{UI}/utils/fixtures/otlp2jaeger-in.json", "jaeger-ui/otlp2jaeger-in.json"),
+        (f"{UI}/utils/fixtures/otlp2jaeger-out.json", "jaeger-ui/otlp2jaeger-out.json"),
+        (f"{UI}/utils/fixtures/otlp2jaeger-multi-in.json.txt", "jaeger-ui/otlp2jaeger-multi-in.jsonl"),
+        (f"{UI}/utils/fixtures/otlp2jaeger-multi-in-combined.json", "jaeger-ui/otlp2jaeger-multi-in-combined.json"),
+        (f"{UI}/utils/fixtures/oltp2jaeger-multi-out.json", "jaeger-ui/oltp2jaeger-multi-out.json"),
+    ] + [(f"{STATS}/{n}.json", f"jaeger-ui/stats_{n}.json") for n in (
+        "spanAmongEachOtherGroupedAndSpans", "spanLongerAsParent", "spansAmongEachOther", "spansAmongEachOtherGrouped",
+        "testTrace", "testTraceNormal", "traceWithMultipleSpansWithTheSameValueInDifferentTags",
+        "traceWithOverlappingChildren", "traceWithOverlappingChildrenLongerThanParent",
+        "traceWithSingleChildLongerThanParentAndStartsAfterParent", "traceWithThreeShortChildren",
+        "traceWithThreeShortOverlappingChildren", "traceWithTwoChildrenStartedAtTraceStart",
+        "traceWithTwoNonOverlappingChildren")]),
+    "jaegertracing/jaeger": ("8498073ff809b1a3923521920a9b1b017ea97ecf", "Apache-2.0", [
+        ("internal/uimodel/converter/v1/json/fixtures/ui_01.json", "jaeger/ui_01.json"),
+        ("internal/uimodel/converter/v1/json/fixtures/domain_01.json", "jaeger/domain_01.json"),
+        ("internal/converter/thrift/jaeger/fixtures/domain_03.json", "jaeger/thrift_domain_03.json"),
+        ("cmd/jaeger/internal/extension/jaegerquery/internal/fixture/otlp2jaeger-in.json", "jaeger/otlp2jaeger-in.json"),
+        ("cmd/jaeger/internal/extension/jaegerquery/internal/fixture/otlp2jaeger-out.json", "jaeger/otlp2jaeger-out.json"),
+        ("cmd/anonymizer/app/uiconv/fixtures/trace_success.json", "jaeger/anonymizer_trace_success.json"),
+        ("internal/storage/integration/fixtures/traces/example_trace.json", "jaeger/integration_example_trace.json"),
+    ]),
+    "openzipkin/zipkin": ("878ce2a1fad54ca941d17fdcf2e1d924b148eb1f", "Apache-2.0", [
+        (f"zipkin-lens/testdata/{n}.json", f"zipkin/{n}.json") for n in (
+            "ascend", "envoy", "messaging-kafka", "messaging", "messaging2", "simple-db-p6", "skew",
+            "smartthings-mobile-web-install", "smartthings-oauth-authorization", "yelp")]),
+}
+
+
+def git_show(mirrors, repo, commit, path) -> bytes:
+    gitdir = os.path.join(mirrors, repo.replace("/", "+"), "repo")
+    return subprocess.run(["git", "--git-dir", gitdir, "show", f"{commit}:{path}"], check=True,
+                          capture_output=True).stdout
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mirrors", default="/work/.mirror")
+    args = ap.parse_args(argv)
+    listing = []
+    for repo, (commit, licence, files) in SOURCES.items():
+        for path, dest in files:
+            data = git_show(args.mirrors, repo, commit, path)
+            out = os.path.join(WILD, dest)
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            with open(out, "wb") as f:
+                f.write(data)
+            listing.append({"file": dest, "repo": repo, "path": path, "commit": commit, "licence": licence,
+                            "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    with open(os.path.join(WILD, "SOURCES.json"), "w") as f:
+        json.dump(listing, f, indent=1)
+        f.write("\n")
+    print(f"{len(listing)} files, {sum(x['size'] for x in listing) / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The wild corpus (tests/traces/wild, see its README): real exports from the jaeger-ui, jaeger and
+zipkin repositories, checked against labels made by the reference tools' own code
+(sample_data/generate/traces/reference/run_references.py runs jaeger-ui's critical path and
+zipkin-lens' DependencyLinker with node)."""
+import json
+import os
+import warnings
+
+import pytest
+
+from forensics.artifact import ArtifactWarning
+from forensics.traces import load_traces
+from forensics.traces.critical_path import critical_path
+from forensics.traces.edges import dependencies, zipkin_links
+
+WILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wild")
+LABELS = os.path.join(WILD, "labels")
+
+
+def label(name):
+    with open(os.path.join(LABELS, name)) as f:
+        return json.load(f)
+
+
+def load(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArtifactWarning)
+        return load_traces(path)
+
+
+def sections(ts):
+    return {tid: [{"spanID": r.span_id, "sectionStart": int(r.start_us), "sectionEnd": int(r.end_us)}
+                  for r in g.itertuples()] for tid, g in critical_path(ts).groupby("trace_id", sort=False)}
+
+
+def links(df):
+    return sorted((r.parent, r.child, int(r.calls), int(r.errors)) for r in df.itertuples())
+
+
+def expected_links(ls):
+    return sorted((x["parent"], x["child"], x["callCount"], x.get("errorCount", 0)) for x in ls)
+
+
+SOURCES = json.load(open(os.path.join(WILD, "SOURCES.json")))
+
+
+def test_sources_are_recorded_and_unchanged():
+    import hashlib
+
+    for s in SOURCES:
+        with open(os.path.join(WILD, s["file"]), "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == s["sha256"], s["file"]
+        assert s["licence"] == "Apache-2.0" and len(s["commit"]) == 40
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=[s["file"] for s in SOURCES])
+def test_every_wild_file_loads(src):
+    ts = load(os.path.join(WILD, src["file"]))
+    assert len(ts.spans) > 0 and ts.spans["service"].notna().all()
+
+
+CP_CASES = label("jaeger_ui_critical_path_cases.json")
+
+
+@pytest.mark.parametrize("case", CP_CASES, ids=[c["name"] for c in CP_CASES])
+def test_jaeger_ui_critical_path_test_cases(case, tmp_path):
+    trace = json.loads(json.dumps(case["trace"]))
+    tid = trace.get("traceID") or "t"
+    for s in trace["spans"]:  # the cases leave traceID out: the same trace everywhere
+        s.setdefault("traceID", tid)
+        for r in s.get("references") or []:
+            r.setdefault("traceID", tid)
+    p = tmp_path / "case.json"
+    p.write_text(json.dumps({"data": [trace]}))
+    got = sections(load(str(p)))
+    want = [dict(x, spanID=x["spanID"].lower()) for x in case["expected"]]  # ids are read as lower-case hex
+    assert got.get(tid.lower(), []) == want
+
+
+CP_FILES = label("jaeger_ui_critical_paths.json")
+
+
+@pytest.mark.parametrize("name", sorted(CP_FILES))
+def test_critical_path_equals_jaeger_ui_on_wild_files(name):
+    got = sections(load(os.path.join(WILD, name)))
+    for tid, want in CP_FILES[name].items():
+        want = [dict(x, spanID=x["spanID"].lower()) for x in want]
+        assert got.get(tid.lower(), []) == want, tid
+
+
+LINKER_CASES = [c for c in label("zipkin_linker_cases.json") if c["puts"]]
+
+
+@pytest.mark.parametrize("case", LINKER_CASES, ids=[c["name"] for c in LINKER_CASES])
+def test_zipkin_dependency_linker_test_cases(case, tmp_path):
+    # each putTrace becomes its own trace (the test re-puts one trace to check the sums)
+    traces = [[dict(s, traceId=f"{i:x}{s['traceId']}") for s in spans] for i, spans in enumerate(case["puts"])]
+    p = tmp_path / "z.json"
+    p.write_text(json.dumps(traces))
+    ts = load(str(p))
+    assert links(dependencies(ts)) == expected_links(case["expected"])  # Zipkin input: Zipkin's linker
+    assert dependencies(ts).attrs["rule"] == "zipkin"
+
+
+ZIPKIN_FILES = label("zipkin_links.json")
+# Where we still differ from zipkin-lens (counted, so a change either way shows): zipkin-lens keys
+# spans by id and endpoint JSON and keeps one node per key; with three spans of one id (a CLIENT, a
+# kind-less span and a shared SERVER of the callee) and ports that differ, our tree hangs a few
+# spans elsewhere.
+KNOWN = {
+    "zipkin/smartthings-mobile-web-install.json": ({("guardian", "platformapi", 1, 0)}, {("execution", "platformapi", 1, 0)}),
+    "zipkin/smartthings-oauth-authorization.json": ({("bouncer", "pusher", 2, 0)}, {("bouncer", "pusher", 5, 0)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZIPKIN_FILES))
+def test_zipkin_links_equal_zipkin_lens_on_wild_files(name):
+    got = set(links(zipkin_links(load(os.path.join(WILD, name)))))
+    want = set(expected_links(ZIPKIN_FILES[name]))
+    missing, extra = KNOWN.get(name, (set(), set()))
+    assert want - got == missing and got - want == extra
+
+
+def test_smartthings_oauth_service_map_is_whole():
+    # issue 12: "on a 175-span SmartThings trace 1 edge of 9" — now every edge zipkin-lens draws
+    ts = load(os.path.join(WILD, "zipkin/smartthings-oauth-authorization.json"))
+    got = {(p, c) for p, c, *_ in links(dependencies(ts))}
+    want = {(x["parent"], x["child"]) for x in ZIPKIN_FILES["zipkin/smartthings-oauth-authorization.json"]}
+    assert got == want and len({(p, c) for p, c in got if p != c}) == 9
+
+
+def test_yelp_edges_point_from_caller_to_callee():
+    ts = load(os.path.join(WILD, "zipkin/yelp.json"))
+    got = {(p, c) for p, c, *_ in links(dependencies(ts))}
+    assert ("yelp-main", "mobile_api") in got and ("mobile_api", "yelp-main") not in got
+    assert ("unknown", "yelp_main/api_proxy") in got  # a shared span with a different name on each side
+
+
+@pytest.mark.parametrize("otlp, jaeger", [
+    ("jaeger-ui/otlp2jaeger-in.json", "jaeger-ui/otlp2jaeger-out.json"),
+    ("jaeger-ui/otlp2jaeger-multi-in.jsonl", "jaeger-ui/oltp2jaeger-multi-out.json"),
+    ("jaeger-ui/otlp2jaeger-multi-in-combined.json", "jaeger-ui/oltp2jaeger-multi-out.json"),
+    ("jaeger/otlp2jaeger-in.json", "jaeger/otlp2jaeger-out.json"),
+])
+def test_otlp_reads_as_jaeger_converted_it(otlp, jaeger):
+    # Jaeger's /api/transform fixtures: OTLP in, Jaeger UI JSON out — the same spans either way
+    a, b = load(os.path.join(WILD, otlp)), load(os.path.join(WILD, jaeger))
+    cols = ["trace_id", "span_id", "parent_span_id", "service", "operation", "kind", "start_us", "duration_us", "error"]
+    key = ["trace_id", "span_id"]
+    sa = a.spans[cols].sort_values(key, ignore_index=True)
+    sb = b.spans[cols].sort_values(key, ignore_index=True)
+    assert sa.astype(str).equals(sb.astype(str))
+    assert sections(a) == sections(b)
