@@ -1,0 +1,106 @@
+"""Undo what trackers, mail clients and debugger front-ends do to a pasted transcript.
+
+People paste gdb output into issues: indented as a markdown code block, inside ``` fences, with
+``(gdb) bt`` prompts, ANSI colours from gef/pwndbg, HTML entities and markdown escapes added by a
+tracker migration (``#&#8203;1``, ``\\#1``, ``\\_\\_GI_raise``), frames whose arguments continue on
+the next line (gdb wraps at the terminal width, mail clients at 72 columns), or frames without the
+leading ``#``. :func:`normalize_paste` turns all of that back into the lines gdb printed, so the
+line parser only meets gdb's own shapes. It never adds facts: every kept character came from the
+paste (LLDB and Go text is translated separately, in :mod:`.lldb` and :mod:`.golang`).
+
+>>> print(normalize_paste("    (gdb) bt\\n    #0  f (a=1,\\n        b=2) at x.c:3\\n"))
+bt
+#0  f (a=1, b=2) at x.c:3
+<BLANKLINE>
+"""
+from __future__ import annotations
+
+import html
+import re
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
+_MD_ESCAPE = re.compile(r"\\([#_`<>*\[\]()|~-])")
+_MD_BOLD_GI = re.compile(r"\*\*(GI|IA)\*\*\\?_")           # "**GI**\_assert_fail": markdown ate "__GI__"
+_PROMPT = re.compile(r"^(?:\((?:gdb|rr|pernosco|lldb|dlv|cuda-gdb)\)|pwndbg>|gef➤|gdb-peda\$|gdb\$|>>>)\s?")
+_NO_HASH_FRAME = re.compile(r"^(\d{1,5})(\s+)(0x[0-9a-fA-F]+ in \S)")
+_FRAME = re.compile(r"^#\d+\s")
+_STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<][^\s(]*(?:\([^)]*\))? \(.*\)(?: at \S+:\d+| from \S+)?\s*$")
+_SIGNAL = re.compile(r"^(?:Program|Thread \d+(?: \"[^\"]*\")?) (?:received|terminated with) signal ")
+_CONT = re.compile(r"^\s+(?:at |from |\(\) |\(\)$)")
+
+
+def _dedent(lines: list[str]) -> list[str]:
+    """Drop the indentation common to every non-blank line (markdown code blocks, quoted mail)."""
+    widths = []
+    for ln in lines:
+        if ln.strip():
+            widths.append(len(ln) - len(ln.lstrip(" \t")))
+    if not widths:
+        return lines
+    cut = min(widths)
+    return [ln[cut:] if ln.strip() else "" for ln in lines] if cut else lines
+
+
+def _balance(s: str) -> int:
+    depth, in_str, prev = 0, False, ""
+    for c in s:
+        if in_str:
+            if c == '"' and prev != "\\":
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        prev = c
+    return depth
+
+
+def normalize_paste(text: str) -> str:
+    """The gdb lines inside a pasted transcript, one per line (see the module docstring)."""
+    if "&#" in text or "&lt;" in text or "&gt;" in text or "&amp;" in text or "&nbsp;" in text:
+        text = html.unescape(text)
+    text = _ZERO_WIDTH.sub("", _ANSI.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
+    if "\\" in text:
+        text = _MD_ESCAPE.sub(r"\1", _MD_BOLD_GI.sub(r"__\1__", text))
+    lines = [ln.rstrip() for ln in text.split("\n") if not ln.lstrip().startswith(("```", "~~~"))]
+    lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
+    lines = _dedent(lines)
+    out: list[str] = []
+    after_signal = False
+    for ln in lines:
+        s = ln
+        # a prompt may follow output on the same line ("[New Thread 1 (LWP 2)](gdb) bt")
+        k = s.find("(gdb) ")
+        if k > 0 and s[:k].rstrip().endswith("]"):
+            out.append(s[:k].rstrip())
+            s = s[k:]
+        m = _PROMPT.match(s.lstrip())
+        if m:
+            s = s.lstrip()[m.end():]
+        stripped = s.lstrip()
+        if _FRAME.match(stripped) or _NO_HASH_FRAME.match(stripped):
+            s = stripped
+        m = _NO_HASH_FRAME.match(s)
+        if m:
+            s = "#" + s
+        # frame #0 printed right under the signal line, without "#0"
+        if after_signal and not _FRAME.match(s) and _STOP_FRAME.match(s) and not s.startswith("["):
+            s = "#0  " + s
+        if s.startswith("[") or not s.strip():
+            pass   # [Switching to ...], [Current thread ...] and blank lines keep the signal context
+        else:
+            after_signal = bool(_SIGNAL.match(s))
+        # continuation of a wrapped frame: unbalanced parentheses, or "at file:line" / "from lib" alone
+        if out and _FRAME.match(out[-1]) and s.strip() and not _FRAME.match(s):
+            prev = out[-1]
+            depth = _balance(prev)
+            if (depth > 0 and prev.count("\x00") == 0 and len(prev) < 8000) or _CONT.match(ln) or \
+                    (re.match(r"^at \S+:\d+\s*$", s.strip()) and " at " not in prev):
+                out[-1] = prev + ("" if prev.endswith((" ", "(")) else " ") + s.strip()
+                continue
+        out.append(s)
+    return "\n".join(out)
+
