@@ -1,6 +1,12 @@
-"""Time loading a 1M-span trace export, against the json.load + pandas.json_normalize baseline.
+"""Time loading a 1M-span trace export, against the parse floor (orjson.loads of the same file, GC
+off) and the json.load + pandas.json_normalize baseline.
 
     .venv/bin/python benchmarks/traces_load.py [--spans 1000000] [--shape jaeger|otlp] [--no-baseline]
+    .venv/bin/python benchmarks/traces_load.py --floor      # only ours vs orjson, each in its own process
+
+``--floor`` runs ``load_traces`` and ``orjson.loads(open(f).read())`` (garbage collector disabled)
+in separate child processes, one after the other, so each peak RSS is its own, and prints the
+ratio ours / orjson (the issue's target: <= 1.0, peak RSS <= 3 GB) and the load average.
 
 The export is made from the generated checkout traces (sample_data/traces/checkout.*.json):
 their traces are repeated with fresh trace/span ids and shifted times until the file holds the
@@ -101,11 +107,54 @@ def timed(fn, *a, **k):
     return time.perf_counter() - t0, out
 
 
+def _child(what, path):
+    """One measurement in this (fresh) process: prints {"wall", "cpu", "rss_gb"} as JSON."""
+    import resource
+
+    if what == "ours":
+        warnings.simplefilter("ignore")
+        from forensics.traces import load_traces
+
+        t0, c0 = time.perf_counter(), time.process_time()
+        ts = load_traces(path)
+        n = len(ts.spans)
+    else:
+        import orjson
+
+        gc.disable()
+        t0, c0 = time.perf_counter(), time.process_time()
+        with open(path, "rb") as f:
+            doc = orjson.loads(f.read())
+        n = None
+        del doc
+    out = {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, "spans": n,
+           "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}
+    print(json.dumps(out))
+
+
+def floor(path):
+    import subprocess
+
+    res = {}
+    for what in ("orjson", "ours"):
+        load0 = os.getloadavg()
+        r = subprocess.run([sys.executable, __file__, "--child", what, path], capture_output=True, text=True, check=True)
+        res[what] = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"{what:7s} {res[what]['wall']:6.1f} s wall, {res[what]['cpu']:6.1f} s CPU, peak RSS "
+              f"{res[what]['rss_gb']:.2f} GB (load average before: {load0[0]:.1f} {load0[1]:.1f} {load0[2]:.1f})")
+    print(f"ours / orjson.loads: {res['ours']['wall'] / res['orjson']['wall']:.2f}x wall, "
+          f"{res['ours']['cpu'] / res['orjson']['cpu']:.2f}x CPU; load average now {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
+
+
 def main(argv=None):
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":
+        return _child(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser()
     ap.add_argument("--spans", type=int, default=1_000_000)
     ap.add_argument("--shape", choices=["jaeger", "otlp"], default="jaeger")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--floor", action="store_true", help="only ours vs orjson.loads, separate processes")
     args = ap.parse_args(argv)
     os.makedirs(DATA, exist_ok=True)
     path = os.path.join(DATA, f"traces_{args.spans}.{args.shape}.json" + ("l" if args.shape == "otlp" else ""))
@@ -113,6 +162,9 @@ def main(argv=None):
         t, (n, _) = timed(make_jaeger if args.shape == "jaeger" else make_otlp, args.spans, path)
         print(f"wrote {n:,} spans to {path} in {t:.1f} s")
     size = os.path.getsize(path)
+    if args.floor:
+        print(f"file: {size / 1e6:.0f} MB")
+        return floor(path)
     from forensics.traces import load_traces
     import forensics.traces.load as L
 
