@@ -226,6 +226,12 @@ def _sniff_head(head: bytes) -> Detection:
         return Detection("pcap", _PCAP_MAGIC[magic], "pcap magic number")
     if magic == b"\x0a\x0d\x0d\x0a":
         return Detection("pcapng", "pcapng", "pcapng section header block")
+    if head[:2] == b"\x1f\x8b" or magic in (b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18"):
+        from .network.compressed import sniff_compressed_capture  # .pcap.gz / .zst / .lz4
+
+        hit = sniff_compressed_capture(head)
+        if hit:
+            return Detection(*hit)
     if head[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(head)) as g:

@@ -4,11 +4,14 @@
 * :func:`worst_flows` — which connections suffered most
 * :func:`loss_timeline` — retransmissions over time against RTT
 * :func:`diagnose` — the conclusion in words: network loss or capture gap, which side, when
+* :func:`summarize`, :func:`flagged_frames` — what ``forensics pcap summary|flags`` print
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from .tcp_analysis import FLAG_NAMES
 
 
 def capture_quality(cap) -> dict:
@@ -126,3 +129,31 @@ def diagnose(cap) -> str:
         lines.append(f"{zw:,} zero-window advertisements, mostly from {who}: a receiver that reads too slowly "
                      "(an application problem, not the network).")
     return "\n".join(lines)
+
+
+#: The per-frame flags the CLI reports (Wireshark's tcp.analysis.* names, plus RST).
+CLI_FLAGS = ["retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
+             "lost_segment", "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe",
+             "zero_window_probe_ack", "window_full", "window_update", "keep_alive", "keep_alive_ack",
+             "reused_ports", "reset"]
+assert set(CLI_FLAGS) - {"reset"} == set(FLAG_NAMES)
+
+
+def summarize(cap) -> dict:
+    """Packet and stream counts, load warnings, and one count per flag."""
+    p = cap.packets
+    out = {"packets": int(len(p)), "tcp_streams": int(p["stream"].max() + 1) if len(p) and p["stream"].max() >= 0 else 0,
+           "warnings": list(cap.provenance.warnings)}
+    for f in CLI_FLAGS:
+        out[f] = int(p[f].sum())
+    return out
+
+
+def flagged_frames(packets: pd.DataFrame) -> pd.DataFrame:
+    """``frame, stream`` and a 0/1 column per flag, for frames with at least one flag."""
+    flags = packets[CLI_FLAGS]
+    any_flag = flags.any(axis=1)
+    out = packets.loc[any_flag, ["frame", "stream"]].copy()
+    for f in CLI_FLAGS:
+        out[f] = packets.loc[any_flag, f].astype("int8")
+    return out.reset_index(drop=True)

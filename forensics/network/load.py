@@ -15,6 +15,8 @@ import os
 from .. import __version__
 from ..artifact import Provenance, sniff
 from ..errors import ArtifactError
+from .decode import TUNNEL_NAMES
+from .linklayer import linktype_name
 from .pcap import BackgroundHash, read_capture
 from .tcp_analysis import FLAG_BITS, FLAG_NAMES, RST, Analyzer
 
@@ -65,7 +67,7 @@ _COLUMNS = {
     "sc": np.int32, "dc": np.int32, "sport": np.uint16, "dport": np.uint16, "seq": np.uint32, "ack": np.uint32,
     "payload_len": np.int32, "flags": np.uint16, "window": np.uint16, "mss": np.int32, "wscale": np.int8,
     "sack_perm": np.bool_, "sack_blocks": np.int8, "has_ts": np.bool_, "ts_val": np.uint32, "ts_ecr": np.uint32,
-    "tcp": np.bool_, "stream": np.int32, "direction": np.int8, "rel_seq": np.uint32, "rel_ack": np.uint32,
+    "linktype": np.uint16, "tunnel": np.uint8, "osc": np.int32, "odc": np.int32, "tcp": np.bool_, "stream": np.int32, "direction": np.int8, "rel_seq": np.uint32, "rel_ack": np.uint32,
     "aflags": np.int32, "dup_ack_num": np.int32, "dup_ack_frame": np.int32, "acked_frame": np.int32,
     "ack_rtt": np.int64, "rto": np.int64, "rto_frame": np.int32,
 }
@@ -107,6 +109,14 @@ class PacketColumns:
                      ("sack_blocks", "sack_blocks"), ("has_ts", "has_ts"), ("ts_val", "tsval"), ("ts_ecr", "tsecr")):
             c[k][sl] = rec[f]
         c["sc"][sl], c["dc"][sl] = res["sc"], res["dc"]
+        c["linktype"][sl], c["tunnel"][sl] = rec["linktype"], rec["tunnel"]
+        if res["osc"] is not None:
+            tun = rec["tunnel"] != 0
+            c["osc"][sl] = np.where(tun, res["osc"], -1)
+            c["odc"][sl] = np.where(tun, res["odc"], -1)
+        else:
+            c["osc"][sl] = -1
+            c["odc"][sl] = -1
         for k, f in (("sport", "sport"), ("dport", "dport"), ("payload_len", "paylen")):
             c[k][sl] = np.where(l4, rec[f], 0)
         idx = res["idx"]
@@ -140,6 +150,8 @@ class PacketColumns:
         df["src"] = pd.Categorical.from_codes(c.pop("sc"), categories=cats)
         df["dst"] = pd.Categorical.from_codes(c.pop("dc"), categories=cats)
         df["sport"], df["dport"] = c.pop("sport"), c.pop("dport")
+        osc, odc, tun = c.pop("osc"), c.pop("odc"), c.pop("tunnel")
+        lts = c.pop("linktype")
         df["protocol"] = pd.Categorical.from_codes(np.where(pcodes >= 0, pmap[np.clip(pcodes, 0, 255)], -1),
                                                    categories=list(pnames.values()))
         del pcodes, proto
@@ -161,6 +173,19 @@ class PacketColumns:
             v = c.pop(k)
             df[k] = np.where(v >= 0, v / 1e9, np.nan)
         df["rto_frame"] = c.pop("rto_frame")
+        # Tunnelled packets: the inner endpoints above, the outermost IP endpoints and the tunnel here.
+        df["outer_src"] = pd.Categorical.from_codes(osc, categories=cats)
+        df["outer_dst"] = pd.Categorical.from_codes(odc, categories=cats)
+        tcodes = np.unique(tun[tun > 0]).tolist()
+        tmap = np.full(256, -1, np.int8)
+        for k, t in enumerate(tcodes):
+            tmap[t] = k
+        df["tunnel"] = pd.Categorical.from_codes(tmap[tun], categories=[TUNNEL_NAMES[t] for t in tcodes])
+        lcodes = np.unique(lts).tolist()
+        lmap = np.zeros(1 << 16, np.int16)
+        for k, t in enumerate(lcodes):
+            lmap[t] = k
+        df["link_type"] = pd.Categorical.from_codes(lmap[lts], categories=[linktype_name(t) for t in lcodes])
         return df
 
 
@@ -235,7 +260,7 @@ def capture_summary(path, **options) -> dict:
     ``forensics pcap summary`` runs.
     """
     if options.get("engine", "native") != "native":
-        from .cli import summarize
+        from .analysis import summarize
 
         return summarize(load_capture(path, **options))
     prov = _provenance(path)

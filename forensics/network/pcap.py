@@ -14,10 +14,11 @@ import os
 import numba
 import numpy as np
 
-from ..artifact import open_readonly
+from ..artifact import open_readonly, sha256_of
 from ..errors import ArtifactError
 from ..progress import progress
-from .decode import LINKTYPE_NAMES, PACKET_DTYPE, decode_packet
+from .compressed import Decompressed, compression_of
+from .decode import PACKET_DTYPE, decode_packet
 
 CHUNK = 8 << 20
 #: Larger records than this are taken as corruption, not as packets (Wireshark's own limit is 256 KiB).
@@ -209,10 +210,21 @@ def read_capture(path, *, progress_desc="reading capture", consume=None, chunk_r
     (``consume(batch)``; the batch's buffer is reused afterwards) and the result
     holds no records: memory stays flat whatever the file size. With ``hasher``,
     the file's SHA-256 is computed from the same reads (``hasher.finish`` is called here).
+    A gzip, zstd or lz4 file is decompressed as a stream (:mod:`forensics.network.compressed`).
     """
-    with open_readonly(path) as f:
-        size = os.fstat(f.fileno()).st_size
+    sha = hasher
+    with open_readonly(path) as raw_file:
+        size = os.fstat(raw_file.fileno()).st_size
+        f = raw_file
         head = f.read(24)
+        comp = compression_of(head)
+        if comp:  # .pcap.gz, .zst, .lz4: decompressed as a stream; the evidence hash is of the file itself
+            raw_file.seek(0)
+            f = Decompressed(raw_file, comp)
+            head = f.read(24)
+            if hasher is not None:
+                hasher.close()
+                hasher = None
         if head[:4] in PCAP_MAGIC:
             if len(head) < 24:
                 raise ArtifactError(path, 0, f"pcap file header cut short ({len(head)} of 24 bytes)")
@@ -220,15 +232,26 @@ def read_capture(path, *, progress_desc="reading capture", consume=None, chunk_r
                 hasher.feed(head)
             raw = _read_pcap(path, f, head, size, progress_desc, consume, chunk_records, hasher)
         elif head[:4] == PCAPNG_SHB:
-            f.seek(0)
+            if comp:
+                raw_file.seek(0)
+                f = Decompressed(raw_file, comp)
+            else:
+                f.seek(0)
             raw = _read_pcapng(path, f, size, progress_desc, consume, chunk_records, hasher)
         else:
             raw = None
         if raw is not None:
-            if hasher is not None:
+            if comp:
+                raw.format += f" ({comp})"
+                if f.error:
+                    raw.warnings.append((f"decompressed byte {f.tell():,}", f.error + "; loaded what came before"))
+                if sha is not None:
+                    raw.sha256 = sha256_of(path)
+            elif hasher is not None:
                 raw.sha256 = hasher.finish(f)
             return raw
-    raise ArtifactError(path, 0, f"not a pcap or pcapng capture (starts with {head[:8].hex(' ') or 'nothing'})")
+    what = f"a {comp} stream that is not a capture" if comp else "not a pcap or pcapng capture"
+    raise ArtifactError(path, 0, f"{what} (starts with {head[:8].hex(' ') or 'nothing'})")
 
 
 def _estimate(size):
@@ -257,6 +280,10 @@ class BackgroundHash:
             self._last.result()
             self._last = None
 
+    def close(self):
+        self.wait()
+        self._pool.shutdown()
+
     def finish(self, f) -> str:
         """Hash whatever the parser did not read (it stops at a corrupt record), then the digest."""
         while chunk := f.read(CHUNK):
@@ -276,7 +303,7 @@ def _chunks(f, size, bar, hasher=None):
         total = keep + (n or 0)
         if hasher is not None and n:
             hasher.feed(memoryview(buf)[keep:total])  # hashed while the caller parses the same bytes
-        bar.update(n or 0)
+        bar.update(f.raw_delta() if hasattr(f, "raw_delta") else (n or 0))
         consumed = yield buf, total, base, not n
         if hasher is not None:
             hasher.wait()  # the buffer is about to change
@@ -298,10 +325,9 @@ def _read_pcap(path, f, head, size, desc, consume, chunk_records, hasher):
     order = "big" if big else "little"
     snaplen = int.from_bytes(head[16:20], order)
     link_raw = int.from_bytes(head[20:24], order)
-    linktype = link_raw & 0x0FFFFFFF
-    if linktype not in LINKTYPE_NAMES:
-        raise ArtifactError(path, 20, f"unsupported link type {linktype} (supported: "
-                            + ", ".join(f"{k} {v}" for k, v in sorted(LINKTYPE_NAMES.items())) + ")")
+    # The upper bits carry the FCS length (libpcap's LT_FCS_*); any link type loads: those this
+    # reader does not decode give packets whose network layer is undecoded, counted per link type.
+    linktype = link_raw & 0x03FFFFFF
     out = np.zeros(chunk_records if consume else _estimate(size), dtype=PACKET_DTYPE)
     done = 0
     n = 0
@@ -398,9 +424,6 @@ def _read_pcapng(path, f, size, desc, consume, chunk_records, hasher):
                         break
                     if bytes(buf[pos:pos + 4]) != PCAPNG_SHB:
                         link, snap, res, toff = _parse_idb(path, bytes(buf[pos + 8:pos + blen - 4]), big, base + pos)
-                        if link not in LINKTYPE_NAMES:
-                            raise ArtifactError(path, base + pos + 8, f"unsupported link type {link} on interface "
-                                                f"{len(ifs.link) - ifs.base}")
                         ifs.add(link, snap, res, toff)
                     pos += blen
                     continue

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .fragments import Defragmenter
+
 # Bit values as in packet-tcp.h (TCP_A_*).
 FLAG_BITS = {
     "retransmission": 0x0001,
@@ -180,14 +182,11 @@ def analyze_batch(D, S, U, G, conv_stream, i0, frame, conv, swapped, ts, seq_u, 
             D[d, D_LASTNONDUPACK] = fnum
             D[d, D_DUPACKNUM] = 0
         # 10. ACKed unseen segment
+        # (Wireshark 4.0: flag, then move the other side's mark to its nextseq so one hole is reported
+        # once; later versions de-duplicate differently, with the dup-ACK counter.)
         if D[r, D_MAXSEQTOBEACKED] != 0 and _gt(ack, D[r, D_MAXSEQTOBEACKED]) and (fl & ACK):
-            if D[r, D_MAXSEQTOBEACKED] > D[r, D_NEXTSEQ]:
-                D[r, D_MAXSEQTOBEACKED] = D[r, D_NEXTSEQ]
-                f |= A_ACKLOST
-            else:
-                if D[r, D_DUPACKNUM] == 0:
-                    f |= A_ACKLOST
-                D[r, D_DUPACKNUM] = -1
+            f |= A_ACKLOST
+            D[r, D_MAXSEQTOBEACKED] = D[r, D_NEXTSEQ]
         # 11. retransmission family
         if (seglen > 0 or (fl & (SYN | FIN))) and not (f & A_KA):
             not_adv = D[d, D_NEXTSEQ] != 0 and _lt(seq, D[d, D_NEXTSEQ])
@@ -313,6 +312,7 @@ class Analyzer:
         self.n_conv = 0
         self.addr_keys = []  # (version, hi, lo) arrays of new addresses, batch by batch
         self.frames = 0
+        self.defrag = Defragmenter()
 
     def _grow(self):
         if self.G[G_NSTREAMS] + 2 > self.S.shape[0]:
@@ -331,10 +331,17 @@ class Analyzer:
         from .decode import address_codes, conversation_codes
 
         n = rec.shape[0]
+        self.defrag.apply(rec)  # completes fragmented datagrams in place, as Wireshark reassembles them
         sc, dc, uv, uh, ul, self.n_addr = address_codes(self.addr, self.n_addr, rec["ipver"], rec["src_hi"],
                                                          rec["src_lo"], rec["dst_hi"], rec["dst_lo"])
         if len(uv):
             self.addr_keys.append((uv, uh, ul))
+        osc = odc = None
+        if rec["tunnel"].any():  # outer endpoints of tunnelled packets share the address codes
+            osc, odc, uv, uh, ul, self.n_addr = address_codes(self.addr, self.n_addr, rec["outer_ver"], rec["osrc_hi"],
+                                                               rec["osrc_lo"], rec["odst_hi"], rec["odst_lo"])
+            if len(uv):
+                self.addr_keys.append((uv, uh, ul))
         tcp = (rec["proto"] == 6) & rec["l4ok"] & ~rec["frag"] & (rec["ipver"] > 0)
         all_tcp = bool(tcp.all())
         idx = np.arange(n, dtype=np.int64) if all_tcp else np.flatnonzero(tcp)
@@ -362,7 +369,7 @@ class Analyzer:
             if i < m:
                 self._grow()
         self.frames += n
-        out.update(idx=idx, all_tcp=all_tcp, sc=sc, dc=dc)
+        out.update(idx=idx, all_tcp=all_tcp, sc=sc, dc=dc, osc=osc, odc=odc)
         return out
 
     @property

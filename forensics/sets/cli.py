@@ -28,7 +28,7 @@ def _options(args) -> dict:
 
 
 def _flagged(packets):
-    from ..network.cli import flagged_frames
+    from ..network.analysis import flagged_frames
 
     return flagged_frames(packets)
 
@@ -42,7 +42,7 @@ def _iso(f: pd.DataFrame) -> pd.DataFrame:
 
 
 def set_summary(args):
-    from ..network.cli import CLI_FLAGS
+    from ..network.analysis import CLI_FLAGS
     from .captures import capture_set_summary
 
     out = capture_set_summary(args.file, **_options(args))

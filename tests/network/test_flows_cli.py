@@ -89,7 +89,7 @@ def test_cli_summary_json(capsys):
 
 @pytest.mark.parametrize("name", ["bulk_loss.pcap", "reqresp_reorder.pcap", "truncated.pcap"])
 def test_light_summary_equals_dataframe_summary(name):
-    from forensics.network.cli import summarize
+    from forensics.network.analysis import summarize
     from forensics.network.load import capture_summary
 
     with warnings.catch_warnings():

@@ -185,11 +185,13 @@ def test_bsd_loopback_both_byte_orders(tmp_path):
         assert cap.packets.iloc[0]["dport"] == 80
 
 
-def test_not_a_capture_and_unknown_linktype(tmp_path):
+def test_not_a_capture_refused_unknown_linktype_loads(tmp_path):
     with pytest.raises(ArtifactError, match="not a"):
         load_capture(_write(tmp_path, b"hello world, not a capture\n", "t.pcap"))
-    with pytest.raises(ArtifactError, match="unsupported link type 147"):
-        load_capture(_write(tmp_path, _pcap_bytes(link=147), "u.pcap"))
+    # an unknown link type is not a refusal: packets load with an undecoded network layer
+    cap = load_capture(_write(tmp_path, _pcap_bytes(link=147, packets=[(1, 0, _tcp_frame())]), "u.pcap"))
+    assert len(cap.packets) == 1 and cap.packets["ip_version"].tolist() == [0]
+    assert cap.packets["link_type"].astype(str).tolist() == ["USER0"]
     with pytest.raises(ArtifactError):
         load_capture(_write(tmp_path, b"\xd4\xc3\xb2\xa1\x02\x00", "h.pcap"))
 
