@@ -1,6 +1,6 @@
-"""Load heap evidence: V8 snapshots, JVM class histograms, tracemalloc text, Go pprof heap profiles.
+"""Load heap evidence: V8 snapshots, Java heap dumps, JVM class histograms, tracemalloc text, Go pprof heap profiles.
 
-:func:`load_heap` is the registered loader for the kinds ``v8-heapsnapshot``,
+:func:`load_heap` is the registered loader for the kinds ``v8-heapsnapshot``, ``hprof``,
 ``jvm-histogram``, ``tracemalloc-text``, ``pprof`` and ``python-pickle`` (the
 last one is always refused: evidence is never unpickled).
 
@@ -120,10 +120,24 @@ def _pprof(path, prov, sample_type: str | None = None, **_):
                               "rows are leaf functions (pprof -top 'flat')"])
 
 
+def _hprof(path, prov, compressed_oops=None, **_):
+    from .hprof import histogram, read_hprof
+
+    dump = read_hprof(path, prov, compressed_oops=compressed_oops)
+    h = histogram(dump)
+    classes = h[["name", "readable", "count", "bytes"]].copy()
+    info = {**dump.info, "total_bytes": int(h["bytes"].sum()), "total_count": int(h["count"].sum())}
+    return HeapProfile("hprof", prov, classes, dump.roots, info, snapshot=dump,
+                       notes=["shallow bytes as HotSpot allocates them (what jmap -histo counts), recomputed from the "
+                              f"class layouts with {info['reference_size']}-byte references; retained sizes come from "
+                              "the dominator tree (forensics.memory.hprof_graph)"])
+
+
 def load_heap(path, **options) -> HeapProfile:
     """Load one heap artifact (kind sniffed from content) as a :class:`HeapProfile`.
 
-    Options: ``graph=False`` (V8: skip edges; no retained sizes),
+    Options: ``graph=False`` (V8: skip edges; no retained sizes), ``compressed_oops=True|False`` (HPROF:
+    the reference size; decided from the object addresses by default),
     ``sample_type="alloc_space"`` (pprof; default ``inuse_space``).
     Python pickles are refused with an :class:`ArtifactError` that says how to export text.
     """
@@ -132,7 +146,8 @@ def load_heap(path, **options) -> HeapProfile:
     kind = prov.kind
     if kind == "python-pickle":
         raise ArtifactError(path, 0, PICKLE_REFUSAL)
-    readers = {"v8-heapsnapshot": _v8, "jvm-histogram": _jvm, "tracemalloc-text": _tracemalloc, "pprof": _pprof}
+    readers = {"v8-heapsnapshot": _v8, "jvm-histogram": _jvm, "tracemalloc-text": _tracemalloc, "pprof": _pprof,
+               "hprof": _hprof}
     if kind not in readers:
         raise ArtifactError(path, None, f"not a heap artifact (sniffed as {kind or 'unknown'}); "
                             "expected a V8 .heapsnapshot, a jmap/jcmd class histogram, tracemalloc text or a pprof profile")

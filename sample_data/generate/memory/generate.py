@@ -1,9 +1,12 @@
 """Regenerate sample_data/memory/ from the real producers.
 
-    python3 sample_data/generate/memory/generate.py [--only node,java,python,go]
+    python3 sample_data/generate/memory/generate.py [--only node,java,hprof,python,go]
 
 node   leak.js under Node (v8.writeHeapSnapshot): node_s0_baseline … node_s3_final
 java   LeakyService.java under the JDK: jcmd GC.class_histogram at t0/t1/t2, jmap -histo:live at t0/t2
+hprof  LeakyHeap.java under JDK 17 (apt-get install openjdk-17-jdk-headless): hprof_t0/t1.hprof.gz heap dumps
+       (jmap -dump:live,gz=6 and jcmd GC.heap_dump -gz=6) and jmap -histo:live of the same still heap just before
+       (hprof_tN_histo_live_before.txt) and just after (hprof_tN_histo_live.txt)
 python leaky_tracemalloc.py: tracemalloc statistics / compare_to text, and one Snapshot.dump() pickle
 go     leaky.go: runtime/pprof heap profiles t0/t1/t2, plus `go tool pprof -top -base` reference output
        (skipped with a note when Go is not installed: apt-get install golang-go)
@@ -51,6 +54,35 @@ def java():
         run(["java", "-Xmx256m", "-cp", tmp, "LeakyService", OUT])
 
 
+def hprof():
+    """Dumps and histograms of a JVM whose main thread is blocked on stdin (nothing allocates in between)."""
+    with tempfile.TemporaryDirectory(prefix="fx-mem-hprof") as tmp:
+        run(["javac", "-d", tmp, os.path.join(HERE, "LeakyHeap.java")])
+        jvm = subprocess.Popen(["java", "-Xmx16m", "-XX:+UseSerialGC", "-Xshare:off", "-cp", tmp, "LeakyHeap"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for t in ("t0", "t1"):
+            line = jvm.stdout.readline().split()
+            assert line[:2] == ["ready", t], line
+            pid = line[2]
+            dump = os.path.join(OUT, f"hprof_{t}.hprof.gz")
+            if os.path.exists(dump):
+                os.remove(dump)
+            with open(os.path.join(OUT, f"hprof_{t}_histo_live_before.txt"), "w") as f:
+                run(["jmap", "-histo:live", pid], stdout=f)   # bracket the dump: what the JVM's own threads change
+            if t == "t0":
+                run(["jmap", f"-dump:live,gz=6,format=b,file={dump}", pid], stdout=subprocess.DEVNULL)
+            else:
+                run(["jcmd", pid, "GC.heap_dump", "-gz=6", dump], stdout=subprocess.DEVNULL)
+            os.chmod(dump, 0o644)  # the JVM writes 0600; these are public samples
+            with open(os.path.join(OUT, f"hprof_{t}_histo_live.txt"), "w") as f:
+                run(["jmap", "-histo:live", pid], stdout=f)
+            jvm.stdin.write("\n")
+            jvm.stdin.flush()
+        print(jvm.stdout.read().strip())
+        if jvm.wait() != 0:
+            raise SystemExit("LeakyHeap failed")
+
+
 def python():
     run([sys.executable, os.path.join(HERE, "leaky_tracemalloc.py"), OUT])
 
@@ -73,11 +105,11 @@ def go():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="node,java,python,go")
+    ap.add_argument("--only", default="node,java,hprof,python,go")
     args = ap.parse_args()
     os.makedirs(REF, exist_ok=True)
     for step in args.only.split(","):
-        {"node": node, "java": java, "python": python, "go": go}[step]()
+        {"node": node, "java": java, "hprof": hprof, "python": python, "go": go}[step]()
 
 
 if __name__ == "__main__":
