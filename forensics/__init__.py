@@ -17,7 +17,7 @@ from .registry import load, loader_for, register_loader  # noqa: E402
 
 __all__ = [
     "__version__", "ArtifactError", "ArtifactWarning", "Provenance", "KINDS",
-    "detect", "sniff", "load", "loader_for", "register_loader", "open_incident",
+    "detect", "sniff", "load", "loader_for", "register_loader", "open_incident", "query",
 ]
 
 
@@ -27,3 +27,10 @@ def open_incident(folder, **kwargs):
     from .incident import open_incident as _open
 
     return _open(folder, **kwargs)
+
+
+def query(export_dir, sql, **kwargs):
+    """SQL (DuckDB) over a Parquet export (``forensics export``) → DataFrame; see :mod:`forensics.columnar.query`."""
+    from .columnar.query import query as _query
+
+    return _query(export_dir, sql, **kwargs)

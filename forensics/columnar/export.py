@@ -1,0 +1,103 @@
+"""``forensics export``: every loaded artifact's frames as Parquet, with provenance in the metadata.
+
+>>> from forensics.columnar import export
+>>> export(["sample_data/incidents/checkout-latency"], "out/")     # doctest: +SKIP
+
+What a path becomes:
+
+* a file → one artifact (its kind's loader);
+* a folder of one kind of evidence (rotated captures, hourly trace exports, pgss snapshots)
+  → one artifact, the set (:func:`forensics.sets.load_set`);
+* a folder with an ``incident.toml``, or mixing kinds → an incident: each file one artifact,
+  plus the incident's ``timeline``, ``links`` and ``load_report``.
+
+Besides the tables, ``DIR/artifacts/`` holds one row per artifact (source, kind, sha256,
+size, warnings, tables, the provenance as JSON). Writing is per artifact and table, so
+memory is one artifact at a time; a file that fails to load is reported and skipped.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+
+from ..errors import ArtifactError
+from .parquet import safe_name, write_frame
+from .tables import incident_tables, tables_of
+
+
+def _provenance_dict(result) -> dict:
+    prov = getattr(result, "provenance", None)
+    return prov.to_dict() if prov is not None else {}
+
+
+def _sources(path: str, options: dict):
+    """Yield (artifact id, source path, loaded result | None, error | None) for one input path."""
+    from ..sets.members import list_members
+
+    name = safe_name(os.path.basename(os.path.normpath(path)))
+    if os.path.isdir(path):
+        listing = list_members(path)
+        incident = os.path.exists(os.path.join(path, "incident.toml")) or len(listing.families()) > 1
+        if not incident:
+            from ..sets import load_set
+
+            yield name, path, load_set(path, **options), None
+            return
+        from .. import open_incident
+
+        inc = open_incident(path, progress_bar=False)
+        for a in inc.artifacts:
+            art = safe_name(f"{name}__{a.file}")
+            if a.result is not None:
+                yield art, a.path, a.result, None
+            elif a.status == "error":
+                yield art, a.path, None, a.error
+        yield safe_name(f"{name}__incident"), path, inc, None
+        return
+    from ..registry import load
+
+    yield name, path, load(path), None
+
+
+def export(paths, out_dir, *, workers=None, scheduler=None) -> pd.DataFrame:
+    """Write every artifact under ``paths`` to ``out_dir`` as Parquet; one row per table written
+    (artifact, table, rows, files, days), plus rows for artifacts that failed (``error``)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    set_options = {"workers": workers, "scheduler": scheduler} if (workers or scheduler) else {}
+    rows, manifest = [], []
+    for path in map(os.fspath, paths):
+        if not os.path.exists(path):
+            raise ArtifactError(path, None, "no such file or folder")
+        try:
+            opts = set_options if os.path.isdir(path) else {}
+            for art, src, result, error in _sources(path, opts):
+                if result is None:
+                    rows.append({"artifact": art, "table": None, "rows": 0, "files": 0, "days": 0, "error": error})
+                    continue
+                is_incident = hasattr(result, "artifacts") and hasattr(result, "timeline")
+                prov = {} if is_incident else _provenance_dict(result)
+                frames = incident_tables(result) if is_incident else tables_of(result)
+                meta = {"source": os.path.abspath(src), "provenance": prov}
+                for table, df in frames.items():
+                    files = write_frame(df, out_dir, table, art, meta)
+                    days = {os.path.basename(os.path.dirname(f)) for f in files}
+                    rows.append({"artifact": art, "table": table, "rows": len(df), "files": len(files),
+                                 "days": len(days), "error": None})
+                manifest.append({"artifact": art, "source": os.path.abspath(src),
+                                 "kind": "incident" if is_incident else prov.get("kind"),
+                                 "sha256": prov.get("sha256"), "size": prov.get("size"),
+                                 "warnings": len(prov.get("warnings", [])), "tables": sorted(frames),
+                                 "provenance": json.dumps(prov, default=str)})
+        except ArtifactError as e:
+            rows.append({"artifact": safe_name(os.path.basename(path)), "table": None, "rows": 0, "files": 0,
+                         "days": 0, "error": str(e)})
+    if manifest:
+        m = pd.DataFrame(manifest)
+        for art, one in m.groupby("artifact", sort=False):
+            write_frame(one.reset_index(drop=True), out_dir, "artifacts", art, {})
+    return pd.DataFrame(rows, columns=["artifact", "table", "rows", "files", "days", "error"])
