@@ -28,7 +28,8 @@ def pick_traces(ts, service=None, operation=None, error=None, min_duration_us=No
 
     ``service``/``operation``: some span of the trace has it (exact match); ``error``: True = traces
     with an error span, False = without. Columns: trace_id, failing (root span is an error),
-    error_spans, first_error ("service: operation: message" of the earliest error span),
+    error_spans, first_error ("service: operation: message" of the deepest error span — where the
+    failure started; the earliest of those),
     root_service, root_operation, start, duration_us, spans, services, label.
     """
     from .analysis import _error_reasons, trace_summary
@@ -50,9 +51,10 @@ def pick_traces(ts, service=None, operation=None, error=None, min_duration_us=No
     err = spans[spans["error"]]
     if len(err):
         reason = _error_reasons(ts)[spans["error"]]
-        first = (pd.DataFrame({"trace_id": err["trace_id"], "start_us": err["start_us"],
+        first = (pd.DataFrame({"trace_id": err["trace_id"], "start_us": err["start_us"], "depth": err["depth"],
                                "text": err["service"] + ": " + err["operation"] + ": " + reason.str.split("\n").str[0]})
-                 .sort_values("start_us", kind="stable").drop_duplicates("trace_id").set_index("trace_id")["text"])
+                 .sort_values(["depth", "start_us"], ascending=[False, True], kind="stable")
+                 .drop_duplicates("trace_id").set_index("trace_id")["text"])
         out["first_error"] = out["trace_id"].map(first)
     else:
         out["first_error"] = None

@@ -59,7 +59,7 @@ def test_pick_traces_puts_failing_first_and_filters(catalog):
     assert p["failing"].iloc[: p["failing"].sum()].all() and not p["failing"].iloc[p["failing"].sum():].any()
     first = p.iloc[0]
     assert first["label"].startswith("FAIL") and first["trace_id"][:8] in first["label"]
-    assert first["first_error"].startswith("gateway: ")
+    assert first["first_error"].startswith("gateway: GET /product/")  # the client call that failed, not the root
     assert set(pick_traces(catalog, error=False)["failing"]) == {False}
     assert len(pick_traces(catalog, service="catalog-db")) == 0  # a peer, not a service with spans
     slow = pick_traces(catalog, min_duration_us=100_000)
