@@ -39,6 +39,8 @@ ERRORS = {E_TAG: "unknown top-level record tag", E_SUBTAG: "unknown heap-dump su
 TOP_TAGS = np.zeros(256, np.bool_)
 TOP_TAGS[[0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x1C, 0x2C]] = True
 
+MAX_DEPTH = 1024   # superclass chain length beyond which the chain must be a loop
+
 # object kinds
 K_INSTANCE, K_OBJARRAY, K_PRIMARRAY, K_CLASS = 0, 1, 2, 3
 # basic types: 2 object, 4 boolean, 5 char, 6 float, 7 double, 8 byte, 9 short, 10 int, 11 long
@@ -88,11 +90,13 @@ def _layout(ci, cls_super, cls_fstart, cls_fcount, fld_type, cls_index, ref_star
             ref_offs, nref, idsize):
     """Offsets of the reference fields of class ``ci``'s instances (own fields first, then each superclass's).
 
-    Returns the new pool length, -1 when a superclass is not known yet, -2 when ``ref_offs`` is full.
+    Returns the new pool length, -1 when a superclass is not known yet, -2 when ``ref_offs`` is full,
+    -3 when the superclass chain loops.
     """
     # count first
     c = ci
     need = 0
+    depth = 0
     while True:
         for k in range(cls_fstart[c], cls_fstart[c] + cls_fcount[c]):
             if fld_type[k] == T_OBJECT:
@@ -103,6 +107,9 @@ def _layout(ci, cls_super, cls_fstart, cls_fcount, fld_type, cls_index, ref_star
         if s not in cls_index:
             return -1
         c = cls_index[s]
+        depth += 1
+        if depth > MAX_DEPTH:   # a superclass cycle (corrupt dump): no layout
+            return -3
     if nref + need > len(ref_offs):
         return -2
     c = ci
