@@ -97,16 +97,26 @@ def bucket_for(cls: str, subclass: str | None, crash: pd.DataFrame, all_frames: 
         dropped = crash.iloc[:pos]["norm_function"].fillna("?").astype(str).tolist()
         label = frame_label(first, program)
         why = f"first own frame #{int(first['frame'])} {label}"
+        src = first.get("source_file") if hasattr(first, "get") else None
+        key = label
+        if label in GENERIC_FRAMES | {"main.main"} and isinstance(src, str) and src:
+            # every program has a main: the source file tells two programs' mains apart
+            key = f"{label}@{os.path.basename(src)}"
+            why += f" (in {os.path.basename(src)})"
     elif len(crash):
+        # nothing of the program's own is shown: such files say nothing about which bug they are, so
+        # each gets a bucket of its own (keyed by frame #0 and the file) instead of merging on libc frames
         first = crash.iloc[0]
-        dropped = []
         label = frame_label(first, program)
-        why = f"no own frame: keyed by frame #0 {label}"
+        tag = facts.get("file_tag") or "?"
+        return {"bucket": f"{fam}:?{label}#{tag}", "top_own_frame": None, "frames_dropped": [],
+                "bucket_why": f"no own frame in the crash thread (frame #0 is {label}): not merged with any other file"}
     else:
-        return {"bucket": f"{fam}:?", "top_own_frame": None, "frames_dropped": [], "bucket_why": "no frames"}
+        return {"bucket": f"{fam}:?#{facts.get('file_tag') or '?'}", "top_own_frame": None, "frames_dropped": [],
+                "bucket_why": "no frames: not merged with any other file"}
     if dropped:
         why += f" after dropping {len(dropped)} frame(s): {', '.join(dict.fromkeys(dropped))}"
-    return {"bucket": f"{fam}:{label}", "top_own_frame": label, "frames_dropped": dropped, "bucket_why": why}
+    return {"bucket": f"{fam}:{key}", "top_own_frame": label, "frames_dropped": dropped, "bucket_why": why}
 
 
 def _same_frame(x: str, y: str) -> bool:

@@ -54,9 +54,20 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
     Decided from ``$_siginfo.si_code``/``si_pid`` when printed, otherwise from the frames.
     """
     sig, code = facts.get("signal"), facts.get("si_code")
-    if sig is None or sig in ("SIGSTOP", "SIGTRAP") and not facts.get("si_signo"):
-        return "snapshot", "no signal in the transcript: gdb attached to a live (hung) process or dumped it"
+    if sig is None or sig == "SIGSTOP" and not facts.get("si_signo"):
+        if facts.get("go_deadlock"):
+            return "snapshot", "the Go runtime found every goroutine blocked (all goroutines are asleep)"
+        if facts.get("attached"):
+            return "snapshot", "no signal: gdb attached to a live process (a hang snapshot)"
+        if facts.get("core_cmd"):
+            return "snapshot", ("a core file without a signal: written from a live process (gcore / "
+                                "generate-core-file), i.e. a hang snapshot — a crash core always names its signal")
+        if facts.get("interrupted"):
+            return "snapshot", "no signal: the user stopped the running process with ^C (a hang snapshot)"
+        return "none", "the transcript shows no signal line"
     self_frames = len(_has(crash_frames, _SELF_SIGNAL_FRAMES.pattern)) > 0
+    if sig == "SIGTRAP" and len(_has(crash_frames, _GLIB_FATAL)):
+        return "self", "SIGTRAP from GLib's fatal log handler (g_error / fatal warnings)"
     if code is not None:
         if code > 0:
             return "kernel", f"si_code={code} > 0: the kernel raised it for a fault"
@@ -166,13 +177,27 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         return out
 
     waiters = _lock_waiters(all_frames) if len(all_frames) else []
+    if origin == "none":
+        inferred = _infer_without_signal(facts, crash, all_frames, waiters)
+        if inferred[0] == "snapshot":
+            origin = "snapshot"
+            out.update(origin="snapshot", origin_why=inferred[1])
+        elif inferred[0] == "signal":
+            sig = inferred[1]
+            out.update(origin="self" if sig == "SIGABRT" else "kernel", origin_why=inferred[2])
+        else:
+            return done(*inferred[1:])
+    if sig == "SIGTRAP" and len(_has(crash, _GLIB_FATAL)):
+        sig = "SIGABRT"   # GLib's g_error/fatal warnings trap instead of abort()
     if origin == "snapshot":
         if len(waiters) >= 2:
             return done("deadlock", "lock-order", "probably not", "Hang",
                         f"no signal; threads {', '.join(map(str, waiters))} wait on locks (a lock cycle is likely)")
         if waiters:
-            return done("deadlock", "lock-wait", "probably not", "Hang", f"no signal; thread {waiters[0]} waits on a lock")
-        return done("deadlock", "hang", "probably not", "Hang", "no signal: a snapshot of a live process (hang)")
+            return done("deadlock", "lock-wait", "probably not", "Hang",
+                        f"{out['origin_why']}; thread {waiters[0]} waits on a lock")
+        sub = "go-all-goroutines-asleep" if facts.get("go_deadlock") else "hang"
+        return done("deadlock", sub, "probably not", "Hang", out["origin_why"])
     if origin == "external":
         sub = "external-signal" + (":lock-wait" if waiters else "")
         return done("deadlock", sub, "probably not", "ExternalSignal",
@@ -186,6 +211,10 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             why = f"{run_fn} repeats {run} times in a row" + (f"; fault address is {abs(addr - facts['sp'])} bytes from sp"
                                                              if near_sp else "")
             return done("stack-overflow", "recursion", "probably", "StackOverflow", why)
+        if addr is not None and addr >= NULL_LIMIT and _stack_write(facts.get("instruction")):
+            return done("stack-overflow", "guard-page", "probably", "StackOverflow",
+                        f"the faulting instruction `{facts['instruction']}` writes to the stack frame and the fault "
+                        f"address 0x{addr:x} is not near NULL: the stack ran out")
         if near_sp:
             return done("stack-overflow", "guard-page", "probably", "StackOverflow",
                         f"fault address 0x{addr:x} is next to sp 0x{facts['sp']:x} (stack guard page)")
@@ -215,9 +244,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         else:
             addr_why = f"fault address 0x{addr:x} from $_siginfo"
         if addr is None:
-            if in_libc:
-                addr, addr_why = 0, f"died inside {top['norm_function']} with no fault address shown: assumed a NULL string"
-            else:
+            if True:  # a libc string function with no address shown is not assumed NULL either
                 return done("unknown", "segv-address-unknown", "unknown", "AccessViolation",
                             "SIGSEGV, but the transcript shows no fault address ($_siginfo), instruction or "
                             "pointer argument to decide NULL vs wild")
@@ -236,11 +263,13 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
 
     if sig == "SIGABRT" or sig == "SIGIOT":
         assert_fr = _has(crash, r"^_*assert_(?:fail|perror_fail)(?:_base)?$")
-        if len(assert_fr) or facts.get("assert_expr"):
+        own_assert = _own_assert_helper(crash)
+        if len(assert_fr) or facts.get("assert_expr") or own_assert:
             text = facts.get("assert_expr") or _string_args(crash, r"assert_fail")
             out["assertion"] = text
             return done("assertion-failure", text or "", "unknown", "AbortSignal",
-                        "__assert_fail on the stack" + (f": `{text}`" if text else ""))
+                        (f"the program's own assertion helper {own_assert} called abort" if own_assert and
+                         not len(assert_fr) else "__assert_fail on the stack") + (f": `{text}`" if text else ""))
         msg = facts.get("glibc_message") or _string_args(crash, r"^(?:malloc_printerr|__fortify_fail|fortify_fail)$")
         chk = _has(crash, r"^(?:__stack_chk_fail\w*|__fortify_fail\w*|__chk_fail|\w+_chk)$")
         if len(chk) or (msg and ("stack smashing" in msg or "buffer overflow detected" in msg)):
@@ -254,19 +283,27 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             return done("stack-buffer-overrun", sub, "exploitable", rule,
                         f"{', '.join(names) or 'glibc'} reported " + (f"'{msg}'" if msg else "a smashed stack"))
         heap_fr = _has(crash, _HEAP_FUNCS.pattern)
-        if len(heap_fr) or (msg and _heap_sub(msg)):
+        alloc_lib = [m for m in crash["module"].dropna().astype(str) if re.search(r"lib(?:tc|je)malloc", m)] \
+            if "module" in crash else []
+        if len(heap_fr) or (msg and _heap_sub(msg)) or alloc_lib:
             out["heap_message"] = msg
             sub = _heap_sub(msg) if msg else "message-not-in-transcript"
             where = ", ".join(dict.fromkeys(heap_fr["norm_function"].tolist())) or "glibc"
             return done("heap-corruption", sub, "exploitable", "HeapError",
                         f"abort from the allocator ({where})" + (f": '{msg}'" if msg else
                                                                  "; glibc's message is not in the transcript"))
-        cxx = _has(crash, r"(?:terminate|__cxa_throw|__cxa_rethrow|__verbose_terminate_handler|__cxa_call_unexpected)")
+        cxx = _has(crash, r"(?:terminate|__cxa_throw|__cxa_rethrow|__verbose_terminate_handler|__cxa_call_unexpected|"
+                          r"qTerminate|__gxx_personality_v0|_Unwind_Resume)")
         if len(cxx) or facts.get("exception_type"):
             et = facts.get("exception_type")
             return done("uncaught-exception", et or "", "unknown", "AbortSignal",
                         "std::terminate/__cxa_throw on the stack" + (f"; threw {et}" if et else "")
                         + (f" ({facts['exception_what']})" if facts.get("exception_what") else ""))
+        if len(_has(crash, _GLIB_FATAL)):
+            return done("abort", "glib-fatal", "unknown", "AbortSignal",
+                        "GLib's fatal log (g_error or a fatal warning) stopped the process")
+        if len(_has(crash, _QT_FATAL)):
+            return done("abort", "qt-fatal", "unknown", "AbortSignal", "Qt's qFatal / qt_message_fatal aborted")
         return done("abort", "abort-call" if len(_has(crash, r"^abort$")) else "", "unknown", "AbortSignal",
                     "SIGABRT raised by the process with no assert, heap, fortify or C++ runtime frame")
 
@@ -297,6 +334,70 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         return done("bus-error", sub, "unknown", "AccessViolation",
                     f"SIGBUS si_code={code}" + (" (BUS_ADRERR: the mapped file shrank under the reader)" if code == 2 else ""))
     return done("unknown", (sig or "").lower(), "unknown", "UncategorizedSignal", f"signal {sig} matches no rule")
+
+
+_GLIB_FATAL = r"^(?:g_logv|g_log|g_log_structured\w*|g_log_writer_default|g_error|g_assertion_message\w*|_g_log_abort)$"
+_QT_FATAL = r"^(?:qFatal|qt_message_fatal|qAbort|QMessageLogger::fatal|qt_assert\w*)$"
+_ABORT_PATH = (r"^(?:raise|abort|pthread_kill|__pthread_kill_implementation|__pthread_kill_internal|libc_message|"
+               r"__libc_message|malloc_printerr|__stack_chk_fail\w*|__fortify_fail\w*|__chk_fail|__assert_fail\w*|"
+               r"assert_fail\w*|std::terminate|__cxa_throw|qTerminate|qFatal|qt_message_fatal|qAbort|"
+               r"QMessageLogger::fatal|g_logv|g_log|g_error|g_log_structured\w*)$")
+DEEP_STACK = 1000   # a thread this many frames deep is a runaway recursion
+
+
+def _own_assert_helper(crash: pd.DataFrame) -> str | None:
+    """A program's own assertion helper (``Assert_failure``, ``my_assert``) right under abort()."""
+    seen_abort = False
+    for fn, own in zip(crash["norm_function"].tolist(), crash["is_own"].tolist()):
+        if isinstance(fn, str) and re.match(r"^(?:raise|abort|pthread_kill)$", fn):
+            seen_abort = True
+            continue
+        if seen_abort and own:
+            return fn if isinstance(fn, str) and re.search(r"assert", fn, re.I) else None
+    return None
+
+
+def _stack_write(insn: str | None) -> bool:
+    """The instruction pushes or stores relative to the stack/frame pointer (its only possible fault is a
+    stack that ran out); AT&T (``mov %rsi,-0x18(%rbp)``) or Intel (``call``) syntax."""
+    if not insn:
+        return False
+    op, _, operands = insn.strip().partition(" ")
+    if op.startswith(("push", "call")):
+        return True
+    ops = _split_operands(operands.strip())
+    return bool(ops) and bool(re.search(r"\(%[re]?(?:bp|sp)\)$", ops[-1].strip()))
+
+
+def _infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame, waiters: list):
+    """No signal line: decide from the frames only where they are evidence (issue rules), else unknown.
+
+    Returns ("snapshot", why) for a hang, ("signal", SIG, why) to classify as that signal, or
+    ("done", class, subclass, exploitability, rule, reason).
+    """
+    if len(crash) and len(_has(crash, _ABORT_PATH)):
+        return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "
+                                     f"({', '.join(dict.fromkeys(_has(crash, _ABORT_PATH)['norm_function']))})")
+    if len(waiters) >= 2:
+        return ("snapshot", f"no signal line; threads {', '.join(map(str, waiters))} are blocked in lock waits")
+    if waiters and len(crash) and crash.iloc[0]["thread"] in waiters:
+        return ("snapshot", "no signal line; the thread shown is blocked in a lock wait")
+    if len(crash) and int(pd.to_numeric(crash["frame"]).max()) >= DEEP_STACK:
+        return ("done", "stack-overflow", "recursion", "probably", "StackOverflow",
+                f"no signal line, but the stack is {int(pd.to_numeric(crash['frame']).max()) + 1}+ frames deep")
+    if len(crash):
+        top = crash.iloc[0]
+        pc = top["pc"]
+        if top["norm_function"] == "??" and pc is not None and not pd.isna(pc) and int(pc) < NULL_LIMIT:
+            return ("done", "bad-pc", "null-call", "probably", "SegFaultOnPcNearNull",
+                    f"no signal line; frame 0 is at pc 0x{int(pc):x}: a call through a NULL function pointer")
+        if bool(top["is_own"]) and any(v == 0 for _, v in _pointers(top.get("args"))):
+            name = next(n for n, v in _pointers(top.get("args")) if v == 0)
+            return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",
+                    f"no signal line; the faulting frame's pointer argument {name}=0x0")
+    return ("done", "unknown", "no-signal", "unknown", "UncategorizedSignal",
+            "the transcript shows no signal line, and its frames show no abort path, lock wait, "
+            "deep recursion or NULL argument to decide from")
 
 
 def _heap_sub(msg: str | None) -> str | None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pandas as pd
 
@@ -32,8 +33,11 @@ def _expand(paths) -> list[str]:
 
 
 def _load_all(paths):
-    from .load import combine, load_gdb
+    from .load import combine, load_gdb, load_text
 
+    if list(paths) == ["-"]:
+        # a paste on standard input (the terminal or a pipe): classified in memory, nothing written
+        return combine([load_text(sys.stdin.buffer.read(), name="<stdin>")])
     return combine([load_gdb(p) for p in _expand(paths)])
 
 
@@ -76,7 +80,8 @@ def register(sub, common) -> None:
     csub.required = True
 
     q = csub.add_parser("classify", parents=[common], help="what killed each process (one row per file)")
-    q.add_argument("files", nargs="+", metavar="FILE", help="gdb transcripts or folders of them")
+    q.add_argument("files", nargs="+", metavar="FILE",
+                   help="gdb/LLDB/Go crash transcripts or folders of them; - reads a paste from standard input")
     q.add_argument("--verbose", "-v", action="store_true", help="add rule, bucket reasoning and messages")
     q.set_defaults(func=cmd_classify)
 

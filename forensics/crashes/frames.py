@@ -24,6 +24,7 @@ _CPU_VARIANT = re.compile(
     r"_(?:sse2|sse3|ssse3|sse4_1|sse4_2|sse42|avx2?|avx512\w*|evex\w*|erms|unaligned\w*|rtm|ifunc|generic|power\w*|aarch64)\w*$")
 _SUFFIX = re.compile(r"(?:\.(?:constprop|isra|part|cold|lto_priv|localalias|clone|llvm)(?:\.\d+)*|\[cold\])+$")
 _PREFIX = re.compile(r"^(?:__GI_|IA__|__interceptor_)")
+_GO_NAME = re.compile(r"^[\w.\-~%]+(?:/[\w.\-~%]+)*\.(?:\(\*?[\w\[\],. ]+\)\.)?[\w\-\[\]~.]+$")
 # glibc symbol aliases that mean the public function
 _ALIASES = {"__pthread_kill_implementation": "pthread_kill", "__pthread_kill_internal": "pthread_kill",
             "___pthread_mutex_lock": "pthread_mutex_lock", "__pthread_mutex_lock": "pthread_mutex_lock",
@@ -50,6 +51,9 @@ def normalize_function(name) -> str | None:
     n = str(name).strip().replace("(anonymous namespace)", "{anon}")
     if n in ("??", "") or n.startswith("<"):
         return n or None
+    n = re.sub(r"\[abi:\w+\]|\s*\[clone [^\]]*\]", "", n)
+    if _GO_NAME.match(n) and ("/" in n or "(*" in n or n.startswith("main.")) and not _SUFFIX.search(n):
+        return n.rsplit("/", 1)[-1]      # Go: drop the module path, keep package.(*Type).Method
     if "(" in n or "<" in n:  # C++: drop templates, then the parameter list and any return type
         keep_op = "operator()" in n
         n = _strip_templates(n)
@@ -103,7 +107,11 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     r"std::terminate", r"std::__terminate", r"__cxxabiv1::\w+", r"__cxa_\w+", r"__gnu_cxx::__verbose_terminate_handler",
     r"_Unwind_\w+", r"__futex_abstimed_wait\w*", r"__lll_lock_wait\w*", r"lll_mutex_lock_optimized",
     r"__pthread_clockjoin_ex", r"start_thread", r"clone3?", r"__libc_start_main\w*", r"__libc_start_call_main",
-    r"<signal handler called>",
+    r"<signal handler called>", r"pthread_\w+", r"__gthread_\w+", r"operator new\w*", r"operator delete\w*",
+    r"ptmalloc_init", r"malloc_consolidate", r"__libc_\w+", r"__pthread_\w+", r"futex_wait\w*", r"__GI_\w+",
+    r"_L_lock_\d+", r"_L_unlock_\d+", r"__lll_\w+", r"g_logv", r"g_log", r"g_log_\w+", r"_g_log_abort", r"g_error",
+    r"qFatal", r"qt_message_fatal", r"qAbort", r"QMessageLogger::\w+", r"qTerminate", r"__gxx_personality_v0",
+    r"panic", r"runtime\.\w+(?:\.\w+)*",
 ]) + r")$")
 
 #: libc frames worth naming when they are where the process died (``in-libc:strlen``)
@@ -113,6 +121,35 @@ _LIB_PATH = re.compile(r"(?:^(?:\.\./|\./)+(?:nptl|sysdeps|stdlib|malloc|posix|s
                        r"misc|elf|io|time|stdio-common|iconv|intl|locale|login|resolv|socket|wcsmbs)/)"
                        r"|libstdc\+\+-v3|libsupc\+\+|/glibc-")
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_)")
+
+
+#: shared objects of the C/C++ runtimes, toolkits and common system libraries: never "own" code. A
+#: program's own shared objects (``/opt/monetdb/lib/libbat.so``, a plugin) are not listed.
+_SYSTEM_LIB = re.compile(
+    r"^(?:ld-linux[\w.-]*|ld64|ld-elf|ld|libc|libc\+\+(?:abi)?|libpthread|libthr|libm|libdl|librt|libresolv|libutil|"
+    r"libstdc\+\+|libsupc\+\+|libgcc_s|libgcc|libunwind|libatomic|libgomp|libgfortran|libasan|libubsan|libtsan|"
+    r"liblsan|libtcmalloc\w*|libjemalloc|libmimalloc|libglib|libgobject|libgio|libgthread|libgmodule|libgtk\w*|"
+    r"libgdk\w*|libpango\w*|libcairo\w*|libX\w+|libxcb\w*|libwayland\w*|libQt\d?\w*|libKF\d\w*|libdbus\w*|"
+    r"libsystemd|libudev|libz|libssl|libcrypto|libffi|libpython[\d.]*\w*|libuv|libsqlite3|libxml2|libGL\w*|libEGL|"
+    r"libdrm|libasound|libpulse\w*|libSDL\w*|libsystem_\w+|libdyld|libobjc|libswiftCore|libcuda|libnvidia\w*)"
+    r"(?:-[\d.]+)?\.(?:so|dylib)")
+_SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/[^/]+$|^/system/lib(?:64)?/")
+
+
+def is_system_module(path: str) -> bool:
+    """A runtime/system shared object (by name, or sitting directly in a distribution library dir)."""
+    base = path.rsplit("/", 1)[-1]
+    if ".so" not in base and ".dylib" not in base:
+        return False
+    return bool(_SYSTEM_LIB.match(base)) or bool(_SYSTEM_DIR.match(path))
+
+
+def _is_go_runtime(function: str, source) -> bool:
+    """Go frames of the runtime and standard library (package path without a dot, not ``main``)."""
+    if not (isinstance(source, str) and source.endswith((".go", ".s"))):
+        return False
+    pkg = function.split(".", 1)[0] if "/" not in function else function.split("/", 1)[0]
+    return pkg != "main" and "." not in pkg
 
 
 def library_mask(frames: pd.DataFrame, ranges=()) -> np.ndarray:
@@ -125,12 +162,13 @@ def library_mask(frames: pd.DataFrame, ranges=()) -> np.ndarray:
     mods = frames["module"].to_numpy(dtype=object)
     srcs = frames["source_file"].to_numpy(dtype=object)
     fns = frames["function"].to_numpy(dtype=object)
-    lib = np.array([(isinstance(m, str) and ".so" in m) or (isinstance(s, str) and bool(_LIB_PATH.search(s)))
-                    or (isinstance(f, str) and bool(_LIB_FUNC.match(f))) for m, s, f in zip(mods, srcs, fns)],
-                   dtype=bool)
+    lib = np.array([(isinstance(m, str) and is_system_module(m)) or
+                    (isinstance(s, str) and bool(_LIB_PATH.search(s)))
+                    or (isinstance(f, str) and (bool(_LIB_FUNC.match(f)) or _is_go_runtime(f, s)))
+                    for m, s, f in zip(mods, srcs, fns)], dtype=bool)
     pcs = pd.to_numeric(frames["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     for lo, hi, path in ranges:
-        if lo is None or hi is None or ".so" not in path:
+        if lo is None or hi is None or not is_system_module(path):
             continue
         lib |= (pcs >= lo) & (pcs < hi)
     return lib

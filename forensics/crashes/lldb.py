@@ -11,6 +11,7 @@ kept as they are.
 ...                   "  * frame #0: 0x0000000100003f8c a.out`main at t.c:3:5"))
 Thread 1 received signal SIGSEGV, EXC_BAD_ACCESS (code=1, address=0x0).
 $0 = {si_signo = 11, si_errno = 0, si_code = 1, _sigfault = {si_addr = 0x0}}
+Thread 1 (LWP 1):
 #0  0x0000000100003f8c in main () at t.c:3
 """
 from __future__ import annotations

@@ -96,6 +96,37 @@ def load_gdb(path, **options) -> GdbCrash:
     with progress(prov.size, "reading gdb transcript", size_bytes=prov.size) as bar:
         raw = bytes(map_readonly(path))
         bar.update(len(raw))
+    return _load_bytes(path, raw, prov)
+
+
+def load_text(data, name: str = "<paste>") -> GdbCrash:
+    """Classify a transcript held in memory (a paste, standard input): same result as :func:`load_gdb`.
+
+    ``data`` is ``str`` or ``bytes``; the provenance records ``name``, the size and the SHA-256 of
+    those bytes (there is no file to open).
+    """
+    import hashlib
+
+    from ..artifact import _sniff_head
+    from .sniff import sniff_crash
+
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if len(raw) > MAX_BYTES:
+        raise ArtifactError(name, None, f"{len(raw):,} bytes is too large for a gdb transcript (limit {MAX_BYTES:,})")
+    d = _sniff_head(raw[:1 << 16])
+    fmt = d.format if d.kind == "gdb-output" else None
+    if fmt is None:
+        hit = sniff_crash(raw[:1 << 16]) if raw else None
+        if hit is None:
+            raise ArtifactError(name, None, f"not a crash transcript ({d.evidence})")
+        fmt = hit[0]
+    from .. import __version__
+    prov = Provenance(path=name, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(), kind="gdb-output",
+                      format=fmt, parser="forensics.crashes", parser_version=__version__)
+    return _load_bytes(name, raw, prov)
+
+
+def _load_bytes(path, raw: bytes, prov: Provenance) -> GdbCrash:
     text = raw.decode("utf-8", errors="replace")
     if "\ufffd" in text:
         prov.warn(None, "bytes that are not UTF-8 were replaced")
@@ -133,6 +164,7 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     verdict = classify(facts, crash, frames)
     program, argv = _program(facts)
     prog_name = os.path.basename(program) if program else None
+    facts["file_tag"] = (prov.sha256 or "")[:8]
     b = bucket_for(verdict["class"], verdict["subclass"], crash, frames, facts, prog_name)
     recursion = None
     if len(crash) and crash["repeat"].max() > 1:
@@ -226,4 +258,4 @@ def combine(loaded: list[GdbCrash], errors: list[dict] | None = None, suggest_th
                     errors=pd.DataFrame(errors or [], columns=["file", "error"]), provenance=provs)
 
 
-__all__ = ["load_gdb", "load_folder", "combine", "GdbCrash", "CrashSet", "CRASH_COLUMNS"]
+__all__ = ["load_gdb", "load_text", "load_folder", "combine", "GdbCrash", "CrashSet", "CRASH_COLUMNS"]

@@ -279,6 +279,7 @@ def parse_text(text: str) -> Transcript:
             m = R["xi"].match(ln)
             if m and facts["instruction"] is None:
                 facts["instruction"], facts["instruction_at"] = m.group("insn"), _hex(m.group("addr"))
+                facts["instruction_sym"] = m.group("sym")
             continue
         if c0 == "0":
             m = R["solib"].match(ln)
@@ -345,6 +346,11 @@ def parse_text(text: str) -> Transcript:
     lwps = set(thread_lwp.values()) | {x for x in new_lwps if x}
     facts["n_threads_seen"] = max(len(lwps), len(thread_lwp), 1)
     facts["pid"] = facts["inferior_pid"] or (min(lwps) if lwps and not facts["live"] else None)
+    if not cols["no"] and facts.get("instruction_sym"):
+        # a peda/gef context panel shows no backtrace, but its "=> 0x… <func+off>:" line is frame #0
+        _info_thread_frame(cols, facts.get("current_thread") or 1,
+                           f"0x{facts['instruction_at']:x} in {facts['instruction_sym'].split('+')[0]} ()", 0)
+        cols["owner_hdr"][-1] = None
     frames = _frames(cols, locals_of, facts, warnings)
     return Transcript(frames=frames, facts=facts, warnings=warnings)
 

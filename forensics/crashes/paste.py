@@ -25,7 +25,8 @@ _MD_BOLD_GI = re.compile(r"\*\*(GI|IA)\*\*\\?_")           # "**GI**\_assert_fai
 _PROMPT = re.compile(r"^(?:\((?:gdb|rr|pernosco|lldb|dlv|cuda-gdb)\)|pwndbg>|gef➤|gdb-peda\$|gdb\$|>>>)\s?")
 _NO_HASH_FRAME = re.compile(r"^(\d{1,5})(\s+)(0x[0-9a-fA-F]+ in \S)")
 _FRAME = re.compile(r"^#\d+\s")
-_STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<][^\s(]*(?:\([^)]*\))? \(.*\)(?: at \S+:\d+| from \S+)?\s*$")
+_STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<][^\s(]*(?:\([^)]*\))? \((?:.*\)(?: at \S+:\d+| from \S+)?"
+                         r"\s*|[^)]*,)$")
 _SIGNAL = re.compile(r"^(?:Program|Thread \d+(?: \"[^\"]*\")?) (?:received|terminated with) signal ")
 _CONT = re.compile(r"^\s+(?:at |from |\(\) |\(\)$)")
 
@@ -89,8 +90,10 @@ def normalize_paste(text: str) -> str:
         # frame #0 printed right under the signal line, without "#0"
         if after_signal and not _FRAME.match(s) and _STOP_FRAME.match(s) and not s.startswith("["):
             s = "#0  " + s
-        if s.startswith("[") or not s.strip():
-            pass   # [Switching to ...], [Current thread ...] and blank lines keep the signal context
+        if s.startswith("Attaching to "):
+            after_signal = True    # gdb -p prints where the attached thread stands, like a stop
+        elif s.startswith(("[", "Using host libthread_db", "Reading symbols", "Loaded symbols")) or not s.strip():
+            pass   # [Switching to ...], [New LWP ...], libthread_db lines and blanks keep the stop context
         else:
             after_signal = bool(_SIGNAL.match(s))
         # continuation of a wrapped frame: unbalanced parentheses, or "at file:line" / "from lib" alone

@@ -32,3 +32,25 @@ def test_bad_file_exits_2(tmp_path, capsys):
     p.write_text("hello\n")
     assert main(["crash", "classify", str(p)]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_classify_reads_stdin(monkeypatch, capsys):
+    import io
+    import sys
+
+    paste = (b"    (gdb) where\n    #0  0x00007f in __GI_raise (sig=sig@entry=6) at raise.c:56\n"
+             b"    #1  0x00007f in __GI_abort () at abort.c:89\n    #2  0x00007f in __stack_chk_fail () at s.c:28\n"
+             b"    #3  0x0000000000408e20 in bbscon_main () at bbscon.c:801\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(paste)))
+    assert main(["crash", "classify", "-", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out[0]["class"] == "stack-buffer-overrun" and out[0]["top_own_frame"] == "bbscon_main"
+    assert out[0]["file"] == "<stdin>"
+
+
+def test_classify_paste_logic():
+    from forensics.crashes.pastebox import classify_paste
+
+    r = classify_paste(open(os.path.join(os.path.dirname(__file__), "wild", "esnet__iperf__258.txt")).read())
+    assert r["class"] == "null-deref-read" and r["top_own_frame"] == "iperf_got_sigend"
+    assert "error" in classify_paste("   ") and "error" in classify_paste("just words")

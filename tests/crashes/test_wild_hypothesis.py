@@ -1,0 +1,54 @@
+"""Mutated wild pastes: nothing but ArtifactError ever escapes the loader."""
+import atexit
+import os
+import shutil
+import tempfile
+import warnings
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forensics.crashes.load import load_gdb
+from forensics.errors import ArtifactError
+
+from .wild_score import WILD, labels
+
+TEXTS = [open(os.path.join(WILD, x["file"]), "rb").read() for x in labels()]
+_DIR = tempfile.mkdtemp(prefix="fx-cr-wild-")
+atexit.register(shutil.rmtree, _DIR, True)
+_PIECES = [b"\n", b"(gdb) ", b"    ", b"```", b"#0  ", b" at ", b"\x1b[31m", b"&#8203;", b"\\#", b"goroutine 1 [running]:\n",
+           b"frame #0: 0x1 a`b", b"[signal SIGSEGV: x code=0x1 addr=0x0 pc=0x1]\n", b"(", b")", b"\t", b"\xff"]
+
+
+def _try(data: bytes):
+    p = os.path.join(_DIR, "t.txt")
+    with open(p, "wb") as f:
+        f.write(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            c = load_gdb(p)
+        assert len(c.crashes) == 1
+    except ArtifactError as e:
+        assert not e.reason.startswith("internal parser error"), e.reason
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(len(TEXTS))),
+       st.lists(st.tuples(st.integers(0, 10**5), st.one_of(st.binary(max_size=8), st.sampled_from(_PIECES)),
+                          st.integers(0, 30)), max_size=8))
+def test_mutated_wild_pastes(which, edits):
+    data = bytearray(TEXTS[which])
+    for pos, ins, cut in edits:
+        pos %= max(len(data), 1)
+        data[pos:pos + cut] = ins
+    _try(bytes(data))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(range(len(TEXTS))), st.data())
+def test_wild_line_shuffles_and_cuts(which, data):
+    lines = TEXTS[which].split(b"\n")
+    keep = data.draw(st.lists(st.integers(0, len(lines) - 1), max_size=40))
+    _try(b"\n".join(lines[i] for i in keep))
+    _try(TEXTS[which][:data.draw(st.integers(0, len(TEXTS[which])))])
