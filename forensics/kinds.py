@@ -110,7 +110,7 @@ KINDS: list[Kind] = [
     Kind("pprof", "memory", "Go pprof profile (gzipped profile.proto)",
          loader="forensics.memory.load:load_heap", cli="forensics.memory.cli",
          notebook="05_heap_growth.ipynb", notebook_param="PPROF",
-         timeline="forensics.memory.events:events"),
+         timeline="forensics.memory.events:events", sniff="forensics.memory.sniff:sniff_pprof_text"),
     Kind("hprof", "memory", "Java heap dump (HPROF: jmap -dump, jcmd GC.heap_dump [-gz], HeapDumpOnOutOfMemoryError)",
          loader="forensics.memory.load:load_heap", cli="forensics.memory.cli",
          notebook="05_heap_growth.ipynb", notebook_param="HPROF_AFTER", sniff="forensics.memory.sniff:sniff_hprof",

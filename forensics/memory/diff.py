@@ -104,7 +104,9 @@ def _diff_file(heap) -> pd.DataFrame:
     df["count_delta"] = df["count_after"] - df["count_before"]
     df["bytes_delta"] = df["bytes_after"] - df["bytes_before"]
     df["traceback"] = c["traceback"]
-    return _sorted(df[BASE_COLUMNS + ["traceback"]])
+    # ties keep the print-out's order (compare_to's own sort), not the name's
+    df = df[BASE_COLUMNS + ["traceback"]].sort_values(["bytes_delta", "count_delta"], ascending=False, kind="stable")
+    return df.reset_index(drop=True)
 
 
 def _v8_diff(paths, top: int) -> HeapDiff:
@@ -236,7 +238,7 @@ def verdict(d: HeapDiff, min_objects: int = 100) -> str:
         grow = grow[~grow["name"].str.endswith("(static fields)")]
     if grow.empty:
         return "no type grew by at least {:,} objects: no leak between these snapshots".format(min_objects)
-    r = grow.sort_values(key, ascending=False).iloc[0]
+    r = grow.sort_values(key, ascending=False, kind="stable").iloc[0]
     objects = "" if pd.isna(r["count_delta"]) else f"{int(r['count_delta']):,} objects and "
     return (f"{r['name']} grew by {objects}{int(r[key]):,} bytes"
             f"{' retained' if key == 'retained_delta' else ''} — the top leak suspect")

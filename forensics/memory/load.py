@@ -104,9 +104,16 @@ def _pprof(path, prov, sample_type: str | None = None, **_):
                            notes=[f"a pprof -top report ({info['type']}): values are the report's flat column, taken as "
                                   "growth (as printed by pprof -base); sampled estimates; before/after are not in the report"])
 
-    samples, info = read_pprof(path, prov)
+    if prov.format == "pprof legacy text heap profile":
+        from .pprof_legacy import read_pprof_legacy
+
+        samples, info = read_pprof_legacy(path, prov)
+    else:
+        samples, info = read_pprof(path, prov)
     types = [t for t, _ in info["sample_types"]]
     space = sample_type or ("inuse_space" if "inuse_space" in types else types[-1])
+    if space not in types and space == "inuse_space" and "space" in types:
+        space = "space"   # a legacy profile without allocation totals
     objects = space.replace("_space", "_objects") if space.replace("_space", "_objects") in types else None
     if space not in types:
         raise ArtifactError(path, "sample_type", f"no sample type {space!r}; this profile has {', '.join(types)}")

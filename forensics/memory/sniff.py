@@ -31,3 +31,16 @@ def sniff_hprof(head: bytes) -> tuple[str, str] | None:
     end = data.find(b"\0", 0, 40)
     version = data[len(HPROF_MAGIC) - 4:end if end > 0 else 20].decode("ascii", "replace")
     return f"hprof {version}" + (" (gzip)" if gz else ""), f"'JAVA PROFILE {version}' header" + (" inside gzip" if gz else "")
+
+
+def sniff_pprof_text(head: bytes) -> tuple[str, str] | None:
+    """A legacy text heap profile (Go ``/debug/pprof/heap?debug=1``, tcmalloc ``heapz``), else None.
+
+    >>> sniff_pprof_text(b"heap profile: 13: 1595680 [47130736: 2584596557304] @ heap/1048576\\n")[0]
+    'pprof legacy text heap profile'
+    """
+    import re
+
+    if re.search(rb"^\s*heap profile: *\d+: *\d+ *\[ *\d+: *\d+ *\] *@ *heap", head[:4096], re.M):
+        return "pprof legacy text heap profile", "'heap profile: N: B [N: B] @ heap…' header"
+    return None
