@@ -3,6 +3,9 @@
     forensics pcap summary capture.pcap --format json
     forensics pcap flags capture.pcap --format csv
     forensics pcap flows capture.pcap --format table
+    forensics pcap expert capture.pcap              # Expert Info
+    forensics pcap conversations capture.pcap --layer tcp|udp|ip
+    forensics pcap endpoints capture.pcap --layer ip|tcp|udp
     forensics pcap dissect capture.pcap 17          # every field of frame 17 (pyshark)
 """
 from __future__ import annotations
@@ -23,7 +26,27 @@ def cmd_summary(args):
     from .load import capture_summary
 
     out = capture_summary(args.file, engine=args.engine)
-    return {k: out[k] for k in ["packets", "tcp_streams", "warnings"] + CLI_FLAGS}
+    return {k: out[k] for k in ["packets", "tcp_streams", "warnings"] + CLI_FLAGS
+            + ["link_types", "undecoded_network_layer", "tunnels"] if k in out}
+
+
+def cmd_expert(args):
+    """Wireshark's Expert Information: items by severity with counts and frames."""
+    from .statistics import expert_info
+
+    return expert_info(_load(args))
+
+
+def cmd_conversations(args):
+    from .statistics import conversations
+
+    return conversations(_load(args).packets, args.layer)
+
+
+def cmd_endpoints(args):
+    from .statistics import endpoints
+
+    return endpoints(_load(args).packets, args.layer)
 
 
 def cmd_flags(args):
@@ -51,11 +74,19 @@ def register(sub, common):
     pc.required = True
     for name, func, text in (("summary", cmd_summary, "packets, TCP streams, warnings and a count per flag"),
                              ("flags", cmd_flags, "one row per frame with a flag: frame, stream, 0/1 per flag"),
-                             ("flows", cmd_flows, "one row per TCP stream: volumes, RTTs, retransmissions, state")):
+                             ("flows", cmd_flows, "one row per TCP stream: volumes, RTTs, retransmissions, state"),
+                             ("expert", cmd_expert, "Expert Info: analysis flags, RST, SYN/FIN, ICMP unreachable by "
+                              "severity, with counts and frames"),
+                             ("conversations", cmd_conversations, "Conversations (tshark -z conv): packets and bytes "
+                              "each way per pair"),
+                             ("endpoints", cmd_endpoints, "Endpoints (tshark -z endpoints): packets and bytes sent "
+                              "and received per address")):
         q = pc.add_parser(name, parents=[common], help=text, description=text)
         q.add_argument("file", metavar="FILE")
         q.add_argument("--engine", choices=("native", "tshark"), default="native",
                        help="native (default, no external tools) or tshark (Wireshark's own labels)")
+        if name in ("conversations", "endpoints"):
+            q.add_argument("--layer", choices=("ip", "tcp", "udp"), default="tcp" if name == "conversations" else "ip")
         q.set_defaults(func=func)
     q = pc.add_parser("dissect", parents=[common], help="every Wireshark field of one frame (needs tshark/pyshark)")
     q.add_argument("file", metavar="FILE")

@@ -53,6 +53,7 @@ PACKET_DTYPE = np.dtype([
     ("frag_more", np.bool_),
     ("frag_direct", np.bool_), # the fragmented IP layer carries the transport header itself
     ("fkey_src", np.uint64), ("fkey_dst", np.uint64),  # addresses of the fragmented layer (folded)
+    ("icmp_type", np.uint8), ("icmp_code", np.uint8),    # ICMP / ICMPv6 (proto 1 / 58)
 ])
 
 TUNNEL_NAMES = {1: "IP-in-IP", 2: "6in4", 3: "4in6", 4: "IPv6-in-IPv6", 5: "GRE", 6: "ERSPAN", 7: "WCCP",
@@ -90,6 +91,7 @@ def _ipv4(b, p, end, wire_left, r):
     if ihl < 20:
         return -1, p, 0
     totlen = _u16(b, p + 2)
+    hdr_totlen = totlen
     if totlen == 0 or totlen > wire_left:  # TSO on the capturing host, or a bad length: Wireshark
         totlen = wire_left                   # takes the frame's length (with an expert error)
     proto = np.int64(b[p + 9])
@@ -102,7 +104,7 @@ def _ipv4(b, p, end, wire_left, r):
     fo = _u16(b, p + 6)
     if r.frag:
         r.frag_direct = False  # an outer layer is the fragmented one
-    elif (fo & 0x3FFF) != 0 and p + totlen > end:
+    elif (fo & 0x3FFF) != 0 and p + hdr_totlen > end:
         # Wireshark reassembles only fragments captured whole; a cut first fragment is dissected as it
         # is, a cut later one is only a fragment
         if (fo & 0x1FFF) != 0:
@@ -161,6 +163,19 @@ def _ipv6(b, p, end, wire_left, r):
             if (fo >> 3) != 0:
                 r.proto = nh
                 return -1, q, 0
+        elif nh == 0 and plen == 0:  # hop-by-hop options: a jumbo payload option gives the length
+            hl = (np.int64(b[q + 1]) + 1) * 8
+            o = q + 2
+            while o + 2 <= min(q + hl, end):
+                if b[o] == 0:
+                    o += 1
+                    continue
+                if b[o] == 0xC2 and b[o + 1] == 4 and o + 6 <= end:
+                    plen = _u32(b, o + 2)
+                    break
+                o += 2 + np.int64(b[o + 1])
+            nh = np.int64(b[q])
+            q += hl
         elif nh == 51:  # AH: length in 4-byte units, minus 2
             nh2 = np.int64(b[q])
             q += (np.int64(b[q + 1]) + 2) * 4
@@ -407,6 +422,10 @@ def decode_packet(b, off, caplen, wirelen, linktype, out, i):
             etype, p = _gre(b, l4, end, r)
             if etype == 0:
                 return
+        elif proto == 1 or proto == 58:
+            if l4 + 2 <= end:
+                r.icmp_type, r.icmp_code = b[l4], b[l4 + 1]
+            return
         elif proto == 137:  # MPLS in IP
             if r.frag:
                 return

@@ -67,7 +67,7 @@ _COLUMNS = {
     "sc": np.int32, "dc": np.int32, "sport": np.uint16, "dport": np.uint16, "seq": np.uint32, "ack": np.uint32,
     "payload_len": np.int32, "flags": np.uint16, "window": np.uint16, "mss": np.int32, "wscale": np.int8,
     "sack_perm": np.bool_, "sack_blocks": np.int8, "has_ts": np.bool_, "ts_val": np.uint32, "ts_ecr": np.uint32,
-    "linktype": np.uint16, "tunnel": np.uint8, "osc": np.int32, "odc": np.int32, "tcp": np.bool_, "stream": np.int32, "direction": np.int8, "rel_seq": np.uint32, "rel_ack": np.uint32,
+    "linktype": np.uint16, "tunnel": np.uint8, "icmp_type": np.uint8, "icmp_code": np.uint8, "osc": np.int32, "odc": np.int32, "tcp": np.bool_, "stream": np.int32, "direction": np.int8, "rel_seq": np.uint32, "rel_ack": np.uint32,
     "aflags": np.int32, "dup_ack_num": np.int32, "dup_ack_frame": np.int32, "acked_frame": np.int32,
     "ack_rtt": np.int64, "rto": np.int64, "rto_frame": np.int32,
 }
@@ -110,6 +110,7 @@ class PacketColumns:
             c[k][sl] = rec[f]
         c["sc"][sl], c["dc"][sl] = res["sc"], res["dc"]
         c["linktype"][sl], c["tunnel"][sl] = rec["linktype"], rec["tunnel"]
+        c["icmp_type"][sl], c["icmp_code"][sl] = rec["icmp_type"], rec["icmp_code"]
         if res["osc"] is not None:
             tun = rec["tunnel"] != 0
             c["osc"][sl] = np.where(tun, res["osc"], -1)
@@ -154,7 +155,7 @@ class PacketColumns:
         lts = c.pop("linktype")
         df["protocol"] = pd.Categorical.from_codes(np.where(pcodes >= 0, pmap[np.clip(pcodes, 0, 255)], -1),
                                                    categories=list(pnames.values()))
-        del pcodes, proto
+        del pcodes
         for k in ("stream", "direction", "seq", "ack", "rel_seq", "rel_ack", "payload_len", "flags", "window",
                   "mss", "wscale", "sack_perm", "sack_blocks"):
             df[k] = c.pop(k)
@@ -186,6 +187,9 @@ class PacketColumns:
         for k, t in enumerate(lcodes):
             lmap[t] = k
         df["link_type"] = pd.Categorical.from_codes(lmap[lts], categories=[linktype_name(t) for t in lcodes])
+        icmp = (ipver > 0) & ((proto == 1) | (proto == 58))
+        df["icmp_type"] = np.where(icmp, c.pop("icmp_type"), -1).astype(np.int16)
+        df["icmp_code"] = np.where(icmp, c.pop("icmp_code"), -1).astype(np.int16)
         return df
 
 
@@ -277,11 +281,31 @@ def capture_summary(path, **options) -> dict:
         totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
         seen = [0]
 
+        layers = {"link_types": {}, "undecoded_network_layer": {}, "tunnels": {}}
+
+        def count(what, codes):
+            if not codes.shape[0]:
+                return
+            first = codes[0]
+            if (codes == first).all():  # the usual case: one link type, no tunnel
+                vals, ns = [first], [codes.shape[0]]
+            else:
+                vals, ns = np.unique(codes, return_counts=True)
+            d = layers[what]
+            for v, k in zip(vals, ns):
+                d[int(v)] = d.get(int(v), 0) + int(k)
+
         def consume(batch):
             c = flag_counts(batch, an.feed(batch))
             for k in totals:
                 totals[k] += c[k]
             seen[0] += batch.shape[0]
+            lt = batch["linktype"]
+            count("link_types", lt)
+            count("undecoded_network_layer", lt[batch["ipver"] == 0])
+            tun = batch["tunnel"]
+            if tun.any():
+                count("tunnels", tun[tun != 0])
 
         raw = read_capture(path, consume=consume)
         prov.sha256 = digest.result()
@@ -289,6 +313,10 @@ def capture_summary(path, **options) -> dict:
             prov.warn(off, reason)
         out = {"packets": seen[0], "tcp_streams": an.n_streams, "warnings": list(prov.warnings)}
         out.update(totals)
+        out["link_types"] = {linktype_name(k): v for k, v in sorted(layers["link_types"].items(), key=lambda x: -x[1])}
+        out["undecoded_network_layer"] = {linktype_name(k): v for k, v in
+                                          sorted(layers["undecoded_network_layer"].items(), key=lambda x: -x[1])}
+        out["tunnels"] = {TUNNEL_NAMES[k]: v for k, v in sorted(layers["tunnels"].items(), key=lambda x: -x[1])}
     except ArtifactError:
         raise
     except (ValueError, IndexError, OverflowError, MemoryError) as e:

@@ -20,6 +20,8 @@ from ..progress import progress
 from .compressed import Decompressed, compression_of
 from .decode import PACKET_DTYPE, decode_packet
 
+# numba caches each compiled walker with the decoder compiled into it, but checks only this file's
+# time stamp: after changing decode.py or linklayer.py, touch this file (or clear __pycache__).
 CHUNK = 8 << 20
 #: Larger records than this are taken as corruption, not as packets (Wireshark's own limit is 256 KiB).
 MAX_RECORD = 1 << 20

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .analysis import window_size
 from .flows import _client_side
 
 
@@ -48,8 +49,7 @@ def time_sequence(packets: pd.DataFrame, stream: int, ax=None, direction: str = 
     if len(ax_):
         xa, ya = sec(ax_["time"]), ax_["rel_ack"].to_numpy(np.int64)
         ax.step(xa, ya, where="post", color="tab:green", lw=1, label="ACK")
-        scale = _window_shift(t, not fwd, c2s)
-        edge = ya + (ax_["window"].to_numpy(np.int64) << scale)
+        edge = ya + window_size(t).loc[ax_.index].to_numpy()  # scales need both SYNs: the whole stream
         ax.step(xa, edge, where="post", color="tab:gray", lw=0.8, ls="--", label="window edge")
         d = ax_["duplicate_ack"].to_numpy()
         if d.any():
@@ -57,6 +57,7 @@ def time_sequence(packets: pd.DataFrame, stream: int, ax=None, direction: str = 
         z = ax_["zero_window"].to_numpy()
         if z.any():
             ax.plot(xa[z], ya[z], "x", ms=7, color="black", label=f"zero window ({z.sum()})")
+    _robust_ylim(ax, np.concatenate([y + ln, ya if len(ax_) else y[:0]]), edge if len(ax_) else y[:0])
     first = t.iloc[0]
     way = "client→server" if fwd else "server→client"
     ax.set_title(f"stream {stream}: {first['src']}:{first['sport']} ↔ {first['dst']}:{first['dport']} ({way} data)")
@@ -66,12 +67,15 @@ def time_sequence(packets: pd.DataFrame, stream: int, ax=None, direction: str = 
     return ax
 
 
-def _window_shift(t: pd.DataFrame, sender_is_client: bool, c2s) -> int:
-    """Window scale the ACK sender announced in its SYN (0 when unknown)."""
-    syn = t[((t["flags"] & 0x02) != 0) & (c2s == sender_is_client)]
-    if len(syn) and syn["wscale"].iloc[0] >= 0 and (t["wscale"][(t["flags"] & 0x02) != 0] >= 0).all():
-        return int(syn["wscale"].iloc[0])
-    return 0
+def _robust_ylim(ax, data: np.ndarray, edge: np.ndarray) -> None:
+    """Scale the sequence axis to the data and ACKs; the window edge may run off the top (it is
+    drawn, not allowed to squash the segments into the bottom pixels)."""
+    if not data.size:
+        return
+    lo, hi = float(np.min(data)), float(np.max(data))
+    top = max(hi, float(np.quantile(edge, 0.98)) if edge.size else hi)
+    top = min(top, hi + max(hi - lo, 1.0))  # the window edge gets at most as much room as the data
+    ax.set_ylim(min(lo, 0.0), top * 1.03 + 1)
 
 
 def loss_over_time(timeline: pd.DataFrame, ax=None):

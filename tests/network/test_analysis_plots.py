@@ -61,3 +61,39 @@ def test_plots_draw():
     box = plots.flow_picker(cap.flows, shown.append)
     assert shown == [0] and box is not None
     plt.close("all")
+
+
+def test_window_spike_of_notebook_01_is_gone():
+    """Regression: the SYN-ACK's window (65160, unscaled by definition) was shifted by the window scale
+    (10), drawing a window edge at ~6.7e7 over a 1.5 MB flow and squashing the Stevens graph."""
+    cap = _load("bulk_loss_receiver.pcapng")
+    p = cap.packets
+    ws = analysis.window_size(p)
+    syn = (p["flags"] & 0x02) != 0
+    assert (ws[syn] == p.loc[syn, "window"]).all()
+    t = p[p["stream"] == 0]
+    assert ws[t.index].max() < 10_000_000  # was 66,723,840 on frame 2
+    ax = plots.time_sequence(p, 0)
+    top = ax.get_ylim()[1]
+    data_top = float((t["rel_seq"] + t["payload_len"]).max())
+    assert data_top <= top < 2.5 * data_top, (top, data_top)
+    plt.close("all")
+
+
+def test_window_size_matches_tshark():
+    """``window_size`` equals tshark's tcp.window_size (the committed labels do not hold it: run tshark)."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if not shutil.which("tshark"):
+        pytest.skip("tshark not installed")
+    for name in ("bulk_loss_receiver.pcapng", "slow_reader.pcap", "short_rst.pcap"):
+        path = os.path.join(DATA, name)
+        r = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "tcp.window_size"],
+                           capture_output=True, text=True, check=True)
+        theirs = [int(x) if x else -1 for x in r.stdout.splitlines()]
+        p = _load(name).packets
+        ours = analysis.window_size(p).where(p["stream"] >= 0, -1).tolist()
+        assert ours == theirs, name
