@@ -378,6 +378,11 @@ def _infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataF
     if len(crash) and len(_has(crash, _ABORT_PATH)):
         return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "
                                      f"({', '.join(dict.fromkeys(_has(crash, _ABORT_PATH)['norm_function']))})")
+    if len(crash) and len(_has(crash, r"^runtime\.panicmem$")) and len(_has(crash, r"^runtime\.sigpanic$")):
+        # Go's sigpanic calls panicmem only for a fault below 0x1000 (a nil pointer plus a small offset)
+        return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",
+                "no signal line; the Go runtime's sigpanic -> panicmem frames mean a fault address below 0x1000 "
+                "(nil pointer dereference)")
     if len(waiters) >= 2:
         return ("snapshot", f"no signal line; threads {', '.join(map(str, waiters))} are blocked in lock waits")
     if waiters and len(crash) and crash.iloc[0]["thread"] in waiters:

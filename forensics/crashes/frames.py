@@ -111,7 +111,7 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     r"ptmalloc_init", r"malloc_consolidate", r"__libc_\w+", r"__pthread_\w+", r"futex_wait\w*", r"__GI_\w+",
     r"_L_lock_\d+", r"_L_unlock_\d+", r"__lll_\w+", r"g_logv", r"g_log", r"g_log_\w+", r"_g_log_abort", r"g_error",
     r"qFatal", r"qt_message_fatal", r"qAbort", r"QMessageLogger::\w+", r"qTerminate", r"__gxx_personality_v0",
-    r"panic", r"runtime\.\w+(?:\.\w+)*",
+    r"panic", r"runtime\.\w+(?:\.\w+)*", r"_cgo_\w+", r"[\w.]+\._Cfunc_\w+", r"[\w.]+\._cgo_\w+",
 ]) + r")$")
 
 #: libc frames worth naming when they are where the process died (``in-libc:strlen``)
@@ -146,8 +146,8 @@ def is_system_module(path: str) -> bool:
 
 def _is_go_runtime(function: str, source) -> bool:
     """Go frames of the runtime and standard library (package path without a dot, not ``main``)."""
-    if not (isinstance(source, str) and source.endswith((".go", ".s"))):
-        return False
+    if not (isinstance(source, str) and source.endswith((".go", ".s"))) or "." not in function:
+        return False      # a C function of a cgo preamble lives in a .go file too
     pkg = function.split(".", 1)[0] if "/" not in function else function.split("/", 1)[0]
     return pkg != "main" and "." not in pkg
 

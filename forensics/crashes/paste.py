@@ -59,6 +59,30 @@ def _balance(s: str) -> int:
     return depth
 
 
+def _join_pretty_values(lines: list[str]) -> list[str]:
+    """``set print pretty on`` prints ``$1 = {`` and one member per line: join such a value into the
+    one-line form gdb prints by default (``$1 = {si_signo = 11, si_errno = 0, ...}``)."""
+    out, k = [], 0
+    while k < len(lines):
+        ln = lines[k]
+        if re.match(r"^\$\d+ = \{\s*$", ln):
+            depth, parts, j = 0, [], k
+            while j < len(lines) and j - k < 2000:
+                depth += lines[j].count("{") - lines[j].count("}")
+                parts.append(lines[j].strip())
+                j += 1
+                if depth <= 0:
+                    break
+            joined = " ".join(parts)
+            joined = re.sub(r"\{\s+", "{", re.sub(r"\s+\}", "}", joined))
+            out.append(joined)
+            k = j
+            continue
+        out.append(ln)
+        k += 1
+    return out
+
+
 def normalize_paste(text: str) -> str:
     """The gdb lines inside a pasted transcript, one per line (see the module docstring)."""
     if "&#" in text or "&lt;" in text or "&gt;" in text or "&amp;" in text or "&nbsp;" in text:
@@ -68,7 +92,7 @@ def normalize_paste(text: str) -> str:
         text = _MD_ESCAPE.sub(r"\1", _MD_BOLD_GI.sub(r"__\1__", text))
     lines = [ln.rstrip() for ln in text.split("\n") if not ln.lstrip().startswith(("```", "~~~"))]
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
-    lines = _dedent(lines)
+    lines = _join_pretty_values(_dedent(lines))
     out: list[str] = []
     after_signal = False
     for ln in lines:

@@ -115,3 +115,24 @@ def test_suggestions_on_the_sample_are_same_bug_pairs(crash_set, table):
 
 def test_one_frame_stack_is_not_like_everything():
     assert pdm_similarity(["main"], ["greet_user", "main"]) < 0.5
+
+
+def test_buckets_across_shapes(table):
+    """One crash as a command-file transcript, as thread apply all bt full and under LLDB shares one
+    bucket; one hang caught by ^C + bt and by attach + thread apply all bt shares one bucket."""
+    def buckets(names):
+        return set(table[table["name"].isin(names)]["bucket"])
+
+    assert len(buckets(["worker_crash__g-O0__cmds.txt", "worker_crash__g-O0__allbtfull.txt",
+                        "worker_crash__g-O0__lldb.txt", "worker_crash__g-O0__live.txt"])) == 1
+    assert len(buckets(["deadlock__g-O0__sigint.txt", "deadlock__g-O0__attach.txt",
+                        "deadlock__nog-O2__sigint.txt"])) == 1
+    assert len(buckets(["null_write__g-O0__pretty.txt", "null_write__g-O0__cmds.txt",
+                        "null_write__g-O0__lldb.txt"])) == 1
+    assert len(buckets(["nil_deref__go1.19.8__go.txt", "nil_deref__go1.19.8__gdb.txt",
+                        "nil_deref__go1.19.8__dlv.txt"])) == 1
+
+
+def test_pretty_siginfo_is_read(table):
+    r = table[table["name"] == "null_read__g-O0__pretty.txt"].iloc[0]
+    assert r["si_code"] == 1 and r["fault_address"] == 4 and r["class"] == "null-deref-read"

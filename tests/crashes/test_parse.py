@@ -25,7 +25,8 @@ def test_sniff_recognises_every_style(manifest):
         d = sniff(os.path.join(SAMPLES, name))
         assert d.kind == "gdb-output", (name, d)
         styles.add(m["style"])
-    assert styles == {"live", "cmds", "bt", "allbtfull", "attach", "kcore"}
+    assert styles == {"live", "cmds", "bt", "allbtfull", "attach", "kcore",
+                      "lldb", "pretty", "sigint", "go", "gdb", "dlv"}
 
 
 @pytest.mark.parametrize("content", [
