@@ -173,3 +173,44 @@ def runtime_growth_figure(diffs, top: int = 5):
         t = d.table.assign(name=d.table["name"].str.replace(r"^.*/", "", regex=True))
         growth_bars(t, value="bytes_delta", top=top, ax=ax, title=f"{label}: bytes gained")
     return fig
+
+
+def hprof_sections(before=None, after=None) -> dict[str, str | None]:
+    """Which HPROF parts of the notebook can run (section → None, or why skipped).
+
+    >>> hprof_sections(None, "after.hprof")["hprof_diff"]
+    'Skipped: the heap dump comparison needs HPROF_BEFORE and HPROF_AFTER, and HPROF_BEFORE is not set.'
+    """
+    why = {"hprof": None if is_set(after) else "Skipped: the Java heap dump sections need HPROF_AFTER, and it is not set."}
+    why["hprof_diff"] = why["hprof"] or (None if is_set(before) else
+                                         "Skipped: the heap dump comparison needs HPROF_BEFORE and HPROF_AFTER, "
+                                         "and HPROF_BEFORE is not set.")
+    return why
+
+
+def hprof_findings(before, after, top: int = 10) -> dict:
+    """Everything the notebook shows about Java heap dumps: ``diff`` (:class:`HeapDiff` or None), ``dump``,
+    ``graph``, ``suspects``, ``paths`` (one root path per suspect), ``strings``, ``arrays``, ``roots``."""
+    from . import hprof_analysis as A
+    from .diff import heap_diff
+    from .hprof_graph import gc_roots, heap_graph, path_to_root
+    from .load import load_heap
+
+    dump = load_heap(after).snapshot
+    g = heap_graph(dump)
+    suspects = A.leak_suspects(dump, g, top=top)
+    paths = []
+    for r in suspects.itertuples():
+        addr = int(r.accumulation_point.rsplit("@0x", 1)[1], 16)
+        from .hprof_graph import find_object
+        paths.append(path_to_root(dump, g, find_object(dump, addr)))
+    return {"diff": heap_diff([before, after], top=0) if is_set(before) else None, "dump": dump, "graph": g,
+            "suspects": suspects, "paths": paths, "strings": A.duplicate_strings(dump, top=top),
+            "arrays": A.big_arrays(dump, g, top=5), "roots": gc_roots(dump, g)}
+
+
+def suspect_sentence(row) -> str:
+    """One suspect in words, from its row (every figure from the dump)."""
+    return (f"{row['suspect']} retains {row['retained']:,} bytes ({row['share']:.0%} of the heap). The memory accumulates "
+            f"in {row['accumulation_point']} ({row['accumulated']:,} bytes), kept by {row['holder']}; below it: "
+            f"{row['leaking_objects']:,} × {row['leaking_class'] or '(no user-level class)'}.")
