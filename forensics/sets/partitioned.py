@@ -206,6 +206,26 @@ def _order(decoded: list) -> tuple[list, list, list, bool]:
     return dec, frames_of, owner_runs, merged
 
 
+def _meta_of(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k != "parts"}
+
+
+def _piece(d: dict, q: int):
+    return d["parts"][q]
+
+
+def _decode_remote(ex, items, parts) -> list:
+    """Decode on the Dask workers and keep the records there: only each file's facts (times, counts,
+    warnings, fragments) come back here; the partitions' pieces stay futures that the analysis tasks
+    take from the workers that hold them."""
+    c = ex.client
+    futs = [c.submit(decode_member, *it, pure=False) for it in items]
+    metas = c.gather([c.submit(_meta_of, f, pure=False) for f in futs])
+    for m, f in zip(metas, futs):
+        m["parts"] = [c.submit(_piece, f, q, pure=False) for q in [*range(parts), parts]]
+    return metas
+
+
 def _warmup(path):
     """Load numba's compiled reader and analyser in this process before workers fork from it."""
     from .captures import _FirstRecord
@@ -233,7 +253,9 @@ def _run(source, workers, scheduler, mode):
         try:
             if ex.kind == "process pool":
                 _warmup(listing.files[0][0])
-            decoded = ex.map(decode_member, [(p, k, parts, spill) for p, k, _ in listing.files])
+            items = [(p, k, parts, spill) for p, k, _ in listing.files]
+            remote = ex.kind == "dask"
+            decoded = _decode_remote(ex, items, parts) if remote else ex.map(decode_member, items)
             dec, frames_of, owner_runs, merged = _order(decoded)
             members = []
             for d in dec:
@@ -251,6 +273,9 @@ def _run(source, workers, scheduler, mode):
                         totals[k] += r["totals"][k]
                 return summary_dict(listing, members, merged, sum(d["n"] for d in dec),
                                     sum(r["streams"] for r in results), totals)
+            if remote:  # the records stayed on the workers until now
+                for d in dec:
+                    d["parts"] = ex.client.gather(d["parts"])
             return _assemble(listing, members, dec, owner_runs, results, merged)
         finally:
             if spill:
