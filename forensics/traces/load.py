@@ -10,9 +10,12 @@ is paused while the JSON is parsed and flattened (a 6–9× win on big files).
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import json
+import os
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +28,7 @@ try:
 except ImportError:  # a dependency, but the stdlib parser gives the same values, only slower
     orjson = None
 
-from ..artifact import Provenance, open_readonly, provenance_for
+from ..artifact import Provenance, _stat, open_readonly, sniff
 from ..errors import ArtifactError
 from ..progress import progress
 from . import formats as F
@@ -325,12 +328,15 @@ def _frames(cols: F.Columns):
     refs = pd.DataFrame({"span": cols.column("ref_span"), "ref_type": _str_col(cols.column("ref_type")),
                          "ref_trace_id": _hex_ids(cols.column("ref_trace")),
                          "ref_span_id": _str_col(pc.utf8_lower(cols.column("ref_id")))})
+    return spans, tags, logs, refs, _process_frame(cols)
+
+
+def _process_frame(cols: F.Columns) -> pd.DataFrame:
     pservice = np.array(cols.proc_service, dtype=object)
     ptag_proc = np.array(cols.ptag_proc, dtype=np.int64)
-    processes = pd.DataFrame({"process": ptag_proc, "service": _str_col(pservice[ptag_proc] if len(ptag_proc) else []),
-                              "key": _str_col(cols.ptag_key), "type": _str_col(cols.ptag_type),
-                              "value": _str_col(cols.ptag_value)})
-    return spans, tags, logs, refs, processes
+    return pd.DataFrame({"process": ptag_proc, "service": _str_col(pservice[ptag_proc] if len(ptag_proc) else []),
+                         "key": _str_col(cols.ptag_key), "type": _str_col(cols.ptag_type),
+                         "value": _str_col(cols.ptag_value)})
 
 
 class _StreamFailed(Exception):
@@ -384,34 +390,80 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
     bar.update(prov.size)
 
 
+def _general(path, raw, prov, cols, shapes, bar, stream_min_bytes):
+    """Every shape, through orjson (slice by slice for big files) and the readers in formats.py."""
+    values, multi = _parse(path, raw, prov, stream_min_bytes)
+    try:
+        _read_all(path, values, multi, cols, shapes, prov, bar)
+    except _StreamFailed:  # something unusual inside a big file: read it the plain way
+        prov.details.pop("streamed", None)
+        cols.__init__()
+        shapes.clear()
+        values, multi = _parse(path, raw, prov, stream_min_bytes=1 << 62)
+        _read_all(path, values, multi, cols, shapes, prov, bar)
+
+
+class _Hasher(threading.Thread):
+    """SHA-256 of the evidence's bytes on another thread (hashlib releases the GIL)."""
+
+    def __init__(self, raw: bytes):
+        super().__init__(daemon=True)
+        self.raw, self.hexdigest = raw, None
+
+    def run(self):
+        self.hexdigest = hashlib.sha256(memoryview(self.raw)).hexdigest()
+        self.raw = None
+
+
+def _read(path):
+    """(provenance, the file's bytes, the hashing thread): the file is read once, read-only, and
+    hashed from the same bytes while it is parsed."""
+    from .. import __version__
+
+    d = sniff(path)
+    st = _stat(os.fspath(path))
+    with open_readonly(path) as f:
+        raw = f.read()
+    hashing = _Hasher(raw)
+    hashing.start()
+    prov = Provenance(path=os.path.abspath(os.fspath(path)), size=len(raw), sha256="", kind=d.kind, format=d.format,
+                      parser=PARSER, parser_version=__version__, mtime=st.st_mtime)
+    return prov, raw, hashing
+
+
 def load_traces(path, **options) -> TraceSet:
     """Load any Jaeger / OTLP / Zipkin JSON (or JSON Lines) trace export.
 
     Options: ``skew_tolerance_us`` (default 0) — slack before a child outside its parent
     counts as clock skew; ``stream_min_bytes`` (default 64 MB) — files at least this big are
-    read one slice of traces at a time (see :mod:`forensics.traces.stream`).
+    read one slice of traces at a time (see :mod:`forensics.traces.stream`); ``fast`` (default
+    True) — Jaeger UI JSON goes through the compiled scan (:mod:`forensics.traces.jaeger_fast`).
 
     Raises :class:`ArtifactError` (with a JSON path or line as location) for malformed JSON,
     JSON of another kind, and spans without ids.
     """
-    prov = provenance_for(path, parser=PARSER)
-    with open_readonly(path) as f:
-        raw = f.read()
+    prov, raw, hashing = _read(path)
     cols = F.Columns()
     shapes: list[str] = []
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of small dicts and lists: the cyclic GC would rescan them over and over
+    fast = None
     try:
+        if options.get("fast", True) and re.match(rb"(\xef\xbb\xbf)?\s*\{", raw[:64]):
+            from . import jaeger_fast  # Jaeger UI JSON: the compiled reader, when it takes the file
+
+            fast = jaeger_fast.read(raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw, cols)
+            if fast is None:
+                cols = F.Columns()
+            else:
+                shapes.append("jaeger ui")
+                prov.details["reader"] = "compiled scan"
         with progress(prov.size, "reading trace JSON", size_bytes=prov.size) as bar:
-            values, multi = _parse(path, raw, prov, int(options.get("stream_min_bytes", STREAM_MIN_BYTES)))
-            try:
-                _read_all(path, values, multi, cols, shapes, prov, bar)
-            except _StreamFailed:  # something unusual inside a big file: read it the plain way
-                prov.details.pop("streamed", None)
-                cols, shapes = F.Columns(), []
-                values, multi = _parse(path, raw, prov, stream_min_bytes=1 << 62)
-                _read_all(path, values, multi, cols, shapes, prov, bar)
-            del values, raw
+            if fast is None:
+                _general(path, raw, prov, cols, shapes, bar, int(options.get("stream_min_bytes", STREAM_MIN_BYTES)))
+            else:
+                bar.update(prov.size)
+        del raw
     except RecursionError:
         raise ArtifactError(path, None, "JSON nested too deeply") from None
     finally:
@@ -420,18 +472,26 @@ def load_traces(path, **options) -> TraceSet:
     for err in cols.envelope_errors[:20]:
         prov.warn("$.errors", f"the exporting query reported: {err}")
     decode_error = prov.details.pop("_decode_error", None)
-    if cols.n_spans() == 0:
-        raise decode_error or ArtifactError(path, None, "no spans in this trace export")
-    try:
-        spans, tags, logs, refs, processes = _frames(cols)
-    except ArtifactError as e:
-        raise ArtifactError(path, e.location, e.reason) from None
+    if fast is not None:
+        spans, tags, logs, refs = fast
+        processes = _process_frame(cols)
+    else:
+        if cols.n_spans() == 0:
+            hashing.join()
+            raise decode_error or ArtifactError(path, None, "no spans in this trace export")
+        try:
+            spans, tags, logs, refs, processes = _frames(cols)
+        except ArtifactError as e:
+            hashing.join()
+            raise ArtifactError(path, e.location, e.reason) from None
     spans, refs, orphans, skew = build_tree(spans, refs, prov, tolerance_us=int(options.get("skew_tolerance_us", 0)),
                                             zipkin=set(shapes) == {"zipkin"})
     prov.details.update({"shapes": sorted(set(shapes)), "spans": len(spans),
                          "traces": int(spans["trace_id"].nunique())})
     if prov.format is None:
         prov.format = ", ".join(sorted(set(shapes)))
+    hashing.join()  # the SHA-256 of the bytes read, computed on another thread meanwhile
+    prov.sha256 = hashing.hexdigest
     for df in (spans, tags, logs, refs, processes, orphans, skew):
         prov.attach(df)
     return TraceSet(spans, tags, logs, refs, processes, orphans, skew, prov, sorted(set(shapes)))

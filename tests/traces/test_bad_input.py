@@ -123,6 +123,7 @@ def test_mutated_export(tmp_path, at, cut, junk, truncate):
     data = SEED[:at] if truncate else SEED[:at] + junk + SEED[at + cut:]
     _only_artifact_errors(write(tmp_path, data))
     _only_artifact_errors(write(tmp_path, data), stream_min_bytes=0)  # the sliced reader too
+    _only_artifact_errors(write(tmp_path, data), fast=False)  # the general reader alone
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -41,7 +41,7 @@ def test_odd_tags_are_the_same_whole_and_sliced(tmp_path, monkeypatch):
     p = tmp_path / "odd.json"
     p.write_text(json.dumps(_odd_doc()))
     whole = load_traces(str(p))
-    sliced = load_traces(str(p), stream_min_bytes=0)
+    sliced = load_traces(str(p), stream_min_bytes=0, fast=False)
     assert sliced.provenance.details.get("streamed")
     for a, b in ((whole.spans, sliced.spans), (whole.tags, sliced.tags), (whole.processes, sliced.processes)):
         pdt.assert_frame_equal(a, b)
@@ -63,11 +63,11 @@ def test_int64_overflow_gives_the_same_error_whole_and_sliced(tmp_path, monkeypa
     p = tmp_path / "big.json"
     p.write_text(json.dumps(doc))
     errors = []
-    for opts in ({}, {"stream_min_bytes": 0}):
+    for opts in ({}, {"stream_min_bytes": 0, "fast": False}, {"fast": False}):
         with pytest.raises(ArtifactError) as e:
             load_traces(str(p), **opts)
         errors.append((e.value.location, e.value.reason))
-    assert errors[0] == errors[1] and errors[0][0] == "span 21"
+    assert errors[0] == errors[1] == errors[2] and errors[0][0] == "span 21"
 
 
 @pytest.mark.filterwarnings("ignore::forensics.artifact.ArtifactWarning")

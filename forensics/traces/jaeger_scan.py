@@ -1,0 +1,658 @@
+"""A compiled reader for Jaeger UI JSON (``{"data": [trace, …]}``): bytes → offset tables, no
+Python object per span or tag (the V8 heap reader's approach).
+
+One pass over the document records, for every span, tag, log, reference and process, where its
+strings start and end in the buffer and the integers it holds; :func:`gather` then copies the
+strings (decoding JSON escapes) straight into Arrow string buffers. Anything the schema does not
+expect — an inline ``process``, a tag value that is an object, a float start time, a cut-off
+file — makes :func:`scan` return ``ok = False`` and the loader reads the file the general way.
+
+Tables (int64 matrices, one row per item; -1 = field absent):
+
+* traces ``[tid_s, tid_e]``
+* spans  ``[trace, tid_s, tid_e, sid_s, sid_e, op_s, op_e, pid_s, pid_e, start, dur, flags,
+  tag0, ntag, log0, nlog, ref0, nref, par_s, par_e]``
+* tags   ``[span, key_s, key_e, type_s, type_e, val_s, val_e, kind]`` (kind: VAL_* below)
+* logs   ``[span, timestamp, fields_s, fields_e]`` (the ``fields`` array's text, parsed later)
+* refs   ``[span, type_s, type_e, tid_s, tid_e, sid_s, sid_e]``
+* procs  ``[trace, key_s, key_e, obj_s, obj_e]`` (the process object's text)
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+VAL_STR, VAL_INT, VAL_FLOAT, VAL_TRUE, VAL_FALSE, VAL_NULL = 0, 1, 2, 3, 4, 5
+
+
+def _k(s: str) -> np.ndarray:
+    return np.frombuffer(s.encode(), dtype=np.uint8).copy()
+
+
+K_DATA, K_TRACEID, K_SPANS, K_PROCESSES = _k("data"), _k("traceID"), _k("spans"), _k("processes")
+K_SPANID, K_OP, K_REFS, K_START, K_DUR = _k("spanID"), _k("operationName"), _k("references"), _k("startTime"), _k("duration")
+K_TAGS, K_LOGS, K_PID, K_FLAGS, K_PARENT = _k("tags"), _k("logs"), _k("processID"), _k("flags"), _k("parentSpanID")
+K_KEY, K_TYPE, K_VALUE, K_REFTYPE, K_TS, K_FIELDS = _k("key"), _k("type"), _k("value"), _k("refType"), _k("timestamp"), _k("fields")
+K_PROCESS, K_ERRORS = _k("process"), _k("errors")
+
+
+@njit(cache=True)
+def _ws(b, i):
+    n = len(b)
+    while i < n and (b[i] == 32 or b[i] == 10 or b[i] == 13 or b[i] == 9):
+        i += 1
+    return i
+
+
+@njit(cache=True)
+def _str_end(b, i):
+    """i at the opening quote; returns the index just past the closing quote, or -1."""
+    n = len(b)
+    i += 1
+    while i < n:
+        c = b[i]
+        if c == 92:
+            i += 2
+            continue
+        if c == 34:
+            return i + 1
+        i += 1
+    return -1
+
+
+@njit(cache=True)
+def _skip(b, i):
+    """Skip one JSON value starting at i (after whitespace); index past it, or -1."""
+    n = len(b)
+    if i >= n:
+        return -1
+    c = b[i]
+    if c == 34:
+        return _str_end(b, i)
+    if c == 123 or c == 91:
+        depth = 0
+        while i < n:
+            c = b[i]
+            if c == 34:
+                i = _str_end(b, i)
+                if i < 0:
+                    return -1
+                continue
+            if c == 123 or c == 91:
+                depth += 1
+            elif c == 125 or c == 93:
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        return -1
+    while i < n and not (b[i] == 44 or b[i] == 125 or b[i] == 93 or b[i] == 32 or b[i] == 10 or b[i] == 13 or b[i] == 9):
+        i += 1
+    return i
+
+
+@njit(cache=True)
+def _eq(b, s, e, k):
+    if e - s != len(k):
+        return False
+    for j in range(len(k)):
+        if b[s + j] != k[j]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _int(b, i):
+    """(value, index past it, ok) of a JSON integer at i; ok False for floats/others/overflow."""
+    n = len(b)
+    neg = False
+    if i < n and b[i] == 45:
+        neg = True
+        i += 1
+    v = 0
+    start = i
+    while i < n and 48 <= b[i] <= 57:
+        if i - start >= 18:
+            return 0, i, False
+        v = v * 10 + (b[i] - 48)
+        i += 1
+    if i == start or (i < n and (b[i] == 46 or b[i] == 101 or b[i] == 69)):
+        return 0, i, False
+    return (-v if neg else v), i, True
+
+
+@njit(cache=True)
+def _kv(b, i, tags, nt, owner):
+    """One {"key","type","value"} object at i into row nt of ``tags``; index past it (-1 bad, -2 full)."""
+    if nt >= tags.shape[0]:
+        return -2
+    for c in range(8):
+        tags[nt, c] = -1
+    tags[nt, 0] = owner
+    if b[i] != 123:
+        return -1
+    i = _ws(b, i + 1)
+    if b[i] == 125:
+        return -1
+    while True:
+        if b[i] != 34:
+            return -1
+        ks = i + 1
+        i = _str_end(b, i)
+        if i < 0:
+            return -1
+        ke = i - 1
+        i = _ws(b, i)
+        if b[i] != 58:
+            return -1
+        i = _ws(b, i + 1)
+        c = b[i]
+        if _eq(b, ks, ke, K_KEY):
+            if c != 34:
+                return -1
+            e = _str_end(b, i)
+            if e < 0:
+                return -1
+            tags[nt, 1], tags[nt, 2] = i + 1, e - 1
+            i = e
+        elif _eq(b, ks, ke, K_TYPE):
+            if c == 34:
+                e = _str_end(b, i)
+                if e < 0:
+                    return -1
+                if e - i > 2:  # an empty type means none
+                    tags[nt, 3], tags[nt, 4] = i + 1, e - 1
+                i = e
+            elif c == 110:
+                i = _skip(b, i)
+            else:
+                return -1
+        elif _eq(b, ks, ke, K_VALUE):
+            if c == 34:
+                e = _str_end(b, i)
+                if e < 0:
+                    return -1
+                tags[nt, 5], tags[nt, 6], tags[nt, 7] = i + 1, e - 1, VAL_STR
+                i = e
+            elif c == 116 or c == 102 or c == 110:
+                e = _skip(b, i)
+                tags[nt, 7] = VAL_TRUE if c == 116 else (VAL_FALSE if c == 102 else VAL_NULL)
+                i = e
+            elif c == 45 or 48 <= c <= 57:
+                e = _skip(b, i)
+                tags[nt, 5], tags[nt, 6] = i, e
+                tags[nt, 7] = VAL_INT
+                for j in range(i, e):
+                    if b[j] == 46 or b[j] == 101 or b[j] == 69:
+                        tags[nt, 7] = VAL_FLOAT
+                i = e
+            else:
+                return -1  # an object or array value: the general reader handles it
+        else:
+            i = _skip(b, i)
+        if i < 0:
+            return -1
+        i = _ws(b, i)
+        if b[i] == 44:
+            i = _ws(b, i + 1)
+            continue
+        if b[i] == 125:
+            break
+        return -1
+    if tags[nt, 1] < 0:
+        return -1  # a tag without a key
+    return i + 1
+
+
+@njit(cache=True)
+def _str_field(b, i):
+    """(start, end, index past) of a string value at i, or (-1, -1, -1)."""
+    if b[i] != 34:
+        return -1, -1, -1
+    e = _str_end(b, i)
+    if e < 0:
+        return -1, -1, -1
+    return i + 1, e - 1, e
+
+
+@njit(cache=True)
+def _array(b, i):
+    """i at '['; returns index of the first element (or of ']') after whitespace, or -1."""
+    if b[i] != 91:
+        return -1
+    return _ws(b, i + 1)
+
+
+@njit(cache=True)
+def _span(b, i, trace, spans, ns, tags, nt, logs, nl, refs, nr):
+    if ns >= spans.shape[0]:
+        return nt, nl, nr, -2
+    for c in range(20):
+        spans[ns, c] = -1
+    spans[ns, 0] = trace
+    spans[ns, 11] = 0
+    spans[ns, 10] = 0
+    spans[ns, 12], spans[ns, 13], spans[ns, 14], spans[ns, 15], spans[ns, 16], spans[ns, 17] = nt, 0, nl, 0, nr, 0
+    have_start = False
+    if b[i] != 123:
+        return nt, nl, nr, -1
+    i = _ws(b, i + 1)
+    while b[i] != 125:
+        if b[i] != 34:
+            return nt, nl, nr, -1
+        ks = i + 1
+        i = _str_end(b, i)
+        if i < 0:
+            return nt, nl, nr, -1
+        ke = i - 1
+        i = _ws(b, i)
+        if b[i] != 58:
+            return nt, nl, nr, -1
+        i = _ws(b, i + 1)
+        if _eq(b, ks, ke, K_TRACEID) or _eq(b, ks, ke, K_SPANID) or _eq(b, ks, ke, K_OP) or _eq(b, ks, ke, K_PID) \
+                or _eq(b, ks, ke, K_PARENT):
+            col = 1 if _eq(b, ks, ke, K_TRACEID) else 3 if _eq(b, ks, ke, K_SPANID) else 5 if _eq(b, ks, ke, K_OP) \
+                else 7 if _eq(b, ks, ke, K_PID) else 18
+            if b[i] == 110 and col >= 5:  # null operation / process / parent: absent
+                i = _skip(b, i)
+            else:
+                s, e, i = _str_field(b, i)
+                if i < 0:
+                    return nt, nl, nr, -1
+                spans[ns, col], spans[ns, col + 1] = s, e
+        elif _eq(b, ks, ke, K_START) or _eq(b, ks, ke, K_DUR) or _eq(b, ks, ke, K_FLAGS):
+            if b[i] == 110:  # null: duration/flags 0 (a null start fails below)
+                i = _skip(b, i)
+            else:
+                v, i, ok = _int(b, i)
+                if not ok:
+                    return nt, nl, nr, -1
+                if _eq(b, ks, ke, K_START):
+                    spans[ns, 9] = v
+                    have_start = True
+                elif _eq(b, ks, ke, K_DUR):
+                    spans[ns, 10] = v
+                else:
+                    spans[ns, 11] = v
+        elif _eq(b, ks, ke, K_TAGS):
+            if b[i] == 110:
+                i = _skip(b, i)
+            else:
+                i = _array(b, i)
+                if i < 0:
+                    return nt, nl, nr, -1
+                spans[ns, 12] = nt
+                while b[i] != 93:
+                    i = _kv(b, i, tags, nt, ns)
+                    if i < 0:
+                        return nt, nl, nr, i
+                    nt += 1
+                    i = _ws(b, i)
+                    if b[i] == 44:
+                        i = _ws(b, i + 1)
+                spans[ns, 13] = nt - spans[ns, 12]
+                i += 1
+        elif _eq(b, ks, ke, K_LOGS):
+            if b[i] == 110:
+                i = _skip(b, i)
+            else:
+                i = _array(b, i)
+                if i < 0:
+                    return nt, nl, nr, -1
+                spans[ns, 14] = nl
+                while b[i] != 93:
+                    if nl >= logs.shape[0]:
+                        return nt, nl, nr, -2
+                    logs[nl, 0], logs[nl, 1], logs[nl, 2], logs[nl, 3] = ns, -1, -1, -1
+                    have_ts = False
+                    if b[i] != 123:
+                        return nt, nl, nr, -1
+                    i = _ws(b, i + 1)
+                    while b[i] != 125:
+                        if b[i] != 34:
+                            return nt, nl, nr, -1
+                        ls = i + 1
+                        i = _str_end(b, i)
+                        le = i - 1
+                        i = _ws(b, i)
+                        i = _ws(b, i + 1)
+                        if _eq(b, ls, le, K_TS):
+                            v, i, ok = _int(b, i)
+                            if not ok:
+                                return nt, nl, nr, -1
+                            logs[nl, 1] = v
+                            have_ts = True
+                        elif _eq(b, ls, le, K_FIELDS):
+                            e = _skip(b, i)
+                            logs[nl, 2], logs[nl, 3] = i, e
+                            i = e
+                        else:
+                            i = _skip(b, i)
+                        if i < 0:
+                            return nt, nl, nr, -1
+                        i = _ws(b, i)
+                        if b[i] == 44:
+                            i = _ws(b, i + 1)
+                    if not have_ts:
+                        return nt, nl, nr, -1  # a log without a timestamp
+                    nl += 1
+                    i = _ws(b, i + 1)
+                    if b[i] == 44:
+                        i = _ws(b, i + 1)
+                spans[ns, 15] = nl - spans[ns, 14]
+                i += 1
+        elif _eq(b, ks, ke, K_REFS):
+            if b[i] == 110:
+                i = _skip(b, i)
+            else:
+                i = _array(b, i)
+                if i < 0:
+                    return nt, nl, nr, -1
+                spans[ns, 16] = nr
+                while b[i] != 93:
+                    if nr >= refs.shape[0]:
+                        return nt, nl, nr, -2
+                    for c in range(7):
+                        refs[nr, c] = -1
+                    refs[nr, 0] = ns
+                    if b[i] != 123:
+                        return nt, nl, nr, -1
+                    i = _ws(b, i + 1)
+                    while b[i] != 125:
+                        if b[i] != 34:
+                            return nt, nl, nr, -1
+                        rs = i + 1
+                        i = _str_end(b, i)
+                        re_ = i - 1
+                        i = _ws(b, i)
+                        i = _ws(b, i + 1)
+                        col = 1 if _eq(b, rs, re_, K_REFTYPE) else 3 if _eq(b, rs, re_, K_TRACEID) \
+                            else 5 if _eq(b, rs, re_, K_SPANID) else -1
+                        if col > 0 and b[i] == 34:
+                            s, e, i = _str_field(b, i)
+                            if e - s > 0:  # "" counts as absent (the general reader's `or` default)
+                                refs[nr, col], refs[nr, col + 1] = s, e
+                        elif col == 5:
+                            return nt, nl, nr, -1  # spanID must be a string
+                        else:
+                            i = _skip(b, i)
+                        if i < 0:
+                            return nt, nl, nr, -1
+                        i = _ws(b, i)
+                        if b[i] == 44:
+                            i = _ws(b, i + 1)
+                    if refs[nr, 5] < 0:
+                        return nt, nl, nr, -1
+                    nr += 1
+                    i = _ws(b, i + 1)
+                    if b[i] == 44:
+                        i = _ws(b, i + 1)
+                spans[ns, 17] = nr - spans[ns, 16]
+                i += 1
+        elif _eq(b, ks, ke, K_PROCESS):
+            return nt, nl, nr, -1  # inline process: the general reader
+        else:
+            i = _skip(b, i)
+        if i < 0:
+            return nt, nl, nr, -1
+        i = _ws(b, i)
+        if b[i] == 44:
+            i = _ws(b, i + 1)
+        elif b[i] != 125:
+            return nt, nl, nr, -1
+    if not have_start or spans[ns, 1] < 0 or spans[ns, 3] < 0 or spans[ns, 2] == spans[ns, 1] \
+            or spans[ns, 4] == spans[ns, 3]:
+        return nt, nl, nr, -1  # the general reader says what is wrong
+    return nt, nl, nr, i + 1
+
+
+@njit(cache=True)
+def _trace_field(b, i, ks, ke, nT, spans, nS, tags, nt, logs, nl, refs, nr, procs, nP):
+    """The value of key b[ks:ke] of trace nT at i: spans, processes, or anything else (skipped).
+    Returns (nS, nt, nl, nr, nP, index past the value); index -1 = not for us, -2 = a table is full."""
+    n = len(b)
+    if _eq(b, ks, ke, K_SPANS):
+        i = _array(b, i)
+        if i < 0:
+            return nS, nt, nl, nr, nP, -1
+        while i < n and b[i] != 93:
+            nt, nl, nr, i = _span(b, i, nT, spans, nS, tags, nt, logs, nl, refs, nr)
+            if i < 0:
+                return nS, nt, nl, nr, nP, i
+            nS += 1
+            i = _ws(b, i)
+            if i < n and b[i] == 44:
+                i = _ws(b, i + 1)
+        return nS, nt, nl, nr, nP, (i + 1 if i < n else -1)
+    if _eq(b, ks, ke, K_PROCESSES):
+        if b[i] == 110:
+            return nS, nt, nl, nr, nP, _skip(b, i)
+        if b[i] != 123:
+            return nS, nt, nl, nr, nP, -1
+        i = _ws(b, i + 1)
+        while i < n and b[i] != 125:
+            if b[i] != 34:
+                return nS, nt, nl, nr, nP, -1
+            ps = i + 1
+            i = _str_end(b, i)
+            if i < 0:
+                return nS, nt, nl, nr, nP, -1
+            pe = i - 1
+            i = _ws(b, i)
+            i = _ws(b, i + 1)
+            e = _skip(b, i)
+            if e < 0:
+                return nS, nt, nl, nr, nP, -1
+            if nP >= procs.shape[0]:
+                return nS, nt, nl, nr, nP, -2
+            procs[nP, 0], procs[nP, 1], procs[nP, 2], procs[nP, 3], procs[nP, 4] = nT, ps, pe, i, e
+            nP += 1
+            i = _ws(b, e)
+            if i < n and b[i] == 44:
+                i = _ws(b, i + 1)
+        return nS, nt, nl, nr, nP, (i + 1 if i < n else -1)
+    return nS, nt, nl, nr, nP, _skip(b, i)
+
+
+@njit(cache=True)
+def _scan(b, traces, spans, tags, logs, refs, procs, counts):
+    """Fill the preallocated tables; 1 = done, 0 = not for this reader, 2 = a table was too small.
+    ``counts`` gets the rows used: traces, spans, tags, logs, refs, procs. Takes ``{"data": [trace,
+    …], …}`` and a single trace object ``{"traceID", "spans", "processes"}``."""
+    nT = nS = nt = nl = nr = nP = 0
+    n = len(b)
+    i = _ws(b, 0)
+    if i >= n or b[i] != 123:
+        return 0
+    i = _ws(b, i + 1)
+    seen_data = seen_spans = False
+    while i < n and b[i] != 125:
+        if b[i] != 34:
+            return 0
+        ks = i + 1
+        i = _str_end(b, i)
+        if i < 0:
+            return 0
+        ke = i - 1
+        i = _ws(b, i)
+        if i >= n or b[i] != 58:
+            return 0
+        i = _ws(b, i + 1)
+        if i >= n:
+            return 0
+        if _eq(b, ks, ke, K_DATA):
+            i = _array(b, i)
+            if i < 0:
+                return 0
+            seen_data = True
+            while i < n and b[i] != 93:
+                if b[i] != 123:
+                    return 0
+                if nT >= traces.shape[0]:
+                    return 2
+                traces[nT, 0], traces[nT, 1] = -1, -1
+                got_spans = False
+                i = _ws(b, i + 1)
+                while i < n and b[i] != 125:
+                    if b[i] != 34:
+                        return 0
+                    ts_ = i + 1
+                    i = _str_end(b, i)
+                    if i < 0:
+                        return 0
+                    te = i - 1
+                    i = _ws(b, i)
+                    if i >= n or b[i] != 58:
+                        return 0
+                    i = _ws(b, i + 1)
+                    if i >= n:
+                        return 0
+                    got_spans |= _eq(b, ts_, te, K_SPANS)
+                    nS, nt, nl, nr, nP, i = _trace_field(b, i, ts_, te, nT, spans, nS, tags, nt, logs, nl, refs, nr,
+                                                         procs, nP)
+                    if i < 0:
+                        return 2 if i == -2 else 0
+                    i = _ws(b, i)
+                    if i < n and b[i] == 44:
+                        i = _ws(b, i + 1)
+                if i >= n or not got_spans:
+                    return 0
+                nT += 1
+                i = _ws(b, i + 1)
+                if i < n and b[i] == 44:
+                    i = _ws(b, i + 1)
+            if i >= n:
+                return 0
+            i += 1
+        elif _eq(b, ks, ke, K_ERRORS):
+            if b[i] != 110:
+                return 0  # envelope errors: the general reader reports them
+            i = _skip(b, i)
+        elif _eq(b, ks, ke, K_SPANS) or _eq(b, ks, ke, K_PROCESSES):  # a single trace object
+            seen_spans |= _eq(b, ks, ke, K_SPANS)
+            nS, nt, nl, nr, nP, i = _trace_field(b, i, ks, ke, 0, spans, nS, tags, nt, logs, nl, refs, nr, procs, nP)
+            if i < 0:
+                return 2 if i == -2 else 0
+        else:
+            i = _skip(b, i)
+        if i < 0:
+            return 0
+        i = _ws(b, i)
+        if i < n and b[i] == 44:
+            i = _ws(b, i + 1)
+    if i >= n or seen_data == seen_spans or _ws(b, i + 1) != n:
+        return 0
+    if seen_spans:
+        nT = 1
+    counts[0], counts[1], counts[2], counts[3], counts[4], counts[5] = nT, nS, nt, nl, nr, nP
+    return 1
+
+
+def scan(raw: bytes):
+    """(traces, spans, tags, logs, refs, procs) tables of a Jaeger UI JSON document, or None when it
+    is not one this reader takes (see the module doc). Table sizes are bounded by counting key
+    names first (C-speed ``bytes.count``), so the compiled pass never reallocates."""
+    b = np.frombuffer(raw, dtype=np.uint8)
+    n_key = raw.count(b'"key"')
+    n_span = raw.count(b'"spanID"')
+    caps = [max(raw.count(b'"traceID"'), 1), max(n_span, 1), max(n_key, 1), max(raw.count(b'"timestamp"'), 1),
+            max(n_span, 1), max(raw.count(b'"serviceName"'), 16)]
+    widths = (2, 20, 8, 4, 7, 5)
+    for _attempt in range(6):
+        tables = [np.empty((c, w), dtype=np.int64) for c, w in zip(caps, widths)]
+        counts = np.zeros(6, dtype=np.int64)
+        status = _scan(b, *tables, counts)
+        if status == 1:
+            return tuple(t[:k] for t, k in zip(tables, counts))
+        if status == 0:
+            return None
+        caps = [c * 2 for c in caps]  # a key name written with an escape, say: try bigger tables
+    return None
+
+
+@njit(cache=True)
+def _utf8(out, o, cp):
+    if cp < 0x80:
+        out[o] = cp
+        return o + 1
+    if cp < 0x800:
+        out[o], out[o + 1] = 0xC0 | (cp >> 6), 0x80 | (cp & 0x3F)
+        return o + 2
+    if cp < 0x10000:
+        out[o], out[o + 1], out[o + 2] = 0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F), 0x80 | (cp & 0x3F)
+        return o + 3
+    out[o], out[o + 1] = 0xF0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3F)
+    out[o + 2], out[o + 3] = 0x80 | ((cp >> 6) & 0x3F), 0x80 | (cp & 0x3F)
+    return o + 4
+
+
+@njit(cache=True)
+def _hex4(b, i):
+    v = 0
+    for j in range(i, i + 4):
+        c = b[j]
+        d = c - 48 if 48 <= c <= 57 else (c - 87 if 97 <= c <= 102 else (c - 55 if 65 <= c <= 70 else -1))
+        if d < 0:
+            return -1
+        v = v * 16 + d
+    return v
+
+
+@njit(cache=True)
+def gather(b, starts, ends):
+    """Arrow large_string buffers (offsets, data, validity) of the strings b[s:e] (JSON escapes
+    decoded; s < 0 = null); ``ok`` False on a malformed escape."""
+    n = len(starts)
+    total = 0
+    for k in range(n):
+        if starts[k] >= 0:
+            total += ends[k] - starts[k]
+    out = np.empty(max(total, 1), dtype=np.uint8)
+    offsets = np.empty(n + 1, dtype=np.int64)
+    valid = np.ones(n, dtype=np.bool_)
+    o = 0
+    for k in range(n):
+        offsets[k] = o
+        s, e = starts[k], ends[k]
+        if s < 0:
+            valid[k] = False
+            continue
+        i = s
+        while i < e:
+            c = b[i]
+            if c != 92:
+                out[o] = c
+                o += 1
+                i += 1
+                continue
+            x = b[i + 1]
+            if x == 110:
+                out[o] = 10
+            elif x == 116:
+                out[o] = 9
+            elif x == 114:
+                out[o] = 13
+            elif x == 98:
+                out[o] = 8
+            elif x == 102:
+                out[o] = 12
+            elif x == 117:
+                cp = _hex4(b, i + 2)
+                if cp < 0:
+                    return False, offsets, out, valid
+                i += 6
+                if 0xD800 <= cp < 0xDC00 and i + 6 <= e and b[i] == 92 and b[i + 1] == 117:
+                    lo = _hex4(b, i + 2)
+                    if 0xDC00 <= lo < 0xE000:
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+                        i += 6
+                if 0xD800 <= cp < 0xE000:
+                    return False, offsets, out, valid  # a lone surrogate: not UTF-8
+                o = _utf8(out, o, cp)
+                continue
+            else:  # \" \\ \/
+                out[o] = x
+            o += 1
+            i += 2
+    offsets[n] = o
+    return True, offsets, out[:max(o, 1)], valid

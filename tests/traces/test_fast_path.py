@@ -1,0 +1,79 @@
+"""The compiled Jaeger UI reader (jaeger_scan / jaeger_fast) gives exactly the general reader's tables."""
+import glob
+import json
+import os
+import warnings
+
+import pandas.testing as pdt
+import pytest
+
+from forensics.artifact import ArtifactWarning
+from forensics.traces import load_traces
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FILES = sorted(glob.glob(os.path.join(ROOT, "sample_data", "traces", "**", "*.json"), recursive=True)
+               + [p for p in glob.glob(os.path.join(ROOT, "tests", "traces", "wild", "*", "*.json")) if "labels" not in p]
+               + glob.glob(os.path.join(ROOT, "sample_data", "incidents", "*", "traces.json")))
+
+
+def both(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArtifactWarning)
+        return load_traces(path), load_traces(path, fast=False)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[os.path.relpath(p, ROOT) for p in FILES])
+def test_same_tables(path):
+    fast, general = both(path)
+    if fast.provenance.details.get("reader") != "compiled scan":
+        pytest.skip("not a Jaeger UI {data: [...]} document: the general reader reads it")
+    for name in ("spans", "tags", "logs", "references", "processes", "orphans", "skew"):
+        pdt.assert_frame_equal(getattr(fast, name), getattr(general, name), obj=name)
+    assert fast.provenance.sha256 == general.provenance.sha256 and fast.shapes == general.shapes
+
+
+def test_the_scan_takes_the_jaeger_exports():
+    taken = [p for p in FILES if load_traces(p).provenance.details.get("reader") == "compiled scan"]
+    assert len(taken) >= 20 and any(p.endswith("checkout.jaeger.json") for p in taken)
+
+
+def test_odd_values_and_escapes(tmp_path):
+    trace = {"traceID": "AB", "spans": [
+        {"traceID": "AB", "spanID": "01", "operationName": "caf\u00e9 \"q\" \\ \U0001F600 \\u0041\n/", "startTime": 10,
+         "duration": 5, "references": [], "processID": "p1",
+         "tags": [{"key": "f", "type": "float64", "value": 1.50}, {"key": "e", "value": 1e3},
+                  {"key": "n", "value": None}, {"key": "b", "type": "string", "value": False},
+                  {"key": "i", "value": 2 ** 62}, {"key": "error", "value": "true"}, {"key": "t", "type": "", "value": "x"},
+                  {"key": "span.kind", "value": "Client"}, {"key": "span.kind", "value": "server"}],
+         "logs": [{"timestamp": 12, "fields": [{"key": "event", "value": "boom"}, {"key": "z", "value": 1}]}]},
+        {"traceID": "AB", "spanID": "02", "parentSpanID": "01", "startTime": 11, "processID": "nope",
+         "operationName": None, "tags": None, "logs": None, "references": None},
+        {"traceID": "AB", "spanID": "03", "startTime": 12, "duration": None, "flags": None,
+         "references": [{"spanID": "01"}, {"refType": "FOLLOWS_FROM", "traceID": "cd", "spanID": "09"}]}],
+        "processes": {"p1": {"serviceName": "s\u00e9rvice", "tags": [{"key": "hostname", "value": "h"}]},
+                      "p2": None}}
+    for ascii_only in (True, False):  # \u escapes (a surrogate pair too) and raw UTF-8
+        p = tmp_path / "odd.json"
+        p.write_text(json.dumps({"data": [trace], "total": 0, "errors": None}, ensure_ascii=ascii_only).replace("/", "\\/"),
+                     encoding="utf-8")
+        fast, general = both(str(p))
+        assert fast.provenance.details.get("reader") == "compiled scan"
+        for name in ("spans", "tags", "logs", "references", "processes"):
+            pdt.assert_frame_equal(getattr(fast, name), getattr(general, name), obj=name)
+    assert fast.spans["operation"].iloc[0] == "caf\u00e9 \"q\" \\ \U0001F600 \\u0041\n/"
+    assert fast.spans["kind"].iloc[0] == "server" and fast.spans["service"].tolist()[1] == "unknown-service"
+
+
+@pytest.mark.parametrize("doc", [
+    {"data": [{"traceID": "a", "spans": [{"traceID": "a", "spanID": "1", "startTime": 1.5}]}]},  # float time
+    {"data": [{"traceID": "a", "spans": [{"traceID": "a", "spanID": "1", "startTime": 1, "process": {"serviceName": "x"}}]}]},
+    {"data": [{"traceID": "a", "spans": [{"traceID": "a", "spanID": "1", "startTime": 1,
+                                          "tags": [{"key": "o", "value": {"a": 1}}]}]}]},
+    {"data": [{"traceID": "a", "spans": [{"traceID": "a", "spanID": "1", "startTime": 1}]}], "errors": [{"code": 1}]},
+])
+def test_the_scan_declines_what_it_does_not_know(tmp_path, doc):
+    p = tmp_path / "d.json"
+    p.write_text(json.dumps(doc))
+    fast, general = both(str(p))
+    assert fast.provenance.details.get("reader") is None
+    pdt.assert_frame_equal(fast.spans, general.spans)
