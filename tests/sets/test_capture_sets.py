@@ -64,16 +64,31 @@ def test_connections_really_cross_the_file_boundaries(rotated):
     assert spans.max() > 1
 
 
-def test_cli_summary_and_flags_of_a_folder_equal_the_merged_file(rotated):
-    r = run_cli("pcap", "summary", rotated["folder"], "--format", "json", "--workers", "1")
-    assert r.returncode == 0, r.stderr
-    got = json.loads(r.stdout)
+def _cli(capsys, *args):
+    from forensics.cli import main
+
+    rc = main([*map(str, args)])
+    out = capsys.readouterr().out
+    assert rc == 0
+    return out
+
+
+def test_cli_summary_and_flags_of_a_folder_equal_the_merged_file(rotated, capsys):
+    got = json.loads(_cli(capsys, "pcap", "summary", rotated["folder"], "--format", "json", "--workers", "2"))
     want = capture_summary(rotated["merged"])
     assert got.pop("files") == len(rotated["parts"])
     assert got == {k: want[k] for k in got}
-    a = run_cli("pcap", "flags", *rotated["parts"][::-1], "--format", "csv")  # order given does not matter
-    b = run_cli("pcap", "flags", rotated["merged"], "--format", "csv")
-    assert a.returncode == 0 and a.stdout == b.stdout and a.stdout.count("\n") > 10
+    a = _cli(capsys, "pcap", "flags", *rotated["parts"][::-1], "--format", "csv")  # order given does not matter
+    b = _cli(capsys, "pcap", "flags", rotated["merged"], "--format", "csv")
+    assert a == b and a.count("\n") > 10
+
+
+def test_the_forensics_command_takes_a_folder(rotated):
+    if rotated["name"] != "short_rst.pcap":
+        pytest.skip("one run of the real command is enough")
+    r = run_cli("pcap", "flows", rotated["folder"], "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == len(load_capture(rotated["merged"]).flows)
 
 
 def test_loader_takes_a_folder_or_a_list_with_provenance_per_file(rotated):
