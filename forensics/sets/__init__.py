@@ -1,7 +1,7 @@
 """Sets of evidence files analysed as one: rotated captures, hourly trace exports, pgss snapshot series.
 
 >>> import forensics
->>> s = forensics.load("evidence/rotated/")        # doctest: +SKIP  (a folder or a list of files)
+>>> s = forensics.load("evidence/rotated/")        # a folder or a list of files  # doctest: +SKIP
 >>> s.members                                        # doctest: +SKIP
 
 :func:`load_set` looks at what the files hold (by content) and sends the set to its family:
