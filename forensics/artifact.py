@@ -183,6 +183,12 @@ _RE_PGSS_CALLS = re.compile(rb"\bcalls\b", re.I)
 _RE_PGSS_KEY = re.compile(rb"\buserid\s*\|\s*dbid\s*\|", re.I)
 
 
+def _pg_sniff():
+    from .postgres import sniff  # light (re only): plans, logs and activity snapshots have their own kinds
+
+    return sniff
+
+
 def _sniff_json(head: bytes) -> Detection | None:
     h = head
     if b'"snapshot"' in h and b'"node_fields"' in h:
@@ -268,7 +274,8 @@ def _sniff_head(head: bytes) -> Detection:
         return Detection("tracemalloc-text", "tracemalloc statistics", "'size=… count=…' statistic lines")
     if _RE_GDB.search(head):
         return Detection("gdb-output", "gdb transcript", "gdb frame/thread/signal lines")
-    if _RE_PGSS_TEXT.search(head) and (_RE_PGSS_CALLS.search(head) or _RE_PGSS_KEY.search(head)):
+    if _RE_PGSS_TEXT.search(head) and (_RE_PGSS_CALLS.search(head) or _RE_PGSS_KEY.search(head)) \
+            and not _pg_sniff().looks_like_plan(head):  # a plan's Group Key may name pgss columns
         if re.search(rb"^-\[ RECORD \d+ \]", head, re.M):
             fmt = "psql expanded"
         elif re.match(rb"\s*[A-Za-z_]\w*\|[^|\n]*\n[A-Za-z_]\w*\|", head):  # psql -A -x: name|value lines

@@ -66,6 +66,7 @@ def cmd_load(args):
             "total_exec_time_ms": float(s["total_exec_time"].fillna(0).sum()),
             "columns_missing": d.provenance.details.get("columns_missing", []),
             "query_cut_at": d.provenance.details.get("query_cut_at"),
+            "conversions": d.provenance.details.get("conversions", {}),
             "warnings": list(d.provenance.warnings)}
 
 
@@ -93,3 +94,7 @@ def register(sub, common) -> None:
     ld.add_argument("file", metavar="FILE")
     ld.add_argument("--info", metavar="FILE", help="pg_stat_statements_info dump taken with FILE")
     ld.set_defaults(func=cmd_load)
+
+    from .pg_cli import register_pg
+
+    register_pg(sub, common)  # forensics pg plan|log|locks

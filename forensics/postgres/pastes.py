@@ -152,8 +152,8 @@ def cross_check(names: list[str], rows: list[list], lines: list, original: list[
 
     - ``mean_exec_time`` shown beside ``total_exec_time`` and ``calls`` must be total/calls within the
       rounding of the shown digits (a cut ``3228`` → ``322`` or ``100.756`` → ``100.75`` breaks it);
-    - a float column whose values all carry the same number of decimals (``round(x, 3)``) flags a value
-      with fewer — the tail of the cell is missing;
+    - a fixed-scale column (``round(x, 3)``: every value has 3 decimals, trailing zeros kept) flags a
+      value with fewer — the tail of the cell is missing;
     - ``prop_exec_time`` shares must imply one common total (share = total / Σ total).
     """
     out = []
@@ -188,6 +188,10 @@ def cross_check(names: list[str], rows: list[list], lines: list, original: list[
             counts[d] = counts.get(d, 0) + 1
         d0, n0 = max(counts.items(), key=lambda kv: kv[1])
         if d0 == 0 or n0 < 0.8 * len(decs) or n0 == len(decs):
+            continue
+        # only a fixed-scale column (numeric, round(x, d)) keeps trailing zeros; a double drops them, so a
+        # shorter value there is no sign of a cut
+        if not any(d == d0 and orig[i][k].strip().endswith("0") for i, d in decs):
             continue
         for i, d in decs:
             if d < d0:
