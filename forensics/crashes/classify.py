@@ -237,6 +237,10 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                         "DestAv" if access == "write" else "SourceAv",
                         "si_code=SI_KERNEL (128) with si_addr 0: a general-protection fault on a non-canonical "
                         "address, not a NULL dereference; " + access_why)
+        if addr is None and facts.get("instruction") and facts.get("registers"):
+            addr = operand_address(facts["instruction"], facts["registers"])
+            addr_why = (f"fault address 0x{addr:x} computed from `{facts['instruction']}` and the registers"
+                        if addr is not None else "")
         if addr is None:
             addr, addr_why = _address_from_args(crash, facts)
             if addr is not None and top is not None and bool(top["is_library"]) and not in_libc:
@@ -416,6 +420,29 @@ def _heap_sub(msg: str | None) -> str | None:
 
 _PTR_ARG = re.compile(r"(?:^|[,{]\s*)(?P<name>[A-Za-z_]\w*)(?:@entry)?\s*=\s*(?:\([^)]*\)\s*)?(?P<val>0x[0-9a-fA-F]+)")
 FAR = 1 << 30   # a pointer more than 1 GiB from every address the transcript shows is wild
+#: where x86-64 Linux puts thread stacks, shared libraries and large mallocs: a pointer there is not
+#: "far from everything" just because the transcript shows no neighbour
+MMAP_ZONE = (0x7f0000000000, 0x800000000000)
+_MEM_OPERAND = re.compile(r"(?P<disp>-?0x[0-9a-fA-F]+|-?\d+)?\(%(?P<base>\w+)(?:,%(?P<index>\w+)(?:,(?P<scale>[1248]))?)?\)")
+
+
+def operand_address(insn: str | None, regs: dict) -> int | None:
+    """The address an AT&T memory operand ``disp(%base,%index,scale)`` of ``insn`` refers to, when the
+    transcript printed every register it uses (``info registers``); else None.
+
+    >>> operand_address("vpcmpeqb (%rdi),%ymm0,%ymm1", {"rdi": 0})
+    0
+    >>> operand_address("mov 0x8(%rax),%rdx", {"rax": 0x1000})
+    4104
+    """
+    if not insn or not regs:
+        return None
+    m = _MEM_OPERAND.search(insn)
+    if not m or m.group("base") not in regs or (m.group("index") and m.group("index") not in regs):
+        return None
+    disp = int(m.group("disp"), 0) if m.group("disp") else 0
+    idx = regs[m.group("index")] * int(m.group("scale") or 1) if m.group("index") else 0
+    return (regs[m.group("base")] + idx + disp) & ((1 << 64) - 1)
 
 
 def _pointers(text) -> list[tuple[str, int]]:
@@ -452,7 +479,7 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
             if v >= 1 << 47 and v < (1 << 64) - (1 << 47):
                 return v, f"frame {int(r['frame'])} has a non-canonical pointer {name}=0x{v:x}"
             if v >= 1 << 16 and src and re.search(rf"\b{re.escape(name)}\b", src) and known and \
-                    min(abs(v - k) for k in known) > FAR:
+                    min(abs(v - k) for k in known) > FAR and not MMAP_ZONE[0] <= v < MMAP_ZONE[1]:
                 return v, (f"frame {int(r['frame'])}: {name}=0x{v:x}, dereferenced on the crashing line, "
                            "is far from every other address in the transcript")
     return None, ""

@@ -131,8 +131,9 @@ _SYSTEM_LIB = re.compile(
     r"liblsan|libtcmalloc\w*|libjemalloc|libmimalloc|libglib|libgobject|libgio|libgthread|libgmodule|libgtk\w*|"
     r"libgdk\w*|libpango\w*|libcairo\w*|libX\w+|libxcb\w*|libwayland\w*|libQt\d?\w*|libKF\d\w*|libdbus\w*|"
     r"libsystemd|libudev|libz|libssl|libcrypto|libffi|libpython[\d.]*\w*|libuv|libsqlite3|libxml2|libGL\w*|libEGL|"
-    r"libdrm|libasound|libpulse\w*|libSDL\w*|libsystem_\w+|libdyld|libobjc|libswiftCore|libcuda|libnvidia\w*)"
-    r"(?:-[\d.]+)?\.(?:so|dylib)")
+    r"libdrm|libasound|libpulse\w*|libSDL\w*|libsystem_\w+|libdyld|libobjc|libswiftCore|libcuda|libnvidia\w*|"
+    r"libwx_\w+|libpipewire\w*|libspa\w*|libgstreamer\w*|libgst\w*|libav\w+|libsw\w+|libicu\w+)"
+    r"(?:[-_][\w.-]*)?\.(?:so|dylib)")
 _SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/[^/]+$|^/system/lib(?:64)?/")
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
 from .golang import go_to_gdb, looks_like_go
 from .lldb import looks_like_lldb, lldb_to_gdb
 from .paste import normalize_paste
@@ -143,6 +144,8 @@ def parse_text(text: str) -> Transcript:
     """
     text = normalize_paste(text)
     dialect = "gdb"
+    if looks_like_coredumpctl(text):
+        text, dialect = coredumpctl_to_gdb(text), "coredumpctl"
     if looks_like_go(text):
         text, dialect = go_to_gdb(text), "go"
     if looks_like_lldb(text):

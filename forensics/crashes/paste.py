@@ -23,7 +23,7 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
 _MD_ESCAPE = re.compile(r"\\([#_`<>*\[\]()|~-])")
 _MD_BOLD_GI = re.compile(r"\*\*(GI|IA)\*\*\\?_")           # "**GI**\_assert_fail": markdown ate "__GI__"
 _PROMPT = re.compile(r"^(?:\((?:gdb|rr|pernosco|lldb|dlv|cuda-gdb)\)|pwndbg>|gef➤|gdb-peda\$|gdb\$|>>>)\s?")
-_NO_HASH_FRAME = re.compile(r"^(\d{1,5})(\s+)(0x[0-9a-fA-F]+ in \S)")
+_NO_HASH_FRAME = re.compile(r"^(\d{1,5})(\s+)(0x[0-9a-fA-F]+ in \s?\S)")
 _FRAME = re.compile(r"^#\d+\s")
 _STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<][^\s(]*(?:\([^)]*\))? \((?:.*\)(?: at \S+:\d+| from \S+)?"
                          r"\s*|[^)]*,)$")
@@ -102,6 +102,8 @@ def normalize_paste(text: str) -> str:
         if k > 0 and s[:k].rstrip().endswith("]"):
             out.append(s[:k].rstrip())
             s = s[k:]
+        if s.lstrip().startswith("** "):
+            s = s.lstrip()[3:]     # a markdown bold marker put in front of the line that matters
         m = _PROMPT.match(s.lstrip())
         if m:
             s = s.lstrip()[m.end():]

@@ -24,6 +24,7 @@ _GDB = re.compile(
     r"|=> 0x[0-9a-fA-F]+ <[^>]+>:|> \[(?:unrecovered-panic|fatal-throw)\] |\(dlv\) \d+\s+0x[0-9a-fA-F]+ in \S)", re.M)
 _LLDB = re.compile(r"^\s*(?:\(lldb\)|[*+]?\s*frame \\?#(?:&#8203;)?\d+: 0x[0-9a-fA-F]+ "
                    r"|[*+]?\s*thread \\?#(?:&#8203;)?\d+[:,].*stop reason = )", re.M)
+_COREDUMPCTL = re.compile(r"^\s*Stack trace of thread \d+:\s*$", re.M)
 _GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal SIG[A-Z0-9]+: [^\]]*\]\s*$"
                  r"|fatal error: all goroutines are asleep)", re.M)
 
@@ -31,6 +32,8 @@ _GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal SIG[A-Z0-9]+: [
 def crash_format(head: bytes) -> str | None:
     """A format label when ``head`` (the first bytes of a file) looks like a crash transcript."""
     text = head.decode("utf-8", "replace")
+    if _COREDUMPCTL.search(text) and re.search(r"^\s*Signal: \d+ \(\w+\)", text, re.M):
+        return "coredumpctl info"
     if _GO.search(text):
         return "go runtime crash"
     if _LLDB.search(text):

@@ -95,6 +95,11 @@ def report(s: dict, verbose: bool = False) -> str:
              f"  wrong merges:  {len(s['wrong_merges'])} bucket(s)" +
              (": " + "; ".join(f"{b} <- {g}" for b, g in s["wrong_merges"].items()) if s["wrong_merges"] else ""),
              f"  missed merges: {len(s['missed_merges'])} group(s) split over buckets"]
+    for batch in sorted({r.get("batch") for r in s["rows"] if r.get("batch")}):
+        rows = [r for r in s["rows"] if r.get("batch") == batch]
+        framed = [r for r in rows if r["top_own_frame"]]
+        lines.append(f"  [{batch}] {len(rows)} files: class {pct(sum(r['got_class'] == r['class'] for r in rows), len(rows))}, "
+                     f"top own frame {pct(sum(frame_matches(r['top_own_frame'], r['got_top']) for r in framed), len(framed))}")
     if verbose:
         for f, why in s["refused"]:
             lines.append(f"  REFUSED {f}: {why}")
