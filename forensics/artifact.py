@@ -218,7 +218,10 @@ def sniff(path) -> Detection:
     if d.kind is None and head:
         for entry in _kinds.KINDS:  # kinds added by an entry with its own sniffer
             if entry.sniff is not None:
-                hit = _kinds.resolve(entry.sniff)(head)
+                try:
+                    hit = _kinds.resolve(entry.sniff)(head)
+                except Exception:  # a missing or defective sniffer must not stop the others from deciding
+                    continue
                 if hit:
                     return Detection(entry.name, hit[0], hit[1])
     return d

@@ -1,13 +1,15 @@
 """``forensics incident load|timeline|links FOLDER`` and ``forensics report FOLDER -o report.html``."""
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 
 from .timeline import SEVERITY_ORDER
 from .views import open_incident
 
 TIMELINE_COLUMNS = ["time", "artifact", "artifact_kind", "kind", "service", "host", "severity", "detail",
-                    "crash_class", "ref"]
+                    "crash_class", "ref", "time_source"]
 
 
 def iso_utc(ts: pd.Series) -> pd.Series:
@@ -34,6 +36,7 @@ def cmd_timeline(args):
         tl = tl[tl["kind"].isin(args.kind)]
     if args.min_severity:
         tl = tl[tl["severity"].map(SEVERITY_ORDER).fillna(0) >= SEVERITY_ORDER[args.min_severity]]
+    _notes(inc)
     out = tl[TIMELINE_COLUMNS].copy()
     out["time"] = iso_utc(tl["time"])
     return out.reset_index(drop=True)
@@ -42,12 +45,20 @@ def cmd_timeline(args):
 def cmd_links(args):
     inc = _open(args)
     links = [l for l in inc.links if l["confidence"] >= args.min_confidence]
+    _notes(inc)
     if args.format == "json":
-        return [{"a": l["a"], "b": l["b"], "type": l["type"], "reason": l["reason"], "confidence": l["confidence"]}
-                for l in links]
+        return [{"a": l["a"], "b": l["b"], "type": l["type"], "basis": l.get("basis"), "reason": l["reason"],
+                 "confidence": l["confidence"]} for l in links]
+    cols = ["a_kind", "a_ref", "b_kind", "b_ref", "type", "basis", "confidence", "reason"]
     return pd.DataFrame([{"a_kind": l["a"]["artifact_kind"], "a_ref": l["a"]["ref"], "b_kind": l["b"]["artifact_kind"],
-                          "b_ref": l["b"]["ref"], "type": l["type"], "confidence": l["confidence"], "reason": l["reason"]}
-                         for l in links], columns=["a_kind", "a_ref", "b_kind", "b_ref", "type", "confidence", "reason"])
+                          "b_ref": l["b"]["ref"], "type": l["type"], "basis": l.get("basis"),
+                          "confidence": l["confidence"], "reason": l["reason"]} for l in links], columns=cols)
+
+
+def _notes(inc) -> None:
+    """What could not be analysed or joined, or is out of place, on stderr (the output stays data)."""
+    for note in inc.notes:
+        print(f"forensics: note: {note}", file=sys.stderr)
 
 
 def cmd_report(args):

@@ -12,7 +12,7 @@ from .timeline import SEVERITY_ORDER
 
 SEVERITY_COLOURS = {"info": "#7f8c8d", "warning": "#e69f00", "error": "#d55e00", "critical": "#7b0000"}
 KIND_MARKERS = {"retransmissions": "|", "reset": "x", "error-span": "o", "slow-span": "s", "gc-pause": "^",
-                "query-finding": "D", "heap-growth": "P", "crash": "*", "note": "v"}
+                "query-finding": "D", "heap-growth": "P", "heap-snapshot": "p", "crash": "*", "note": "v"}
 
 
 def lanes(tl: pd.DataFrame) -> pd.Series:

@@ -6,7 +6,7 @@ from support import SAMPLE
 
 import forensics
 
-INCIDENTS = ["checkout-latency", "catalog-leak"]
+INCIDENTS = ["checkout-latency", "catalog-leak", "invoice-export"]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,6 @@
 """The planted chain of each sample incident is in the timeline and the links."""
+import re
+
 import pandas as pd
 
 
@@ -71,7 +73,12 @@ def test_catalog_leak_timeline(incidents):
     # the kill: connections refused (RST) and failed calls around it, then the assert in price-sync
     resets = tl[(tl["kind"] == "reset") & (tl["artifact"] == "gateway-link.pcap")]
     near = resets[(resets["time"] - killed).abs() < pd.Timedelta(seconds=5)]
-    assert len(near) >= 3 and (near["service"] == "catalog").all()
+    # one row for the burst (not one per connection), saying they were refused, severity from that
+    assert len(near) == 1 and (near["service"] == "catalog").all()
+    burst = near.iloc[0]
+    assert re.search(r"\b(\d+) connection\(s\) refused", burst["detail"]) or "REJ" in burst["detail"]
+    assert int(re.search(r"REJ ([\d,]+)", burst["detail"]).group(1).replace(",", "")) >= 3
+    assert burst["severity"] == "error" and len(burst["source_rows"]) >= 3
     errs = tl[(tl["kind"] == "error-span") & (tl["service"] == "gateway")]
     assert ((errs["time"] - killed).abs() < pd.Timedelta(seconds=5)).any()
     crash = tl[tl["kind"] == "crash"].iloc[0]

@@ -13,7 +13,7 @@ def test_timeline_csv():
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert list(rows[0]) == ["time", "artifact", "artifact_kind", "kind", "service", "host", "severity", "detail",
-                             "crash_class", "ref"]
+                             "crash_class", "ref", "time_source"]
     assert all(row["time"].endswith("Z") and "T" in row["time"] for row in rows)
     kinds = {row["artifact_kind"] for row in rows}
     assert {"network", "traces", "postgres", "crashes"} <= kinds

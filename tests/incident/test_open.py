@@ -11,7 +11,7 @@ from support import SAMPLE
 import forensics
 from forensics.incident.model import family_of
 
-INCIDENTS = ["checkout-latency", "catalog-leak"]
+INCIDENTS = ["checkout-latency", "catalog-leak", "invoice-export"]
 
 
 @pytest.mark.parametrize("name", INCIDENTS)

@@ -4,7 +4,7 @@ from support import REPO
 
 from forensics.incident.training import Quiz
 
-NAMES = ["checkout-latency", "catalog-leak"]
+NAMES = ["checkout-latency", "catalog-leak", "invoice-export"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -38,7 +38,7 @@ def test_replay_notebook_auto_answers(tmp_path, name):
 
     out = tmp_path / "replay.ipynb"
     pm.execute_notebook(str(REPO / "notebooks" / "training" / "incident_replay.ipynb"), str(out),
-                        parameters={"incident": str(REPO / "sample_data" / "incidents" / name), "auto_answer": True},
+                        parameters={"INCIDENT": str(REPO / "sample_data" / "incidents" / name), "AUTO_ANSWER": True},
                         cwd=str(REPO / "notebooks" / "training"), progress_bar=False, kernel_name="python3")
     nb = nbformat.read(out, as_version=4)
     texts = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
