@@ -11,8 +11,10 @@ Columns are those of the incident timeline builders (:mod:`forensics.kinds`), pl
 (``ip:port``) and ``client`` (``ip`` when every stream of the burst comes from one) for the incident
 to name the services.
 
->>> from forensics.network.load import load_capture                      # doctest: +SKIP
->>> events(load_capture("sample_data/incidents/invoice-export/front-link.pcap"))[["kind", "detail"]]  # doctest: +SKIP
+>>> from forensics.network.load import load_capture
+>>> ev = events(load_capture("sample_data/incidents/invoice-export/front-link.pcap"))
+>>> ev.loc[ev["kind"] == "reset", ["severity", "server"]].values.tolist()
+[['error', '10.77.4.11:8090']]
 """
 from __future__ import annotations
 

@@ -5,4 +5,12 @@
 - :mod:`.analysis` — ``delta(before, after)``, ``rank(frame, by=..., group=...)``
 - :mod:`.findings` — per-statement findings with documented thresholds
 - :mod:`.fingerprint` — pglast fingerprints; :mod:`.plots` — figures for the notebook; :mod:`.cli` — ``forensics pgss``
+
+    >>> import os
+    >>> from forensics.postgres import load_pgss
+    >>> here = os.path.join(os.path.dirname(__file__), "..", "..", "sample_data", "postgres")
+    >>> dump = load_pgss(os.path.join(here, "after.csv"))
+    >>> {"queryid", "query", "calls"} <= set(dump.statements.columns)
+    True
 """
+from .load import PgssDump, load_pgss  # noqa: F401
