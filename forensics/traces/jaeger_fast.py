@@ -24,15 +24,37 @@ except ImportError:  # pragma: no cover - a dependency
     _loads = json.loads
 
 from . import formats as F
-from .jaeger_scan import VAL_FALSE, VAL_FLOAT, VAL_INT, VAL_NULL, VAL_STR, VAL_TRUE, gather, scan
+from .jaeger_scan import (S_ERROR, S_KIND, S_LIBRARY, S_MSG, S_PEER, S_SCOPE, S_STATUS, VAL_FALSE, VAL_FLOAT,
+                          VAL_NULL, VAL_STR, VAL_TRUE, gather, scan)
 
 
 class _Decline(Exception):
     pass
 
 
-def _strings(b, starts, ends) -> pa.Array:
-    ok, offsets, data, valid = gather(b, np.ascontiguousarray(starts), np.ascontiguousarray(ends))
+class _Consts:
+    """A small buffer of constant strings (type names, defaults, service names) that gathered
+    columns point into with negative starts (see :func:`jaeger_scan.gather`)."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.at: dict = {}
+
+    def ref(self, text: str):
+        got = self.at.get(text)
+        if got is None:
+            data = text.encode()
+            got = self.at[text] = (-2 - len(self.buf), len(self.buf) + len(data))
+            self.buf += data
+        return got
+
+    def array(self):
+        return np.frombuffer(bytes(self.buf) or b"\0", dtype=np.uint8)
+
+
+def _strings(b, starts, ends, consts=None) -> pa.Array:
+    c = consts.array() if consts is not None else np.zeros(1, np.uint8)
+    ok, offsets, data, valid = gather(b, np.ascontiguousarray(starts), np.ascontiguousarray(ends), c)
     if not ok:
         raise _Decline()
     n = len(starts)
@@ -54,15 +76,6 @@ def _last_per_span(span_of_row: np.ndarray, rows: np.ndarray):
     return uniq, rows[::-1][first]
 
 
-def _pick(n, spans_idx, values, fill=None) -> pa.Array:
-    out = np.full(n, None, dtype=object)
-    if len(spans_idx):
-        out[spans_idx] = np.asarray(values.to_pylist() if isinstance(values, pa.Array) else values, dtype=object)
-    if fill is not None:
-        out[out == None] = fill  # noqa: E711
-    return pa.array(out, type=pa.large_string())
-
-
 def read(raw: bytes, cols: F.Columns):
     """(spans, tags, logs, refs) tables as :func:`load._frames` builds them — processes go into
     ``cols`` — or None when this reader does not take the document."""
@@ -80,7 +93,7 @@ def _processes(raw, cols, procs, span_trace, pid_s, pid_e, b):
     n = len(span_trace)
     cache: dict = {}
     proc_no = np.empty(len(procs), dtype=np.int64)
-    for k, (_t, _ks, _ke, os_, oe) in enumerate(procs):
+    for k, (_t, _ks, _ke, os_, oe) in enumerate(procs.tolist()):  # Python ints: cheap slicing
         text = raw[os_:oe]
         pid = cache.get(text)
         if pid is None:
@@ -94,8 +107,7 @@ def _processes(raw, cols, procs, span_trace, pid_s, pid_e, b):
         proc_no[k] = pid
     # (trace, processID text) of spans and of process entries, matched through one dictionary
     keys = pa.concat_arrays([_strings(b, pid_s, pid_e), _strings(b, procs[:, 1], procs[:, 2])]).dictionary_encode()
-    codes = keys.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    codes = np.where(pc.is_null(keys).to_numpy(zero_copy_only=False), -1, codes)
+    codes = pc.fill_null(keys.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     width = len(keys.dictionary) + 2
     span_key = span_trace * width + codes[:n] + 1
     proc_key = procs[:, 0] * width + codes[n:] + 1
@@ -133,95 +145,104 @@ def _build(raw, cols, traces, spans, tags, logs, refs, procs):
     n = len(spans)
     span_trace = spans[:, 0]
     proc = _processes(raw, cols, procs, span_trace, spans[:, 7], spans[:, 8], b)
+    consts = _Consts()
     # tags: key, type (given, else from the value; booleans are always "bool"), value as text
-    tag_span = tags[:, 0]
-    kind = tags[:, 7]
-    key = _strings(b, tags[:, 1], tags[:, 2]).dictionary_encode()
-    given = _strings(b, tags[:, 3], tags[:, 4])
-    inferred = pa.array(np.array(["string", "int64", "float64", "bool", "bool", "string"], dtype=object)[kind],
-                        type=pa.large_string())
-    is_bool = pa.array((kind == VAL_TRUE) | (kind == VAL_FALSE))
-    typ = pc.if_else(is_bool, pa.scalar("bool", pa.large_string()), pc.coalesce(given, inferred))
-    vs = np.where((kind == VAL_STR) | (kind == VAL_INT), tags[:, 5], -1)
-    value = _strings(b, vs, tags[:, 6])
-    fixed = np.full(len(tags), None, dtype=object)
-    fixed[kind == VAL_TRUE], fixed[kind == VAL_FALSE], fixed[kind == VAL_NULL] = "true", "false", ""
+    tag_span, kind, special = tags[:, 0], tags[:, 7], tags[:, 8]
+    if ((special >= 0) & (kind == VAL_FLOAT)).any():
+        raise _Decline()  # a float where the loader reads a name: the general reader's repr() decides
+    names = [consts.ref(t) for t in ("string", "int64", "float64", "bool", "bool", "string")]
+    inf_s = np.array([x[0] for x in names], dtype=np.int64)[kind]
+    inf_e = np.array([x[1] for x in names], dtype=np.int64)[kind]
+    has_type = (tags[:, 3] >= 0) & (kind != VAL_TRUE) & (kind != VAL_FALSE)
+    typ = _strings(b, np.where(has_type, tags[:, 3], inf_s), np.where(has_type, tags[:, 4], inf_e), consts)
+    val_s, val_e = tags[:, 5].copy(), tags[:, 6].copy()
+    for k, text in ((VAL_TRUE, "true"), (VAL_FALSE, "false"), (VAL_NULL, "")):
+        m = kind == k
+        val_s[m], val_e[m] = consts.ref(text)
     fl = np.flatnonzero(kind == VAL_FLOAT)
-    fixed[fl] = [repr(float(raw[s:e])) for s, e in zip(tags[fl, 5], tags[fl, 6])]
-    if len(fl) or (kind >= VAL_TRUE).any():
-        value = pc.coalesce(value, pa.array(fixed, type=pa.large_string()))
-    # per-span fields from the special tags (the last one wins, as in the general reader)
-    kcode = {k: i for i, k in enumerate(key.dictionary.to_pylist())}
-    kcodes = key.indices.to_numpy(zero_copy_only=False)
+    if len(fl):  # as the general reader writes floats: repr(float)
+        for r in fl:
+            val_s[r], val_e[r] = consts.ref(repr(float(raw[tags[r, 5]:tags[r, 6]])))
+    value = _strings(b, val_s, val_e, consts)
+    key = _strings(b, tags[:, 1], tags[:, 2])
 
-    def rows_of(*names):
-        wanted = [kcode[k] for k in names if k in kcode]
-        return np.flatnonzero(np.isin(kcodes, wanted)) if wanted else np.zeros(0, np.int64)
+    def field(*codes, default=None):
+        """(start, end) per span of the last tag with one of these keys, else ``default``."""
+        sp, rows = _last_per_span(tag_span, np.flatnonzero(np.isin(special, codes)))
+        d = consts.ref(default) if default is not None else (-1, -1)
+        s_, e_ = np.full(n, d[0], dtype=np.int64), np.full(n, d[1], dtype=np.int64)
+        s_[sp], e_[sp] = val_s[rows], val_e[rows]
+        return s_, e_, sp, rows
 
-    def take(names, fn=None):
-        sp, rows = _last_per_span(tag_span, rows_of(*names))
-        vals = value.take(pa.array(rows)) if len(rows) else pa.array([], pa.large_string())
-        return sp, (fn(vals) if fn else vals), rows
-
-    k_sp, k_val, _ = take(["span.kind"], pc.utf8_lower)
-    span_kind = _pick(n, k_sp, k_val, fill="internal")
-    e_sp, e_val, e_rows = take(["error"])
+    k_s, k_e, _, _ = field(S_KIND, default="internal")
+    _, _, e_sp, e_rows = field(S_ERROR)
     err = np.zeros(n, dtype=bool)
     if len(e_rows):
-        err[e_sp] = (kind[e_rows] == VAL_TRUE) | ((kind[e_rows] == VAL_STR) & (np.asarray(e_val.to_pylist(), dtype=object) == "true"))
-    st_sp, st_val, _ = take(["otel.status_code"], pc.utf8_upper)
-    status = _pick(n, st_sp, st_val)
-    status = pc.coalesce(status, pc.if_else(pa.array(err), pa.scalar("ERROR", pa.large_string()),
-                                            pa.scalar("UNSET", pa.large_string())))
-    m_sp, m_val, _ = take(["otel.status_description"])
-    p_sp, p_val, _ = take(["peer.service"])
-    s_sp, s_val, _ = take(["otel.scope.name", "otel.library.name"])
+        es, ee = val_s[e_rows], val_e[e_rows]
+        word = (kind[e_rows] == VAL_STR) & (ee - es == 4)
+        w = np.flatnonzero(word)
+        word[w] = ((b[es[w]] == 116) & (b[es[w] + 1] == 114) & (b[es[w] + 2] == 117) & (b[es[w] + 3] == 101))
+        err[e_sp] = (kind[e_rows] == VAL_TRUE) | word
+    st_s, st_e, st_sp, _ = field(S_STATUS)
+    no_status = st_s == -1
+    for flag, text in ((True, "ERROR"), (False, "UNSET")):
+        m = no_status & (err == flag)
+        st_s[m], st_e[m] = consts.ref(text)
+    m_s, m_e, _, _ = field(S_MSG)
+    p_s, p_e, _, _ = field(S_PEER)
+    sc_s, sc_e, _, _ = field(S_SCOPE, S_LIBRARY)
+    # service and host from the processes
+    svc_ref = np.array([consts.ref(x) for x in cols.proc_service], dtype=np.int64).reshape(-1, 2)
+    host_ref = np.array([consts.ref(x) if x is not None else (-1, -1) for x in cols.proc_host],
+                        dtype=np.int64).reshape(-1, 2)
     # logs
     log_ev, log_fields = _logs(raw, logs)
     # references; a span without any but with parentSpanID gets a CHILD_OF to it
     tid = _strings(b, spans[:, 1], spans[:, 2])
-    sid = _strings(b, spans[:, 3], spans[:, 4])
     no_refs = np.flatnonzero((spans[:, 17] == 0) & (spans[:, 18] >= 0) & (spans[:, 19] > spans[:, 18]))
     r_span = np.concatenate([refs[:, 0], no_refs])
     order = np.argsort(r_span, kind="stable")
-    r_type = pc.fill_null(pa.concat_arrays([_strings(b, refs[:, 1], refs[:, 2]),
-                                            pa.nulls(len(no_refs), pa.large_string())]), "CHILD_OF").take(pa.array(order))
-    r_trace = pc.coalesce(pa.concat_arrays([_strings(b, refs[:, 3], refs[:, 4]), pa.nulls(len(no_refs), pa.large_string())]),
-                          tid.take(pa.array(r_span))).take(pa.array(order))
-    r_id = pa.concat_arrays([_strings(b, refs[:, 5], refs[:, 6]), _strings(b, spans[no_refs, 18], spans[no_refs, 19])]
-                            ).take(pa.array(order))
-    r_span = r_span[order]
+    child_of = consts.ref("CHILD_OF")
+    rt_s = np.concatenate([np.where(refs[:, 1] >= 0, refs[:, 1], child_of[0]), np.full(len(no_refs), child_of[0])])
+    rt_e = np.concatenate([np.where(refs[:, 1] >= 0, refs[:, 2], child_of[1]), np.full(len(no_refs), child_of[1])])
+    own_s, own_e = spans[r_span, 1], spans[r_span, 2]
+    given_s = np.concatenate([refs[:, 3], np.full(len(no_refs), -1)])
+    given_e = np.concatenate([refs[:, 4], np.full(len(no_refs), -1)])
+    rtr_s, rtr_e = np.where(given_s >= 0, given_s, own_s), np.where(given_s >= 0, given_e, own_e)
+    rid_s = np.concatenate([refs[:, 5], spans[no_refs, 18]])
+    rid_e = np.concatenate([refs[:, 6], spans[no_refs, 19]])
     from .load import _hex_ids, _str_col  # (load imports this module lazily)
 
     start_ns, dur_ns = spans[:, 9] * 1000, spans[:, 10] * 1000
     start_us, duration_us = start_ns // 1000, dur_ns // 1000
-    service = pa.DictionaryArray.from_arrays(pa.array(proc), pa.array(cols.proc_service, pa.large_string()))
-    host = pa.DictionaryArray.from_arrays(pa.array(proc), pa.array(cols.proc_host, pa.large_string()))
+    op = consts.ref("")
     sp = pd.DataFrame({
         "trace_id": _hex_ids(tid),
-        "span_id": _str_col(pc.utf8_lower(sid)),
-        "service": _str_col(service.cast(pa.large_string())),
-        "operation": _str_col(pc.fill_null(_strings(b, spans[:, 5], spans[:, 6]), "")),
-        "kind": _str_col(span_kind),
+        "span_id": _str_col(pc.utf8_lower(_strings(b, spans[:, 3], spans[:, 4]))),
+        "service": _str_col(_strings(b, svc_ref[proc, 0], svc_ref[proc, 1], consts)),
+        "operation": _str_col(_strings(b, np.where(spans[:, 5] >= 0, spans[:, 5], op[0]),
+                                       np.where(spans[:, 5] >= 0, spans[:, 6], op[1]), consts)),
+        "kind": _str_col(pc.utf8_lower(_strings(b, k_s, k_e, consts))),
         "start": pd.to_datetime(start_ns, unit="ns", utc=True),
         "duration": pd.to_timedelta(dur_ns, unit="ns"),
         "start_us": start_us,
         "duration_us": duration_us,
         "end_us": start_us + duration_us,
         "error": err,
-        "status_code": _str_col(status),
-        "status_message": _str_col(_pick(n, m_sp, m_val)),
-        "peer_service": _str_col(_pick(n, p_sp, p_val)),
-        "scope": _str_col(_pick(n, s_sp, s_val)),
-        "host": _str_col(host.cast(pa.large_string())),
+        "status_code": _str_col(pc.utf8_upper(_strings(b, st_s, st_e, consts))),
+        "status_message": _str_col(_strings(b, m_s, m_e, consts)),
+        "peer_service": _str_col(_strings(b, p_s, p_e, consts)),
+        "scope": _str_col(_strings(b, sc_s, sc_e, consts)),
+        "host": _str_col(_strings(b, host_ref[proc, 0], host_ref[proc, 1], consts)),
         "process": proc,
         "flags": spans[:, 11].copy(),
     })
-    tg = pd.DataFrame({"span": tag_span.copy(), "key": _str_col(key.cast(pa.large_string())),
-                       "type": _str_col(typ), "value": _str_col(value)})
+    tg = pd.DataFrame({"span": tag_span.copy(), "key": _str_col(key), "type": _str_col(typ), "value": _str_col(value)})
     log_ns = logs[:, 1] * 1000
     lg = pd.DataFrame({"span": logs[:, 0].copy(), "time": pd.to_datetime(log_ns, unit="ns", utc=True),
                        "time_us": log_ns // 1000, "event": _str_col(log_ev), "fields": _str_col(log_fields)})
-    rf = pd.DataFrame({"span": r_span, "ref_type": _str_col(r_type), "ref_trace_id": _hex_ids(r_trace),
-                       "ref_span_id": _str_col(pc.utf8_lower(r_id))})
+    rf = pd.DataFrame({"span": r_span[order],
+                       "ref_type": _str_col(_strings(b, rt_s[order], rt_e[order], consts)),
+                       "ref_trace_id": _hex_ids(_strings(b, rtr_s[order], rtr_e[order])),
+                       "ref_span_id": _str_col(pc.utf8_lower(_strings(b, rid_s[order], rid_e[order])))})
     return sp, tg, lg, rf

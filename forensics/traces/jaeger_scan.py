@@ -12,7 +12,8 @@ Tables (int64 matrices, one row per item; -1 = field absent):
 * traces ``[tid_s, tid_e]``
 * spans  ``[trace, tid_s, tid_e, sid_s, sid_e, op_s, op_e, pid_s, pid_e, start, dur, flags,
   tag0, ntag, log0, nlog, ref0, nref, par_s, par_e]``
-* tags   ``[span, key_s, key_e, type_s, type_e, val_s, val_e, kind]`` (kind: VAL_* below)
+* tags   ``[span, key_s, key_e, type_s, type_e, val_s, val_e, kind, special]`` (kind: VAL_* below;
+  special: the key's index in ``K_SPECIAL``, -1 for other keys)
 * logs   ``[span, timestamp, fields_s, fields_e]`` (the ``fields`` array's text, parsed later)
 * refs   ``[span, type_s, type_e, tid_s, tid_e, sid_s, sid_e]``
 * procs  ``[trace, key_s, key_e, obj_s, obj_e]`` (the process object's text)
@@ -34,6 +35,10 @@ K_SPANID, K_OP, K_REFS, K_START, K_DUR = _k("spanID"), _k("operationName"), _k("
 K_TAGS, K_LOGS, K_PID, K_FLAGS, K_PARENT = _k("tags"), _k("logs"), _k("processID"), _k("flags"), _k("parentSpanID")
 K_KEY, K_TYPE, K_VALUE, K_REFTYPE, K_TS, K_FIELDS = _k("key"), _k("type"), _k("value"), _k("refType"), _k("timestamp"), _k("fields")
 K_PROCESS, K_ERRORS = _k("process"), _k("errors")
+# tag keys the loader reads (columns.SPECIAL_KEYS, same order): their code goes in tags[:, 8]
+K_SPECIAL = (_k("span.kind"), _k("error"), _k("otel.status_code"), _k("otel.status_description"),
+             _k("peer.service"), _k("otel.scope.name"), _k("otel.library.name"))
+S_KIND, S_ERROR, S_STATUS, S_MSG, S_PEER, S_SCOPE, S_LIBRARY = range(7)
 
 
 @njit(cache=True)
@@ -126,7 +131,7 @@ def _kv(b, i, tags, nt, owner):
     """One {"key","type","value"} object at i into row nt of ``tags``; index past it (-1 bad, -2 full)."""
     if nt >= tags.shape[0]:
         return -2
-    for c in range(8):
+    for c in range(9):
         tags[nt, c] = -1
     tags[nt, 0] = owner
     if b[i] != 123:
@@ -154,6 +159,9 @@ def _kv(b, i, tags, nt, owner):
             if e < 0:
                 return -1
             tags[nt, 1], tags[nt, 2] = i + 1, e - 1
+            for code in range(7):
+                if _eq(b, i + 1, e - 1, K_SPECIAL[code]):
+                    tags[nt, 8] = code
             i = e
         elif _eq(b, ks, ke, K_TYPE):
             if c == 34:
@@ -553,11 +561,15 @@ def scan(raw: bytes):
     is not one this reader takes (see the module doc). Table sizes are bounded by counting key
     names first (C-speed ``bytes.count``), so the compiled pass never reallocates."""
     b = np.frombuffer(raw, dtype=np.uint8)
-    n_key = raw.count(b'"key"')
-    n_span = raw.count(b'"spanID"')
-    caps = [max(raw.count(b'"traceID"'), 1), max(n_span, 1), max(n_key, 1), max(raw.count(b'"timestamp"'), 1),
-            max(n_span, 1), max(raw.count(b'"serviceName"'), 16)]
-    widths = (2, 20, 8, 4, 7, 5)
+    head = raw[: 8 << 20]  # counts in the first 8 MB, scaled to the file (a retry doubles them)
+    scale = len(raw) / max(len(head), 1) * 1.25
+
+    def cap(*names):
+        return int(sum(head.count(n) for n in names) * scale) + 64
+
+    n_span = cap(b'"spanID"')
+    caps = [cap(b'"traceID"'), n_span, cap(b'"key"'), cap(b'"timestamp"'), n_span, cap(b'"serviceName"') + 64]
+    widths = (2, 20, 9, 4, 7, 5)
     for _attempt in range(6):
         tables = [np.empty((c, w), dtype=np.int64) for c, w in zip(caps, widths)]
         counts = np.zeros(6, dtype=np.int64)
@@ -566,7 +578,7 @@ def scan(raw: bytes):
             return tuple(t[:k] for t, k in zip(tables, counts))
         if status == 0:
             return None
-        caps = [c * 2 for c in caps]  # a key name written with an escape, say: try bigger tables
+        caps = [c * 2 for c in caps]  # the head was not typical of the file: bigger tables
     return None
 
 
@@ -599,14 +611,17 @@ def _hex4(b, i):
 
 
 @njit(cache=True)
-def gather(b, starts, ends):
+def gather(b, starts, ends, consts):
     """Arrow large_string buffers (offsets, data, validity) of the strings b[s:e] (JSON escapes
-    decoded; s < 0 = null); ``ok`` False on a malformed escape."""
+    decoded); s = -1: null; s <= -2: the constant consts[-2 - s:e] (copied as is). ``ok`` False on
+    a malformed escape."""
     n = len(starts)
     total = 0
     for k in range(n):
         if starts[k] >= 0:
             total += ends[k] - starts[k]
+        elif starts[k] <= -2:
+            total += ends[k] - (-2 - starts[k])
     out = np.empty(max(total, 1), dtype=np.uint8)
     offsets = np.empty(n + 1, dtype=np.int64)
     valid = np.ones(n, dtype=np.bool_)
@@ -614,8 +629,13 @@ def gather(b, starts, ends):
     for k in range(n):
         offsets[k] = o
         s, e = starts[k], ends[k]
-        if s < 0:
+        if s == -1:
             valid[k] = False
+            continue
+        if s <= -2:
+            for j in range(-2 - s, e):
+                out[o] = consts[j]
+                o += 1
             continue
         i = s
         while i < e:
