@@ -54,7 +54,7 @@ def _json_default(o):
 
 def _prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], dict]:
     """Columns Parquet cannot hold as they are → JSON text; categorical columns' full categories."""
-    json_cols, cats = [], {}
+    json_cols, cats, objects = [], {}, []
     out = None
     for c in df.columns:
         s = df[c]
@@ -66,13 +66,14 @@ def _prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], dict]:
             continue
         vals = s.dropna().tolist() if len(s) else []
         if all(isinstance(v, str) for v in vals) or all(isinstance(v, bool) for v in vals):
+            objects.append(str(c))  # Parquet text/booleans, read back as Python objects (not pandas' str)
             continue
         if out is None:
             out = df.copy()
         out[c] = [None if (v is None or (not isinstance(v, (list, dict, tuple, np.ndarray)) and pd.isna(v)))
                   else json.dumps(v, default=_json_default) for v in s.tolist()]
         json_cols.append(str(c))
-    return (out if out is not None else df), json_cols, cats
+    return (out if out is not None else df), json_cols, cats, objects
 
 
 def _runs(day: np.ndarray) -> list[tuple[int, int]]:
@@ -91,7 +92,7 @@ def write_frame(df: pd.DataFrame, out_dir: str, table: str, artifact: str, meta:
 
     base = df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 \
         or df.index.step != 1 else df
-    prepared, json_cols, cats = _prepare(base)
+    prepared, json_cols, cats, objects = _prepare(base)
     tcol = time_column(base)
     if tcol is not None:
         t = base[tcol]
@@ -104,6 +105,7 @@ def write_frame(df: pd.DataFrame, out_dir: str, table: str, artifact: str, meta:
     if grouped:
         runs = [(d, np.flatnonzero(day == d)) for d in pd.unique(day)]
     info = {"table": table, "artifact": artifact, "json_columns": json_cols, "categories": cats,
+            "object_columns": objects,
             "rows": int(len(base)), "time_column": tcol, **meta}
     written = []
     for run in runs:
@@ -149,8 +151,15 @@ def read_frame(out_dir: str, table: str, artifact: str) -> pd.DataFrame:
                 p = os.path.join(root, d, f)
                 files.append((file_info(p).get("first_row", 0), p))
     files.sort()
-    parts = [pq.read_table(p).to_pandas() for _, p in files]
     info = file_info(files[0][1])
+    parts = []
+    for _, p in files:
+        t = pq.read_table(p)
+        part = t.to_pandas()
+        for c in info.get("object_columns", []):
+            if c in part:
+                part[c] = pd.Series(t.column(c).to_pylist(), index=part.index, dtype=object)
+        parts.append(part)
     df = pd.concat(parts) if len(parts) > 1 else parts[0]
     if not df.index.is_monotonic_increasing:
         df = df.sort_index()

@@ -119,7 +119,7 @@ def merge_order(ts, starts, ends):
     for j in range(total):
         best = -1
         for f in range(k):
-            if pos[f] < ends[f] and (best < 0 or ts[pos[f]] < ts[pos[best]]):
+            if pos[f] < ends[f] and (best < 0 or ts[pos[f]] <= ts[pos[best]]):
                 best = f
         out[j] = pos[best]
         pos[best] += 1
@@ -157,21 +157,65 @@ def _read_member(m: MemberStats, consume):
 def feed_members(members: list[MemberStats], sink, bar=None) -> bool:
     """Hand every record of the set to ``sink(batch, member_index)`` in analysis order.
 
-    Streams file after file; if a file turns out to reach past the next file's first
-    packet, stops with :class:`_Overlap` (the caller starts again with ``merged=True``).
+    Streams file after file. Where a file's last packets carry exactly the next file's first
+    timestamp, mergecap (ties go to the later file) puts the next file's packets of that
+    instant first: those last packets are held back and handed over after them. If a file
+    reaches past the next file's first packet (or goes back in time after such a tie),
+    stops with :class:`_Overlap` (the caller starts again with ``merged=True``).
     """
-    for i, m in enumerate(members):
-        nxt = members[i + 1].first_ts if i + 1 < len(members) else None
+    firsts = [m.first_ts for m in members]
+    held = []          # [(records, member index)] of the previous file's tail at the tie instant
+    tie = [None]       # the tie timestamp while the current file's leading packets of that instant pass
 
-        def consume(batch, i=i, m=m, nxt=nxt):
+    def release():
+        for r, j in held:
+            sink(r, j)
+        held.clear()
+        tie[0] = None
+
+    for i, m in enumerate(members):
+        nxt = next((t for t in firsts[i + 1:] if t is not None), None)
+        holding = [False]
+
+        def consume(batch, i=i, m=m, nxt=nxt, holding=holding):
             ts = batch["ts"]
             m.add(ts)
-            if nxt is not None and m.end is not None and m.end > nxt:
+            if tie[0] is not None and nxt == tie[0]:  # three files sharing one instant: the exact merge
                 raise _Overlap
-            sink(batch, i)
+            if tie[0] is not None:  # this file's packets of the tie instant go before the held tail
+                k = int(np.argmax(ts != tie[0])) if (ts != tie[0]).any() else ts.shape[0]
+                if k:
+                    sink(batch[:k], i)
+                if k == ts.shape[0]:
+                    return
+                release()
+                batch, ts = batch[k:], ts[k:]
+            if nxt is None:
+                sink(batch, i)
+                return
+            if holding[0]:
+                if (ts != nxt).any():
+                    raise _Overlap
+                held.append((batch.copy(), i))
+                return
+            if (ts > nxt).any():
+                raise _Overlap
+            at = np.flatnonzero(ts == nxt)
+            if not at.shape[0]:
+                sink(batch, i)
+                return
+            if (ts[at[0]:] != nxt).any():
+                raise _Overlap
+            if at[0]:
+                sink(batch[:at[0]], i)
+            held.append((batch[at[0]:].copy(), i))
+            holding[0] = True
         _read_member(m, consume)
+        if held and holding[0]:
+            tie[0] = nxt
         if bar is not None:
             bar.update(1)
+    release()
     return False
 
 
@@ -189,7 +233,7 @@ def feed_members_merged(members: list[MemberStats], sink, bar=None):
             bar.update(1)
     groups, cur, cur_end = [], [], None
     for i, m in enumerate(members):
-        if cur and m.first_ts is not None and cur_end is not None and m.first_ts < cur_end:
+        if cur and m.first_ts is not None and cur_end is not None and m.first_ts <= cur_end:
             cur.append(i)
         else:
             if cur:
@@ -381,6 +425,11 @@ def finish_set(listing, members, packets, irtt, owner, merged) -> CaptureSet:
     table = _members_frame(listing, members, first, last)
     prov.attach(table)
     notes = [f"{relative(p, listing.root)}: skipped — {r}" for p, r in listing.skipped]
+    back = int(np.count_nonzero(owner[1:] < owner[:-1])) if owner.shape[0] > 1 else 0
+    if back and not merged:
+        notes.append(f"at {back} file boundar{'y' if back == 1 else 'ies'} the next file starts at the very "
+                     "instant the previous one ends; as mergecap does (ties go to the later file), that "
+                     "instant's packets of the later file come first")
     return CaptureSet(packets=packets, provenance=prov, linktypes=linktypes, irtt=irtt, members=table,
                       packet_member=owner, notes=notes)
 

@@ -168,7 +168,7 @@ def _order(decoded: list) -> tuple[list, list, list, bool]:
     groups, cur, cur_end = [], [], None
     for i, d in enumerate(dec):
         m = d["stats"]
-        if cur and m.first_ts is not None and cur_end is not None and m.first_ts < cur_end:
+        if cur and m.first_ts is not None and cur_end is not None and m.first_ts <= cur_end:
             cur.append(i)
         else:
             if cur:
