@@ -56,8 +56,8 @@ class HprofDump:
     elements, or instance field bytes), ``size`` (shallow bytes as HotSpot allocates them),
     ``offset`` (of the object's data in the — decompressed — dump), ``hash`` (content hash of
     byte[]/char[]), ``type_id`` (the class id or primitive type the record names).
-    Objects are sorted by id; ``edge_from``/``edge_to`` are object indexes (CSR via
-    ``first_edge``); ``roots`` is a DataFrame (type, object index, thread serial).
+    Objects are in dump order (``sorted_ids``/``id_order`` find one by id); ``edge_to`` holds object
+    indexes, CSR by source via ``first_edge``; ``roots`` is a DataFrame (type, object index, thread serial).
     """
 
     path: str
@@ -75,6 +75,8 @@ class HprofDump:
     strings: dict
     fields: pd.DataFrame
     info: dict = field(default_factory=dict)
+    sorted_ids: np.ndarray | None = None     # object ids in increasing order …
+    id_order: np.ndarray | None = None       # … and the object index of each
 
     @property
     def n(self) -> int:

@@ -47,11 +47,18 @@ def accumulation_point(g: HeapGraph, v: int, drop: float = 0.8, limit: int = 10_
 
 
 def _child_index(g: HeapGraph):
-    kids = np.flatnonzero(g.idom >= 0)
-    parents = g.idom[kids]
-    o = np.argsort(parents, kind="stable")
-    kids, parents = kids[o], parents[o]
-    first = np.searchsorted(parents, np.arange(len(g.idom) + 1))
+    """``children(x)``: the objects ``x`` immediately dominates (built once per graph)."""
+    cached = getattr(g, "_children", None)
+    if cached is None:
+        kids = np.flatnonzero(g.idom >= 0).astype(np.int32)
+        parents = g.idom[kids]
+        o = np.argsort(parents, kind="stable")
+        kids = kids[o]
+        first = np.zeros(len(g.idom) + 1, np.int64)
+        np.cumsum(np.bincount(parents, minlength=len(g.idom)), out=first[1:])
+        del o, parents
+        cached = g._children = (kids, first)
+    kids, first = cached
     return lambda x: kids[first[x]:first[x + 1]]
 
 
@@ -59,7 +66,7 @@ def _holder(dump: HprofDump, g: HeapGraph, acc: int) -> str:
     """The static field or user-level object that keeps ``acc``: walk up the dominator tree from it."""
     from .hprof_graph import class_of_classobj
 
-    own = is_user_owner(dump)
+    own = _owners(dump)
     o = dump.objects
     below, x = acc, int(g.idom[acc])
     while x >= 0 and x != g.root:
@@ -73,6 +80,13 @@ def _holder(dump: HprofDump, g: HeapGraph, acc: int) -> str:
     return "(no user-level holder: held by the JVM or the JDK)"
 
 
+def _owners(dump: HprofDump) -> np.ndarray:
+    cached = getattr(dump, "_user_owner", None)     # computed once per dump
+    if cached is None:
+        cached = dump._user_owner = is_user_owner(dump)
+    return cached
+
+
 def _accumulates(dump: HprofDump, g: HeapGraph, acc: int) -> tuple[str, int]:
     """The most common user-level class among the objects ``acc`` dominates (the leaking type), and how many."""
     from . import dominators as dom
@@ -80,7 +94,7 @@ def _accumulates(dump: HprofDump, g: HeapGraph, acc: int) -> tuple[str, int]:
     marked = np.zeros(len(g.idom), np.bool_)
     marked[acc] = True
     inside = np.flatnonzero(dom.top_marked(g.idom, g.order, marked)[: dump.n] == acc)
-    own = is_user_owner(dump)[inside]
+    own = _owners(dump)[inside]
     pick = inside[own] if own.any() else inside[inside != acc]
     if len(pick) == 0:
         return "", 0

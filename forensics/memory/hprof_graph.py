@@ -104,9 +104,11 @@ def find_object(dump: HprofDump, ident: int) -> int:
 
 
 def _find(dump: HprofDump, ident: int) -> int:
-    ids = dump.objects["id"]
+    if not 0 <= ident < 2**64:
+        return -1
+    ids = dump.sorted_ids
     j = int(np.searchsorted(ids, np.uint64(ident)))
-    return j if j < len(ids) and int(ids[j]) == ident else -1
+    return int(dump.id_order[j]) if j < len(ids) and int(ids[j]) == ident else -1
 
 
 def named_references(dump: HprofDump, objects) -> dict[int, list[tuple[str, int]]]:

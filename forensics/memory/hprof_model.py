@@ -241,35 +241,32 @@ def assemble(path, prov, sc, info, compressed_oops) -> HprofDump:
     ck, _ = code_of(obj_id[k])
     size[k] = mirror[np.minimum(ck, n_cls - 1)] if n_cls else class_base
 
-    # sort objects by id; edges to object indexes (CSR by source)
-    order = np.argsort(obj_id, kind="stable")
-    ids = obj_id[order]
+    # objects stay in dump order (HotSpot writes them by address); an id index finds them, and the edges —
+    # written object by object, so already grouped by source — become CSR without a sort
+    id_order = np.argsort(obj_id, kind="stable").astype(np.int32 if len(obj_id) < 2**31 else np.int64)
+    ids = obj_id[id_order]
     dup = np.flatnonzero(ids[1:] == ids[:-1])
     if len(dup):
         prov.warn("heap dump", f"{len(dup):,} object ids appear twice (first 0x{int(ids[dup[0]]):x}); "
                   "references go to the first copy")
-    inv = np.empty(len(order), np.int64)
-    inv[order] = np.arange(len(order))
-    src = inv[sc.used("edge_src")] if len(order) else np.zeros(0, np.int64)
-    dst_id = sc.used("edge_dst")
-    j = np.searchsorted(ids, dst_id)
-    j = np.minimum(j, max(len(ids) - 1, 0))
-    ok = ids[j] == dst_id if len(ids) else np.zeros(len(dst_id), bool)
-    dangling = int((~ok).sum())
-    src, dst = src[ok], j[ok]
-    eo = np.argsort(src, kind="stable")
-    src, dst = src[eo], dst[eo].astype(np.int32)
-    first = np.zeros(len(ids) + 1, np.int64)
-    np.cumsum(np.bincount(src, minlength=len(ids)), out=first[1:])
+    src, dst_id = sc.used("edge_src"), sc.used("edge_dst")
+    first, dst, dangling = hs.resolve_edges(ids, id_order, src, dst_id, len(obj_id))
+    if dangling < 0:   # references decoded after the scan (classes dumped late): group them first
+        eo = np.argsort(src, kind="stable")
+        first, dst, dangling = hs.resolve_edges(ids, id_order, src[eo], dst_id[eo], len(obj_id))
+        del eo
+    sc.cols["edge_src"] = sc.cols["edge_dst"] = None   # the scanner's copies are no longer needed
+    del src, dst_id
 
-    objects = {"id": ids, "cls": code[order], "kind": kind[order], "length": length[order], "size": size[order],
-               "offset": sc.used("obj_off")[order], "hash": sc.used("obj_hash")[order], "type_id": cls_ref[order]}
+    objects = {"id": obj_id, "cls": code.astype(np.int32), "kind": kind, "length": length, "size": size,
+               "offset": sc.used("obj_off"), "hash": sc.used("obj_hash"), "type_id": cls_ref}
+    del code
 
     rt, rid, rx = sc.used("root_type"), sc.used("root_id"), sc.used("root_extra")
     rj = np.minimum(np.searchsorted(ids, rid), max(len(ids) - 1, 0))
     rok = ids[rj] == rid if len(ids) else np.zeros(len(rid), bool)
     roots = pd.DataFrame({"type": pd.array([ROOT_TYPES.get(int(x), f"0x{int(x):02X}") for x in rt.tolist()], dtype="str"),
-                          "object": np.where(rok, rj, -1).astype(np.int64), "object_id": rid,
+                          "object": np.where(rok, id_order[rj] if len(ids) else -1, -1).astype(np.int64), "object_id": rid,
                           "thread_serial": rx})
 
     classes = pd.DataFrame({"class_id": C["cls_id"], "name": pd.array(cls_names, dtype="str"),
@@ -279,7 +276,8 @@ def assemble(path, prov, sc, info, compressed_oops) -> HprofDump:
                             "static_count": C["cls_scount"]})
     fields = pd.DataFrame({"name": pd.array([strings.get(int(n), f"#{int(n)}") for n in fld_name.tolist()], dtype="str"),
                            "type": (fld_type & 0x7F).astype(np.int64), "static": (fld_type & 0x80) > 0})
-    info = {**info, "objects": len(ids), "references": len(dst), "dangling_references": dangling, "roots": len(rid),
+    info = {**info, "objects": len(obj_id), "references": len(dst), "dangling_references": dangling, "roots": len(rid),
             "classes": n_cls, "segments": int(sc.state[hs.S_NSEG]), "reference_size": ref}
     return HprofDump(path, prov, info["version"], I, info["timestamp_ms"], bool(compressed_oops), objects,
-                     np.array(names, dtype=object), classes, first, dst, roots, strings, fields, info)
+                     np.array(names, dtype=object), classes, first, dst, roots, strings, fields, info,
+                     sorted_ids=ids, id_order=id_order)

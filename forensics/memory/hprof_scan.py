@@ -555,3 +555,40 @@ def decode_deferred(def_obj, def_start, defb, obj_cls, obj_len, idsize,
                 edge_dst[e] = v
                 e += 1
     return e, bad
+
+
+@njit(cache=True)
+def resolve_edges(sorted_ids, id_order, src, dst_id, n):
+    """References as object indexes in CSR form: ``(first, to, dangling)``.
+
+    ``src`` must be non-decreasing (the scanner writes edges object by object);
+    ``dangling`` is -1 when it is not (the caller sorts and calls again).
+    References to ids that are not in the dump (dangling) are dropped and counted.
+    """
+    m = len(src)
+    to = np.empty(m, np.int32)
+    first = np.zeros(n + 1, np.int64)
+    k = 0
+    prev = 0
+    N = len(sorted_ids)
+    for e in range(m):
+        s = src[e]
+        if s < prev:
+            return first, to[:0], -1
+        prev = s
+        x = dst_id[e]
+        lo = 0
+        hi = N
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if sorted_ids[mid] < x:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < N and sorted_ids[lo] == x:
+            to[k] = id_order[lo]
+            first[s + 1] += 1
+            k += 1
+    for i in range(n):
+        first[i + 1] += first[i]
+    return first, to[:k], m - k
