@@ -54,13 +54,14 @@ PACKET_DTYPE = np.dtype([
     ("frag_direct", np.bool_), # the fragmented IP layer carries the transport header itself
     ("fkey_src", np.uint64), ("fkey_dst", np.uint64),  # addresses of the fragmented layer (folded)
     ("icmp_type", np.uint8), ("icmp_code", np.uint8),    # ICMP / ICMPv6 (proto 1 / 58)
+    ("no_analysis", np.bool_), # TCP that gets a stream but no analysis (Wireshark: fragmented or in an ICMP error)
 ])
 
 TUNNEL_NAMES = {1: "IP-in-IP", 2: "6in4", 3: "4in6", 4: "IPv6-in-IPv6", 5: "GRE", 6: "ERSPAN", 7: "WCCP",
                 8: "VXLAN", 9: "Geneve", 10: "GTP-U", 11: "MPLS-over-UDP", 12: "VXLAN-GPE", 13: "Teredo",
-                14: "PPTP"}
+                14: "PPTP", 15: "ICMP error"}
 T_IPIP, T_6IN4, T_4IN6, T_6IN6, T_GRE, T_ERSPAN, T_WCCP, T_VXLAN, T_GENEVE, T_GTPU, T_MPLSUDP, T_GPE, T_TEREDO, \
-    T_PPTP = range(1, 15)
+    T_PPTP, T_ICMPERR = range(1, 16)
 
 TH_FIN, TH_SYN, TH_RST, TH_PUSH, TH_ACK, TH_URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 
@@ -106,9 +107,10 @@ def _ipv4(b, p, end, wire_left, r):
         r.frag_direct = False  # an outer layer is the fragmented one
     elif (fo & 0x3FFF) != 0 and p + hdr_totlen > end:
         # Wireshark reassembles only fragments captured whole; a cut first fragment is dissected as it
-        # is, a cut later one is only a fragment
+        # is (its TCP gets a stream, not the analysis), a cut later one is only a fragment
         if (fo & 0x1FFF) != 0:
             return -1, p, 0
+        r.no_analysis = True
     elif (fo & 0x3FFF) != 0:
         r.frag = True
         r.frag_direct = True
@@ -148,6 +150,7 @@ def _ipv6(b, p, end, wire_left, r):
                 if (fo >> 3) != 0:
                     r.proto = nh
                     return -1, q, 0
+                r.no_analysis = True
                 continue
             if not r.frag:
                 r.frag = True
@@ -192,7 +195,7 @@ def _ipv6(b, p, end, wire_left, r):
 
 @numba.njit(cache=True)
 def _tcp(b, l4, end, l4len, r):
-    if l4 + 20 > end:
+    if l4 + 16 > end:  # Wireshark needs the ports, numbers, flags and window (16 bytes) for a stream
         return
     r.sport = _u16(b, l4)
     r.dport = _u16(b, l4 + 2)
@@ -202,11 +205,13 @@ def _tcp(b, l4, end, l4len, r):
     r.hdrlen = hl
     r.flags = _u16(b, l4 + 12) & 0x0FFF
     r.window = _u16(b, l4 + 14)
-    if hl < 20:
-        return
     pl = l4len - hl
     r.paylen = pl if pl > 0 else 0
     r.l4ok = True
+    if pl < 0:  # shorter than its own header: Wireshark gives it a stream but no analysis
+        r.no_analysis = True
+    if hl < 20:  # a bogus header length: Wireshark analyses it anyway, without options
+        return
     p = l4 + 20
     oend = min(l4 + hl, end)
     while p < oend:
@@ -423,9 +428,27 @@ def decode_packet(b, off, caplen, wirelen, linktype, out, i):
             if etype == 0:
                 return
         elif proto == 1 or proto == 58:
-            if l4 + 2 <= end:
-                r.icmp_type, r.icmp_code = b[l4], b[l4 + 1]
-            return
+            if l4 + 2 > end:
+                return
+            r.icmp_type, r.icmp_code = b[l4], b[l4 + 1]
+            t = b[l4]
+            err = (t == 3 or t == 4 or t == 5 or t == 11 or t == 12) if proto == 1 else (t >= 1 and t <= 4)
+            if not err or r.frag or r.tunnel != 0:
+                return
+            # An ICMP error quoting a TCP header: Wireshark gives the quoted segment its stream (not the
+            # analysis) when at least 16 bytes of it are there; the record becomes the quoted packet.
+            q = l4 + 8
+            if q >= end or (b[q] >> 4) != (4 if proto == 1 else 6):
+                return
+            qh = (b[q] & 15) * 4 if proto == 1 else 40
+            if q + qh + 16 > end or (proto == 1 and b[q + 9] != 6) or (proto == 58 and b[q + 6] != 6):
+                return
+            _enter_tunnel(r, T_ICMPERR)
+            r.no_analysis = True
+            etype, p = (0x0800 if proto == 1 else 0x86DD), q
+            wire_end = end  # the quoted packet's lengths are not the frame's
+            r.icmp_type, r.icmp_code = t, b[l4 + 1]
+            continue
         elif proto == 137:  # MPLS in IP
             if r.frag:
                 return
@@ -437,58 +460,3 @@ def decode_packet(b, off, caplen, wirelen, linktype, out, i):
         r.sport = 0
         r.dport = 0
         r.paylen = 0
-
-
-@numba.njit(cache=True)
-def address_codes(seen, k, ver, s_hi, s_lo, d_hi, d_lo):
-    """Integer codes for source and destination addresses (-1: not IP), shared and in order of appearance.
-
-    ``seen`` maps (version, hi, lo) to a code and persists between batches; ``k`` is the
-    next code. Returns (src codes, dst codes, new versions, new hi, new lo, next k).
-    """
-    n = ver.shape[0]
-    sc = np.full(n, -1, np.int32)
-    dc = np.full(n, -1, np.int32)
-    uv = np.zeros(2 * n + 1, np.int64)
-    uh = np.zeros(2 * n + 1, np.uint64)
-    ul = np.zeros(2 * n + 1, np.uint64)
-    k0 = k
-    for i in range(n):
-        v = np.int64(ver[i])
-        if v == 0:
-            continue
-        for side in range(2):
-            key = (v, s_hi[i], s_lo[i]) if side == 0 else (v, d_hi[i], d_lo[i])
-            c = seen.get(key, -1)
-            if c < 0:
-                c = k
-                seen[key] = c
-                uv[k - k0], uh[k - k0], ul[k - k0] = key
-                k += 1
-            if side == 0:
-                sc[i] = c
-            else:
-                dc[i] = c
-    return sc, dc, uv[: k - k0], uh[: k - k0], ul[: k - k0], k
-
-
-@numba.njit(cache=True)
-def conversation_codes(seen, k, sc, dc, sport, dport):
-    """Address/port-pair id of each packet (either direction), whether it goes from the pair's second
-    end, and the next free id; ``seen`` persists between batches."""
-    n = sc.shape[0]
-    conv = np.zeros(n, np.int64)
-    swapped = np.zeros(n, np.bool_)
-    for i in range(n):
-        a = (np.int64(sc[i]) << 16) | np.int64(sport[i])
-        b = (np.int64(dc[i]) << 16) | np.int64(dport[i])
-        sw = a > b
-        key = (b, a) if sw else (a, b)
-        c = seen.get(key, -1)
-        if c < 0:
-            c = k
-            seen[key] = c
-            k += 1
-        conv[i] = c
-        swapped[i] = sw
-    return conv, swapped, k

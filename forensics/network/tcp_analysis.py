@@ -17,6 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .codes import CodeTable
 from .fragments import Defragmenter
 
 # Bit values as in packet-tcp.h (TCP_A_*).
@@ -70,11 +71,12 @@ def _le(a, b):
 
 # Column numbers of the state tables (per direction D, per stream S, unacked segments U, globals G).
 (D_BASE_SEQ, D_BASE_SET, D_NEXTSEQ, D_NEXTSEQTIME, D_NEXTSEQFRAME, D_LASTACK, D_LASTACKTIME, D_WIN, D_DUPACKNUM,
- D_LASTNONDUPACK, D_MAXSEQTOBEACKED, D_WIN_SCALE, D_LASTSEGFLAGS, D_HEAD, D_COUNT) = range(15)
+ D_LASTNONDUPACK, D_MAXSEQTOBEACKED, D_WIN_SCALE, D_LASTSEGFLAGS, D_HEAD, D_COUNT, D_FIRST_ACK) = range(16)
+D_COLS = 16
 S_FIRST_SWAPPED, S_IRTT, S_MRU_SYN, S_CONV = range(4)
 U_SEQ, U_NEXTSEQ, U_FRAME, U_TS, U_LINK = range(5)
 G_NSTREAMS, G_FREE, G_USED = range(3)
-D_INIT = np.zeros(15, np.int64)
+D_INIT = np.zeros(D_COLS, np.int64)
 D_INIT[D_WIN] = M32
 D_INIT[D_WIN_SCALE] = -1
 D_INIT[D_HEAD] = -1
@@ -82,8 +84,8 @@ D_INIT[D_HEAD] = -1
 
 @numba.njit(cache=True, nogil=True)
 def analyze_batch(D, S, U, G, conv_stream, i0, frame, conv, swapped, ts, seq_u, ack_u, tflags, window_u, seglen_u,
-                  wscale_opt, stream, direction, relseq, relack, aflags, dup_num, dup_frame, acked_frame, ack_rtt,
-                  rto, rto_frame):
+                  wscale_opt, no_analysis, stream, direction, relseq, relack, aflags, dup_num, dup_frame, acked_frame,
+                  ack_rtt, rto, rto_frame):
     """The per-packet loop over one batch, from row ``i0``; state lives in D/S/U/G between batches.
 
     Returns the row where it stopped: ``n`` when done, earlier when the state tables
@@ -121,9 +123,19 @@ def analyze_batch(D, S, U, G, conv_stream, i0, frame, conv, swapped, ts, seq_u, 
             S[s, S_CONV] = c
             d = 2 * s
             f |= A_REUSED
+        # A SYN-ACK whose seq differs from the base: same stream, new base (packet-tcp.c, issue 16944);
+        # a SYN repeating the base restores nextseq (issue 17616).
+        if (fl & (SYN | ACK)) == (SYN | ACK) and D[d, D_BASE_SET] and seq != D[d, D_BASE_SEQ]:
+            D[d, D_BASE_SEQ] = seq
+            f |= A_REUSED
+        elif (fl & (SYN | ACK)) == SYN and D[d, D_BASE_SET] and seq == D[d, D_BASE_SEQ] and not (f & A_REUSED):
+            D[d, D_NEXTSEQ] = D[d, D_MAXSEQTOBEACKED]
         r = d ^ 1
         stream[i] = s
         direction[i] = d & 1
+        if no_analysis[i]:  # a fragment Wireshark could not reassemble, or TCP quoted in an ICMP error
+            aflags[i] = f
+            continue
 
         if not D[d, D_BASE_SET]:
             D[d, D_BASE_SEQ] = seq if (fl & SYN) else (seq - 1) & M32
@@ -156,7 +168,7 @@ def analyze_batch(D, S, U, G, conv_stream, i0, frame, conv, swapped, ts, seq_u, 
                 f |= A_WU
             # 6. window full
             if seglen > 0 and D[r, D_WIN_SCALE] != -1 and nfl == 0:
-                sh = 0 if D[r, D_WIN_SCALE] == -2 else D[r, D_WIN_SCALE]
+                sh = 0 if (D[r, D_WIN_SCALE] == -2 or D[r, D_FIRST_ACK]) else D[r, D_WIN_SCALE]
                 if ((seq + seglen) & M32) == ((D[r, D_LASTACK] + (D[r, D_WIN] << sh)) & M32):
                     f |= A_WF
             same = (seglen == 0 and window == D[d, D_WIN] and seq == D[d, D_NEXTSEQ] and ack == D[d, D_LASTACK] and nfl == 0)
@@ -182,11 +194,14 @@ def analyze_batch(D, S, U, G, conv_stream, i0, frame, conv, swapped, ts, seq_u, 
             D[d, D_LASTNONDUPACK] = fnum
             D[d, D_DUPACKNUM] = 0
         # 10. ACKed unseen segment
-        # (Wireshark 4.0: flag, then move the other side's mark to its nextseq so one hole is reported
-        # once; later versions de-duplicate differently, with the dup-ACK counter.)
         if D[r, D_MAXSEQTOBEACKED] != 0 and _gt(ack, D[r, D_MAXSEQTOBEACKED]) and (fl & ACK):
-            f |= A_ACKLOST
-            D[r, D_MAXSEQTOBEACKED] = D[r, D_NEXTSEQ]
+            if _lt(D[r, D_MAXSEQTOBEACKED], D[r, D_NEXTSEQ]):  # LT_SEQ in 4.0.17 (later versions: '>')
+                D[r, D_MAXSEQTOBEACKED] = D[r, D_NEXTSEQ]
+                f |= A_ACKLOST
+            else:
+                if D[r, D_DUPACKNUM] == 0:
+                    f |= A_ACKLOST
+                D[r, D_DUPACKNUM] = -1
         # 11. retransmission family
         if (seglen > 0 or (fl & (SYN | FIN))) and not (f & A_KA):
             not_adv = D[d, D_NEXTSEQ] != 0 and _lt(seq, D[d, D_NEXTSEQ])
@@ -282,8 +297,11 @@ def analyze_batch(D, S, U, G, conv_stream, i0, frame, conv, swapped, ts, seq_u, 
                 D[d, D_WIN_SCALE] = -2
             if not (fl & ACK):
                 S[s, S_MRU_SYN] = now
+            D[d, D_FIRST_ACK] = 1  # until this side's first pure ACK the window is taken unscaled (issue 14690)
         if (fl & (SYN | ACK)) == ACK and S[s, S_MRU_SYN] != 0 and S[s, S_IRTT] == 0:
             S[s, S_IRTT] = now - S[s, S_MRU_SYN]
+        if (fl & (SYN | ACK)) == ACK:
+            D[d, D_FIRST_ACK] = 0
         aflags[i] = f
 
     return n
@@ -298,16 +316,13 @@ class Analyzer:
     """
 
     def __init__(self, streams: int = 256, pool: int = 4096):
-        from numba import types
-        from numba.typed import Dict
-
         self.D = np.tile(D_INIT, (2 * streams, 1))
         self.S = np.zeros((streams, 4), np.int64)
         self.U = np.zeros((pool, 5), np.int64)
         self.G = np.array([0, -1, 0], np.int64)
         self.conv_stream = np.full(1024, -1, np.int64)
-        self.addr = Dict.empty(key_type=types.Tuple((types.int64, types.uint64, types.uint64)), value_type=types.int64)
-        self.conv = Dict.empty(key_type=types.UniTuple(types.int64, 2), value_type=types.int64)
+        self.addr = CodeTable()  # plain arrays: numba's typed Dict would be compiled anew in every process
+        self.conv = CodeTable()
         self.n_addr = 0
         self.n_conv = 0
         self.addr_keys = []  # (version, hi, lo) arrays of new addresses, batch by batch
@@ -328,26 +343,26 @@ class Analyzer:
         Returns address codes for every row (``sc``, ``dc``) and, for the TCP rows
         (``idx``), the per-packet analysis arrays.
         """
-        from .decode import address_codes, conversation_codes
-
         n = rec.shape[0]
         self.defrag.apply(rec)  # completes fragmented datagrams in place, as Wireshark reassembles them
-        sc, dc, uv, uh, ul, self.n_addr = address_codes(self.addr, self.n_addr, rec["ipver"], rec["src_hi"],
-                                                         rec["src_lo"], rec["dst_hi"], rec["dst_lo"])
+        sc, dc, uv, uh, ul = self.addr.addresses(rec["ipver"], rec["src_hi"], rec["src_lo"], rec["dst_hi"],
+                                                 rec["dst_lo"])
+        self.n_addr = self.addr.n
         if len(uv):
             self.addr_keys.append((uv, uh, ul))
         osc = odc = None
         if rec["tunnel"].any():  # outer endpoints of tunnelled packets share the address codes
-            osc, odc, uv, uh, ul, self.n_addr = address_codes(self.addr, self.n_addr, rec["outer_ver"], rec["osrc_hi"],
-                                                               rec["osrc_lo"], rec["odst_hi"], rec["odst_lo"])
+            osc, odc, uv, uh, ul = self.addr.addresses(rec["outer_ver"], rec["osrc_hi"], rec["osrc_lo"],
+                                                       rec["odst_hi"], rec["odst_lo"])
+            self.n_addr = self.addr.n
             if len(uv):
                 self.addr_keys.append((uv, uh, ul))
         tcp = (rec["proto"] == 6) & rec["l4ok"] & ~rec["frag"] & (rec["ipver"] > 0)
         all_tcp = bool(tcp.all())
         idx = np.arange(n, dtype=np.int64) if all_tcp else np.flatnonzero(tcp)
         col = (lambda f: rec[f]) if all_tcp else (lambda f: rec[f][idx])
-        conv, swapped, self.n_conv = conversation_codes(self.conv, self.n_conv, sc[idx], dc[idx], col("sport"),
-                                                        col("dport"))
+        conv, swapped = self.conv.conversations(sc[idx], dc[idx], col("sport"), col("dport"))
+        self.n_conv = self.conv.n
         if self.n_conv > self.conv_stream.shape[0]:
             grown = np.full(max(self.n_conv, 2 * self.conv_stream.shape[0]), -1, np.int64)
             grown[: self.conv_stream.shape[0]] = self.conv_stream
@@ -362,7 +377,7 @@ class Analyzer:
         }
         frame = idx + (self.frames + 1)
         args = (conv, swapped, col("ts"), col("seq"), col("ack"), col("flags"), col("window"), col("paylen"),
-                col("wscale"), *out.values())
+                col("wscale"), col("no_analysis"), *out.values())
         i = 0
         while i < m:
             i = analyze_batch(self.D, self.S, self.U, self.G, self.conv_stream, i, frame, *args)

@@ -1,0 +1,255 @@
+"""Captures from the wild: other people's captures against tshark's labels, frame by frame.
+
+``tests/network/wild/`` holds ~400 captures from tcpdump's test suite, PcapPlusPlus's tests and
+Chris Sanders' ``packets`` repository (SOURCES.tsv: repository, commit, path, licence, size,
+SHA-256), chosen for link types, tunnels, fragments, mid-stream starts, snaplen cuts, pcapng with
+several interfaces, nanosecond and big-endian files. Beside each, ``NAME.tshark.csv`` is tshark
+4.0.17's per-frame labels (default preferences, empty profile), or ``NAME.tshark.err`` where tshark
+refuses the file; ``sample_data/generate/network/wild_corpus.py`` rebuilds both.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forensics.artifact import ArtifactWarning
+from forensics.errors import ArtifactError
+from forensics.network.compare import COMPARED, read_tshark_labels
+from forensics.network.load import capture_summary, load_capture
+
+WILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wild")
+with open(os.path.join(WILD, "SOURCES.tsv")) as _fh:
+    SOURCES = list(csv.DictReader(_fh, delimiter="\t"))
+
+
+def _base(path):
+    for ext in (".gz", ".zst", ".lz4"):
+        if path.endswith(ext):
+            path = path[: -len(ext)]
+    return os.path.splitext(path)[0]
+
+
+def _labels(path):
+    b = _base(path)
+    csv_path, err_path = b + ".tshark.csv", b + ".tshark.err"
+    err = open(err_path).read().strip() if os.path.exists(err_path) else ""
+    return (csv_path if os.path.exists(csv_path) else None), err
+
+
+def _load(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArtifactWarning)
+        return load_capture(path)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """Every wild capture loaded once: {file: (capture or ArtifactError, tshark labels or None, tshark's error)}."""
+    out = {}
+    for row in SOURCES:
+        path = os.path.join(WILD, row["file"])
+        labels, err = _labels(path)
+        try:
+            got = _load(path)
+        except ArtifactError as e:
+            got = e
+        out[row["file"]] = (got, read_tshark_labels(labels) if labels else None, err)
+    return out
+
+
+def test_sources_are_intact_and_credited():
+    assert len(SOURCES) >= 300
+    for row in SOURCES:
+        with open(os.path.join(WILD, row["file"]), "rb") as fh:
+            data = fh.read()
+        assert len(data) == int(row["bytes"]) and hashlib.sha256(data).hexdigest() == row["sha256"], row["file"]
+        assert row["repo"] and len(row["commit"]) == 40 and row["licence"]
+    assert os.path.exists(os.path.join(WILD, "the-tcpdump-group+tcpdump", "LICENSE"))  # BSD: keep the notice
+    total = sum(int(r["bytes"]) for r in SOURCES)
+    assert total < 6_000_000, f"the wild corpus should stay small ({total:,} bytes)"
+
+
+def test_every_file_tshark_reads_loads(corpus):
+    refused = {f: str(got) for f, (got, labels, _) in corpus.items() if labels is not None
+               and isinstance(got, ArtifactError)}
+    assert not refused, refused
+    for f, (got, labels, err) in corpus.items():
+        if labels is None:  # tshark refuses it too: ours is a one-line ArtifactError, or a load
+            assert err.startswith("refused"), f
+            assert not isinstance(got, ArtifactError) or "\n" not in str(got), f
+
+
+def test_frames_and_streams_equal_tshark(corpus):
+    bad = []
+    for f, (got, labels, _) in corpus.items():
+        if labels is None or isinstance(got, ArtifactError):
+            continue
+        p = got.packets
+        if len(p) != len(labels):
+            bad.append(f"{f}: {len(p)} frames, tshark {len(labels)}")
+            continue
+        ours_n = int(p["stream"].max() + 1) if len(p) else 0
+        theirs_n = int(labels["stream"].max() + 1) if len(labels) else 0
+        if ours_n != theirs_n or not np.array_equal(p["stream"].to_numpy(), labels["stream"].to_numpy()):
+            bad.append(f"{f}: {ours_n} streams, tshark {theirs_n}")
+    assert not bad, "\n".join(bad)
+
+
+def test_every_flag_f1_across_the_corpus(corpus):
+    counts = {f: [0, 0, 0] for f in COMPARED}  # ours, tshark, both
+    for f, (got, labels, _) in corpus.items():
+        if labels is None or isinstance(got, ArtifactError):
+            continue
+        p = got.packets
+        for flag in COMPARED:
+            a, b = p[flag].to_numpy().astype(bool), labels[flag].to_numpy().astype(bool)
+            counts[flag][0] += int(a.sum())
+            counts[flag][1] += int(b.sum())
+            counts[flag][2] += int((a & b).sum())
+    report = {}
+    for flag, (o, t, both) in counts.items():
+        prec = both / o if o else 1.0
+        rec = both / t if t else 1.0
+        report[flag] = (o, t, round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0)
+    low = {k: v for k, v in report.items() if v[2] < 0.99}
+    assert not low, low
+    # the corpus exercises the common flags (it would prove little otherwise)
+    for flag in ("retransmission", "lost_segment", "ack_lost_segment", "duplicate_ack", "window_update",
+                 "keep_alive", "reset", "spurious_retransmission", "zero_window"):
+        assert report[flag][1] > 0, flag
+
+
+def _cap(name):
+    for row in SOURCES:
+        if row["file"].endswith(name):
+            return _load(os.path.join(WILD, row["file"]))
+    raise AssertionError(f"{name} is not in the wild corpus")
+
+
+TUNNELS = {  # file -> tunnel kind whose inner TCP is its own stream, with the outer endpoints kept
+    "geneve.pcap": "Geneve",
+    "__gso-ipv4-vxlan-ipv4.pcap": "VXLAN",
+    "GrePackets.pcap": "GRE",
+    "wccp_redirect_gre.pcap": "WCCP",
+    "IPv4-encapsulated-IPv6.pcap": "6in4",
+}
+
+
+@pytest.mark.parametrize("name,kind", sorted(TUNNELS.items()))
+def test_tunnelled_tcp_is_its_own_stream(name, kind):
+    p = _cap(name).packets
+    inner = p[(p["stream"] >= 0) & (p["tunnel"].astype(str) == kind)]
+    assert len(inner), f"{name}: no TCP inside {kind}"
+    assert inner["outer_src"].notna().all() and inner["outer_dst"].notna().all()
+    assert (inner["outer_src"].astype(str) != inner["src"].astype(str)).all()
+
+
+LINK_TYPES = {  # file -> the link type's name; each carries IP we decode
+    "NullLoopback.pcap": "BSD loopback (NULL)",
+    "CiscoHDLC.pcap": "Cisco HDLC",
+    "nflog.pcap": "Linux NFLOG",
+    "ipoib.pcap": "IP over InfiniBand",
+    "e1000g.pcap": "Solaris IPNET",
+    "LINKTYPE_PKTAP.pcap": "Apple PKTAP",
+}
+
+
+@pytest.mark.parametrize("name,link", sorted(LINK_TYPES.items()))
+def test_link_types_decode_ip(name, link):
+    p = _cap(name).packets
+    assert (p["link_type"].astype(str) == link).all()
+    assert (p["ip_version"] > 0).any(), f"{name}: no IP decoded"
+
+
+def test_unknown_link_type_loads_undecoded_and_is_counted():
+    for row in SOURCES:
+        if row["file"].endswith("unsupported-link-type-160.pcap"):
+            out = capture_summary(os.path.join(WILD, row["file"]))
+            assert out["packets"] > 0 and out["undecoded_network_layer"] == {"USER13": out["packets"]}
+            return
+    pytest.skip("no unknown link type in the corpus")
+
+
+def test_live_tshark_agrees_with_committed_labels_and_with_us():
+    """When tshark is installed, re-run it on every 8th capture: its labels are the committed ones
+    (they are reproducible), and ours equal them frame by frame."""
+    if not shutil.which("tshark"):
+        pytest.skip("tshark not installed")
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(WILD), "..", "..", "sample_data", "generate", "network"))
+    from generate import TSHARK_FIELDS
+
+    home = os.path.join(os.path.dirname(WILD), ".tshark-home-unused")
+    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home)
+    checked = 0
+    for row in SOURCES[::8]:
+        path = os.path.join(WILD, row["file"])
+        labels, _ = _labels(path)
+        if labels is None:
+            continue
+        cmd = ["tshark", "-n", "-r", path, "-T", "fields", "-E", "header=y", "-E", "separator=,", "-E",
+               "occurrence=f"]
+        for f in TSHARK_FIELDS:
+            cmd += ["-e", f]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        live = read_tshark_labels(io.StringIO(r.stdout))
+        committed = read_tshark_labels(labels)
+        assert live[["frame", "stream"] + COMPARED].equals(committed[["frame", "stream"] + COMPARED]), row["file"]
+        ours = _load(path).packets
+        assert (ours["stream"].to_numpy() == live["stream"].to_numpy()).all(), row["file"]
+        checked += 1
+    assert checked >= 30
+
+
+# A few wild captures of different shapes, mutated: only ArtifactError or a located warning may come out.
+_SEEDS = ["geneve.pcap", "tcp_retransmissions.pcapng", "GrePackets.pcap", "nflog.pcap", "IPv4Frag.pcap",
+          "pcapng-example.pcapng.zst"]
+
+
+def _seed_bytes():
+    out = []
+    for name in _SEEDS:
+        for row in SOURCES:
+            if row["file"].endswith(name):
+                with open(os.path.join(WILD, row["file"]), "rb") as fh:
+                    out.append(fh.read())
+                break
+    return out
+
+
+_SEED_DATA = _seed_bytes()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(k=st.integers(0, max(len(_SEED_DATA) - 1, 0)), cuts=st.lists(st.tuples(st.integers(0, 1 << 20),
+       st.integers(0, 255)), min_size=1, max_size=8), trunc=st.integers(0, 1 << 20))
+def test_mutated_wild_captures_give_only_artifact_errors_or_warnings(tmp_path_factory, k, cuts, trunc):
+    data = bytearray(_SEED_DATA[k])
+    for pos, val in cuts:
+        data[pos % len(data)] = val
+    if trunc % 3 == 0:
+        data = data[: max(1, trunc % len(data))]
+    path = os.path.join(tmp_path_factory.mktemp("mut"), "m.bin")
+    with open(path, "wb") as fh:
+        fh.write(bytes(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for fn in (load_capture, capture_summary):
+            try:
+                fn(path)
+            except ArtifactError as e:
+                assert "\n" not in str(e)
+    for w in caught:  # every warning says where
+        if issubclass(w.category, ArtifactWarning):
+            assert ":" in str(w.message)
