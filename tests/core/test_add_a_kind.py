@@ -131,3 +131,18 @@ def test_the_entry_is_validated():
         kinds.add(kinds.Kind("x", "nonsense", "x", loader="m:f"))
     with pytest.raises(ValueError, match="already"):
         kinds.add(kinds.Kind("pcap", "network", "x", loader="m:f"))
+
+
+def test_an_incident_reads_the_new_kind_through_its_entry(toy_kind):
+    d = toy_kind / "incident"
+    d.mkdir()
+    (d / "app.log").write_text(GOOD)
+    (d / "incident.toml").write_text('title = "toy"\n[[artifacts]]\nfile = "app.log"\nkind = "toy-log"\n'
+                                     'service = "toy-svc"\nhost = "toy-1"\n')
+    inc = forensics.open_incident(d)
+    assert inc.load_report.set_index("file").loc["app.log", "artifact_kind"] == "crashes"  # the entry's family
+    tl = inc.timeline
+    row = tl[tl["kind"] == "toy-error"].iloc[0]
+    assert row["time"] == forensics.incident.model.to_utc("2026-11-26T06:10:53Z")
+    assert (row["service"], row["host"], row["detail"], row["time_source"]) == ("toy-svc", "toy-1", "disk full", "artifact")
+    assert not inc.notes
