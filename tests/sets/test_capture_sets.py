@@ -151,3 +151,17 @@ def test_a_set_of_mixed_kinds_is_refused_with_the_reason(tmp_path):
     shutil.copy(next((SAMPLE / "traces").rglob("*.json")), tmp_path / "b.json")
     with pytest.raises(forensics.ArtifactError, match="mixes kinds"):
         forensics.load(tmp_path)
+
+
+def test_files_sharing_an_instant_at_the_boundary_are_ordered_as_mergecap_orders_them(tmp_path):
+    # bulk_loss.pcap cut every 97 packets: several boundaries fall inside one microsecond
+    parts = _rotate(NET / "bulk_loss.pcap", tmp_path / "rotated", 97)
+    merged = load_capture(_merge(parts, tmp_path / "merged.pcapng"))
+    s = load_capture_set(tmp_path / "rotated")
+    assert (s.packet_member[1:] < s.packet_member[:-1]).any()   # the later file's packet came first
+    assert any("very instant" in n for n in s.notes) and not s.provenance.details["merged_in_time_order"]
+    pd.testing.assert_frame_equal(s.packets, merged.packets)
+    pd.testing.assert_frame_equal(s.flows, merged.flows)
+    pd.testing.assert_frame_equal(load_capture_set(tmp_path / "rotated", workers=2).packets, merged.packets)
+    got, want = capture_set_summary(tmp_path / "rotated"), capture_summary(tmp_path / "merged.pcapng")
+    assert {k: got[k] for k in want if k in got} == {k: want[k] for k in want if k in got}
