@@ -1,0 +1,162 @@
+"""Benchmark: a ~1.1M-packet rotated capture set, ``--workers 1`` against ``--workers 2``, in the same run.
+
+    sudo .venv/bin/python benchmarks/capture_set_workers.py [SET_FOLDER] [--repeat 2]
+
+Without SET_FOLDER it uses benchmarks/data/captureset/, making it first (git-ignored): the
+generator's bench capture (sample_data/generate/network/generate.py bench, 490 real TCP bulk
+connections over veth; needs root, tcpdump) cut to its first 1,100,000 packets and rotated
+into 10 files of 110,000 with ``editcap -c``, as ``tcpdump -C`` would leave them.
+
+Times, best of --repeat after a warm-up (numba cache, page cache):
+
+* ``forensics pcap summary SET --workers N`` (counts per flag; the streaming path),
+* ``forensics pcap flows SET --workers N`` (the full packets table, then the flows table),
+* the old way for reference: ``mergecap -w merged.pcap SET/*`` then ``pcap summary merged.pcap``.
+
+For each: wall time, CPU time (user + sys of the whole process tree, from the kernel's rusage),
+peak RSS of the largest process and of the whole tree (sampled every 20 ms), and the load
+average before and after — the machine may be shared, which depresses any ratio.
+Outputs of workers 1 and 2 are compared byte for byte.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+DATA = os.path.join(ROOT, "benchmarks", "data")
+DEFAULT = os.path.join(DATA, "captureset")
+PACKETS, PER_FILE = 1_100_000, 110_000
+
+
+def build(folder):
+    src = os.path.join(DATA, "captureset_source", "bench.pcap")
+    if not os.path.exists(src):
+        print("generating the bench capture (490 bulk connections over veth, tcpdump)...", file=sys.stderr)
+        env = dict(os.environ, FX_BENCH_BYTES="3500000", FX_BENCH_CONNS="490")
+        subprocess.run([sys.executable, os.path.join(ROOT, "sample_data", "generate", "network", "generate.py"),
+                        "bench", "--out", os.path.dirname(src)], check=True, env=env)
+    os.makedirs(folder, exist_ok=True)
+    subprocess.run(["editcap", "-F", "pcap", "-r", "-c", str(PER_FILE), src, os.path.join(folder, "bench.pcap"),
+                    f"1-{PACKETS}"], check=True)
+
+
+def _tree_rss(pid) -> int:
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        procs = [p, *p.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for q in procs:
+        try:
+            total += q.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run(cmd, out_path=None):
+    """Wall s, CPU s (tree), peak RSS MiB (largest process), peak RSS MiB (tree, sampled), stdout, rc."""
+    env = dict(os.environ, FORENSICS_PROGRESS="0")
+    out = open(out_path, "wb") if out_path else subprocess.PIPE
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(p.pid))
+            done.wait(0.02)
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    data = p.stdout.read() if out_path is None else b""
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    done.set()
+    th.join()
+    if out_path:
+        out.close()
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss / 1024, "tree_rss": peak[0] / 2**20,
+            "out": data, "rc": os.waitstatus_to_exitcode(status)}
+
+
+def best_of(cmd, repeat, out_path=None):
+    best = None
+    for _ in range(repeat):
+        before = os.getloadavg()[0]
+        r = run(cmd, out_path)
+        r["load"] = (before, os.getloadavg()[0])
+        if r["rc"] != 0:
+            sys.exit(f"failed ({r['rc']}): {' '.join(cmd)}")
+        best = r if best is None or r["wall"] < best["wall"] else best
+    return best
+
+
+def line(name, r):
+    return (f"{name:44} {r['wall']:7.2f} s  CPU {r['cpu']:6.2f} s  peak RSS {r['rss']:6.0f} MiB (largest process), "
+            f"{r['tree_rss']:6.0f} MiB (all processes)  load {r['load'][0]:.2f}→{r['load'][1]:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", nargs="?", default=DEFAULT)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--skip-flows", action="store_true", help="only the summary (the streaming path)")
+    args = ap.parse_args()
+    if not glob.glob(os.path.join(args.folder, "*.pcap*")):
+        if args.folder != DEFAULT:
+            sys.exit(f"no captures in {args.folder}")
+        build(args.folder)
+    files = sorted(glob.glob(os.path.join(args.folder, "*.pcap*")))
+    size = sum(os.path.getsize(f) for f in files)
+    fx = [sys.executable, "-m", "forensics.cli", "pcap"]
+    print(f"set: {args.folder}: {len(files)} files, {size / 2**20:,.0f} MiB; {os.cpu_count()} cores; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    run(fx + ["summary", args.folder, "--workers", "2", "--format", "json"])  # warm numba's and the page cache
+    res = {}
+    for w in (1, 2):
+        res[("summary", w)] = best_of(fx + ["summary", args.folder, "--workers", str(w), "--format", "json"], args.repeat)
+        print(line(f"pcap summary SET --workers {w}", res[("summary", w)]), flush=True)
+    same = res[("summary", 1)]["out"] == res[("summary", 2)]["out"]
+    import json
+
+    s = json.loads(res[("summary", 1)]["out"])
+    print(f"  {s['packets']:,} packets, {s['tcp_streams']} TCP streams, {s['retransmission']:,} retransmissions; "
+          f"workers 1 and 2 output identical: {same}")
+    r1, r2 = res[("summary", 1)], res[("summary", 2)]
+    print(f"  summary: workers 2 vs 1: {r1['wall'] / r2['wall']:.2f}x wall, CPU {r2['cpu'] / r1['cpu']:.2f}x")
+    if not args.skip_flows:
+        outs = {}
+        for w in (1, 2):
+            outs[w] = os.path.join(DATA, f"flows_w{w}.csv")
+            res[("flows", w)] = best_of(fx + ["flows", args.folder, "--workers", str(w), "--format", "csv"],
+                                        args.repeat, outs[w])
+            print(line(f"pcap flows SET --workers {w}", res[("flows", w)]), flush=True)
+        with open(outs[1], "rb") as a, open(outs[2], "rb") as b:
+            print(f"  flows: workers 2 vs 1: {res[('flows', 1)]['wall'] / res[('flows', 2)]['wall']:.2f}x wall; "
+                  f"output identical: {a.read() == b.read()}")
+    mergecap = shutil.which("mergecap")
+    if mergecap:
+        merged = os.path.join(DATA, "captureset_merged.pcap")
+        m = best_of([mergecap, "-F", "pcap", "-w", merged, *files], 1)
+        print(line("reference: mergecap -w merged.pcap SET/*", m))
+        ms = best_of(fx + ["summary", merged, "--format", "json"], args.repeat)
+        print(line("  then pcap summary merged.pcap", ms))
+        same = json.loads(ms["out"]) == {k: v for k, v in s.items() if k != "files"}
+        print(f"  set summary = merged-file summary: {same}; set with workers 1 vs mergecap + summary: "
+              f"{(m['wall'] + ms['wall']) / r1['wall']:.2f}x")
+        os.unlink(merged)
+
+
+if __name__ == "__main__":
+    main()
