@@ -272,6 +272,8 @@ def load_artifact(folder: str, rel: str, meta: dict, **options) -> Artifact:
         a.status = "warnings" if a.provenance.warnings else "loaded"
     except ArtifactError as e:
         a.status, a.error = "error", str(e)
+    except TypeError as e:  # an option given to open_incident that this kind's loader does not take
+        a.status, a.error = "error", f"the {a.kind} loader does not take the options given: {e}"
     if a.provenance is None:
         try:
             a.provenance = Provenance.of(path, kind=a.kind)

@@ -12,7 +12,7 @@ import pytest
 from forensics.incident import NOTEBOOKS
 from forensics.incident.report import OVERVIEW, plan
 
-INCIDENTS = ["checkout-latency", "catalog-leak"]
+INCIDENTS = ["checkout-latency", "catalog-leak", "invoice-export"]
 CELL_TIMEOUT = 600  # seconds per cell: generous, the machine is shared
 
 
