@@ -115,10 +115,29 @@ def plan_queries(result) -> list[tuple[int, str]]:
     return out
 
 
-def plan_links(inc) -> list[dict]:
-    """A plan (pasted EXPLAIN or auto_explain) ↔ the pg_stat_statements entries with the same fingerprint."""
+def matching_statements(plans, statements: pd.DataFrame) -> pd.DataFrame:
+    """The pg_stat_statements rows whose statement is a plan's (same pglast fingerprint; constants and
+    ``$n`` parameters compare equal): plan, fingerprint, and the row's queryid/query/calls/times."""
     from .fingerprint import fingerprint
 
+    fps = [isinstance(q, str) and fingerprint(q) for q in statements["query"]]
+    rows = []
+    for pno, q in plan_queries(plans):
+        fp = fingerprint(q)
+        if fp.startswith("text:"):
+            continue
+        for k, f in enumerate(fps):
+            if f == fp:
+                r = statements.iloc[k]
+                rows.append({"plan": pno, "fingerprint": fp, "queryid": r["queryid"], "query": r["query"],
+                             "calls": r["calls"], "total_exec_time": r["total_exec_time"],
+                             "mean_exec_time": r["mean_exec_time"], "toplevel": r["toplevel"]})
+    return pd.DataFrame(rows, columns=["plan", "fingerprint", "queryid", "query", "calls", "total_exec_time",
+                                       "mean_exec_time", "toplevel"])
+
+
+def plan_links(inc) -> list[dict]:
+    """A plan (pasted EXPLAIN or auto_explain) ↔ the pg_stat_statements entries with the same fingerprint."""
     out = []
     pgss = _artifacts(inc, "pg_stat_statements")
     if not pgss:
@@ -126,19 +145,14 @@ def plan_links(inc) -> list[dict]:
     sources = [(a, a.result) for a in _artifacts(inc, "pg_plan")]
     sources += [(a, a.result.plans) for a in _artifacts(inc, "pg_log") if a.result.plans is not None]
     for art, plans in sources:
-        for pno, q in plan_queries(plans):
-            fp = fingerprint(q)
-            if fp.startswith("text:"):
-                continue
-            for s in pgss:
-                st = s.result.statements
-                hit = st[[isinstance(x, str) and fingerprint(x) == fp for x in st["query"]]]
-                for _, row in hit.head(3).iterrows():
-                    out.append({"a": _ref("postgres", art.file, f"plan {pno}"),
-                                "b": _ref("postgres", s.file, row["queryid"]), "type": "plan-statement",
-                                "reason": f"the plan's statement has the same pglast fingerprint ({fp}) as queryid "
-                                          f"{row['queryid']} ({int(row['calls']) if pd.notna(row['calls']) else '?'} "
-                                          "calls in the dump)", "confidence": 0.9})
+        for s in pgss:
+            m = matching_statements(plans, s.result.statements)
+            for _, row in m.groupby("plan").head(3).iterrows():
+                out.append({"a": _ref("postgres", art.file, f"plan {row['plan']}"),
+                            "b": _ref("postgres", s.file, row["queryid"]), "type": "plan-statement",
+                            "reason": f"the plan's statement has the same pglast fingerprint ({row['fingerprint']}) as "
+                                      f"queryid {row['queryid']} ({int(row['calls']) if pd.notna(row['calls']) else '?'} "
+                                      "calls in the dump)", "confidence": 0.9})
     return out
 
 

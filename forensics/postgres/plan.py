@@ -98,7 +98,7 @@ def parse_plans(text: str) -> tuple[list[dict], str]:
     plans, form = [], "text"
     for first_line, chunk in split_pastes(text):
         body, skipped = strip_psql(chunk)
-        command = explain_command(chunk.splitlines()[:skipped]) if skipped else None
+        command = explain_command(chunk.splitlines()[:max(0, skipped - 2)]) if skipped else None  # not header/rule
         fmt = detect_plan_format(body)
         if fmt == "text":
             got = [parse_text_plan(body)]

@@ -137,17 +137,18 @@ def _property(name: str, value: str, node: dict) -> None:
         node[name] = v
 
 
-_PROMPT = re.compile(r"^[\w\[\]:@.=-]*[=-]?[#>]\s?")
-
-
 def explain_command(lines: list[str]) -> str | None:
     """The statement of an ``EXPLAIN …`` typed above the plan (psql prompts ``db=#``/``db->`` dropped)."""
     out, on = [], False
     for ln in lines:
-        s = _PROMPT.sub("", ln, count=1) if _PROMPT.match(ln) and not ln.lstrip().upper().startswith("EXPLAIN") else ln
-        if not on and s.lstrip().upper().startswith("EXPLAIN"):
-            on = True
+        s = ln
+        if not on:
+            m = re.search(r"\bEXPLAIN\b", ln, re.I)  # after a prompt, or after "SET …;" on the same line
+            if m:
+                on, s = True, ln[m.start():]
         if on:
+            if out and (not s.strip() or re.match(r"^[A-Z]+(?: \d+)*$", s.strip())):
+                break  # a blank line or psql's command tag ("SET", "INSERT 0 1") printed after the command
             out.append(s)
             if s.rstrip().endswith(";"):
                 break

@@ -108,3 +108,47 @@ def measure_picker(frame, min_blocks: int = 1000, top: int = 10):
     dd.observe(show, names="value")
     show()
     return w.VBox([dd, out])
+
+
+def plan_bars(nodes: pd.DataFrame, plan: int = 0, top: int = 12, ax=None):
+    """Horizontal bars of each plan node's exclusive time (the hot node on top); nodes without times say so."""
+    import matplotlib.pyplot as plt
+
+    g = nodes[nodes["plan"] == plan].dropna(subset=["exclusive_ms"]).nlargest(top, "exclusive_ms")[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 0.35 * max(len(g), 3) + 1))
+    if g.empty:
+        ax.text(0.5, 0.5, "no per-node times in this plan (no ANALYZE, or TIMING OFF)", ha="center", va="center")
+        ax.set_axis_off()
+        return ax.figure
+    labels = [f"#{int(r.id)} {short(r.node_text + (' on ' + r.relation if isinstance(r.relation, str) and r.relation not in r.node_text else ''), 45)}"
+              for r in g.itertuples()]
+    ax.barh(labels, g["exclusive_ms"], color="#3b75af")
+    ax.set_xlabel("exclusive time (ms, summed over loops)")
+    ax.set_title("Where the plan's time went (time in the node itself, children excluded)")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def log_events_over_time(entries: pd.DataFrame, freq: str = "1s", kinds=None, ax=None):
+    """Stacked bars: server-log events per ``freq`` by kind (errors, lock waits, slow statements, …)."""
+    import matplotlib.pyplot as plt
+
+    kinds = kinds or ["duration", "auto_explain", "lock_wait", "deadlock", "error", "temp_file", "checkpoint_complete",
+                      "autovacuum"]
+    e = entries[entries["event"].isin(kinds) & entries["time"].notna()]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    if e.empty:
+        ax.text(0.5, 0.5, "no such events in the log", ha="center", va="center")
+        ax.set_axis_off()
+        return ax.figure
+    t = e.groupby([e["time"].dt.floor(freq), "event"]).size().unstack(fill_value=0)
+    t.index = t.index.tz_convert(None)
+    t.plot.bar(stacked=True, ax=ax, width=0.9)
+    ax.set_xticklabels([x.strftime("%H:%M:%S") for x in t.index], rotation=45, ha="right", fontsize=7)
+    ax.set_ylabel(f"events per {freq}")
+    ax.set_xlabel("time (UTC)")
+    ax.set_title("What the server logged, over time")
+    ax.figure.tight_layout()
+    return ax.figure

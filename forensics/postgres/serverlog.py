@@ -10,7 +10,7 @@ prefix (``dev-postgres-1  | ``) is stripped. Lines starting with a tab continue 
 >>> log = parse_log_text("2023-10-18 14:53:56.152 UTC [14344] ERROR:  deadlock detected\\n"
 ...                      "2023-10-18 14:53:56.152 UTC [14344] DETAIL:  Process 14344 waits for ShareLock on "
 ...                      "transaction 4426; blocked by process 14722.\\n")
->>> e = log.entries.iloc[0]; e["severity"], e["pid"], e["event"], str(e["time"])
+>>> e = log.entries.iloc[0]; e["severity"], int(e["pid"]), e["event"], str(e["time"])
 ('ERROR', 14344, 'deadlock', '2023-10-18 14:53:56.152000+00:00')
 """
 from __future__ import annotations

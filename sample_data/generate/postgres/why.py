@@ -41,7 +41,8 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PSQL = "/usr/bin/psql"
 REPO = Path(__file__).resolve().parents[3]
 
-Q_LOOKUP = "SELECT id, status, amount FROM orders WHERE customer_id = 4242 ORDER BY created_at DESC LIMIT 20"
+# the same statement as the missing-index culprit of generate.py, so its plan links to that pg_stat_statements row
+Q_LOOKUP = "SELECT id, status, amount, created_at FROM orders WHERE customer_id = 4242 ORDER BY created_at DESC LIMIT 20"
 Q_MISESTIMATE = ("SELECT p.id, count(*) FROM pairs p JOIN orders o ON o.id = p.order_id "
                  "WHERE p.a = 7 AND p.b = 7 GROUP BY p.id")
 Q_SPILL = ("SELECT o.customer_id, c.email, sum(o.amount) AS total FROM orders o JOIN customers c ON c.id = o.customer_id "
@@ -140,7 +141,8 @@ SETUP = [
 
 
 def explain(srv: Server, out: Path, name: str, options: str, query: str, *flags):
-    text = srv.psql(f"EXPLAIN ({options}) {query}", *flags)
+    # psql -e echoes the command above the table, as a terminal paste shows it (not for -At raw output)
+    text = srv.psql(f"EXPLAIN ({options}) {query}", *(flags or ("-e",)))
     (out / name).write_text(text)
 
 
@@ -247,7 +249,7 @@ def main(argv=None):
         explain(srv, out, "plan.lookup.yaml", "ANALYZE, BUFFERS, FORMAT YAML", Q_LOOKUP, "-At")
         explain(srv, out, "plan.lookup.xml", "ANALYZE, BUFFERS, FORMAT XML", Q_LOOKUP, "-At")
         explain(srv, out, "plan.misestimate.txt", "ANALYZE, BUFFERS", Q_MISESTIMATE)
-        (out / "plan.spill.txt").write_text(srv.psql(f"SET work_mem = '64kB'; EXPLAIN (ANALYZE, BUFFERS) {Q_SPILL}"))
+        (out / "plan.spill.txt").write_text(srv.psql(f"SET work_mem = '64kB'; EXPLAIN (ANALYZE, BUFFERS) {Q_SPILL}", "-e"))
         srv.psql("CREATE INDEX orders_customer ON orders (customer_id)")
         explain(srv, out, "plan.lookup.indexed.txt", "ANALYZE, BUFFERS", Q_LOOKUP)
         (out / "pgss.csv").write_text(srv.psql("SELECT * FROM pg_stat_statements ORDER BY total_exec_time DESC",
