@@ -3,8 +3,8 @@
 :func:`read_hprof` streams the dump once through the numba scanner
 (:mod:`forensics.memory.hprof_scan`) into numpy columns: one row per object
 (id, class, kind, length, shallow size), one per reference, one per GC root.
-Uncompressed dumps are memory-mapped; gzip dumps (``-gz``: a series of gzip
-members) are decompressed in 16 MiB chunks, never whole. Both ``JAVA PROFILE
+The file is read 16 MiB at a time; gzip dumps (``-gz``: a series of gzip
+members) are decompressed chunk by chunk, never whole. Both ``JAVA PROFILE
 1.0.1`` and ``1.0.2`` (segmented) with 4- or 8-byte ids are read; a dump cut
 short (an OOM-killed JVM, a full disk) loads up to the last whole record with
 a warning that says where it ends.
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from numba import typed, types
 
-from ..artifact import Provenance, map_readonly, open_readonly, provenance_for
+from ..artifact import Provenance, open_readonly, provenance_for
 from ..errors import ArtifactError
 from ..progress import progress
 from . import hprof_scan as hs
@@ -205,46 +205,42 @@ def _gzip_chunks(path, prov: Provenance, bar):
                     data = d.unconsumed_tail
 
 
+def _plain_chunks(path, bar):
+    """The file's bytes, 16 MiB at a time (read, not mapped: mapped pages would count as the process's memory)."""
+    with open_readonly(path) as f:
+        while raw := f.read(CHUNK):
+            bar.update(len(raw))
+            yield raw
+
+
 def _scan_file(path, prov: Provenance) -> tuple[_Scanner, dict]:
     gz = _is_gzip(path)
     info = {"compressed": gz}
     with progress(prov.size, "reading HPROF", size_bytes=prov.size) as bar:
-        if not gz:
-            mm = map_readonly(path)
-            buf = np.frombuffer(mm, dtype=np.uint8)
-            version, id_size, ts, hl = _header(bytes(buf[:64]), path)
-            sc = _Scanner(id_size, len(buf))
-            status, pos = sc.run(buf, hl, 0)
-            total = len(buf)
-            bar.update(total)
-            info["end"] = _finish(sc, status, pos, 0, total, prov, path)
-            del buf
-        else:
-            chunks = _gzip_chunks(path, prov, bar)
-            buf = np.zeros(0, np.uint8)
-            head = b""
-            base = 0
-            sc = None
-            status, pos = hs.DONE, 0
-            for chunk in chunks:
-                buf = np.concatenate([buf, np.frombuffer(chunk, np.uint8)]) if len(buf) else np.frombuffer(chunk, np.uint8)
-                if sc is None:
-                    if len(buf) < 64:
-                        continue
-                    version, id_size, ts, hl = _header(bytes(buf[:64]), path)
-                    sc = _Scanner(id_size, prov.size * 4)
-                    pos = hl
-                status, pos = sc.run(buf, pos, base)
-                if status == hs.BAD:
-                    break
-                base += pos
-                buf = buf[pos:].copy()
-                pos = 0
+        chunks = _gzip_chunks(path, prov, bar) if gz else _plain_chunks(path, bar)
+        buf = np.zeros(0, np.uint8)
+        base = 0
+        sc = None
+        status, pos = hs.DONE, 0
+        for chunk in chunks:
+            buf = np.concatenate([buf, np.frombuffer(chunk, np.uint8)]) if len(buf) else np.frombuffer(chunk, np.uint8)
             if sc is None:
+                if len(buf) < 64:
+                    continue
                 version, id_size, ts, hl = _header(bytes(buf[:64]), path)
-                sc = _Scanner(id_size, 1 << 16)
-                status, pos = sc.run(buf, hl, 0)
-            info["end"] = _finish(sc, status, pos, base, base + len(buf), prov, path, decompressed=True)
+                sc = _Scanner(id_size, prov.size * (4 if gz else 1))
+                pos = hl
+            status, pos = sc.run(buf, pos, base)
+            if status == hs.BAD:
+                break
+            base += pos
+            buf = buf[pos:].copy()
+            pos = 0
+        if sc is None:
+            version, id_size, ts, hl = _header(bytes(buf[:64]), path)
+            sc = _Scanner(id_size, 1 << 16)
+            status, pos = sc.run(buf, hl, 0)
+        info["end"] = _finish(sc, status, pos, base, base + len(buf), prov, path, decompressed=gz)
     info.update(version=version, id_size=id_size, timestamp_ms=ts)
     return sc, info
 
