@@ -149,14 +149,42 @@ def _zipkin_parents(spans: pd.DataFrame, prow: np.ndarray) -> tuple[np.ndarray, 
     return zparent, root_of
 
 
-def _zipkin_key_collisions(spans: pd.DataFrame):
+def _zipkin_merged(spans: pd.DataFrame):
+    """zipkin-lens' mergeV2ById: spans with one id and the same endpoint, of one kind (or without a
+    kind), were sent in pieces and are one span — the piece with a kind stands for it.
+    Returns (dropped mask, survivor row) or None."""
+    ids = spans["raw_span_id" if "raw_span_id" in spans else "span_id"]
+    proc = spans["process"].to_numpy() if "process" in spans else np.zeros(len(spans), np.int64)
+    df = pd.DataFrame({"t": spans["trace_id"].to_numpy(), "i": ids.to_numpy(), "p": proc,
+                       "kind": spans["kind"].to_numpy(), "row": np.arange(len(spans))})
+    grp = df.groupby(["t", "i", "p"], sort=False).ngroup().to_numpy()
+    size = np.bincount(grp)
+    multi = size[grp] > 1
+    if not multi.any():
+        return None
+    m = df[multi].assign(g=grp[multi], kinded=df["kind"][multi] != "internal")
+    kinds = m[m["kinded"]].groupby("g")["kind"].nunique()
+    ok_groups = set(m["g"].unique()) - set(kinds[kinds > 1].index)  # a client and a server: two spans
+    m = m[m["g"].isin(ok_groups)].sort_values(["g", "kinded", "row"], ascending=[True, False, True])
+    if m.empty:
+        return None
+    head = m.groupby("g", sort=False)["row"].first()
+    dropped = np.zeros(len(spans), dtype=bool)
+    survivor = np.arange(len(spans))
+    rows = m["row"].to_numpy()
+    survivor[rows] = head.reindex(m["g"]).to_numpy()
+    dropped[rows] = survivor[rows] != rows
+    return dropped, survivor
+
+
+def _zipkin_key_collisions(spans: pd.DataFrame, merged=None):
     """zipkin-lens keys non-shared spans by id alone (span-node.js ``_index``): of several with one id
     (a CLIENT and a kind-less span of the callee, say) only the last processed — clients sort first,
     then by service — stays in the tree. Returns (dropped mask, survivor row) or None."""
     shared = spans["shared"].to_numpy() if "shared" in spans else np.zeros(len(spans), bool)
     ids = spans["raw_span_id" if "raw_span_id" in spans else "span_id"]
     key = (spans["trace_id"] + "\x00" + ids).to_numpy()
-    rows = np.flatnonzero(~shared)
+    rows = np.flatnonzero(~shared & (~merged if merged is not None else True))
     dup = pd.Series(key[rows]).duplicated(keep=False).to_numpy()
     if not dup.any():
         return None
@@ -189,15 +217,20 @@ def zipkin_links(ts) -> pd.DataFrame:
     n = len(spans)
     prow = parent_rows(spans)
     zparent, root_of = _zipkin_parents(spans, prow)
-    lost = _zipkin_key_collisions(spans)
-    if lost is not None:  # spans zipkin's tree never holds: their children hang under the survivor
-        dropped, survivor = lost
-        zparent = np.where((zparent >= 0) & dropped[np.maximum(zparent, 0)], survivor[np.maximum(zparent, 0)], zparent)
+    err = spans["error"].to_numpy().astype(bool).copy()
+    merged = _zipkin_merged(spans)
+    lost = _zipkin_key_collisions(spans, merged[0] if merged is not None else None)
+    for gone in (merged, lost):
+        if gone is not None:  # spans zipkin's tree never holds: their children hang under the survivor
+            dropped, survivor = gone
+            zparent = np.where((zparent >= 0) & dropped[np.maximum(zparent, 0)], survivor[np.maximum(zparent, 0)],
+                               zparent)
+    if merged is not None:  # a span sent in pieces is one span; an error in any piece is its error
+        np.logical_or.at(err, merged[1][merged[0]], err[merged[0]])
     kind = spans["kind"].to_numpy().astype(object)
     svc = _text(spans["service"].to_numpy())
     svc[svc == "unknown-service"] = None  # the loader's stand-in for a missing localEndpoint
     remote = _text(spans["peer_service"].to_numpy()) if "peer_service" in spans else np.full(n, None, object)
-    err = spans["error"].to_numpy().astype(bool)
     dur = spans["duration_us"].to_numpy()
     shared = spans["shared"].to_numpy() if "shared" in spans else np.zeros(n, bool)
     has_kids = np.zeros(n, dtype=bool)
@@ -205,8 +238,9 @@ def zipkin_links(ts) -> pd.DataFrame:
     known = (svc != None) & (remote != None)  # noqa: E711
     k = np.where(kind == "internal", np.where(known, "client", ""), kind)
     active = (k != "") & ~((kind == "client") & has_kids)
-    if lost is not None:
-        active &= ~lost[0]
+    for gone in (merged, lost):
+        if gone is not None:
+            active &= ~gone[0]
     is_root = np.arange(n) == root_of
     to_self = np.isin(k, ("server", "consumer"))
     parent = np.where(to_self, remote, svc)

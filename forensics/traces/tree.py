@@ -120,7 +120,9 @@ def _shared_servers(kind_col, key, zipkin: bool) -> tuple[np.ndarray, np.ndarray
     """Rows of SERVER spans sharing their (trace, id) with a CLIENT span, and that client's row
     (Zipkin: with any span of another kind, e.g. a PRODUCER — span-node.js keys them alike)."""
     server = _is(kind_col, "server")
-    client = ~server if zipkin else _is(kind_col, "client")
+    client = _is(kind_col, "client")
+    if zipkin:
+        client |= _is(kind_col, "producer") | _is(kind_col, "consumer")
     if not (client.any() and server.any()):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     crow = np.flatnonzero(client)
