@@ -44,6 +44,7 @@ _EPOCH_NAME = re.compile(r"^(start|end|time|ts|timestamp|first|last|begin)(_|$)"
 _IDENT_NAME = re.compile(r"(^|_)(id|ids|port|sport|dport|stream|frame|pid|tid|lwp|no|num|number|index|idx|rank|"
                          r"line|lineno|level|depth|thread|code|status|version|seq|ack|year|bucket)$|(id|port)$")
 _ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]00:?00)$")
+_FRACTION_NAME = re.compile(r"(^|_)(share|ratio|rate|coverage|precision|recall|fraction)$")
 _EPOCH_MIN_S = 1e8  # ≈ 1973: smaller values in an epoch-named column are offsets, not instants
 
 
@@ -151,7 +152,7 @@ def _norm_unit(unit: str) -> str:
 # --------------------------------------------------------------------------- columns
 def column_kind(name: str, series: pd.Series) -> tuple[str, str | None]:
     """What a column holds: ``("duration", unit)``, ``("size", None)``, ``("epoch", unit)``,
-    ``("datetime", None)``, ``("int", None)``, ``("ident", None)`` (a port, an id: no separators),
+    ``("datetime", None)``, ``("fraction", None)`` (a share/ratio/rate in 0–1), ``("int", None)``, ``("ident", None)`` (a port, an id: no separators),
     ``("float", None)`` or ``("text", None)``."""
     n = str(name).lower()
     if pd.api.types.is_timedelta64_dtype(series):
@@ -169,8 +170,11 @@ def column_kind(name: str, series: pd.Series) -> tuple[str, str | None]:
         if _EPOCH_NAME.match(n) and len(vals) and seconds.median() > _EPOCH_MIN_S:
             return "epoch", unit
         return "duration", unit
-    if n.endswith("_bytes") or n.endswith("_size") or n in ("size", "bytes", "self_size", "retained_size"):
+    if re.search(r"(^|_)bytes(_|$)", n) or n.endswith("_size") or n in ("size", "self_size", "retained_size"):
         return "size", None
+    vals = series.dropna()
+    if _FRACTION_NAME.search(n) and len(vals) and pd.api.types.is_float_dtype(series) and vals.between(0, 1).all():
+        return "fraction", None
     if pd.api.types.is_integer_dtype(series) or (series.dropna() == series.dropna().round()).all():
         return ("ident" if _IDENT_NAME.search(n) else "int"), None
     return "float", None
@@ -202,7 +206,7 @@ def format_column(name: str, series: pd.Series) -> tuple[str, pd.Series, bool]:
         mid = float(vals[vals > 0].median()) if (vals > 0).any() else 1.0
         uname, factor = _pick_unit(mid, _SIZE_UNITS)
         if factor == 1:
-            return f"{name} (B)" if "byte" not in name.lower() else name, s.map(count), True
+            return f"{name} (B)", s.map(count), True
         scaled = s.astype(float) / factor
         dec = _decimals(float(scaled.dropna().abs().median()) if scaled.notna().any() else 1.0)
         return f"{name} ({uname})", scaled.map(lambda v: number(v, dec)), True
@@ -212,6 +216,13 @@ def format_column(name: str, series: pd.Series) -> tuple[str, pd.Series, bool]:
     if kind == "datetime":
         utc = getattr(series.dt, "tz", None) is not None
         return f"{name} (UTC)" if utc else name, series.map(timestamp), False
+    if kind == "fraction":  # shares, ratios, rates between 0 and 1: as percentages
+        def pct(v):
+            if is_missing(v):
+                return MISSING
+            p = float(v) * 100
+            return "0" if p == 0 else ("<0.1" if p < 0.1 else f"{p:.1f}")
+        return f"{name} (%)", s.map(pct), True
     if kind == "int":
         return name, s.map(count), True
     if kind == "ident":  # ports, ids, stream and frame numbers: no thousands separators
@@ -343,9 +354,11 @@ def _esc(s: str) -> str:
 TABLE_CSS = """
 .forensics-table table { border-collapse: collapse; font-family: inherit; font-size: 0.9em; margin: 0.5em 0; }
 .forensics-table th, .forensics-table td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: left;
-  vertical-align: top; white-space: nowrap; }
+  vertical-align: top; white-space: normal; overflow-wrap: normal; word-break: normal; }
+.forensics-table th { white-space: nowrap; }
 .forensics-table th { background: #f3f3f3; }
-.forensics-table td.num, .forensics-table th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.forensics-table td.num, .forensics-table th.num { text-align: right; font-variant-numeric: tabular-nums;
+  white-space: nowrap; }
 .forensics-table td[title] { cursor: help; text-decoration: underline dotted #999; }
 .forensics-more, .forensics-empty { color: #666; font-size: 0.9em; }
 """
@@ -388,3 +401,13 @@ def notebook_tables(max_rows: int = 50) -> None:
     fmt = ip.display_formatter.formatters["text/html"]
     fmt.for_type(pd.DataFrame, lambda df: Readable(df, max_rows, index=not isinstance(df.index, pd.RangeIndex))
                  ._repr_html_())
+
+
+def readable_axes(fig) -> None:
+    """Plain tick labels on a matplotlib figure's numeric axes: ``2,000,000`` instead of ``2`` and ``1e6``."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(FuncFormatter(lambda v, _pos: number(v)))

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..display import MISSING, duration, timestamp
+from ..traces import analysis as traces_analysis
+from ..traces.events import slow_threshold_us
 
 SEVERITY = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 #: link types that say two rows are the same thing (an address is a service), not that one led to the other
@@ -39,10 +41,7 @@ def _weight(rows) -> int:
 # --------------------------------------------------------------------------- impact
 def request_stats(ts) -> dict:
     """Failed and slow requests (root spans) of one trace set; slow uses the timeline's own rule."""
-    from ..traces import analysis
-    from .timeline import slow_threshold_us
-
-    summary = analysis.trace_summary(ts)
+    summary = traces_analysis.trace_summary(ts)
     n = len(summary)
     failed = summary[summary["root_error"].astype(bool)]
     ok = summary[~summary["root_error"].astype(bool)]
@@ -55,7 +54,7 @@ def request_stats(ts) -> dict:
     if len(failed):
         out["first_failure"] = failed["start"].min()
         out["last_failure"] = (failed["start"] + pd.to_timedelta(failed["duration_us"], unit="us")).max()
-        causes = analysis.error_correlation(ts)
+        causes = traces_analysis.error_correlation(ts)
         out["causes"] = causes
     return out
 
@@ -113,6 +112,7 @@ class Step:
     headline: str
     events: int
     service: str | None = None
+    end: pd.Timestamp | None = None                 # the last severe event's end (an interval's close)
     links_in: list = field(default_factory=list)   # links joining this step to earlier steps
     links_out: list = field(default_factory=list)  # links to artifacts outside the chain
 
@@ -162,7 +162,8 @@ def causal_chain(inc) -> list[Step]:
         head = cand.loc[weights[weights == weights.max()].index].sort_values("time").iloc[0]
         steps.append(Step(artifact=str(artifact), family=str(head["artifact_kind"]), time=rows["time"].min(),
                           severity=str(head["severity"]), headline=str(head["detail"]), events=len(rows),
-                          service=head["service"] if isinstance(head["service"], str) else None))
+                          service=head["service"] if isinstance(head["service"], str) else None,
+                          end=rows["end"].max() if "end" in rows and rows["end"].notna().any() else None))
     steps.sort(key=lambda s: (s.time, s.artifact))
     groups = _link_groups(inc)
     names = [s.artifact for s in steps]
@@ -275,10 +276,11 @@ def provenance_table(inc) -> pd.DataFrame:
         src = tl.loc[tl["artifact"] == p.get("file"), "time_source"] if len(tl) and "time_source" in tl else []
         src = ", ".join(sorted(set(map(str, src)))) if len(src) else MISSING
         warnings = list(p.get("warnings") or [])
-        rows.append({"file": relative(inc, p.get("path") or p.get("file")), "size_bytes": p.get("size"),
-                     "sha256": p.get("sha256"), "kind": p.get("kind"), "format": p.get("format"),
+        rows.append({"file": relative(inc, p.get("path") or p.get("file")), "size": p.get("size"),
+                     "exact size (bytes)": p.get("size"), "sha256": p.get("sha256"), "kind": p.get("kind"),
+                     "format": p.get("format"),
                      "parser": " ".join(x for x in (p.get("parser"), p.get("parser_version")) if x) or None,
                      "time source": src, "status": p.get("status"),
                      "warnings / error": "; ".join(warnings) or p.get("error")})
-    return pd.DataFrame(rows, columns=["file", "size_bytes", "sha256", "kind", "format", "parser", "time source",
-                                       "status", "warnings / error"])
+    return pd.DataFrame(rows, columns=["file", "size", "exact size (bytes)", "sha256", "kind", "format", "parser",
+                                       "time source", "status", "warnings / error"])

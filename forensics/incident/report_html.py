@@ -56,7 +56,7 @@ def blocks_html(blocks) -> str:
         elif b[0] == "table":
             _, frame, caption, kw = b
             out.append(f"<div class='scroll'><p><b>{esc(caption)}</b></p>"
-                       f"{html_table(frame, max_rows=kw.get('max_rows', 15), max_colwidth=kw.get('max_colwidth', 60))}"
+                       f"{html_table(frame, max_rows=kw.get('max_rows', 15), max_colwidth=kw.get('max_colwidth', 100))}"
                        f"</div>")
         elif b[0] == "figure":
             out.append(figure(b[1], b[2]))
@@ -81,11 +81,18 @@ def chain_html(steps: list[Step]) -> str:
         if i and not s.links_in:
             ev.append("<li class='none'>no link joins this step to an earlier one: ordered by time only "
                       "(confidence unknown).</li>")
-        for li in s.links_out:
-            for r in li["summary"]:
-                ev.append(f"<li>also linked to {esc(li['to'])} (outside the chain) by {r['links']:,} "
-                          f"{esc(r['type'])} link(s), confidence {r['confidence']:.2f}: {esc(r['reason'])}</li>")
-        out.append(f"<li class='step'><span class='when'>{esc(timestamp(s.time))} UTC</span> · {_sev(s.severity)} · "
+        outside = sorted(((li["to"], r) for li in s.links_out for r in li["summary"] if not r["identity"]),
+                         key=lambda x: -x[1]["confidence"])
+        for to, r in outside[:3]:
+            ev.append(f"<li>also linked to {esc(to)} (outside the chain) by {r['links']:,} {esc(r['type'])} "
+                      f"link(s), confidence {r['confidence']:.2f}: {esc(r['reason'])}</li>")
+        if len(outside) > 3:
+            rest = ", ".join(sorted({f"{to} ({r['type']})" for to, r in outside[3:]}))
+            ev.append(f"<li>{len(outside) - 3:,} more link group(s) outside the chain: {esc(rest)}</li>")
+        when = esc(timestamp(s.time))
+        if s.end is not None and (s.end - s.time).total_seconds() >= 1:
+            when += f" → {esc(timestamp(s.end))}"
+        out.append(f"<li class='step'><span class='when'>{when} UTC</span> · {_sev(s.severity)} · "
                    f"<b>{esc(s.family)}</b>{' · ' + esc(s.service) if s.service else ''} · {esc(s.artifact)} "
                    f"({s.events:,} error/critical event(s))<br>{esc(s.headline)}"
                    f"<ul class='evidence'>{''.join(ev)}</ul></li>")
@@ -107,12 +114,15 @@ def page(title: str, meta: str, summary_html: str, chain: str, timeline_html: st
             f"<section id='timeline'><h2>Timeline</h2>{timeline_html}</section>"]
     for s in sections:
         body.append(f"<section id='{esc(s.anchor)}'><h2>{esc(s.title)}</h2>{blocks_html(s.blocks)}</section>")
-    qs = "".join(f"<li>{esc(q)}</li>" for q in questions) or "<li class='none'>None found in the evidence.</li>"
+    qs = "".join(f"<li>{esc(q)}</li>" for q in questions) or "<li class='none'>The evidence leaves no question of the kinds this report looks for (unlinked steps, weak links, unlinked warnings, load problems, file-time clocks, events outside the window).</li>"
     body.append(f"<section id='questions'><h2>Open questions</h2><ul>{qs}</ul></section>")
     body.append("<section id='provenance'><h2>Appendix: provenance</h2><p>Every file of the incident folder "
                 "(paths relative to it), as opened read-only: size, SHA-256, what it was recognised as, the parser "
                 "and where each event's time came from.</p><div class='scroll'>"
-                + html_table(provenance_frame, max_rows=None, max_colwidth=64) + "</div></section>")
+                + html_table(provenance_frame[["file", "size", "exact size (bytes)", "sha256"]], max_rows=None,
+                             max_colwidth=64)
+                + html_table(provenance_frame.drop(columns=["size", "exact size (bytes)", "sha256"]), max_rows=None,
+                             max_colwidth=200) + "</div></section>")
     body.append("<section id='method'><h2>Appendix: method</h2><ul>"
                 + "".join(f"<li>{esc(m)}</li>" for m in method) + "</ul></section>")
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

@@ -15,8 +15,18 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..display import duration, timestamp
+from ..crashes import plots as crash_plots
+from ..display import duration, readable_axes, timestamp
+from ..memory import plots as memory_plots
+from ..memory.diff import heap_diff
+from ..network import analysis as network_analysis
+from ..network import plots as network_plots
+from ..postgres import plots as postgres_plots
+from ..postgres.analysis import delta, rank
+from ..traces import analysis as traces_analysis
+from ..traces import plots as traces_plots
 from .postmortem import request_stats
+from .timeline import pgss_pairs
 
 TOP = 10
 
@@ -63,6 +73,7 @@ def png_of(draw) -> bytes:
         fig = getattr(out, "figure", None) if out is not None else None
         if fig is None or not hasattr(fig, "savefig"):
             fig = out if hasattr(out, "savefig") else plt.gcf()
+        readable_axes(fig)  # no 1e6 offsets on the kinds' figures
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
         return buf.getvalue()
@@ -77,24 +88,22 @@ def _anchor(text: str) -> str:
 
 # --------------------------------------------------------------------------- network
 def network_section(inc, art) -> Section:
-    from ..network import analysis, plots
-
     cap = art.result
     s = Section(f"Network capture {art.file}", _anchor("net-" + art.file), [art.file])
     packets, flows = cap.packets, cap.flows
     s.p(f"{len(packets):,} packets in {len(flows):,} TCP connection(s).")
-    s.attempt("Diagnosis", lambda: s.items(str(analysis.diagnose(cap)).splitlines()))
+    s.attempt("Diagnosis", lambda: s.items(str(network_analysis.diagnose(cap)).splitlines()))
     s.attempt("Capture quality", lambda: s.table(pd.DataFrame(
-        [{"check": k, "value": v} for k, v in analysis.capture_quality(cap).items()]), "Can the capture be trusted?"))
-    worst = analysis.worst_flows(flows, n=TOP) if len(flows) else pd.DataFrame()
+        [{"check": k, "value": v} for k, v in network_analysis.capture_quality(cap).items()]), "Can the capture be trusted?"))
+    worst = network_analysis.worst_flows(flows, n=TOP) if len(flows) else pd.DataFrame()
     if not len(worst) and len(flows):
-        worst = analysis.worst_flows(flows, n=TOP, min_segments=0)
+        worst = network_analysis.worst_flows(flows, n=TOP, min_segments=0)
     if len(worst):
         s.table(worst, "Connections by retransmission rate (Wireshark labels per data segment)")
         stream = int(worst["stream"].iloc[0])
         row = worst.iloc[0]
         s.attempt("Time-sequence graph", lambda: s.figure(
-            png_of(lambda: plots.time_sequence(packets, stream)),
+            png_of(lambda: network_plots.time_sequence(packets, stream)),
             f"The worst connection, stream {stream} ({row.get('client', '?')} → {row.get('server', '?')}:"
             f"{row.get('server_port', '?')}): segments (blue), ACKs (green), window (grey), retransmissions (red), "
             f"duplicate ACKs (purple)."))
@@ -105,7 +114,7 @@ def network_section(inc, art) -> Section:
             t = pd.to_datetime(packets["time"], utc=True) if "time" in packets else None
             span = (t.max() - t.min()).total_seconds() if t is not None and len(t) else 10.0
             freq = f"{max(100, int(span * 1000 / 120))}ms"
-            s.figure(png_of(lambda: plots.loss_over_time(analysis.loss_timeline(packets, freq))),
+            s.figure(png_of(lambda: network_plots.loss_over_time(network_analysis.loss_timeline(packets, freq))),
                      f"Retransmissions and duplicate ACKs per {freq} against the median ACK RTT.")
         s.attempt("Loss over time", loss)
     return s
@@ -113,14 +122,10 @@ def network_section(inc, art) -> Section:
 
 # --------------------------------------------------------------------------- traces
 def _gantt(s, ts, trace_id, caption):
-    from ..traces import plots
-
-    s.attempt(f"Trace {trace_id}", lambda: s.figure(png_of(lambda: plots.plot_gantt(ts.trace(trace_id))), caption))
+    s.attempt(f"Trace {trace_id}", lambda: s.figure(png_of(lambda: traces_plots.plot_gantt(ts.trace(trace_id))), caption))
 
 
 def traces_section(inc, art) -> Section:
-    from ..traces import analysis, plots
-
     ts = art.result
     s = Section(f"Traces {art.file}", _anchor("traces-" + art.file), [art.file])
     spans = ts.spans
@@ -131,13 +136,13 @@ def traces_section(inc, art) -> Section:
     if st["requests"]:
         s.p(f"{st['failed']:,} of {st['requests']:,} requests failed; {st['slow']:,} more took longer than "
             f"{duration(st['slow_threshold_us'], 'us')}.")
-    s.attempt("Service map", lambda: s.figure(png_of(lambda: plots.plot_service_map(analysis.dependency_graph(ts))),
+    s.attempt("Service map", lambda: s.figure(png_of(lambda: traces_plots.plot_service_map(traces_analysis.dependency_graph(ts))),
                                               "Service map: arrow width = calls, colour = error rate."))
-    s.attempt("Dependencies", lambda: s.table(analysis.dependencies(ts), "Calls between services"))
+    s.attempt("Dependencies", lambda: s.table(traces_analysis.dependencies(ts), "Calls between services"))
     causes = st["causes"]
     if len(causes):
         cols = [c for c in ("service", "operation", "message", "failing_traces", "ok_traces", "coverage") if c in causes]
-        s.table(causes[cols].head(TOP), "Where failing requests fail (coverage = share of the failing traces)")
+        s.table(causes[cols].head(5), "Where failing requests fail (coverage = share of the failing traces)")
     if len(summary):
         slow = summary.sort_values("duration_us", ascending=False).iloc[0]
         _gantt(s, ts, slow["trace_id"], f"The slowest request: {slow['root_service']} {slow['root_operation']}, "
@@ -151,15 +156,12 @@ def traces_section(inc, art) -> Section:
                                              f"{duration(first['duration_us'], 'us')} (trace {first['trace_id']}).")
         else:
             s.p("No request failed in this trace set: no failing trace to draw.")
-    s.attempt("Findings", lambda: s.items(analysis.findings(ts)))
+    s.attempt("Findings", lambda: s.items(traces_analysis.findings(ts)))
     return s
 
 
 # --------------------------------------------------------------------------- postgres
 def postgres_section(inc, before, after) -> Section:
-    from ..postgres import plots
-    from ..postgres.analysis import delta, rank
-
     files = [a.file for a in (before, after) if a is not None]
     s = Section(f"PostgreSQL statements {' → '.join(files)}", _anchor("pg-" + "-".join(files)), files)
     cols = ["rank", "query", "calls", "total_exec_time", "mean_exec_time", "share", "findings"]
@@ -174,7 +176,7 @@ def postgres_section(inc, before, after) -> Section:
         what = "since the last reset"
     ranked = rank(frame, by="total_exec_time")
     s.table(ranked[[c for c in cols if c in ranked]].head(TOP), f"Statements by execution time {what}")
-    s.attempt("Pareto", lambda: s.figure(png_of(lambda: plots.pareto(ranked)),
+    s.attempt("Pareto", lambda: s.figure(png_of(lambda: postgres_plots.pareto(ranked)),
                                          f"Each statement's share of execution time {what} (bars) and the cumulative "
                                          f"share (line)."))
     finds = ranked[ranked["findings"].map(lambda f: bool(f) if isinstance(f, (list, tuple)) else False)]
@@ -185,8 +187,6 @@ def postgres_section(inc, before, after) -> Section:
 
 # --------------------------------------------------------------------------- crashes
 def crashes_section(inc, art) -> Section:
-    from ..crashes import plots
-
     res = art.result
     s = Section(f"Crash {art.file}", _anchor("crash-" + art.file), [art.file])
     c = res.crash
@@ -194,19 +194,16 @@ def crashes_section(inc, art) -> Section:
         + (f" ({c['subclass']})" if c.get("subclass") else "")
         + (f", top own frame {c['top_own_frame']}()" if c.get("top_own_frame") else "")
         + (f": {c['reason']}" if c.get("reason") else "") + ".")
-    s.table(plots.crash_table(res.crashes), "Classification")
-    stack = plots.crash_stack(res.frames, c.get("file") or art.file)
+    s.table(crash_plots.crash_table(res.crashes), "Classification")
+    stack = crash_plots.crash_stack(res.frames, c.get("file") or art.file)
     s.table(stack, f"The crash thread's stack (thread {c.get('crash_thread')}; own code marked is_own)",
             max_rows=40)
-    s.attempt("Next steps", lambda: s.table(plots.next_steps(res.crashes), "What to look at next, per class"))
+    s.attempt("Next steps", lambda: s.table(crash_plots.next_steps(res.crashes), "What to look at next, per class"))
     return s
 
 
 # --------------------------------------------------------------------------- memory
 def memory_section(inc, arts) -> Section:
-    from ..memory import plots
-    from ..memory.diff import heap_diff
-
     files = [a.file for a in arts]
     s = Section(f"Memory {', '.join(files)}", _anchor("mem-" + "-".join(files)), files)
     diffs = []
@@ -221,7 +218,7 @@ def memory_section(inc, arts) -> Section:
             show = [c for c in ("name", "count_before", "count_after", "count_delta", "bytes_delta", "retained_delta",
                                 "leak_candidate") if c in d.table]
             s.table(d.table[show].head(TOP), f"What grew most ({label})")
-            s.figure(png_of(lambda: plots.growth_bars(d.table, top=TOP, title=f"Growth per type/site, {label}")),
+            s.figure(png_of(lambda: memory_plots.growth_bars(d.table, top=TOP, title=f"Growth per type/site, {label}")),
                      f"Bytes gained per type or allocation site ({label}).")
         s.attempt(f"Heap diff {label}", one)
     return s
@@ -230,8 +227,6 @@ def memory_section(inc, arts) -> Section:
 # --------------------------------------------------------------------------- all sections, and what they cover
 def artifact_sections(inc) -> tuple[list[Section], dict[str, str | None]]:
     """The sections for every loaded artifact, and {file: None if covered, else why not}."""
-    from .timeline import pgss_pairs
-
     sections, covered = [], {}
     for art in inc.loaded("network"):
         sections.append(_safe(lambda art=art: network_section(inc, art), f"Network capture {art.file}", [art.file]))
