@@ -431,13 +431,22 @@ def _read(path):
     return prov, raw, hashing
 
 
+def _zipkin_tree(rule: str, shapes) -> bool:
+    if rule not in ("auto", "zipkin", "jaeger"):
+        raise ValueError(f"shared_rule must be auto, zipkin or jaeger, not {rule!r}")
+    return rule == "zipkin" or (rule == "auto" and set(shapes) == {"zipkin"})
+
+
 def load_traces(path, **options) -> TraceSet:
     """Load any Jaeger / OTLP / Zipkin JSON (or JSON Lines) trace export.
 
     Options: ``skew_tolerance_us`` (default 0) — slack before a child outside its parent
     counts as clock skew; ``stream_min_bytes`` (default 64 MB) — files at least this big are
     read one slice of traces at a time (see :mod:`forensics.traces.stream`); ``fast`` (default
-    True) — Jaeger UI JSON goes through the compiled scan (:mod:`forensics.traces.jaeger_fast`).
+    True) — Jaeger UI JSON goes through the compiled scan (:mod:`forensics.traces.jaeger_fast`);
+    ``shared_rule`` (``auto``/``zipkin``/``jaeger``) — where the children of a shared client/server
+    span id go: only those of the server's endpoint (zipkin-lens, the default for Zipkin files) or
+    all of them (Jaeger's span-id deduplicator, the default otherwise).
 
     Raises :class:`ArtifactError` (with a JSON path or line as location) for malformed JSON,
     JSON of another kind, and spans without ids.
@@ -485,7 +494,7 @@ def load_traces(path, **options) -> TraceSet:
             hashing.join()
             raise ArtifactError(path, e.location, e.reason) from None
     spans, refs, orphans, skew = build_tree(spans, refs, prov, tolerance_us=int(options.get("skew_tolerance_us", 0)),
-                                            zipkin=set(shapes) == {"zipkin"})
+                                            zipkin=_zipkin_tree(options.get("shared_rule", "auto"), shapes))
     prov.details.update({"shapes": sorted(set(shapes)), "spans": len(spans),
                          "traces": int(spans["trace_id"].nunique())})
     if prov.format is None:
