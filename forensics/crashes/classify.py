@@ -306,6 +306,9 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         if len(_has(crash, _GLIB_FATAL)):
             return done("abort", "glib-fatal", "unknown", "AbortSignal",
                         "GLib's fatal log (g_error or a fatal warning) stopped the process")
+        if len(_has(crash, r"^(?:rust_begin_unwind|rust_panic\w*|core::panicking::\w+|std::panicking::\w+)$")):
+            return done("abort", "rust-panic", "unknown", "AbortSignal",
+                        "a Rust panic aborted the process (rust_begin_unwind / core::panicking on the stack)")
         if len(_has(crash, _QT_FATAL)):
             return done("abort", "qt-fatal", "unknown", "AbortSignal", "Qt's qFatal / qt_message_fatal aborted")
         return done("abort", "abort-call" if len(_has(crash, r"^abort$")) else "", "unknown", "AbortSignal",
@@ -342,7 +345,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
 
 _GLIB_FATAL = r"^(?:g_logv|g_log|g_log_structured\w*|g_log_writer_default|g_error|g_assertion_message\w*|_g_log_abort)$"
 _QT_FATAL = r"^(?:qFatal|qt_message_fatal|qAbort|QMessageLogger::fatal|qt_assert\w*)$"
-_ABORT_PATH = (r"^(?:raise|abort|pthread_kill|__pthread_kill_implementation|__pthread_kill_internal|libc_message|"
+_ABORT_PATH = (r"^(?:rust_begin_unwind|rust_panic\w*|raise|abort|pthread_kill|__pthread_kill_implementation|__pthread_kill_internal|libc_message|"
                r"__libc_message|malloc_printerr|__stack_chk_fail\w*|__fortify_fail\w*|__chk_fail|__assert_fail\w*|"
                r"assert_fail\w*|std::terminate|__cxa_throw|qTerminate|qFatal|qt_message_fatal|qAbort|"
                r"QMessageLogger::fatal|g_logv|g_log|g_error|g_log_structured\w*)$")

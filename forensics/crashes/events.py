@@ -12,7 +12,8 @@ import pandas as pd
 from ..artifact import open_readonly
 from .clock import crash_clock
 
-COLUMNS = ["time", "end", "kind", "severity", "detail", "ref", "source_rows", "crash_class", "time_source"]
+COLUMNS = ["time", "end", "kind", "severity", "detail", "ref", "source_rows", "crash_class", "time_source",
+           "service_hint"]
 
 
 def _present(v) -> bool:
@@ -47,4 +48,12 @@ def events(crash) -> pd.DataFrame:
         source = f"transcript: {clock.source}" + ("" if clock.exact else " — the crash came at or after it")
     return pd.DataFrame([{"time": t, "end": t, "kind": "crash", "severity": "critical", "detail": describe(c),
                           "ref": None, "source_rows": [0], "crash_class": c.get("class") if _present(c.get("class")) else None,
-                          "time_source": source}], columns=COLUMNS)
+                          "time_source": source, "service_hint": _program(c)}], columns=COLUMNS)
+
+
+def _program(c: dict) -> str | None:
+    """The crashed program's name (``/opt/bin/exporter --x`` → ``exporter``), as a service name of last resort."""
+    prog = c.get("program")
+    if not _present(prog):
+        return None
+    return str(prog).split()[0].rstrip("'`\"").replace("\\", "/").rsplit("/", 1)[-1] or None

@@ -51,7 +51,7 @@ def normalize_function(name) -> str | None:
     n = str(name).strip().replace("(anonymous namespace)", "{anon}")
     if n in ("??", "") or n.startswith("<"):
         return n or None
-    n = re.sub(r"\[abi:\w+\]|\s*\[clone [^\]]*\]", "", n)
+    n = re.sub(r"\[abi:\w+\]|\s*\[clone [^\]]*\]|::h[0-9a-f]{16}$", "", n)   # C++ ABI tags, clones, Rust hashes
     if _GO_NAME.match(n) and ("/" in n or "(*" in n or n.startswith("main.")) and not _SUFFIX.search(n):
         return n.rsplit("/", 1)[-1]      # Go: drop the module path, keep package.(*Type).Method
     if "(" in n or "<" in n:  # C++: drop templates, then the parameter list and any return type
@@ -111,7 +111,9 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     r"ptmalloc_init", r"malloc_consolidate", r"__libc_\w+", r"__pthread_\w+", r"futex_wait\w*", r"__GI_\w+",
     r"_L_lock_\d+", r"_L_unlock_\d+", r"__lll_\w+", r"g_logv", r"g_log", r"g_log_\w+", r"_g_log_abort", r"g_error",
     r"qFatal", r"qt_message_fatal", r"qAbort", r"QMessageLogger::\w+", r"qTerminate", r"__gxx_personality_v0",
-    r"panic", r"runtime\.\w+(?:\.\w+)*", r"_cgo_\w+", r"[\w.]+\._Cfunc_\w+", r"[\w.]+\._cgo_\w+",
+    r"panic", r"runtime\.\w+(?:\.\w+)*", r"rust_begin_unwind", r"rust_panic\w*", r"__rust_\w+",
+    r"core::panicking::\w+", r"std::panicking::\w+", r"std::sys::\S+", r"core::result::unwrap_failed",
+    r"core::option::\w+_failed", r"_cgo_\w+", r"[\w.]+\._Cfunc_\w+", r"[\w.]+\._cgo_\w+",
 ]) + r")$")
 
 #: libc frames worth naming when they are where the process died (``in-libc:strlen``)
@@ -120,7 +122,8 @@ LIBC_STRING = re.compile(r"^(?:str|mem|wcs|wmem|stp|rawmem)\w*$")
 _LIB_PATH = re.compile(r"(?:^(?:\.\./|\./)+(?:nptl|sysdeps|stdlib|malloc|posix|string|libio|csu|assert|debug|signal|"
                        r"misc|elf|io|time|stdio-common|iconv|intl|locale|login|resolv|socket|wcsmbs)/)"
                        r"|libstdc\+\+-v3|libsupc\+\+|/glibc-")
-_LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_)")
+_LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|core::|alloc::|panic_unwind::|"
+                       r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py[A-Z_]\w*|_?PyEval\w*)")
 
 
 #: shared objects of the C/C++ runtimes, toolkits and common system libraries: never "own" code. A

@@ -25,6 +25,9 @@ _MD_BOLD_GI = re.compile(r"\*\*(GI|IA)\*\*\\?_")           # "**GI**\_assert_fai
 _PROMPT = re.compile(r"^(?:\((?:gdb|rr|pernosco|lldb|dlv|cuda-gdb)\)|pwndbg>|gef➤|gdb-peda\$|gdb\$|>>>)\s?")
 _NO_HASH_FRAME = re.compile(r"^(\d{1,5})(\s+)(0x[0-9a-fA-F]+ in \s?\S)")
 _FRAME = re.compile(r"^#\d+\s")
+# gef's trace panel "[#0] 0x555555555139 → main()" and pwndbg's "► 0   0x555555555139 main+16"
+_GEF_FRAME = re.compile(r"^\[#(?P<no>\d+)\] (?P<pc>0x[0-9a-fA-F]+) → (?P<body>.+?)\s*$")
+_PWNDBG_FRAME = re.compile(r"^(?:[►▶>]\s*)?(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>[^\s+()]+)(?:\+\d+)?\s*$")
 _STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<][^\s(]*(?:\([^)]*\))? \((?:.*\)(?: at \S+:\d+| from \S+)?"
                          r"\s*|[^)]*,)$")
 _SIGNAL = re.compile(r"^(?:Program|Thread \d+(?: \"[^\"]*\")?) (?:received|terminated with) signal ")
@@ -108,6 +111,13 @@ def normalize_paste(text: str) -> str:
         if m:
             s = s.lstrip()[m.end():]
         stripped = s.lstrip()
+        m = _GEF_FRAME.match(stripped)
+        if m:
+            body = m.group("body")
+            s = stripped = f"#{m.group('no')}  {m.group('pc')} in {body if '(' in body else body + ' ()'}"
+        m = _PWNDBG_FRAME.match(stripped)
+        if m:
+            s = stripped = f"#{m.group('no')}  {m.group('pc')} in {m.group('func')} ()"
         if _FRAME.match(stripped) or _NO_HASH_FRAME.match(stripped):
             s = stripped
         m = _NO_HASH_FRAME.match(s)

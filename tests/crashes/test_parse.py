@@ -176,3 +176,43 @@ def test_older_glibc_bare_source_names_are_not_own_code(tmp_path):
     c = load_gdb(p)
     assert c.crash["class"] == "assertion-failure" and c.crash["assertion"] == "n > 0"
     assert c.crash["bucket"] == "assertion-failure:check"
+
+
+def _paste(text):
+    import tempfile
+
+    from forensics.crashes.load import load_text
+
+    return load_text(text)
+
+
+def test_gef_and_pwndbg_backtrace_panels():
+    gef = ("Program received signal SIGSEGV, Segmentation fault.\n"
+           "\x1b[1m[#0] 0x555555555139 → parse_record(rec=0x0)\x1b[0m\n[#1] 0x5555555551a0 → main()\n")
+    c = _paste(gef).crash
+    assert c["top_own_frame"] == "parse_record" and c["signal"] == "SIGSEGV"
+    pwn = ("Program received signal SIGSEGV, Segmentation fault.\n"
+           " ► 0   0x555555555139 parse_record+16\n   1   0x5555555551a0 main+41\n")
+    assert _paste(pwn).crash["top_own_frame"] == "parse_record"
+
+
+def test_rust_panic_and_python_frames_are_not_own():
+    rust = ("Thread 1 \"tool\" received signal SIGABRT, Aborted.\n"
+            "#0  0x00007ffff7e2ae2c in __pthread_kill_implementation () from /lib/x86_64-linux-gnu/libc.so.6\n"
+            "#1  0x00007ffff7ddbfb2 in raise () from /lib/x86_64-linux-gnu/libc.so.6\n"
+            "#2  0x00007ffff7dc6472 in abort () from /lib/x86_64-linux-gnu/libc.so.6\n"
+            "#3  0x000055555556a1c7 in std::sys::unix::abort_internal () at library/std/src/sys/unix/mod.rs:292\n"
+            "#4  0x0000555555566ab7 in rust_panic () at library/std/src/panicking.rs:744\n"
+            "#5  0x0000555555566a32 in rust_begin_unwind () at library/std/src/panicking.rs:595\n"
+            "#6  0x000055555555b0a3 in core::panicking::panic_fmt () at library/core/src/panicking.rs:67\n"
+            "#7  0x000055555555c1e5 in tool::config::load::h0123456789abcdef () at src/config.rs:12\n")
+    c = _paste(rust).crash
+    assert (c["class"], c["subclass"], c["top_own_frame"]) == ("abort", "rust-panic", "tool::config::load")
+    py = ("Program received signal SIGSEGV, Segmentation fault.\n"
+          "#0  0x00007ffff6a1b2c3 in fast_sum (v=0x0) at ext/fastsum.c:31\n"
+          "#1  0x00005555556a0f10 in _PyEval_EvalFrameDefault () at Python/ceval.c:4181\n"
+          "#2  0x00005555556b1234 in PyEval_EvalCode () at Python/ceval.c:1130\n")
+    c = _paste(py).crash
+    assert c["top_own_frame"] == "fast_sum" and c["class"] == "null-deref-read"
+    frames = _paste(py).frames
+    assert not frames[frames["norm_function"] == "_PyEval_EvalFrameDefault"]["is_own"].any()
