@@ -5,8 +5,9 @@ Each loaded artifact contributes the rows of its kind's ``timeline`` builder, na
 pair — pg_stat_statements, heap snapshots — also take ``previous=``, the result of the earlier
 artifact of the same family and service). This module adds what only the incident knows:
 
-* **where it happened**: ``service``/``host`` from the manifest's artifact entry, or — for a
-  capture's ``server``/``client`` columns — from :mod:`.endpoints` (the detail then names the
+* **where it happened**: ``service``/``host`` from the builder (spans), else the manifest's
+  artifact entry, else the builder's ``service_hint`` (a crashed program's name); a capture's
+  ``server``/``client`` columns are named from :mod:`.endpoints` (the detail then names the
   service beside its ip:port);
 * **when, and how sure that is** (``time_source``): the artifact's own clock first (a builder's
   ``time``: packet and span timestamps, a crash transcript's log or dump header); then the
@@ -138,6 +139,8 @@ def _place(inc, art, ev: pd.DataFrame, previous) -> pd.DataFrame:
     if ev["server"].notna().any():
         ev = _with_services(inc, ev)
     ev["service"] = ev["service"].where(ev["service"].notna(), art.meta.get("service"))
+    if "service_hint" in ev:  # the builder's guess (a crashed program's name), when nobody named the service
+        ev["service"] = ev["service"].where(ev["service"].notna(), ev["service_hint"])
     ev["host"] = ev["host"].where(ev["host"].notna(), art.meta.get("host"))
     ev["ref"] = ev["ref"].where(ev["ref"].notna(), art.file)
     own = ev["time"].notna()
@@ -170,8 +173,20 @@ def manifest_events(inc) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def _own_clock(source) -> bool:
+    return source == "artifact" or str(source).startswith("transcript:")
+
+
 def _window_notes(inc, df: pd.DataFrame) -> None:
+    """Note the events that fall outside the manifest's window (without one: outside the span of the
+    events that carry their own clock — packets, spans, a transcript's log)."""
     start, end = inc.manifest_window
+    what = "the incident window"
+    if (start is None or end is None) and len(df):
+        clocked = df[df["time_source"].map(_own_clock)]
+        if len(clocked):
+            start, end = clocked["time"].min(), clocked["end"].fillna(clocked["time"]).max()
+            what = "the span of the evidence's own clocks"
     if start is None or end is None or not len(df):
         return
     out = df[(df["time"] < start - WINDOW_SLACK) | (df["time"] > end + WINDOW_SLACK)]
@@ -179,7 +194,7 @@ def _window_notes(inc, df: pd.DataFrame) -> None:
         t = g["time"].iloc[0]
         side = "before" if t < start else "after"
         gap = (start - t) if side == "before" else (t - end)
-        inc.notes.append(f"timeline: {len(g)} event(s) of {art} fall {_duration(gap)} {side} the incident window "
+        inc.notes.append(f"timeline: {len(g)} event(s) of {art} fall {_duration(gap)} {side} {what} "
                          f"({start.isoformat()} – {end.isoformat()}); their time comes from {src}")
 
 

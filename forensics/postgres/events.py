@@ -20,7 +20,7 @@ from .analysis import delta, rank
 _DDL = re.compile(r"^\s*(drop|create|alter|reindex|truncate|vacuum\s+full|cluster)\b", re.I)
 #: findings that describe the dump rather than the database
 _NOT_FINDINGS = ("nested", "text_cut")
-COLUMNS = ["time", "end", "kind", "severity", "detail", "ref", "source_rows", "at"]
+COLUMNS = ["time", "end", "kind", "severity", "detail", "ref", "source_rows", "at", "service_hint"]
 
 
 def events(after, previous=None) -> pd.DataFrame:
@@ -34,7 +34,7 @@ def events(after, previous=None) -> pd.DataFrame:
         q = " ".join(str(row["query"]).split())
         finds = [f for f in (row.get("findings") or []) if not str(f).startswith(_NOT_FINDINGS)]
         common = {"time": pd.NaT, "end": pd.NaT, "kind": "query-finding", "ref": str(row["queryid"]),
-                  "source_rows": [int(i)], "at": "interval"}
+                  "source_rows": [int(i)], "at": "interval", "service_hint": "postgres"}
         if _DDL.match(q):
             out.append({**common, "severity": "error", "detail": f"DDL run between the snapshots: {q[:160]}"})
         elif finds:

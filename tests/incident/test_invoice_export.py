@@ -159,3 +159,28 @@ def test_a_lone_heap_snapshot_is_not_growth(tmp_path):
     assert "heap-growth" not in set(tl["kind"])
     row = tl[tl["kind"] == "heap-snapshot"].iloc[0]
     assert row["severity"] == "info" and "earlier snapshot" in row["detail"]
+
+
+def test_handed_over_without_a_manifest(tmp_path):
+    """Only the files and an on-call note: the crash still gets its second, the ids their links."""
+    d = tmp_path / "handed-over"
+    shutil.copytree(FOLDER, d)
+    (d / "incident.toml").unlink()
+    (d / "answers.toml").unlink()
+    (d / "on-call.txt").write_text("exporter died right after the billing deploy, no idea why\n")
+    later = time.time() + 2 * 86400  # the dumps were copied off the database host two days later
+    for f in ("pgss-before.csv", "pgss-after.csv"):
+        os.utime(d / f, (later, later))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        i = forensics.open_incident(d)
+        tl, links = i.timeline, i.links
+    assert i.load_report.set_index("file").loc["on-call.txt", "status"] == "skipped"
+    c = tl[tl["kind"] == "crash"].iloc[0]
+    assert c["time"].floor("s") == pd.Timestamp(STAGED["crash"]).floor("s") and c["service"] == "exporter"
+    assert any(l["type"] == "trace-id" and l["a"]["artifact"] == "exporter-crash.gdb.txt" for l in links)
+    assert tl[tl["kind"] == "reset"]["service"].eq("billing").any()  # named from the trace tags
+    # the dumps have no clock but their mtime: flagged, and noted as far from everything that has one
+    q = tl[tl["kind"] == "query-finding"].iloc[0]
+    assert "file mtime (unreliable" in q["time_source"] and q["service"] == "postgres"
+    assert any("pgss-after.csv" in n and "own clocks" in n for n in i.notes)
