@@ -26,7 +26,7 @@ def cmd_deps(args):
 
 def cmd_critical_path(args):
     """Critical path sections per trace (µs since the epoch)."""
-    from .critical_path import critical_path
+    from .critical_path import critical_path, sections_by_trace
 
     ts = _load(args)
     cp = critical_path(ts, args.trace)
@@ -34,14 +34,9 @@ def cmd_critical_path(args):
         from ..errors import ArtifactError
 
         raise ArtifactError(args.file, None, f"no trace {args.trace!r} in this file")
-    out = []
-    for tid, g in cp.groupby("trace_id", sort=False):
-        out.append({"trace_id": tid, "sections": [
-            {"span_id": r.span_id, "service": r.service, "operation": r.operation,
-             "start_us": int(r.start_us), "end_us": int(r.end_us)} for r in g.itertuples(index=False)]})
     if args.format != "json":  # flat rows read better as a table or csv
-        return [dict(trace_id=t["trace_id"], **sec) for t in out for sec in t["sections"]]
-    return out
+        return cp.drop(columns="duration_us")
+    return sections_by_trace(cp)
 
 
 def cmd_services(args):

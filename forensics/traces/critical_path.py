@@ -195,6 +195,17 @@ def critical_path(spans, trace_id: str | None = None) -> pd.DataFrame:
     return res
 
 
+def sections_by_trace(cp: pd.DataFrame) -> list[dict]:
+    """:func:`critical_path`'s table as ``[{"trace_id", "sections": [{"span_id", "service", "operation",
+    "start_us", "end_us"}, …]}, …]`` — the JSON the CLI prints, order kept."""
+    out = []
+    for tid, g in cp.groupby("trace_id", sort=False):
+        out.append({"trace_id": tid, "sections": [
+            {"span_id": r.span_id, "service": r.service, "operation": r.operation,
+             "start_us": int(r.start_us), "end_us": int(r.end_us)} for r in g.itertuples(index=False)]})
+    return out
+
+
 @njit(cache=True)
 def _self_sweep(child_parent, cstart, cend, pstart, pend, pdur):
     self_us = pdur.copy()

@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .json_bytes import _array, _eq, _int, _skip, _str_end, _str_field, _ws, gather  # noqa: F401  (gather: re-exported)
+
 VAL_STR, VAL_INT, VAL_FLOAT, VAL_TRUE, VAL_FALSE, VAL_NULL = 0, 1, 2, 3, 4, 5
 
 
@@ -39,91 +41,6 @@ K_PROCESS, K_ERRORS = _k("process"), _k("errors")
 K_SPECIAL = (_k("span.kind"), _k("error"), _k("otel.status_code"), _k("otel.status_description"),
              _k("peer.service"), _k("otel.scope.name"), _k("otel.library.name"))
 S_KIND, S_ERROR, S_STATUS, S_MSG, S_PEER, S_SCOPE, S_LIBRARY = range(7)
-
-
-@njit(cache=True)
-def _ws(b, i):
-    n = len(b)
-    while i < n and (b[i] == 32 or b[i] == 10 or b[i] == 13 or b[i] == 9):
-        i += 1
-    return i
-
-
-@njit(cache=True)
-def _str_end(b, i):
-    """i at the opening quote; returns the index just past the closing quote, or -1."""
-    n = len(b)
-    i += 1
-    while i < n:
-        c = b[i]
-        if c == 92:
-            i += 2
-            continue
-        if c == 34:
-            return i + 1
-        i += 1
-    return -1
-
-
-@njit(cache=True)
-def _skip(b, i):
-    """Skip one JSON value starting at i (after whitespace); index past it, or -1."""
-    n = len(b)
-    if i >= n:
-        return -1
-    c = b[i]
-    if c == 34:
-        return _str_end(b, i)
-    if c == 123 or c == 91:
-        depth = 0
-        while i < n:
-            c = b[i]
-            if c == 34:
-                i = _str_end(b, i)
-                if i < 0:
-                    return -1
-                continue
-            if c == 123 or c == 91:
-                depth += 1
-            elif c == 125 or c == 93:
-                depth -= 1
-                if depth == 0:
-                    return i + 1
-            i += 1
-        return -1
-    while i < n and not (b[i] == 44 or b[i] == 125 or b[i] == 93 or b[i] == 32 or b[i] == 10 or b[i] == 13 or b[i] == 9):
-        i += 1
-    return i
-
-
-@njit(cache=True)
-def _eq(b, s, e, k):
-    if e - s != len(k):
-        return False
-    for j in range(len(k)):
-        if b[s + j] != k[j]:
-            return False
-    return True
-
-
-@njit(cache=True)
-def _int(b, i):
-    """(value, index past it, ok) of a JSON integer at i; ok False for floats/others/overflow."""
-    n = len(b)
-    neg = False
-    if i < n and b[i] == 45:
-        neg = True
-        i += 1
-    v = 0
-    start = i
-    while i < n and 48 <= b[i] <= 57:
-        if i - start >= 18:
-            return 0, i, False
-        v = v * 10 + (b[i] - 48)
-        i += 1
-    if i == start or (i < n and (b[i] == 46 or b[i] == 101 or b[i] == 69)):
-        return 0, i, False
-    return (-v if neg else v), i, True
 
 
 @njit(cache=True)
@@ -210,25 +127,6 @@ def _kv(b, i, tags, nt, owner):
     if tags[nt, 1] < 0:
         return -1  # a tag without a key
     return i + 1
-
-
-@njit(cache=True)
-def _str_field(b, i):
-    """(start, end, index past) of a string value at i, or (-1, -1, -1)."""
-    if b[i] != 34:
-        return -1, -1, -1
-    e = _str_end(b, i)
-    if e < 0:
-        return -1, -1, -1
-    return i + 1, e - 1, e
-
-
-@njit(cache=True)
-def _array(b, i):
-    """i at '['; returns index of the first element (or of ']') after whitespace, or -1."""
-    if b[i] != 91:
-        return -1
-    return _ws(b, i + 1)
 
 
 @njit(cache=True)
@@ -580,99 +478,3 @@ def scan(raw: bytes):
             return None
         caps = [c * 2 for c in caps]  # the head was not typical of the file: bigger tables
     return None
-
-
-@njit(cache=True)
-def _utf8(out, o, cp):
-    if cp < 0x80:
-        out[o] = cp
-        return o + 1
-    if cp < 0x800:
-        out[o], out[o + 1] = 0xC0 | (cp >> 6), 0x80 | (cp & 0x3F)
-        return o + 2
-    if cp < 0x10000:
-        out[o], out[o + 1], out[o + 2] = 0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F), 0x80 | (cp & 0x3F)
-        return o + 3
-    out[o], out[o + 1] = 0xF0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3F)
-    out[o + 2], out[o + 3] = 0x80 | ((cp >> 6) & 0x3F), 0x80 | (cp & 0x3F)
-    return o + 4
-
-
-@njit(cache=True)
-def _hex4(b, i):
-    v = 0
-    for j in range(i, i + 4):
-        c = b[j]
-        d = c - 48 if 48 <= c <= 57 else (c - 87 if 97 <= c <= 102 else (c - 55 if 65 <= c <= 70 else -1))
-        if d < 0:
-            return -1
-        v = v * 16 + d
-    return v
-
-
-@njit(cache=True)
-def gather(b, starts, ends, consts):
-    """Arrow large_string buffers (offsets, data, validity) of the strings b[s:e] (JSON escapes
-    decoded); s = -1: null; s <= -2: the constant consts[-2 - s:e] (copied as is). ``ok`` False on
-    a malformed escape."""
-    n = len(starts)
-    total = 0
-    for k in range(n):
-        if starts[k] >= 0:
-            total += ends[k] - starts[k]
-        elif starts[k] <= -2:
-            total += ends[k] - (-2 - starts[k])
-    out = np.empty(max(total, 1), dtype=np.uint8)
-    offsets = np.empty(n + 1, dtype=np.int64)
-    valid = np.ones(n, dtype=np.bool_)
-    o = 0
-    for k in range(n):
-        offsets[k] = o
-        s, e = starts[k], ends[k]
-        if s == -1:
-            valid[k] = False
-            continue
-        if s <= -2:
-            for j in range(-2 - s, e):
-                out[o] = consts[j]
-                o += 1
-            continue
-        i = s
-        while i < e:
-            c = b[i]
-            if c != 92:
-                out[o] = c
-                o += 1
-                i += 1
-                continue
-            x = b[i + 1]
-            if x == 110:
-                out[o] = 10
-            elif x == 116:
-                out[o] = 9
-            elif x == 114:
-                out[o] = 13
-            elif x == 98:
-                out[o] = 8
-            elif x == 102:
-                out[o] = 12
-            elif x == 117:
-                cp = _hex4(b, i + 2)
-                if cp < 0:
-                    return False, offsets, out, valid
-                i += 6
-                if 0xD800 <= cp < 0xDC00 and i + 6 <= e and b[i] == 92 and b[i + 1] == 117:
-                    lo = _hex4(b, i + 2)
-                    if 0xDC00 <= lo < 0xE000:
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
-                        i += 6
-                if 0xD800 <= cp < 0xE000:
-                    return False, offsets, out, valid  # a lone surrogate: not UTF-8
-                o = _utf8(out, o, cp)
-                continue
-            else:  # \" \\ \/
-                out[o] = x
-            o += 1
-            i += 2
-    offsets[n] = o
-    return True, offsets, out[:max(o, 1)], valid
