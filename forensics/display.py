@@ -92,6 +92,13 @@ def number(v, decimals: int | None = None) -> str:
     return f"{v:,.{decimals}f}"
 
 
+def _scaled(v, dec: int) -> str:
+    """A value of a scaled column: ``dec`` decimals, more when that would show a non-zero value as 0."""
+    if not is_missing(v) and v and abs(float(v)) < 0.5 * 10 ** -dec:
+        return number(float(v))
+    return number(v, dec)
+
+
 def _pick_unit(magnitude_base: float, units) -> tuple[str, float]:
     """The largest unit in which ``magnitude_base`` (in base units) is at least 1."""
     best = units[0]
@@ -200,7 +207,7 @@ def format_column(name: str, series: pd.Series) -> tuple[str, pd.Series, bool]:
         uname, factor = _pick_unit(mid, _TIME_UNITS)
         scaled = seconds / factor
         dec = _decimals(float(scaled.dropna().abs().median()) if scaled.notna().any() else 1.0)
-        return f"{_strip_suffix(name)} ({uname})", scaled.map(lambda v: number(v, dec)), True
+        return f"{_strip_suffix(name)} ({uname})", scaled.map(lambda v: _scaled(v, dec)), True
     if kind == "size":
         vals = s.dropna().abs()
         mid = float(vals[vals > 0].median()) if (vals > 0).any() else 1.0
@@ -209,7 +216,7 @@ def format_column(name: str, series: pd.Series) -> tuple[str, pd.Series, bool]:
             return f"{name} (B)", s.map(count), True
         scaled = s.astype(float) / factor
         dec = _decimals(float(scaled.dropna().abs().median()) if scaled.notna().any() else 1.0)
-        return f"{name} ({uname})", scaled.map(lambda v: number(v, dec)), True
+        return f"{name} ({uname})", scaled.map(lambda v: _scaled(v, dec)), True
     if kind == "epoch":
         t = pd.to_datetime(s, unit={"µs": "us"}.get(unit, unit), utc=True, errors="coerce")
         return f"{_strip_suffix(name)} (UTC)", t.map(timestamp), False
@@ -326,7 +333,8 @@ def html_table(df: pd.DataFrame, max_rows: int | None = 50, max_colwidth: int = 
     shown = frame.head(max_rows) if max_rows is not None else frame
     text = readable_frame(shown)
     numeric = _numeric_columns(shown) if len(shown) else [False] * len(text.columns)
-    num_attr = {True: ' class="num"', False: ""}
+    # inline alignment too: JupyterLab's sanitizer drops <style> from outputs it does not trust
+    num_attr = {True: ' class="num" style="text-align:right;white-space:nowrap"', False: ' style="text-align:left"'}
     head = "".join(f"<th{num_attr[num]}>{_esc(h.strip())}</th>" for h, num in zip(text.columns, numeric))
     rows = []
     for r in text.itertuples(index=False, name=None):
