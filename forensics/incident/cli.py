@@ -62,11 +62,12 @@ def _notes(inc) -> None:
 
 
 def cmd_report(args):
-    from .report import write_report  # nbconvert/papermill: only for `forensics report`
+    from .report import write_report  # matplotlib and every kind's analysis: only for `forensics report`
 
-    out = write_report(args.folder, args.output, timeout=args.timeout, only=args.only)
-    return {"report": out["path"], "notebooks": [n["notebook"] for n in out["notebooks"]],
-            "failed": [n["notebook"] for n in out["notebooks"] if n["status"] != "ok"], "bytes": out["bytes"]}
+    out = write_report(args.folder, args.output, pdf=args.pdf)
+    return {"report": out["path"], "pdf": out.get("pdf"), "bytes": out["bytes"], "sections": out["sections"],
+            "chain": out["chain"], "not_covered": out["not_covered"],
+            "seconds": round(out["timings"]["total"], 1)}
 
 
 def register(sub, common) -> None:
@@ -86,10 +87,8 @@ def register(sub, common) -> None:
     q.add_argument("--min-confidence", type=float, default=0.0)
     q.set_defaults(func=cmd_links)
 
-    r = sub.add_parser("report", parents=[common], help="run the notebooks that apply and write one HTML report")
+    r = sub.add_parser("report", parents=[common], help="the incident's postmortem: one self-contained HTML page")
     r.add_argument("folder", metavar="FOLDER")
     r.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
-    r.add_argument("--timeout", type=int, default=180, help="seconds allowed per notebook cell (default: 180)")
-    r.add_argument("--only", action="append", metavar="NOTEBOOK",
-                   help="run only this per-artifact notebook (repeatable; the overview always runs)")
+    r.add_argument("--pdf", metavar="FILE", help="also print it to this PDF (headless Chromium)")
     r.set_defaults(func=cmd_report)
