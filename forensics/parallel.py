@@ -1,7 +1,7 @@
 """Where parallel work runs: worker processes on this machine, or a Dask cluster.
 
-:func:`executor` gives an object with ``map(fn, items) -> list`` (results in item
-order) and ``workers`` (how many run at once):
+:func:`executor` gives an object with ``map(fn, items, bar=None) -> list`` (results in
+item order; ``bar`` is updated as tasks finish) and ``workers`` (how many run at once):
 
 * ``executor(workers=N)`` — a local process pool (``fork``: the workers start with
   numba's compiled code already loaded by the parent); ``N == 1`` runs in this process.
@@ -33,8 +33,13 @@ class _InProcess:
     kind = "in-process"
     ships_data = False
 
-    def map(self, fn, items):
-        return [fn(*it) for it in items]
+    def map(self, fn, items, bar=None):
+        out = []
+        for it in items:
+            out.append(fn(*it))
+            if bar is not None:
+                bar.update(1)
+        return out
 
 
 class _LocalPool:
@@ -49,8 +54,13 @@ class _LocalPool:
         ctx = multiprocessing.get_context(method) if method else None
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
-    def map(self, fn, items):
+    def map(self, fn, items, bar=None):
+        from concurrent.futures import as_completed
+
         futures = [self.pool.submit(fn, *it) for it in items]
+        if bar is not None:
+            for _ in as_completed(futures):
+                bar.update(1)
         return [f.result() for f in futures]
 
     def close(self):
@@ -75,8 +85,13 @@ class _Dask:
             self.client = Client(scheduler, timeout="30s")
         self.workers = max(1, len(self.client.nthreads()))
 
-    def map(self, fn, items):
+    def map(self, fn, items, bar=None):
+        from distributed import as_completed
+
         futures = [self.client.submit(fn, *it, pure=False) for it in items]
+        if bar is not None:
+            for _ in as_completed(futures):
+                bar.update(1)
         return self.client.gather(futures)
 
     def close(self):

@@ -434,6 +434,38 @@ def finish_set(listing, members, packets, irtt, owner, merged) -> CaptureSet:
                       packet_member=owner, notes=notes)
 
 
+def count_layers(batch: np.ndarray, layers: dict) -> None:
+    """Packets per link type, per link type whose network layer was not decoded, and per tunnel
+    (codes; what ``pcap summary`` reports beside the flags), added into ``layers``."""
+    names = batch.dtype.names
+    if "linktype" not in names:
+        return
+    lt = batch["linktype"]
+    groups = [("link_types", lt), ("undecoded_network_layer", lt[batch["ipver"] == 0])]
+    if "tunnel" in names and batch["tunnel"].any():
+        tun = batch["tunnel"]
+        groups.append(("tunnels", tun[tun != 0]))
+    for what, codes in groups:
+        if codes.shape[0]:
+            d = layers.setdefault(what, {})
+            for v, k in zip(*np.unique(codes, return_counts=True)):
+                d[int(v)] = d.get(int(v), 0) + int(k)
+
+
+def layer_names(layers: dict) -> dict:
+    """``count_layers`` codes → the names ``pcap summary`` shows, most packets first."""
+    try:
+        from ..network.decode import TUNNEL_NAMES
+        from ..network.linklayer import linktype_name
+    except ImportError:  # an older network package: no such counts
+        return {}
+    out = {}
+    for what in ("link_types", "undecoded_network_layer", "tunnels"):
+        name = (lambda k: TUNNEL_NAMES[k]) if what == "tunnels" else linktype_name
+        out[what] = {name(k): v for k, v in sorted(layers.get(what, {}).items(), key=lambda x: -x[1])}
+    return out
+
+
 class _CountSink:
     """Counts per flag without building a table (what ``summary`` needs)."""
 
@@ -441,12 +473,14 @@ class _CountSink:
         self.an = Analyzer()
         self.totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
         self.packets = 0
+        self.layers = {}
 
     def __call__(self, batch, i):
         c = flag_counts(batch, self.an.feed(batch))
         for k in self.totals:
             self.totals[k] += c[k]
         self.packets += batch.shape[0]
+        count_layers(batch, self.layers)
 
 
 def capture_set_summary(source, **options) -> dict:
@@ -461,13 +495,14 @@ def capture_set_summary(source, **options) -> dict:
         listing, members, sink, merged = read_set(source, _CountSink)
     except (ValueError, IndexError, OverflowError, MemoryError) as e:
         raise ArtifactError(None, None, f"could not decode capture set: {type(e).__name__}: {e}") from None
-    return summary_dict(listing, members, merged, sink.packets, sink.an.n_streams, sink.totals)
+    return summary_dict(listing, members, merged, sink.packets, sink.an.n_streams, sink.totals, sink.layers)
 
 
-def summary_dict(listing, members, merged, packets, streams, totals) -> dict:
+def summary_dict(listing, members, merged, packets, streams, totals, layers=None) -> dict:
     prov = _set_provenance(listing, members)
     starts = [0] * len(members)
     boundary_warnings(listing, members, prov, starts)
     out = {"packets": packets, "tcp_streams": streams, "files": len(members), "warnings": list(prov.warnings)}
     out.update(totals)
+    out.update(layer_names(layers or {}))
     return out

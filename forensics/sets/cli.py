@@ -60,7 +60,8 @@ def set_summary(args):
     from .captures import capture_set_summary
 
     out = capture_set_summary(args.file, **_options(args))
-    return {k: out[k] for k in ["packets", "tcp_streams", "files", "warnings"] + CLI_FLAGS}
+    return {k: out[k] for k in ["packets", "tcp_streams", "files", "warnings"] + CLI_FLAGS
+            + ["link_types", "undecoded_network_layer", "tunnels"] if k in out}
 
 
 def set_flags(args):

@@ -32,8 +32,9 @@ from ..network.load import PacketColumns, flag_counts
 from ..network.pcap import BackgroundHash, read_capture
 from ..network.tcp_analysis import FLAG_NAMES, Analyzer
 from ..parallel import executor
-from .captures import (BATCH, MemberStats, _member_provenance, _network_files, finish_set, merge_order,
-                       summary_dict)
+from ..progress import progress
+from .captures import (BATCH, MemberStats, _member_provenance, _network_files, count_layers, finish_set,
+                       merge_order, summary_dict)
 
 _FRAME_FIELDS = ("dup_ack_frame", "acked_frame", "rto_frame")
 _RESULT_FIELDS = ("stream", "direction", "rel_seq", "rel_ack", "aflags", "dup_ack_num", "dup_ack_frame",
@@ -86,7 +87,9 @@ def decode_member(path: str, kind: str, parts: int, spill: str | None) -> dict:
     part = partition_of(rec, parts)
     frag = np.flatnonzero(rec["frag"]) if "frag" in rec.dtype.names else np.zeros(0, np.int64)
     part[frag] = -2  # fragments are reassembled in set order before partitioning (see _defragment)
-    out = {"stats": m, "warnings": warns, "ts": rec["ts"].copy(), "n": int(rec.shape[0]), "parts": [],
+    layers = {}
+    count_layers(rec, layers)
+    out = {"stats": m, "warnings": warns, "ts": rec["ts"].copy(), "n": int(rec.shape[0]), "parts": [], "layers": layers,
            "frag": (rec[frag], frag)}
     for q in [*range(parts), -1]:
         rows = np.flatnonzero(part == q)
@@ -255,7 +258,9 @@ def _run(source, workers, scheduler, mode):
                 _warmup(listing.files[0][0])
             items = [(p, k, parts, spill) for p, k, _ in listing.files]
             remote = ex.kind == "dask"
-            decoded = _decode_remote(ex, items, parts) if remote else ex.map(decode_member, items)
+            total = sum(os.path.getsize(p) for p, _, _ in listing.files)
+            with progress(len(items), "decoding capture set", unit="file", size_bytes=total) as bar:
+                decoded = _decode_remote(ex, items, parts) if remote else ex.map(decode_member, items, bar)
             dec, frames_of, owner_runs, merged = _order(decoded)
             members = []
             for d in dec:
@@ -265,14 +270,21 @@ def _run(source, workers, scheduler, mode):
                 members.append(m)
             extra = _defragment(dec, frames_of, parts)
             tasks = [([d["parts"][q] for d in dec], frames_of, mode, extra[q]) for q in range(parts)]
-            results = ex.map(analyse_partition, tasks)
+            with progress(len(tasks), "TCP analysis", unit="partition", size_bytes=total) as bar:
+                results = ex.map(analyse_partition, tasks, bar)
             if mode == "summary":
                 totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
                 for r in results:
                     for k in totals:
                         totals[k] += r["totals"][k]
+                layers = {}
+                for d in dec:
+                    for what, counts in d["layers"].items():
+                        into = layers.setdefault(what, {})
+                        for code, n in counts.items():
+                            into[code] = into.get(code, 0) + n
                 return summary_dict(listing, members, merged, sum(d["n"] for d in dec),
-                                    sum(r["streams"] for r in results), totals)
+                                    sum(r["streams"] for r in results), totals, layers)
             if remote:  # the records stayed on the workers until now
                 for d in dec:
                     d["parts"] = ex.client.gather(d["parts"])
@@ -316,6 +328,11 @@ def _defragment(dec: list, frames_of: list, parts: int) -> list:
     return out
 
 
+class _Done:
+    def apply(self, rec):
+        pass
+
+
 class _Replay(Analyzer):
     """Hands PacketColumns the partitions' results, row by row in frame order, as an Analyzer would.
 
@@ -326,6 +343,8 @@ class _Replay(Analyzer):
     def __init__(self, full: dict, irtt: np.ndarray, streams: int):
         super().__init__()
         self.full, self._irtt, self._streams = full, irtt, streams
+        if hasattr(self, "defrag"):  # fragments were reassembled over the whole set already (_defragment);
+            self.defrag = _Done()    # a second pass would keep the completed datagrams' pieces pending
 
     def feed(self, rec):
         tcp = tcp_rows(rec)

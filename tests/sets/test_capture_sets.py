@@ -77,7 +77,8 @@ def test_cli_summary_and_flags_of_a_folder_equal_the_merged_file(rotated, capsys
     got = json.loads(_cli(capsys, "pcap", "summary", rotated["folder"], "--format", "json", "--workers", "2"))
     want = capture_summary(rotated["merged"])
     assert got.pop("files") == len(rotated["parts"])
-    assert got == {k: want[k] for k in got}
+    assert got == {k: want[k] for k in want if k in ("packets", "tcp_streams", "warnings", "link_types",
+                                                     "undecoded_network_layer", "tunnels") or k in got}
     a = _cli(capsys, "pcap", "flags", *rotated["parts"][::-1], "--format", "csv")  # order given does not matter
     b = _cli(capsys, "pcap", "flags", rotated["merged"], "--format", "csv")
     assert a == b and a.count("\n") > 10
