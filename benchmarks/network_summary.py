@@ -52,6 +52,15 @@ def main():
     size = os.path.getsize(args.capture)
     forensics = [sys.executable, "-m", "forensics.cli", "pcap", "summary", args.capture, "--format", "json"]
     env = dict(os.environ, FORENSICS_PROGRESS="0")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    tiny = os.path.join(ROOT, "sample_data", "network", "short_rst.pcap")
+    small = [sys.executable, "-m", "forensics.cli", "pcap", "summary", tiny, "--format", "json"]
+    run(small, env)
+    tiny_best = min(run(small, env)[0] for _ in range(3))
+    imp = min(run([sys.executable, "-c", "import forensics.cli, forensics.network.load"], env)[0] for _ in range(3))
+    bare = min(run([sys.executable, "-c", "pass"], env)[0] for _ in range(3))
+    print(f"pcap summary on a {os.path.getsize(tiny):,}-byte capture: {tiny_best:.2f} s (python alone {bare:.2f} s, "
+          f"+ imports {imp - bare:.2f} s, the rest: numba's cached code and the work)")
     run(forensics, env)  # warm the numba cache and the page cache
     best = None
     for _ in range(args.repeat):
@@ -74,6 +83,7 @@ def main():
           f"(retransmissions {tn:,})")
     print(f"speed-up (wall): {tw / wall:.1f}x   RSS: {rss:.0f} MiB vs file {size / 2**20:,.0f} MiB "
           f"(tshark {trss:.0f} MiB)")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if tn != summary["retransmission"]:
         print(f"note: retransmission counts differ: ours {summary['retransmission']:,}, tshark {tn:,}")
 

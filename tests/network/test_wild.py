@@ -3,9 +3,9 @@
 ``tests/network/wild/`` holds ~400 captures from tcpdump's test suite, PcapPlusPlus's tests and
 Chris Sanders' ``packets`` repository (SOURCES.tsv: repository, commit, path, licence, size,
 SHA-256), chosen for link types, tunnels, fragments, mid-stream starts, snaplen cuts, pcapng with
-several interfaces, nanosecond and big-endian files. Beside each, ``NAME.tshark.csv`` is tshark
-4.0.17's per-frame labels (default preferences, empty profile), or ``NAME.tshark.err`` where tshark
-refuses the file; ``sample_data/generate/network/wild_corpus.py`` rebuilds both.
+several interfaces, nanosecond and big-endian files. Beside each, ``FILE.tshark.csv.gz`` is tshark
+4.0.17's per-frame labels (default preferences, empty profile), or ``FILE.tshark.err`` where tshark
+refuses the file (FILE is the capture's whole name); ``sample_data/generate/network/wild_corpus.py`` rebuilds both.
 """
 from __future__ import annotations
 
@@ -35,16 +35,8 @@ with open(os.path.join(WILD, "SOURCES.tsv")) as _fh:
     SOURCES = list(csv.DictReader(_fh, delimiter="\t"))
 
 
-def _base(path):
-    for ext in (".gz", ".zst", ".lz4"):
-        if path.endswith(ext):
-            path = path[: -len(ext)]
-    return os.path.splitext(path)[0]
-
-
 def _labels(path):
-    b = _base(path)
-    csv_path, err_path = b + ".tshark.csv", b + ".tshark.err"
+    csv_path, err_path = path + ".tshark.csv.gz", path + ".tshark.err"
     err = open(err_path).read().strip() if os.path.exists(err_path) else ""
     return (csv_path if os.path.exists(csv_path) else None), err
 
@@ -101,11 +93,18 @@ def test_frames_and_streams_equal_tshark(corpus):
         if len(p) != len(labels):
             bad.append(f"{f}: {len(p)} frames, tshark {len(labels)}")
             continue
-        ours_n = int(p["stream"].max() + 1) if len(p) else 0
-        theirs_n = int(labels["stream"].max() + 1) if len(labels) else 0
-        if ours_n != theirs_n or not np.array_equal(p["stream"].to_numpy(), labels["stream"].to_numpy()):
+        keep = ~_sflow(p)
+        ours, theirs = p["stream"].to_numpy()[keep], labels["stream"].to_numpy()[keep]
+        ours_n, theirs_n = len(np.unique(ours[ours >= 0])), len(np.unique(theirs[theirs >= 0]))
+        if ours_n != theirs_n or not np.array_equal(ours, theirs):
             bad.append(f"{f}: {ours_n} streams, tshark {theirs_n}")
     assert not bad, "\n".join(bad)
+
+
+def _sflow(p):
+    """sFlow datagrams (UDP 6343): Wireshark dissects every sampled packet header inside one frame, so a
+    frame holds several TCP segments of several streams; one row per frame cannot (a known limit)."""
+    return ((p["protocol"].astype(str) == "UDP") & ((p["sport"] == 6343) | (p["dport"] == 6343))).to_numpy()
 
 
 def test_every_flag_f1_across_the_corpus(corpus):
@@ -114,8 +113,9 @@ def test_every_flag_f1_across_the_corpus(corpus):
         if labels is None or isinstance(got, ArtifactError):
             continue
         p = got.packets
+        keep = ~_sflow(p)
         for flag in COMPARED:
-            a, b = p[flag].to_numpy().astype(bool), labels[flag].to_numpy().astype(bool)
+            a, b = p[flag].to_numpy().astype(bool)[keep], labels[flag].to_numpy().astype(bool)[keep]
             counts[flag][0] += int(a.sum())
             counts[flag][1] += int(b.sum())
             counts[flag][2] += int((a & b).sum())
@@ -145,6 +145,7 @@ TUNNELS = {  # file -> tunnel kind whose inner TCP is its own stream, with the o
     "GrePackets.pcap": "GRE",
     "wccp_redirect_gre.pcap": "WCCP",
     "IPv4-encapsulated-IPv6.pcap": "6in4",
+    "PacketExamples__gtp.pcap": "GTP-U",
 }
 
 
@@ -172,6 +173,11 @@ def test_link_types_decode_ip(name, link):
     p = _cap(name).packets
     assert (p["link_type"].astype(str) == link).all()
     assert (p["ip_version"] > 0).any(), f"{name}: no IP decoded"
+
+
+def test_tcp_inside_mpls_is_decoded():
+    p = _cap("MplsPackets.pcap").packets
+    assert (p["stream"] >= 0).any()
 
 
 def test_unknown_link_type_loads_undecoded_and_is_counted():
@@ -210,7 +216,8 @@ def test_live_tshark_agrees_with_committed_labels_and_with_us():
         committed = read_tshark_labels(labels)
         assert live[["frame", "stream"] + COMPARED].equals(committed[["frame", "stream"] + COMPARED]), row["file"]
         ours = _load(path).packets
-        assert (ours["stream"].to_numpy() == live["stream"].to_numpy()).all(), row["file"]
+        keep = ~_sflow(ours)
+        assert (ours["stream"].to_numpy()[keep] == live["stream"].to_numpy()[keep]).all(), row["file"]
         checked += 1
     assert checked >= 30
 

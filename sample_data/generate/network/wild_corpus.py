@@ -7,9 +7,9 @@ brings, e.g. ``/work/.mirror``). Every capture listed in ``tests/network/wild/SE
 (repository, commit, path, licence, why it is there) is read with ``git show COMMIT:PATH`` and
 written, unchanged, to ``tests/network/wild/<owner+name>/<path with / as __>``; its size and
 SHA-256 go to ``SOURCES.tsv`` beside it. Then tshark (default preferences, empty profile) labels
-each one as the sample captures are labelled (``NAME.tshark.csv``: frame number, ``tcp.stream``
+each one as the sample captures are labelled (``FILE.tshark.csv.gz``: frame number, ``tcp.stream``
 and the ``tcp.analysis.*`` fields; see ``generate.tshark_labels``). Where tshark cannot read a
-file, ``NAME.tshark.err`` holds its one-line reason instead, and the tests expect an
+file, ``FILE.tshark.err`` holds its one-line reason instead, and the tests expect an
 ``ArtifactError`` from us too.
 
 The captures are other people's work: tcpdump's test captures (BSD licence: its notice is kept as
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import hashlib
 import os
 import subprocess
@@ -48,23 +49,20 @@ def git_show(mirror_root: str, repo: str, commit: str, path: str) -> bytes:
 
 
 def label(path: str, home: str) -> None:
-    """NAME.tshark.csv (tshark's per-frame labels), or NAME.tshark.err when tshark cannot read it."""
+    """FILE.tshark.csv.gz (tshark's per-frame labels, gzip: they are mostly empty fields), or
+    FILE.tshark.err when tshark cannot read it; FILE is the capture's whole name."""
     base = path
-    for ext in (".gz", ".zst", ".lz4"):
-        if base.endswith(ext):
-            base = base[: -len(ext)]
-    base = os.path.splitext(base)[0]
     cmd = ["tshark", "-n", "-r", path, "-T", "fields", "-E", "header=y", "-E", "separator=,", "-E", "occurrence=f"]
     for f in TSHARK_FIELDS:
         cmd += ["-e", f]
     r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, HOME=home, XDG_CONFIG_HOME=home))
     err = [x for x in r.stderr.splitlines() if x.strip() and "Running as user" not in x]
-    for stale in (base + ".tshark.csv", base + ".tshark.err"):
+    for stale in (base + ".tshark.csv.gz", base + ".tshark.err"):
         if os.path.exists(stale):
             os.remove(stale)
     if r.returncode in (0, 2) and r.stdout.strip():
-        with open(base + ".tshark.csv", "w") as fh:
-            fh.write(r.stdout)
+        with gzip.GzipFile(base + ".tshark.csv.gz", "wb", mtime=0) as fh:  # mtime 0: the same bytes each run
+            fh.write(r.stdout.encode())
         if r.returncode == 2 and err:  # read, but cut short: tshark's message is kept beside the labels
             with open(base + ".tshark.err", "w") as fh:
                 fh.write("read: " + err[-1] + "\n")
