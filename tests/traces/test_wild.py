@@ -88,6 +88,19 @@ def test_critical_path_equals_jaeger_ui_on_wild_files(name):
         assert got.get(tid.lower(), []) == want, tid
 
 
+EDGE = label("jaeger_ui_edge_critical_paths.json")
+
+
+@pytest.mark.parametrize("name", sorted(EDGE))
+def test_critical_path_equals_jaeger_ui_on_edge_cases(name, tmp_path):
+    # multi-root, missing root, FOLLOWS_FROM (also listed before CHILD_OF), overflowing children,
+    # producer/consumer, ties, duplicates — sections as jaeger-ui's own code computes them, quirks
+    # included (follows_from_listed_first: a section that ends before it starts)
+    p = tmp_path / f"{name}.json"
+    p.write_text(json.dumps(EDGE[name]["document"]))
+    assert sections(load(str(p))).get("edge", []) == EDGE[name]["sections"]
+
+
 ZIPKIN_CP = label("jaeger_ui_zipkin_critical_paths.json")
 
 
