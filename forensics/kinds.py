@@ -30,7 +30,12 @@ Fields:
 ``timeline``
     ``"module:function"``: ``builder(result) -> pd.DataFrame`` with columns ``time`` (UTC,
     tz-aware), ``end``, ``kind``, ``severity`` (info|warning|error|critical), ``detail``, ``ref``,
-    ``source_rows``, optional ``service``/``host`` (see :mod:`forensics.incident.timeline`)
+    ``source_rows``, optional ``service``/``host`` (see :mod:`forensics.incident.timeline`).
+    Optional too: ``time_source`` (how the content dated it), ``crash_class``, ``server``/``client``
+    (``ip:port``/``ip``, named by the incident's endpoints), ``service_hint`` (used when nobody names
+    the service), ``at = "interval"`` (placed from the previous artifact's time to this one's). A
+    missing ``time`` means "when the artifact was taken" (manifest ``time``, else mtime, flagged).
+    A builder of paired evidence takes ``previous=`` too (the earlier artifact's result).
 ``links``
     ``"module:function"``: ``links(incident) -> list[dict]`` (optional; see
     :mod:`forensics.incident.links`)
