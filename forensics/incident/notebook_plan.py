@@ -17,8 +17,6 @@ import ast
 import os
 import tempfile
 
-import nbformat
-
 from .. import kinds
 from .timeline import pgss_pairs
 
@@ -31,6 +29,8 @@ PAIRED = {"AFTER": "BEFORE"}
 
 def notebook_parameters(path) -> dict:
     """The literal assignments of a notebook's ``parameters`` cell, in order (names → default values)."""
+    import nbformat  # jsonschema behind it takes seconds to import: only when notebooks are planned
+
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
