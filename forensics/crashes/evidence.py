@@ -1,0 +1,76 @@
+"""Evidence of the fault address that a transcript holds besides ``$_siginfo``.
+
+The faulting instruction's memory operand with the printed registers (CERT ``exploitable`` reads
+the same from a live gdb), and the pointer arguments/locals of the frame that died.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+_PTR_ARG = re.compile(r"(?:^|[,{]\s*)(?P<name>[A-Za-z_]\w*)(?:@entry)?\s*=\s*(?:\([^)]*\)\s*)?(?P<val>0x[0-9a-fA-F]+)")
+FAR = 1 << 30   # a pointer more than 1 GiB from every address the transcript shows is wild
+#: where x86-64 Linux puts thread stacks, shared libraries and large mallocs: a pointer there is not
+#: "far from everything" just because the transcript shows no neighbour
+MMAP_ZONE = (0x7f0000000000, 0x800000000000)
+_MEM_OPERAND = re.compile(r"(?P<disp>-?0x[0-9a-fA-F]+|-?\d+)?\(%(?P<base>\w+)(?:,%(?P<index>\w+)(?:,(?P<scale>[1248]))?)?\)")
+
+
+def operand_address(insn: str | None, regs: dict) -> int | None:
+    """The address an AT&T memory operand ``disp(%base,%index,scale)`` of ``insn`` refers to, when the
+    transcript printed every register it uses (``info registers``); else None.
+
+    >>> operand_address("vpcmpeqb (%rdi),%ymm0,%ymm1", {"rdi": 0})
+    0
+    >>> operand_address("mov 0x8(%rax),%rdx", {"rax": 0x1000})
+    4104
+    """
+    if not insn or not regs:
+        return None
+    m = _MEM_OPERAND.search(insn)
+    if not m or m.group("base") not in regs or (m.group("index") and m.group("index") not in regs):
+        return None
+    disp = int(m.group("disp"), 0) if m.group("disp") else 0
+    idx = regs[m.group("index")] * int(m.group("scale") or 1) if m.group("index") else 0
+    return (regs[m.group("base")] + idx + disp) & ((1 << 64) - 1)
+
+
+def _pointers(text) -> list[tuple[str, int]]:
+    if not isinstance(text, str):
+        return []
+    return [(m.group("name"), int(m.group("val"), 16)) for m in _PTR_ARG.finditer(text)]
+
+
+def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, str]:
+    """Without $_siginfo: the pointer arguments/locals of the frame that died hint at the address.
+
+    A NULL pointer argument (or local) of frame 0 — or of the first own frame when frame 0 is a
+    library function — means a NULL dereference; a non-canonical one, or one that the crashing
+    source line dereferences and that lies more than 1 GiB from every other address in the
+    transcript, a wild pointer.
+    """
+    if crash.empty:
+        return None, ""
+    rows = [crash.iloc[0]]
+    if bool(crash.iloc[0]["is_library"]):
+        own = crash[crash["is_own"]]
+        if len(own):
+            rows.append(own.iloc[0])
+    src = facts.get("crash_source") or ""
+    known = [int(p) for p in pd.to_numeric(crash["pc"], errors="coerce").dropna()]
+    for a in crash["args"].iloc[1:]:
+        known += [v for _, v in _pointers(a) if v >= 1 << 16]
+    for r in rows:
+        ptrs = _pointers(r.get("args")) + _pointers(r.get("locals"))
+        for name, v in ptrs:
+            if v == 0 and (not src or name in src or len(rows) > 1):
+                return 0, f"frame {int(r['frame'])} has {name}=0x0 (no $_siginfo: inferred from arguments/locals)"
+        for name, v in ptrs:
+            if v >= 1 << 47 and v < (1 << 64) - (1 << 47):
+                return v, f"frame {int(r['frame'])} has a non-canonical pointer {name}=0x{v:x}"
+            if v >= 1 << 16 and src and re.search(rf"\b{re.escape(name)}\b", src) and known and \
+                    min(abs(v - k) for k in known) > FAR and not MMAP_ZONE[0] <= v < MMAP_ZONE[1]:
+                return v, (f"frame {int(r['frame'])}: {name}=0x{v:x}, dereferenced on the crashing line, "
+                           "is far from every other address in the transcript")
+    return None, ""
