@@ -35,6 +35,29 @@ _ADDITIVE_METRICS = {"total_exec_time", "calls", "total_plan_time", "temp_blks_w
 _IO_TIMES = ["shared_blk_read_time", "shared_blk_write_time", "local_blk_read_time", "local_blk_write_time",
              "temp_blk_read_time", "temp_blk_write_time"]
 _MOMENTS = (("calls", "exec"), ("plans", "plan"))
+#: The dump columns each measure is computed from (any one of them for io_time).
+MEASURE_INPUTS = {"total_exec_time": ["total_exec_time"], "mean_exec_time": ["mean_exec_time"], "calls": ["calls"],
+                  "total_plan_time": ["total_plan_time"], "temp_blks_written": ["temp_blks_written"],
+                  "shared_blks_read": ["shared_blks_read"], "io_time": _IO_TIMES,
+                  "hit_ratio": ["shared_blks_hit", "shared_blks_read"], "elapsed": ["total_exec_time"],
+                  "rows": ["rows"], "wal_bytes": ["wal_bytes"], "stddev_exec_time": ["stddev_exec_time"]}
+
+
+def rankable(frame) -> dict:
+    """{measure: None when the dump can rank by it, else what it lacks} — a partial projection (a runbook's
+    or a tool's few columns) is ranked by what it has and says what it lacks.
+
+    >>> import pandas as pd
+    >>> rankable(pd.DataFrame({"calls": [1], "total_exec_time": [2.0], "shared_blks_hit": [None]}))["hit_ratio"]
+    'no shared_blks_hit, shared_blks_read values in this dump'
+    """
+    df = _frame(frame)
+    has = lambda c: c in df and df[c].notna().any()  # noqa: E731
+    out = {}
+    for m, cols in MEASURE_INPUTS.items():
+        ok = any(has(c) for c in cols) if m == "io_time" else all(has(c) for c in cols)
+        out[m] = None if ok else f"no {', '.join(cols if m != 'io_time' else ['*_blk_*_time'])} values in this dump"
+    return out
 
 
 def _frame(x) -> pd.DataFrame:

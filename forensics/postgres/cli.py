@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .analysis import METRICS
+from .analysis import METRICS, rankable
 
 #: Columns of `rank` output, in order (JSON has all; the table keeps it narrow).
 RANK_COLUMNS = ["rank", "queryid", "query", "calls", "total_exec_time", "mean_exec_time", "total_plan_time",
@@ -32,6 +32,12 @@ def rank_table(args) -> pd.DataFrame:
     frame = after
     if args.baseline:
         frame = delta(_dump(args.baseline, args.baseline_info), after)
+    can = rankable(frame)
+    if can.get(args.by):  # a partial projection ranks by what it has and says what it lacks
+        from ..errors import ArtifactError
+
+        raise ArtifactError(args.file, None, f"cannot rank by {args.by}: {can[args.by]}; this dump ranks by "
+                            f"{', '.join(m for m, why in can.items() if why is None) or 'nothing'}")
     r = rank(frame, by=args.by, group=args.group, min_blocks=args.min_blocks, top=args.top)
     cols = list(RANK_COLUMNS)
     if args.group == "row":
@@ -67,6 +73,7 @@ def cmd_load(args):
             "columns_missing": d.provenance.details.get("columns_missing", []),
             "query_cut_at": d.provenance.details.get("query_cut_at"),
             "conversions": d.provenance.details.get("conversions", {}),
+            "cannot_rank_by": {m: why for m, why in rankable(d).items() if why},
             "warnings": list(d.provenance.warnings)}
 
 

@@ -129,3 +129,18 @@ def test_mutated_wild_pastes_load_or_refuse_never_change_a_number_silently(tmp_p
         assert str(int(v)) in printed
     for v in d.statements["total_exec_time"].dropna():
         assert math.isfinite(v)
+
+
+def test_partial_projection_ranks_by_what_it_has_cli():
+    import subprocess
+    import sys
+
+    p = WILD / "python-pgextras.outliers.txt"
+    r = subprocess.run([sys.executable, "-m", "forensics", "pgss", "rank", str(p), "--by", "hit_ratio"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "cannot rank by hit_ratio: no shared_blks_hit, shared_blks_read" in r.stderr
+    assert "this dump ranks by total_exec_time" in r.stderr
+    ok = subprocess.run([sys.executable, "-m", "forensics", "pgss", "rank", str(p), "--format", "json"],
+                        capture_output=True, text=True)
+    rows = json.loads(ok.stdout)
+    assert rows[0]["calls"] == 467897 and rows[0]["share"] == pytest.approx(0.839, abs=0.001)
