@@ -229,6 +229,20 @@ def open_questions(inc, steps: list[Step], coverage: dict[str, str | None]) -> l
             kinds = ", ".join(sorted(rows["kind"].astype(str).unique()))
             qs.append(f"What part did {art.file} play? It has {len(rows):,} warning event(s) ({kinds}) and no link "
                       f"to an artifact of the chain.")
+    if steps and len(tl):  # warnings that start before the chain and are linked to it: cause or bystander?
+        first = steps[0].time
+        for art in inc.loaded():
+            if art.file in chain_names:
+                continue
+            rows = tl[(tl["artifact"] == art.file) & (tl["severity"] == "warning")]
+            linked = [r for k, ls in groups.items() if art.file in k and (k - {art.file}) & chain_names
+                      for r in summarise_links(ls) if not r["identity"]]
+            if len(rows) and linked and rows["time"].min() < first:
+                best = max(linked, key=lambda r: r["confidence"])
+                qs.append(f"{art.file} has {len(rows):,} warning event(s) from {_when(rows['time'].min())} UTC, before "
+                          f"the chain's first step ({_when(first)} UTC), and is linked to it ({best['type']}, "
+                          f"confidence {best['confidence']:.2f}): a cause, or a bystander that was there before? "
+                          f"The links say they co-occur, not which way it went.")
     for art in inc.artifacts:
         if art.status == "error":
             qs.append(f"{art.file} did not load ({art.error}); what it holds is not in this report.")
