@@ -1,11 +1,11 @@
 """forensics — a Jupyter workbench for the evidence an incident leaves behind.
 
 >>> import forensics
->>> forensics.detect("capture.pcap")          # doctest: +SKIP
+>>> forensics.detect("sample_data/network/bulk_loss.pcap")
 'pcap'
->>> result = forensics.load("capture.pcap")   # doctest: +SKIP
->>> result.provenance.sha256                  # doctest: +SKIP
-'9f86d0…'
+>>> result = forensics.load("sample_data/network/bulk_loss.pcap")
+>>> result.provenance.kind, len(result.provenance.sha256)
+('pcap', 64)
 """
 from __future__ import annotations
 

@@ -324,9 +324,9 @@ def inventory(folder, recursive: bool = True):
     Sniffs content only (nothing is parsed), so it is quick even on big folders.
     Hidden files and generator sources (``generate/``) are skipped.
 
-    >>> inventory("sample_data/basic")[["file", "kind"]]   # doctest: +SKIP
-                     file    kind
-    0  loopback_http.pcap    pcap
+    >>> inv = inventory("sample_data/incidents/invoice-export")
+    >>> inv.set_index("file").loc[["export-link.pcap", "traces.json"], "kind"].tolist()
+    ['pcap', 'jaeger-json']
     """
     import pandas as pd
 

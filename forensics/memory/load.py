@@ -4,8 +4,9 @@
 ``jvm-histogram``, ``tracemalloc-text``, ``pprof`` and ``python-pickle`` (the
 last one is always refused: evidence is never unpickled).
 
->>> heap = load_heap("sample_data/memory/jcmd_histo_t2.txt")         # doctest: +SKIP
->>> heap.classes.head(1)[["name", "readable", "count", "bytes"]]      # doctest: +SKIP
+>>> heap = load_heap("sample_data/memory/jcmd_histo_t2.txt")
+>>> heap.classes.head(1)[["readable", "count", "bytes"]].values.tolist()
+[['LeakyService.OrderRecord', 42000, 6384000]]
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Load a pcap/pcapng capture into DataFrames: ``packets`` (one row per frame) and ``flows``.
 
->>> cap = load_capture("sample_data/network/bulk_loss.pcap")        # doctest: +SKIP
->>> cap.packets.loc[cap.packets.retransmission, ["frame", "stream", "rel_seq"]]  # doctest: +SKIP
+>>> cap = load_capture("sample_data/network/bulk_loss.pcap")
+>>> cap.packets.loc[cap.packets.retransmission, ["frame", "stream", "rel_seq"]].iloc[0].tolist()
+[205, 0, 111497]
 """
 from __future__ import annotations
 
