@@ -343,6 +343,35 @@ def _network_files(source) -> Listing:
     return listing
 
 
+class Rebatch:
+    """Hands ``sink(records, owners)`` batches of exactly :data:`BATCH` records (the last one shorter),
+    whatever the files' sizes: the batches one read of the merged file gives. (The analyser numbers
+    tunnels' outer addresses batch by batch, so the address categories' order depends on it.)"""
+
+    def __init__(self, sink, size=BATCH):
+        self.sink, self.size = sink, size
+        self.recs, self.owners, self.n = [], [], 0
+
+    def __call__(self, batch, i):
+        owners = np.full(batch.shape[0], i, np.int16) if np.isscalar(i) else np.asarray(i, np.int16)
+        pos = 0
+        while pos < batch.shape[0]:
+            take = min(self.size - self.n, batch.shape[0] - pos)
+            self.recs.append(batch[pos:pos + take].copy())
+            self.owners.append(owners[pos:pos + take])
+            self.n += take
+            pos += take
+            if self.n == self.size:
+                self.flush()
+
+    def flush(self):
+        if self.n:
+            rec = self.recs[0] if len(self.recs) == 1 else np.concatenate(self.recs)
+            own = self.owners[0] if len(self.owners) == 1 else np.concatenate(self.owners)
+            self.recs, self.owners, self.n = [], [], 0
+            self.sink(rec, own)
+
+
 def read_set(source, make_sink, desc="capture set"):
     """Order the members, then feed every record to a sink made by ``make_sink()`` — streaming,
     or merged in time order where files overlap. Returns (listing, members, sink, merged)."""
@@ -352,14 +381,18 @@ def read_set(source, make_sink, desc="capture set"):
     try:
         with progress(len(members), desc, unit="file", size_bytes=total) as bar:
             sink = make_sink()
-            feed_members(members, sink, bar)
+            rb = Rebatch(sink)
+            feed_members(members, rb, bar)
+            rb.flush()
         return listing, members, sink, False
     except _Overlap:
         members = [MemberStats(m.path, m.kind, m.first_ts) for m in members]
         with progress(len(members), desc + " (overlapping files, merged in time order)", unit="file",
                       size_bytes=total) as bar:
             sink = make_sink()
-            feed_members_merged(members, sink, bar)
+            rb = Rebatch(sink)
+            feed_members_merged(members, rb, bar)
+            rb.flush()
         return listing, members, sink, True
 
 
@@ -370,9 +403,9 @@ class _ColumnsSink:
         self.pc = PacketColumns(BATCH)
         self.owner = []
 
-    def __call__(self, batch, i):
+    def __call__(self, batch, owners):
         self.pc.add(batch)
-        self.owner.append(np.full(batch.shape[0], i, np.int16))
+        self.owner.append(owners)
 
 
 def _frames_of(owner: np.ndarray, k: int):
@@ -475,7 +508,7 @@ class _CountSink:
         self.packets = 0
         self.layers = {}
 
-    def __call__(self, batch, i):
+    def __call__(self, batch, owners):
         c = flag_counts(batch, self.an.feed(batch))
         for k in self.totals:
             self.totals[k] += c[k]

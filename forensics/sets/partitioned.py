@@ -33,8 +33,8 @@ from ..network.pcap import BackgroundHash, read_capture
 from ..network.tcp_analysis import FLAG_NAMES, Analyzer
 from ..parallel import executor
 from ..progress import progress
-from .captures import (BATCH, MemberStats, _member_provenance, _network_files, count_layers, finish_set,
-                       merge_order, summary_dict)
+from .captures import (BATCH, MemberStats, Rebatch, _member_provenance, _network_files, count_layers,
+                       finish_set, merge_order, summary_dict)
 
 _FRAME_FIELDS = ("dup_ack_frame", "acked_frame", "rto_frame")
 _RESULT_FIELDS = ("stream", "direction", "rel_seq", "rel_ack", "aflags", "dup_ack_num", "dup_ack_frame",
@@ -405,19 +405,21 @@ def _assemble(listing, members, dec, owner_runs, results, merged):
                 rec = np.zeros(d["n"], r.dtype)
             rec[rows] = r
         return rec
+    rb = Rebatch(lambda rec, own: pc.add(rec))  # the batches one read of the merged file gives
     for who, pos in owner_runs:
         if pos is None:
             if dec[who]["n"]:
                 rec = member_records(who)
                 for s in range(0, rec.shape[0], BATCH):
-                    pc.add(rec[s:s + BATCH])
+                    rb(rec[s:s + BATCH], who)
                 owner.append(np.full(rec.shape[0], who, np.int16))
             continue
         live = sorted(set(who.tolist()))
         rec = np.concatenate([member_records(i) for i in live])[pos]
         for s in range(0, rec.shape[0], BATCH):
-            pc.add(rec[s:s + BATCH])
+            rb(rec[s:s + BATCH], 0)
         owner.append(who.astype(np.int16))
+    rb.flush()
     packets = pc.frame()
     owner = np.concatenate(owner) if owner else np.zeros(0, np.int16)
     return finish_set(listing, members, packets, irtt, owner, merged)
