@@ -295,8 +295,15 @@ class BackgroundHash:
         return self._h.hexdigest()
 
 
+#: Files at least this big are memory-mapped instead of copied chunk by chunk into a buffer.
+MMAP_FROM = 32 << 20
+
+
 def _chunks(f, size, bar, hasher=None):
     """Yield (buffer, valid bytes, file offset of buffer start); caller says how much it consumed."""
+    if size >= MMAP_FROM and not hasattr(f, "raw_delta"):
+        yield from _mapped_chunks(f, size, bar, hasher)
+        return
     buf = bytearray(CHUNK)
     keep = 0
     base = f.tell()
@@ -320,6 +327,45 @@ def _chunks(f, size, bar, hasher=None):
             buf[:rest] = buf[consumed:total]
         keep = rest
         base += consumed
+
+
+def _mapped_chunks(f, size, bar, hasher=None):
+    """:func:`_chunks` over a read-only memory map: no copy of the file's bytes; pages already parsed
+    are dropped from the mapping as the read moves on, so resident memory stays about one window."""
+    import mmap
+
+    mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    whole = np.frombuffer(mm, dtype=np.uint8)
+    base = f.tell()
+    dropped = 0
+    total = base
+    try:
+        while True:
+            end = min(total + CHUNK, size)
+            if hasher is not None and end > total:
+                hasher.feed(memoryview(mm)[total:end])  # hashed while the caller parses the same bytes
+            bar.update(end - total)
+            eof = end >= size and total >= size
+            total = end
+            consumed = yield whole[base:], total - base, base, eof
+            if consumed is None:
+                return
+            base += consumed
+            if base - dropped >= CHUNK and hasattr(mm, "madvise"):
+                if hasher is not None:
+                    hasher.wait()
+                cut = (base // mmap.PAGESIZE) * mmap.PAGESIZE
+                mm.madvise(mmap.MADV_DONTNEED, dropped, cut - dropped)
+                dropped = cut
+    finally:
+        if hasher is not None:
+            hasher.wait()
+        f.seek(total)  # BackgroundHash.finish hashes from here what was never fed
+        del whole
+        try:
+            mm.close()
+        except BufferError:  # a view of it is still alive somewhere; the GC closes it
+            pass
 
 
 def _read_pcap(path, f, head, size, desc, consume, chunk_records, hasher):
