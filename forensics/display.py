@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 MISSING = "—"
+_NOWRAP_UP_TO = 32  # shorter cells (times, kinds, names) never wrap; longer text wraps between words
 ELLIPSIS = "…"
 TABLE_CLASS = "forensics-table mathjax_ignore tex2jax_ignore"
 
@@ -343,7 +344,8 @@ def html_table(df: pd.DataFrame, max_rows: int | None = 50, max_colwidth: int = 
             v = str(v)
             short = truncate_middle(v, max_colwidth)
             title = f' title="{_esc(v)}"' if short != v else ""
-            cells.append(f"<td{num_attr[num]}{title}>{_esc(short)}</td>")
+            attr = num_attr[num] if num or len(short) > _NOWRAP_UP_TO else ' style="text-align:left;white-space:nowrap"'
+            cells.append(f"<td{attr}{title}>{_esc(short)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = (f"<p class='forensics-more'>{total - len(shown):,} more rows not shown ({total:,} in all).</p>"
             if total > len(shown) else "")
@@ -375,7 +377,7 @@ TABLE_CSS = """
 class Readable:
     """A DataFrame shown readably: HTML in notebooks, a fitted text table elsewhere."""
 
-    def __init__(self, df: pd.DataFrame, max_rows: int | None = 50, max_colwidth: int = 60,
+    def __init__(self, df: pd.DataFrame, max_rows: int | None = 50, max_colwidth: int = 120,
                  caption: str | None = None, index: bool = False):
         self.df, self.max_rows, self.max_colwidth, self.caption, self.index = df, max_rows, max_colwidth, caption, index
 
@@ -390,7 +392,7 @@ class Readable:
         return text_table(shown, max_colwidth=self.max_colwidth) + more
 
 
-def readable(df: pd.DataFrame, max_rows: int | None = 50, max_colwidth: int = 60, caption: str | None = None,
+def readable(df: pd.DataFrame, max_rows: int | None = 50, max_colwidth: int = 120, caption: str | None = None,
              index: bool = False) -> Readable:
     """``df`` for display (the last expression of a notebook cell, or ``display(readable(df))``)."""
     return Readable(df, max_rows, max_colwidth, caption, index)
