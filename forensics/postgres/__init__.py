@@ -5,6 +5,12 @@
 - :mod:`.analysis` — ``delta(before, after)``, ``rank(frame, by=..., group=...)``
 - :mod:`.findings` — per-statement findings with documented thresholds
 - :mod:`.fingerprint` — pglast fingerprints; :mod:`.plots` — figures for the notebook; :mod:`.cli` — ``forensics pgss``
+- :mod:`.psql_table`, :mod:`.pastes` — pasted tables split on separators; pg-extras/pghero shapes; cross-checks
+- :mod:`.plan` (:mod:`.plan_text`, :mod:`.plan_formats`) — EXPLAIN in any format → node frame;
+  :mod:`.plan_analysis` — hot node, misestimates, spills, tree, compare
+- :mod:`.serverlog` (:mod:`.log_events`) — stderr/csvlog/jsonlog → classified entries; :mod:`.log_analysis` — summary
+- :mod:`.activity` — pg_stat_activity / pg_locks snapshots → blocking tree
+- :mod:`.hooks` — timeline builders and links for an incident; :mod:`.sniff` — content sniffers; :mod:`.pg_cli` — ``forensics pg``
 
     >>> import os
     >>> from forensics.postgres import load_pgss
