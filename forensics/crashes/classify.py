@@ -358,12 +358,16 @@ DEEP_STACK = 1000   # a thread this many frames deep is a runaway recursion
 def _own_assert_helper(crash: pd.DataFrame) -> str | None:
     """A program's own assertion helper (``Assert_failure``, ``my_assert``) right under abort()."""
     seen_abort = False
-    for fn, own in zip(crash["norm_function"].tolist(), crash["is_own"].tolist()):
+    srcs = crash["source_file"].tolist() if "source_file" in crash else [None] * len(crash)
+    for fn, own, src in zip(crash["norm_function"].tolist(), crash["is_own"].tolist(), srcs):
         if isinstance(fn, str) and re.match(r"^(?:raise|abort|pthread_kill)$", fn):
             seen_abort = True
             continue
         if seen_abort and own:
-            return fn if isinstance(fn, str) and re.search(r"assert", fn, re.I) else None
+            # by its name (Assert_failure) or by the file it lives in (PostgreSQL's assert.c)
+            named = isinstance(fn, str) and re.search(r"assert", fn, re.I)
+            filed = isinstance(src, str) and re.search(r"assert\w*\.(?:c|cc|cpp|cxx)$", src.rsplit("/", 1)[-1], re.I)
+            return fn if named or filed else None
     return None
 
 

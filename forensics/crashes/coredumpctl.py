@@ -64,7 +64,9 @@ def coredumpctl_to_gdb(text: str) -> str:
         if m:
             func = m.group("func").strip()
             func = "??" if func in ("n/a", "") else func
-            out.append(f"#{m.group('no')}  {m.group('pc')} in {func} () from {m.group('mod')}")
+            mod = m.group("mod").strip()
+            where = f" from {mod}" if mod and mod != "n/a" else ""     # "n/a + 0x0": no module known
+            out.append(f"#{m.group('no')}  {m.group('pc')} in {func} (){where}")
             continue
         out.append(ln)
     return "\n".join(out)

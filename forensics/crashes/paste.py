@@ -94,6 +94,10 @@ def normalize_paste(text: str) -> str:
     if "\\" in text:
         text = _MD_ESCAPE.sub(r"\1", _MD_BOLD_GI.sub(r"__\1__", text))
     lines = [ln.rstrip() for ln in text.split("\n") if not ln.lstrip().startswith(("```", "~~~"))]
+    body = [ln for ln in lines if ln.strip()]
+    if body and sum(ln.lstrip().startswith(">") for ln in body) >= 0.8 * len(body):
+        # a quoted reply (mail, markdown "> "): drop one level of quoting
+        lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
     lines = _join_pretty_values(_dedent(lines))
     out: list[str] = []

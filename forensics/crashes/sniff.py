@@ -31,7 +31,10 @@ _GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal SIG[A-Z0-9]+: [
 
 def crash_format(head: bytes) -> str | None:
     """A format label when ``head`` (the first bytes of a file) looks like a crash transcript."""
-    text = head.decode("utf-8", "replace")
+    from .paste import normalize_paste
+
+    # recognise the shapes after undoing what the tracker did (quotes, prompts, entities, indentation)
+    text = normalize_paste(head.decode("utf-8", "replace"))
     if _COREDUMPCTL.search(text) and re.search(r"^\s*Signal: \d+ \(\w+\)", text, re.M):
         return "coredumpctl info"
     if _GO.search(text):
