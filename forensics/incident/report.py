@@ -91,7 +91,7 @@ def build(inc) -> tuple[str, dict]:
     if len(tl):
         key = key_events(tl, 20)[["time", "severity", "kind", "service", "artifact", "detail"]]
         tl_html.append("<p><b>Error and critical events</b> (one per kind, service and artifact)</p>"
-                       + html_table(key, max_rows=20, max_colwidth=110))
+                       + html_table(key, max_rows=20, max_colwidth=220))
     timings["timeline figure"] = time.perf_counter() - t
     meta = report_html.generated_note(inc, __version__)
     page = report_html.page(f"Postmortem: {inc.title}", meta, "".join(summary), report_html.chain_html(steps),

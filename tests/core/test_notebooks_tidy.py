@@ -49,3 +49,25 @@ def test_notebook_is_valid_nbformat(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert all(c.get("id") for c in nb.cells), "cells without an id (write with nbformat >= 5.1)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(REPO / "notebooks")) for p in NOTEBOOKS])
+def test_parameters_follow_the_convention(path):
+    """UPPER_CASE literal assignments only (CONTRIBUTING.md, "Parameters"), so papermill -p names are guessable."""
+    from forensics.incident.notebook_plan import notebook_parameters
+
+    params = notebook_parameters(path)
+    assert params, "no literal assignment in the parameters cell"
+    bad = [n for n in params if not n.isupper()]
+    assert not bad, f"parameter names not UPPER_CASE: {bad}"
+
+
+def test_declared_notebook_parameters_exist():
+    """Each kinds.py entry's notebook has the parameter it declares (what the report and the README use)."""
+    from forensics import kinds
+    from forensics.incident.notebook_plan import notebook_parameters
+
+    for k in kinds.KINDS:
+        if k.notebook:
+            params = notebook_parameters(REPO / "notebooks" / k.notebook)
+            assert k.notebook_param in params, (k.name, k.notebook, k.notebook_param, sorted(params))
