@@ -39,7 +39,8 @@ def test_replay_notebook_auto_answers(tmp_path, name):
     out = tmp_path / "replay.ipynb"
     pm.execute_notebook(str(REPO / "notebooks" / "training" / "incident_replay.ipynb"), str(out),
                         parameters={"INCIDENT": str(REPO / "sample_data" / "incidents" / name), "AUTO_ANSWER": True},
-                        cwd=str(REPO / "notebooks" / "training"), progress_bar=False, kernel_name="python3")
+                        cwd=str(REPO / "notebooks" / "training"), progress_bar=False, kernel_name="python3",
+                        execution_timeout=300)  # a hung cell fails the test instead of stalling the run
     nb = nbformat.read(out, as_version=4)
     texts = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "answered correctly so far" in texts
