@@ -257,3 +257,22 @@ def test_fuzz_mutated_pcapng(tmp_path, edits, cut):
         if pos < len(data):
             data[pos] = val
     _load_quietly(tmp_path, bytes(data[:cut]), "m.pcapng")
+
+
+def test_memory_mapped_read_equals_buffered(monkeypatch):
+    """Big captures are memory-mapped: the same packets, warnings and SHA-256 as the buffered read."""
+    import forensics.network.pcap as pcap
+    from forensics.artifact import sha256_of
+
+    for name in ("bulk_loss_receiver.pcapng", "truncated.pcap", "slow_reader.pcap"):
+        path = os.path.join(DATA, name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ArtifactWarning)
+            monkeypatch.setattr(pcap, "MMAP_FROM", 1 << 40)
+            a = load_capture(path)
+            monkeypatch.setattr(pcap, "MMAP_FROM", 0)
+            monkeypatch.setattr(pcap, "CHUNK", 4096)  # many windows, records across their edges
+            b = load_capture(path)
+        assert a.packets.equals(b.packets), name
+        assert a.provenance.warnings == b.provenance.warnings, name
+        assert b.provenance.sha256 == a.provenance.sha256 == sha256_of(path), name
