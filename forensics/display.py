@@ -82,6 +82,8 @@ def number(v, decimals: int | None = None) -> str:
     if isinstance(v, (int, np.integer)):
         return f"{int(v):,}"
     v = float(v)
+    if v == 0:
+        return "0"
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
     if decimals is None:
@@ -178,7 +180,7 @@ def column_kind(name: str, series: pd.Series) -> tuple[str, str | None]:
         if _EPOCH_NAME.match(n) and len(vals) and seconds.median() > _EPOCH_MIN_S:
             return "epoch", unit
         return "duration", unit
-    if re.search(r"(^|_)bytes(_|$)", n) or n.endswith("_size") or n in ("size", "self_size", "retained_size"):
+    if re.search(r"(^|_)(bytes|retained)(_|$)", n) or n.endswith("_size") or n in ("size", "self_size", "retained_size"):
         return "size", None
     vals = series.dropna()
     if _FRACTION_NAME.search(n) and len(vals) and pd.api.types.is_float_dtype(series) and vals.between(0, 1).all():

@@ -225,7 +225,7 @@ def open_questions(inc, steps: list[Step], coverage: dict[str, str | None]) -> l
         if art.file in chain_names:
             continue
         rows = tl[(tl["artifact"] == art.file) & (tl["severity"] == "warning")] if len(tl) else tl
-        if len(rows) and not any(art.file in k and (k - {art.file}) & chain_names for k in groups):
+        if steps and len(rows) and not any(art.file in k and (k - {art.file}) & chain_names for k in groups):
             kinds = ", ".join(sorted(rows["kind"].astype(str).unique()))
             qs.append(f"What part did {art.file} play? It has {len(rows):,} warning event(s) ({kinds}) and no link "
                       f"to an artifact of the chain.")

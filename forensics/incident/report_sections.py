@@ -220,6 +220,11 @@ def memory_section(inc, arts) -> Section:
             s.table(d.table[show].head(TOP), f"What grew most ({label})")
             s.figure(png_of(lambda: memory_plots.growth_bars(d.table, top=TOP, title=f"Growth per type/site, {label}")),
                      f"Bytes gained per type or allocation site ({label}).")
+            leaks = getattr(d, "leaks", None)
+            if leaks is not None and len(leaks):  # the leak picker's view, as a table: who holds the growth
+                show = [c for c in ("rank", "leak_class", "retained_bytes", "objects", "roots", "owner", "holds",
+                                    "retainer_path") if c in leaks]
+                s.table(leaks[show].head(5), f"Leak suspects and what retains them ({label})")
         s.attempt(f"Heap diff {label}", one)
     return s
 
