@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - a dependency
     _loads = json.loads
 
 from . import formats as F
+from .json_bytes import hash_ranges
 from .jaeger_scan import (S_ERROR, S_KIND, S_LIBRARY, S_MSG, S_PEER, S_SCOPE, S_STATUS, VAL_FALSE, VAL_FLOAT,
                           VAL_NULL, VAL_STR, VAL_TRUE, gather, scan)
 
@@ -54,16 +55,17 @@ class _Consts:
 
 def _strings(b, starts, ends, consts=None) -> pa.Array:
     c = consts.array() if consts is not None else np.zeros(1, np.uint8)
-    ok, offsets, data, valid = gather(b, np.ascontiguousarray(starts), np.ascontiguousarray(ends), c)
+    ok, ascii_only, offsets, data, valid = gather(b, np.ascontiguousarray(starts), np.ascontiguousarray(ends), c)
     if not ok:
         raise _Decline()
     n = len(starts)
     bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
     arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), bitmap)
-    try:
-        arr.validate(full=True)  # UTF-8 checked once, in C
-    except pa.ArrowInvalid:
-        raise _Decline() from None
+    if not ascii_only:
+        try:
+            arr.validate(full=True)  # UTF-8 checked in C (pure ASCII needs no check)
+        except pa.ArrowInvalid:
+            raise _Decline() from None
     return arr
 
 
@@ -91,20 +93,21 @@ def read(raw: bytes, cols: F.Columns):
 def _processes(raw, cols, procs, span_trace, pid_s, pid_e, b):
     """Process number of every span (``unknown-service`` when its processID is not in its trace)."""
     n = len(span_trace)
-    cache: dict = {}
-    proc_no = np.empty(len(procs), dtype=np.int64)
-    for k, (_t, _ks, _ke, os_, oe) in enumerate(procs.tolist()):  # Python ints: cheap slicing
-        text = raw[os_:oe]
-        pid = cache.get(text)
-        if pid is None:
-            p = _loads(text)
-            if not isinstance(p, dict):
-                pid = -1
-            else:
-                pid = cols.add_process(p.get("serviceName") or "unknown-service",
-                                       F._jaeger_kv(p.get("tags"), "$.processes"))
-            cache[text] = pid
-        proc_no[k] = pid
+    # the same process object repeats in every trace: parse each distinct text once
+    if len(procs):
+        h1, h2 = hash_ranges(b, np.ascontiguousarray(procs[:, 3]), np.ascontiguousarray(procs[:, 4]))
+        _u, first, inverse = np.unique(np.stack([h1, h2], axis=1), axis=0, return_index=True, return_inverse=True)
+    else:
+        first = inverse = np.zeros(0, dtype=np.int64)
+    unique_no = np.empty(len(first), dtype=np.int64)
+    order = np.argsort(first, kind="stable")  # first-appearance order, as the general reader numbers them
+    for u in order.tolist():
+        k = int(first[u])
+        p = _loads(raw[int(procs[k, 3]):int(procs[k, 4])])
+        unique_no[u] = (cols.add_process(p.get("serviceName") or "unknown-service",
+                                         F._jaeger_kv(p.get("tags"), "$.processes"))
+                        if isinstance(p, dict) else -1)
+    proc_no = unique_no[inverse.ravel()] if len(procs) else np.zeros(0, np.int64)
     # (trace, processID text) of spans and of process entries, matched through one dictionary
     keys = pa.concat_arrays([_strings(b, pid_s, pid_e), _strings(b, procs[:, 1], procs[:, 2])]).dictionary_encode()
     codes = pc.fill_null(keys.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -147,7 +150,7 @@ def _build(raw, cols, traces, spans, tags, logs, refs, procs):
     proc = _processes(raw, cols, procs, span_trace, spans[:, 7], spans[:, 8], b)
     consts = _Consts()
     # tags: key, type (given, else from the value; booleans are always "bool"), value as text
-    tag_span, kind, special = tags[:, 0], tags[:, 7], tags[:, 8]
+    tag_span, kind, special = tags[:, 0].astype(np.int64), tags[:, 7], tags[:, 8]
     if ((special >= 0) & (kind == VAL_FLOAT)).any():
         raise _Decline()  # a float where the loader reads a name: the general reader's repr() decides
     names = [consts.ref(t) for t in ("string", "int64", "float64", "bool", "bool", "string")]
@@ -200,7 +203,7 @@ def _build(raw, cols, traces, spans, tags, logs, refs, procs):
     # references; a span without any but with parentSpanID gets a CHILD_OF to it
     tid = _strings(b, spans[:, 1], spans[:, 2])
     no_refs = np.flatnonzero((spans[:, 17] == 0) & (spans[:, 18] >= 0) & (spans[:, 19] > spans[:, 18]))
-    r_span = np.concatenate([refs[:, 0], no_refs])
+    r_span = np.concatenate([refs[:, 0].astype(np.int64), no_refs])
     order = np.argsort(r_span, kind="stable")
     child_of = consts.ref("CHILD_OF")
     rt_s = np.concatenate([np.where(refs[:, 1] >= 0, refs[:, 1], child_of[0]), np.full(len(no_refs), child_of[0])])
@@ -237,7 +240,7 @@ def _build(raw, cols, traces, spans, tags, logs, refs, procs):
         "process": proc,
         "flags": spans[:, 11].copy(),
     })
-    tg = pd.DataFrame({"span": tag_span.copy(), "key": _str_col(key), "type": _str_col(typ), "value": _str_col(value)})
+    tg = pd.DataFrame({"span": tag_span, "key": _str_col(key), "type": _str_col(typ), "value": _str_col(value)})
     log_ns = logs[:, 1] * 1000
     lg = pd.DataFrame({"span": logs[:, 0].copy(), "time": pd.to_datetime(log_ns, unit="ns", utc=True),
                        "time_us": log_ns // 1000, "event": _str_col(log_ev), "fields": _str_col(log_fields)})

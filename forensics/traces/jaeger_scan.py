@@ -469,7 +469,11 @@ def scan(raw: bytes):
     caps = [cap(b'"traceID"'), n_span, cap(b'"key"'), cap(b'"timestamp"'), n_span, cap(b'"serviceName"') + 64]
     widths = (2, 20, 9, 4, 7, 5)
     for _attempt in range(6):
-        tables = [np.empty((c, w), dtype=np.int64) for c, w in zip(caps, widths)]
+        # columns contiguous; tags, references and processes hold only offsets and row numbers, so
+        # int32 halves the largest table when the file is under 2 GB
+        small = np.int32 if len(raw) < (1 << 31) - 1 and n_span < (1 << 30) else np.int64
+        dtypes = (np.int64, np.int64, small, np.int64, small, small)
+        tables = [np.empty((c, w), dtype=d, order="F") for c, w, d in zip(caps, widths, dtypes)]
         counts = np.zeros(6, dtype=np.int64)
         status = _scan(b, *tables, counts)
         if status == 1:

@@ -143,10 +143,28 @@ def _hex4(b, i):
 
 
 @njit(cache=True)
+def hash_ranges(b, starts, ends):
+    """Two independent 64-bit FNV-1a hashes of each byte range b[s:e] (with its length mixed in):
+    identical texts are found without making Python bytes of each."""
+    n = len(starts)
+    h1 = np.empty(n, dtype=np.uint64)
+    h2 = np.empty(n, dtype=np.uint64)
+    for k in range(n):
+        x = np.uint64(14695981039346656037)
+        y = np.uint64(1099511628211) ^ np.uint64(ends[k] - starts[k])
+        for j in range(starts[k], ends[k]):
+            c = np.uint64(b[j])
+            x = (x ^ c) * np.uint64(1099511628211)
+            y = (y ^ c) * np.uint64(14029467366897019727) + np.uint64(1)
+        h1[k], h2[k] = x, y
+    return h1, h2
+
+
+@njit(cache=True)
 def gather(b, starts, ends, consts):
     """Arrow large_string buffers (offsets, data, validity) of the strings b[s:e] (JSON escapes
     decoded); s = -1: null; s <= -2: the constant consts[-2 - s:e] (copied as is). ``ok`` False on
-    a malformed escape."""
+    a malformed escape; ``ascii`` True when every byte copied is below 0x80 (no UTF-8 check needed)."""
     n = len(starts)
     total = 0
     for k in range(n):
@@ -158,6 +176,7 @@ def gather(b, starts, ends, consts):
     offsets = np.empty(n + 1, dtype=np.int64)
     valid = np.ones(n, dtype=np.bool_)
     o = 0
+    high = 0
     for k in range(n):
         offsets[k] = o
         s, e = starts[k], ends[k]
@@ -174,6 +193,7 @@ def gather(b, starts, ends, consts):
             c = b[i]
             if c != 92:
                 out[o] = c
+                high |= c
                 o += 1
                 i += 1
                 continue
@@ -191,7 +211,7 @@ def gather(b, starts, ends, consts):
             elif x == 117:
                 cp = _hex4(b, i + 2)
                 if cp < 0:
-                    return False, offsets, out, valid
+                    return False, False, offsets, out, valid
                 i += 6
                 if 0xD800 <= cp < 0xDC00 and i + 6 <= e and b[i] == 92 and b[i + 1] == 117:
                     lo = _hex4(b, i + 2)
@@ -199,12 +219,12 @@ def gather(b, starts, ends, consts):
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
                         i += 6
                 if 0xD800 <= cp < 0xE000:
-                    return False, offsets, out, valid  # a lone surrogate: not UTF-8
-                o = _utf8(out, o, cp)
+                    return False, False, offsets, out, valid  # a lone surrogate: not UTF-8
+                o = _utf8(out, o, cp)  # well-formed by construction
                 continue
             else:  # \" \\ \/
                 out[o] = x
             o += 1
             i += 2
     offsets[n] = o
-    return True, offsets, out[:max(o, 1)], valid
+    return True, high < 0x80, offsets, out[:max(o, 1)], valid
