@@ -41,7 +41,10 @@ lab: setup
 	@echo "forensics: JupyterLab on the sample incident — open"
 	@echo "    http://$(LAB_IP):$(LAB_PORT)/lab/tree/$(LAB_OPEN)?token=$(LAB_TOKEN)"
 	@echo "forensics: $(LAB_DIR)/ holds your working copies (untracked); notebooks/ holds the sources"
-	$(BIN)/jupyter lab --no-browser $(ROOT_FLAG) --config=tools/jupyter/jupyter_server_config.py \
+	# JUPYTER_CONFIG_PATH: tools/jupyter/labconfig turns MathJax off — evidence text is full of $
+	# (SQL's $1, gdb's $_siginfo) and JupyterLab would typeset it as maths in every HTML output.
+	JUPYTER_CONFIG_PATH=$(CURDIR)/tools/jupyter $(BIN)/jupyter lab --no-browser $(ROOT_FLAG) \
+		--config=tools/jupyter/jupyter_server_config.py \
 		--ServerApp.ip=$(LAB_IP) --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
 		--IdentityProvider.token=$(LAB_TOKEN) --ServerApp.root_dir=$(CURDIR) \
 		--ServerApp.default_url=/lab/tree/$(LAB_OPEN) $(LAB_ARGS)

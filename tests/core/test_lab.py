@@ -50,6 +50,10 @@ def test_make_lab_serves_jupyterlab_on_the_notebooks(tmp_path):
                     pytest.fail(f"JupyterLab did not come up:\n{log.read()[-3000:]}")
                 time.sleep(0.5)
         assert status == 200 and "JupyterLab" in page
+        # MathJax is off: SQL's $1 … $2 and gdb's $_siginfo are text, not maths, in every output
+        config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+        assert "@jupyterlab/mathjax-extension:plugin" in config.get("disabledExtensions", []), config.get(
+            "disabledExtensions")
         status, body = get(f"{base}/api/contents/notebooks", token)
         names = {item["name"] for item in json.loads(body)["content"]}
         assert status == 200 and {"00_start_here.ipynb", "00_incident_overview.ipynb"} <= names
