@@ -263,3 +263,24 @@ def test_mutated_wild_captures_give_only_artifact_errors_or_warnings(tmp_path_fa
     for w in caught:  # every warning says where
         if issubclass(w.category, ArtifactWarning):
             assert ":" in str(w.message)
+
+
+def test_pcapng_with_interfaces_of_different_link_types():
+    cap = _cap("file_heuristics__pcapng-example.pcapng.zst")  # zstd-compressed, two interfaces
+    assert set(cap.packets["link_type"].astype(str)) == {"Ethernet", "Linux cooked (SLL)"}
+    assert (cap.packets["ip_version"] > 0).mean() > 0.9
+
+
+@pytest.mark.skipif(not shutil.which("tshark"), reason="tshark not installed")
+@pytest.mark.parametrize("name", ["file_heuristics__nanosecs.pcap", "bulk_loss_receiver.pcapng",
+                                  "tests__nflog.pcap", "PacketExamples__Sll2Packet.pcap"])
+def test_timestamps_equal_tshark(name):
+    """Nanosecond pcap, pcapng interfaces with their own resolution: frame times to the nanosecond."""
+    # (bulk_loss_receiver.pcapng: dumpcap's nanosecond pcapng, from sample_data)
+    path = next((os.path.join(WILD, r["file"]) for r in SOURCES if r["file"].endswith(name)),
+                os.path.join(WILD, "..", "..", "..", "sample_data", "network", name))
+    r = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "frame.time_epoch"], capture_output=True,
+                       text=True, check=True)
+    theirs = [int(s.replace(".", "")) * 10 ** (9 - len(s.split(".")[1])) for s in r.stdout.split()]
+    ours = _load(path).packets["time"].astype("int64").tolist()
+    assert ours == theirs
