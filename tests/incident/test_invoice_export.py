@@ -184,3 +184,16 @@ def test_handed_over_without_a_manifest(tmp_path):
     q = tl[tl["kind"] == "query-finding"].iloc[0]
     assert "file mtime (unreliable" in q["time_source"] and q["service"] == "postgres"
     assert any("pgss-after.csv" in n and "own clocks" in n for n in i.notes)
+
+
+def test_ids_in_gdb_locals_and_log_lines_are_both_found(inc):
+    from forensics.incident.identifiers import mentions
+
+    m = mentions(inc)
+    crash = m[(m["artifact"] == "exporter-crash.gdb.txt") & (m["trace_id"] == STAGED["crash_trace_id"])]
+    lines = set(crash["location"])
+    assert any('trace_id = "' in e for e in crash["excerpt"])            # bt full: the job struct's locals
+    assert any(e.startswith("20") and "INFO trace_id=" in e for e in crash["excerpt"])  # its log line
+    assert crash["key"].sum() == 1 and len(lines) >= 2
+    # the merged log line carries both ids of the request: trace and the exporter's own span
+    assert (crash["span_id"] == STAGED["crash_span_id"]).any()
