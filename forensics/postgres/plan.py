@@ -28,6 +28,7 @@ from .plan_text import explain_command, parse_text_plan, strip_psql
 
 MAX_BYTES = 256 << 20
 _HEADER = re.compile(r"^\s*QUERY PLAN\s*$", re.M)
+_RULEISH = re.compile(r"^\s*(?:QUERY PLAN\s*|-{5,}\s*|-\[ RECORD \d+ \].*)$")  # psql's header, rule, record lines
 #: Node types that always have a child (one with none means the paste was cut).
 NEEDS_CHILD = {"Sort", "Incremental Sort", "Hash", "Materialize", "Limit", "Gather", "Gather Merge", "Unique",
                "Memoize", "LockRows", "WindowAgg", "Subquery Scan", "SetOp", "ProjectSet"}
@@ -98,7 +99,9 @@ def parse_plans(text: str) -> tuple[list[dict], str]:
     plans, form = [], "text"
     for first_line, chunk in split_pastes(text):
         body, skipped = strip_psql(chunk)
-        command = explain_command(chunk.splitlines()[:max(0, skipped - 2)]) if skipped else None  # not header/rule
+        lines = chunk.splitlines()
+        first_plan_line = next((i for i, b in enumerate(body.splitlines()) if b.strip()), 0) + skipped
+        command = explain_command([ln for ln in lines[:first_plan_line] if not _RULEISH.match(ln)])
         fmt = detect_plan_format(body)
         if fmt == "text":
             got = [parse_text_plan(body)]

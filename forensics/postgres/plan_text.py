@@ -26,6 +26,8 @@ _SUMMARY = {"Planning Time", "Execution Time", "Total runtime", "Planning time",
 _HEADER = re.compile(r"^\s*QUERY PLAN\s*$")
 _RULE = re.compile(r"^\s*-{5,}\s*$")
 _FOOTER = re.compile(r"^\s*\(\d+ [^\W\d_]+\)\s*$")
+_RECORD = re.compile(r"^-\[ RECORD \d+ \]")
+_EXPANDED = re.compile(r"^QUERY PLAN \| ?(.*)$")
 
 _JOIN = re.compile(r"^(Hash|Merge|Nested Loop)(?: (Left|Right|Full|Semi|Anti|Right Semi|Right Anti))?(?: Join)?$")
 _AGG = {"HashAggregate": "Hashed", "GroupAggregate": "Sorted", "MixedAggregate": "Mixed", "Aggregate": "Plain"}
@@ -162,6 +164,15 @@ def strip_psql(text: str) -> tuple[str, int]:
     """The plan lines of a psql paste (header, rule, footer, prompt and the EXPLAIN command dropped), and
     how many lines came before them."""
     lines = text.splitlines()
+    expanded = [i for i, ln in enumerate(lines) if _EXPANDED.match(ln)]
+    if expanded:  # \x on: one "QUERY PLAN | line" record per plan line (the value keeps its indentation);
+        # other lines become blank so that the body's line numbers stay the file's
+        body = []
+        for ln in lines:
+            m = _EXPANDED.match(ln)
+            v = m.group(1) if m else ""
+            body.append(v[:-1].rstrip() if v.endswith("+") else v)
+        return "\n".join(body), 0
     start = 0
     for i, ln in enumerate(lines[:200]):
         if _HEADER.match(ln) and i + 1 < len(lines) and _RULE.match(lines[i + 1]):

@@ -168,3 +168,14 @@ def test_mutated_plans_give_frames_or_artifact_error(tmp_path, pick, cut, flip, 
     findings(d)
     draw_tree(d.nodes)
     assert (d.nodes["exclusive_ms"].dropna() >= 0).all()
+
+
+def test_expanded_display_paste_is_the_same_plan():
+    """psql with \\x on prints each plan line as its own 'QUERY PLAN | …' record."""
+    a, warns = _load(WHY / "plan.misestimate.expanded.txt")
+    b, _ = _load(WHY / "plan.misestimate.txt")
+    cols = ["node_type", "parent", "plan_rows", "actual_rows", "loops", "relation"]
+    assert not warns and a.nodes[cols].astype(str).values.tolist() == b.nodes[cols].astype(str).values.tolist()
+    assert a.plans["query_text"].iloc[0].startswith("SELECT p.id, count(*) FROM pairs p")
+    lines = (WHY / "plan.misestimate.expanded.txt").read_text().splitlines()
+    assert all(lines[s - 1].startswith("QUERY PLAN |") for s in a.nodes["source"])  # lines are the file's

@@ -94,6 +94,8 @@ def test_auto_explain_plans_in_text_and_json(logs):
     texts = d.plans.plans["query_text"].dropna()
     assert any("customer_id = 4242" in q for q in texts)  # the JSON-format one
     assert d.plans.plans["time"].notna().all()
+    sizes = {n: x.plans.nodes.groupby("plan").size().tolist() for n, x in logs.items()}
+    assert sizes["server.stderr.log"] == sizes["server.csv"] == sizes["server.jsonl"]
 
 
 def test_top_statements_count_one_execution_once(logs):

@@ -249,6 +249,8 @@ def main(argv=None):
         explain(srv, out, "plan.lookup.yaml", "ANALYZE, BUFFERS, FORMAT YAML", Q_LOOKUP, "-At")
         explain(srv, out, "plan.lookup.xml", "ANALYZE, BUFFERS, FORMAT XML", Q_LOOKUP, "-At")
         explain(srv, out, "plan.misestimate.txt", "ANALYZE, BUFFERS", Q_MISESTIMATE)
+        # with \x on (expanded display) psql prints each plan line as its own "QUERY PLAN | …" record
+        explain(srv, out, "plan.misestimate.expanded.txt", "ANALYZE, BUFFERS", Q_MISESTIMATE, "-e", "-x")
         (out / "plan.spill.txt").write_text(srv.psql(f"SET work_mem = '64kB'; EXPLAIN (ANALYZE, BUFFERS) {Q_SPILL}", "-e"))
         srv.psql("CREATE INDEX orders_customer ON orders (customer_id)")
         explain(srv, out, "plan.lookup.indexed.txt", "ANALYZE, BUFFERS", Q_LOOKUP)
