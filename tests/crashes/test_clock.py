@@ -93,3 +93,19 @@ def test_nothing_to_date_it():
     assert crash_clock(STOP) is None
     assert crash_clock("") is None
     assert crash_clock("core.worker.12.34\nts=99\n" + STOP) is None  # not epoch-looking numbers
+
+
+def test_wild_corpus_dates_only_from_what_the_line_says():
+    """Over every real transcript in tests/crashes/wild: a time is read only from a line that holds it."""
+    found = 0
+    for path in sorted((REPO / "tests" / "crashes" / "wild").glob("*.txt")):
+        text = path.read_text(errors="replace")
+        c = crash_clock(text)
+        if c is None:
+            continue
+        found += 1
+        line = text.splitlines()[c.line - 1]
+        local = [c.time.strftime("%H:%M:%S")] + [(c.time + pd.Timedelta(hours=h)).strftime("%H:%M:%S") for h in range(-14, 15)]
+        epoch = str(int(c.time.timestamp()))
+        assert any(x in line for x in local) or epoch in line, (path.name, c, line)
+    assert found >= 1  # tuntox #27 at least
