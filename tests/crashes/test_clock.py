@@ -109,3 +109,20 @@ def test_wild_corpus_dates_only_from_what_the_line_says():
         epoch = str(int(c.time.timestamp()))
         assert any(x in line for x in local) or epoch in line, (path.name, c, line)
     assert found >= 1  # tuntox #27 at least
+
+
+@pytest.mark.parametrize("text, want", [
+    # Go: the log package's lines, then the panic (goroutine frames after it carry no time)
+    ("2024/03/12 14:03:21 starting\n2024/03/12 14:03:22 fetching job 7\npanic: runtime error: integer divide by zero\n\n"
+     "goroutine 1 [running]:\nmain.main()\n\t/app/main.go:12 +0x1d\nexit status 2\n", "2024-03-12T14:03:22Z"),
+    # LLDB: the program's log, then lldb's stop
+    ("2024-03-12T14:03:22.500Z app started\nProcess 4242 stopped\n* thread #1, queue = 'com.apple.main-thread', "
+     "stop reason = EXC_BAD_ACCESS (code=1, address=0x0)\n    frame #0: 0x0000000100003f50 app`main at main.c:5\n",
+     "2024-03-12T14:03:22.5Z"),
+    # Java: an uncaught exception after the application's log
+    ('12:00:00.000 [main] INFO  App - nothing dated here\n2024-03-12 15:03:22.250+01:00 [main] ERROR App - failing\n'
+     'Exception in thread "main" java.lang.ArithmeticException: / by zero\n\tat App.main(App.java:5)\n',
+     "2024-03-12T14:03:22.25Z"),
+])
+def test_go_lldb_java_stops(text, want):
+    assert crash_clock(text).time == utc(want)
