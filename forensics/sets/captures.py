@@ -19,7 +19,6 @@ import dataclasses
 import hashlib
 import os
 
-import numba
 import numpy as np
 import pandas as pd
 
@@ -27,61 +26,11 @@ from .. import __version__
 from ..artifact import Provenance
 from ..errors import ArtifactError
 from ..network.load import Capture, PacketColumns, flag_counts
-from ..network.pcap import BackgroundHash, read_capture
 from ..network.tcp_analysis import FLAG_NAMES, Analyzer
 from ..progress import progress
+from .capture_feed import (BATCH, MemberStats, Rebatch, _FirstRecord, _Overlap, _member_provenance,  # noqa: F401
+                           feed_members, feed_members_merged, first_timestamp, merge_order, order_members)
 from .members import Listing, list_members, relative
-
-BATCH = 1 << 16
-
-
-class _FirstRecord(Exception):
-    pass
-
-
-def first_timestamp(path) -> int | None:
-    """Timestamp (ns, UTC) of the first packet of a capture, reading as little as the reader allows;
-    None for a capture without packets."""
-    got = []
-
-    def stop(batch):
-        if batch.shape[0]:
-            got.append(int(batch["ts"][0]))
-            raise _FirstRecord
-    try:
-        read_capture(path, consume=stop, chunk_records=1, progress_desc="finding first packet")
-    except _FirstRecord:
-        pass
-    return got[0] if got else None
-
-
-@dataclasses.dataclass
-class MemberStats:
-    """What reading one member showed: counts, time range, the longest silence inside it."""
-
-    path: str
-    kind: str
-    first_ts: int | None
-    provenance: Provenance | None = None
-    packets: int = 0
-    start: int | None = None       # earliest timestamp
-    end: int | None = None         # latest timestamp
-    last: int | None = None        # timestamp of the last record (file order)
-    silence: int = 0               # longest gap between consecutive packets, ns
-    linktypes: list = dataclasses.field(default_factory=list)
-
-    def add(self, ts: np.ndarray):
-        if not ts.shape[0]:
-            return
-        lo, hi = int(ts.min()), int(ts.max())
-        self.start = lo if self.start is None else min(self.start, lo)
-        self.end = hi if self.end is None else max(self.end, hi)
-        if self.last is not None:
-            self.silence = max(self.silence, int(ts[0]) - self.last)
-        if ts.shape[0] > 1:
-            self.silence = max(self.silence, int(np.diff(ts).max()))
-        self.last = int(ts[-1])
-        self.packets += ts.shape[0]
 
 
 @dataclasses.dataclass
@@ -104,164 +53,6 @@ class CaptureSet(Capture):
         i = int(self.packet_member[frame - 1])
         inside = int(np.count_nonzero(self.packet_member[:frame] == i))
         return self.members["file"].iat[i], inside
-
-
-@numba.njit(cache=True)
-def merge_order(ts, starts, ends):
-    """mergecap's chronological merge of several files' records: repeatedly take the earliest next
-    record of any file (ties to the file listed first). Returns row numbers into ``ts``."""
-    k = starts.shape[0]
-    pos = starts.copy()
-    total = 0
-    for f in range(k):
-        total += ends[f] - starts[f]
-    out = np.empty(total, np.int64)
-    for j in range(total):
-        best = -1
-        for f in range(k):
-            if pos[f] < ends[f] and (best < 0 or ts[pos[f]] <= ts[pos[best]]):
-                best = f
-        out[j] = pos[best]
-        pos[best] += 1
-    return out
-
-
-class _Overlap(Exception):
-    pass
-
-
-def order_members(files: list[tuple[str, str]]) -> list[MemberStats]:
-    """Members sorted by their first packet's timestamp (ties, and empty files, by path)."""
-    stats = [MemberStats(p, k, first_timestamp(p)) for p, k in files]
-    big = np.iinfo(np.int64).max
-    return sorted(stats, key=lambda m: (big if m.first_ts is None else m.first_ts, m.path))
-
-
-def _member_provenance(m: MemberStats, fmt: str | None) -> Provenance:
-    st = os.stat(m.path)
-    return Provenance(path=m.path, size=st.st_size, sha256="", kind=m.kind, format=fmt,
-                      parser="forensics.sets", parser_version=__version__, mtime=st.st_mtime)
-
-
-def _read_member(m: MemberStats, consume):
-    """Stream one member into ``consume``; fills its provenance (hash from the same reads) and warnings."""
-    raw = read_capture(m.path, consume=consume, hasher=BackgroundHash(), progress_desc=os.path.basename(m.path))
-    m.provenance = _member_provenance(m, raw.format)
-    m.provenance.sha256 = raw.sha256
-    m.linktypes = list(raw.linktypes)
-    for off, reason in raw.warnings:
-        m.provenance.warn(off, reason)
-    return raw
-
-
-def feed_members(members: list[MemberStats], sink, bar=None) -> bool:
-    """Hand every record of the set to ``sink(batch, member_index)`` in analysis order.
-
-    Streams file after file. Where a file's last packets carry exactly the next file's first
-    timestamp, mergecap (ties go to the later file) puts the next file's packets of that
-    instant first: those last packets are held back and handed over after them. If a file
-    reaches past the next file's first packet (or goes back in time after such a tie),
-    stops with :class:`_Overlap` (the caller starts again with ``merged=True``).
-    """
-    firsts = [m.first_ts for m in members]
-    held = []          # [(records, member index)] of the previous file's tail at the tie instant
-    tie = [None]       # the tie timestamp while the current file's leading packets of that instant pass
-
-    def release():
-        for r, j in held:
-            sink(r, j)
-        held.clear()
-        tie[0] = None
-
-    for i, m in enumerate(members):
-        nxt = next((t for t in firsts[i + 1:] if t is not None), None)
-        holding = [False]
-
-        def consume(batch, i=i, m=m, nxt=nxt, holding=holding):
-            ts = batch["ts"]
-            m.add(ts)
-            if tie[0] is not None and nxt == tie[0]:  # three files sharing one instant: the exact merge
-                raise _Overlap
-            if tie[0] is not None:  # this file's packets of the tie instant go before the held tail
-                k = int(np.argmax(ts != tie[0])) if (ts != tie[0]).any() else ts.shape[0]
-                if k:
-                    sink(batch[:k], i)
-                if k == ts.shape[0]:
-                    return
-                release()
-                batch, ts = batch[k:], ts[k:]
-            if nxt is None:
-                sink(batch, i)
-                return
-            if holding[0]:
-                if (ts != nxt).any():
-                    raise _Overlap
-                held.append((batch.copy(), i))
-                return
-            if (ts > nxt).any():
-                raise _Overlap
-            at = np.flatnonzero(ts == nxt)
-            if not at.shape[0]:
-                sink(batch, i)
-                return
-            if (ts[at[0]:] != nxt).any():
-                raise _Overlap
-            if at[0]:
-                sink(batch[:at[0]], i)
-            held.append((batch[at[0]:].copy(), i))
-            holding[0] = True
-        _read_member(m, consume)
-        if held and holding[0]:
-            tie[0] = nxt
-        if bar is not None:
-            bar.update(1)
-    release()
-    return False
-
-
-def feed_members_merged(members: list[MemberStats], sink, bar=None):
-    """As :func:`feed_members`, for sets whose files overlap in time: each group of overlapping files
-    is read whole and merged in time order (mergecap's rule); other files stream as before."""
-    recs = []
-    for m in members:
-        collected = []
-        _read_member(m, lambda b, c=collected: c.append(b.copy()))
-        r = np.concatenate(collected) if collected else None
-        m.add(r["ts"] if r is not None else np.zeros(0, np.int64))
-        recs.append(r)
-        if bar is not None:
-            bar.update(1)
-    groups, cur, cur_end = [], [], None
-    for i, m in enumerate(members):
-        if cur and m.first_ts is not None and cur_end is not None and m.first_ts <= cur_end:
-            cur.append(i)
-        else:
-            if cur:
-                groups.append(cur)
-            cur = [i]
-            cur_end = None
-        if m.end is not None:
-            cur_end = m.end if cur_end is None else max(cur_end, m.end)
-    groups.append(cur)
-    for g in groups:
-        parts = [(i, recs[i]) for i in g if recs[i] is not None and recs[i].shape[0]]
-        if not parts:
-            continue
-        if len(parts) == 1:
-            allrec, owner = parts[0][1], np.full(parts[0][1].shape[0], parts[0][0], np.int32)
-        else:
-            allrec = np.concatenate([r for _, r in parts])
-            owner = np.concatenate([np.full(r.shape[0], i, np.int32) for i, r in parts])
-            sizes = np.array([r.shape[0] for _, r in parts], np.int64)
-            ends = np.cumsum(sizes)
-            order = merge_order(allrec["ts"], ends - sizes, ends)
-            allrec, owner = allrec[order], owner[order]
-        for s in range(0, allrec.shape[0], BATCH):
-            b, o = allrec[s:s + BATCH], owner[s:s + BATCH]
-            # a merged batch mixes files: hand it over in runs of one file each
-            cuts = np.flatnonzero(np.diff(o)) + 1
-            for run_s, run_e in zip(np.r_[0, cuts], np.r_[cuts, b.shape[0]]):
-                sink(b[run_s:run_e], int(o[run_s]))
 
 
 def _set_provenance(listing: Listing, members: list[MemberStats]) -> Provenance:
@@ -341,35 +132,6 @@ def _network_files(source) -> Listing:
     if not listing.files:
         raise ArtifactError(listing.root, None, "no pcap or pcapng capture in the set")
     return listing
-
-
-class Rebatch:
-    """Hands ``sink(records, owners)`` batches of exactly :data:`BATCH` records (the last one shorter),
-    whatever the files' sizes: the batches one read of the merged file gives. (The analyser numbers
-    tunnels' outer addresses batch by batch, so the address categories' order depends on it.)"""
-
-    def __init__(self, sink, size=BATCH):
-        self.sink, self.size = sink, size
-        self.recs, self.owners, self.n = [], [], 0
-
-    def __call__(self, batch, i):
-        owners = np.full(batch.shape[0], i, np.int16) if np.isscalar(i) else np.asarray(i, np.int16)
-        pos = 0
-        while pos < batch.shape[0]:
-            take = min(self.size - self.n, batch.shape[0] - pos)
-            self.recs.append(batch[pos:pos + take].copy())
-            self.owners.append(owners[pos:pos + take])
-            self.n += take
-            pos += take
-            if self.n == self.size:
-                self.flush()
-
-    def flush(self):
-        if self.n:
-            rec = self.recs[0] if len(self.recs) == 1 else np.concatenate(self.recs)
-            own = self.owners[0] if len(self.owners) == 1 else np.concatenate(self.owners)
-            self.recs, self.owners, self.n = [], [], 0
-            self.sink(rec, own)
 
 
 def read_set(source, make_sink, desc="capture set"):
