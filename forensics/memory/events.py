@@ -44,8 +44,8 @@ def events(heap, previous=None) -> pd.DataFrame:
         total = int(heap.classes["bytes"].sum()) if "bytes" in heap.classes else 0
         return pd.DataFrame([{"time": pd.NaT, "end": pd.NaT, "kind": "heap-snapshot", "severity": "info",
                               "detail": (f"one {heap.kind} snapshot ({len(heap.classes):,} types/sites, "
-                                         f"{total / 2**20:.1f} MiB): growth needs an earlier snapshot of the same "
-                                         "process to diff against"),
+                                         f"{total / 2**20:.1f} MiB): no earlier snapshot of the same process to "
+                                         "diff it against, so it says nothing about growth"),
                               "ref": "snapshot", "source_rows": []}], columns=COLUMNS)
     key = "retained_delta" if "retained_delta" in table and table["retained_delta"].notna().any() else "bytes_delta"
     grew = table[pd.to_numeric(table[key], errors="coerce").fillna(0) > 0].sort_values(key, ascending=False)

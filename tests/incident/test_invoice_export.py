@@ -158,7 +158,26 @@ def test_a_lone_heap_snapshot_is_not_growth(tmp_path):
         tl = forensics.open_incident(d).timeline
     assert "heap-growth" not in set(tl["kind"])
     row = tl[tl["kind"] == "heap-snapshot"].iloc[0]
-    assert row["severity"] == "info" and "earlier snapshot" in row["detail"]
+    assert row["severity"] == "info" and "nothing about growth" in row["detail"]
+
+
+def test_two_histograms_grow_as_heap_diff_says(tmp_path):
+    from forensics.memory.diff import heap_diff
+
+    d = tmp_path / "two-histograms"
+    d.mkdir()
+    for i in (0, 1):
+        shutil.copyfile(SAMPLE / "memory" / f"jcmd_histo_t{i}.txt", d / f"h{i}.txt")
+    (d / "incident.toml").write_text('[[artifacts]]\nfile = "h0.txt"\ntime = "2026-01-01T00:00:00Z"\n'
+                                     '[[artifacts]]\nfile = "h1.txt"\ntime = "2026-01-01T00:01:00Z"\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tl = forensics.open_incident(d).timeline
+    grew = tl[tl["kind"] == "heap-growth"]
+    top = heap_diff([d / "h0.txt", d / "h1.txt"]).table.iloc[0]
+    assert set(grew["artifact"]) == {"h1.txt"} and grew.iloc[0]["ref"] == top["name"]
+    assert f"{top['count_delta']:+,} objects" in grew.iloc[0]["detail"]
+    assert (tl.loc[tl["artifact"] == "h0.txt", "kind"] == "heap-snapshot").all()
 
 
 def test_handed_over_without_a_manifest(tmp_path):
