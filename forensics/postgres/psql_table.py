@@ -61,9 +61,12 @@ def normalize_box(text: str) -> str:
     return text
 
 
+_MD_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")  # markdown's minimal |-|-| (Supabase's inspect tables)
+
+
 def is_rule(line: str) -> bool:
     s = line.strip()
-    return bool(s) and bool(_DASHES.match(s)) and "-" in s
+    return bool(s) and (bool(_DASHES.match(s)) or bool(_MD_RULE.match(s))) and "-" in s
 
 
 def _junctions(rule: str) -> int:
@@ -100,8 +103,8 @@ def _pipes(s: str) -> list[int]:
         after = s[i + 1] if i + 1 < len(s) else " "
         if before in " \t+" and after in " \t":
             out.append(i)
-    if not out:  # markdown-ish `a|b|c` without spaces: every '|' that is not part of '||'
-        out = [i for i, ch in enumerate(s) if ch == "|" and s[i - 1:i] != "|" and s[i + 1:i + 2] != "|"]
+    if not out:  # markdown-ish `a|b|c` without spaces: every '|' not part of '||' and not escaped as '\|'
+        out = [i for i, ch in enumerate(s) if ch == "|" and s[i - 1:i] not in ("|", "\\") and s[i + 1:i + 2] != "|"]
     return out
 
 
@@ -178,7 +181,9 @@ def parse_table(text: str, is_text=lambda name: name.strip().lower() in ("query"
     expected = [off + p for p in _display_positions(header, head_cuts)]
     rule = lines[r]
     rule_j = _rule_junctions(rule, framed)
-    if n > 1 and len(rule_j) == n - 1 and rule_j != expected:
+    # a markdown table (|-|-|) not laid out to its rule was never aligned: positions mean nothing there
+    positional = not (_MD_RULE.match(rule.strip()) and display_len(rule.strip()) != display_len(lines[h].strip()))
+    if positional and n > 1 and len(rule_j) == n - 1 and rule_j != expected:
         table.warnings.append((f"line {h + 1}", "the header's '|' are not over the rule's junctions (re-spaced by "
                                "hand?); column names were split on '|'"))
     texts = [is_text(c) for c in names]
@@ -218,6 +223,8 @@ def parse_table(text: str, is_text=lambda name: name.strip().lower() in ("query"
         else:
             cuts = cands
         cells = _split(body, cuts)
+        if framed and "\\|" in body:
+            cells = [c.replace("\\|", "|") for c in cells]  # markdown escapes a '|' inside a cell
         marks = []
         for k, c in enumerate(cells):
             last = k == n - 1
@@ -240,7 +247,7 @@ def parse_table(text: str, is_text=lambda name: name.strip().lower() in ("query"
                 table.rows.append(current)
             current = [(_text_cell(c) if texts[k] else c.strip()) or None for k, c in enumerate(cells)]
             table.lines.append(line_no)
-            if n > 1 and disp != expected:
+            if positional and n > 1 and disp != expected:
                 table.shifted.append((line_no, disp))
         cont = marks
     else:

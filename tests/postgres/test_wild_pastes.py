@@ -144,3 +144,13 @@ def test_partial_projection_ranks_by_what_it_has_cli():
                         capture_output=True, text=True)
     rows = json.loads(ok.stdout)
     assert rows[0]["calls"] == 467897 and rows[0]["share"] == pytest.approx(0.839, abs=0.001)
+
+
+def test_markdown_table_with_escaped_pipes():
+    """Supabase's inspect commands build a markdown table (|-|-|, backticks, \\| escapes). Hand-written in
+    that documented shape (supabase/cli internal/inspect/outliers/outliers.go) — no real paste found."""
+    d, warns = _load(Path(__file__).parent / "fixtures" / "markdown-inspect.txt")
+    s = d.statements
+    assert s["query"].tolist() == ["SELECT * FROM users WHERE id = $1", "SELECT a || b FROM t"]
+    assert s["calls"].tolist() == [1200, 800] and s["total_exec_time"].tolist() == [1500.0, 1000.0]
+    assert not any("separators at other columns" in w for w in warns)
