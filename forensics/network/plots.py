@@ -2,6 +2,8 @@
 
 * :func:`time_sequence` — the Stevens (tcptrace) time-sequence graph of one stream
 * :func:`loss_over_time` — retransmissions per interval against the ACK RTT
+* :func:`throughput`, :func:`round_trip_time`, :func:`window_scaling` — Wireshark's other TCP stream
+  graphs (Statistics → TCP Stream Graphs), with axes scaled to the bulk of the data
 * :func:`flow_picker` — a dropdown over flows that redraws a figure
 """
 from __future__ import annotations
@@ -76,6 +78,95 @@ def _robust_ylim(ax, data: np.ndarray, edge: np.ndarray) -> None:
     top = max(hi, float(np.quantile(edge, 0.98)) if edge.size else hi)
     top = min(top, hi + max(hi - lo, 1.0))  # the window edge gets at most as much room as the data
     ax.set_ylim(min(lo, 0.0), top * 1.03 + 1)
+
+
+def _stream_side(packets: pd.DataFrame, stream: int, direction: str):
+    t = packets[packets["stream"] == stream]
+    if t.empty:
+        return t, t, True
+    c2s = _client_side(t)
+    fwd = _data_direction(t, c2s) if direction == "auto" else direction == "c2s"
+    return t, t[c2s == fwd], fwd
+
+
+def _robust_top(ax, values: np.ndarray) -> None:
+    """Upper limit at 1.5x the 99th percentile: one wild point cannot flatten the rest (it is clipped,
+    and the title says how many were)."""
+    v = values[np.isfinite(values)]
+    if not v.size:
+        return
+    q = float(np.quantile(v, 0.99))
+    top = max(q * 1.5, float(np.median(v)) * 2, 1e-9)
+    if v.max() > top:
+        ax.set_ylim(0, top)
+        ax.set_title(ax.get_title() + f"  ({int((v > top).sum())} points above the axis)", fontsize=9)
+
+
+def throughput(packets: pd.DataFrame, stream: int, ax=None, direction: str = "auto", window: str = "100ms"):
+    """Payload bytes per second of one direction of ``stream``, per ``window`` (Wireshark's throughput graph)."""
+    t, side, fwd = _stream_side(packets, stream, direction)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    if side.empty:
+        ax.set_title(f"stream {stream}: no packets")
+        return ax
+    rate = side.set_index("time")["payload_len"].resample(window).sum() / pd.Timedelta(window).total_seconds()
+    x = (rate.index - t["time"].iloc[0]).total_seconds()
+    ax.plot(x, rate.to_numpy() * 8 / 1e6, drawstyle="steps-post", color="tab:blue")
+    ax.set_title(f"stream {stream}: throughput ({'client→server' if fwd else 'server→client'})")
+    ax.set_xlabel("seconds since the stream's first packet")
+    ax.set_ylabel(f"Mbit/s (per {window})")
+    _robust_top(ax, rate.to_numpy() * 8 / 1e6)
+    return ax
+
+
+def round_trip_time(packets: pd.DataFrame, stream: int, ax=None, direction: str = "auto"):
+    """ACK RTT of each acknowledged data segment of one direction (Wireshark's RTT graph), in ms."""
+    t, side, fwd = _stream_side(packets, stream, direction)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    acks = t[(t["direction"] != (side["direction"].iloc[0] if len(side) else 0)) & t["ack_rtt"].notna()]
+    if acks.empty:
+        ax.set_title(f"stream {stream}: no RTT samples")
+        return ax
+    x = (acks["time"] - t["time"].iloc[0]).dt.total_seconds().to_numpy()
+    y = acks["ack_rtt"].to_numpy() * 1000
+    ax.plot(x, y, ".", ms=3, color="tab:green")
+    ax.set_title(f"stream {stream}: ACK RTT of {'client→server' if fwd else 'server→client'} data")
+    ax.set_xlabel("seconds since the stream's first packet")
+    ax.set_ylabel("ACK RTT (ms)")
+    _robust_top(ax, y)
+    return ax
+
+
+def window_scaling(packets: pd.DataFrame, stream: int, ax=None, direction: str = "auto"):
+    """The receiver's advertised window (bytes, scaled as Wireshark scales it) and the bytes in flight
+    (highest sequence sent minus highest ACK), over time (Wireshark's window scaling graph)."""
+    t, side, fwd = _stream_side(packets, stream, direction)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    if side.empty:
+        ax.set_title(f"stream {stream}: no packets")
+        return ax
+    d_data = int(side["direction"].iloc[0])
+    t0 = t["time"].iloc[0]
+    ws = window_size(t)
+    rcv = t[(t["direction"] != d_data) & ((t["flags"] & 0x10) != 0)]
+    xr = (rcv["time"] - t0).dt.total_seconds().to_numpy()
+    ax.step(xr, ws.loc[rcv.index].to_numpy(), where="post", color="tab:gray", label="receive window")
+    seq_hi = (side["rel_seq"].astype(np.int64) + side["payload_len"]).cummax()
+    ack_hi = rcv["rel_ack"].astype(np.int64).cummax()
+    merged = pd.merge_asof(pd.DataFrame({"time": side["time"], "sent": seq_hi.to_numpy()}),
+                           pd.DataFrame({"time": rcv["time"], "acked": ack_hi.to_numpy()}), on="time")
+    flight = (merged["sent"] - merged["acked"].fillna(0)).clip(lower=0).to_numpy()
+    ax.plot((merged["time"] - t0).dt.total_seconds().to_numpy(), flight, ".", ms=2, color="tab:blue",
+            label="bytes in flight")
+    ax.set_title(f"stream {stream}: window ({'client→server' if fwd else 'server→client'} data)")
+    ax.set_xlabel("seconds since the stream's first packet")
+    ax.set_ylabel("bytes")
+    ax.legend(loc="upper left", fontsize=8)
+    _robust_top(ax, np.concatenate([ws.loc[rcv.index].to_numpy().astype(float), flight.astype(float)]))
+    return ax
 
 
 def loss_over_time(timeline: pd.DataFrame, ax=None):

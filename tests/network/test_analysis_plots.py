@@ -97,3 +97,16 @@ def test_window_size_matches_tshark():
         p = _load(name).packets
         ours = analysis.window_size(p).where(p["stream"] >= 0, -1).tolist()
         assert ours == theirs, name
+
+
+def test_stream_graphs_draw_with_robust_axes():
+    p = _load("bulk_loss_receiver.pcapng").packets
+    ax = plots.throughput(p, 0)
+    assert ax.lines and ax.get_ylim()[1] > 0
+    ax = plots.round_trip_time(p, 0)
+    assert ax.lines
+    rtt_ms = p.loc[p["stream"] == 0, "ack_rtt"].dropna() * 1000
+    assert ax.get_ylim()[1] <= max(rtt_ms.max() * 1.06, 1.5 * rtt_ms.quantile(0.99) + 1)
+    ax = plots.window_scaling(p, 0)
+    assert len(ax.lines) >= 2 and ax.get_ylim()[1] < 10_000_000  # no 6.7e7 window spike here either
+    plt.close("all")
