@@ -61,43 +61,64 @@ def _sources(path: str, options: dict):
     yield name, path, load(path), None
 
 
+def export_path(path: str, out_dir: str, set_options: dict) -> list[dict]:
+    """Export everything under one input path (see the module docstring); rows as :func:`export` returns.
+    Runs wherever it is called: in this process, or as one task on a worker."""
+    rows, manifest = [], []
+    if not os.path.exists(path):
+        raise ArtifactError(path, None, "no such file or folder")
+    try:
+        opts = set_options if os.path.isdir(path) else {}
+        for art, src, result, error in _sources(path, opts):
+            if result is None:
+                rows.append({"artifact": art, "table": None, "rows": 0, "files": 0, "days": 0, "error": error})
+                continue
+            is_incident = hasattr(result, "artifacts") and hasattr(result, "timeline")
+            prov = {} if is_incident else _provenance_dict(result)
+            frames = incident_tables(result) if is_incident else tables_of(result)
+            meta = {"source": os.path.abspath(src), "provenance": prov}
+            for table, df in frames.items():
+                files = write_frame(df, out_dir, table, art, meta)
+                days = {os.path.basename(os.path.dirname(f)) for f in files}
+                rows.append({"artifact": art, "table": table, "rows": len(df), "files": len(files),
+                             "days": len(days), "error": None})
+            manifest.append({"artifact": art, "source": os.path.abspath(src),
+                             "kind": "incident" if is_incident else prov.get("kind"),
+                             "sha256": prov.get("sha256"), "size": prov.get("size"),
+                             "warnings": len(prov.get("warnings", [])), "tables": sorted(frames),
+                             "provenance": json.dumps(prov, default=str)})
+    except ArtifactError as e:
+        rows.append({"artifact": safe_name(os.path.basename(path)), "table": None, "rows": 0, "files": 0,
+                     "days": 0, "error": str(e)})
+    for one in manifest:
+        write_frame(pd.DataFrame([one]), out_dir, "artifacts", one["artifact"], {})
+    return rows
+
+
 def export(paths, out_dir, *, workers=None, scheduler=None) -> pd.DataFrame:
     """Write every artifact under ``paths`` to ``out_dir`` as Parquet; one row per table written
-    (artifact, table, rows, files, days), plus rows for artifacts that failed (``error``)."""
+    (artifact, table, rows, files, days), plus rows for artifacts that failed (``error``).
+
+    With several paths and ``workers`` > 1 or a Dask ``scheduler``, each path is one task: the
+    worker loads it and writes its Parquet itself (on a cluster, ``out_dir`` must be shared).
+    With one path, a capture set inside it uses the workers for its decode and TCP analysis.
+    """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    out_dir = os.fspath(out_dir)
+    paths = [os.fspath(p) for p in paths]
+    out_dir = os.path.abspath(os.fspath(out_dir))
     os.makedirs(out_dir, exist_ok=True)
-    set_options = {"workers": workers, "scheduler": scheduler} if (workers or scheduler) else {}
-    rows, manifest = [], []
-    for path in map(os.fspath, paths):
-        if not os.path.exists(path):
-            raise ArtifactError(path, None, "no such file or folder")
-        try:
-            opts = set_options if os.path.isdir(path) else {}
-            for art, src, result, error in _sources(path, opts):
-                if result is None:
-                    rows.append({"artifact": art, "table": None, "rows": 0, "files": 0, "days": 0, "error": error})
-                    continue
-                is_incident = hasattr(result, "artifacts") and hasattr(result, "timeline")
-                prov = {} if is_incident else _provenance_dict(result)
-                frames = incident_tables(result) if is_incident else tables_of(result)
-                meta = {"source": os.path.abspath(src), "provenance": prov}
-                for table, df in frames.items():
-                    files = write_frame(df, out_dir, table, art, meta)
-                    days = {os.path.basename(os.path.dirname(f)) for f in files}
-                    rows.append({"artifact": art, "table": table, "rows": len(df), "files": len(files),
-                                 "days": len(days), "error": None})
-                manifest.append({"artifact": art, "source": os.path.abspath(src),
-                                 "kind": "incident" if is_incident else prov.get("kind"),
-                                 "sha256": prov.get("sha256"), "size": prov.get("size"),
-                                 "warnings": len(prov.get("warnings", [])), "tables": sorted(frames),
-                                 "provenance": json.dumps(prov, default=str)})
-        except ArtifactError as e:
-            rows.append({"artifact": safe_name(os.path.basename(path)), "table": None, "rows": 0, "files": 0,
-                         "days": 0, "error": str(e)})
-    if manifest:
-        m = pd.DataFrame(manifest)
-        for art, one in m.groupby("artifact", sort=False):
-            write_frame(one.reset_index(drop=True), out_dir, "artifacts", art, {})
+    for p in paths:
+        if not os.path.exists(p):
+            raise ArtifactError(p, None, "no such file or folder")
+    spread = len(paths) > 1 and (scheduler or (workers and int(workers) > 1))
+    if spread:
+        from ..parallel import executor
+
+        with executor(workers, scheduler) as ex:
+            per_path = ex.map(export_path, [(os.path.abspath(p), out_dir, {}) for p in paths])
+    else:
+        opts = {"workers": workers, "scheduler": scheduler} if (workers or scheduler) else {}
+        per_path = [export_path(p, out_dir, opts) for p in paths]
+    rows = [r for rs in per_path for r in rs]
     return pd.DataFrame(rows, columns=["artifact", "table", "rows", "files", "days", "error"])

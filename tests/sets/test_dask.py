@@ -37,3 +37,15 @@ def test_two_dask_workers_give_the_single_process_result(cluster, rotated):
     pd.testing.assert_frame_equal(one.flows, on_dask.flows)
     pd.testing.assert_frame_equal(one.members, on_dask.members)
     assert capture_set_summary(rotated, scheduler=cluster.scheduler_address) == capture_set_summary(rotated)
+
+
+def test_dask_workers_load_and_write_the_parquet_themselves(cluster, rotated, tmp_path):
+    import forensics
+    from forensics.columnar import export, read_frame
+
+    pcap = SAMPLE / "network" / "slow_reader.pcap"
+    out = export([rotated, pcap], tmp_path / "out", scheduler=cluster.scheduler_address)
+    assert out["error"].isna().all() and set(out["artifact"]) == {rotated.name, "slow_reader.pcap"}
+    pd.testing.assert_frame_equal(read_frame(tmp_path / "out", "packets", rotated.name), load_capture_set(rotated).packets)
+    pd.testing.assert_frame_equal(read_frame(tmp_path / "out", "flows", "slow_reader.pcap"), forensics.load(pcap).flows)
+    assert len(forensics.query(tmp_path / "out", "SELECT * FROM artifacts")) == 2
