@@ -99,3 +99,14 @@ def test_a_capture_set_over_two_days_is_partitioned_by_day_and_reads_back_equal(
     pd.testing.assert_frame_equal(s.members, read_frame(tmp_path / "out", "members", "two_days"))
     per_day = forensics.query(tmp_path / "out", "SELECT day, count(*) AS n FROM packets GROUP BY day ORDER BY day")
     assert per_day["n"].tolist() == [100, 105]
+
+
+def test_set_members_and_bad_paths_from_the_command_line(tmp_path, capsys):
+    from forensics.cli import main
+
+    assert main(["set", "members", str(SAMPLE / "postgres" / "before.csv"), str(SAMPLE / "postgres" / "after.csv"),
+                 "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in rows] == ["before.csv", "after.csv"] and all(len(r["sha256"]) == 64 for r in rows)
+    assert main(["export", str(tmp_path / "nope"), "-o", str(tmp_path / "out")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
