@@ -84,8 +84,10 @@ def read(raw: bytes, cols: F.Columns):
     got = scan(raw)
     if got is None:
         return None
+    tables = list(got)
+    del got  # _build lets go of each table when done with it (the tags table is the big one)
     try:
-        return _build(raw, cols, *got)
+        return _build(raw, cols, tables)
     except (_Decline, ValueError, TypeError, KeyError, AttributeError, F.Bad):
         return None
 
@@ -143,7 +145,9 @@ def _logs(raw, logs):
     return pa.array(events, type=pa.large_string()), pa.array(fields, type=pa.large_string())
 
 
-def _build(raw, cols, traces, spans, tags, logs, refs, procs):
+def _build(raw, cols, tables):
+    traces, spans, tags, logs, refs, procs = tables
+    tables.clear()
     b = np.frombuffer(raw, dtype=np.uint8)
     n = len(spans)
     span_trace = spans[:, 0]
@@ -154,8 +158,8 @@ def _build(raw, cols, traces, spans, tags, logs, refs, procs):
     if ((special >= 0) & (kind == VAL_FLOAT)).any():
         raise _Decline()  # a float where the loader reads a name: the general reader's repr() decides
     names = [consts.ref(t) for t in ("string", "int64", "float64", "bool", "bool", "string")]
-    inf_s = np.array([x[0] for x in names], dtype=np.int64)[kind]
-    inf_e = np.array([x[1] for x in names], dtype=np.int64)[kind]
+    inf_s = np.array([x[0] for x in names], dtype=tags.dtype)[kind]
+    inf_e = np.array([x[1] for x in names], dtype=tags.dtype)[kind]
     has_type = (tags[:, 3] >= 0) & (kind != VAL_TRUE) & (kind != VAL_FALSE)
     typ = _strings(b, np.where(has_type, tags[:, 3], inf_s), np.where(has_type, tags[:, 4], inf_e), consts)
     val_s, val_e = tags[:, 5].copy(), tags[:, 6].copy()
@@ -168,6 +172,7 @@ def _build(raw, cols, traces, spans, tags, logs, refs, procs):
             val_s[r], val_e[r] = consts.ref(repr(float(raw[tags[r, 5]:tags[r, 6]])))
     value = _strings(b, val_s, val_e, consts)
     key = _strings(b, tags[:, 1], tags[:, 2])
+    del inf_s, inf_e, has_type
 
     def field(*codes, default=None):
         """(start, end) per span of the last tag with one of these keys, else ``default``."""
@@ -194,6 +199,7 @@ def _build(raw, cols, traces, spans, tags, logs, refs, procs):
     m_s, m_e, _, _ = field(S_MSG)
     p_s, p_e, _, _ = field(S_PEER)
     sc_s, sc_e, _, _ = field(S_SCOPE, S_LIBRARY)
+    del tags, val_s, val_e, special, kind  # the biggest table: gone before the span columns are gathered
     # service and host from the processes
     svc_ref = np.array([consts.ref(x) for x in cols.proc_service], dtype=np.int64).reshape(-1, 2)
     host_ref = np.array([consts.ref(x) if x is not None else (-1, -1) for x in cols.proc_host],

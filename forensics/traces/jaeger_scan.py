@@ -460,7 +460,7 @@ def scan(raw: bytes):
     names first (C-speed ``bytes.count``), so the compiled pass never reallocates."""
     b = np.frombuffer(raw, dtype=np.uint8)
     head = raw[: 8 << 20]  # counts in the first 8 MB, scaled to the file (a retry doubles them)
-    scale = len(raw) / max(len(head), 1) * 1.25
+    scale = len(raw) / max(len(head), 1) * 1.1
 
     def cap(*names):
         return int(sum(head.count(n) for n in names) * scale) + 64
