@@ -37,3 +37,49 @@ def run_cli(*args, check=False) -> subprocess.CompletedProcess:
 
 
 needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed (make test installs it as root)")
+
+
+# --------------------------------------------------------------------------- wild corpora
+#: The wild corpora are artifacts other people made (public repositories' test files, pastes in public trackers).
+#: This workplace's rules keep third-party material out of our commits, so only what we wrote about them is
+#: committed in ``tests/<kind>/wild/`` (sources, SHA-256, licences, labels, tshark's answers); the files themselves
+#: are looked for there (untracked, restored by ``tools/wild_corpus.py``), then under ``$FORENSICS_WILD/<kind>/``,
+#: then ``../shared/wild/<kind>/`` beside the checkout. Tests that need them skip, saying so, when they are absent.
+WILD_ROOTS_ENV = "FORENSICS_WILD"
+
+
+def wild_roots(kind: str) -> list[Path]:
+    roots = [REPO / "tests" / kind / "wild"]
+    if os.environ.get(WILD_ROOTS_ENV):
+        roots.append(Path(os.environ[WILD_ROOTS_ENV]) / kind)
+    roots.append(REPO.parent / "shared" / "wild" / kind)
+    return roots
+
+
+def wild_file(kind: str, rel) -> Path | None:
+    """Where the wild corpus file ``rel`` (relative to ``tests/<kind>/wild/``) is on this machine, or None."""
+    for root in wild_roots(kind):
+        p = root / rel
+        if p.is_file():
+            return p
+    return None
+
+
+def wild_files(kind: str, rels) -> dict:
+    """``{rel: path}`` for every listed file present; :func:`require_wild` skips when any is missing."""
+    return {rel: p for rel in rels if (p := wild_file(kind, rel)) is not None}
+
+
+def missing_wild_reason(kind: str, missing: int, total: int) -> str:
+    return (f"{missing} of {total} {kind} wild-corpus files are not on this machine (third-party material is "
+            f"not committed; tests/{kind}/wild/ lists them — restore with tools/wild_corpus.py or set "
+            f"{WILD_ROOTS_ENV})")
+
+
+def require_wild(kind: str, rels) -> dict:
+    """The corpus files as ``{rel: path}``; skips the test when any is missing (the figures need all of them)."""
+    rels = list(rels)
+    found = wild_files(kind, rels)
+    if len(found) < len(rels):
+        pytest.skip(missing_wild_reason(kind, len(rels) - len(found), len(rels)))
+    return found
