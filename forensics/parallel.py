@@ -4,7 +4,8 @@
 item order; ``bar`` is updated as tasks finish) and ``workers`` (how many run at once):
 
 * ``executor(workers=N)`` — a local process pool (``fork``: the workers start with
-  numba's compiled code already loaded by the parent); ``N == 1`` runs in this process.
+  numba's compiled code already loaded by the parent; ``forkserver`` when this process runs
+  other threads, as a Jupyter kernel does); ``N == 1`` runs in this process.
 * ``executor(scheduler="tcp://host:8786")`` — an existing ``dask.distributed`` cluster;
   functions and arguments are sent to its workers, so the evidence paths must be
   readable there (a shared file system).
@@ -49,8 +50,13 @@ class _LocalPool:
     def __init__(self, workers):
         from concurrent.futures import ProcessPoolExecutor
 
+        import threading
+
         self.workers = workers
-        method = "fork" if sys.platform.startswith("linux") else None
+        # fork: workers start with numba's compiled code loaded; but forking a process that runs other
+        # threads (a Jupyter kernel, a web server) can deadlock, so there the workers start afresh
+        lone = threading.active_count() == 1
+        method = ("fork" if lone else "forkserver") if sys.platform.startswith("linux") else None
         ctx = multiprocessing.get_context(method) if method else None
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
