@@ -234,9 +234,10 @@ def from_parsed(plans: list[dict], prov: Provenance, form: str) -> PlanDump:
     return PlanDump(nodes, summary, prov, form, [p.get("Query Text") for p in plans])
 
 
-def read_text(path, prov: Provenance) -> str:
-    if prov.size > MAX_BYTES:
-        raise ArtifactError(path, None, f"{prov.size:,} bytes is more than this reader takes (limit {MAX_BYTES:,})")
+def read_text(path, prov: Provenance, limit: int = MAX_BYTES) -> str:
+    if prov.size > limit:
+        raise ArtifactError(path, None, f"{prov.size:,} bytes is more than this reader takes (limit {limit:,}); "
+                            "split the file (e.g. by day) and load the part around the incident")
     with open_readonly(path) as f:
         data = f.read()
     if b"\x00" in data[:4096]:

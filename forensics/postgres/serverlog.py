@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,9 @@ _CONTAINER = re.compile(r"^[\w.-]+\s+\|(?: |$)")
 ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "WET": 0, "WEST": 1, "MSK": 3,
          "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "JST": 9,
          "KST": 9, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "HKT": 8, "SGT": 8, "BST": 1}
+
+#: Largest log read whole (the text is held in memory while parsed).
+MAX_LOG_BYTES = 2 << 30
 
 CSV_COLUMNS = ["log_time", "user_name", "database_name", "process_id", "connection_from", "session_id",
                "session_line_num", "command_tag", "session_start_time", "virtual_transaction_id", "transaction_id",
@@ -98,9 +102,54 @@ def _to_utc(stamps: list, zones: list, prov, warned) -> pd.Series:
     return (base - pd.to_timedelta(offs.fillna(0), unit="m")).dt.tz_localize("UTC")
 
 
-def _prefix_fields(prefix: str) -> dict:
+# the usual layouts (%m/%t, then [%p] or [%p-%l] or [%p]: [%l-1]) in one match; the rest is cached by its text
+_FAST = re.compile(r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Z]{1,5}\d?|[+-]\d\d(?::?\d\d)?))? "
+                   r"\[(\d{1,7})(?:-(\d+))?\]:?(?: \[(\d+)-\d+\])? ?(.*)$", re.S)
+_USER_AT_DB = re.compile(r"(?<![\w.@])([\w$.-]+)@([\w$.-]+)(?:/([^\s]*))?")
+
+
+@lru_cache(maxsize=4096)
+def _rest_fields(rest: str) -> tuple:
+    """Fields of the prefix after stamp and pid (user=…, db=…, user@db/app, (app,host), %e) — repeated text."""
+    if not rest.strip():
+        return ()
+    d = {k: v for k, v in _prefix_fields(rest, with_stamp=False, pid_known=True).items()
+         if k not in ("pid", "line_num")}
+    if "user" not in d:
+        m = _USER_AT_DB.search(rest)
+        if m and "=" not in m.group(0):
+            d["user"], d["db"] = m.group(1), m.group(2)
+            if m.group(3) and "app" not in d:
+                d["app"] = m.group(3)
+    return tuple((k, v) for k, v in d.items() if v != "[unknown]")
+
+
+def prefix_fields(prefix: str) -> dict:
+    """What a log_line_prefix holds (see the module docstring); the usual layouts take a fast path.
+
+    >>> prefix_fields("2026-12-01 09:58:05.045 UTC [7953] postgres@shop/checkout 00000 ")["app"]
+    'checkout'
+    """
+    m = _FAST.match(prefix)
+    if m is None:
+        d = _prefix_fields(prefix)
+        u = _USER_AT_DB.search(prefix) if "user" not in d else None
+        if u and "=" not in u.group(0):
+            d["user"], d["db"] = u.group(1), u.group(2)
+            if u.group(3) and "app" not in d:
+                d["app"] = u.group(3)
+        return d
+    d = {"stamp": m.group(1), "zone": m.group(2), "pid": int(m.group(3))}
+    line = m.group(4) or m.group(5)
+    if line:
+        d["line_num"] = int(line)
+    d.update(_rest_fields(m.group(6)))
+    return d
+
+
+def _prefix_fields(prefix: str, with_stamp: bool = True, pid_known: bool = False) -> dict:
     d: dict = {}
-    m = _STAMP.search(prefix)
+    m = _STAMP.search(prefix) if with_stamp else None
     if m:
         d["stamp"], d["zone"] = m.group(1), m.group(2)
         rest = prefix[:m.start()] + " " + prefix[m.end():]
@@ -123,9 +172,10 @@ def _prefix_fields(prefix: str) -> dict:
     m = re.search(r"\(([^,()\s]+),([^()\s]*)\)", rest)  # "(psql,[local])": %a,%r in parentheses
     if m and "app" not in d:
         d["app"], d["client"] = m.group(1), m.group(2)
+    d = {k: v for k, v in d.items() if v != "[unknown]"}
     rest2 = _KV.sub(" ", _LINE_NUM.sub(" ", rest))
     m = _SQLSTATE.search(rest2)  # %e: 5 characters, a class of digits or letters (00000, 40P01, XX000, P0001)
-    if m and (not m.group(1).isdigit() or ("pid" in d and m.group(1)[:2] in _CLASSES)):
+    if m and (not m.group(1).isdigit() or (("pid" in d or pid_known) and m.group(1)[:2] in _CLASSES)):
         d["sqlstate"] = m.group(1)
     if "pid" not in d:  # "%p" without brackets: a bare number in the prefix
         m2 = re.search(r"(?<![\w.:-])(\d{1,7})(?![\w.:-])", rest2)
@@ -155,7 +205,7 @@ def parse_stderr(text: str, prov: Provenance | None = None) -> tuple[list[dict],
         if m and not line.startswith("\t") and not (current is not None and line.startswith(" ") and
                                                   m.start() > 40):
             prefix, sev, msg = line[:m.start()], m.group(1), line[m.end():]
-            f = _prefix_fields(prefix)
+            f = prefix_fields(prefix)
             if sev in _ATTACHED and last_primary is not None and (f.get("pid") is None or
                                                                   f.get("pid") == last_primary["fields"].get("pid")):
                 key = {"STATEMENT": "statement", "DETAIL": "detail", "HINT": "hint", "CONTEXT": "context",
@@ -324,7 +374,7 @@ def load_log(path, **_ignored) -> LogDump:
 
     prov = provenance_for(path, parser="forensics.postgres.serverlog")
     with progress(prov.size, "reading server log", size_bytes=prov.size) as bar:
-        text = read_text(path, prov)
+        text = read_text(path, prov, limit=MAX_LOG_BYTES)
         bar.update(prov.size)
     if not looks_like_log(text):
         raise ArtifactError(path, None, "not a PostgreSQL server log: no line with a severity ('LOG:  ', "

@@ -158,3 +158,11 @@ def test_mutated_logs_load_or_refuse(tmp_path, pick, cut, junk):
         return
     la.summary(d)
     la.timeline(d)
+
+
+def test_prefix_fields_user_at_db_app_and_sqlstate(logs):
+    e = logs["server.stderr.log"].entries
+    err = e[e["event"] == "deadlock"].iloc[0]
+    assert (err["user"], err["database"], err["application"], err["sqlstate"]) == ("postgres", "shop", "worker-b", "40P01")
+    csv = logs["server.csv"].entries
+    assert sorted(e["application"].dropna().unique()) == sorted(csv["application"].dropna().unique())
