@@ -14,7 +14,8 @@ Times, best of --repeat after a warm-up (numba cache, page cache):
 * the old way for reference: ``mergecap -w merged.pcap SET/*`` then ``pcap summary merged.pcap``.
 
 For each: wall time, CPU time (user + sys of the whole process tree, from the kernel's rusage),
-peak RSS of the largest process and of the whole tree (sampled every 20 ms), and the load
+peak RSS of the largest process and the peak memory of the whole tree (sum of PSS, so pages a
+forked worker shares with its parent count once; sampled every 20 ms), and the load
 average before and after — the machine may be shared, which depresses any ratio.
 Outputs of workers 1 and 2 are compared byte for byte.
 """
@@ -47,6 +48,18 @@ def build(folder):
                     f"1-{PACKETS}"], check=True)
 
 
+def _pss(pid) -> int:
+    """Proportional set size (bytes): forked workers share the parent's pages, RSS would count them twice."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _tree_rss(pid) -> int:
     import psutil
 
@@ -55,13 +68,7 @@ def _tree_rss(pid) -> int:
         procs = [p, *p.children(recursive=True)]
     except psutil.Error:
         return 0
-    total = 0
-    for q in procs:
-        try:
-            total += q.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+    return sum(_pss(q.pid) for q in procs)
 
 
 def run(cmd, out_path=None):
@@ -104,7 +111,7 @@ def best_of(cmd, repeat, out_path=None):
 
 def line(name, r):
     return (f"{name:44} {r['wall']:7.2f} s  CPU {r['cpu']:6.2f} s  peak RSS {r['rss']:6.0f} MiB (largest process), "
-            f"{r['tree_rss']:6.0f} MiB (all processes)  load {r['load'][0]:.2f}→{r['load'][1]:.2f}")
+            f"{r['tree_rss']:6.0f} MiB (all processes, PSS)  load {r['load'][0]:.2f}→{r['load'][1]:.2f}")
 
 
 def main():
@@ -123,6 +130,19 @@ def main():
     print(f"set: {args.folder}: {len(files)} files, {size / 2**20:,.0f} MiB; {os.cpu_count()} cores; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     run(fx + ["summary", args.folder, "--workers", "2", "--format", "json"])  # warm numba's and the page cache
+    # The evidence hash alone (one core): every run computes it, whatever the workers
+    import hashlib
+    import resource
+
+    c0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for f in files:
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            while chunk := fh.read(8 << 20):
+                h.update(chunk)
+    c1 = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"SHA-256 of the set alone (one core): {time.perf_counter() - t0:.2f} s wall, "
+          f"{c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime:.2f} s CPU", flush=True)
     res = {}
     for w in (1, 2):
         res[("summary", w)] = best_of(fx + ["summary", args.folder, "--workers", str(w), "--format", "json"], args.repeat)
