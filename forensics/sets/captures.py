@@ -301,3 +301,24 @@ def summary_dict(listing, members, merged, packets, streams, totals, layers=None
     out.update(totals)
     out.update(layer_names(layers or {}))
     return out
+
+
+class _OwnerSink:
+    """Only which file each frame came from (what the members table needs), no analysis."""
+
+    def __init__(self):
+        self.owner = []
+
+    def __call__(self, batch, owners):
+        self.owner.append(owners)
+
+
+def capture_set_members(source) -> pd.DataFrame:
+    """The members table of a capture set (order, frames, times, gaps, hashes) without analysing it;
+    boundary warnings are emitted as when loading."""
+    listing, members, sink, merged = read_set(source, _OwnerSink)
+    owner = np.concatenate(sink.owner) if sink.owner else np.zeros(0, np.int16)
+    first, last = _frames_of(owner, len(members))
+    prov = _set_provenance(listing, members)
+    boundary_warnings(listing, members, prov, first)
+    return prov.attach(_members_frame(listing, members, first, last))

@@ -78,11 +78,13 @@ def set_flows(args):
 
 def set_members(args):
     """The files of the set in analysis order: kind, size, sha256, packets, frames, times, gaps."""
+    if _is_capture_set(args.file):
+        from .captures import capture_set_members
+
+        return _iso(capture_set_members(args.file))
     from . import load_set
 
-    s = load_set(args.file, **({"workers": 1} if _is_capture_set(args.file) else {}))
-    m = _iso(getattr(s, "members"))
-    return m
+    return _iso(load_set(args.file).members)
 
 
 def _is_capture_set(paths) -> bool:

@@ -101,6 +101,9 @@ def test_loader_takes_a_folder_or_a_list_with_provenance_per_file(rotated):
         assert row.file == p.name
     assert s.packets.attrs["provenance"]["kind"] == "capture-set"
     assert len(s.provenance.details["members"]) == len(rotated["parts"])
+    from forensics.sets.captures import capture_set_members
+
+    pd.testing.assert_frame_equal(capture_set_members(rotated["folder"]), s.members)  # without the analysis
     file, inner = s.frame_source(int(s.members["first_frame"].iloc[2]) + 4)
     assert (file, inner) == (rotated["parts"][2].name, 5)
 
