@@ -169,3 +169,18 @@ def test_files_sharing_an_instant_at_the_boundary_are_ordered_as_mergecap_orders
     pd.testing.assert_frame_equal(load_capture_set(tmp_path / "rotated", workers=2).packets, merged.packets)
     got, want = capture_set_summary(tmp_path / "rotated"), capture_summary(tmp_path / "merged.pcapng")
     assert {k: got[k] for k in want if k in got} == {k: want[k] for k in want if k in got}
+
+
+def test_a_member_cut_short_loads_what_is_valid_with_a_located_warning(rotated, tmp_path):
+    parts = [tmp_path / p.name for p in rotated["parts"]]
+    for src, dst in zip(rotated["parts"], parts):
+        shutil.copy(src, dst)
+    cut = parts[1].read_bytes()
+    parts[1].write_bytes(cut[: len(cut) - 7])         # the middle file ends inside its last block
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        s = load_capture_set(parts)
+    w = [x for x in s.provenance.warnings if x.startswith(parts[1].name)]
+    assert len(w) == 1 and "byte" in w[0] and "truncated" in w[0]
+    assert s.members["packets"].iloc[1] == load_capture(rotated["parts"][1]).packets.shape[0] - 1
+    assert len(s.packets) == sum(s.members["packets"]) and s.members["warnings"].tolist()[1] == 1
