@@ -184,3 +184,16 @@ def test_a_member_cut_short_loads_what_is_valid_with_a_located_warning(rotated, 
     assert len(w) == 1 and "byte" in w[0] and "truncated" in w[0]
     assert s.members["packets"].iloc[1] == load_capture(rotated["parts"][1]).packets.shape[0] - 1
     assert len(s.packets) == sum(s.members["packets"]) and s.members["warnings"].tolist()[1] == 1
+
+
+def test_an_empty_folder_or_one_without_evidence_is_an_artifact_error(tmp_path, capsys):
+    from forensics.cli import main
+
+    with pytest.raises(forensics.ArtifactError, match="it is empty"):
+        forensics.load(tmp_path)
+    (tmp_path / "notes.txt").write_text("nothing here\n")
+    with pytest.raises(forensics.ArtifactError, match="no known artifact"):
+        load_capture_set(tmp_path)
+    assert main(["pcap", "summary", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no known artifact" in err
