@@ -110,16 +110,17 @@ def _diff_file(heap) -> pd.DataFrame:
 
 
 def _v8_diff(paths, top: int) -> HeapDiff:
-    from .v8 import read_v8
+    from .v8 import drop_node_names, read_v8
     from .v8diff import analyse_graph, candidate_mask, compare, leak_clusters, new_ids, summarize
     from ..artifact import provenance_for
 
-    sums, provs = [], []
-    for p in paths[:2]:
-        prov = provenance_for(p, parser="forensics.memory.v8")
-        snap = read_v8(p, prov)
-        sums.append(summarize(snap))
-        provs.append(prov)
+    sums, provs = [None, None], [None, None]
+    # the bigger snapshot first: its graph is then built while no other summary is held (lower peak memory)
+    for i in sorted((0, 1), key=lambda k: -os.path.getsize(paths[k])):
+        prov = provenance_for(paths[i], parser="forensics.memory.v8")
+        snap = read_v8(paths[i], prov, edge_names=False)   # a summary needs the graph's shape, not its edge names
+        sums[i] = summarize(snap, consume=True)
+        provs[i] = prov
         del snap
         gc.collect()
     table = compare(sums[0], sums[1])
@@ -129,9 +130,10 @@ def _v8_diff(paths, top: int) -> HeapDiff:
     leaks = None
     if len(paths) == 3:
         prov = provenance_for(paths[2], parser="forensics.memory.v8")
-        final = read_v8(paths[2], prov)
+        final = read_v8(paths[2], prov, edge_names=False)   # the clusters re-read the names on their paths
+        drop_node_names(final)                              # … node names too, once the classes are known
         provs.append(prov)
-        g = analyse_graph(final)
+        g = analyse_graph(final, owners=False)   # the clusters need dominators and paths, not owners
         mask = candidate_mask(None, None, final, grew=grew)
         names, codes = final.class_names()
         per_class = pd.Series(np.bincount(codes[mask], minlength=len(names)), index=names.astype(str))

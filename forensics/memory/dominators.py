@@ -31,7 +31,7 @@ def _dfs_preorder(n, first, to, ok, root):
     vertex = np.empty(n, np.int32)
     parent = np.empty(n, np.int32)          # by preorder number
     stack_v = np.empty(n, np.int32)
-    stack_e = np.empty(n, np.int64)
+    stack_e = np.empty(n, first.dtype)     # an edge cursor: int32 while the edges fit
     sp = 0
     pre[root] = 0
     vertex[0] = root
@@ -61,12 +61,15 @@ def _dfs_preorder(n, first, to, ok, root):
                 break
         if not pushed:
             sp -= 1
-    return pre, vertex[:cnt].copy(), parent[:cnt].copy()
+    return pre, vertex[:cnt], parent[:cnt]
 
 
 @njit(cache=True, nogil=True)
 def _snca(n, first, to, ok, pre, vertex, parent, indeg):
-    """Semi-NCA immediate dominators, in preorder numbers (``indeg``: zeros, N + 1 long)."""
+    """Semi-NCA immediate dominators, in preorder numbers (``indeg``: zeros, N + 1 long).
+
+    Consumes its inputs to save memory: ``pre`` is overwritten (it becomes the semidominators) and
+    ``parent`` becomes the result."""
     N = len(vertex)
     # predecessor lists (by preorder number) over essential edges between reachable nodes
     for i in range(N):
@@ -92,7 +95,10 @@ def _snca(n, first, to, ok, pre, vertex, parent, indeg):
     for w in range(N):
         indeg[w] = indeg[w + 1]
     indeg[N] = len(preds)
-    semi = np.arange(N).astype(np.int32)
+    # pre (per node) is not needed past this point: its memory becomes semi (per preorder number, N <= n)
+    semi = pre[:N]
+    for i in range(N):
+        semi[i] = i
     label = np.arange(N).astype(np.int32)
     ancestor = np.full(N, -1, np.int32)
     path = np.empty(N, np.int32)
@@ -121,7 +127,7 @@ def _snca(n, first, to, ok, pre, vertex, parent, indeg):
                 s = semi[cand]
         semi[w] = s
         ancestor[w] = parent[w]
-    idom = parent.copy()
+    idom = parent              # the DFS parents are not needed any more: turn them into idoms in place
     idom[0] = 0
     for w in range(1, N):
         d = idom[w]
@@ -139,8 +145,8 @@ def dominator_tree(n, first, to, ok, root=0):
     """
     pre, vertex, parent = _dfs_preorder(n, first, to, ok, root)
     indeg = np.zeros(len(vertex) + 1, np.int32 if len(to) < 2**31 else np.int64)
-    idom_pre = _snca(n, first, to, ok, pre, vertex, parent, indeg)
-    del pre, indeg
+    idom_pre = _snca(n, first, to, ok, pre, vertex, parent, indeg)   # parent becomes idom_pre; pre is used up
+    del indeg, pre
     idom = np.full(n, -1, np.int32)
     idom[vertex] = vertex[idom_pre]
     idom[root] = -1
@@ -149,7 +155,9 @@ def dominator_tree(n, first, to, ok, root=0):
 
 @njit(cache=True, nogil=True)
 def _accumulate(idom, order, sizes):
-    ret = sizes.astype(np.int64).copy()
+    ret = np.empty(len(sizes), np.int64)   # one int64 copy, whatever the sizes' type
+    for v in range(len(sizes)):
+        ret[v] = sizes[v]
     for k in range(len(order) - 1, 0, -1):
         v = order[k]
         d = idom[v]
@@ -160,7 +168,7 @@ def _accumulate(idom, order, sizes):
 
 def retained_sizes(idom, order, self_size):
     """Retained size of every node: its own size plus everything it dominates."""
-    return _accumulate(idom, order, np.asarray(self_size, dtype=np.int64))
+    return _accumulate(idom, order, np.asarray(self_size))
 
 
 @njit(cache=True, nogil=True)

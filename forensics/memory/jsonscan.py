@@ -21,25 +21,30 @@ CHUNK = 8 << 20
 
 # state slots for parse_ints
 _VAL, _INNUM, _NEG, _FIELD, _ROW = 0, 1, 2, 3, 4
+#: parse_ints slot of a field that is checked but not kept
+DROP = -100
 
 
 @njit(cache=True, nogil=True)
-def parse_ints(buf, pos, end, out, div, state, minval, maxval):
+def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8):
     """Parse comma-separated integers from ``buf[pos:end]`` into the columns of ``out``.
 
-    The array is a flattened table of ``out.shape[0]`` fields per record:
-    value ``k`` goes to ``out[k % nfields, k // nfields]``, so each field is a
-    contiguous row, divided by ``div[field]`` on the way (V8 stores edge
-    targets as offsets into the node array; a remainder is an error).
+    The array is a flattened table of ``len(slot)`` fields per record: field
+    ``f`` of record ``r`` goes to ``out[slot[f], r]`` when ``slot[f] >= 0``, to the
+    ``uint8`` table ``out8[-1 - slot[f], r]`` when ``-64 <= slot[f] < 0`` (type codes),
+    and is checked but not kept when ``slot[f] == DROP``. Values are divided by
+    ``div[field]`` on the way (V8 stores edge targets as offsets into the node
+    array; a remainder is an error). Each kept field is a contiguous row.
 
     Returns the index of the closing ``]``, ``end`` when the chunk ran out,
     ``-(i + 1)`` for a bad byte at ``i``, ``-(i + 1) - 2**40`` when there are
     more records than ``out`` holds, ``-(i + 1) - 2**41`` when a value does not
     fit ``[minval, maxval]`` (the caller retries with a wider dtype) and
-    ``-(i + 1) - 2**42`` for a value that ``div`` does not divide.
+    ``-(i + 1) - 2**42`` for a value that ``div`` does not divide, and
+    ``-(i + 1) - 2**43`` for a value over 255 in a ``uint8`` field.
     """
-    nf = out.shape[0]
-    rows = out.shape[1]
+    nf = len(slot)
+    rows = out.shape[1] if out.shape[0] else out8.shape[1]
     val = state[_VAL]
     innum = state[_INNUM]          # digits seen in the current number
     neg = state[_NEG]
@@ -70,11 +75,17 @@ def parse_ints(buf, pos, end, out, div, state, minval, maxval):
                         if v % q != 0:
                             code = -(i + 1) - (1 << 42)
                         v = v // q
+                sl = slot[field]
+                if code == 0 and sl < 0 and sl != DROP and v > 255:
+                    code = -(i + 1) - (1 << 43)
                 if code != 0:
                     state[_FIELD] = field
                     state[_ROW] = row
                     return code
-                out[field, row] = v
+                if sl >= 0:
+                    out[sl, row] = v
+                elif sl != DROP:
+                    out8[-1 - sl, row] = v
                 field += 1
                 if field == nf:
                     field = 0
@@ -104,16 +115,68 @@ def parse_ints(buf, pos, end, out, div, state, minval, maxval):
     return end
 
 
+@njit(cache=True, nogil=True)
+def pick_ints(buf, pos, end, nf, field, wanted, out, state):
+    """Re-read one field of selected records from a flattened integer table (``wanted``: sorted record numbers).
+
+    ``state`` = (value, digits, negative, values seen, next wanted). Returns the
+    index of the closing ``]``, ``end`` when the chunk ran out (call again with the
+    next one), ``-1`` once every wanted value was read, ``-(i + 1)`` for a bad byte.
+    """
+    val = state[0]
+    innum = state[1]
+    neg = state[2]
+    k = state[3]
+    j = state[4]
+    i = pos
+    while i < end:
+        c = buf[i]
+        if c >= 48 and c <= 57:
+            val = val * 10 + (c - 48)
+            innum += 1
+        elif c == 44 or c == 10 or c == 32 or c == 13 or c == 9 or c == 93:
+            if innum:
+                if k % nf == field and j < len(wanted) and k // nf == wanted[j]:
+                    out[j] = -val if neg else val
+                    j += 1
+                    while j < len(wanted) and wanted[j] == wanted[j - 1]:
+                        out[j] = out[j - 1]
+                        j += 1
+                    if j == len(wanted):
+                        state[4] = j
+                        return -1
+                k += 1
+                val = 0
+                innum = 0
+                neg = 0
+            if c == 93:
+                state[3] = k
+                state[4] = j
+                return i
+        elif c == 45 and innum == 0:
+            neg = 1
+        else:
+            return -(i + 1)
+        i += 1
+    state[0] = val
+    state[1] = innum
+    state[2] = neg
+    state[3] = k
+    state[4] = j
+    return end
+
+
 # state slots for scan_strings
 _INSTR, _ESC, _NSTR = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
-def scan_strings(buf, pos, end, base, starts, ends, state):
-    """Record absolute start/end offsets of each JSON string in an array of strings.
+def scan_strings(buf, pos, end, base, starts, lens, state, every=1):
+    """Record the absolute offset and length of each JSON string in an array of strings.
 
-    ``starts[k]`` is the offset of the opening quote, ``ends[k]`` one past the
-    closing quote. Returns the index of the closing ``]``, ``end`` when the
+    ``starts[k]`` is the offset of the opening quote, ``lens[k]`` the length up to
+    one past the closing quote (``uint32`` starts suffice for files under 4 GiB). With ``every > 1``
+    only every ``every``-th string's start is kept (``starts[k // every]``) and no lengths. Returns the index of the closing ``]``, ``end`` when the
     chunk ran out, ``-(i + 1)`` for a bad byte, or ``-(i + 1) - 2**40`` when the
     output arrays are full (grow them and call again from ``i``).
     """
@@ -130,17 +193,19 @@ def scan_strings(buf, pos, end, base, starts, ends, state):
             elif c == 92:
                 esc = 1
             elif c == 34:
-                ends[n] = base + i + 1
+                if every == 1:
+                    lens[n] = base + i + 1 - starts[n]
                 n += 1
                 instr = 0
         else:
             if c == 34:
-                if n >= cap:
+                if n // every >= cap:
                     state[_INSTR] = 0
                     state[_ESC] = 0
                     state[_NSTR] = n
                     return -(i + 1) - (1 << 40)
-                starts[n] = base + i
+                if n % every == 0:
+                    starts[n // every] = base + i
                 instr = 1
             elif c == 93:
                 state[_INSTR] = 0

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from ..artifact import Provenance, open_readonly
 from ..errors import ArtifactError
@@ -24,9 +25,53 @@ from ..progress import progress
 from .jsonscan import ChunkReader, parse_ints, scan_strings
 
 _INT32_MAX = (1 << 31) - 1
+
+
+@njit(cache=True, nogil=True)
+def _class_keys(node_type, node_name, named):
+    """The dense renumbering of class keys (``remap``) and the sorted keys (``uniq``), without int64 temporaries.
+
+    A node's key is its type, or — for named types — ``#types + 1 + name``; keys are
+    renumbered densely in increasing order (O(n), unlike ``np.unique``).
+    """
+    ntypes = len(named) - 1
+    n = len(node_type)
+    maxk = 0
+    for i in range(n):
+        t = min(np.int64(node_type[i]), ntypes)
+        k = np.int64(node_name[i]) + ntypes + 1 if named[t] else t
+        if k > maxk:
+            maxk = k
+    present = np.zeros(maxk + 1, np.bool_)
+    for i in range(n):
+        t = min(np.int64(node_type[i]), ntypes)
+        present[np.int64(node_name[i]) + ntypes + 1 if named[t] else t] = True
+    remap = np.empty(maxk + 1, np.int32)
+    c = 0
+    for k in range(maxk + 1):
+        remap[k] = c
+        if present[k]:
+            c += 1
+    uniq = np.empty(c, np.int64)
+    j = 0
+    for k in range(maxk + 1):
+        if present[k]:
+            uniq[j] = k
+            j += 1
+    return remap, uniq
+
+
+@njit(cache=True, nogil=True)
+def _fill_codes(node_type, node_name, named, remap, codes):
+    ntypes = len(named) - 1
+    for i in range(len(node_type)):
+        t = min(np.int64(node_type[i]), ntypes)
+        codes[i] = remap[np.int64(node_name[i]) + ntypes + 1 if named[t] else t]
+    return codes
 _FULL = 1 << 40
 _WIDE = 1 << 41
 _NODIV = 1 << 42
+_SMALL = 1 << 43
 
 # DevTools' className(): these node types are shown as one class each.
 _TYPE_CLASS = {"hidden": "(system)", "code": "(compiled code)"}
@@ -39,24 +84,62 @@ OWNER_TYPES = ("object", "closure", "regexp")
 class StringTable:
     """The snapshot's ``strings`` array, decoded lazily from byte offsets into the file."""
 
-    def __init__(self, path: str, starts: np.ndarray, ends: np.ndarray):
+    def __init__(self, path: str, starts: np.ndarray, lens: np.ndarray, every: int = 1, count: int | None = None):
         self.path = path
-        self.starts = starts
-        self.ends = ends
+        self.starts = starts      # byte offset of each string's opening quote (of every ``every``-th one)
+        self.lens = lens          # its length including the quotes (every == 1 only)
+        self.every = every
+        self.count = len(starts) if count is None else count
         self._cache: dict[int, str] = {}
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return self.count
+
+    def _sparse(self, want: list[int]) -> None:
+        """Decode strings from the nearest kept offset, reading on through the strings before them."""
+        dec = json.JSONDecoder()
+        blocks: dict[int, list[int]] = {}
+        for i in want:
+            if 0 <= i < self.count:
+                blocks.setdefault(i // self.every, []).append(i)
+            else:
+                self._cache[i] = f"(string #{i} missing)"
+        with open_readonly(self.path) as f:
+            for b, idx in sorted(blocks.items()):
+                last = max(idx) - b * self.every
+                size = 1 << 14
+                while True:
+                    f.seek(int(self.starts[b]))
+                    raw = f.read(size)
+                    text = raw.decode("utf-8", "replace")
+                    got, pos = [], 0
+                    try:
+                        while len(got) <= last:
+                            while pos < len(text) and text[pos] in ", \n\r\t":
+                                pos += 1
+                            val, pos = dec.raw_decode(text, pos)
+                            got.append(val if isinstance(val, str) else str(val))
+                    except ValueError:
+                        if len(raw) == size:      # the window ended inside a string: read more
+                            size *= 4
+                            continue
+                    break
+                for i in idx:
+                    k = i - b * self.every
+                    self._cache[i] = got[k] if k < len(got) else f"(string #{i} missing)"
 
     def get_many(self, indices) -> dict[int, str]:
         """``{index: text}`` for the given string indices (missing ones get a placeholder)."""
         want = sorted({int(i) for i in indices} - self._cache.keys())
+        if want and self.every > 1:
+            self._sparse(want)
+            want = []
         if want:
             with open_readonly(self.path) as f:
                 for i in want:
                     if 0 <= i < len(self.starts):
                         f.seek(int(self.starts[i]))
-                        raw = f.read(int(self.ends[i] - self.starts[i]))
+                        raw = f.read(int(self.lens[i]))
                         try:
                             self._cache[i] = json.loads(raw)
                         except (ValueError, UnicodeDecodeError):
@@ -67,6 +150,52 @@ class StringTable:
 
     def __getitem__(self, i: int) -> str:
         return self.get_many([i])[int(i)]
+
+
+class LazyEdgeNames:
+    """One field of selected records (``name_or_index`` of edges, ``name`` of nodes), re-read from the file:
+    the full column is not kept.
+
+    ``load(edges)`` reads the values of those edges in one pass over the ``edges``
+    array; ``names[e]`` then returns one (``KeyError`` for an edge not loaded).
+    """
+
+    def __init__(self, path: str, at: int, nf: int, field: int):
+        self.path, self.at, self.nf, self.field = path, at, nf, field
+        self._values: dict[int, int] = {}
+
+    def load(self, edges) -> None:
+        from .jsonscan import pick_ints
+
+        want = np.unique(np.asarray([e for e in np.asarray(edges, dtype=np.int64).tolist()
+                                     if e >= 0 and e not in self._values], dtype=np.int64))
+        if not len(want):
+            return
+        out = np.zeros(len(want), np.int64)
+        state = np.zeros(5, np.int64)
+        with open_readonly(self.path) as f:
+            reader = ChunkReader(f, os.fstat(f.fileno()).st_size)
+            reader.seek(self.at)
+            if reader.take() != 91:
+                raise ArtifactError(self.path, self.at, "the array moved: the file changed since it was read")
+            while True:
+                if reader.pos >= reader.n and not reader.refill():
+                    break
+                r = pick_ints(reader.buf, reader.pos, reader.n, self.nf, self.field, want, out, state)
+                if r == reader.n:
+                    reader.pos = reader.n
+                    continue
+                if r < -1:
+                    raise ArtifactError(self.path, reader.base - r - 1, "the array changed since it was read")
+                break
+        got = int(state[4])
+        self._values.update(zip(want[:got].tolist(), out[:got].tolist()))
+
+    def __getitem__(self, e) -> int:
+        e = int(e)
+        if e not in self._values:
+            self.load([e])
+        return self._values[e]
 
 
 @dataclass
@@ -87,7 +216,7 @@ class V8Snapshot:
     node_name: np.ndarray
     node_id: np.ndarray
     self_size: np.ndarray
-    edge_count: np.ndarray
+    edge_count: np.ndarray | None    # None once first_edge is built
     detachedness: np.ndarray | None
     first_edge: np.ndarray | None = None
     edge_type: np.ndarray | None = None
@@ -95,11 +224,12 @@ class V8Snapshot:
     edge_to: np.ndarray | None = None
     strings: StringTable | None = None
     locations: np.ndarray | None = None
+    nodes_at: int | None = None          # byte offset of the "nodes" array (for re-reading one field)
     _classes: tuple | None = field(default=None, repr=False)
 
     @property
     def node_count(self) -> int:
-        return len(self.node_id)
+        return len(self.node_type)
 
     @property
     def edge_total(self) -> int:
@@ -124,15 +254,11 @@ class V8Snapshot:
             for t in NAMED_TYPES:
                 if t in self.node_types:
                     named[self.node_types.index(t)] = True
-            t = np.minimum(self.node_type.astype(np.int64), ntypes)
-            key = np.where(named[t], self.node_name.astype(np.int64) + ntypes + 1, t)
-            # dense re-numbering of the keys (their range is #strings + #types): O(n), unlike np.unique
-            present = np.zeros(int(key.max(initial=0)) + 1, dtype=bool)
-            present[key] = True
-            uniq = np.flatnonzero(present)
-            remap = np.cumsum(present, dtype=np.int64) - 1
-            codes = remap[key]
-            del present, remap
+            remap, uniq = _class_keys(self.node_type, self.node_name, named)
+            # int16 codes while there are under 32,768 classes
+            codes = np.empty(len(self.node_type), np.int16 if len(uniq) < 2**15 else np.int32)
+            _fill_codes(self.node_type, self.node_name, named, remap, codes)
+            del remap
             texts = self.strings.get_many(uniq[uniq > ntypes] - ntypes - 1) if self.strings else {}
             names = []
             for k in uniq.tolist():
@@ -143,7 +269,7 @@ class V8Snapshot:
                     names.append(_TYPE_CLASS.get(tn, f"({tn})"))
                 else:
                     names.append("(unknown type)")
-            self._classes = (np.array(names, dtype=object), codes.astype(np.int32))
+            self._classes = (np.array(names, dtype=object), codes)
         return self._classes
 
     def node_label(self, i: int) -> str:
@@ -183,23 +309,41 @@ def _col(fields: list, name: str, path, where: str) -> int:
     return fields.index(name)
 
 
-def _read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int, div=None):
-    """Parse the integer array at the cursor into a ``(len(fields), expected)`` table, one row per field.
+def _read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int, div=None, small=(), drop=()):
+    """Parse the integer array at the cursor into ``(table, table8, rows)``.
 
-    Values are stored as ``uint32`` (V8 ids, offsets and sizes fit) and the
-    array is re-read as ``int64`` only if one does not fit.
+    ``table`` has one contiguous row per kept field (``rows[name]`` is its row):
+    ``uint32`` (V8 ids, offsets and sizes fit), re-read as ``int64`` only if a
+    value does not fit. Fields in ``small`` (type codes) go to the ``uint8``
+    ``table8`` (``rows[name] = -1 - row``); fields in ``drop`` are checked, not kept.
     """
+    from .jsonscan import DROP
+
     if reader.take() != 91:
         raise ArtifactError(path, reader.offset, f'"{what}" is not an array')
     start = reader.offset
     nf = len(fields)
     divisors = np.ones(nf, dtype=np.int64) if div is None else np.asarray(div, dtype=np.int64)
+    slot = np.empty(nf, dtype=np.int64)
+    rows, n_big, n_small = {}, 0, 0
+    for k, name in enumerate(fields):
+        if name in drop:
+            slot[k] = DROP
+        elif name in small:
+            slot[k] = -1 - n_small
+            n_small += 1
+        else:
+            slot[k] = n_big
+            n_big += 1
+        rows[name] = int(slot[k])
+    out8 = np.empty((n_small, expected), dtype=np.uint8)
     dtype = np.uint32
     while True:
         info = np.iinfo(dtype)
-        out = np.empty((nf, expected), dtype=dtype)
+        out = np.empty((n_big, expected), dtype=dtype)
         state = np.zeros(5, dtype=np.int64)
-        r = _parse_into(reader, path, what, fields, expected, out, divisors, state, int(info.min), int(info.max))
+        r = _parse_into(reader, path, what, fields, expected, out, divisors, state, int(info.min), int(info.max),
+                        slot, out8)
         if r == "wider" and dtype != np.int64:
             del out
             dtype = np.int64
@@ -209,22 +353,26 @@ def _read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int
     if int(state[4]) != expected or int(state[3]) != 0:
         raise ArtifactError(path, reader.offset, f'"{what}" holds {int(state[4]) * nf + int(state[3]):,} values; '
                             f"snapshot.meta says {expected:,} records of {nf} = {expected * nf:,}")
-    return out
+    return out, out8, rows
 
 
-def _parse_into(reader, path, what, fields, expected, out, div, state, lo, hi):
+def _parse_into(reader, path, what, fields, expected, out, div, state, lo, hi, slot, out8):
     while True:
         if reader.pos >= reader.n and not reader.refill():
             raise ArtifactError(path, reader.offset, f'the file ends inside "{what}" after {int(state[4]):,} of '
                                 f"{expected:,} records — truncated snapshot? The object graph cannot be rebuilt from part of it; "
                                 "take the snapshot again and let the write finish")
-        r = parse_ints(reader.buf, reader.pos, reader.n, out, div, state, lo, hi)
+        r = parse_ints(reader.buf, reader.pos, reader.n, out, div, state, lo, hi, slot, out8)
         if r == reader.n:
             reader.pos = reader.n
             continue
         if r >= 0:
             reader.pos = r + 1
             return "ok"
+        if r <= -_SMALL:
+            at = reader.base + (-(r + _SMALL) - 1)
+            raise ArtifactError(path, at, f'{what}[{int(state[4]):,}].{fields[int(state[3])]} is over 255: '
+                                "not a type code (snapshot.meta lists fewer types)")
         if r <= -_NODIV:
             at = reader.base + (-(r + _NODIV) - 1)
             raise ArtifactError(path, at, f'{what}[{int(state[4]):,}].{fields[int(state[3])]} is not the offset of a node '
@@ -242,29 +390,37 @@ def _parse_into(reader, path, what, fields, expected, out, div, state, lo, hi):
         raise ArtifactError(path, reader.base + bad, f'unexpected {ch!r} inside the "{what}" number array')
 
 
-def _read_strings(reader: ChunkReader, prov: Provenance):
-    """Offsets of every string in the array at the cursor (warns if the file ends first)."""
+def _read_strings(reader: ChunkReader, prov: Provenance, every: int = 1):
+    """Offsets and lengths of every string (``every`` > 1: the offset of every ``every``-th, no lengths)
+    in the array at the cursor (warns if the file ends first). Returns ``(starts, lens, every, count)``."""
     if reader.take() != 91:
         raise ArtifactError(prov.path, reader.offset, '"strings" is not an array')
-    starts = np.empty(1 << 16, dtype=np.int64)
-    ends = np.empty(1 << 16, dtype=np.int64)
+    wide = np.int64 if prov.size >= 2**32 else np.uint32     # uint32 offsets for files under 4 GiB
+    starts = np.empty(1 << 16, dtype=wide)
+    lens = np.empty(1 << 16 if every == 1 else 1, dtype=np.uint32)
     state = np.zeros(3, dtype=np.int64)
+
+    def done(n):
+        kept = -(-n // every)
+        # trim the doubling slack (up to half of the arrays) unless it is small
+        out = (starts[:kept].copy(), lens[:kept].copy()) if kept < len(starts) * 3 // 4 else (starts[:kept], lens[:kept])
+        return (*out, every, n)
     while True:
         if reader.pos >= reader.n and not reader.refill():
             prov.warn(reader.offset, f'the file ends inside "strings" after {int(state[2]):,} strings — truncated snapshot; '
                       "names past that point show as (string #N missing)")
-            return starts[:int(state[2])], ends[:int(state[2])]
-        r = scan_strings(reader.buf, reader.pos, reader.n, reader.base, starts, ends, state)
+            return done(int(state[2]))
+        r = scan_strings(reader.buf, reader.pos, reader.n, reader.base, starts, lens, state, every)
         if r == reader.n:
             reader.pos = reader.n
         elif r >= 0:
             reader.pos = r + 1
-            n = int(state[2])
-            return starts[:n].copy(), ends[:n].copy()
+            return done(int(state[2]))
         elif r <= -_FULL:
             reader.pos = -(r + _FULL) - 1
             starts = np.concatenate([starts, np.empty_like(starts)])
-            ends = np.concatenate([ends, np.empty_like(ends)])
+            if every == 1:
+                lens = np.concatenate([lens, np.empty_like(lens)])
         else:
             bad = -r - 1
             raise ArtifactError(prov.path, reader.base + bad, f'unexpected {bytes(reader.raw[bad:bad + 1])!r} in the "strings" array')
@@ -292,8 +448,10 @@ def _mmap_big_allocations() -> None:
         pass
 
 
-def read_v8(path, prov: Provenance | None = None, *, graph: bool = True) -> V8Snapshot:
-    """Parse a V8 heap snapshot into a :class:`V8Snapshot` (``graph=False`` skips the edges)."""
+def read_v8(path, prov: Provenance | None = None, *, graph: bool = True, edge_names: bool = True) -> V8Snapshot:
+    """Parse a V8 heap snapshot into a :class:`V8Snapshot` (``graph=False`` skips the edges;
+    ``edge_names=False`` keeps the edges but not their names, and the offset of only every 64th string:
+    enough for dominators, retained sizes and class names; names on paths are re-read on demand)."""
     _mmap_big_allocations()
     path = os.fspath(path)
     if prov is None:
@@ -347,15 +505,22 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True) -> V8Sn
                         raise ArtifactError(path, reader.offset, 'the file ends inside "edges" — truncated snapshot?')
                     continue
                 if key == "nodes":
-                    arrays.update(_node_columns(path, _read_ints(reader, path, key, nf, expected[key]), nf))
+                    arrays["nodes_at"] = reader.offset
+                    keep = ("type", "name", "id", "self_size", "edge_count")
+                    arrays.update(_node_columns(path, *_read_ints(reader, path, key, nf, expected[key], small=("type",),
+                                                                  drop=[f for f in nf if f not in keep])))
                 else:  # to_node is an offset into the flat nodes array: divide by the field count while parsing
+                    arrays["edges_at"] = reader.offset
                     to_col = _col(ef, "to_node", path, "snapshot.meta.edge_fields")
                     div = [len(nf) if k == to_col else 1 for k in range(len(ef))]
-                    arrays.update(_edge_columns(path, _read_ints(reader, path, key, ef, expected[key], div),
-                                                ef, expected["nodes"]))
+                    drop = [f for f in ef if f not in ("type", "name_or_index", "to_node")]
+                    if not edge_names:
+                        drop.append("name_or_index")
+                    arrays.update(_edge_columns(path, *_read_ints(reader, path, key, ef, expected[key], div,
+                                                                  small=("type",), drop=drop), expected["nodes"]))
                 arrays[key] = True
             elif key == "strings":
-                string_offsets = _read_strings(reader, prov)
+                string_offsets = _read_strings(reader, prov, every=1 if edge_names else 64)
             elif not reader.skip():
                 break
     if meta is None or "nodes" not in arrays:
@@ -365,26 +530,25 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True) -> V8Sn
     return _build(path, prov, meta, arrays, string_offsets, nf, ef, graph)
 
 
-def _node_columns(path, table, nf) -> dict:
-    """Contiguous copies of the node fields the workbench uses (the table is then freed)."""
-    c = {k: _col(nf, k, path, "snapshot.meta.node_fields") for k in ("type", "name", "id", "self_size", "edge_count")}
-    return {"node_type": table[c["type"]].astype(np.uint8),
-            "node_name": table[c["name"]].copy(),
-            "node_id": table[c["id"]].copy(),
-            "self_size": table[c["self_size"]].copy(),
-            "edge_count": table[c["edge_count"]].copy(),
-            "detachedness": table[nf.index("detachedness")].astype(np.uint8) if "detachedness" in nf else None}
+def _node_columns(path, table, table8, rows) -> dict:
+    """The node fields the workbench uses, as rows of the parsed tables (views: nothing is copied)."""
+    for k in ("type", "name", "id", "self_size", "edge_count"):
+        if k not in rows:
+            _col([], k, path, "snapshot.meta.node_fields")
+    # separate arrays (the table is then freed), so a caller can drop the columns it is done with
+    return {"node_type": table8[-1 - rows["type"]].copy(), "node_name": table[rows["name"]].copy(),
+            "node_id": table[rows["id"]].copy(), "self_size": table[rows["self_size"]].copy(),
+            "edge_count": table[rows["edge_count"]].copy(), "detachedness": None}
 
 
-def _edge_columns(path, table, ef, n_nodes) -> dict:
-    """Edge fields as rows of the parsed table (views: no copy of the big arrays)."""
-    to_node = table[_col(ef, "to_node", path, "snapshot.meta.edge_fields")]
+def _edge_columns(path, table, table8, rows, n_nodes) -> dict:
+    """Edge fields as rows of the parsed tables (views: no copy of the big arrays)."""
+    to_node = table[rows["to_node"]]
     if len(to_node) and int(to_node.max()) >= n_nodes:
         bad = int(np.argmax(to_node >= n_nodes))
         raise ArtifactError(path, f"edges[{bad:,}]", f"to_node points at node {int(to_node[bad]):,}; there are {n_nodes:,}")
-    return {"edge_type": table[_col(ef, "type", path, "snapshot.meta.edge_fields")].astype(np.uint8),
-            "edge_name": table[_col(ef, "name_or_index", path, "snapshot.meta.edge_fields")],
-            "edge_to": to_node}
+    names = table[rows["name_or_index"]] if rows.get("name_or_index", -100) >= 0 else None
+    return {"edge_type": table8[-1 - rows["type"]], "edge_name": names, "edge_to": to_node}
 
 
 def _check_meta(path, at, meta, nf, ef):
@@ -414,16 +578,31 @@ def _build(path, prov, meta, arrays, string_offsets, nf, ef, graph) -> V8Snapsho
                       node_type=arrays["node_type"], node_name=arrays["node_name"], node_id=arrays["node_id"],
                       self_size=arrays["self_size"], edge_count=arrays["edge_count"], detachedness=arrays["detachedness"])
     if string_offsets is not None:
-        snap.strings = StringTable(path, *string_offsets)
+        starts, lens, every, count = string_offsets
+        snap.strings = StringTable(path, starts, lens, every, count)
     else:
-        snap.strings = StringTable(path, np.zeros(0, np.int64), np.zeros(0, np.int64))
+        snap.strings = StringTable(path, np.zeros(0, np.int64), np.zeros(0, np.uint32))
     if graph and "edges" in arrays:
-        first = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(snap.edge_count, out=first[1:])
-        if first[-1] != len(arrays["edge_to"]):
-            raise ArtifactError(path, "nodes", f"the nodes' edge_count fields add up to {int(first[-1]):,} "
+        total = int(snap.edge_count.sum(dtype=np.int64))
+        if total != len(arrays["edge_to"]):   # checked first: it also rules out overflow below
+            raise ArtifactError(path, "nodes", f"the nodes' edge_count fields add up to {total:,} "
                                 f"but there are {len(arrays['edge_to']):,} edges")
+        first = np.zeros(n + 1, dtype=np.int64 if total >= 2**31 else np.int32)
+        np.cumsum(snap.edge_count, out=first[1:], dtype=first.dtype)
+        snap.edge_count = None   # first_edge says it all (np.diff(first_edge) gives it back)
         snap.first_edge = first
         snap.edge_type, snap.edge_name, snap.edge_to = arrays["edge_type"], arrays["edge_name"], arrays["edge_to"]
+        if snap.edge_name is None:   # read_v8(edge_names=False): names are re-read on demand (load_edge_names)
+            snap.edge_name = LazyEdgeNames(path, arrays["edges_at"], len(ef), ef.index("name_or_index"))
+    snap.nodes_at = arrays.get("nodes_at")
     prov.details.update({"node_count": n, "edge_count": snap.edge_total, "string_count": len(snap.strings)})
     return snap
+
+
+def drop_node_names(snap: V8Snapshot) -> None:
+    """Free the node-name column once the class names are known; names are then re-read on demand
+    (``snap.node_name.load(nodes)`` for many at once)."""
+    snap.class_names()
+    if snap.nodes_at is not None and isinstance(snap.node_name, np.ndarray):
+        snap.node_name = LazyEdgeNames(snap.path, snap.nodes_at, len(snap.meta["node_fields"]),
+                                       list(snap.meta["node_fields"]).index("name"))

@@ -45,21 +45,32 @@ class Graph:
     pred: np.ndarray | None
 
 
-def analyse_graph(snap: V8Snapshot, paths: bool = True) -> Graph:
-    """Dominators (weak edges ignored, shortcuts only from the root), retained sizes, owners and
-    (``paths=True``) the breadth-first shortest-path tree from the root."""
+def analyse_graph(snap: V8Snapshot, paths: bool = True, owners: bool = True, retained: bool = True,
+                  consume: bool = False) -> Graph:
+    """Dominators (weak edges ignored, shortcuts only from the root), retained sizes, (``owners=True``) owners
+    and (``paths=True``) the breadth-first shortest-path tree from the root (``via``/``pred``; ``dist`` is not kept:
+    a node is reachable when it is the root or has a ``pred``)."""
     ok = snap.edge_type != snap.edge_type_code("weak")
     shortcut = snap.edge_type_code("shortcut")
     if shortcut >= 0:  # a shortcut edge is essential only from the root (node 0, whose edges come first)
         beyond_root = np.flatnonzero(snap.edge_type[int(snap.first_edge[1]):] == shortcut) + int(snap.first_edge[1])
         ok[beyond_root] = False
+    if consume:   # the caller is done with the edge types (ok holds what the walks need)
+        snap.edge_type = None
     idom, order = dom.dominator_tree(snap.node_count, snap.first_edge, snap.edge_to, ok, 0)
-    retained = dom.retained_sizes(idom, order, snap.self_size)
-    owner = dom.owners(idom, order, owner_mask(snap))
-    dist = via = pred = None
+    retained = dom.retained_sizes(idom, order, snap.self_size) if retained else None
+    owner = dom.owners(idom, order, owner_mask(snap)) if owners else None
+    via = pred = None
     if paths:
-        dist, via, pred = dom.shortest_paths(snap.node_count, snap.first_edge, snap.edge_to, ok, 0)
-    return Graph(idom, order, retained, owner, dist, via, pred)
+        _, via, pred = dom.shortest_paths(snap.node_count, snap.first_edge, snap.edge_to, ok, 0)
+    return Graph(idom, order, retained, owner, None, via, pred)
+
+
+def reachable(g: Graph) -> np.ndarray:
+    """Per node: reached by the breadth-first walk from the root."""
+    r = g.pred >= 0
+    r[0] = True
+    return r
 
 
 @njit(cache=True, nogil=True)
@@ -91,9 +102,30 @@ def match(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True, nogil=True)
+def _in_sorted(values, pool_sorted, out):
+    n = len(pool_sorted)
+    for i in range(len(values)):
+        x = values[i]
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if pool_sorted[mid] < x:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[i] = lo < n and pool_sorted[lo] == x
+    return out
+
+
 def member(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """``np.isin(values, pool)`` for id arrays (see :func:`match`)."""
-    return match(values, pool) >= 0
+    """``np.isin(values, pool)`` for id arrays: sort the pool, binary-search each value (no int64 temporaries
+    the size of ``values``)."""
+    out = np.zeros(len(values), dtype=np.bool_)
+    if len(values) and len(pool):
+        _in_sorted(values, np.sort(pool), out)
+    return out
 
 
 def type_mask(snap: V8Snapshot, types) -> np.ndarray:
@@ -126,17 +158,32 @@ class Summary:
     total_bytes: int
 
 
-def summarize(snap: V8Snapshot, graph: Graph | None = None) -> Summary:
-    """Reduce a snapshot to per-node id/class/size and per-class retained (owned) bytes."""
+@njit(cache=True, nogil=True)
+def _owned_per_class(owner, codes, self_size, n_classes):
+    out = np.zeros(n_classes, np.int64)
+    for v in range(len(owner)):
+        out[codes[owner[v]]] += self_size[v]
+    return out
+
+
+def summarize(snap: V8Snapshot, graph: Graph | None = None, consume: bool = False) -> Summary:
+    """Reduce a snapshot to per-node id/class/size and per-class retained (owned) bytes.
+
+    ``consume=True``: the snapshot is not used afterwards, so its columns move into the summary and the
+    ones a summary does not need are dropped before the dominator tree is built (lower peak memory).
+    """
     names, codes = snap.class_names()
+    ids, sizes = (snap.node_id, snap.self_size) if consume else (snap.node_id.copy(), snap.self_size.copy())
+    if consume:   # the names are decoded: neither the name column nor the string offsets are needed any more
+        snap.node_name = snap.node_id = snap.strings = None
     owned = None
     if snap.edge_to is not None:
-        g = graph or analyse_graph(snap, paths=False)
-        per_owner = np.bincount(g.owner, weights=snap.self_size, minlength=snap.node_count)
-        by_class = np.bincount(codes, weights=per_owner, minlength=len(names))
-        owned = pd.Series(by_class.astype(np.int64), index=pd.Index(names.astype(str), name="name"))
+        g = graph or analyse_graph(snap, paths=False, retained=False, consume=consume)
+        by_class = _owned_per_class(g.owner, codes, sizes, len(names))
+        del g
+        owned = pd.Series(by_class, index=pd.Index(names.astype(str), name="name"))
         owned = owned.groupby(level=0).sum()
-    return Summary(snap.path, names, codes, snap.node_id, snap.self_size, owned, int(snap.self_size.sum()))
+    return Summary(snap.path, names, codes, ids, sizes, owned, int(sizes.sum(dtype=np.int64)))
 
 
 def _global_codes(s: Summary, lookup: dict) -> np.ndarray:
@@ -213,6 +260,32 @@ def candidate_mask(baseline: Summary | None, target: Summary | None, final: V8Sn
     return member(final.node_id, grew)
 
 
+def path_edges(g: Graph, nodes, limit: int = 200) -> np.ndarray:
+    """Every edge on the BFS paths from the root to ``nodes`` (vectorised walk up the tree)."""
+    out = []
+    frontier = np.unique(np.asarray(nodes, dtype=np.int64))
+    for _ in range(limit):
+        frontier = frontier[g.via[frontier] >= 0]
+        if not len(frontier):
+            break
+        out.append(g.via[frontier].astype(np.int64))
+        frontier = np.unique(g.pred[frontier].astype(np.int64))
+    return np.unique(np.concatenate(out)) if out else np.zeros(0, np.int64)
+
+
+def path_nodes(g: Graph, nodes, limit: int = 200) -> np.ndarray:
+    """Every node on the BFS paths from the root to ``nodes``, ``nodes`` included."""
+    out = [np.asarray(nodes, dtype=np.int64)]
+    frontier = np.unique(out[0])
+    for _ in range(limit):
+        frontier = frontier[g.pred[frontier] >= 0]
+        if not len(frontier):
+            break
+        frontier = np.unique(g.pred[frontier].astype(np.int64))
+        out.append(frontier)
+    return np.unique(np.concatenate(out + [np.zeros(1, np.int64)]))
+
+
 def _path_nodes(g: Graph, v: int, limit: int = 200) -> list[tuple[int, int]]:
     """[(node, edge into node)] from the root down to ``v`` along the BFS tree."""
     steps = []
@@ -228,7 +301,7 @@ def _path_nodes(g: Graph, v: int, limit: int = 200) -> list[tuple[int, int]]:
 def format_path(snap: V8Snapshot, g: Graph, v: int) -> str:
     """``(GC roots) → <element> … → Map .requestCache → (array) <internal table> → LeakyCacheEntry``."""
     steps = _path_nodes(g, v)
-    if not steps or steps[0][1] >= 0 and g.dist[v] < 0:
+    if not steps or steps[0][1] >= 0 and v != 0 and g.pred[v] < 0:
         return "(not reachable from the GC roots)"
     parts = []
     for node, e in steps:
@@ -281,10 +354,14 @@ def leak_clusters(final: V8Snapshot, mask: np.ndarray, graph: Graph | None = Non
     mask = np.asarray(mask, dtype=np.bool_)
     top_of = dom.top_marked(g.idom, g.order, mask)
     skip = type_mask(final, NOT_LEAK_ROOTS)
-    roots = np.flatnonzero((top_of == np.arange(final.node_count)) & mask & ~skip & (g.dist >= 0))
+    roots = np.flatnonzero((top_of == np.arange(final.node_count)) & mask & ~skip & reachable(g))
     cols = ["rank", "leak_class", "roots", "objects", "retained_bytes", "holds", "owner", "retainer_path", "example_id"]
     if len(roots) == 0:
         return pd.DataFrame({c: [] for c in cols})
+    if hasattr(final.edge_name, "load"):   # names not kept (read_v8(edge_names=False)): read those on the paths
+        final.edge_name.load(path_edges(g, roots))
+    if hasattr(final.node_name, "load"):   # the same for node names (v8.drop_node_names)
+        final.node_name.load(path_nodes(g, roots))
     # group roots by (class, path signature); vectorised pre-grouping by (class, BFS parent's class, depth)
     groups: dict[tuple, list[int]] = {}
     order = roots[np.argsort(-g.retained[roots], kind="stable")]
