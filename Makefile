@@ -29,6 +29,8 @@ $(STAMP): pyproject.toml
 		{ rm -rf $(VENV); tools/system_deps.sh python3-venv; $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# Compile and cache the heap kernels now, so the first heap diff is as fast as the next (numba cache=True).
+	-$(BIN)/python -m forensics.memory.warm
 	# Evidence work is offline: no "news" or update prompts from JupyterLab.
 	mkdir -p $(VENV)/share/jupyter/lab/settings && cp tools/jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/
 	touch $(STAMP)
