@@ -73,6 +73,11 @@ class ActivitySnapshot:
 def _tables(text: str) -> list[tuple[list[str], list[list], list[int]]]:
     """Every table in the file: aligned blocks (split at their footers) or one CSV."""
     lines = text.splitlines()
+    if re.search(r"^-\[ RECORD \d+ \]", text, re.M):  # \x on: name | value records
+        from .formats import parse_expanded
+
+        t = parse_expanded(text)
+        return [([c.strip().lower() for c in t.columns], t.rows, list(t.lines))]
     if lines and "," in lines[0] and "|" not in lines[0] and not re.search(r"^\s*-{3,}", text, re.M):
         rows = list(csv.reader(io.StringIO(text, newline="")))
         head = [c.strip() for c in rows[0]]

@@ -56,6 +56,15 @@ def sniff_log(head: bytes):
 
 def sniff_activity(head: bytes):
     first = head[:8192]
+    if re.search(rb"^-\[ RECORD \d+ \]", first, re.M):  # \x on: "name | value" lines
+        names = set(re.findall(rb"^([a-z_]+)\s+\|", first, re.M))
+        if {b"blocked_pid", b"blocking_pid"} <= names:
+            return "blocking pairs (expanded)", "blocked_pid / blocking_pid fields"
+        if {b"locktype", b"mode", b"granted"} <= names:
+            return "pg_locks (expanded)", "locktype / mode / granted fields"
+        if b"pid" in names and names & {b"state", b"wait_event_type", b"query_start", b"blocked_by"}:
+            return "pg_stat_activity (expanded)", "pid with state/wait_event/query_start fields"
+        return None
     if _PAIRS.search(first):
         return "blocking pairs", "blocked_pid / blocking_pid columns"
     if _LOCKS.search(first):

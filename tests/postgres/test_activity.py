@@ -20,7 +20,7 @@ def _load(path):
     return d, [str(x.message) for x in w]
 
 
-@pytest.mark.parametrize("name", ["activity.txt", "activity.csv", "locks.csv"])
+@pytest.mark.parametrize("name", ["activity.txt", "activity.csv", "activity.expanded.txt", "locks.csv"])
 def test_the_same_blocking_tree_from_each_evidence(name):
     ref = edges(_load(WHY / "activity.csv")[0])[["waiter", "holder"]].values.tolist()
     snap, _ = _load(WHY / name)

@@ -43,7 +43,9 @@ def _quiet(fn, *a):
 
 @pytest.mark.parametrize("name,kind", [("plan.lookup.analyze.txt", "pg_plan"), ("plan.lookup.yaml", "pg_plan"),
                                        ("server.jsonl", "pg_log"), ("server.csv", "pg_log"),
-                                       ("activity.txt", "pg_activity"), ("locks.csv", "pg_activity")])
+                                       ("activity.txt", "pg_activity"), ("locks.csv", "pg_activity"),
+                                       ("activity.expanded.txt", "pg_activity"),
+                                       ("plan.misestimate.expanded.txt", "pg_plan")])
 def test_kinds_are_detected_from_content(name, kind):
     assert sniff(WHY / name).kind == kind
     entry = kinds.get(kind)

@@ -168,6 +168,7 @@ def lock_wait_and_snapshot(srv: Server, out: Path):
              "WHERE pid IN (SELECT pid FROM pg_stat_activity WHERE datname = 'shop') ORDER BY pid, locktype")
     (out / "activity.txt").write_text(srv.psql(act) + "\n" + srv.psql(locks))
     (out / "activity.csv").write_text(srv.psql(act, "--csv"))
+    (out / "activity.expanded.txt").write_text(srv.psql(act, "-x"))  # \x on: one record per session
     (out / "locks.csv").write_text(srv.psql(locks, "--csv"))
     time.sleep(1.0)
     a.commit()
