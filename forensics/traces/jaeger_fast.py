@@ -92,34 +92,51 @@ def read(raw: bytes, cols: F.Columns):
         return None
 
 
+def _text_codes(b, starts, ends):
+    """Codes of equal texts among the byte ranges (-1 where start < 0), by two 64-bit hashes: one to
+    group, the other to check every group (a collision would give None)."""
+    starts, ends = np.ascontiguousarray(starts), np.ascontiguousarray(ends)
+    h1, h2 = hash_ranges(b, np.maximum(starts, 0), np.where(starts < 0, 0, ends))
+    codes, _uniq = pd.factorize(h1)
+    codes = codes.astype(np.int64)
+    if len(codes):
+        _, first = np.unique(codes, return_index=True)
+        if not (h2 == h2[first[codes]]).all():
+            return None
+    codes[starts < 0] = -1
+    return codes
+
+
 def _processes(raw, cols, procs, span_trace, pid_s, pid_e, b):
     """Process number of every span (``unknown-service`` when its processID is not in its trace)."""
     n = len(span_trace)
     # the same process object repeats in every trace: parse each distinct text once
-    if len(procs):
-        h1, h2 = hash_ranges(b, np.ascontiguousarray(procs[:, 3]), np.ascontiguousarray(procs[:, 4]))
-        _u, first, inverse = np.unique(np.stack([h1, h2], axis=1), axis=0, return_index=True, return_inverse=True)
-    else:
-        first = inverse = np.zeros(0, dtype=np.int64)
-    unique_no = np.empty(len(first), dtype=np.int64)
-    order = np.argsort(first, kind="stable")  # first-appearance order, as the general reader numbers them
-    for u in order.tolist():
+    text = _text_codes(b, procs[:, 3], procs[:, 4])
+    if text is None:
+        raise _Decline()
+    n_text = int(text.max()) + 1 if len(text) else 0
+    _, first = np.unique(text, return_index=True)  # the first entry of each distinct text (codes are 0..n-1)
+    unique_no = np.empty(n_text, dtype=np.int64)
+    for u in np.argsort(first, kind="stable").tolist():  # first-appearance order, as the general reader numbers them
         k = int(first[u])
         p = _loads(raw[int(procs[k, 3]):int(procs[k, 4])])
         unique_no[u] = (cols.add_process(p.get("serviceName") or "unknown-service",
                                          F._jaeger_kv(p.get("tags"), "$.processes"))
                         if isinstance(p, dict) else -1)
-    proc_no = unique_no[inverse.ravel()] if len(procs) else np.zeros(0, np.int64)
-    # (trace, processID text) of spans and of process entries, matched through one dictionary
-    keys = pa.concat_arrays([_strings(b, pid_s, pid_e), _strings(b, procs[:, 1], procs[:, 2])]).dictionary_encode()
-    codes = pc.fill_null(keys.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    width = len(keys.dictionary) + 2
+    proc_no = unique_no[text] if len(procs) else np.zeros(0, np.int64)
+    # (trace, processID text) of spans and of process entries, matched through one set of codes
+    codes = _text_codes(b, np.concatenate([pid_s, procs[:, 1]]).astype(np.int64),
+                        np.concatenate([pid_e, procs[:, 2]]).astype(np.int64))
+    if codes is None:
+        raise _Decline()
+    width = int(codes.max()) + 3 if len(codes) else 2
     span_key = span_trace * width + codes[:n] + 1
-    proc_key = procs[:, 0] * width + codes[n:] + 1
+    proc_key = procs[:, 0].astype(np.int64) * width + codes[n:] + 1
     keep = (proc_no >= 0) & (codes[n:] >= 0)
     table = pd.Series(proc_no[keep], index=proc_key[keep])
     table = table[~table.index.duplicated(keep="last")]  # a repeated key: the later entry, as a dict would
     out = table.reindex(span_key).to_numpy(dtype=float).copy()
+    out[codes[:n] < 0] = np.nan  # no processID
     missing = np.isnan(out)
     if missing.any():
         out[missing] = cols.add_process("unknown-service", ())
