@@ -93,6 +93,12 @@ def _ipv4(b, p, end, wire_left, r):
         return -1, p, 0
     totlen = _u16(b, p + 2)
     hdr_totlen = totlen
+    if 0 < totlen < ihl:  # "Bogus IP length": Wireshark stops there
+        r.ipver = 4
+        r.proto = b[p + 9]
+        r.src_lo = np.uint64(_u32(b, p + 12))
+        r.dst_lo = np.uint64(_u32(b, p + 16))
+        return -1, p, 0
     if totlen == 0 or totlen > wire_left:  # TSO on the capturing host, or a bad length: Wireshark
         totlen = wire_left                   # takes the frame's length (with an expert error)
     proto = np.int64(b[p + 9])

@@ -19,9 +19,12 @@ from ..errors import ArtifactError
 from ..progress import progress
 from .compressed import Decompressed, compression_of
 from .decode import PACKET_DTYPE, decode_packet
+from .numba_cache import drop_stale_cache
 
-# numba caches each compiled walker with the decoder compiled into it, but checks only this file's
-# time stamp: after changing decode.py or linklayer.py, touch this file (or clear __pycache__).
+# numba caches each compiled walker with the decoder compiled into it, but keys the cache on this
+# file's contents only: numba_cache drops the walkers' cache when decode.py or linklayer.py change.
+drop_stale_cache()
+
 CHUNK = 8 << 20
 #: Larger records than this are taken as corruption, not as packets (Wireshark's own limit is 256 KiB).
 MAX_RECORD = 1 << 20

@@ -276,3 +276,25 @@ def test_memory_mapped_read_equals_buffered(monkeypatch):
         assert a.packets.equals(b.packets), name
         assert a.provenance.warnings == b.provenance.warnings, name
         assert b.provenance.sha256 == a.provenance.sha256 == sha256_of(path), name
+
+
+def test_stale_walker_cache_is_dropped(tmp_path):
+    """numba keys a cache on its own file's contents; the walkers embed decode.py and linklayer.py."""
+    import importlib.util
+    import shutil
+
+    src = os.path.join(HERE, "..", "..", "forensics", "network")
+    for f in ("numba_cache.py", "linklayer.py", "decode.py", "pcap.py"):
+        shutil.copy(os.path.join(src, f), tmp_path / f)
+    (tmp_path / "__pycache__").mkdir()
+    spec = importlib.util.spec_from_file_location("nc_copy", tmp_path / "numba_cache.py")
+    nc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nc)
+    stale = tmp_path / "__pycache__" / "pcap.walk_pcap-68.py311.nbi"
+    stale.write_bytes(b"old")
+    assert nc.drop_stale_cache() and not stale.exists()
+    stale.write_bytes(b"fresh")
+    assert not nc.drop_stale_cache() and stale.exists()  # same sources: kept
+    with open(tmp_path / "linklayer.py", "a") as fh:
+        fh.write("\n# changed\n")
+    assert nc.drop_stale_cache() and not stale.exists()

@@ -1,0 +1,50 @@
+"""Keep numba's on-disk cache of the packet walkers in step with the decoder they have compiled in.
+
+numba caches each ``cache=True`` function keyed by the contents of *its own* source file, but the
+walkers in ``pcap.py`` have ``decode.py`` and ``linklayer.py`` compiled into them: a change to the
+decoder alone would leave stale walkers in use. At import, a hash of the three files is compared
+with the one stored beside the cache; when it differs, their cached machine code is dropped (numba
+compiles afresh on first use and caches again).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+_SOURCES = ("linklayer.py", "decode.py", "pcap.py")
+_PREFIXES = tuple(os.path.splitext(f)[0] + "." for f in _SOURCES)
+
+
+def drop_stale_cache() -> bool:
+    """True when stale cache files were found and removed."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    cache = os.path.join(here, "__pycache__")
+    h = hashlib.sha256()
+    try:
+        for f in _SOURCES:
+            with open(os.path.join(here, f), "rb") as fh:
+                h.update(fh.read())
+    except OSError:
+        return False
+    digest = h.hexdigest()
+    stamp = os.path.join(cache, "network-numba.stamp")
+    try:
+        with open(stamp) as fh:
+            if fh.read().strip() == digest:
+                return False
+    except OSError:
+        pass
+    dropped = False
+    try:
+        for name in os.listdir(cache):
+            if name.startswith(_PREFIXES) and name.endswith((".nbi", ".nbc")):
+                try:
+                    os.remove(os.path.join(cache, name))
+                    dropped = True
+                except OSError:
+                    pass
+        with open(stamp, "w") as fh:
+            fh.write(digest)
+    except OSError:  # no cache folder yet, or a read-only install: numba copes
+        pass
+    return dropped
