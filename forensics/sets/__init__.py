@@ -1,8 +1,10 @@
 """Sets of evidence files analysed as one: rotated captures, hourly trace exports, pgss snapshot series.
 
 >>> import forensics
->>> s = forensics.load("evidence/rotated/")        # a folder or a list of files  # doctest: +SKIP
->>> s.members                                        # doctest: +SKIP
+>>> s = forensics.load(["sample_data/postgres/before.csv", "sample_data/postgres/after.csv"])
+>>> type(s).__name__, s.members["file"].tolist(), int(s.intervals["interval"].max())
+('PgssSeries', ['before.csv', 'after.csv'], 0)
+>>> rotated = forensics.load("evidence/rotated/")    # a folder or a list of files  # doctest: +SKIP
 
 :func:`load_set` looks at what the files hold (by content) and sends the set to its family:
 captures → :func:`forensics.sets.captures.load_capture_set`, trace exports →
