@@ -173,7 +173,8 @@ def manifest_events(inc) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _own_clock(source) -> bool:
+def has_own_clock(source) -> bool:
+    """Whether an event's ``time_source`` is the artifact's own clock (packets, spans, a transcript's text)."""
     return source == "artifact" or str(source).startswith("transcript:")
 
 
@@ -183,7 +184,7 @@ def _window_notes(inc, df: pd.DataFrame) -> None:
     start, end = inc.manifest_window
     what = "the incident window"
     if (start is None or end is None) and len(df):
-        clocked = df[df["time_source"].map(_own_clock)]
+        clocked = df[df["time_source"].map(has_own_clock)]
         if len(clocked):
             start, end = clocked["time"].min(), clocked["end"].fillna(clocked["time"]).max()
             what = "the span of the evidence's own clocks"

@@ -21,7 +21,7 @@ import pandas as pd
 from .endpoints import endpoint_table, lookup_host, lookup_service
 from .links import find_links
 from .model import NOTEBOOKS, Evidence, load_evidence
-from .timeline import build_timeline
+from .timeline import build_timeline, has_own_clock
 
 
 class Incident(Evidence):
@@ -52,10 +52,13 @@ class Incident(Evidence):
 
     @property
     def window(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-        """The manifest's time window, else the span of the timeline."""
+        """The manifest's time window, else the span of the events dated by their own clock (packets,
+        spans, a transcript's text), else of the whole timeline (manifest times, mtimes)."""
         start, end = self.manifest_window
         if start is None or end is None:
             tl = self.timeline
+            clocked = tl[tl["time_source"].map(has_own_clock)]
+            tl = clocked if len(clocked) else tl
             if len(tl):
                 start = start or tl["time"].min()
                 end = end or tl["time"].max()

@@ -203,6 +203,8 @@ def test_handed_over_without_a_manifest(tmp_path):
     q = tl[tl["kind"] == "query-finding"].iloc[0]
     assert "file mtime (unreliable" in q["time_source"] and q["service"] == "postgres"
     assert any("pgss-after.csv" in n and "own clocks" in n for n in i.notes)
+    start, end = i.window  # from the clocks the evidence carries, not stretched to the dumps' mtime
+    assert start <= c["time"] <= end < q["time"]
 
 
 def test_ids_in_gdb_locals_and_log_lines_are_both_found(inc):
