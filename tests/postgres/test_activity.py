@@ -73,3 +73,25 @@ def test_not_a_snapshot(tmp_path):
     p.write_text("a,b\n1,2\n")
     with pytest.raises(ArtifactError, match="not a pg_stat_activity"):
         load_activity(p)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_FILES = [WHY / "activity.txt", WHY / "activity.csv", WHY / "locks.csv", WHY / "activity.expanded.txt",
+          WILD / "python-pgextras.blocking.txt"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.integers(0, len(_FILES) - 1), cut=st.floats(0, 1), junk=st.binary(max_size=64))
+def test_mutated_snapshots_load_or_refuse(tmp_path, pick, cut, junk):
+    data = _FILES[pick].read_bytes()
+    p = tmp_path / "m.txt"
+    p.write_bytes(data[: int(len(data) * cut)] + junk)
+    try:
+        snap, _ = _load(p)
+    except ArtifactError:
+        return
+    blocking_tree(snap)
+    idle_in_transaction(snap)
+    activity_timeline(snap)
