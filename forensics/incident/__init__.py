@@ -11,7 +11,8 @@ Modules, each depending only on the ones before it (no cycles; ``tests/core/test
 - :mod:`.model` — the manifest and the artifacts as loaded (:class:`Evidence`, :class:`Artifact`)
 - :mod:`.endpoints` — ip:port → service/host; flows and span attributes shared by what follows
 - :mod:`.timeline` — one UTC timeline (each kind's builder named in :mod:`forensics.kinds`)
-- :mod:`.links` — rows of different artifacts that speak of the same thing, with reasons
+- :mod:`.identifiers` — trace/span ids written in the evidence (logs, SQL comments, HTTP headers)
+- :mod:`.links` — rows of different artifacts that speak of the same thing, with reasons, ranked
 - :mod:`.views` — :class:`Incident` (evidence + endpoints, timeline, links) and :func:`open_incident`
 - :mod:`.plots`, :mod:`.training`, :mod:`.report`, :mod:`.cli` — what people look at
 

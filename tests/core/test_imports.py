@@ -123,7 +123,7 @@ def test_no_import_cycles():
 
 def test_incident_layers_depend_one_way():
     g = import_graph()
-    order = ["model", "endpoints", "timeline", "links", "views"]
+    order = ["model", "endpoints", "timeline", "identifiers", "links", "views"]
     for i, name in enumerate(order):
         deps = {d.rpartition(".")[2] for d in g[f"forensics.incident.{name}"] if d.startswith("forensics.incident.")}
         assert not deps & set(order[i:]), f"forensics.incident.{name} imports a later layer: {deps & set(order[i:])}"
