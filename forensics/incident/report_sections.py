@@ -239,11 +239,13 @@ def artifact_sections(inc) -> tuple[list[Section], dict[str, str | None]]:
         sections.append(_safe(lambda art=art: traces_section(inc, art), f"Traces {art.file}", [art.file]))
     paired = set()
     for before, after in pgss_pairs(inc):
+        if "pg_stat_statements" not in (before.kind, after.kind):
+            continue
         paired |= {before.file, after.file}
         sections.append(_safe(lambda b=before, a=after: postgres_section(inc, b, a),
                               f"PostgreSQL statements {before.file} → {after.file}", [before.file, after.file]))
     for art in inc.loaded("postgres"):
-        if art.file not in paired:
+        if art.file not in paired and art.kind == "pg_stat_statements":  # plans, logs, activity: no section yet
             sections.append(_safe(lambda art=art: postgres_section(inc, None, art), f"PostgreSQL {art.file}",
                                   [art.file]))
     for art in inc.loaded("crashes"):
