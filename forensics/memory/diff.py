@@ -109,18 +109,40 @@ def _diff_file(heap) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def _provenances(paths, parser: str):
+    """Provenances whose SHA-256 is computed on another thread while the files are parsed (hashlib and the
+    parsing kernels both release the GIL); ``finish()`` waits for the hashes and fills them in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .. import __version__
+    from ..artifact import sha256_of
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    hashes = [pool.submit(sha256_of, p) for p in paths]
+    provs = []
+    for p in paths:
+        d, st = sniff(p), os.stat(p)
+        provs.append(Provenance(path=os.path.abspath(p), size=st.st_size, sha256="", kind=d.kind, format=d.format,
+                                parser=parser, parser_version=__version__, mtime=st.st_mtime))
+
+    def finish():
+        for prov, h in zip(provs, hashes):
+            prov.sha256 = h.result()
+        pool.shutdown()
+    return provs, finish
+
+
 def _v8_diff(paths, top: int) -> HeapDiff:
     from .v8 import drop_node_names, read_v8
     from .v8diff import analyse_graph, candidate_mask, compare, leak_clusters, new_ids, summarize
-    from ..artifact import provenance_for
 
-    sums, provs = [None, None], [None, None]
+    all_provs, finish_hashes = _provenances(paths, "forensics.memory.v8")
+    sums, provs = [None, None], all_provs[:2]
     # the bigger snapshot first: its graph is then built while no other summary is held (lower peak memory)
     for i in sorted((0, 1), key=lambda k: -os.path.getsize(paths[k])):
-        prov = provenance_for(paths[i], parser="forensics.memory.v8")
+        prov = provs[i]
         snap = read_v8(paths[i], prov, edge_names=False)   # a summary needs the graph's shape, not its edge names
         sums[i] = summarize(snap, consume=True)
-        provs[i] = prov
         del snap
         gc.collect()
     table = compare(sums[0], sums[1])
@@ -129,7 +151,7 @@ def _v8_diff(paths, top: int) -> HeapDiff:
     gc.collect()
     leaks = None
     if len(paths) == 3:
-        prov = provenance_for(paths[2], parser="forensics.memory.v8")
+        prov = all_provs[2]
         final = read_v8(paths[2], prov, edge_names=False)   # the clusters re-read the names on their paths
         drop_node_names(final)                              # … node names too, once the classes are known
         provs.append(prov)
@@ -140,10 +162,11 @@ def _v8_diff(paths, top: int) -> HeapDiff:
         per_class = per_class.groupby(level=0).sum()
         table["leak_candidate"] = table["name"].map(per_class).fillna(0).astype(np.int64)
         leaks = leak_clusters(final, mask, g, top=top)
-        for df in (leaks,):
-            prov.attach(df)
     else:
         table["leak_candidate"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    finish_hashes()
+    if leaks is not None:
+        provs[-1].attach(leaks)
     cols = BASE_COLUMNS + ["new_count", "deleted_count", "size_delta", "retained_before", "retained_after",
                            "retained_delta", "leak_candidate"]
     table = table[cols]

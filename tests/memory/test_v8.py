@@ -181,3 +181,15 @@ def test_snapshot_without_nodes(tmp_path):
     empty.write_text(json.dumps({**head, "nodes": [], "edges": [], "strings": []}))
     with pytest.raises(ArtifactError, match="no nodes"):
         heap_diff([empty, empty])
+
+
+def test_diff_provenance_hashes_every_file(leak_diff):
+    """The diff hashes its inputs on another thread while parsing: the recorded SHA-256 must still be the file's."""
+    import hashlib
+
+    assert len(leak_diff.provenance) == 3
+    for prov in leak_diff.provenance:
+        assert prov["sha256"] == hashlib.sha256(open(prov["path"], "rb").read()).hexdigest()
+        assert prov["size"] > 0 and prov["kind"] == "v8-heapsnapshot"
+    assert leak_diff.table.attrs["provenance"]["sha256"] == leak_diff.provenance[-1]["sha256"]
+    assert leak_diff.leaks.attrs["provenance"]["sha256"] == leak_diff.provenance[-1]["sha256"]
