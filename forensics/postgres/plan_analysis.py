@@ -10,6 +10,7 @@ whose text is computed from the plan's own numbers:
 | ``misestimate`` | the node whose rows per loop are furthest from the estimate (≥ 10×) |
 | ``seq_scan_filter`` | a Seq Scan whose filter removes ≥ 90 % of ≥ 1,000 rows read |
 | ``missing_index`` | that scan's filter columns — the columns an index would serve (a hint, not a certainty) |
+| ``index_filter`` | an index scan whose Filter throws away ≥ 90 % of ≥ 1,000 rows it fetched (index too narrow) |
 | ``spill`` | a sort or hash that went to disk (``Disk:``, hash batches > 1, temp blocks written) |
 | ``nested_loop_misestimate`` | a Nested Loop whose outer side returned ≥ 10× its estimate, so the inner side ran that much more often |
 | ``never_executed`` | nodes the executor never reached (``never executed``) |
@@ -65,6 +66,26 @@ def _label(r) -> str:
     return text
 
 
+def filter_share(r) -> tuple[float, float, float, float] | None:
+    """(rows read, rows kept, lowest, highest share removed by the filter) over all loops. Before PostgreSQL
+    18 rows per loop are printed rounded to whole numbers, so with many loops each per-loop figure is
+    ±0.5: the share is a range (PEV2 issue 648: "1 removed, 0 kept" per loop was 60 %, not 100 %)."""
+    if pd.isna(r.rows_removed_by_filter) or pd.isna(r.actual_rows):
+        return None
+    loops = r.loops if r.loops and r.loops > 0 else 1
+    removed, kept = r.rows_removed_by_filter, r.actual_rows
+    slack = 0.5 if loops > 1 and float(removed).is_integer() and float(kept).is_integer() else 0.0
+    lo_rm, hi_rm = max(removed - slack, 0), removed + slack
+    lo_kp, hi_kp = max(kept - slack, 0), kept + slack
+    lo = lo_rm / (lo_rm + hi_kp) if lo_rm + hi_kp > 0 else 0.0
+    hi = hi_rm / (hi_rm + lo_kp) if hi_rm + lo_kp > 0 else 0.0
+    return (removed + kept) * loops, kept * loops, lo, hi
+
+
+def _share_text(lo: float, hi: float) -> str:
+    return f"{lo:.1%}" if abs(hi - lo) < 0.0005 else f"between {lo:.1%} and {hi:.1%} (rows per loop are rounded)"
+
+
 def plan_total_ms(nodes: pd.DataFrame, plans: pd.DataFrame | None, plan: int) -> float:
     """The plan's time: Execution Time when printed, else the root's inclusive time, else auto_explain's duration."""
     if plans is not None and len(plans) > plan:
@@ -107,6 +128,9 @@ def _plan_findings(g: pd.DataFrame, nodes, plans, pno: int) -> list[dict]:
             text += " — but the paste is cut below it, so this includes its missing children's time"
         out.append({"code": "hot_node", "plan": pno, "node": int(r.id), "severity": "info", "value": r.exclusive_ms,
                     "share": share, "text": text})
+    elif ex.notna().any():
+        out.append({"code": "hot_node", "plan": pno, "node": None, "severity": "info", "value": 0.0,
+                    "text": "unknown: every node's time is printed as 0.000 ms (below the printed precision)"})
     elif g["loops"].notna().any():
         out.append({"code": "hot_node", "plan": pno, "node": None, "severity": "info", "value": None,
                     "text": "unknown: the plan has no per-node times (EXPLAIN ANALYZE with TIMING OFF, or no ANALYZE)"})
@@ -121,21 +145,31 @@ def _plan_findings(g: pd.DataFrame, nodes, plans, pno: int) -> list[dict]:
                     "text": f"{_label(r)} (line {r.source}) returned {abs(r.misestimate):,.0f}× {way} rows than "
                             f"estimated ({r.actual_rows:,.0f} per loop vs {r.plan_rows:,.0f} planned)"})
     for r in g.itertuples():
-        if r.node_type == "Seq Scan" and pd.notna(r.rows_removed_by_filter) and pd.notna(r.actual_rows):
-            loops = r.loops if r.loops and r.loops > 0 else 1
-            removed, kept = r.rows_removed_by_filter * loops, r.actual_rows * loops
-            read = removed + kept
-            if read >= THRESHOLDS["filter_rows"] and removed / read >= THRESHOLDS["filter_share"]:
+        fs = filter_share(r) if r.node_type == "Seq Scan" else None
+        if fs:
+            read, kept, lo, hi = fs
+            # the lowest share the printed figures allow must pass: a rounding never makes a finding
+            if read >= THRESHOLDS["filter_rows"] and lo >= THRESHOLDS["filter_share"]:
                 out.append({"code": "seq_scan_filter", "plan": pno, "node": int(r.id), "severity": "warning",
-                            "value": removed / read,
+                            "value": lo,
                             "text": f"{_label(r)} (line {r.source}) read {read:,.0f} rows to keep {kept:,.0f}: its "
-                                    f"filter removed {removed / read:.1%}"})
+                                    f"filter removed {_share_text(lo, hi)}"})
                 cols = filter_columns(r.filter)
                 if cols:
                     out.append({"code": "missing_index", "plan": pno, "node": int(r.id), "severity": "info",
                                 "value": None, "columns": cols,
                                 "text": f"hint: an index on {r.relation} ({', '.join(cols)}) could serve the filter "
                                         f"{r.filter} — check its selectivity and existing indexes first"})
+        fs = filter_share(r) if r.node_type in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan") else None
+        if fs:
+            read, kept, lo, hi = fs
+            if read >= THRESHOLDS["filter_rows"] and lo >= THRESHOLDS["filter_share"]:
+                cols = filter_columns(r.filter)
+                out.append({"code": "index_filter", "plan": pno, "node": int(r.id), "severity": "warning",
+                            "value": lo, "columns": cols,
+                            "text": f"{_label(r)} (line {r.source}) fetched {read:,.0f} rows through the index and its "
+                                    f"filter threw away {_share_text(lo, hi)}: the index does not cover "
+                                    f"{', '.join(cols) or 'the filter'} (a hint: a wider index)"})
         spill = None
         if isinstance(r.sort_space_type, str) and r.sort_space_type == "Disk":
             spill = f"sort spilled to disk ({r.sort_method}, {r.sort_space_kb:,.0f} kB)"
