@@ -55,6 +55,9 @@ def request_stats(ts) -> dict:
         out["first_failure"] = failed["start"].min()
         out["last_failure"] = (failed["start"] + pd.to_timedelta(failed["duration_us"], unit="us")).max()
         causes = traces_analysis.error_correlation(ts)
+        if len(causes) and "failing_traces" in causes:  # most failing traces first; on a tie the deepest span
+            keys = ["failing_traces"] + (["depth"] if "depth" in causes else [])
+            causes = causes.sort_values(keys, ascending=False, kind="stable").reset_index(drop=True)
         out["causes"] = causes
     return out
 
@@ -89,8 +92,9 @@ def impact(inc) -> list[str]:
         if len(causes):
             top = causes.iloc[0]
             msg = str(top["message"]).splitlines()[0]
-            lines.append(f"Most failing requests ({int(top['failing_traces']):,} of {st['failed']:,}) fail at "
-                         f"{top['service']} {top['operation']}: {msg}.")
+            n = int(top["failing_traces"])
+            who = f"All {n:,} failing requests" if n == st["failed"] else f"Most failing requests ({n:,} of {st['failed']:,})"
+            lines.append(f"{who} fail at {top['service']} {top['operation']}: {msg}.")
     tl = inc.timeline
     crashes = tl[tl["kind"] == "crash"] if len(tl) else tl
     for r in crashes.itertuples():
