@@ -19,8 +19,41 @@ from ..network.pcap import BackgroundHash, read_capture
 BATCH = 1 << 16
 
 
-class _FirstRecord(Exception):
+class _Stop(Exception):
+    """Raised by a consumer to end a read early."""
+
+
+class _FirstRecord(_Stop):
     pass
+
+
+def _quiet(unraisable):
+    """The reader's chunk generator, finalised after its file closed on an early stop, may complain
+    while cleaning up; nothing was lost (we stopped on purpose), so that one complaint is not shown."""
+    if not isinstance(unraisable.exc_value, ValueError):
+        _HOOK[0](unraisable)
+
+
+_HOOK = [None]
+
+
+def read_stoppable(path, consume, **options):
+    """:func:`read_capture` whose ``consume`` may raise a :class:`_Stop` to end the read early
+    (re-raised here, after the reader's clean-up)."""
+    import gc
+    import sys
+
+    _HOOK[0] = sys.unraisablehook
+    sys.unraisablehook = _quiet
+    try:
+        try:
+            return read_capture(path, consume=consume, **options)
+        except _Stop as e:
+            stopped = e.with_traceback(None)  # drop the reader's frames (and its generator) now
+        gc.collect()
+        raise stopped
+    finally:
+        sys.unraisablehook = _HOOK[0]
 
 
 def first_timestamp(path) -> int | None:
@@ -33,7 +66,7 @@ def first_timestamp(path) -> int | None:
             got.append(int(batch["ts"][0]))
             raise _FirstRecord
     try:
-        read_capture(path, consume=stop, chunk_records=1, progress_desc="finding first packet")
+        read_stoppable(path, stop, chunk_records=1, progress_desc="finding first packet")
     except _FirstRecord:
         pass
     return got[0] if got else None
@@ -88,7 +121,7 @@ def merge_order(ts, starts, ends):
     return out
 
 
-class _Overlap(Exception):
+class _Overlap(_Stop):
     pass
 
 
@@ -107,7 +140,7 @@ def _member_provenance(m: MemberStats, fmt: str | None) -> Provenance:
 
 def _read_member(m: MemberStats, consume):
     """Stream one member into ``consume``; fills its provenance (hash from the same reads) and warnings."""
-    raw = read_capture(m.path, consume=consume, hasher=BackgroundHash(), progress_desc=os.path.basename(m.path))
+    raw = read_stoppable(m.path, consume, hasher=BackgroundHash(), progress_desc=os.path.basename(m.path))
     m.provenance = _member_provenance(m, raw.format)
     m.provenance.sha256 = raw.sha256
     m.linktypes = list(raw.linktypes)

@@ -231,14 +231,14 @@ def _decode_remote(ex, items, parts) -> list:
 
 def _warmup(path):
     """Load numba's compiled reader and analyser in this process before workers fork from it."""
-    from .captures import _FirstRecord
+    from .capture_feed import _FirstRecord, read_stoppable
 
     def stop(batch):
         if batch.shape[0]:
             Analyzer().feed(batch.copy())
             raise _FirstRecord
     try:
-        read_capture(path, consume=stop, chunk_records=1)
+        read_stoppable(path, stop, chunk_records=1)
     except _FirstRecord:
         pass
 
