@@ -228,3 +228,94 @@ def gather(b, starts, ends, consts):
             i += 2
     offsets[n] = o
     return True, high < 0x80, offsets, out[:max(o, 1)], valid
+
+
+@njit(cache=True, inline="always")
+def _copy(b, s, e, consts, out, o):
+    """Copy one string (see :func:`gather`) to out[o:]; (new o, OR of the bytes, ok)."""
+    high = 0
+    if s <= -2:
+        for j in range(-2 - s, e):
+            out[o] = consts[j]
+            o += 1
+        return o, 0, True
+    i = s
+    while i < e:
+        c = b[i]
+        if c != 92:
+            out[o] = c
+            high |= c
+            o += 1
+            i += 1
+            continue
+        x = b[i + 1]
+        if x == 110:
+            out[o] = 10
+        elif x == 116:
+            out[o] = 9
+        elif x == 114:
+            out[o] = 13
+        elif x == 98:
+            out[o] = 8
+        elif x == 102:
+            out[o] = 12
+        elif x == 117:
+            cp = _hex4(b, i + 2)
+            if cp < 0:
+                return o, high, False
+            i += 6
+            if 0xD800 <= cp < 0xDC00 and i + 6 <= e and b[i] == 92 and b[i + 1] == 117:
+                lo = _hex4(b, i + 2)
+                if 0xDC00 <= lo < 0xE000:
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+                    i += 6
+            if 0xD800 <= cp < 0xE000:
+                return o, high, False
+            o = _utf8(out, o, cp)
+            high |= 0x80
+            continue
+        else:
+            out[o] = x
+        o += 1
+        i += 2
+    return o, high, True
+
+
+@njit(cache=True)
+def gather_many(b, S, E, consts):
+    """:func:`gather` for several columns at once, row by row — the fields of one span lie close
+    together in the file, so one pass touches each part of it once. ``S``/``E`` are (rows, columns);
+    returns ok, per-column ascii flags, offsets (columns, rows + 1) into one shared data buffer,
+    the buffer, and validity (columns, rows)."""
+    n, m = S.shape
+    start = np.zeros(m + 1, dtype=np.int64)
+    for c in range(m):
+        t = 0
+        for k in range(n):
+            s = S[k, c]
+            if s >= 0:
+                t += E[k, c] - s
+            elif s <= -2:
+                t += E[k, c] - (-2 - s)
+        start[c + 1] = start[c] + t
+    out = np.empty(max(start[m], 1), dtype=np.uint8)
+    offsets = np.empty((m, n + 1), dtype=np.int64)
+    valid = np.ones((m, n), dtype=np.bool_)
+    ascii_only = np.ones(m, dtype=np.bool_)
+    pos = start[:m].copy()
+    for k in range(n):
+        for c in range(m):
+            offsets[c, k] = pos[c]
+            s = S[k, c]
+            if s == -1:
+                valid[c, k] = False
+                continue
+            o, high, ok = _copy(b, s, E[k, c], consts, out, pos[c])
+            if not ok:
+                return False, ascii_only, offsets, out, valid
+            if high >= 0x80:
+                ascii_only[c] = False
+            pos[c] = o
+    for c in range(m):
+        offsets[c, n] = pos[c]
+    return True, ascii_only, offsets, out, valid
