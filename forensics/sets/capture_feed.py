@@ -50,7 +50,7 @@ def read_stoppable(path, consume, **options):
             return read_capture(path, consume=consume, **options)
         except _Stop as e:
             stopped = e.with_traceback(None)  # drop the reader's frames (and its generator) now
-        gc.collect()
+        gc.collect(0)  # the youngest generation holds it, if a cycle does
         raise stopped
     finally:
         sys.unraisablehook = _HOOK[0]
