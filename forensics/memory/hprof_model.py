@@ -23,6 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from . import hprof_resolve as hr
 from . import hprof_scan as hs
 from .hprof import PRIM_NAMES, PRIM_SIZES, ROOT_TYPES, HprofDump
 
@@ -99,7 +100,6 @@ def _strings(sc) -> dict:
 
 
 def assemble(path, prov, sc, info, compressed_oops) -> HprofDump:
-    from numba import typed, types  # noqa: F401  (the scanner's dict lives in sc.cols)
 
     I = info["id_size"]
     strings = _strings(sc)
@@ -122,7 +122,7 @@ def assemble(path, prov, sc, info, compressed_oops) -> HprofDump:
                 sc.cols[k] = new
         ref_offs = np.zeros(len(sc.cols["ref_offs"]) + len(fld_type) * 8 + 64, np.int64)
         ref_offs[: int(sc.state[hs.S_NREF])] = sc.used("ref_offs")
-        e, bad = hs.decode_deferred(sc.used("def_obj"), sc.used("def_start"), sc.cols["defb"], sc.used("obj_cls"),
+        e, bad = hr.decode_deferred(sc.used("def_obj"), sc.used("def_start"), sc.cols["defb"], sc.used("obj_cls"),
                                     sc.used("obj_len"), I, C["cls_super"], C["cls_fstart"], C["cls_fcount"],
                                     sc.cols["fld_type"], sc.cols["cls_index"], sc.cols["ref_start"],
                                     sc.cols["ref_count"], sc.cols["ref_total"], ref_offs, int(sc.state[hs.S_NREF]),
@@ -250,10 +250,10 @@ def assemble(path, prov, sc, info, compressed_oops) -> HprofDump:
         prov.warn("heap dump", f"{len(dup):,} object ids appear twice (first 0x{int(ids[dup[0]]):x}); "
                   "references go to the first copy")
     src, dst_id = sc.used("edge_src"), sc.used("edge_dst")
-    first, dst, dangling = hs.resolve_edges(ids, id_order, src, dst_id, len(obj_id))
+    first, dst, dangling = hr.resolve_edges(ids, id_order, src, dst_id, len(obj_id))
     if dangling < 0:   # references decoded after the scan (classes dumped late): group them first
         eo = np.argsort(src, kind="stable")
-        first, dst, dangling = hs.resolve_edges(ids, id_order, src[eo], dst_id[eo], len(obj_id))
+        first, dst, dangling = hr.resolve_edges(ids, id_order, src[eo], dst_id[eo], len(obj_id))
         del eo
     sc.cols["edge_src"] = sc.cols["edge_dst"] = None   # the scanner's copies are no longer needed
     del src, dst_id

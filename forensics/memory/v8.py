@@ -23,6 +23,7 @@ from ..artifact import Provenance, open_readonly
 from ..errors import ArtifactError
 from ..progress import progress
 from .jsonscan import ChunkReader, parse_ints, scan_strings
+from .v8_lazy import LazyEdgeNames, StringTable  # noqa: F401  (part of this module's API)
 
 _INT32_MAX = (1 << 31) - 1
 
@@ -79,123 +80,6 @@ _TYPE_CLASS = {"hidden": "(system)", "code": "(compiled code)"}
 NAMED_TYPES = ("object", "native")
 #: node types that count as user-level owners of the bytes they dominate.
 OWNER_TYPES = ("object", "closure", "regexp")
-
-
-class StringTable:
-    """The snapshot's ``strings`` array, decoded lazily from byte offsets into the file."""
-
-    def __init__(self, path: str, starts: np.ndarray, lens: np.ndarray, every: int = 1, count: int | None = None):
-        self.path = path
-        self.starts = starts      # byte offset of each string's opening quote (of every ``every``-th one)
-        self.lens = lens          # its length including the quotes (every == 1 only)
-        self.every = every
-        self.count = len(starts) if count is None else count
-        self._cache: dict[int, str] = {}
-
-    def __len__(self) -> int:
-        return self.count
-
-    def _sparse(self, want: list[int]) -> None:
-        """Decode strings from the nearest kept offset, reading on through the strings before them."""
-        dec = json.JSONDecoder()
-        blocks: dict[int, list[int]] = {}
-        for i in want:
-            if 0 <= i < self.count:
-                blocks.setdefault(i // self.every, []).append(i)
-            else:
-                self._cache[i] = f"(string #{i} missing)"
-        with open_readonly(self.path) as f:
-            for b, idx in sorted(blocks.items()):
-                last = max(idx) - b * self.every
-                size = 1 << 14
-                while True:
-                    f.seek(int(self.starts[b]))
-                    raw = f.read(size)
-                    text = raw.decode("utf-8", "replace")
-                    got, pos = [], 0
-                    try:
-                        while len(got) <= last:
-                            while pos < len(text) and text[pos] in ", \n\r\t":
-                                pos += 1
-                            val, pos = dec.raw_decode(text, pos)
-                            got.append(val if isinstance(val, str) else str(val))
-                    except ValueError:
-                        if len(raw) == size:      # the window ended inside a string: read more
-                            size *= 4
-                            continue
-                    break
-                for i in idx:
-                    k = i - b * self.every
-                    self._cache[i] = got[k] if k < len(got) else f"(string #{i} missing)"
-
-    def get_many(self, indices) -> dict[int, str]:
-        """``{index: text}`` for the given string indices (missing ones get a placeholder)."""
-        want = sorted({int(i) for i in indices} - self._cache.keys())
-        if want and self.every > 1:
-            self._sparse(want)
-            want = []
-        if want:
-            with open_readonly(self.path) as f:
-                for i in want:
-                    if 0 <= i < len(self.starts):
-                        f.seek(int(self.starts[i]))
-                        raw = f.read(int(self.lens[i]))
-                        try:
-                            self._cache[i] = json.loads(raw)
-                        except (ValueError, UnicodeDecodeError):
-                            self._cache[i] = raw[1:-1].decode("utf-8", "replace")
-                    else:
-                        self._cache[i] = f"(string #{i} missing)"
-        return {int(i): self._cache[int(i)] for i in indices}
-
-    def __getitem__(self, i: int) -> str:
-        return self.get_many([i])[int(i)]
-
-
-class LazyEdgeNames:
-    """One field of selected records (``name_or_index`` of edges, ``name`` of nodes), re-read from the file:
-    the full column is not kept.
-
-    ``load(edges)`` reads the values of those edges in one pass over the ``edges``
-    array; ``names[e]`` then returns one (``KeyError`` for an edge not loaded).
-    """
-
-    def __init__(self, path: str, at: int, nf: int, field: int):
-        self.path, self.at, self.nf, self.field = path, at, nf, field
-        self._values: dict[int, int] = {}
-
-    def load(self, edges) -> None:
-        from .jsonscan import pick_ints
-
-        want = np.unique(np.asarray([e for e in np.asarray(edges, dtype=np.int64).tolist()
-                                     if e >= 0 and e not in self._values], dtype=np.int64))
-        if not len(want):
-            return
-        out = np.zeros(len(want), np.int64)
-        state = np.zeros(5, np.int64)
-        with open_readonly(self.path) as f:
-            reader = ChunkReader(f, os.fstat(f.fileno()).st_size)
-            reader.seek(self.at)
-            if reader.take() != 91:
-                raise ArtifactError(self.path, self.at, "the array moved: the file changed since it was read")
-            while True:
-                if reader.pos >= reader.n and not reader.refill():
-                    break
-                r = pick_ints(reader.buf, reader.pos, reader.n, self.nf, self.field, want, out, state)
-                if r == reader.n:
-                    reader.pos = reader.n
-                    continue
-                if r < -1:
-                    raise ArtifactError(self.path, reader.base - r - 1, "the array changed since it was read")
-                break
-        got = int(state[4])
-        self._values.update(zip(want[:got].tolist(), out[:got].tolist()))
-
-    def __getitem__(self, e) -> int:
-        e = int(e)
-        if e not in self._values:
-            self.load([e])
-        return self._values[e]
 
 
 @dataclass
