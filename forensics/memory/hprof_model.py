@@ -100,7 +100,7 @@ def _strings(sc) -> dict:
 
 
 def assemble(path, prov, sc, info, compressed_oops) -> HprofDump:
-
+    """Names, HotSpot sizes and the CSR reference graph from the scanner's columns (see the module docstring)."""
     I = info["id_size"]
     strings = _strings(sc)
     load_cls, load_name = sc.used("load_cls"), sc.used("load_name")
