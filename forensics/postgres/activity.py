@@ -167,9 +167,11 @@ def lock_edges(locks: pd.DataFrame) -> pd.DataFrame:
     key = [c for c in _LOCK_OBJECT if c in locks]
     lk = locks.copy()
     cells = lk[key].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
-    lk["_obj"] = cells.agg("|".join, axis=1)
+    lk["_obj"] = ["|".join(row) for row in cells.itertuples(index=False)]  # (an empty table stays empty)
     waiting, held = lk[~lk["granted"]], lk[lk["granted"]]
     m = waiting.merge(held, on="_obj", suffixes=("_w", "_h"))
+    if m.empty:
+        return pd.DataFrame(columns=["waiter", "holder", "mode_wanted", "mode_held", "object", "evidence"])
     clash = np.array([conflicts(a, b) for a, b in zip(m["mode_w"], m["mode_h"])], dtype=bool)
     m = m[(m["pid_w"] != m["pid_h"]).to_numpy(dtype=bool) & clash]
     out = pd.DataFrame({"waiter": m["pid_w"], "holder": m["pid_h"], "mode_wanted": m["mode_w"],

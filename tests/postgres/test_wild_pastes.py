@@ -154,3 +154,20 @@ def test_markdown_table_with_escaped_pipes():
     assert s["query"].tolist() == ["SELECT * FROM users WHERE id = $1", "SELECT a || b FROM t"]
     assert s["calls"].tolist() == [1200, 800] and s["total_exec_time"].tolist() == [1500.0, 1000.0]
     assert not any("separators at other columns" in w for w in warns)
+
+
+def test_a_pipe_inside_a_text_and_wide_characters_in_real_psql_output():
+    """Real psql aligned output of a statement holding ' | ' (bitwise or) and CJK text: display width tells
+    that '|' from the separators; every number equals the CSV export of the same server."""
+    why = Path(__file__).parents[2] / "sample_data" / "postgres" / "why"
+    a = _load(why / "pgss.csv")[0].statements
+    d, warns = _load(why / "pgss.aligned.txt")
+    assert not warns
+    key = ["userid", "dbid", "toplevel", "queryid"]
+    m = a.merge(d.statements, on=key, suffixes=("_csv", "_txt"))
+    m = m[~m["query_csv"].str.contains("pg_stat_statements")]  # the dump's own query ran between the two
+    assert len(m) >= 25
+    for c in ("calls", "total_exec_time", "rows", "shared_blks_hit", "mean_exec_time"):
+        assert (m[f"{c}_csv"] == m[f"{c}_txt"]).all(), c
+    q = m.loc[m["query_csv"].str.contains("集計"), "query_txt"].iloc[0]
+    assert "(v | $1) > $2 AND id | $3 < $4" in q
