@@ -134,7 +134,7 @@ def _provenances(paths, parser: str):
 
 def _v8_diff(paths, top: int) -> HeapDiff:
     from .v8 import drop_node_names, read_v8
-    from .v8diff import analyse_graph, candidate_mask, compare, leak_clusters, new_ids, summarize
+    from .v8diff import analyse_graph, candidate_mask, compare_and_new, leak_clusters, summarize
 
     all_provs, finish_hashes = _provenances(paths, "forensics.memory.v8")
     sums, provs = [None, None], all_provs[:2]
@@ -145,8 +145,7 @@ def _v8_diff(paths, top: int) -> HeapDiff:
         sums[i] = summarize(snap, consume=True)
         del snap
         gc.collect()
-    table = compare(sums[0], sums[1])
-    grew = new_ids(sums[0], sums[1]) if len(paths) == 3 else None
+    table, grew = compare_and_new(sums[0], sums[1])   # grew: ids allocated between the first two
     del sums  # keep peak memory to one snapshot at a time
     gc.collect()
     leaks = None

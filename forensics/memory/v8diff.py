@@ -90,6 +90,33 @@ def _merge_match(a, a_order, b, b_order, out):
     return out
 
 
+@njit(cache=True, nogil=True)
+def _merge_match_both(a, a_order, b, b_order, out_a, out_b):
+    i = 0
+    j = 0
+    while i < len(a_order) and j < len(b_order):
+        x = a[a_order[i]]
+        y = b[b_order[j]]
+        if x == y:
+            out_a[a_order[i]] = b_order[j]
+            out_b[b_order[j]] = a_order[i]
+            i += 1
+            j += 1
+        elif x < y:
+            i += 1
+        else:
+            j += 1
+
+
+def match_both(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(match(a, b), match(b, a))`` for arrays of unique ids, sorting each once."""
+    out_a = np.full(len(a), -1, dtype=np.int64)
+    out_b = np.full(len(b), -1, dtype=np.int64)
+    if len(a) and len(b):
+        _merge_match_both(a, np.argsort(a, kind="stable"), b, np.argsort(b, kind="stable"), out_a, out_b)
+    return out_a, out_b
+
+
 def match(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     """For each value, the index of an equal element of ``pool``, or -1.
 
@@ -191,9 +218,15 @@ def _global_codes(s: Summary, lookup: dict) -> np.ndarray:
 
 
 def compare(before: Summary, after: Summary) -> pd.DataFrame:
+    """DevTools Comparison by object id per class, plus retained (owned) bytes (see :func:`compare_and_new`)."""
+    return compare_and_new(before, after)[0]
+
+
+def compare_and_new(before: Summary, after: Summary) -> tuple[pd.DataFrame, np.ndarray]:
     """DevTools Comparison by object id per class, plus retained (owned) bytes.
 
-    Columns: ``name, count_before, count_after, count_delta, new_count,
+    Returns the table and the ids only in ``after`` (memlab's allocated-since set,
+    what :func:`new_ids` gives). Columns: ``name, count_before, count_after, count_delta, new_count,
     deleted_count, bytes_before, bytes_after, bytes_delta, size_delta``
     (DevTools' added − removed shallow size), ``retained_before,
     retained_after, retained_delta``. Classes with no change are dropped.
@@ -205,13 +238,13 @@ def compare(before: Summary, after: Summary) -> pd.DataFrame:
     all_names = sorted(set(before.names.tolist()) | set(after.names.tolist()))
     lookup = {n: i for i, n in enumerate(all_names)}
     gb, ga = _global_codes(before, lookup), _global_codes(after, lookup)
-    m = match(after.ids, before.ids)
-    new = m < 0
-    new[~new] = ga[~new] != gb[m[~new]]
-    m = match(before.ids, after.ids)
-    deleted = m < 0
-    deleted[~deleted] = gb[~deleted] != ga[m[~deleted]]
-    del m
+    ma, mb = match_both(after.ids, before.ids)   # ids are unique within a snapshot
+    new = ma < 0
+    new_ids = after.ids[new]                      # memlab's "allocated since": before any class-change rule
+    new[~new] = ga[~new] != gb[ma[~new]]
+    deleted = mb < 0
+    deleted[~deleted] = gb[~deleted] != ga[mb[~deleted]]
+    del ma, mb
     G = len(all_names)
     cols = {
         "count_before": np.bincount(gb, minlength=G),
@@ -242,7 +275,7 @@ def compare(before: Summary, after: Summary) -> pd.DataFrame:
              "bytes_before", "bytes_after", "bytes_delta", "size_delta", "retained_before", "retained_after", "retained_delta"]
     key = df["retained_delta"].fillna(df["bytes_delta"]) if df["retained_delta"].notna().any() else df["bytes_delta"]
     df = df.assign(_k=key).sort_values(["_k", "bytes_delta", "name"], ascending=[False, False, True]).drop(columns="_k")
-    return df[order].reset_index(drop=True)
+    return df[order].reset_index(drop=True), new_ids
 
 
 def new_ids(baseline: Summary, target: Summary) -> np.ndarray:
