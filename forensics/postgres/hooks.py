@@ -80,15 +80,18 @@ def activity_timeline(result) -> pd.DataFrame:
     for r in idle.itertuples() if len(idle) else []:
         if getattr(r, "blocks_others", False):
             continue  # already a blocking chain above
-        rows.append({"time": r.xact_start if pd.notna(r.xact_start) else now, "end": now,
+        xs = getattr(r, "xact_start", None)
+        rows.append({"time": xs if xs is not None and pd.notna(xs) else now, "end": now,
                      "kind": "pg_activity.idle_in_transaction", "severity": "warning",
-                     "detail": f"pid {r.pid} idle in transaction: {' '.join(str(r.query or '').split())[:100]}",
+                     "detail": f"pid {r.pid} idle in transaction: "
+                               f"{' '.join(str(getattr(r, 'query', '') or '').split())[:100]}",
                      "ref": f"{_path(result)}:pid {r.pid}", "source_rows": [int(r.Index)], "service": None,
                      "host": None})
     slow = long_running(result)
     for r in slow.itertuples() if len(slow) else []:
         rows.append({"time": r.query_start, "end": now, "kind": "pg_activity.long_query", "severity": "warning",
-                     "detail": f"pid {r.pid} running {r.runtime}: {' '.join(str(r.query or '').split())[:100]}",
+                     "detail": f"pid {r.pid} running {r.runtime}: "
+                               f"{' '.join(str(getattr(r, 'query', '') or '').split())[:100]}",
                      "ref": f"{_path(result)}:pid {r.pid}", "source_rows": [int(r.Index)], "service": None,
                      "host": None})
     out = pd.DataFrame(rows, columns=COLUMNS)
