@@ -51,6 +51,8 @@ def test_classify_reads_stdin(monkeypatch, capsys):
 def test_classify_paste_logic():
     from forensics.crashes.pastebox import classify_paste
 
-    r = classify_paste(open(os.path.join(os.path.dirname(__file__), "wild", "esnet__iperf__258.txt")).read())
-    assert r["class"] == "null-deref-read" and r["top_own_frame"] == "iperf_got_sigend"
+    # a core's bt with no $_siginfo: NULL read from the pointer argument in frame 0 (gdb's own output, generated)
+    r = classify_paste(open(os.path.join(SAMPLES, "worker_crash__g-O0__bt.txt")).read())
+    assert r["class"] == "null-deref-read" and r["top_own_frame"] == "process_job"
+    assert "j=0x0" in r["reason"] and "no $_siginfo" in r["reason"]
     assert "error" in classify_paste("   ") and "error" in classify_paste("just words")

@@ -1,7 +1,9 @@
 """Score the crash module on the wild corpus (``tests/crashes/wild/``): real pastes from public trackers.
 
 Run ``.venv/bin/python tests/crashes/wild_score.py`` to print the figures (and ``-v`` for every miss);
-``test_wild_corpus.py`` asserts the thresholds on the same numbers.
+``test_wild_corpus.py`` asserts the thresholds on the same numbers. The pastes are third-party text and are not
+committed (``wild/MANIFEST.tsv`` lists them with URL and SHA-256; ``labels.json`` is ours): they are found
+through ``tests/support.py``'s ``wild_file`` lookup, and the figures need every one of them.
 """
 from __future__ import annotations
 
@@ -12,12 +14,27 @@ import warnings
 from collections import defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WILD = os.path.join(HERE, "wild")
+WILD = os.path.join(HERE, "wild")   # labels.json and MANIFEST.tsv (committed); the pastes: see paste_paths()
+KIND = "crashes"
+if os.path.dirname(HERE) not in sys.path:   # run as a script: tests/ holds support.py
+    sys.path.insert(0, os.path.dirname(HERE))
+import support  # noqa: E402
 
 
 def labels() -> list[dict]:
     with open(os.path.join(WILD, "labels.json"), encoding="utf-8") as f:
         return json.load(f)["files"]
+
+
+def paste_paths() -> dict:
+    """``{file: path}`` of the labelled pastes present on this machine (tests/crashes/wild, $FORENSICS_WILD …)."""
+    return support.wild_files(KIND, [lab["file"] for lab in labels()])
+
+
+def missing_reason() -> str | None:
+    """Why the corpus figures cannot be computed here, or None when every labelled paste is present."""
+    n, found = len(labels()), len(paste_paths())
+    return None if found == n else support.missing_wild_reason(KIND, n - found, n)
 
 
 def _norm(name):
@@ -39,9 +56,12 @@ def score() -> dict:
     from forensics.crashes.load import combine, load_gdb
     from forensics.errors import ArtifactError
 
+    paths = paste_paths()
+    if len(paths) < len(labels()):
+        raise FileNotFoundError(missing_reason())
     rows, loaded, refused = [], [], []
     for lab in labels():
-        path = os.path.join(WILD, lab["file"])
+        path = str(paths[lab["file"]])
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -120,4 +140,6 @@ def report(s: dict, verbose: bool = False) -> str:
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+    if (why := missing_reason()):
+        sys.exit(f"wild corpus not measured: {why}")
     print(report(score(), verbose="-v" in sys.argv))
