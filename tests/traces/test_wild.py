@@ -1,7 +1,10 @@
 """The wild corpus (tests/traces/wild, see its README): real exports from the jaeger-ui, jaeger and
-zipkin repositories, checked against labels made by the reference tools' own code
-(sample_data/generate/traces/reference/run_references.py runs jaeger-ui's critical path and
-zipkin-lens' DependencyLinker with node)."""
+zipkin repositories, checked against labels made by the reference tools' own code (jaeger-ui's critical
+path and zipkin-lens' DependencyLinker run with node; sample_data/generate/traces/reference/README.md).
+
+The exports and the two labels extracted from those repositories' tests are third-party material, listed in
+wild/MANIFEST.tsv and not committed: each test that reads one skips, saying so, when it is not on this
+machine. The labels we computed (critical paths, links, the edge cases) are committed."""
 import json
 import os
 import warnings
@@ -12,14 +15,33 @@ from forensics.artifact import ArtifactWarning
 from forensics.traces import load_traces
 from forensics.traces.critical_path import critical_path
 from forensics.traces.edges import dependencies, zipkin_links
+from support import missing_wild_reason, require_wild, wild_file
 
 WILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wild")
 LABELS = os.path.join(WILD, "labels")
 
 
 def label(name):
+    """One of our labels (committed)."""
     with open(os.path.join(LABELS, name)) as f:
         return json.load(f)
+
+
+def extracted_cases(name, id_key="name"):
+    """The cases of a label extracted from a reference repository's tests (third-party, not committed) as
+    parameters; one skipped parameter, with the reason, when the file is not on this machine."""
+    p = wild_file("traces", f"labels/{name}")
+    if p is None:
+        reason = f"labels/{name}: " + missing_wild_reason("traces", 1, 1)
+        return [pytest.param(None, id="absent", marks=pytest.mark.skip(reason=reason))]
+    with open(p) as f:
+        return [pytest.param(c, id=c[id_key]) for c in json.load(f)]
+
+
+def corpus(*rels):
+    """The paths of corpus files; skips the test when any is not on this machine."""
+    found = require_wild("traces", rels)
+    return [str(found[r]) for r in rels]
 
 
 def load(path):
@@ -47,22 +69,20 @@ SOURCES = json.load(open(os.path.join(WILD, "SOURCES.json")))
 def test_sources_are_recorded_and_unchanged():
     import hashlib
 
+    paths = dict(zip([s["file"] for s in SOURCES], corpus(*[s["file"] for s in SOURCES])))
     for s in SOURCES:
-        with open(os.path.join(WILD, s["file"]), "rb") as f:
+        with open(paths[s["file"]], "rb") as f:
             assert hashlib.sha256(f.read()).hexdigest() == s["sha256"], s["file"]
         assert s["licence"] == "Apache-2.0" and len(s["commit"]) == 40
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=[s["file"] for s in SOURCES])
 def test_every_wild_file_loads(src):
-    ts = load(os.path.join(WILD, src["file"]))
+    ts = load(*corpus(src["file"]))
     assert len(ts.spans) > 0 and ts.spans["service"].notna().all()
 
 
-CP_CASES = label("jaeger_ui_critical_path_cases.json")
-
-
-@pytest.mark.parametrize("case", CP_CASES, ids=[c["name"] for c in CP_CASES])
+@pytest.mark.parametrize("case", extracted_cases("jaeger_ui_critical_path_cases.json"))
 def test_jaeger_ui_critical_path_test_cases(case, tmp_path):
     trace = json.loads(json.dumps(case["trace"]))
     tid = trace.get("traceID") or "t"
@@ -82,7 +102,7 @@ CP_FILES = label("jaeger_ui_critical_paths.json")
 
 @pytest.mark.parametrize("name", sorted(CP_FILES))
 def test_critical_path_equals_jaeger_ui_on_wild_files(name):
-    got = sections(load(os.path.join(WILD, name)))
+    got = sections(load(*corpus(name)))
     for tid, want in CP_FILES[name].items():
         want = [dict(x, spanID=x["spanID"].lower()) for x in want]
         assert got.get(tid.lower(), []) == want, tid
@@ -112,7 +132,7 @@ def test_critical_path_equals_jaeger_ui_on_zipkin_files(name):
     for rule in ("jaeger", "auto"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ArtifactWarning)
-            ts = load_traces(os.path.join(WILD, name), shared_rule=rule)
+            ts = load_traces(*corpus(name), shared_rule=rule)
         row = {sid: i for i, sid in enumerate(ts.spans["span_id"])}
         cp = critical_path(ts)
         for tid, want in ZIPKIN_CP[name].items():
@@ -121,10 +141,10 @@ def test_critical_path_equals_jaeger_ui_on_zipkin_files(name):
             assert same == (rule == "jaeger" or name != "zipkin/yelp.json"), (rule, tid)
 
 
-LINKER_CASES = [c for c in label("zipkin_linker_cases.json") if c["puts"]]
+LINKER_CASES = [c for c in extracted_cases("zipkin_linker_cases.json") if c.values[0] is None or c.values[0]["puts"]]
 
 
-@pytest.mark.parametrize("case", LINKER_CASES, ids=[c["name"] for c in LINKER_CASES])
+@pytest.mark.parametrize("case", LINKER_CASES)
 def test_zipkin_dependency_linker_test_cases(case, tmp_path):
     # each putTrace becomes its own trace (the test re-puts one trace to check the sums)
     traces = [[dict(s, traceId=f"{i:x}{s['traceId']}") for s in spans] for i, spans in enumerate(case["puts"])]
@@ -143,7 +163,7 @@ KNOWN: dict = {}
 
 @pytest.mark.parametrize("name", sorted(ZIPKIN_FILES))
 def test_zipkin_links_equal_zipkin_lens_on_wild_files(name):
-    got = set(links(zipkin_links(load(os.path.join(WILD, name)))))
+    got = set(links(zipkin_links(load(*corpus(name)))))
     want = set(expected_links(ZIPKIN_FILES[name]))
     missing, extra = KNOWN.get(name, (set(), set()))
     assert want - got == missing and got - want == extra
@@ -151,14 +171,14 @@ def test_zipkin_links_equal_zipkin_lens_on_wild_files(name):
 
 def test_smartthings_oauth_service_map_is_whole():
     # issue 12: "on a 175-span SmartThings trace 1 edge of 9" — now every edge zipkin-lens draws
-    ts = load(os.path.join(WILD, "zipkin/smartthings-oauth-authorization.json"))
+    ts = load(*corpus("zipkin/smartthings-oauth-authorization.json"))
     got = {(p, c) for p, c, *_ in links(dependencies(ts))}
     want = {(x["parent"], x["child"]) for x in ZIPKIN_FILES["zipkin/smartthings-oauth-authorization.json"]}
     assert got == want and len({(p, c) for p, c in got if p != c}) == 9
 
 
 def test_yelp_edges_point_from_caller_to_callee():
-    ts = load(os.path.join(WILD, "zipkin/yelp.json"))
+    ts = load(*corpus("zipkin/yelp.json"))
     got = {(p, c) for p, c, *_ in links(dependencies(ts))}
     assert ("yelp-main", "mobile_api") in got and ("mobile_api", "yelp-main") not in got
     assert ("unknown", "yelp_main/api_proxy") in got  # a shared span with a different name on each side
@@ -172,7 +192,7 @@ def test_yelp_edges_point_from_caller_to_callee():
 ])
 def test_otlp_reads_as_jaeger_converted_it(otlp, jaeger):
     # Jaeger's /api/transform fixtures: OTLP in, Jaeger UI JSON out — the same spans either way
-    a, b = load(os.path.join(WILD, otlp)), load(os.path.join(WILD, jaeger))
+    a, b = map(load, corpus(otlp, jaeger))
     cols = ["trace_id", "span_id", "parent_span_id", "service", "operation", "kind", "start_us", "duration_us", "error"]
     key = ["trace_id", "span_id"]
     sa = a.spans[cols].sort_values(key, ignore_index=True)

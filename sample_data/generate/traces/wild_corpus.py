@@ -4,12 +4,15 @@
 
 Each file is taken with ``git show COMMIT:PATH`` from a bare clone of its public repository
 (`fetch` brings them to ``<mirrors>/<owner>+<name>/repo``) and listed in
-``tests/traces/wild/SOURCES.json`` with repository, path, commit, licence, size and SHA-256.
+``tests/traces/wild/SOURCES.json`` with repository, path, commit, licence, size and SHA-256, and in
+``tests/traces/wild/MANIFEST.tsv`` (the listing ``tools/wild_corpus.py check|restore|pack`` reads; its rows
+for the two labels extracted from the reference repositories' tests are kept as they are). The files are
+third-party material and stay out of git (``tests/traces/wild/.gitignore``); only the listings are committed.
 All sources are Apache-2.0. Grafana Tempo's trace test data (modules/generator/processor/
 servicegraphs/testdata) is AGPL-3.0-only, so it is not copied: its rule is cited in docs instead.
 
-The expected labels (edges, critical paths) are made by ``reference/run_references.py`` from the
-reference tools' own code.
+The expected labels (edges, critical paths) were made by the reference tools' own code with a harness kept
+out of git (it builds fetched code); ``reference/README.md`` says what it ran.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 WILD = os.path.join(ROOT, "tests", "traces", "wild")
@@ -63,6 +67,17 @@ def git_show(mirrors, repo, commit, path) -> bytes:
                           capture_output=True).stdout
 
 
+def write_manifest(listing):
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import wild_corpus as tool  # tools/wild_corpus.py: the one manifest format
+
+    manifest = os.path.join(WILD, "MANIFEST.tsv")
+    kept = [r for r in tool.rows(manifest) if r["file"].startswith("labels/")] if os.path.exists(manifest) else []
+    tool.write_manifest(manifest, kept + [
+        {"file": x["file"], "bytes": x["size"], "sha256": x["sha256"],
+         "source": f"{x['repo']}@{x['commit']}:{x['path']}", "licence": x["licence"]} for x in listing])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--mirrors", default="/work/.mirror")
@@ -80,6 +95,7 @@ def main(argv=None):
     with open(os.path.join(WILD, "SOURCES.json"), "w") as f:
         json.dump(listing, f, indent=1)
         f.write("\n")
+    write_manifest(listing)
     print(f"{len(listing)} files, {sum(x['size'] for x in listing) / 1e6:.2f} MB")
 
 

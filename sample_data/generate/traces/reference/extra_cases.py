@@ -1,7 +1,7 @@
 """Hand-written edge-case traces (bad or unusual shapes, as the project allows hand-written fixtures for)
-that jaeger-ui's own critical-path code labels in run_references.py: multi-root traces, a missing root,
-FOLLOWS_FROM children and FOLLOWS_FROM listed before CHILD_OF, overflowing children, producer/consumer,
-equal end times, a child covering its parent, duplicate span ids."""
+that jaeger-ui's own critical-path code labels (README.md here; the harness is kept out of git): multi-root
+traces, a missing root, FOLLOWS_FROM children and FOLLOWS_FROM listed before CHILD_OF, overflowing
+children, producer/consumer, equal end times, a child covering its parent, duplicate span ids."""
 
 
 def span(sid, start, dur, refs=(), kind=None):
