@@ -86,7 +86,8 @@ def cmd_check(args) -> int:
 
 
 def _mirror(mirrors: str, repo: str) -> str | None:
-    hits = glob.glob(os.path.join(mirrors, repo.replace("/", "+") + "*"))
+    # The exact <owner>+<name> folder only: a prefix glob would take jaeger-ui for jaeger.
+    hits = [os.path.join(mirrors, repo.replace("/", "+"))]
     for h in hits:
         for cand in (h, *glob.glob(os.path.join(h, "*.git")), *glob.glob(os.path.join(h, "*"))):
             if os.path.isfile(os.path.join(cand, "HEAD")):
