@@ -19,25 +19,11 @@ import pandas as pd
 from ..parallel import default_workers
 
 
-#: below this much evidence, starting worker processes costs more than it saves
-SMALL_SET = 64 << 20
-
-
-def _set_size(paths) -> int:
-    total = 0
-    for p in paths:
-        if os.path.isdir(p):
-            total += sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(p) for f in fs)
-        elif os.path.isfile(p):
-            total += os.path.getsize(p)
-    return total
-
-
 def _options(args) -> dict:
     workers = getattr(args, "workers", None)
     scheduler = getattr(args, "scheduler", None)
-    if workers is None:
-        workers = default_workers() if scheduler or _set_size(args.file) >= SMALL_SET else 1
+    if workers is None:  # measured (docs/scale.md): on 2 cores, 2 workers are no faster than one process
+        workers = default_workers() if scheduler else 1
     return {"workers": workers, "scheduler": scheduler}
 
 
@@ -104,8 +90,9 @@ def _single_file(args) -> bool:
 
 def _parallel_options(q):
     q.add_argument("--workers", type=int, default=None, metavar="N",
-                   help=f"worker processes for decoding and TCP analysis (default for a set: the cores, "
-                        f"{default_workers()} here, from 64 MiB of evidence; 1 = in this process)")
+                   help="worker processes for decoding and TCP analysis (default 1: in this process, which already "
+                        "hashes on a second core; with --scheduler local: the cores, "
+                        f"{default_workers()} here)")
     q.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://host:8786, or 'local' for a LocalCluster of --workers processes")
 
