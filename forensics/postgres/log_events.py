@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 _DURATION = re.compile(r"^duration: ([\d.]+) ms(?:\s+(statement|execute|parse|bind|plan)([^:]*):\s?(.*))?$", re.S)
@@ -186,6 +185,3 @@ def error_code(entries: pd.DataFrame) -> pd.Series:
     """The SQLSTATE of each entry: logged, else inferred from the message, else missing."""
     logged = entries["sqlstate"].where(entries["sqlstate"].notna() & (entries["sqlstate"] != "00000"))
     return logged.fillna(entries["sqlstate_inferred"])
-
-
-
