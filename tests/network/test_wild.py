@@ -1,6 +1,7 @@
 """Captures from the wild: other people's captures against tshark's labels, frame by frame.
 
-``tests/network/wild/`` holds ~400 captures from tcpdump's test suite, PcapPlusPlus's tests and
+``tests/network/wild/`` lists ~400 captures (third-party files: not committed, restored by
+``tools/wild_corpus.py``; the tests skip, saying so, without them) from tcpdump's test suite, PcapPlusPlus's tests and
 Chris Sanders' ``packets`` repository (SOURCES.tsv: repository, commit, path, licence, size,
 SHA-256), chosen for link types, tunnels, fragments, mid-stream starts, snaplen cuts, pcapng with
 several interfaces, nanosecond and big-endian files. Beside each, ``FILE.tshark.csv.gz`` is tshark
@@ -26,6 +27,7 @@ from forensics.artifact import ArtifactWarning
 from forensics.errors import ArtifactError
 from forensics.network.compare import COMPARED, read_tshark_labels
 from forensics.network.load import capture_summary, load_capture
+from support import missing_wild_reason, require_wild, wild_file
 
 WILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wild")
 if not os.path.exists(os.path.join(WILD, "SOURCES.tsv")):
@@ -35,8 +37,16 @@ with open(os.path.join(WILD, "SOURCES.tsv")) as _fh:
     SOURCES = list(csv.DictReader(_fh, delimiter="\t"))
 
 
-def _labels(path):
-    csv_path, err_path = path + ".tshark.csv.gz", path + ".tshark.err"
+def _path(rel):
+    """Where the capture is on this machine (third-party files are not committed), or None."""
+    p = wild_file("network", rel)
+    return str(p) if p else None
+
+
+def _labels(rel):
+    """Our labels of capture ``rel`` (committed beside the list): (csv path or None, tshark's error)."""
+    base = os.path.join(WILD, rel)
+    csv_path, err_path = base + ".tshark.csv.gz", base + ".tshark.err"
     err = open(err_path).read().strip() if os.path.exists(err_path) else ""
     return (csv_path if os.path.exists(csv_path) else None), err
 
@@ -50,10 +60,11 @@ def _load(path):
 @pytest.fixture(scope="module")
 def corpus():
     """Every wild capture loaded once: {file: (capture or ArtifactError, tshark labels or None, tshark's error)}."""
+    paths = require_wild("network", [r["file"] for r in SOURCES])
     out = {}
     for row in SOURCES:
-        path = os.path.join(WILD, row["file"])
-        labels, err = _labels(path)
+        path = str(paths[row["file"]])
+        labels, err = _labels(row["file"])
         try:
             got = _load(path)
         except ArtifactError as e:
@@ -64,12 +75,15 @@ def corpus():
 
 def test_sources_are_intact_and_credited():
     assert len(SOURCES) >= 300
+    paths = require_wild("network", [r["file"] for r in SOURCES])
     for row in SOURCES:
-        with open(os.path.join(WILD, row["file"]), "rb") as fh:
+        with open(paths[row["file"]], "rb") as fh:
             data = fh.read()
         assert len(data) == int(row["bytes"]) and hashlib.sha256(data).hexdigest() == row["sha256"], row["file"]
         assert row["repo"] and len(row["commit"]) == 40 and row["licence"]
-    assert os.path.exists(os.path.join(WILD, "the-tcpdump-group+tcpdump", "LICENSE"))  # BSD: keep the notice
+    with open(os.path.join(WILD, "MANIFEST.tsv")) as fh:  # BSD: the notice is listed and restored with them
+        listed = {r["file"] for r in csv.DictReader(fh, delimiter="\t")}
+    assert "the-tcpdump-group+tcpdump/LICENSE" in listed and {r["file"] for r in SOURCES} <= listed
     total = sum(int(r["bytes"]) for r in SOURCES)
     assert total < 6_000_000, f"the wild corpus should stay small ({total:,} bytes)"
 
@@ -135,7 +149,10 @@ def test_every_flag_f1_across_the_corpus(corpus):
 def _cap(name):
     for row in SOURCES:
         if row["file"].endswith(name):
-            return _load(os.path.join(WILD, row["file"]))
+            path = _path(row["file"])
+            if path is None:
+                pytest.skip(missing_wild_reason("network", 1, 1))
+            return _load(path)
     raise AssertionError(f"{name} is not in the wild corpus")
 
 
@@ -183,7 +200,9 @@ def test_tcp_inside_mpls_is_decoded():
 def test_unknown_link_type_loads_undecoded_and_is_counted():
     for row in SOURCES:
         if row["file"].endswith("unsupported-link-type-160.pcap"):
-            out = capture_summary(os.path.join(WILD, row["file"]))
+            if _path(row["file"]) is None:
+                pytest.skip(missing_wild_reason("network", 1, 1))
+            out = capture_summary(_path(row["file"]))
             assert out["packets"] > 0 and out["undecoded_network_layer"] == {"USER13": out["packets"]}
             return
     pytest.skip("no unknown link type in the corpus")
@@ -202,9 +221,10 @@ def test_live_tshark_agrees_with_committed_labels_and_with_us():
     home = os.path.join(os.path.dirname(WILD), ".tshark-home-unused")
     env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home)
     checked = 0
+    paths = require_wild("network", [r["file"] for r in SOURCES[::8]])
     for row in SOURCES[::8]:
-        path = os.path.join(WILD, row["file"])
-        labels, _ = _labels(path)
+        path = str(paths[row["file"]])
+        labels, _ = _labels(row["file"])
         if labels is None:
             continue
         cmd = ["tshark", "-n", "-r", path, "-T", "fields", "-E", "header=y", "-E", "separator=,", "-E",
@@ -232,8 +252,9 @@ def _seed_bytes():
     for name in _SEEDS:
         for row in SOURCES:
             if row["file"].endswith(name):
-                with open(os.path.join(WILD, row["file"]), "rb") as fh:
-                    out.append(fh.read())
+                if _path(row["file"]):
+                    with open(_path(row["file"]), "rb") as fh:
+                        out.append(fh.read())
                 break
     return out
 
@@ -241,6 +262,8 @@ def _seed_bytes():
 _SEED_DATA = _seed_bytes()
 
 
+@pytest.mark.skipif(len(_SEED_DATA) < len(_SEEDS), reason=missing_wild_reason("network", len(_SEEDS) - len(_SEED_DATA),
+                                                                             len(_SEEDS)))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(k=st.integers(0, max(len(_SEED_DATA) - 1, 0)), cuts=st.lists(st.tuples(st.integers(0, 1 << 20),
        st.integers(0, 255)), min_size=1, max_size=8), trunc=st.integers(0, 1 << 20))
@@ -277,8 +300,10 @@ def test_pcapng_with_interfaces_of_different_link_types():
 def test_timestamps_equal_tshark(name):
     """Nanosecond pcap, pcapng interfaces with their own resolution: frame times to the nanosecond."""
     # (bulk_loss_receiver.pcapng: dumpcap's nanosecond pcapng, from sample_data)
-    path = next((os.path.join(WILD, r["file"]) for r in SOURCES if r["file"].endswith(name)),
-                os.path.join(WILD, "..", "..", "..", "sample_data", "network", name))
+    rel = next((r["file"] for r in SOURCES if r["file"].endswith(name)), None)
+    path = _path(rel) if rel else os.path.join(WILD, "..", "..", "..", "sample_data", "network", name)
+    if path is None:
+        pytest.skip(missing_wild_reason("network", 1, 1))
     r = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "frame.time_epoch"], capture_output=True,
                        text=True, check=True)
     theirs = [int(s.replace(".", "")) * 10 ** (9 - len(s.split(".")[1])) for s in r.stdout.split()]
