@@ -146,7 +146,7 @@ def _artifact_mentions(art, traces, spans) -> list[dict]:
         return out
     starts = _line_starts(buf)
     stop = STOP.search(buf) if art.artifact_kind == "crashes" else None
-    queries = art.result.statements if art.artifact_kind == "postgres" else None
+    queries = art.result.statements if art.kind == "pg_stat_statements" else None
     for pos, tid, sid, form in hits:
         excerpt, line = _excerpt(buf, starts, pos)
         ref = art.file

@@ -80,7 +80,7 @@ def pairs(inc, family: str) -> dict:
     def order(a):
         t = a.time
         calls = 0
-        if family == "postgres":
+        if a.kind == "pg_stat_statements":  # plans, logs and activity snapshots carry no counters
             calls = int(a.result.statements["calls"].fillna(0).sum())
         return (t.value if t is not None else 0, calls, a.file)
 
@@ -97,7 +97,8 @@ def pairs(inc, family: str) -> dict:
 def pgss_pairs(inc) -> list[tuple]:
     """(before, after) pg_stat_statements artifact pairs (see :func:`pairs`)."""
     by_file = {a.file: a for a in inc.loaded("postgres")}
-    return [(before, by_file[f]) for f, before in pairs(inc, "postgres").items()]
+    return [(before, by_file[f]) for f, before in pairs(inc, "postgres").items()
+            if by_file[f].kind == "pg_stat_statements" and before.kind == "pg_stat_statements"]
 
 
 def artifact_clock(art) -> tuple[pd.Timestamp, str]:
