@@ -5,7 +5,8 @@
 ``MIRROR_ROOT`` holds bare git mirrors named ``owner+name/repo`` (what the search tool's ``fetch``
 brings, e.g. ``/work/.mirror``). Every capture listed in ``tests/network/wild/SELECTION.tsv``
 (repository, commit, path, licence, why it is there) is read with ``git show COMMIT:PATH`` and
-written, unchanged, to ``tests/network/wild/<owner+name>/<path with / as __>``; its size and
+written, unchanged, to ``tests/network/wild/<owner+name>/<path with / as __>`` (on disk only: the
+folder's .gitignore keeps third-party files out of git, ``MANIFEST.tsv`` lists them); its size and
 SHA-256 go to ``SOURCES.tsv`` beside it. Then tshark (default preferences, empty profile) labels
 each one as the sample captures are labelled (``FILE.tshark.csv.gz``: frame number, ``tcp.stream``
 and the ``tcp.analysis.*`` fields; see ``generate.tshark_labels``). Where tshark cannot read a
