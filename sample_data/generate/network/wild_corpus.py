@@ -105,6 +105,20 @@ def main(argv=None):
         w = csv.DictWriter(fh, fieldnames=list(sources[0]), delimiter="\t")
         w.writeheader()
         w.writerows(sources)
+    # MANIFEST.tsv (tools/wild_corpus.py's list of third-party files): the captures and the licence copies
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import wild_corpus as shared
+
+    entries = [{"file": s["file"], "bytes": s["bytes"], "sha256": s["sha256"],
+                "source": f"{s['repo']}@{s['commit']}:{s['path']}", "licence": s["licence"]} for s in sources]
+    for repo, lic in LICENCE_FILES.items():
+        rel = os.path.join(repo.replace("/", "+"), lic)
+        commits = sorted({r["commit"] for r in rows if r["repo"] == repo})
+        if commits and os.path.exists(os.path.join(WILD, rel)):
+            entries.append({"file": rel, "bytes": os.path.getsize(os.path.join(WILD, rel)),
+                            "sha256": shared.sha256(os.path.join(WILD, rel)), "source": f"{repo}@{commits[0]}:{lic}",
+                            "licence": next(r["licence"] for r in rows if r["repo"] == repo)})
+    shared.write_manifest(os.path.join(WILD, "MANIFEST.tsv"), entries)
     print(f"{len(sources)} captures, {sum(s['bytes'] for s in sources):,} bytes", file=sys.stderr)
 
 
