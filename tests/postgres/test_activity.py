@@ -8,9 +8,9 @@ from forensics.errors import ArtifactError
 from forensics.postgres.activity import (blocking_tree, conflicts, edges, idle_in_transaction, load_activity,
                                          long_running)
 from forensics.postgres.hooks import activity_timeline
+from pg_wild import present, wild
 
 WHY = Path(__file__).parents[2] / "sample_data" / "postgres" / "why"
-WILD = Path(__file__).parent / "wild" / "activity"
 
 
 def _load(path):
@@ -62,7 +62,7 @@ def test_without_now_durations_are_lower_bounds(tmp_path):
 
 
 def test_wild_pg_extras_blocking_pairs():
-    snap, _ = _load(WILD / "python-pgextras.blocking.txt")
+    snap, _ = _load(wild("activity", "python-pgextras.blocking.txt"))
     t = blocking_tree(snap)
     assert t[["pid", "depth"]].values.tolist() == [[1724, 0], [1688, 1]]
     assert "-2309" in t.iloc[0]["query"] and "-816" in t.iloc[1]["query"]
@@ -78,8 +78,9 @@ def test_not_a_snapshot(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+# The wild pg-extras table joins the generated snapshots when it is on this machine (it is not committed).
 _FILES = [WHY / "activity.txt", WHY / "activity.csv", WHY / "locks.csv", WHY / "activity.expanded.txt",
-          WILD / "python-pgextras.blocking.txt"]
+          *present("activity")]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from forensics.errors import ArtifactError
 from forensics.postgres.plan import load_plan
 from forensics.postgres.plan_analysis import compare_plans, draw_tree, filter_columns, findings, hot_path
+from pg_wild import present, wild
 
 WHY = Path(__file__).parents[2] / "sample_data" / "postgres" / "why"
-WILD = Path(__file__).parent / "wild" / "plans"
-EXPECTED = json.loads((WILD / "expected.json").read_text())
+EXPECTED = json.loads((Path(__file__).parent / "wild" / "plans" / "expected.json").read_text())  # ours, committed
 FORMATS = ["plan.lookup.analyze.txt", "plan.lookup.json", "plan.lookup.psql-json.txt", "plan.lookup.yaml",
            "plan.lookup.xml"]
 
@@ -85,7 +85,7 @@ def test_compare_before_and_after_the_index():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_wild_plans_by_depesz_rules(name):
     want = EXPECTED[name]
-    d, warns = _load(WILD / name)
+    d, warns = _load(wild("plans", name))
     n = d.nodes
     assert len(n) == want["nodes"]
     assert _codes(d) == want["findings"]
@@ -113,14 +113,14 @@ def test_wild_plans_by_depesz_rules(name):
 
 
 def test_exclusive_time_is_inclusive_times_loops_minus_children():
-    d, _ = _load(WILD / "check-postgres-169.nested.txt")
+    d, _ = _load(wild("plans", "check-postgres-169.nested.txt"))
     n = d.nodes.set_index("id")
     assert n.loc[4, "inclusive_ms"] == pytest.approx(0.066 * 96069)
     assert n.loc[3, "exclusive_ms"] == pytest.approx(0.338 * 96069 - 0.066 * 96069 - 0.003 * 5531986)
 
 
 def test_parallel_share_uses_the_processes_running_at_once():
-    d, _ = _load(WILD / "pev2-98.parallel.txt")
+    d, _ = _load(wild("plans", "pev2-98.parallel.txt"))
     hot = findings(d)[0]
     assert "summed over 3 parallel processes" in hot["text"] and 0.7 < hot["share"] < 0.8
 
@@ -150,7 +150,7 @@ def test_hostile_structured_plans_are_refused(tmp_path):
         load_plan(tag)
 
 
-_FILES = [*(WHY / f for f in FORMATS), *sorted(WILD.glob("*.txt"))]
+_FILES = [*(WHY / f for f in FORMATS), *present("plans", ".txt")]  # wild plans when on this machine
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
