@@ -1,6 +1,5 @@
 """HPROF dumps written by other people's JVMs (tests/memory/wild/SOURCES.md), checked against what their sources state."""
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +9,8 @@ from forensics.memory import hprof_scan as hs
 from forensics.memory.hprof import histogram
 from forensics.memory.hprof_graph import heap_graph, path_to_root
 
-WILD = Path(__file__).parent / "wild"
+from support import require_wild
+
 SLURP = {"hprof-slurp_hprof-32.bin": ("hprof-slurp_hprof-32-result.txt", "1.0.1", 4),
          "hprof-slurp_hprof-64.bin.gz": ("hprof-slurp_hprof-64-result.txt", "1.0.1", 8)}
 ROOT_LINES = {"unknown": "unknown", "thread objects": "thread", "JNI global": "JNI global", "JNI local": "JNI local",
@@ -18,8 +18,8 @@ ROOT_LINES = {"unknown": "unknown", "thread objects": "thread", "JNI global": "J
               "sticky class": "system class", "thread block": "thread block", "monitor used": "busy monitor"}
 
 
-def _expected(result: str) -> dict:
-    text = (WILD / result).read_text()
+def _expected(path) -> dict:
+    text = path.read_text()
     out = {"roots": {}, "classes": {}}
     for m in re.finditer(r"^\.\.GC root (.+?): (\d+)$", text, re.M):
         out["roots"][ROOT_LINES[m[1]]] = int(m[2])
@@ -35,8 +35,9 @@ def _expected(result: str) -> dict:
 @pytest.mark.parametrize("name", sorted(SLURP))
 def test_hprof_slurp_fixtures_match_its_expected_output(name):
     result, version, id_size = SLURP[name]
-    want = _expected(result)
-    heap = forensics.load(WILD / name)
+    wild = require_wild("memory", [name, result])
+    want = _expected(wild[result])
+    heap = forensics.load(wild[name])
     d = heap.snapshot
     assert (d.version, d.id_size, heap.provenance.warnings) == (version, id_size, [])
     kinds = np.bincount(d.objects["kind"], minlength=4)
@@ -60,7 +61,7 @@ def test_hprof_slurp_fixtures_match_its_expected_output(name):
 
 
 def test_py_hprof_cars_example():
-    heap = forensics.load(WILD / "py-hprof_example-java.hprof.gz")
+    heap = forensics.load(require_wild("memory", ["py-hprof_example-java.hprof.gz"])["py-hprof_example-java.hprof.gz"])
     d = heap.snapshot
     assert (d.version, d.id_size, heap.provenance.warnings) == ("1.0.2", 8, [])
     h = histogram(d).set_index("name")["count"]
