@@ -40,11 +40,11 @@ def test_classify_reads_stdin(monkeypatch, capsys):
 
     paste = (b"    (gdb) where\n    #0  0x00007f in __GI_raise (sig=sig@entry=6) at raise.c:56\n"
              b"    #1  0x00007f in __GI_abort () at abort.c:89\n    #2  0x00007f in __stack_chk_fail () at s.c:28\n"
-             b"    #3  0x0000000000408e20 in bbscon_main () at bbscon.c:801\n")
+             b"    #3  0x0000000000401a2c in parse_request () at server.c:214\n")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(paste)))
     assert main(["crash", "classify", "-", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out[0]["class"] == "stack-buffer-overrun" and out[0]["top_own_frame"] == "bbscon_main"
+    assert out[0]["class"] == "stack-buffer-overrun" and out[0]["top_own_frame"] == "parse_request"
     assert out[0]["file"] == "<stdin>"
 
 
