@@ -183,49 +183,10 @@ def gather(b, starts, ends, consts):
         if s == -1:
             valid[k] = False
             continue
-        if s <= -2:
-            for j in range(-2 - s, e):
-                out[o] = consts[j]
-                o += 1
-            continue
-        i = s
-        while i < e:
-            c = b[i]
-            if c != 92:
-                out[o] = c
-                high |= c
-                o += 1
-                i += 1
-                continue
-            x = b[i + 1]
-            if x == 110:
-                out[o] = 10
-            elif x == 116:
-                out[o] = 9
-            elif x == 114:
-                out[o] = 13
-            elif x == 98:
-                out[o] = 8
-            elif x == 102:
-                out[o] = 12
-            elif x == 117:
-                cp = _hex4(b, i + 2)
-                if cp < 0:
-                    return False, False, offsets, out, valid
-                i += 6
-                if 0xD800 <= cp < 0xDC00 and i + 6 <= e and b[i] == 92 and b[i + 1] == 117:
-                    lo = _hex4(b, i + 2)
-                    if 0xDC00 <= lo < 0xE000:
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
-                        i += 6
-                if 0xD800 <= cp < 0xE000:
-                    return False, False, offsets, out, valid  # a lone surrogate: not UTF-8
-                o = _utf8(out, o, cp)  # well-formed by construction
-                continue
-            else:  # \" \\ \/
-                out[o] = x
-            o += 1
-            i += 2
+        o, h, ok = _copy(b, s, e, consts, out, o)
+        if not ok:
+            return False, False, offsets, out, valid
+        high |= h
     offsets[n] = o
     return True, high < 0x80, offsets, out[:max(o, 1)], valid
 
