@@ -33,15 +33,20 @@ def _try(data: bytes):
         assert not e.reason.startswith("internal parser error"), e.reason
 
 
+def mutate(text: bytes, edits) -> bytes:
+    """``text`` with each (position, inserted bytes, bytes cut) edit applied in turn."""
+    data = bytearray(text)
+    for pos, ins, cut in edits:
+        pos %= max(len(data), 1)
+        data[pos:pos + cut] = ins
+    return bytes(data)
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(range(len(TEXTS))), st.lists(st.tuples(st.integers(0, 10**6), st.binary(max_size=12),
                                                               st.integers(0, 40)), max_size=8))
 def test_mutated_transcripts(which, edits):
-    data = bytearray(TEXTS[which])
-    for pos, ins, cut in edits:
-        pos %= max(len(data), 1)
-        data[pos:pos + cut] = ins
-    _try(bytes(data))
+    _try(mutate(TEXTS[which], edits))
 
 
 @settings(max_examples=60, deadline=None)

@@ -2,41 +2,18 @@
 
 The pastes are not committed (wild/MANIFEST.tsv lists them); without all of them here the module skips, saying so.
 """
-import atexit
-import os
-import shutil
-import tempfile
-import warnings
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forensics.crashes.load import load_gdb
-from forensics.errors import ArtifactError
-
+from .test_hypothesis import _try, mutate
 from .wild_score import labels, missing_reason, paste_paths
 
 if (_why := missing_reason()):
     pytest.skip(_why, allow_module_level=True)
 TEXTS = [open(paste_paths()[x["file"]], "rb").read() for x in labels()]
-_DIR = tempfile.mkdtemp(prefix="fx-cr-wild-")
-atexit.register(shutil.rmtree, _DIR, True)
 _PIECES = [b"\n", b"(gdb) ", b"    ", b"```", b"#0  ", b" at ", b"\x1b[31m", b"&#8203;", b"\\#", b"goroutine 1 [running]:\n",
            b"frame #0: 0x1 a`b", b"[signal SIGSEGV: x code=0x1 addr=0x0 pc=0x1]\n", b"(", b")", b"\t", b"\xff"]
-
-
-def _try(data: bytes):
-    p = os.path.join(_DIR, "t.txt")
-    with open(p, "wb") as f:
-        f.write(data)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            c = load_gdb(p)
-        assert len(c.crashes) == 1
-    except ArtifactError as e:
-        assert not e.reason.startswith("internal parser error"), e.reason
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -44,11 +21,7 @@ def _try(data: bytes):
        st.lists(st.tuples(st.integers(0, 10**5), st.one_of(st.binary(max_size=8), st.sampled_from(_PIECES)),
                           st.integers(0, 30)), max_size=8))
 def test_mutated_wild_pastes(which, edits):
-    data = bytearray(TEXTS[which])
-    for pos, ins, cut in edits:
-        pos %= max(len(data), 1)
-        data[pos:pos + cut] = ins
-    _try(bytes(data))
+    _try(mutate(TEXTS[which], edits))
 
 
 @settings(max_examples=60, deadline=None)
