@@ -66,14 +66,7 @@ def resolve_edges(sorted_ids, id_order, src, dst_id, n):
             return first, to[:0], -1
         prev = s
         x = dst_id[e]
-        lo = 0
-        hi = N
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if sorted_ids[mid] < x:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = np.searchsorted(sorted_ids, x)
         if lo < N and sorted_ids[lo] == x:
             to[k] = id_order[lo]
             first[s + 1] += 1

@@ -134,14 +134,7 @@ def _in_sorted(values, pool_sorted, out):
     n = len(pool_sorted)
     for i in range(len(values)):
         x = values[i]
-        lo = 0
-        hi = n
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if pool_sorted[mid] < x:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = np.searchsorted(pool_sorted, x)
         out[i] = lo < n and pool_sorted[lo] == x
     return out
 
