@@ -351,6 +351,15 @@ def _otlp_hex(s) -> str:
     return s.lower() if re.fullmatch(r"[0-9a-fA-F]+", s) else (b64_hex(s) if s else "")
 
 
+def link_ref_type(link: dict) -> str:
+    """A link's reference type as Jaeger's OTLP translation gives it: its ``opentracing.ref_type``
+    attribute ``child_of`` → CHILD_OF, anything else FOLLOWS_FROM (links written by Jaeger v2 carry it)."""
+    for kv in link.get("attributes") or ():
+        if kv.get("key") == "opentracing.ref_type":
+            return "CHILD_OF" if otlp_value(kv.get("value"))[1] == "child_of" else "FOLLOWS_FROM"
+    return "FOLLOWS_FROM"
+
+
 def read_otlp(doc: dict, cols: Columns, where: str) -> None:
     """An OTLP TracesData object ({resourceSpans: [...]})."""
     rss = doc.get("resourceSpans")
@@ -383,7 +392,7 @@ def read_otlp(doc: dict, cols: Columns, where: str) -> None:
                     cols.ref_span.append(row); cols.ref_type.append("CHILD_OF")
                     cols.ref_trace.append(tid); cols.ref_id.append(_otlp_hex(s["parentSpanId"]))
                 for link in s.get("links") or ():
-                    cols.ref_span.append(row); cols.ref_type.append("FOLLOWS_FROM")
+                    cols.ref_span.append(row); cols.ref_type.append(link_ref_type(link))
                     cols.ref_trace.append(_otlp_hex(link.get("traceId")) or tid)
                     cols.ref_id.append(_otlp_hex(link["spanId"]))
                 kind = s.get("kind", 1)

@@ -199,3 +199,31 @@ def test_otlp_reads_as_jaeger_converted_it(otlp, jaeger):
     sb = b.spans[cols].sort_values(key, ignore_index=True)
     assert sa.astype(str).equals(sb.astype(str))
     assert sections(a) == sections(b)
+
+
+OTLP_FILES = label("otlp_spans.json")  # read straight from each file's JSON (wild_corpus.py otlp_labels)
+
+
+@pytest.mark.parametrize("name", sorted(OTLP_FILES))
+def test_wild_otlp_files_read_as_their_json_says(name):
+    # OTLP JSON by others: the protocol's own example (upper-case ids), Jaeger v2's api_v3 response and its
+    # storage fixtures (links carrying opentracing.ref_type, events without a name)
+    ts = load(*corpus(name))
+
+    def tid(t):  # a 128-bit id with a zero high half is shown on 16 digits, as Jaeger does
+        return t[16:] if t.startswith("0" * 16) else t
+
+    want = OTLP_FILES[name]
+    got = ts.spans
+    assert len(got) == len(want) and ts.shapes == ["otlp"]
+    for row, w in zip(got.itertuples(), want):
+        assert (row.trace_id, row.span_id, row.service, row.operation, row.kind, row.start_us, row.duration_us,
+                bool(row.error)) == (tid(w["trace_id"]), w["span_id"], w["service"], w["operation"], w["kind"],
+                                     w["start_us"], w["duration_us"], w["error"])
+        i = row.Index
+        events = ts.logs.loc[ts.logs["span"] == i, "event"]
+        assert [None if isinstance(e, float) else e for e in events] == w["events"]  # (NaN: no name)
+        assert (ts.tags["span"] == i).sum() == w["attributes"]
+        refs = ts.references[ts.references["span"] == i]
+        assert [list(r) for r in refs[["ref_type", "ref_trace_id", "ref_span_id"]].itertuples(index=False)] == \
+            [[t, tid(rt), rs] for t, rt, rs in w["references"]]

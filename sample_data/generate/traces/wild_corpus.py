@@ -53,6 +53,14 @@ SOURCES = {
         ("cmd/jaeger/internal/extension/jaegerquery/internal/fixture/otlp2jaeger-out.json", "jaeger/otlp2jaeger-out.json"),
         ("cmd/anonymizer/app/uiconv/fixtures/trace_success.json", "jaeger/anonymizer_trace_success.json"),
         ("internal/storage/integration/fixtures/traces/example_trace.json", "jaeger/integration_example_trace.json"),
+        # OTLP JSON written by Jaeger v2: an api_v3 GetTrace response, storage fixtures with links and events
+        ("cmd/jaeger/internal/extension/jaegerquery/internal/apiv3/snapshots/GetTrace.json", "otlp/jaeger_apiv3_GetTrace.json"),
+        ("internal/storage/integration/fixtures/traces/link_attributes_trace.json", "otlp/jaeger_link_attributes_trace.json"),
+        ("internal/storage/integration/fixtures/traces/log_tags_trace.json", "otlp/jaeger_log_tags_trace.json"),
+    ]),
+    # the OTLP/JSON example of the protocol's own repository (upper-case hex ids, integer nanoseconds)
+    "open-telemetry/opentelemetry-proto": ("ac2c4b5d1f3a6079de62f9afec860158ecc8af09", "Apache-2.0", [
+        ("examples/trace.json", "otlp/proto_examples_trace.json"),
     ]),
     "openzipkin/zipkin": ("878ce2a1fad54ca941d17fdcf2e1d924b148eb1f", "Apache-2.0", [
         (f"zipkin-lens/testdata/{n}.json", f"zipkin/{n}.json") for n in (
@@ -78,10 +86,52 @@ def write_manifest(listing):
          "source": f"{x['repo']}@{x['commit']}:{x['path']}", "licence": x["licence"]} for x in listing])
 
 
+OTLP_KINDS = {2: "server", 3: "client", 4: "producer", 5: "consumer"}
+
+
+def otlp_labels():
+    """labels/otlp_spans.json: what each OTLP file of the corpus says, read straight from its JSON by the
+    OTLP/JSON rules (ids as hex, times in ns, ``service.name`` from the resource, status code 2 = error) and
+    Jaeger's OTLP translation for links (``opentracing.ref_type`` = child_of gives CHILD_OF, else FOLLOWS_FROM)
+    — independent of the loader, which the tests compare against it."""
+    out = {}
+    for name in sorted(os.listdir(os.path.join(WILD, "otlp"))):
+        with open(os.path.join(WILD, "otlp", name)) as f:
+            doc = json.load(f)
+        doc = doc.get("result", doc)
+        spans = []
+        for rs in doc["resourceSpans"]:
+            attrs = {a["key"]: a["value"] for a in (rs.get("resource") or {}).get("attributes") or []}
+            service = attrs.get("service.name", {}).get("stringValue") or "unknown-service"
+            for ss in rs["scopeSpans"]:
+                for s in ss["spans"]:
+                    start = int(s.get("startTimeUnixNano") or 0)
+                    end = int(s.get("endTimeUnixNano") or start)
+                    refs = ([["CHILD_OF", s["traceId"].lower(), s["parentSpanId"].lower()]] if s.get("parentSpanId") else [])
+                    for ln in s.get("links") or []:
+                        rt = {a["key"]: a["value"].get("stringValue") for a in ln.get("attributes") or []}.get(
+                            "opentracing.ref_type")
+                        refs.append(["CHILD_OF" if rt == "child_of" else "FOLLOWS_FROM", ln["traceId"].lower(),
+                                     ln["spanId"].lower()])
+                    code = (s.get("status") or {}).get("code", 0)
+                    spans.append({"trace_id": s["traceId"].lower(), "span_id": s["spanId"].lower(), "service": service,
+                                  "operation": s.get("name", ""), "kind": OTLP_KINDS.get(s.get("kind"), "internal"),
+                                  "start_us": start // 1000, "duration_us": (end - start) // 1000,
+                                  "error": code == 2, "events": [e.get("name") for e in s.get("events") or []],
+                                  "attributes": len(s.get("attributes") or []), "references": refs})
+        out[f"otlp/{name}"] = spans
+    with open(os.path.join(WILD, "labels", "otlp_spans.json"), "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--mirrors", default="/work/.mirror")
+    ap.add_argument("--labels-only", action="store_true", help="only rewrite labels/otlp_spans.json")
     args = ap.parse_args(argv)
+    if args.labels_only:
+        return otlp_labels()
     listing = []
     for repo, (commit, licence, files) in SOURCES.items():
         for path, dest in files:
@@ -96,6 +146,7 @@ def main(argv=None):
         json.dump(listing, f, indent=1)
         f.write("\n")
     write_manifest(listing)
+    otlp_labels()
     print(f"{len(listing)} files, {sum(x['size'] for x in listing) / 1e6:.2f} MB")
 
 
