@@ -25,6 +25,7 @@ from ..postgres import plots as postgres_plots
 from ..postgres.analysis import delta, rank
 from ..traces import analysis as traces_analysis
 from ..traces import plots as traces_plots
+from . import report_postgres
 from .postmortem import request_stats
 from .timeline import pgss_pairs
 
@@ -245,9 +246,13 @@ def artifact_sections(inc) -> tuple[list[Section], dict[str, str | None]]:
         sections.append(_safe(lambda b=before, a=after: postgres_section(inc, b, a),
                               f"PostgreSQL statements {before.file} → {after.file}", [before.file, after.file]))
     for art in inc.loaded("postgres"):
-        if art.file not in paired and art.kind == "pg_stat_statements":  # plans, logs, activity: no section yet
+        if art.file not in paired and art.kind == "pg_stat_statements":
             sections.append(_safe(lambda art=art: postgres_section(inc, None, art), f"PostgreSQL {art.file}",
                                   [art.file]))
+        elif art.kind in report_postgres.TITLES:  # plans, server logs, activity snapshots
+            t = report_postgres.title(art)
+            sections.append(_safe(lambda art=art, t=t: report_postgres.fill(Section(t, _anchor(t), [art.file]), inc,
+                                                                             art, png_of), t, [art.file]))
     for art in inc.loaded("crashes"):
         sections.append(_safe(lambda art=art: crashes_section(inc, art), f"Crash {art.file}", [art.file]))
     groups: dict[tuple, list] = {}

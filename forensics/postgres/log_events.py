@@ -73,6 +73,7 @@ def _auto_explain(body: str, entry) -> dict | None:
     from .plan_text import parse_text_plan
 
     text = body.strip("\n")
+    lead = len(body) - len(body.lstrip("\n"))
     fmt = detect_plan_format(text)
     try:
         if fmt != "text":
@@ -89,6 +90,7 @@ def _auto_explain(body: str, entry) -> dict | None:
                     start += 1
             plan = parse_text_plan("\n".join(lines[start:]))
             plan["Query Text"] = "\n".join(query) or None
+            plan["_body_offset"] = lead + start  # lines of the message body before the plan's first node
             if not plan["nodes"]:
                 return None
     except (PlanFormatError, RecursionError, ValueError, KeyError, TypeError):
@@ -96,7 +98,20 @@ def _auto_explain(body: str, entry) -> dict | None:
     return plan
 
 
-def classify(df: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+def _file_lines(plan: dict, source, before: int, form: str) -> None:
+    """Each text-plan node's ``_line`` (counted within its plan) → its line in the log file: the entry's
+    line, plus the message lines before the plan (a jsonlog entry is one line; a structured plan has none)."""
+    for n in plan["nodes"]:
+        rel = n.get("_line")
+        if source is None or pd.isna(source) or rel is None:
+            n["_line"] = None
+        elif form == "jsonlog":
+            n["_line"] = int(source)
+        else:
+            n["_line"] = int(source) + before + plan.get("_body_offset", 0) + int(rel) - 1
+
+
+def classify(df: pd.DataFrame, form: str = "stderr") -> tuple[pd.DataFrame, list]:
     """One row of event fields per entry (aligned with ``df``), and the auto_explain plans found."""
     n = len(df)
     cols = {c: [None] * n for c in EVENT_COLUMNS}
@@ -128,6 +143,7 @@ def classify(df: pd.DataFrame) -> tuple[pd.DataFrame, list]:
                 if plan is not None:
                     plan["_time"], plan["_pid"] = df["time"].iloc[i], df["pid"].iloc[i]
                     plan["_duration_ms"], plan["_source"] = float(m.group(1)), df["source"].iloc[i]
+                    _file_lines(plan, plan["_source"], msg[:m.start(4)].count("\n"), form)
                     cols["plan_no"][i] = len(plans)
                     cols["query"][i] = plan.get("Query Text")
                     plans.append(plan)

@@ -37,6 +37,15 @@ def _fmt_ms(ms: float) -> str:
     return f"{ms / 1000:,.2f} s" if ms >= 1000 else f"{ms:,.3f} ms"
 
 
+def _at(r) -> str:
+    """`` (line N)`` for a node whose line in the file is known (a plan in a JSON log line has none)."""
+    v = getattr(r, "source", None)
+    try:
+        return f" (line {int(v)})" if v is not None and np.isfinite(float(v)) else ""
+    except (TypeError, ValueError):
+        return f" ({v})" if isinstance(v, str) and v else ""
+
+
 def filter_columns(expr: str | None) -> list[str]:
     """Column names a filter expression compares (string literals and casts skipped).
 
@@ -117,7 +126,7 @@ def _plan_findings(g: pd.DataFrame, nodes, plans, pno: int) -> list[dict]:
         procs = r.inclusive_ms / r.wall_ms if r.wall_ms and r.wall_ms > 0 else 1.0
         own = r.exclusive_ms / procs  # parallel workers run at once: their summed time is not wall time
         share = own / total if total and np.isfinite(total) and total > 0 else float("nan")
-        text = f"{_label(r)} (line {r.source}) spends the most time itself: {_fmt_ms(r.exclusive_ms)}"
+        text = f"{_label(r)}{_at(r)} spends the most time itself: {_fmt_ms(r.exclusive_ms)}"
         if procs > 1:
             text += f" summed over {procs:.0f} parallel processes (≈{_fmt_ms(own)} each)"
         if np.isfinite(share):
@@ -142,7 +151,7 @@ def _plan_findings(g: pd.DataFrame, nodes, plans, pno: int) -> list[dict]:
         way = "more" if r.misestimate > 0 else "fewer"
         out.append({"code": "misestimate", "plan": pno, "node": int(r.id), "severity": "warning",
                     "value": float(r.misestimate),
-                    "text": f"{_label(r)} (line {r.source}) returned {abs(r.misestimate):,.0f}× {way} rows than "
+                    "text": f"{_label(r)}{_at(r)} returned {abs(r.misestimate):,.0f}× {way} rows than "
                             f"estimated ({r.actual_rows:,.0f} per loop vs {r.plan_rows:,.0f} planned)"})
     for r in g.itertuples():
         fs = filter_share(r) if r.node_type == "Seq Scan" else None
@@ -152,7 +161,7 @@ def _plan_findings(g: pd.DataFrame, nodes, plans, pno: int) -> list[dict]:
             if read >= THRESHOLDS["filter_rows"] and lo >= THRESHOLDS["filter_share"]:
                 out.append({"code": "seq_scan_filter", "plan": pno, "node": int(r.id), "severity": "warning",
                             "value": lo,
-                            "text": f"{_label(r)} (line {r.source}) read {read:,.0f} rows to keep {kept:,.0f}: its "
+                            "text": f"{_label(r)}{_at(r)} read {read:,.0f} rows to keep {kept:,.0f}: its "
                                     f"filter removed {_share_text(lo, hi)}"})
                 cols = filter_columns(r.filter)
                 if cols:
@@ -167,7 +176,7 @@ def _plan_findings(g: pd.DataFrame, nodes, plans, pno: int) -> list[dict]:
                 cols = filter_columns(r.filter)
                 out.append({"code": "index_filter", "plan": pno, "node": int(r.id), "severity": "warning",
                             "value": lo, "columns": cols,
-                            "text": f"{_label(r)} (line {r.source}) fetched {read:,.0f} rows through the index and its "
+                            "text": f"{_label(r)}{_at(r)} fetched {read:,.0f} rows through the index and its "
                                     f"filter threw away {_share_text(lo, hi)}: the index does not cover "
                                     f"{', '.join(cols) or 'the filter'} (a hint: a wider index)"})
         spill = None
@@ -183,7 +192,7 @@ def _plan_findings(g: pd.DataFrame, nodes, plans, pno: int) -> list[dict]:
             spill = f"wrote {r.temp_written_excl:,.0f} temp blocks"
         if spill:
             out.append({"code": "spill", "plan": pno, "node": int(r.id), "severity": "warning", "value": None,
-                        "text": f"{_label(r)} (line {r.source}): {spill} — work_mem too small for it"})
+                        "text": f"{_label(r)}{_at(r)}: {spill} — work_mem too small for it"})
         if r.node_type == "Nested Loop":
             kids = g[(g["parent"] == r.id) & g["parent_relationship"].isin(["Outer", "Inner"])]
             outer = kids[kids["parent_relationship"] == "Outer"]
@@ -193,7 +202,7 @@ def _plan_findings(g: pd.DataFrame, nodes, plans, pno: int) -> list[dict]:
                 if pd.notna(o.misestimate) and o.misestimate >= THRESHOLDS["nested_outer"]:
                     out.append({"code": "nested_loop_misestimate", "plan": pno, "node": int(r.id),
                                 "severity": "warning", "value": float(o.misestimate),
-                                "text": f"Nested Loop (line {r.source}): its outer side {_label(o)} returned "
+                                "text": f"Nested Loop{_at(r)}: its outer side {_label(o)} returned "
                                         f"{o.actual_rows:,.0f} rows per loop where {o.plan_rows:,.0f} were estimated, "
                                         f"so the inner side {_label(i)} ran {i.loops:,.0f} times"
                                         + (f" ({_fmt_ms(i.inclusive_ms)})" if pd.notna(i.inclusive_ms) else "")})

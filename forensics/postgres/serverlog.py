@@ -260,16 +260,18 @@ def _entries_frame(entries: list[dict], prov, warned) -> pd.DataFrame:
 def parse_csvlog(text: str, prov: Provenance | None = None) -> pd.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, lines = [], []
+    end = 0  # the line the previous record ended on: a record (with its multi-line fields) starts after it
     try:
         for row in reader:
+            start, end = end + 1, reader.line_num
             if not row:
                 continue
             if len(row) < 22:
                 if prov is not None:
-                    prov.warn(f"line {reader.line_num}", f"{len(row)} fields where csvlog has 22 to 26; skipped")
+                    prov.warn(f"line {start}", f"{len(row)} fields where csvlog has 22 to 26; skipped")
                 continue
             rows.append(row + [""] * (26 - len(row)))
-            lines.append(reader.line_num)
+            lines.append(start)
     except csv.Error as e:
         if prov is not None:
             prov.warn(f"line {reader.line_num}", f"csvlog cut short ({e}); entries after it are lost")
@@ -341,7 +343,7 @@ def parse_log_text(text: str, prov: Provenance | None = None) -> ServerLog:
     for c in ("message", "detail", "statement", "context", "hint", "internal_query"):
         df[c] = df[c].where(df[c].notna() & (df[c] != "None"), None)
     df["sqlstate_source"] = np.where(df["sqlstate"].notna(), "logged", None)
-    events, plans = classify(df)
+    events, plans = classify(df, form)
     out = pd.concat([df.reset_index(drop=True), events.reset_index(drop=True)], axis=1)
     if prov is not None:
         prov.details["log_form"] = form
