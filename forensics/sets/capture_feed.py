@@ -2,7 +2,8 @@
 with mergecap's rules where files meet (ties to the later file) or overlap (time-order merge),
 in the batches one read of the merged file would give.
 
-Used by :mod:`forensics.sets.captures` (one process) and :mod:`forensics.sets.partitioned`.
+Used by :mod:`forensics.sets.captures` (one process), :mod:`forensics.sets.local_workers` (every
+worker reads the set this way) and :mod:`forensics.sets.partitioned` (Dask).
 """
 from __future__ import annotations
 
@@ -86,6 +87,7 @@ class MemberStats:
     last: int | None = None        # timestamp of the last record (file order)
     silence: int = 0               # longest gap between consecutive packets, ns
     linktypes: list = dataclasses.field(default_factory=list)
+    read_warnings: list = dataclasses.field(default_factory=list)  # the reader's (offset, reason) pairs
 
     def add(self, ts: np.ndarray):
         if not ts.shape[0]:
@@ -138,18 +140,21 @@ def _member_provenance(m: MemberStats, fmt: str | None) -> Provenance:
                       parser="forensics.sets", parser_version=__version__, mtime=st.st_mtime)
 
 
-def _read_member(m: MemberStats, consume):
-    """Stream one member into ``consume``; fills its provenance (hash from the same reads) and warnings."""
-    raw = read_stoppable(m.path, consume, hasher=BackgroundHash(), progress_desc=os.path.basename(m.path))
+def _read_member(m: MemberStats, consume, hashed=True):
+    """Stream one member into ``consume``; fills its provenance (hash from the same reads, unless
+    ``hashed`` is false: another worker hashes that file) and warnings."""
+    raw = read_stoppable(m.path, consume, hasher=BackgroundHash() if hashed else None,
+                         progress_desc=os.path.basename(m.path))
     m.provenance = _member_provenance(m, raw.format)
-    m.provenance.sha256 = raw.sha256
+    m.provenance.sha256 = raw.sha256 or ""
     m.linktypes = list(raw.linktypes)
+    m.read_warnings = list(raw.warnings)
     for off, reason in raw.warnings:
         m.provenance.warn(off, reason)
     return raw
 
 
-def feed_members(members: list[MemberStats], sink, bar=None) -> bool:
+def feed_members(members: list[MemberStats], sink, bar=None, hashed=None) -> bool:
     """Hand every record of the set to ``sink(batch, member_index)`` in analysis order.
 
     Streams file after file. Where a file's last packets carry exactly the next file's first
@@ -157,6 +162,7 @@ def feed_members(members: list[MemberStats], sink, bar=None) -> bool:
     instant first: those last packets are held back and handed over after them. If a file
     reaches past the next file's first packet (or goes back in time after such a tie),
     stops with :class:`_Overlap` (the caller starts again with ``merged=True``).
+    ``hashed``: the indices of the members to hash (default: all).
     """
     firsts = [m.first_ts for m in members]
     held = []          # [(records, member index)] of the previous file's tail at the tie instant
@@ -205,7 +211,7 @@ def feed_members(members: list[MemberStats], sink, bar=None) -> bool:
                 sink(batch[:at[0]], i)
             held.append((batch[at[0]:].copy(), i))
             holding[0] = True
-        _read_member(m, consume)
+        _read_member(m, consume, hashed is None or i in hashed)
         if held and holding[0]:
             tie[0] = nxt
         if bar is not None:
@@ -214,13 +220,13 @@ def feed_members(members: list[MemberStats], sink, bar=None) -> bool:
     return False
 
 
-def feed_members_merged(members: list[MemberStats], sink, bar=None):
+def feed_members_merged(members: list[MemberStats], sink, bar=None, hashed=None):
     """As :func:`feed_members`, for sets whose files overlap in time: each group of overlapping files
     is read whole and merged in time order (mergecap's rule); other files stream as before."""
     recs = []
-    for m in members:
+    for i, m in enumerate(members):
         collected = []
-        _read_member(m, lambda b, c=collected: c.append(b.copy()))
+        _read_member(m, lambda b, c=collected: c.append(b.copy()), hashed is None or i in hashed)
         r = np.concatenate(collected) if collected else None
         m.add(r["ts"] if r is not None else np.zeros(0, np.int64))
         recs.append(r)

@@ -182,18 +182,23 @@ def _frames_of(owner: np.ndarray, k: int):
 def load_capture_set(source, **options) -> CaptureSet:
     """Load several captures (a folder, a list of files, or both) as one capture; see the module docstring.
 
-    ``workers`` (default 1 here) > 1 or ``scheduler`` runs the decode and the TCP analysis in
-    worker processes (:mod:`forensics.sets.partitioned`), with identical results.
+    ``workers`` (default 1 here) > 1 runs the hashing and the TCP analysis in local worker processes
+    (:mod:`forensics.sets.local_workers`), ``scheduler`` the decode and the analysis on a Dask cluster
+    (:mod:`forensics.sets.partitioned`), with identical results.
     Raises only :class:`~forensics.errors.ArtifactError`.
     """
     engine = options.get("engine", "native")
     if engine != "native":
         raise ArtifactError(None, None, f"capture sets are read by the native engine only (not {engine!r})")
     workers, scheduler = int(options.get("workers") or 1), options.get("scheduler")
-    if workers > 1 or scheduler:
+    if scheduler:
         from .partitioned import load_capture_set_parallel
 
         return load_capture_set_parallel(source, workers=workers, scheduler=scheduler)
+    if workers > 1:
+        from .local_workers import load_capture_set_workers
+
+        return load_capture_set_workers(source, workers)
     try:
         listing, members, sink, merged = read_set(source, _ColumnsSink)
         pc = sink.pc
@@ -282,10 +287,14 @@ def capture_set_summary(source, **options) -> dict:
     """Packets, TCP streams, files, warnings and a count per flag of a whole set, in fixed memory
     (unless files overlap in time). The same numbers as the merged file's ``pcap summary``."""
     workers, scheduler = int(options.get("workers") or 1), options.get("scheduler")
-    if workers > 1 or scheduler:
+    if scheduler:
         from .partitioned import capture_set_summary_parallel
 
         return capture_set_summary_parallel(source, workers=workers, scheduler=scheduler)
+    if workers > 1:
+        from .local_workers import capture_set_summary_workers
+
+        return capture_set_summary_workers(source, workers)
     try:
         listing, members, sink, merged = read_set(source, _CountSink)
     except (ValueError, IndexError, OverflowError, MemoryError) as e:
