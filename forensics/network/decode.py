@@ -8,7 +8,8 @@ true payload length (what Wireshark calls ``tcp.len``).
 Tunnels are followed as Wireshark follows them with its default preferences: IP-in-IP,
 6in4/4in6, GRE (with ERSPAN I/II/III, WCCP, transparent Ethernet bridging, MPLS, PPTP),
 VXLAN (UDP 4789), VXLAN-GPE (4790), Geneve (6081, with options), GTP-U (2152), MPLS over
-UDP (6635), Teredo (3544), MPLS and PPPoE inside Ethernet. The innermost IP and transport
+UDP (6635), Teredo (3544), MPLS and PPPoE inside Ethernet, and the sampled packet headers of sFlow
+(6343, :mod:`forensics.network.sflow`). The innermost IP and transport
 fill the record; the outermost IP endpoints and the first tunnel's kind are kept beside
 them (``outer_*``, ``tunnel``). IP fragments are marked (``frag*``) and put together by
 :mod:`forensics.network.fragments` before TCP analysis, as Wireshark reassembles them.
@@ -19,6 +20,7 @@ import numba
 import numpy as np
 
 from .linklayer import LINKTYPE_NAMES, SNIFF_IP, _u16, _u32, ethernet, link_layer, ppp  # noqa: F401
+from .sflow import sflow_network
 
 PACKET_DTYPE = np.dtype([
     ("ts", np.int64),          # ns since the epoch (UTC)
@@ -55,13 +57,15 @@ PACKET_DTYPE = np.dtype([
     ("fkey_src", np.uint64), ("fkey_dst", np.uint64),  # addresses of the fragmented layer (folded)
     ("icmp_type", np.uint8), ("icmp_code", np.uint8),    # ICMP / ICMPv6 (proto 1 / 58)
     ("no_analysis", np.bool_), # TCP that gets a stream but no analysis (Wireshark: fragmented or in an ICMP error)
+    ("sample", np.uint16),     # set before decoding: which sampled header of an sFlow datagram to decode (0 = first)
 ])
 
 TUNNEL_NAMES = {1: "IP-in-IP", 2: "6in4", 3: "4in6", 4: "IPv6-in-IPv6", 5: "GRE", 6: "ERSPAN", 7: "WCCP",
                 8: "VXLAN", 9: "Geneve", 10: "GTP-U", 11: "MPLS-over-UDP", 12: "VXLAN-GPE", 13: "Teredo",
-                14: "PPTP", 15: "ICMP error"}
+                14: "PPTP", 15: "ICMP error", 16: "sFlow"}
 T_IPIP, T_6IN4, T_4IN6, T_6IN6, T_GRE, T_ERSPAN, T_WCCP, T_VXLAN, T_GENEVE, T_GTPU, T_MPLSUDP, T_GPE, T_TEREDO, \
     T_PPTP, T_ICMPERR = range(1, 16)
+T_SFLOW = 16
 
 TH_FIN, TH_SYN, TH_RST, TH_PUSH, TH_ACK, TH_URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 
@@ -261,6 +265,8 @@ def _udp_tunnel(port):
         return T_GPE
     if port == 3544:
         return T_TEREDO
+    if port == 6343:
+        return T_SFLOW
     return 0
 
 
@@ -415,7 +421,11 @@ def decode_packet(b, off, caplen, wirelen, linktype, out, i):
                 code = _udp_tunnel(hi)
             if code == 0 or r.frag:
                 return
-            etype, p = _udp_payload(b, l4 + 8, end, code)
+            if code == T_SFLOW:  # Wireshark dissects sampled headers as error packets: a stream, no analysis
+                etype, p, end, wire_end = sflow_network(b, l4 + 8, min(end, l4 + ulen), r.sample)
+                r.no_analysis = etype != 0
+            else:
+                etype, p = _udp_payload(b, l4 + 8, end, code)
             if etype == 0:
                 return
             _enter_tunnel(r, code)

@@ -16,9 +16,10 @@ import os
 from .. import __version__
 from ..artifact import Provenance, sniff
 from ..errors import ArtifactError
-from .decode import TUNNEL_NAMES
+from .decode import T_SFLOW, TUNNEL_NAMES
 from .linklayer import linktype_name
 from .pcap import BackgroundHash, read_capture
+from .sflow import reanalysed, summary as sflow_summary
 from .tcp_analysis import FLAG_BITS, FLAG_NAMES, RST, Analyzer
 
 PROTO_NAMES = {1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6", 132: "SCTP", 47: "GRE", 50: "ESP"}
@@ -243,6 +244,7 @@ def load_capture(path, **options) -> Capture:
     try:
         pc = PacketColumns(max(1024, min(prov.size // 64, 50_000_000)))
         raw = read_capture(path, consume=pc.add, hasher=BackgroundHash())
+        pc = reanalysed(path, pc)  # sFlow datagrams with several sampled headers: read again, each analysed
         prov.sha256 = raw.sha256
         for off, reason in raw.warnings:
             prov.warn(off, reason)
@@ -309,6 +311,8 @@ def capture_summary(path, **options) -> dict:
                 count("tunnels", tun[tun != 0])
 
         raw = read_capture(path, consume=consume)
+        if T_SFLOW in layers["tunnels"]:  # sampled headers: counted as load_capture analyses them
+            return sflow_summary(path)
         prov.sha256 = digest.result()
         for off, reason in raw.warnings:
             prov.warn(off, reason)

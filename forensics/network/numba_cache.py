@@ -1,8 +1,8 @@
 """Keep numba's on-disk cache of the packet walkers in step with the decoder they have compiled in.
 
 numba caches each ``cache=True`` function keyed by the contents of *its own* source file, but the
-walkers in ``pcap.py`` have ``decode.py`` and ``linklayer.py`` compiled into them: a change to the
-decoder alone would leave stale walkers in use. At import, a hash of the three files is compared
+walkers in ``pcap.py`` have ``decode.py``, ``sflow.py`` and ``linklayer.py`` compiled into them: a change to the
+decoder alone would leave stale walkers in use. At import, a hash of these files is compared
 with the one stored beside the cache; when it differs, their cached machine code is dropped (numba
 compiles afresh on first use and caches again).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-_SOURCES = ("linklayer.py", "decode.py", "pcap.py")
+_SOURCES = ("linklayer.py", "sflow.py", "decode.py", "pcap.py")
 _PREFIXES = tuple(os.path.splitext(f)[0] + "." for f in _SOURCES)
 
 

@@ -284,7 +284,7 @@ def test_stale_walker_cache_is_dropped(tmp_path):
     import shutil
 
     src = os.path.join(HERE, "..", "..", "forensics", "network")
-    for f in ("numba_cache.py", "linklayer.py", "decode.py", "pcap.py"):
+    for f in ("numba_cache.py", "linklayer.py", "sflow.py", "decode.py", "pcap.py"):
         shutil.copy(os.path.join(src, f), tmp_path / f)
     (tmp_path / "__pycache__").mkdir()
     spec = importlib.util.spec_from_file_location("nc_copy", tmp_path / "numba_cache.py")

@@ -107,18 +107,11 @@ def test_frames_and_streams_equal_tshark(corpus):
         if len(p) != len(labels):
             bad.append(f"{f}: {len(p)} frames, tshark {len(labels)}")
             continue
-        keep = ~_sflow(p)
-        ours, theirs = p["stream"].to_numpy()[keep], labels["stream"].to_numpy()[keep]
+        ours, theirs = p["stream"].to_numpy(), labels["stream"].to_numpy()
         ours_n, theirs_n = len(np.unique(ours[ours >= 0])), len(np.unique(theirs[theirs >= 0]))
         if ours_n != theirs_n or not np.array_equal(ours, theirs):
             bad.append(f"{f}: {ours_n} streams, tshark {theirs_n}")
     assert not bad, "\n".join(bad)
-
-
-def _sflow(p):
-    """sFlow datagrams (UDP 6343): Wireshark dissects every sampled packet header inside one frame, so a
-    frame holds several TCP segments of several streams; one row per frame cannot (a known limit)."""
-    return ((p["protocol"].astype(str) == "UDP") & ((p["sport"] == 6343) | (p["dport"] == 6343))).to_numpy()
 
 
 def test_every_flag_f1_across_the_corpus(corpus):
@@ -127,9 +120,8 @@ def test_every_flag_f1_across_the_corpus(corpus):
         if labels is None or isinstance(got, ArtifactError):
             continue
         p = got.packets
-        keep = ~_sflow(p)
         for flag in COMPARED:
-            a, b = p[flag].to_numpy().astype(bool)[keep], labels[flag].to_numpy().astype(bool)[keep]
+            a, b = p[flag].to_numpy().astype(bool), labels[flag].to_numpy().astype(bool)
             counts[flag][0] += int(a.sum())
             counts[flag][1] += int(b.sum())
             counts[flag][2] += int((a & b).sum())
@@ -163,6 +155,7 @@ TUNNELS = {  # file -> tunnel kind whose inner TCP is its own stream, with the o
     "wccp_redirect_gre.pcap": "WCCP",
     "IPv4-encapsulated-IPv6.pcap": "6in4",
     "PacketExamples__gtp.pcap": "GTP-U",
+    "tests__sflow_expanded.pcap": "sFlow",  # more sFlow cases in test_sflow.py
 }
 
 
@@ -236,8 +229,7 @@ def test_live_tshark_agrees_with_committed_labels_and_with_us():
         committed = read_tshark_labels(labels)
         assert live[["frame", "stream"] + COMPARED].equals(committed[["frame", "stream"] + COMPARED]), row["file"]
         ours = _load(path).packets
-        keep = ~_sflow(ours)
-        assert (ours["stream"].to_numpy()[keep] == live["stream"].to_numpy()[keep]).all(), row["file"]
+        assert (ours["stream"].to_numpy() == live["stream"].to_numpy()).all(), row["file"]
         checked += 1
     assert checked >= 30
 
