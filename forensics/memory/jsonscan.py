@@ -20,13 +20,17 @@ from numba import njit
 CHUNK = 8 << 20
 
 # state slots for parse_ints
-_VAL, _INNUM, _NEG, _FIELD, _ROW = 0, 1, 2, 3, 4
+_FIELD, _ROW = 3, 4
 #: parse_ints slot of a field that is checked but not kept
 DROP = -100
+#: parse_ints records the file offset of every MARK_EVERY-th record (for re-reading single fields)
+MARK_EVERY = 1024
+#: pick_ints: the next wanted record is far ahead; seek to its mark
+JUMP = -(1 << 40)
 
 
-@njit(cache=True, nogil=True)
-def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8):
+@njit(cache=True, nogil=True, boundscheck=False)
+def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8, marks, base):
     """Parse comma-separated integers from ``buf[pos:end]`` into the columns of ``out``.
 
     The array is a flattened table of ``len(slot)`` fields per record: field
@@ -35,6 +39,14 @@ def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8):
     and is checked but not kept when ``slot[f] == DROP``. Values are divided by
     ``div[field]`` on the way (V8 stores edge targets as offsets into the node
     array; a remainder is an error). Each kept field is a contiguous row.
+    ``marks[r // MARK_EVERY]`` gets the file offset (``base`` + index) of every
+    :data:`MARK_EVERY`-th record, so that one field of a few records can be re-read
+    later without parsing the array from its start (:func:`pick_ints`).
+
+    ``buf[end]`` must exist and not be a digit (the caller cuts chunks after a
+    separator, or puts a 0 there): numbers never straddle ``end``, so the digit loop
+    needs no bounds check — the reason this is about 30 % faster than a byte-at-a-time
+    state machine. ``state`` carries ``(field, row)`` from one chunk to the next.
 
     Returns the index of the closing ``]``, ``end`` when the chunk ran out,
     ``-(i + 1)`` for a bad byte at ``i``, ``-(i + 1) - 2**40`` when there are
@@ -45,83 +57,90 @@ def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8):
     """
     nf = len(slot)
     rows = out.shape[1] if out.shape[0] else out8.shape[1]
-    val = state[_VAL]
-    innum = state[_INNUM]          # digits seen in the current number
-    neg = state[_NEG]
+    nmarks = len(marks)
     field = state[_FIELD]
     row = state[_ROW]
     i = pos
-    while i < end:
-        d = np.int64(buf[i]) - 48
-        if d >= 0 and d <= 9:      # the hot path: one more digit
-            val = val * 10 + d
-            innum += 1
-            i += 1
-            continue
-        c = d + 48
-        if c == 44 or c == 10 or c == 32 or c == 13 or c == 9 or c == 93:
-            if innum:
-                code = 0
-                v = -val if neg else val
-                if innum > 18:
-                    code = -(i + 1)
-                elif row >= rows:
-                    code = -(i + 1) - (1 << 40)
-                elif v < minval or v > maxval:
-                    code = -(i + 1) - (1 << 41)
-                else:
-                    q = div[field]
-                    if q != 1:
-                        if v % q != 0:
-                            code = -(i + 1) - (1 << 42)
-                        v = v // q
-                sl = slot[field]
-                if code == 0 and sl < 0 and sl != DROP and v > 255:
-                    code = -(i + 1) - (1 << 43)
-                if code != 0:
-                    state[_FIELD] = field
-                    state[_ROW] = row
-                    return code
-                if sl >= 0:
-                    out[sl, row] = v
-                elif sl != DROP:
-                    out8[-1 - sl, row] = v
-                field += 1
-                if field == nf:
-                    field = 0
-                    row += 1
-                val = 0
-                innum = 0
-                neg = 0
+    while True:
+        # separators before the next number (at most a few bytes)
+        c = buf[i]
+        while c < 48 or c > 57:
+            if i >= end:
+                state[_FIELD] = field
+                state[_ROW] = row
+                return end
             if c == 93:
-                state[_VAL] = 0
-                state[_INNUM] = 0
-                state[_NEG] = 0
                 state[_FIELD] = field
                 state[_ROW] = row
                 return i
-        elif c == 45 and innum == 0 and neg == 0:
-            neg = 1
-        else:
+            if c == 45:
+                break
+            if not (c == 44 or c == 10 or c == 32 or c == 13 or c == 9):
+                state[_FIELD] = field
+                state[_ROW] = row
+                return -(i + 1)
+            i += 1
+            c = buf[i]
+        neg = False
+        if c == 45:
+            neg = True
+            i += 1
+            c = buf[i]
+            if c < 48 or c > 57:      # a lone '-'
+                state[_FIELD] = field
+                state[_ROW] = row
+                return -i
+        if field == 0 and row % MARK_EVERY == 0 and row // MARK_EVERY < nmarks:
+            marks[row // MARK_EVERY] = base + i - (1 if neg else 0)
+        s = i
+        val = np.int64(0)
+        while c >= 48 and c <= 57:    # buf[end] is not a digit: no bounds check needed
+            val = val * 10 + (np.int64(c) - 48)
+            i += 1
+            c = buf[i]
+        if i - s > 18:
             state[_FIELD] = field
             state[_ROW] = row
             return -(i + 1)
-        i += 1
-    state[_VAL] = val
-    state[_INNUM] = innum
-    state[_NEG] = neg
-    state[_FIELD] = field
-    state[_ROW] = row
-    return end
+        v = -val if neg else val
+        code = 0
+        if row >= rows:
+            code = -(i + 1) - (1 << 40)
+        elif v < minval or v > maxval:
+            code = -(i + 1) - (1 << 41)
+        else:
+            q = div[field]
+            if q != 1:
+                if v % q != 0:
+                    code = -(i + 1) - (1 << 42)
+                v = v // q
+            sl = slot[field]
+            if sl >= 0:
+                out[sl, row] = v
+            elif sl != DROP:
+                if v > 255:
+                    code = -(i + 1) - (1 << 43)
+                else:
+                    out8[-1 - sl, row] = v
+        if code != 0:
+            state[_FIELD] = field
+            state[_ROW] = row
+            return code
+        field += 1
+        if field == nf:
+            field = 0
+            row += 1
 
 
 @njit(cache=True, nogil=True)
-def pick_ints(buf, pos, end, nf, field, wanted, out, state):
+def pick_ints(buf, pos, end, nf, field, wanted, out, state, gap):
     """Re-read one field of selected records from a flattened integer table (``wanted``: sorted record numbers).
 
     ``state`` = (value, digits, negative, values seen, next wanted). Returns the
     index of the closing ``]``, ``end`` when the chunk ran out (call again with the
-    next one), ``-1`` once every wanted value was read, ``-(i + 1)`` for a bad byte.
+    next one), ``-1`` once every wanted value was read, ``-(i + 1)`` for a bad byte,
+    and :data:`JUMP` at a record boundary when the next wanted record is more than
+    ``gap`` records ahead (the caller seeks to its mark and sets ``state[3]``).
     """
     val = state[0]
     innum = state[1]
@@ -149,6 +168,13 @@ def pick_ints(buf, pos, end, nf, field, wanted, out, state):
                 val = 0
                 innum = 0
                 neg = 0
+                if k % nf == 0 and j < len(wanted) and wanted[j] - k // nf > gap:
+                    state[0] = 0
+                    state[1] = 0
+                    state[2] = 0
+                    state[3] = k
+                    state[4] = j
+                    return JUMP
             if c == 93:
                 state[3] = k
                 state[4] = j
@@ -269,7 +295,8 @@ class ChunkReader:
     def __init__(self, f, size: int, chunk: int = CHUNK, bar=None):
         self.f = f
         self.size = size
-        self.raw = bytearray(chunk)
+        self.chunk = chunk
+        self.raw = bytearray(chunk + 1)     # + a 0 after the valid bytes: parse_ints' sentinel
         self.buf = np.frombuffer(self.raw, dtype=np.uint8)
         self.base = 0      # file offset of buf[0]
         self.n = 0         # valid bytes in buf
@@ -289,13 +316,39 @@ class ChunkReader:
     def refill(self) -> bool:
         """Read the next chunk (the cursor must be at the end of the current one)."""
         self.base += self.n
-        mv = memoryview(self.raw)
-        got = self.f.readinto(mv)
+        got = self.f.readinto(memoryview(self.raw)[:self.chunk])
         if self.bar is not None and got:
             self.bar.update(got)
         self.n = got or 0
+        self.raw[self.n] = 0
         self.pos = 0
         return self.n > 0
+
+    def refill_keep(self) -> bool:
+        """Move the unread bytes (``buf[pos:n]``, a few) to the front and read more after them;
+        False when the file has nothing more."""
+        keep = self.n - self.pos
+        self.raw[:keep] = self.raw[self.pos:self.n]
+        self.base += self.pos
+        got = self.f.readinto(memoryview(self.raw)[keep:self.chunk])
+        if self.bar is not None and got:
+            self.bar.update(got)
+        self.n = keep + (got or 0)
+        self.raw[self.n] = 0
+        self.pos = 0
+        return bool(got)
+
+    def cut(self) -> int:
+        """Index just past the last whole number in the buffer: the last non-digit byte
+        (``n`` when the buffer ends with one), or -1 when the buffer holds nothing but digits."""
+        raw = self.raw
+        k = self.n
+        while k > self.pos:
+            c = raw[k - 1]
+            if c < 48 or c > 57:
+                return k - 1 if k < self.n else k
+            k -= 1
+        return -1
 
     def peek(self) -> int | None:
         """The next non-blank byte (not consumed), or None at end of file."""

@@ -22,7 +22,9 @@ from numba import njit
 from ..artifact import Provenance, open_readonly
 from ..errors import ArtifactError
 from ..progress import progress
-from .jsonscan import ChunkReader, parse_ints, scan_strings
+from .jsonscan import ChunkReader
+from .v8_arrays import (_col, edge_columns, edge_divisors, edge_drops, edges_ahead, node_columns, read_ints,
+                        read_strings)
 from .v8_lazy import LazyEdgeNames, StringTable  # noqa: F401  (part of this module's API)
 
 _INT32_MAX = (1 << 31) - 1
@@ -69,10 +71,6 @@ def _fill_codes(node_type, node_name, named, remap, codes):
         t = min(np.int64(node_type[i]), ntypes)
         codes[i] = remap[np.int64(node_name[i]) + ntypes + 1 if named[t] else t]
     return codes
-_FULL = 1 << 40
-_WIDE = 1 << 41
-_NODIV = 1 << 42
-_SMALL = 1 << 43
 
 # DevTools' className(): these node types are shown as one class each.
 _TYPE_CLASS = {"hidden": "(system)", "code": "(compiled code)"}
@@ -109,6 +107,7 @@ class V8Snapshot:
     strings: StringTable | None = None
     locations: np.ndarray | None = None
     nodes_at: int | None = None          # byte offset of the "nodes" array (for re-reading one field)
+    node_marks: np.ndarray | None = None  # file offset of every MARK_EVERY-th node record (ditto)
     _classes: tuple | None = field(default=None, repr=False)
 
     @property
@@ -187,130 +186,20 @@ class V8Snapshot:
         return f"{name} ({et})"
 
 
-def _col(fields: list, name: str, path, where: str) -> int:
-    if name not in fields:
-        raise ArtifactError(path, where, f"snapshot.meta lists no {name!r} field ({fields}); not a V8 heap snapshot this workbench understands")
-    return fields.index(name)
-
-
-def _read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int, div=None, small=(), drop=()):
-    """Parse the integer array at the cursor into ``(table, table8, rows)``.
-
-    ``table`` has one contiguous row per kept field (``rows[name]`` is its row):
-    ``uint32`` (V8 ids, offsets and sizes fit), re-read as ``int64`` only if a
-    value does not fit. Fields in ``small`` (type codes) go to the ``uint8``
-    ``table8`` (``rows[name] = -1 - row``); fields in ``drop`` are checked, not kept.
-    """
-    from .jsonscan import DROP
-
-    if reader.take() != 91:
-        raise ArtifactError(path, reader.offset, f'"{what}" is not an array')
-    start = reader.offset
-    nf = len(fields)
-    divisors = np.ones(nf, dtype=np.int64) if div is None else np.asarray(div, dtype=np.int64)
-    slot = np.empty(nf, dtype=np.int64)
-    rows, n_big, n_small = {}, 0, 0
-    for k, name in enumerate(fields):
-        if name in drop:
-            slot[k] = DROP
-        elif name in small:
-            slot[k] = -1 - n_small
-            n_small += 1
-        else:
-            slot[k] = n_big
-            n_big += 1
-        rows[name] = int(slot[k])
-    out8 = np.empty((n_small, expected), dtype=np.uint8)
-    dtype = np.uint32
-    while True:
-        info = np.iinfo(dtype)
-        out = np.empty((n_big, expected), dtype=dtype)
-        state = np.zeros(5, dtype=np.int64)
-        r = _parse_into(reader, path, what, fields, expected, out, divisors, state, int(info.min), int(info.max),
-                        slot, out8)
-        if r == "wider" and dtype != np.int64:
-            del out
-            dtype = np.int64
-            reader.seek(start)
-            continue
-        break
-    if int(state[4]) != expected or int(state[3]) != 0:
-        raise ArtifactError(path, reader.offset, f'"{what}" holds {int(state[4]) * nf + int(state[3]):,} values; '
-                            f"snapshot.meta says {expected:,} records of {nf} = {expected * nf:,}")
-    return out, out8, rows
-
-
-def _parse_into(reader, path, what, fields, expected, out, div, state, lo, hi, slot, out8):
-    while True:
-        if reader.pos >= reader.n and not reader.refill():
-            raise ArtifactError(path, reader.offset, f'the file ends inside "{what}" after {int(state[4]):,} of '
-                                f"{expected:,} records — truncated snapshot? The object graph cannot be rebuilt from part of it; "
-                                "take the snapshot again and let the write finish")
-        r = parse_ints(reader.buf, reader.pos, reader.n, out, div, state, lo, hi, slot, out8)
-        if r == reader.n:
-            reader.pos = reader.n
-            continue
-        if r >= 0:
-            reader.pos = r + 1
-            return "ok"
-        if r <= -_SMALL:
-            at = reader.base + (-(r + _SMALL) - 1)
-            raise ArtifactError(path, at, f'{what}[{int(state[4]):,}].{fields[int(state[3])]} is over 255: '
-                                "not a type code (snapshot.meta lists fewer types)")
-        if r <= -_NODIV:
-            at = reader.base + (-(r + _NODIV) - 1)
-            raise ArtifactError(path, at, f'{what}[{int(state[4]):,}].{fields[int(state[3])]} is not the offset of a node '
-                                f"(not a multiple of {int(div[int(state[3])])})")
-        if r <= -_WIDE:
-            if out.dtype == np.int64:
-                at = reader.base + (-(r + _WIDE) - 1)
-                raise ArtifactError(path, at, f'negative value in {what}[{int(state[4]):,}].{fields[int(state[3])]}')
-            return "wider"
-        if r <= -_FULL:
-            raise ArtifactError(path, reader.base + (-(r + _FULL) - 1), f'"{what}" holds more values than snapshot.meta says '
-                                f"({expected:,} records of {len(fields)})")
-        bad = -r - 1
-        ch = bytes(reader.raw[bad:bad + 1])
-        raise ArtifactError(path, reader.base + bad, f'unexpected {ch!r} inside the "{what}" number array')
-
-
-def _read_strings(reader: ChunkReader, prov: Provenance, every: int = 1):
-    """Offsets and lengths of every string (``every`` > 1: the offset of every ``every``-th, no lengths)
-    in the array at the cursor (warns if the file ends first). Returns ``(starts, lens, every, count)``."""
-    if reader.take() != 91:
-        raise ArtifactError(prov.path, reader.offset, '"strings" is not an array')
-    wide = np.int64 if prov.size >= 2**32 else np.uint32     # uint32 offsets for files under 4 GiB
-    starts = np.empty(1 << 16, dtype=wide)
-    lens = np.empty(1 << 16 if every == 1 else 1, dtype=np.uint32)
-    state = np.zeros(3, dtype=np.int64)
-
-    def done(n):
-        kept = -(-n // every)
-        # trim the doubling slack (up to half of the arrays) unless it is small
-        out = (starts[:kept].copy(), lens[:kept].copy()) if kept < len(starts) * 3 // 4 else (starts[:kept], lens[:kept])
-        return (*out, every, n)
-    while True:
-        if reader.pos >= reader.n and not reader.refill():
-            prov.warn(reader.offset, f'the file ends inside "strings" after {int(state[2]):,} strings — truncated snapshot; '
-                      "names past that point show as (string #N missing)")
-            return done(int(state[2]))
-        r = scan_strings(reader.buf, reader.pos, reader.n, reader.base, starts, lens, state, every)
-        if r == reader.n:
-            reader.pos = reader.n
-        elif r >= 0:
-            reader.pos = r + 1
-            return done(int(state[2]))
-        elif r <= -_FULL:
-            reader.pos = -(r + _FULL) - 1
-            starts = np.concatenate([starts, np.empty_like(starts)])
-            if every == 1:
-                lens = np.concatenate([lens, np.empty_like(lens)])
-        else:
-            bad = -r - 1
-            raise ArtifactError(prov.path, reader.base + bad, f'unexpected {bytes(reader.raw[bad:bad + 1])!r} in the "strings" array')
-
-
 _MALLOPT_DONE = False
+#: snapshots with fewer edges are read on one thread (a second one costs more than it saves)
+_AHEAD_MIN = 1 << 20
+_POOL = None
+
+
+def _pool():
+    """One helper thread for the edges array, shared by every read (numba kernels release the GIL)."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v8-edges")
+    return _POOL
 
 
 def _mmap_big_allocations() -> None:
@@ -390,21 +279,32 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True, edge_na
                     continue
                 if key == "nodes":
                     arrays["nodes_at"] = reader.offset
+                    ahead = None
+                    if graph and "edges" not in arrays and expected["edges"] >= _AHEAD_MIN:
+                        # the edges (60 % of the file) on a second core while this thread parses the nodes
+                        ahead = _pool().submit(edges_ahead, path, reader.offset, prov.size, ef, len(nf), expected,
+                                               edge_names, bar)
                     keep = ("type", "name", "id", "self_size", "edge_count")
-                    arrays.update(_node_columns(path, *_read_ints(reader, path, key, nf, expected[key], small=("type",),
-                                                                  drop=[f for f in nf if f not in keep])))
-                else:  # to_node is an offset into the flat nodes array: divide by the field count while parsing
+                    try:
+                        arrays.update(node_columns(path, *read_ints(reader, path, key, nf, expected[key], small=("type",),
+                                                                    drop=[f for f in nf if f not in keep])))
+                    except BaseException:
+                        if ahead is not None:   # the nodes' error is the one to report; let the helper finish
+                            ahead.exception()
+                        raise
+                    done = ahead.result() if ahead is not None else None
+                    if done is not None:
+                        arrays.update(done[0])
+                        arrays["edges"] = True
+                        reader.seek(done[1])
+                else:
                     arrays["edges_at"] = reader.offset
-                    to_col = _col(ef, "to_node", path, "snapshot.meta.edge_fields")
-                    div = [len(nf) if k == to_col else 1 for k in range(len(ef))]
-                    drop = [f for f in ef if f not in ("type", "name_or_index", "to_node")]
-                    if not edge_names:
-                        drop.append("name_or_index")
-                    arrays.update(_edge_columns(path, *_read_ints(reader, path, key, ef, expected[key], div,
-                                                                  small=("type",), drop=drop), expected["nodes"]))
+                    arrays.update(edge_columns(path, *read_ints(reader, path, key, ef, expected[key],
+                                                                edge_divisors(ef, len(nf), path), small=("type",),
+                                                                drop=edge_drops(ef, edge_names)), expected["nodes"]))
                 arrays[key] = True
             elif key == "strings":
-                string_offsets = _read_strings(reader, prov, every=1 if edge_names else 64)
+                string_offsets = read_strings(reader, prov, every=1 if edge_names else 64)
             elif not reader.skip():
                 break
     if meta is None or "nodes" not in arrays:
@@ -412,27 +312,6 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True, edge_na
     if graph and "edges" not in arrays:
         raise ArtifactError(path, reader.offset, 'no "edges" array — the object graph is missing')
     return _build(path, prov, meta, arrays, string_offsets, nf, ef, graph)
-
-
-def _node_columns(path, table, table8, rows) -> dict:
-    """The node fields the workbench uses, as rows of the parsed tables (views: nothing is copied)."""
-    for k in ("type", "name", "id", "self_size", "edge_count"):
-        if k not in rows:
-            _col([], k, path, "snapshot.meta.node_fields")
-    # separate arrays (the table is then freed), so a caller can drop the columns it is done with
-    return {"node_type": table8[-1 - rows["type"]].copy(), "node_name": table[rows["name"]].copy(),
-            "node_id": table[rows["id"]].copy(), "self_size": table[rows["self_size"]].copy(),
-            "edge_count": table[rows["edge_count"]].copy(), "detachedness": None}
-
-
-def _edge_columns(path, table, table8, rows, n_nodes) -> dict:
-    """Edge fields as rows of the parsed tables (views: no copy of the big arrays)."""
-    to_node = table[rows["to_node"]]
-    if len(to_node) and int(to_node.max()) >= n_nodes:
-        bad = int(np.argmax(to_node >= n_nodes))
-        raise ArtifactError(path, f"edges[{bad:,}]", f"to_node points at node {int(to_node[bad]):,}; there are {n_nodes:,}")
-    names = table[rows["name_or_index"]] if rows.get("name_or_index", -100) >= 0 else None
-    return {"edge_type": table8[-1 - rows["type"]], "edge_name": names, "edge_to": to_node}
 
 
 def _check_meta(path, at, meta, nf, ef):
@@ -477,8 +356,10 @@ def _build(path, prov, meta, arrays, string_offsets, nf, ef, graph) -> V8Snapsho
         snap.first_edge = first
         snap.edge_type, snap.edge_name, snap.edge_to = arrays["edge_type"], arrays["edge_name"], arrays["edge_to"]
         if snap.edge_name is None:   # read_v8(edge_names=False): names are re-read on demand (load_edge_names)
-            snap.edge_name = LazyEdgeNames(path, arrays["edges_at"], len(ef), ef.index("name_or_index"))
+            snap.edge_name = LazyEdgeNames(path, arrays["edges_at"], len(ef), ef.index("name_or_index"),
+                                           arrays.get("edge_marks"))
     snap.nodes_at = arrays.get("nodes_at")
+    snap.node_marks = arrays.get("node_marks")
     prov.details.update({"node_count": n, "edge_count": snap.edge_total, "string_count": len(snap.strings)})
     return snap
 
@@ -489,4 +370,4 @@ def drop_node_names(snap: V8Snapshot) -> None:
     snap.class_names()
     if snap.nodes_at is not None and isinstance(snap.node_name, np.ndarray):
         snap.node_name = LazyEdgeNames(snap.path, snap.nodes_at, len(snap.meta["node_fields"]),
-                                       list(snap.meta["node_fields"]).index("name"))
+                                       list(snap.meta["node_fields"]).index("name"), snap.node_marks)

@@ -92,15 +92,18 @@ class LazyEdgeNames:
     the full column is not kept.
 
     ``load(edges)`` reads the values of those edges in one pass over the ``edges``
-    array; ``names[e]`` then returns one (``KeyError`` for an edge not loaded).
+    array — jumping over long stretches with no wanted record when ``marks`` (the file
+    offset of every :data:`~.jsonscan.MARK_EVERY`-th record, from the first parse) are
+    known; ``names[e]`` then returns one (``KeyError`` for an edge not loaded).
     """
 
-    def __init__(self, path: str, at: int, nf: int, field: int):
+    def __init__(self, path: str, at: int, nf: int, field: int, marks: np.ndarray | None = None):
         self.path, self.at, self.nf, self.field = path, at, nf, field
+        self.marks = marks
         self._values: dict[int, int] = {}
 
     def load(self, edges) -> None:
-        from .jsonscan import pick_ints
+        from .jsonscan import JUMP, MARK_EVERY, pick_ints
 
         want = np.unique(np.asarray([e for e in np.asarray(edges, dtype=np.int64).tolist()
                                      if e >= 0 and e not in self._values], dtype=np.int64))
@@ -108,17 +111,30 @@ class LazyEdgeNames:
             return
         out = np.zeros(len(want), np.int64)
         state = np.zeros(5, np.int64)
+        marks = self.marks
+        # with marks: small reads, and a jump whenever the next wanted record is 4 marks or more ahead
+        gap = 4 * MARK_EVERY if marks is not None else 1 << 62
         with open_readonly(self.path) as f:
-            reader = ChunkReader(f, os.fstat(f.fileno()).st_size)
-            reader.seek(self.at)
-            if reader.take() != 91:
-                raise ArtifactError(self.path, self.at, "the array moved: the file changed since it was read")
+            reader = ChunkReader(f, os.fstat(f.fileno()).st_size, chunk=1 << 16 if marks is not None else 8 << 20)
+            first = int(want[0]) // MARK_EVERY if marks is not None else 0
+            if first and first < len(marks) and marks[first] > self.at:
+                reader.seek(int(marks[first]))
+                state[3] = first * MARK_EVERY * self.nf
+            else:
+                reader.seek(self.at)
+                if reader.take() != 91:
+                    raise ArtifactError(self.path, self.at, "the array moved: the file changed since it was read")
             while True:
                 if reader.pos >= reader.n and not reader.refill():
                     break
-                r = pick_ints(reader.buf, reader.pos, reader.n, self.nf, self.field, want, out, state)
+                r = pick_ints(reader.buf, reader.pos, reader.n, self.nf, self.field, want, out, state, gap)
                 if r == reader.n:
                     reader.pos = reader.n
+                    continue
+                if r == JUMP:
+                    b = int(want[int(state[4])]) // MARK_EVERY
+                    reader.seek(int(marks[b]))
+                    state[3] = b * MARK_EVERY * self.nf
                     continue
                 if r < -1:
                     raise ArtifactError(self.path, reader.base - r - 1, "the array changed since it was read")

@@ -113,7 +113,13 @@ def match_both(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     out_a = np.full(len(a), -1, dtype=np.int64)
     out_b = np.full(len(b), -1, dtype=np.int64)
     if len(a) and len(b):
-        _merge_match_both(a, np.argsort(a, kind="stable"), b, np.argsort(b, kind="stable"), out_a, out_b)
+        # the two sorts on the two cores (numpy's sort releases the GIL)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            order_b = pool.submit(np.argsort, b, kind="stable")
+            order_a = np.argsort(a, kind="stable")
+            _merge_match_both(a, order_a, b, order_b.result(), out_a, out_b)
     return out_a, out_b
 
 
@@ -206,8 +212,34 @@ def summarize(snap: V8Snapshot, graph: Graph | None = None, consume: bool = Fals
     return Summary(snap.path, names, codes, ids, sizes, owned, int(sizes.sum(dtype=np.int64)))
 
 
-def _global_codes(s: Summary, lookup: dict) -> np.ndarray:
-    return np.array([lookup[n] for n in s.names.tolist()], dtype=np.int64)[s.codes]
+def _global_map(s: Summary, lookup: dict) -> np.ndarray:
+    """The snapshot's class codes -> codes in the joint list of names."""
+    return np.array([lookup[n] for n in s.names.tolist()], dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _class_counts(codes_b, map_b, size_b, mb, codes_a, map_a, size_a, ma, n_classes):
+    """Per joint class: count/bytes before and after, new and deleted (by id; a changed class counts as both),
+    in one pass over each snapshot: rows count_before, count_after, new_count, deleted_count, bytes_before,
+    bytes_after, new_bytes, deleted_bytes."""
+    out = np.zeros((8, n_classes), np.int64)
+    for i in range(len(codes_b)):
+        k = map_b[codes_b[i]]
+        out[0, k] += 1
+        out[4, k] += size_b[i]
+        j = mb[i]
+        if j < 0 or map_a[codes_a[j]] != k:
+            out[3, k] += 1
+            out[7, k] += size_b[i]
+    for i in range(len(codes_a)):
+        k = map_a[codes_a[i]]
+        out[1, k] += 1
+        out[5, k] += size_a[i]
+        j = ma[i]
+        if j < 0 or map_b[codes_b[j]] != k:
+            out[2, k] += 1
+            out[6, k] += size_a[i]
+    return out
 
 
 def compare(before: Summary, after: Summary) -> pd.DataFrame:
@@ -230,25 +262,14 @@ def compare_and_new(before: Summary, after: Summary) -> tuple[pd.DataFrame, np.n
     """
     all_names = sorted(set(before.names.tolist()) | set(after.names.tolist()))
     lookup = {n: i for i, n in enumerate(all_names)}
-    gb, ga = _global_codes(before, lookup), _global_codes(after, lookup)
     ma, mb = match_both(after.ids, before.ids)   # ids are unique within a snapshot
-    new = ma < 0
-    new_ids = after.ids[new]                      # memlab's "allocated since": before any class-change rule
-    new[~new] = ga[~new] != gb[ma[~new]]
-    deleted = mb < 0
-    deleted[~deleted] = gb[~deleted] != ga[mb[~deleted]]
+    new_ids = after.ids[ma < 0]                   # memlab's "allocated since": before any class-change rule
+    counts = _class_counts(before.codes, _global_map(before, lookup), before.self_size, mb,
+                           after.codes, _global_map(after, lookup), after.self_size, ma, len(all_names))
     del ma, mb
-    G = len(all_names)
-    cols = {
-        "count_before": np.bincount(gb, minlength=G),
-        "count_after": np.bincount(ga, minlength=G),
-        "new_count": np.bincount(ga[new], minlength=G),
-        "deleted_count": np.bincount(gb[deleted], minlength=G),
-        "bytes_before": np.bincount(gb, weights=before.self_size, minlength=G),
-        "bytes_after": np.bincount(ga, weights=after.self_size, minlength=G),
-        "new_bytes": np.bincount(ga[new], weights=after.self_size[new], minlength=G),
-        "deleted_bytes": np.bincount(gb[deleted], weights=before.self_size[deleted], minlength=G),
-    }
+    names = ["count_before", "count_after", "new_count", "deleted_count", "bytes_before", "bytes_after", "new_bytes",
+             "deleted_bytes"]
+    cols = dict(zip(names, counts))
     df = pd.DataFrame({k: v.astype(np.int64) for k, v in cols.items()})
     df.insert(0, "name", pd.array(all_names, dtype="str"))
     df["count_delta"] = df["new_count"] - df["deleted_count"]
@@ -348,19 +369,46 @@ def _user_owner(snap: V8Snapshot, g: Graph, v: int) -> str:
     return "(none: held by VM internals)"
 
 
-def _signature(snap: V8Snapshot, g: Graph, codes: np.ndarray, v: int) -> tuple:
-    """The retainer path with element indexes dropped: what memlab's clustering compares."""
-    elem = snap.edge_type_code("element")
-    hidden = snap.edge_type_code("hidden")
-    internal = snap.edge_type_code("internal")
-    sig = []
-    for node, e in _path_nodes(g, v):
+def _edge_key(snap: V8Snapshot, e: int, kinds: tuple) -> tuple:
+    """One step of a signature: the edge's type and name, with element/hidden indexes (and numbered internal slots) as -1."""
+    elem, hidden, internal = kinds
+    t = int(snap.edge_type[e])
+    name = -1 if t in (elem, hidden) else int(snap.edge_name[e])
+    if t == internal and snap.strings[name].isdigit():
+        name = -1  # numbered internal slots (e.g. the internalized-string table) are indexes too
+    return (t, name)
+
+
+def _signature(snap: V8Snapshot, g: Graph, codes: np.ndarray, v: int, memo: dict | None = None, limit: int = 200) -> tuple:
+    """The retainer path with element indexes dropped: what memlab's clustering compares.
+
+    ``memo`` (node -> (signature, steps)) shares the work between paths with a common
+    prefix; a path over ``limit`` steps is cut from the top, as :func:`_path_nodes` does."""
+    kinds = (snap.edge_type_code("element"), snap.edge_type_code("hidden"), snap.edge_type_code("internal"))
+    if memo is None:
+        memo = {}
+    chain = []
+    x = v
+    while x >= 0 and x not in memo and len(chain) <= limit:
+        chain.append(x)
+        if g.via[x] < 0:
+            break
+        x = int(g.pred[x])
+    for node in reversed(chain):
+        e = int(g.via[node])
+        if e < 0:
+            memo[node] = ((int(codes[node]),), 1)
+            continue
+        up = memo.get(int(g.pred[node]))
+        if up is None or up[1] >= limit:
+            break
+        memo[node] = (up[0] + (_edge_key(snap, e, kinds), int(codes[node])), up[1] + 1)
+    if v in memo:
+        return memo[v][0]
+    sig = []   # deeper than the limit: the top of the path is cut
+    for node, e in _path_nodes(g, v, limit):
         if e >= 0:
-            t = int(snap.edge_type[e])
-            name = -1 if t in (elem, hidden) else int(snap.edge_name[e])
-            if t == internal and snap.strings[name].isdigit():
-                name = -1  # numbered internal slots (e.g. the internalized-string table) are indexes too
-            sig.append((t, name))
+            sig.append(_edge_key(snap, e, kinds))
         sig.append(int(codes[node]))
     return tuple(sig)
 
@@ -391,8 +439,9 @@ def leak_clusters(final: V8Snapshot, mask: np.ndarray, graph: Graph | None = Non
     # group roots by (class, path signature); vectorised pre-grouping by (class, BFS parent's class, depth)
     groups: dict[tuple, list[int]] = {}
     order = roots[np.argsort(-g.retained[roots], kind="stable")]
+    memo: dict = {}
     for v in order.tolist():
-        groups.setdefault(_signature(final, g, codes, v), []).append(v)
+        groups.setdefault(_signature(final, g, codes, v, memo), []).append(v)
     inside = mask & (top_of >= 0)
     # objects inside each root's dominated region: per (root, class) counts and bytes
     cand = np.flatnonzero(inside)

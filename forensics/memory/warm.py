@@ -24,7 +24,7 @@ SAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 def _kernels_with_other_types() -> None:
     from . import dominators as dom
     from .v8 import _fill_codes
-    from .v8diff import _owned_per_class
+    from .v8diff import _class_counts, _owned_per_class
 
     t = np.zeros(4, np.uint8)
     name = np.zeros(4, np.uint32)
@@ -33,6 +33,9 @@ def _kernels_with_other_types() -> None:
     for codes in (np.zeros(4, np.int16), np.zeros(4, np.int32)):
         _fill_codes(t, name, named, remap, codes)
         _owned_per_class(np.zeros(4, np.int32), codes, np.ones(4, np.uint32), 2)
+        for other in (np.zeros(4, np.int16), np.zeros(4, np.int32)):
+            m, sizes, match = np.zeros(1, np.int64), np.ones(4, np.uint32), np.full(4, -1, np.int64)
+            _class_counts(codes, m, sizes, match, other, m, sizes, match, 1)
     first = np.array([0, 2, 3, 4, 4], np.int32)
     to = np.array([1, 2, 3, 3], np.int32)
     ok = np.ones(4, np.bool_)
