@@ -70,7 +70,8 @@ def _frames(cols: dict, locals_of: dict, facts: dict, warnings: list) -> pd.Data
     recursion of 50,000 frames ends up as a handful of rows.
     """
     if not cols["no"]:
-        facts["crash_thread"], facts["crash_thread_why"] = facts.get("signal_thread") or 1, "no frames"
+        facts["crash_thread"] = facts.get("signal_thread") or facts.get("current_thread") or 1
+        facts["crash_thread_why"] = "no frames"
         facts["n_frames_raw"] = 0
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FRAME_COLUMNS})
     no = np.asarray(cols["no"], dtype=np.int64)
@@ -148,6 +149,11 @@ def _crash_thread(owner, no, function, facts) -> tuple[int, str]:
         return facts["starred_thread"], "marked * in info threads"
     if facts.get("current_thread"):
         return facts["current_thread"], "gdb's [Current thread is N] at core load"
+    if facts.get("sanitizer_thread") is not None:
+        # ASan's T0 is the main thread; gdb would number it 1
+        return facts["sanitizer_thread"] + 1, f"the sanitizer report names thread T{facts['sanitizer_thread']}"
+    if facts.get("switched_thread"):
+        return facts["switched_thread"], "the thread the user switched to (gdb's `thread N`) in a session with no signal"
     if facts.get("switch_lwp"):
         for t, lwp in facts["thread_lwp"].items():
             if lwp == facts["switch_lwp"]:

@@ -19,6 +19,7 @@ import re
 import pandas as pd
 
 from .evidence import _address_from_args, _pointers, operand_address  # noqa: F401  (operand_address: API)
+from .sanitizer import sanitizer_class
 
 CLASSES = ("null-deref-read", "null-deref-write", "wild-pointer", "bad-pc", "stack-overflow",
            "assertion-failure", "heap-corruption", "stack-buffer-overrun", "uncaught-exception",
@@ -92,6 +93,8 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
 
 def _access(facts: dict) -> tuple[str | None, str]:
     """'read'/'write' from the faulting instruction (AT&T syntax) or the source line."""
+    if facts.get("access") in ("read", "write"):
+        return facts["access"], f"{facts.get('sanitizer') or 'the report'} says it was a {facts['access'].upper()} access"
     insn = facts.get("instruction")
     if insn and "Cannot access" not in insn:
         op, _, operands = insn.partition(" ")
@@ -179,6 +182,9 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                     "reason": reason})
         return out
 
+    if facts.get("sanitizer_kind") and not sig:
+        out.update(origin="self", origin_why=f"{facts['sanitizer']} stopped the process at a bad access")
+        return done(*sanitizer_class(facts))
     waiters = _lock_waiters(all_frames) if len(all_frames) else []
     if origin == "none":
         inferred = _infer_without_signal(facts, crash, all_frames, waiters)
@@ -226,6 +232,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         if top is not None and top["norm_function"] == "??" and top_pc is not None and top_pc < NULL_LIMIT:
             return done("bad-pc", "null-call", "probably", "SegFaultOnPcNearNull",
                         f"frame 0 is at pc 0x{int(top_pc):x}: a call through a NULL function pointer")
+        if pc is None and top_pc is not None and top is not None and top["norm_function"] == "??":
+            pc = top_pc      # frame 0 in no function: its pc is where the thread stopped
         if pc is not None and addr is not None and pc == addr:
             near = addr < NULL_LIMIT
             return done("bad-pc", "null-call" if near else "corrupt-pointer", "probably" if near else "exploitable",
@@ -249,7 +257,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             if addr is not None and top is not None and bool(top["is_library"]) and not in_libc:
                 in_libc = "in-libc"
         else:
-            addr_why = f"fault address 0x{addr:x} from $_siginfo"
+            addr_why = f"fault address 0x{addr:x} from " + (f"the {facts['sanitizer']} report" if facts.get("sanitizer")
+                                                             else "$_siginfo")
         if addr is None:
             if True:  # a libc string function with no address shown is not assumed NULL either
                 return done("unknown", "segv-address-unknown", "unknown", "AccessViolation",
@@ -269,7 +278,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                     "DestAv" if access == "write" else "SourceAv", f"{addr_why} is far from NULL; {access_why}")
 
     if sig == "SIGABRT" or sig == "SIGIOT":
-        assert_fr = _has(crash, r"^_*assert_(?:fail|perror_fail)(?:_base)?$")
+        assert_fr = _has(crash, _ASSERT_FUNCS)
         own_assert = _own_assert_helper(crash)
         if len(assert_fr) or facts.get("assert_expr") or own_assert:
             text = facts.get("assert_expr") or _string_args(crash, r"assert_fail")
@@ -346,10 +355,13 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
     return done("unknown", (sig or "").lower(), "unknown", "UncategorizedSignal", f"signal {sig} matches no rule")
 
 
+_ASSERT_FUNCS = (r"^(?:_*assert_(?:fail|perror_fail)(?:_base)?|(?:std::)?__glibcxx_assert_fail|"
+                 r"(?:std::)?__replacement_assert|__assert_rtn|_wassert|__assert2?)$")
 _GLIB_FATAL = r"^(?:g_logv|g_log|g_log_structured\w*|g_log_writer_default|g_error|g_assertion_message\w*|_g_log_abort)$"
 _QT_FATAL = r"^(?:qFatal|qt_message_fatal|qAbort|QMessageLogger::fatal|qt_assert\w*)$"
 _ABORT_PATH = (r"^(?:rust_begin_unwind|rust_panic\w*|raise|abort|pthread_kill|__pthread_kill_implementation|__pthread_kill_internal|libc_message|"
                r"__libc_message|malloc_printerr|__stack_chk_fail\w*|__fortify_fail\w*|__chk_fail|__assert_fail\w*|"
+               r"(?:std::)?__glibcxx_assert_fail|__assert_rtn|"
                r"assert_fail\w*|std::terminate|__cxa_throw|qTerminate|qFatal|qt_message_fatal|qAbort|"
                r"QMessageLogger::fatal|g_logv|g_log|g_error|g_log_structured\w*)$")
 DEEP_STACK = 1000   # a thread this many frames deep is a runaway recursion
@@ -389,6 +401,9 @@ def _infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataF
     Returns ("snapshot", why) for a hang, ("signal", SIG, why) to classify as that signal, or
     ("done", class, subclass, exploitability, rule, reason).
     """
+    if facts.get("go_fatal"):
+        return ("done", "abort", "go-fatal", "unknown", "AbortSignal",
+                f"the Go runtime threw a fatal error ('{facts['go_fatal']}') and exited")
     if len(crash) and len(_has(crash, _ABORT_PATH)):
         return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "
                                      f"({', '.join(dict.fromkeys(_has(crash, _ABORT_PATH)['norm_function']))})")

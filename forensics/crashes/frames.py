@@ -114,6 +114,16 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     r"panic", r"runtime\.\w+(?:\.\w+)*", r"rust_begin_unwind", r"rust_panic\w*", r"__rust_\w+",
     r"core::panicking::\w+", r"std::panicking::\w+", r"std::sys::\S+", r"core::result::unwrap_failed",
     r"core::option::\w+_failed", r"_cgo_\w+", r"[\w.]+\._Cfunc_\w+", r"[\w.]+\._cgo_\w+",
+    # glibc's allocator entry points (gdb prints "__libc_calloc (…) at malloc.c:3436": a bare source name)
+    r"malloc", r"calloc", r"realloc", r"free", r"cfree", r"memalign", r"posix_memalign", r"valloc",
+    # other assertion runtimes: libstdc++'s _GLIBCXX_ASSERTIONS checks, macOS, MSVC, bionic
+    r"(?:std::)?__glibcxx_assert_fail", r"(?:std::)?__replacement_assert", r"__assert_rtn", r"_wassert", r"__assert2?",
+    # sanitizer runtimes' C entry points, also when linked into the program (their C++ internals are
+    # left alone: in the sanitizers' own tracker they are the project's code)
+    r"__interceptor_\w+(?:\.\w+)*", r"__interceptor_trampoline_\w+", r"___interceptor_\w+", r"wrap_\w+",
+    r"__asan_\w+", r"__msan_\w+", r"__tsan_\w+", r"__ubsan_\w+", r"__lsan_\w+", r"__hwasan_\w+",
+    # glibc stdio internals (shown with their own source paths, "libio/iofgets.c")
+    r"_IO_\w+", r"__vfscanf_internal", r"__vfprintf_internal", r"__isoc99_\w+",
 ]) + r")$")
 
 #: libc frames worth naming when they are where the process died (``in-libc:strlen``)
@@ -121,7 +131,9 @@ LIBC_STRING = re.compile(r"^(?:str|mem|wcs|wmem|stp|rawmem)\w*$")
 
 _LIB_PATH = re.compile(r"(?:^(?:\.\./|\./)+(?:nptl|sysdeps|stdlib|malloc|posix|string|libio|csu|assert|debug|signal|"
                        r"misc|elf|io|time|stdio-common|iconv|intl|locale|login|resolv|socket|wcsmbs)/)"
-                       r"|libstdc\+\+-v3|libsupc\+\+|/glibc-")
+                       # glibc's source dirs no program names its own (sanitizer reports print them bare)
+                       r"|^(?:nptl|sysdeps|libio|stdio-common|csu|wcsmbs|sunrpc)/"
+                       r"|libstdc\+\+-v3|libsupc\+\+|/glibc-|/libsanitizer/|/compiler-rt/lib/")
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|core::|alloc::|panic_unwind::|"
                        r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py[A-Z_]\w*|_?PyEval\w*)")
 
@@ -194,7 +206,7 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     srcs = f["source_file"].to_numpy(dtype=object)
     system = lib | np.array([not isinstance(s, str) or s.startswith("/usr/include/") for s in srcs], dtype=bool)
     raw = f["function"].to_numpy(dtype=object)
-    internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith("__GI_"))
+    internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith(("__GI_", "__libc_")))
                          for n, r in zip(norm, raw)], dtype=bool)
     wrap = (np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system) | internal
     f["is_wrapper"] = wrap

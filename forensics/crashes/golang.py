@@ -24,18 +24,23 @@ from __future__ import annotations
 import re
 
 _GOROUTINE = re.compile(r"^goroutine (?P<n>\d+) \[(?P<state>[^\]]*)\]:\s*$")
-_SIGNAL = re.compile(r"^\[signal (?P<sig>SIG[A-Z0-9]+): (?P<desc>[^\]]*?)(?: code=(?P<code>0x[0-9a-fA-F]+|-?\d+))?"
+# old runtimes print the number: "[signal 0xb code=0x1 addr=0x1 pc=0x8048f30]"
+_SIGNAL = re.compile(r"^\[signal (?P<sig>SIG[A-Z0-9]+|0x[0-9a-fA-F]+|\d+)(?:: (?P<desc>[^\]]*?))?"
+                     r"(?: code=(?P<code>0x[0-9a-fA-F]+|-?\d+))?"
                      r"(?: addr=(?P<addr>0x[0-9a-fA-F]+))?(?: pc=(?P<pc>0x[0-9a-fA-F]+))?\]\s*$")
+# the numbers the Go runtime uses on every Unix it runs on (SIGBUS/SIGSYS differ between systems: not guessed)
+_SIG_BY_NO = {4: ("SIGILL", "illegal instruction"), 5: ("SIGTRAP", "trace trap"), 6: ("SIGABRT", "abort"),
+              8: ("SIGFPE", "floating-point exception"), 11: ("SIGSEGV", "segmentation violation")}
 _FUNC = re.compile(r"^(?P<func>[\w.\-~/%]+?(?:\.\(\*?[\w\[\],. ]+\))?(?:\.[\w\-\[\]~.]+)*|panic)\((?P<args>.*)\)\s*$")
 _FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|s|c)):(?P<line>\d+)(?: \+0x[0-9a-fA-F]+)?(?: .*)?$")
 _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGFPE": 8, "SIGILL": 4, "SIGABRT": 6, "SIGTRAP": 5}
 
-GO_MARKS = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:|panic: |fatal error: |\[signal SIG[A-Z]+: )", re.M)
+GO_MARKS = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:|panic: |fatal error: |\[signal (?:SIG[A-Z]+: |0x[0-9a-f]+ ))", re.M)
 
 
 def looks_like_go(text: str) -> bool:
     return bool(re.search(r"^\s*goroutine \d+ \[[^\]]*\]:\s*$", text, re.M)) or \
-        bool(re.search(r"^\s*\[signal SIG[A-Z0-9]+: [^\]]* code=", text, re.M))
+        bool(re.search(r"^\s*\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+|\d+) code=", text, re.M))
 
 
 def go_to_gdb(text: str) -> str:
@@ -47,8 +52,11 @@ def go_to_gdb(text: str) -> str:
         s = ln.strip()
         m = _SIGNAL.match(s)
         if m:
-            sig = m.group("sig")
-            out.append(f"Thread {first_g} received signal {sig}, {m.group('desc')}.")
+            sig, desc = m.group("sig"), m.group("desc")
+            if not sig.startswith("SIG"):
+                no = int(sig, 16) if sig.startswith("0x") else int(sig)
+                sig, desc = _SIG_BY_NO.get(no, (f"SIG{no}", desc or f"signal {no}"))
+            out.append(f"Thread {first_g} received signal {sig}, {desc or sig}.")
             code = m.group("code")
             if code is not None or m.group("addr"):
                 c = int(code, 16) if code and code.startswith("0x") else int(code or 0)

@@ -21,8 +21,11 @@ import re
 _THREAD = re.compile(r"^[*+]?\s*thread #(?P<n>\d+)(?P<rest>.*)$")
 _STOP = re.compile(r"stop reason = (?P<why>.*?)\s*$")
 _FRAME = re.compile(r"^[*+]?\s*frame #(?P<no>\d+): (?P<pc>0x[0-9a-fA-F]+) (?P<mod>[^`\s]+)(?:`| )(?P<rest>.*)$")
+_SYM = re.compile(r"^[^`\s]+`(?P<sym>[^\s`]+)(?: \+ (?P<off>\d+))?:$")
+_BARE_FRAME = re.compile(r"^[*+]?\s*frame #(?P<no>\d+): (?P<pc>0x[0-9a-fA-F]+)\s*$")   # a pc in no module
 _OFFSET = re.compile(r"^(?P<func>.*?)(?: \+ \d+)?(?: \[inlined\])?(?: at (?P<file>[^:\s]+):(?P<line>\d+)(?::\d+)?)?\s*$")
-_INSN = re.compile(r"^->\s+(?P<addr>0x[0-9a-fA-F]+) <\+(?P<off>\d+)>:\s+(?P<insn>.*?)\s*$")
+# "->  0x1000039e8 <+28>: ldr w9, [x8]"; old LLDB: "-> 0x2a149c:  calll  0x2a14a1   ; rb_vm_dispatch + 17"
+_INSN = re.compile(r"^->\s+(?P<addr>0x[0-9a-fA-F]+)(?: <\+(?P<off>\d+)>)?:\s+(?P<insn>.*?)(?:\s+;.*)?\s*$")
 _EXC = re.compile(r"EXC_BAD_ACCESS \(code=(?P<code>\d+), address=(?P<addr>0x[0-9a-fA-F]+)\)")
 _SIG = re.compile(r"signal (?P<sig>SIG[A-Z0-9]+)(?::.*?fault address: (?P<addr>0x[0-9a-fA-F]+))?")
 _EXC_SIGNAL = {"EXC_BAD_ACCESS": ("SIGSEGV", 11), "EXC_BAD_INSTRUCTION": ("SIGILL", 4),
@@ -52,12 +55,16 @@ def _frame_line(m: re.Match) -> str:
 
 def lldb_to_gdb(text: str) -> str:
     """Rewrite LLDB stop banners, thread headers and frames into gdb lines (others unchanged)."""
-    out, seen_stop, cur_sym = [], False, None
+    out, seen_stop, cur_sym, cur_off = [], False, None, None
     for ln in text.split("\n"):
         s = ln.strip()
         m = _FRAME.match(s)
         if m:
             out.append(_frame_line(m))
+            continue
+        m = _BARE_FRAME.match(s)
+        if m:
+            out.append(f"#{m.group('no')}  {m.group('pc')} in ?? ()")
             continue
         m = _THREAD.match(s)
         if m:
@@ -86,12 +93,14 @@ def lldb_to_gdb(text: str) -> str:
                             break
             out.append(f"Thread {n} (LWP {n}):")
             continue
-        if s.endswith(":") and "`" in s and " " not in s:
-            cur_sym = s[:-1].split("`", 1)[1]      # "libc.so.6`raise:" names the disassembly below
+        m = _SYM.match(s)
+        if m:
+            # "libc.so.6`raise:" (old LLDB: "HelloWorld`rb_vm_dispatch + 12:") names the disassembly below
+            cur_sym, cur_off = m.group("sym"), m.group("off")
             continue
         m = _INSN.match(s)
         if m:
-            sym = f" <{cur_sym}+{m.group('off')}>" if cur_sym else ""
+            sym = f" <{cur_sym}+{m.group('off') or cur_off or 0}>" if cur_sym else ""
             out.append(f"=> {m.group('addr')}{sym}:\t{m.group('insn')}")
             continue
         out.append(ln)

@@ -145,9 +145,11 @@ def _load_bytes(path, raw: bytes, prov: Provenance) -> GdbCrash:
 def _build(path, text: str, prov: Provenance) -> GdbCrash:
     t = parse_text(text)
     facts = t.facts
-    if t.frames.empty and not facts.get("signal"):
+    # a Go runtime throw or a sanitizer report says what happened even when its stack was cut off
+    verdict_line = facts.get("signal") or facts.get("go_fatal") or facts.get("sanitizer_kind")
+    if t.frames.empty and not verdict_line:
         raise ArtifactError(path, None, "GDB output, but with no backtrace frame and no signal line")
-    gdb_marks = facts.get("signal") or facts.get("core_cmd") or facts.get("thread_lwp") or facts.get("registers")
+    gdb_marks = verdict_line or facts.get("core_cmd") or facts.get("thread_lwp") or facts.get("registers")
     framed = t.frames["pc"].notna().any() or t.frames["source_file"].notna().any() or t.frames["module"].notna().any()
     if not gdb_marks and not framed:
         # "#1 Introduction (draft)" in a note looks like a frame line, but no gdb frame lacks all of
@@ -162,6 +164,10 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     frames["is_crash_thread"] = frames["thread"].to_numpy() == crash_thread
     crash = frames[frames["is_crash_thread"]]
     verdict = classify(facts, crash, frames)
+    if verdict["class"] == "bad-pc" and len(crash) and crash.iloc[0]["norm_function"] == "??":
+        # the thread jumped to a pc that is no function: that frame is nobody's code, its caller is the culprit
+        frames.loc[crash.index[0], "is_own"] = False
+        crash = frames[frames["is_crash_thread"]]
     program, argv = _program(facts)
     prog_name = os.path.basename(program) if program else None
     facts["file_tag"] = (prov.sha256 or "")[:8]

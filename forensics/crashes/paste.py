@@ -24,6 +24,9 @@ _MD_ESCAPE = re.compile(r"\\([#_`<>*\[\]()|~-])")
 _MD_BOLD_GI = re.compile(r"\*\*(GI|IA)\*\*\\?_")           # "**GI**\_assert_fail": markdown ate "__GI__"
 _PROMPT = re.compile(r"^(?:\((?:gdb|rr|pernosco|lldb|dlv|cuda-gdb)\)|pwndbg>|gef➤|gdb-peda\$|gdb\$|>>>)\s?")
 _NO_HASH_FRAME = re.compile(r"^(\d{1,5})(\s+)(0x[0-9a-fA-F]+ in \s?\S)")
+_SPACED_HASH = re.compile(r"^# (\d{1,5})\s+(?=0x[0-9a-fA-F]+ in \S)")     # "# 0  0x… in f ()": a space after '#'
+# "0x… in f (a=1) at t.c:193        p->next = q;": the source line glued onto the stop line
+_GLUED_SOURCE = re.compile(r"^(?P<frame>.* at \S+:(?P<line>\d+))\s{2,}(?P<src>\S.*)$")
 _FRAME = re.compile(r"^#\d+\s")
 # gef's trace panel "[#0] 0x555555555139 → main()" and pwndbg's "► 0   0x555555555139 main+16"
 _GEF_FRAME = re.compile(r"^\[#(?P<no>\d+)\] (?P<pc>0x[0-9a-fA-F]+) → (?P<body>.+?)\s*$")
@@ -114,7 +117,9 @@ def normalize_paste(text: str) -> str:
         m = _PROMPT.match(s.lstrip())
         if m:
             s = s.lstrip()[m.end():]
-        stripped = s.lstrip()
+        stripped = _SPACED_HASH.sub(r"#\1  ", s.lstrip())
+        if stripped != s.lstrip():
+            s = stripped
         m = _GEF_FRAME.match(stripped)
         if m:
             body = m.group("body")
@@ -128,8 +133,14 @@ def normalize_paste(text: str) -> str:
         if m:
             s = "#" + s
         # frame #0 printed right under the signal line, without "#0"
-        if after_signal and not _FRAME.match(s) and _STOP_FRAME.match(s) and not s.startswith("["):
-            s = "#0  " + s
+        if after_signal and not _FRAME.match(s) and not s.startswith("["):
+            g = _GLUED_SOURCE.match(s)
+            if g and _STOP_FRAME.match(g.group("frame")):
+                out.extend(["#0  " + g.group("frame"), f"{g.group('line')}\t{g.group('src')}"])
+                after_signal = False
+                continue
+            if _STOP_FRAME.match(s):
+                s = "#0  " + s
         if s.startswith("Attaching to "):
             after_signal = True    # gdb -p prints where the attached thread stands, like a stop
         elif s.startswith(("[", "Using host libthread_db", "Reading symbols", "Loaded symbols")) or not s.strip():

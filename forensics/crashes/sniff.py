@@ -3,7 +3,9 @@
 gdb's own batch output is recognised by ``artifact._RE_GDB``; this adds the shapes pasted in
 trackers: indented or prompt-prefixed frames, frames without ``#``, ``info threads`` tables of old
 gdb, LLDB ``frame #N:`` lines and stop banners, Go ``goroutine N [state]:`` blocks and ``[signal
-SIGSEGV: …]`` lines, peda/gef/pwndbg panels with a ``=> 0x…`` current instruction.
+SIGSEGV: …]`` lines, peda/gef/pwndbg panels with a ``=> 0x…`` current instruction, ``coredumpctl
+info`` and its journal message, sanitizer reports (``==N==ERROR: AddressSanitizer: …``) and glibc's
+``backtrace_symbols`` print.
 
 >>> crash_format(b"    (gdb) where\\n    #0  0x0000000000400c48 in main () at t.c:3\\n")
 'gdb transcript (pasted)'
@@ -24,25 +26,31 @@ _GDB = re.compile(
     r"|=> 0x[0-9a-fA-F]+ <[^>]+>:|> \[(?:unrecovered-panic|fatal-throw)\] |\(dlv\) \d+\s+0x[0-9a-fA-F]+ in \S)", re.M)
 _LLDB = re.compile(r"^\s*(?:\(lldb\)|[*+]?\s*frame \\?#(?:&#8203;)?\d+: 0x[0-9a-fA-F]+ "
                    r"|[*+]?\s*thread \\?#(?:&#8203;)?\d+[:,].*stop reason = )", re.M)
-_COREDUMPCTL = re.compile(r"^\s*Stack trace of thread \d+:\s*$", re.M)
-_GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal SIG[A-Z0-9]+: [^\]]*\]\s*$"
+_GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+ code=[^\]]*)\]\s*$"
                  r"|fatal error: all goroutines are asleep)", re.M)
 
 
 def crash_format(head: bytes) -> str | None:
     """A format label when ``head`` (the first bytes of a file) looks like a crash transcript."""
+    from .coredumpctl import looks_like_coredumpctl
+    from .execinfo import looks_like_execinfo
     from .paste import normalize_paste
+    from .sanitizer import looks_like_sanitizer
 
     # recognise the shapes after undoing what the tracker did (quotes, prompts, entities, indentation)
     text = normalize_paste(head.decode("utf-8", "replace"))
-    if _COREDUMPCTL.search(text) and re.search(r"^\s*Signal: \d+ \(\w+\)", text, re.M):
+    if looks_like_coredumpctl(text):
         return "coredumpctl info"
+    if looks_like_sanitizer(text):
+        return "sanitizer report"
     if _GO.search(text):
         return "go runtime crash"
     if _LLDB.search(text):
         return "lldb transcript"
     if _GDB.search(text):
         return "gdb transcript (pasted)"
+    if looks_like_execinfo(text):
+        return "glibc backtrace"
     return None
 
 

@@ -1,0 +1,120 @@
+"""Producers other than gdb's own text: sanitizer reports (generated), glibc's backtrace print, Go's
+older runtime lines, systemd-coredump's journal form and paste shapes met in the wild.
+
+The sanitizer tests read real AddressSanitizer output made by
+``sample_data/generate/crashes/sanitizers.py``; the short strings below are our own minimal
+examples of each shape (no third-party text)."""
+import os
+import warnings
+
+import pytest
+
+from forensics.crashes.load import load_gdb, load_text
+from forensics.crashes.parse import parse_text
+
+from .conftest import SAMPLES
+
+
+def _asan(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_gdb(os.path.join(SAMPLES, f"{name}__asan-O0__asan.txt")).crash
+
+
+@pytest.mark.parametrize("name,cls,sub,top", [
+    ("null_read", "null-deref-read", "", "read_record_count"),
+    ("null_write", "null-deref-write", "", "store_result"),
+    ("use_after_free", "wild-pointer", "heap-use-after-free:read", "count_hit"),
+    ("heap_overflow", "heap-corruption", "heap-buffer-overflow:write", "copy_line"),
+    ("double_free", "heap-corruption", "double-free", "release_buffer"),
+    ("invalid_free", "heap-corruption", "bad-free", "drop_token"),
+    ("stack_smash", "stack-buffer-overrun", "stack-buffer-overflow:write", "parse_username"),
+    ("stack_overflow", "stack-overflow", "stack-overflow", "walk_tree"),
+])
+def test_asan_reports(name, cls, sub, top):
+    c = _asan(name)
+    assert (c["class"], c["subclass"], c["top_own_frame"]) == (cls, sub, top), c["reason"]
+
+
+def test_asan_interceptor_is_not_the_culprit_and_other_stacks_are_not_the_crash_stack():
+    t = parse_text(open(os.path.join(SAMPLES, "use_after_free__asan-O0__asan.txt")).read())
+    assert t.facts["sanitizer_kind"] == "heap-use-after-free" and t.facts["access"] == "read"
+    # the "freed by" and "previously allocated by" stacks are kept as text, not as frames
+    assert list(t.frames["frame"]) == list(range(len(t.frames)))
+    assert "logout" not in set(t.frames["function"])
+    assert _asan("heap_overflow")["top_own_frame"] == "copy_line"      # not __interceptor_memset
+
+
+def test_sanitizer_thread_and_seg_fault_thread():
+    c = load_text("==9==ERROR: AddressSanitizer: heap-use-after-free on address 0x6020 at pc 0x40 bp 0x1 sp 0x2\n"
+                  "WRITE of size 8 at 0x6020 thread T3\n"
+                  "    #0 0x401000 in push_job /src/queue.c:75\n"
+                  "    #1 0x401100 in worker /src/queue.c:120\n").crash
+    assert (c["class"], c["subclass"], c["crash_thread"]) == ("wild-pointer", "heap-use-after-free:write", 4)
+    assert c["top_own_frame"] == "push_job"
+
+
+def test_glibc_backtrace_print():
+    c = load_text("*** stack smashing detected ***: ./tool terminated\n"
+                  "======= Backtrace: =========\n"
+                  "/lib/x86_64-linux-gnu/libc.so.6(__fortify_fail+0x45)[0x7f00000a2bc5]\n"
+                  "/lib/x86_64-linux-gnu/libc.so.6(+0x104b7a)[0x7f00000a2b7a]\n"
+                  "./libtool.so(+0x2564)[0x7f000075a564]\n"
+                  "./libtool.so(parse_args+0x4d8)[0x7f00007591f1]\n"
+                  "./tool[0x4009d9]\n").crash
+    assert c["class"] == "stack-buffer-overrun"
+    assert c["top_own_frame"].endswith("@0x564")
+
+
+def test_go_numeric_signal_and_runtime_throw():
+    c = load_text("panic: runtime error: invalid memory address or nil pointer dereference\n"
+                  "[signal 0xb code=0x1 addr=0x8 pc=0x8048f30]\n\n"
+                  "goroutine 1 [running]:\nmain.main()\n\t/app/main.go:25 +0x330\n").crash
+    assert (c["signal"], c["class"], c["top_own_frame"]) == ("SIGSEGV", "null-deref-read", "main.main")
+    c = load_text("fatal error: concurrent map writes\n\ngoroutine 7 [running]:\n"
+                  "runtime.throw(0x6df750, 0x15)\n\t/usr/local/go/src/runtime/panic.go:605 +0x95\n"
+                  "main.record(0xc420162000)\n\t/app/stats.go:42 +0xdd\n").crash
+    assert (c["class"], c["subclass"], c["crash_thread"], c["top_own_frame"]) == ("abort", "go-fatal", 7, "main.record")
+
+
+def test_coredumpctl_without_stack_and_journal_form():
+    c = load_text("           PID: 41 (tool)\n           UID: 1000 (me)\n        Signal: 11 (SEGV)\n"
+                  "  Command Line: tool --run\n    Executable: /usr/bin/tool\n").crash
+    assert (c["signal"], c["program"], c["class"]) == ("SIGSEGV", "tool", "unknown")
+    c = load_text("systemd-coredump[50]: Process 41 (tool) of user 1000 dumped core.\n"
+                  "                \n                Stack trace of thread 41:\n"
+                  "                #0  0x00007f00000aa81b pthread_kill (libc.so.6 + 0xaa81b)\n"
+                  "                #1  0x00007f0000044558 raise (libc.so.6 + 0x44558)\n"
+                  "                #2  0x00007f000002560f abort (libc.so.6 + 0x2560f)\n"
+                  "                #3  0x0000555555555139 check_config (tool + 0x1139)\n").crash
+    assert (c["class"], c["top_own_frame"]) == ("abort", "check_config")
+
+
+def test_paste_shapes():
+    # a space after '#' in the frame numbers, and a hang whose thread the user switched to
+    c = load_text("(gdb) thread 5\n[Switching to thread 5 (Thread 0x7f0 (LWP 26936))]\n"
+                  "# 0  0x00007f852bf5b1fd in __lll_lock_wait () from /lib/x86_64-linux-gnu/libpthread.so.0\n"
+                  "# 1  0x00007f852bf54025 in pthread_mutex_lock () from /lib/x86_64-linux-gnu/libpthread.so.0\n"
+                  "# 2  0x0000000000569c14 in cache_lock (c=0x209de50) at cache.c:117\n").crash
+    assert (c["class"], c["crash_thread"], c["top_own_frame"]) == ("deadlock", 5, "cache_lock")
+    # the stop line with its source line glued on
+    c = load_text("Program received signal SIGSEGV, Segmentation fault.\n"
+                  "0x08053915 in Node::Finish (this=0x806bb08) at node.cc:193          next->prev = prev;\n").crash
+    assert (c["top_own_frame"], c["class"]) == ("Node::Finish", "unknown")     # no address: NULL or wild unknown
+    assert parse_text("Program received signal SIGSEGV, Segmentation fault.\n"
+                      "0x0805 in f (p=0x1) at n.cc:9     p->next = 0;\n").facts["crash_source"] == "p->next = 0;"
+    # libstdc++'s bounds check (_GLIBCXX_ASSERTIONS) is an assertion
+    c = load_text("Program terminated with signal SIGABRT, Aborted.\n"
+                  "#0  __pthread_kill_implementation (no_tid=0, signo=6, threadid=<optimized out>) at ./nptl/pthread_kill.c:44\n"
+                  "#1  0x00007634e42288ff in __GI_abort () at ./stdlib/abort.c:79\n"
+                  "#2  0x00007634e46df90d in std::__glibcxx_assert_fail(char const*, int, char const*, char const*) () "
+                  "from /lib/x86_64-linux-gnu/libstdc++.so.6\n"
+                  "#3  0x00005d956e210ac0 in show_zone (n=659) at zones.cpp:820\n").crash
+    assert (c["class"], c["top_own_frame"]) == ("assertion-failure", "show_zone")
+
+
+def test_lldb_jump_to_a_bad_pc():
+    c = load_text("* thread #1, stop reason = EXC_BAD_ACCESS (code=1, address=0x2000000020)\n"
+                  "  * frame #0: 0x0000002000000020\n"
+                  "    frame #1: 0x000000010003e239 app`Window::Redraw() + 41\n").crash
+    assert (c["class"], c["top_own_frame"]) == ("bad-pc", "Window::Redraw")
