@@ -53,12 +53,20 @@ def set_summary(args):
 def set_flags(args):
     from .captures import load_capture_set
 
+    if getattr(args, "scheduler", None):  # the workers write Parquet; only the flagged rows are read here
+        from .cluster_tables import set_table_on_cluster
+
+        return set_table_on_cluster(args.file, "flags", args.scheduler, args.workers, args.parquet_dir)
     return _flagged(load_capture_set(args.file, **_options(args)).packets)
 
 
 def set_flows(args):
     from .captures import load_capture_set
 
+    if getattr(args, "scheduler", None):  # the workers write Parquet; only the flows are read here
+        from .cluster_tables import set_table_on_cluster
+
+        return _iso(set_table_on_cluster(args.file, "flows", args.scheduler, args.workers, args.parquet_dir))
     return _iso(load_capture_set(args.file, **_options(args)).flows)
 
 
@@ -95,6 +103,10 @@ def _parallel_options(q):
                         f"{default_workers()} here)")
     q.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://host:8786, or 'local' for a LocalCluster of --workers processes")
+    q.add_argument("--parquet-dir", default=None, metavar="DIR",
+                   help="with --scheduler, for flags/flows: where the workers write their partitions' packets and "
+                        "flows as Parquet (kept; a folder every worker and this machine reach). Default: a temporary "
+                        "folder, removed after")
 
 
 _SET_HANDLERS = {"summary": set_summary, "flags": set_flags, "flows": set_flows}

@@ -49,3 +49,35 @@ def test_dask_workers_load_and_write_the_parquet_themselves(cluster, rotated, tm
     pd.testing.assert_frame_equal(read_frame(tmp_path / "out", "packets", rotated.name), load_capture_set(rotated).packets)
     pd.testing.assert_frame_equal(read_frame(tmp_path / "out", "flows", "slow_reader.pcap"), forensics.load(pcap).flows)
     assert len(forensics.query(tmp_path / "out", "SELECT * FROM artifacts")) == 2
+
+
+def test_flags_and_flows_on_dask_are_written_by_the_workers_and_read_back_equal(cluster, rotated, tmp_path):
+    from forensics.network.analysis import flagged_frames
+    from forensics.sets.cluster_tables import read_flags, read_flows, set_table_on_cluster, write_set_tables
+
+    one = load_capture_set(rotated)
+    done = write_set_tables(rotated, cluster.scheduler_address, tmp_path / "pq")
+    assert len(done["written"]) == 2 and all(w["packets"] for w in done["written"])   # both partitions worked
+    assert sorted(p.name for p in (tmp_path / "pq" / "flows").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+    # every stream in exactly one partition; together the single-process flows and flags
+    assert sum(w["streams"] for w in done["written"]) == len(one.flows)
+    pd.testing.assert_frame_equal(read_flows(tmp_path / "pq"), one.flows)
+    pd.testing.assert_frame_equal(read_flags(tmp_path / "pq"), flagged_frames(one.packets))
+    # the analysed (TCP) packets as the workers wrote them: the single-process rows, with set frame numbers
+    tcp = one.packets[one.packets["stream"] >= 0].reset_index(drop=True)
+    back = pd.read_parquet(tmp_path / "pq" / "packets").sort_values("frame").reset_index(drop=True)
+    for col in ("frame", "stream", "acked_frame", "dup_ack_frame", "rto_frame", "retransmission", "ack_rtt"):
+        assert back[col].tolist() == tcp[col].tolist() or back[col].equals(tcp[col]), col
+    got = set_table_on_cluster(rotated, "flows", cluster.scheduler_address)          # a temporary folder
+    pd.testing.assert_frame_equal(got, one.flows)
+
+
+def test_the_cli_flags_on_a_local_cluster_equal_one_process(rotated, capsys):
+    from forensics.cli import main
+
+    outs = {}
+    for cmd in ("flags",):  # (flows: above, through the same handler's function)
+        for how in ([], ["--scheduler", "local", "--workers", "2"]):
+            assert main(["pcap", cmd, str(rotated), "--format", "csv", *how]) == 0
+            outs[(cmd, bool(how))] = capsys.readouterr().out
+        assert outs[(cmd, True)] == outs[(cmd, False)] and outs[(cmd, False)].count("\n") > 2
