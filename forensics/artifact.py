@@ -29,7 +29,9 @@ from .kinds import DESCRIPTIONS
 #: Every kind :func:`detect` can return, with what it means (a live view of :mod:`forensics.kinds`).
 KINDS = DESCRIPTIONS
 
-HASH_CHUNK = 1 << 20
+#: Bytes per hash step: read into one reused buffer that stays in the CPU's L2 cache for the hash
+#: (fresh 1 MiB ``bytes`` per read were 5-20 % slower on a 1.4 GB capture; network/hashing.py).
+HASH_CHUNK = 128 << 10
 #: Files above this size get a progress bar while they load (smaller ones load in well under a second).
 PROGRESS_THRESHOLD = 16 << 20
 _HEAD = 64 << 10
@@ -137,9 +139,11 @@ def map_readonly(path) -> memoryview | bytes:
 
 def sha256_of(path) -> str:
     h = hashlib.sha256()
+    buf = bytearray(HASH_CHUNK)
+    view = memoryview(buf)
     with open_readonly(path) as f:
-        while chunk := f.read(HASH_CHUNK):
-            h.update(chunk)
+        while n := f.readinto(buf):
+            h.update(view[:n])
     return h.hexdigest()
 
 

@@ -7,4 +7,14 @@
     >>> int(cap.packets["retransmission"].sum()) > 0, len(cap.provenance.sha256)
     (True, 64)
 """
-from .load import Capture, load_capture  # noqa: F401
+
+__all__ = ["Capture", "load_capture"]
+
+
+def __getattr__(name):
+    # The reader and analysis (numba) load on first use, not when the CLI builds its parser.
+    if name in __all__:
+        from . import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

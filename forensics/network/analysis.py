@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .tcp_analysis import FLAG_NAMES
+from .flags import FLAG_NAMES
 
 
 def capture_quality(cap) -> dict:

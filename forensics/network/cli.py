@@ -23,9 +23,14 @@ def _load(args):
 
 def cmd_summary(args):
     """Counts per flag (tcp.analysis.*), packets, TCP streams and load warnings."""
+    hasher = None
+    if args.engine == "native":  # the evidence hash starts on the other core before numba's start-up
+        from .hashing import FileHash
+
+        hasher = FileHash(args.file)
     from .load import capture_summary
 
-    out = capture_summary(args.file, engine=args.engine)
+    out = capture_summary(args.file, engine=args.engine, hasher=hasher)
     return {k: out[k] for k in ["packets", "tcp_streams", "warnings"] + CLI_FLAGS
             + ["link_types", "undecoded_network_layer", "tunnels"] if k in out}
 

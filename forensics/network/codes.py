@@ -65,7 +65,7 @@ def _slot(keys, vals, a, b, c):
     return i
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _rehash(ok, ov, nk, nv):
     for i in range(ov.shape[0]):
         if ov[i] >= 0:
@@ -74,7 +74,7 @@ def _rehash(ok, ov, nk, nv):
             nv[j] = ov[i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def address_codes(keys, vals, k, i0, ver, s_hi, s_lo, d_hi, d_lo, sc, dc):
     """Codes of source and destination addresses (-1: not IP) into ``sc``/``dc`` from row ``i0``, shared,
     in order of appearance. Returns (row where it stopped, next code, new versions, new hi, new lo):
@@ -110,7 +110,7 @@ def address_codes(keys, vals, k, i0, ver, s_hi, s_lo, d_hi, d_lo, sc, dc):
     return n, k, uv[: k - k0], uh[: k - k0], ul[: k - k0]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def conversation_codes(keys, vals, k, i0, sc, dc, sport, dport, conv, swapped):
     """Address/port-pair id of each packet from row ``i0`` (either direction) into ``conv``, and whether
     it goes from the pair's second end; returns (row where it stopped, next id), early when the table

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .tcp_analysis import FLAG_NAMES
+from .flags import FLAG_NAMES
 
 #: Flags compared with tshark (the FLAG_NAMES plus RST, which tshark shows as tcp.flags.reset).
 COMPARED = FLAG_NAMES + ["reset"]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ArtifactError
-from .tcp_analysis import FLAG_NAMES
+from .flags import FLAG_NAMES
 
 TSHARK_COLUMNS = {
     "frame.number": "frame", "frame.time_epoch": "time", "frame.len": "len", "frame.cap_len": "caplen",

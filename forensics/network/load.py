@@ -17,6 +17,7 @@ from .. import __version__
 from ..artifact import Provenance, sniff
 from ..errors import ArtifactError
 from .decode import T_SFLOW, TUNNEL_NAMES
+from .hashing import FileHash
 from .linklayer import linktype_name
 from .pcap import BackgroundHash, read_capture
 from .sflow import reanalysed, summary as sflow_summary
@@ -260,25 +261,23 @@ def load_capture(path, **options) -> Capture:
     return Capture(packets=packets, provenance=prov, linktypes=raw.linktypes, irtt=irtt)
 
 
-def capture_summary(path, **options) -> dict:
+def capture_summary(path, hasher=None, **options) -> dict:
     """Packets, TCP streams, load warnings and a count per flag — without building DataFrames.
 
     The same numbers as ``summarize(load_capture(path))``, in less memory: what
-    ``forensics pcap summary`` runs.
+    ``forensics pcap summary`` runs. ``hasher``: a :class:`~forensics.network.hashing.FileHash`
+    of ``path`` already started (the CLI starts it before importing the parser).
     """
     if options.get("engine", "native") != "native":
         from .analysis import summarize
 
+        if hasher is not None:
+            hasher.cancel()
         return summarize(load_capture(path, **options))
     prov = _provenance(path)
-    # The evidence hash is the longest single job on a big capture: start it on the other core now,
-    # from its own read-only pass, so that it overlaps numba's start-up as well as the parsing.
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ..artifact import sha256_of
-
-    pool = ThreadPoolExecutor(max_workers=1)
-    digest = pool.submit(sha256_of, path)
+    # The evidence hash is the longest single job on a big capture: it runs on the other core from
+    # its own read-only pass (started by the caller before numba's start-up, when it can be).
+    digest = hasher if hasher is not None else FileHash(path)
     try:
         an = Analyzer()
         totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
@@ -327,5 +326,5 @@ def capture_summary(path, **options) -> dict:
     except (ValueError, IndexError, OverflowError, MemoryError) as e:
         raise ArtifactError(path, None, f"could not decode capture: {type(e).__name__}: {e}") from None
     finally:
-        pool.shutdown(wait=False)
+        digest.cancel()  # no-op once done; a refused capture does not wait for its hash
     return out
