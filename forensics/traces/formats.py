@@ -360,6 +360,23 @@ def link_ref_type(link: dict) -> str:
     return "FOLLOWS_FROM"
 
 
+def otlp_resource(resource) -> tuple:
+    """(service, [(key, type, text)]) of an OTLP resource object (or None)."""
+    attrs = [(kv["key"],) + otlp_value(kv.get("value"))[:2] for kv in ((resource or {}).get("attributes") or ())]
+    return next((text for k, _t, text in attrs if k == "service.name"), None) or "unknown-service", attrs
+
+
+def otlp_event(ev: dict) -> tuple:
+    """(time ns, name, fields JSON) of an OTLP span event."""
+    fields = {kv["key"]: otlp_value(kv.get("value"))[2] for kv in ev.get("attributes") or ()}
+    return int(ev.get("timeUnixNano") or 0), ev.get("name"), _fields_json(fields)
+
+
+def otlp_link(link: dict, tid: str) -> tuple:
+    """(ref type, trace id, span id) of an OTLP span link (``tid``: the span's own trace)."""
+    return link_ref_type(link), _otlp_hex(link.get("traceId")) or tid, _otlp_hex(link["spanId"])
+
+
 def read_otlp(doc: dict, cols: Columns, where: str) -> None:
     """An OTLP TracesData object ({resourceSpans: [...]})."""
     rss = doc.get("resourceSpans")
@@ -367,8 +384,7 @@ def read_otlp(doc: dict, cols: Columns, where: str) -> None:
         raise Bad(where, "'resourceSpans' is not a list")
     for r, rs in enumerate(rss):
         rwhere = f"{where}.resourceSpans[{r}]"
-        attrs = [(kv["key"],) + otlp_value(kv.get("value"))[:2] for kv in ((rs.get("resource") or {}).get("attributes") or ())]
-        service = next((text for k, _t, text in attrs if k == "service.name"), None) or "unknown-service"
+        service, attrs = otlp_resource(rs.get("resource"))
         proc = cols.add_process(service, attrs)
         for sc_i, ss in enumerate(rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ()):
             scope = (ss.get("scope") or ss.get("instrumentationLibrary") or {}).get("name") or None
@@ -385,16 +401,16 @@ def read_otlp(doc: dict, cols: Columns, where: str) -> None:
                     if kv["key"] == "peer.service":
                         peer = text
                 for ev in s.get("events") or ():
-                    fields = {kv["key"]: otlp_value(kv.get("value"))[2] for kv in ev.get("attributes") or ()}
-                    cols.log_span.append(row); cols.log_ns.append(int(ev.get("timeUnixNano") or 0))
-                    cols.log_event.append(ev.get("name")); cols.log_fields.append(_fields_json(fields))
+                    ns, name, fields = otlp_event(ev)
+                    cols.log_span.append(row); cols.log_ns.append(ns)
+                    cols.log_event.append(name); cols.log_fields.append(fields)
                 if s.get("parentSpanId"):
                     cols.ref_span.append(row); cols.ref_type.append("CHILD_OF")
                     cols.ref_trace.append(tid); cols.ref_id.append(_otlp_hex(s["parentSpanId"]))
                 for link in s.get("links") or ():
-                    cols.ref_span.append(row); cols.ref_type.append(link_ref_type(link))
-                    cols.ref_trace.append(_otlp_hex(link.get("traceId")) or tid)
-                    cols.ref_id.append(_otlp_hex(link["spanId"]))
+                    rtype, rtrace, rid = otlp_link(link, tid)
+                    cols.ref_span.append(row); cols.ref_type.append(rtype)
+                    cols.ref_trace.append(rtrace); cols.ref_id.append(rid)
                 kind = s.get("kind", 1)
                 kind = KIND_NAMES.get(kind) if isinstance(kind, int) else _OTLP_KIND_STR.get(str(kind), str(kind).lower())
                 st = s.get("status") or {}

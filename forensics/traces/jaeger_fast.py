@@ -260,18 +260,26 @@ def _build(raw, cols, tables):
     rtr_s, rtr_e = np.where(given_s >= 0, given_s, own_s), np.where(given_s >= 0, given_e, own_e)
     rid_s = np.concatenate([refs[:, 5], spans[no_refs, 18]])
     rid_e = np.concatenate([refs[:, 6], spans[no_refs, 19]])
+    start_ns, dur_ns = spans[:, 9] * 1000, spans[:, 10] * 1000
+    op = consts.ref("")
+    span_pairs = [(spans[:, 1], spans[:, 2]), (spans[:, 3], spans[:, 4]), (svc_ref[proc, 0], svc_ref[proc, 1]),
+                  (np.where(spans[:, 5] >= 0, spans[:, 5], op[0]), np.where(spans[:, 5] >= 0, spans[:, 6], op[1])),
+                  (k_s, k_e), (st_s, st_e), (m_s, m_e), (p_s, p_e), (sc_s, sc_e), (host_ref[proc, 0], host_ref[proc, 1])]
+    ref_pairs = [(rt_s[order], rt_e[order]), (rtr_s[order], rtr_e[order]), (rid_s[order], rid_e[order])]
+    return frames(b, consts, span_pairs, start_ns, dur_ns, err, proc, spans[:, 11].copy(), (tag_span, key, typ, value),
+                  (logs[:, 0].copy(), logs[:, 1] * 1000, log_ev, log_fields), r_span[order], ref_pairs)
+
+
+def frames(b, consts, span_pairs, start_ns, dur_ns, err, proc, flags, tags, logs, ref_span, ref_pairs):
+    """The loader's (spans, tags, logs, references) tables, as :func:`load._frames` builds them, from byte
+    ranges of the compiled readers: ``span_pairs`` = (starts, ends) of trace id, span id, service,
+    operation, kind, status code, status message, peer service, scope, host; ``tags`` = (span, key, type,
+    value); ``logs`` = (span, time ns, event, fields); ``ref_pairs`` = ranges of type, trace id, span id."""
     from .load import _hex_ids, _str_col  # (load imports this module lazily)
 
-    start_ns, dur_ns = spans[:, 9] * 1000, spans[:, 10] * 1000
     start_us, duration_us = start_ns // 1000, dur_ns // 1000
-    op = consts.ref("")
-    tid, sid, service, operation, span_kind, status, msg, peer, scope, host = _columns(b, [
-        (spans[:, 1], spans[:, 2]), (spans[:, 3], spans[:, 4]), (svc_ref[proc, 0], svc_ref[proc, 1]),
-        (np.where(spans[:, 5] >= 0, spans[:, 5], op[0]), np.where(spans[:, 5] >= 0, spans[:, 6], op[1])),
-        (k_s, k_e), (st_s, st_e), (m_s, m_e), (p_s, p_e), (sc_s, sc_e), (host_ref[proc, 0], host_ref[proc, 1])],
-        consts)
-    r_type, r_trace, r_id = _columns(b, [(rt_s[order], rt_e[order]), (rtr_s[order], rtr_e[order]),
-                                        (rid_s[order], rid_e[order])], consts)
+    tid, sid, service, operation, span_kind, status, msg, peer, scope, host = _columns(b, span_pairs, consts)
+    r_type, r_trace, r_id = _columns(b, ref_pairs, consts)
     sp = pd.DataFrame({
         "trace_id": _hex_ids(tid),
         "span_id": _str_col(pc.utf8_lower(sid)),
@@ -290,13 +298,14 @@ def _build(raw, cols, tables):
         "scope": _str_col(scope),
         "host": _str_col(host),
         "process": proc,
-        "flags": spans[:, 11].copy(),
+        "flags": flags,
     })
+    tag_span, key, typ, value = tags
     tg = pd.DataFrame({"span": tag_span, "key": _str_col(key), "type": _str_col(typ), "value": _str_col(value)})
-    log_ns = logs[:, 1] * 1000
-    lg = pd.DataFrame({"span": logs[:, 0].copy(), "time": pd.to_datetime(log_ns, unit="ns", utc=True),
+    log_span, log_ns, log_ev, log_fields = logs
+    lg = pd.DataFrame({"span": log_span, "time": pd.to_datetime(log_ns, unit="ns", utc=True),
                        "time_us": log_ns // 1000, "event": _str_col(log_ev), "fields": _str_col(log_fields)})
-    rf = pd.DataFrame({"span": r_span[order],
+    rf = pd.DataFrame({"span": ref_span,
                        "ref_type": _str_col(r_type), "ref_trace_id": _hex_ids(r_trace),
                        "ref_span_id": _str_col(pc.utf8_lower(r_id))})
     return sp, tg, lg, rf

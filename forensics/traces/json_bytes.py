@@ -111,7 +111,72 @@ def _array(b, i):
     """i at '['; returns index of the first element (or of ']') after whitespace, or -1."""
     if b[i] != 91:
         return -1
-    return _ws(b, i + 1)
+    j = _ws(b, i + 1)
+    return j if j < len(b) else -1
+
+
+@njit(cache=True)
+def _member(b, i):
+    """i at the opening quote of an object member's name: (name start, name end, index of its value
+    after the colon and whitespace); index -1 when the bytes are not a member."""
+    n = len(b)
+    if i >= n or b[i] != 34:
+        return -1, -1, -1
+    ks = i + 1
+    i = _str_end(b, i)
+    if i < 0:
+        return -1, -1, -1
+    ke = i - 1
+    i = _ws(b, i)
+    if i >= n or b[i] != 58:
+        return -1, -1, -1
+    i = _ws(b, i + 1)
+    if i >= n:
+        return -1, -1, -1
+    return ks, ke, i
+
+
+@njit(cache=True)
+def _next(b, i, close):
+    """After a value at i inside an object or array closed by ``close`` (125 or 93): index of the next
+    member/element (past the comma and whitespace) or of the closing bracket; -1 for anything else."""
+    n = len(b)
+    i = _ws(b, i)
+    if i < n and b[i] == 44:
+        return _ws(b, i + 1)
+    if i < n and b[i] == close:
+        return i
+    return -1
+
+
+@njit(cache=True)
+def _i64(b, i):
+    """(value, index past it, ok) of a non-negative integer of up to 19 digits at i that fits in int64,
+    without leading zeros (so its text is Python's ``str(int(text))``)."""
+    n = len(b)
+    v = 0
+    start = i
+    while i < n and 48 <= b[i] <= 57:
+        d = b[i] - 48
+        if v > (9223372036854775807 - d) // 10:
+            return 0, i, False
+        v = v * 10 + d
+        i += 1
+    if i == start or (b[start] == 48 and i - start > 1):
+        return 0, i, False
+    return v, i, True
+
+
+@njit(cache=True)
+def _hex_only(b, s, e):
+    """The bytes b[s:e] are a non-empty run of hex digits."""
+    if e <= s:
+        return False
+    for j in range(s, e):
+        c = b[j]
+        if not (48 <= c <= 57 or 97 <= c <= 102 or 65 <= c <= 70):
+            return False
+    return True
 
 
 @njit(cache=True)

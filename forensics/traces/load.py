@@ -32,6 +32,7 @@ except ImportError:  # a dependency, but the stdlib parser gives the same values
 from ..artifact import Provenance, _stat, open_readonly, sniff
 from ..errors import ArtifactError
 from ..progress import progress
+from . import compiled
 from . import formats as F
 from .columns import arrow_str
 from .stream import stream_documents
@@ -444,7 +445,7 @@ def load_traces(path, **options) -> TraceSet:
     Options: ``skew_tolerance_us`` (default 0) — slack before a child outside its parent
     counts as clock skew; ``stream_min_bytes`` (default 64 MB) — files at least this big are
     read one slice of traces at a time (see :mod:`forensics.traces.stream`); ``fast`` (default
-    True) — Jaeger UI JSON goes through the compiled scan (:mod:`forensics.traces.jaeger_fast`);
+    True) — Jaeger UI and OTLP JSON go through the compiled scans (:mod:`forensics.traces.compiled`);
     ``shared_rule`` (``auto``/``zipkin``/``jaeger``) — where the children of a shared client/server
     span id go: only those of the server's endpoint (zipkin-lens, the default for Zipkin files) or
     all of them (Jaeger's span-id deduplicator, the default otherwise).
@@ -459,15 +460,10 @@ def load_traces(path, **options) -> TraceSet:
     gc.disable()  # millions of small dicts and lists: the cyclic GC would rescan them over and over
     fast = None
     try:
-        if options.get("fast", True) and re.match(rb"(\xef\xbb\xbf)?\s*\{", raw[:64]):
-            from . import jaeger_fast  # Jaeger UI JSON: the compiled reader, when it takes the file
-
-            fast = jaeger_fast.read(raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw, cols)
-            if fast is None:
-                cols = F.Columns()
-            else:
-                shapes.append("jaeger ui")
-                prov.details["reader"] = "compiled scan"
+        got = compiled.read(raw, F.Columns) if options.get("fast", True) else None
+        if got is not None:  # Jaeger UI / OTLP JSON: a compiled reader took the file
+            fast, shapes, cols = got
+            prov.details["reader"] = "compiled scan"
         with progress(prov.size, "reading trace JSON", size_bytes=prov.size) as bar:
             if fast is None:
                 _general(path, raw, prov, cols, shapes, bar, int(options.get("stream_min_bytes", STREAM_MIN_BYTES)))

@@ -1,4 +1,5 @@
-"""The compiled Jaeger UI reader (jaeger_scan / jaeger_fast) gives exactly the general reader's tables."""
+"""The compiled readers (Jaeger UI: jaeger_scan / jaeger_fast; OTLP: otlp_scan / otlp_fast) give exactly the
+general reader's tables."""
 import glob
 import json
 import os
@@ -14,9 +15,9 @@ from support import wild_files
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # the wild corpus is third-party and not committed: its JSON exports join in when they are on this machine
 WILD_RELS = [s["file"] for s in json.load(open(os.path.join(ROOT, "tests", "traces", "wild", "SOURCES.json")))
-             if s["file"].endswith(".json")]
+             if s["file"].endswith((".json", ".jsonl"))]
 WILD = wild_files("traces", WILD_RELS)
-SAMPLE = sorted(glob.glob(os.path.join(ROOT, "sample_data", "traces", "**", "*.json"), recursive=True)
+SAMPLE = sorted(glob.glob(os.path.join(ROOT, "sample_data", "traces", "**", "*.json*"), recursive=True)
                 + glob.glob(os.path.join(ROOT, "sample_data", "incidents", "*", "traces.json")))
 IDS = {**{p: os.path.relpath(p, ROOT) for p in SAMPLE}, **{str(p): f"tests/traces/wild/{r}" for r, p in WILD.items()}}
 FILES = sorted(IDS, key=IDS.get)
@@ -32,7 +33,7 @@ def both(path):
 def test_same_tables(path):
     fast, general = both(path)
     if fast.provenance.details.get("reader") != "compiled scan":
-        pytest.skip("not a Jaeger UI {data: [...]} document: the general reader reads it")
+        pytest.skip("not a document the compiled readers take: the general reader reads it")
     for name in ("spans", "tags", "logs", "references", "processes", "orphans", "skew"):
         pdt.assert_frame_equal(getattr(fast, name), getattr(general, name), obj=name)
     assert fast.provenance.sha256 == general.provenance.sha256 and fast.shapes == general.shapes
@@ -80,6 +81,71 @@ def test_odd_values_and_escapes(tmp_path):
     {"data": [{"traceID": "a", "spans": [{"traceID": "a", "spanID": "1", "startTime": 1}]}], "errors": [{"code": 1}]},
 ])
 def test_the_scan_declines_what_it_does_not_know(tmp_path, doc):
+    p = tmp_path / "d.json"
+    p.write_text(json.dumps(doc))
+    fast, general = both(str(p))
+    assert fast.provenance.details.get("reader") is None
+    pdt.assert_frame_equal(fast.spans, general.spans)
+
+
+def _otlp_doc(spans, resource=None, scope_key="scope"):
+    return {"resourceSpans": [{"resource": resource, "scopeSpans": [{scope_key: {"name": "lib"}, "spans": spans}]}]}
+
+
+ODD_OTLP_SPANS = [
+    {"traceId": "AB" * 16, "spanId": "01" * 8, "name": "caf\u00e9 \"q\" \\u0041\n", "kind": "SPAN_KIND_CLIENT",
+     "startTimeUnixNano": "1000", "endTimeUnixNano": 2500, "flags": 257, "traceState": "x=1",
+     "status": {"code": "STATUS_CODE_ERROR", "message": "boom"},
+     "attributes": [{"key": "s", "value": {"stringValue": "v\u00e9"}}, {"key": "i", "value": {"intValue": "42"}},
+                    {"key": "i2", "value": {"intValue": 7}}, {"key": "i3", "value": {"intValue": "-0012"}},
+                    {"key": "d", "value": {"doubleValue": 1}}, {"key": "b", "value": {"boolValue": False}},
+                    {"key": "y", "value": {"bytesValue": "AAAwOQ=="}}, {"key": "e", "value": {}},
+                    {"key": "n", "value": None}, {"key": "two", "value": {"stringValue": "a", "intValue": "1"}},
+                    {"key": "arr", "value": {"arrayValue": {"values": [{"intValue": "1"}, {"stringValue": "x"}]}}},
+                    {"key": "kv", "value": {"kvlistValue": {"values": [{"key": "k", "value": {"boolValue": True}}]}}},
+                    {"key": "peer.service", "value": {"stringValue": "first"}},
+                    {"key": "peer.service", "value": {"stringValue": "db"}}],
+     "events": [{"timeUnixNano": "1200", "name": "ev", "attributes": [{"key": "a", "value": {"doubleValue": 0.5}}]},
+                {"timeUnixNano": "1300"}],
+     "links": [{"traceId": "cd" * 16, "spanId": "02" * 8, "attributes": [
+         {"key": "opentracing.ref_type", "value": {"stringValue": "child_of"}}]}, {"spanId": "03" * 8}]},
+    {"traceId": "ab" * 16, "spanId": "04" * 8, "parentSpanId": "01" * 8, "kind": 9, "startTimeUnixNano": "1100",
+     "endTimeUnixNano": "0", "status": {"code": 1, "message": ""}, "name": None, "attributes": None},
+    {"traceId": "ab" * 16, "spanId": "05" * 8, "parentSpanId": "", "kind": "weird", "startTimeUnixNano": 1150,
+     "endTimeUnixNano": "", "status": None},
+]
+
+
+@pytest.mark.parametrize("variant", ["plain", "result", "jsonl", "ascii", "instrumentationLibrary"])
+def test_otlp_odd_values_and_shapes(tmp_path, variant):
+    res = {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}},
+                          {"key": "host.name", "value": {"stringValue": "h1"}}]}
+    doc = _otlp_doc(ODD_OTLP_SPANS, res, "instrumentationLibrary" if variant == "instrumentationLibrary" else "scope")
+    p = tmp_path / "o.json"
+    if variant == "result":
+        p.write_text(json.dumps({"result": doc}))
+    elif variant == "jsonl":  # the file exporter: one TracesData a line, a resource repeated, one without
+        p.write_text(json.dumps(doc) + "\n" + json.dumps(_otlp_doc(ODD_OTLP_SPANS[1:], None)) + "\n\n"
+                     + json.dumps(doc) + "\n")
+    else:
+        p.write_text(json.dumps(doc, ensure_ascii=variant == "ascii"), encoding="utf-8")
+    fast, general = both(str(p))
+    assert fast.provenance.details.get("reader") == "compiled scan"
+    for name in ("spans", "tags", "logs", "references", "processes", "orphans", "skew"):
+        pdt.assert_frame_equal(getattr(fast, name), getattr(general, name), obj=name)
+    assert fast.shapes == general.shapes == ["otlp"]
+    assert fast.spans["peer_service"].iloc[0] == "db" and fast.spans["kind"].tolist()[:3] == ["client", "internal", "weird"]
+
+
+@pytest.mark.parametrize("doc", [
+    _otlp_doc([{"traceId": "q83vEjRWeJA=", "spanId": "01" * 8}]),  # base64 id: the general reader decodes it
+    _otlp_doc([{"traceId": "ab", "spanId": "01", "startTimeUnixNano": 1.5}]),  # a float time
+    _otlp_doc([{"traceId": "ab", "spanId": "01", "status": {"code": True}}]),  # True == 1 for Python's lookup
+    _otlp_doc([{"traceId": "ab", "spanId": "01", "kind": None}]),
+    {"resourceSpans": [{"scopeSpans": [], "instrumentationLibrarySpans": [{"spans": [{"traceId": "ab", "spanId": "01"}]}]}]},
+    dict(_otlp_doc([{"traceId": "ab", "spanId": "01"}]), result=_otlp_doc([{"traceId": "ab", "spanId": "02"}])),
+])
+def test_the_otlp_scan_declines_what_it_does_not_know(tmp_path, doc):
     p = tmp_path / "d.json"
     p.write_text(json.dumps(doc))
     fast, general = both(str(p))
