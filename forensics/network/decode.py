@@ -6,9 +6,9 @@ the IP header, not from the captured bytes, so snaplen-truncated packets keep th
 true payload length (what Wireshark calls ``tcp.len``).
 
 Tunnels are followed as Wireshark follows them with its default preferences: IP-in-IP,
-6in4/4in6, GRE (with ERSPAN I/II/III, WCCP, transparent Ethernet bridging, MPLS, PPTP),
+6in4/4in6, GRE (with ERSPAN I/II/III, WCCP, transparent Ethernet bridging, MPLS, PPTP, Aruba 802.11),
 VXLAN (UDP 4789), VXLAN-GPE (4790), Geneve (6081, with options), GTP-U (2152), MPLS over
-UDP (6635), Teredo (3544), MPLS and PPPoE inside Ethernet, and the sampled packet headers of sFlow
+UDP (6635), GRE in UDP (4754), Teredo (3544), AYIYA (5072), MPLS and PPPoE inside Ethernet, and the sampled packet headers of sFlow
 (6343, :mod:`forensics.network.sflow`). The innermost IP and transport
 fill the record; the outermost IP endpoints and the first tunnel's kind are kept beside
 them (``outer_*``, ``tunnel``). IP fragments are marked (``frag*``) and put together by
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .linklayer import LINKTYPE_NAMES, SNIFF_IP, _u16, _u32, ethernet, link_layer, ppp  # noqa: F401
+from .linklayer import LINKTYPE_NAMES, SNIFF_IP, _u16, _u32, ethernet, ieee80211, link_layer, ppp  # noqa: F401
 from .sflow import sflow_network
 
 PACKET_DTYPE = np.dtype([
@@ -62,10 +62,10 @@ PACKET_DTYPE = np.dtype([
 
 TUNNEL_NAMES = {1: "IP-in-IP", 2: "6in4", 3: "4in6", 4: "IPv6-in-IPv6", 5: "GRE", 6: "ERSPAN", 7: "WCCP",
                 8: "VXLAN", 9: "Geneve", 10: "GTP-U", 11: "MPLS-over-UDP", 12: "VXLAN-GPE", 13: "Teredo",
-                14: "PPTP", 15: "ICMP error", 16: "sFlow"}
+                14: "PPTP", 15: "ICMP error", 16: "sFlow", 17: "AYIYA"}
 T_IPIP, T_6IN4, T_4IN6, T_6IN6, T_GRE, T_ERSPAN, T_WCCP, T_VXLAN, T_GENEVE, T_GTPU, T_MPLSUDP, T_GPE, T_TEREDO, \
     T_PPTP, T_ICMPERR = range(1, 16)
-T_SFLOW = 16
+T_SFLOW, T_AYIYA = 16, 17
 
 TH_FIN, TH_SYN, TH_RST, TH_PUSH, TH_ACK, TH_URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 
@@ -267,6 +267,10 @@ def _udp_tunnel(port):
         return T_TEREDO
     if port == 6343:
         return T_SFLOW
+    if port == 4754:  # GRE in UDP (RFC 8086)
+        return T_GRE
+    if port == 5072:
+        return T_AYIYA
     return 0
 
 
@@ -304,6 +308,14 @@ def _udp_payload(b, q, end, code):
         if np_ == 3:
             return ethernet(b, q + 8, end)
         return (0x0800 if np_ == 1 else (0x86DD if np_ == 2 else (0x8847 if np_ == 5 else 0))), q + 8
+    if code == T_AYIYA:  # 8 bytes, identity (2^n bytes), signature (4n bytes); forwarded IP by its protocol
+        if q + 8 > end:
+            return 0, q
+        op, nh = b[q + 2] & 15, b[q + 3]
+        q += 8 + (1 << (np.int64(b[q]) >> 4)) + (np.int64(b[q + 1]) >> 4) * 4
+        if op != 1:
+            return 0, q
+        return (0x86DD if nh == 41 else (0x0800 if nh == 4 else 0)), q
     if code == T_TEREDO:
         if q + 2 <= end and _u16(b, q) == 1 and q + 4 <= end:  # authentication indicator
             q += 4 + np.int64(b[q + 2]) + np.int64(b[q + 3]) + 9
@@ -363,6 +375,8 @@ def _gre(b, p, end, r):
     _enter_tunnel(r, T_GRE)
     if proto == 0x6558:
         return ethernet(b, q, end)
+    if (0x8200 <= proto <= 0x8370 and (proto & 15) == 0) or proto == 0x9000:  # Aruba: 802.11 frames, no FCS
+        return ieee80211(b, q, end)
     return proto, q
 
 
@@ -424,6 +438,8 @@ def decode_packet(b, off, caplen, wirelen, linktype, out, i):
             if code == T_SFLOW:  # Wireshark dissects sampled headers as error packets: a stream, no analysis
                 etype, p, end, wire_end = sflow_network(b, l4 + 8, min(end, l4 + ulen), r.sample)
                 r.no_analysis = etype != 0
+            elif code == T_GRE:
+                etype, p = _gre(b, l4 + 8, end, r)
             else:
                 etype, p = _udp_payload(b, l4 + 8, end, code)
             if etype == 0:
