@@ -11,7 +11,13 @@ Times, best of --repeat after a warm-up (numba cache, page cache):
 
 * ``forensics pcap summary SET --workers N`` (counts per flag; the streaming path),
 * ``forensics pcap flows SET --workers N`` (the full packets table, then the flows table),
-* the old way for reference: ``mergecap -w merged.pcap SET/*`` then ``pcap summary merged.pcap``.
+* the old way for reference: ``mergecap -w merged.pcap SET/*`` then ``pcap summary merged.pcap``;
+* with ``--dask``: ``pcap flows SET --scheduler local --workers 2`` (workers write Parquet, the client reads
+  the flows): its time and the peak memory of the client and its workers.
+
+It ends with the two figures that count, workers 2 against workers 1, for the command (what a shell user
+waits for, Python start-up and imports included) and for the library call alone (a fresh process that has
+imported forensics: what a notebook waits for), with the load average beside them.
 
 For each: wall time, CPU time (user + sys of the whole process tree, from the kernel's rusage),
 peak RSS of the largest process and the peak memory of the whole tree (sum of PSS, so pages a
@@ -109,6 +115,31 @@ def best_of(cmd, repeat, out_path=None):
     return best
 
 
+CALL = """
+import sys, time
+from forensics.sets.captures import capture_set_summary, load_capture_set
+t = time.perf_counter()
+if sys.argv[1] == "summary":
+    capture_set_summary(sys.argv[2], workers=int(sys.argv[3]))
+else:
+    load_capture_set(sys.argv[2], workers=int(sys.argv[3])).flows
+print(time.perf_counter() - t)
+"""
+
+
+def call_time(what, folder, workers, repeat):
+    """Seconds of the library call alone (a fresh process each time, imports not counted): what a
+    notebook that already imported forensics waits for."""
+    best = None
+    for _ in range(repeat):
+        r = run([sys.executable, "-c", CALL, what, folder, str(workers)])
+        if r["rc"] != 0:
+            sys.exit(f"failed: {what} call, {workers} workers")
+        t = float(r["out"].decode().split()[-1])
+        best = t if best is None else min(best, t)
+    return best
+
+
 def line(name, r):
     return (f"{name:44} {r['wall']:7.2f} s  CPU {r['cpu']:6.2f} s  peak RSS {r['rss']:6.0f} MiB (largest process), "
             f"{r['tree_rss']:6.0f} MiB (all processes, PSS)  load {r['load'][0]:.2f}→{r['load'][1]:.2f}")
@@ -119,6 +150,7 @@ def main():
     ap.add_argument("folder", nargs="?", default=DEFAULT)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-flows", action="store_true", help="only the summary (the streaming path)")
+    ap.add_argument("--dask", action="store_true", help="also pcap flows on a 2-worker Dask LocalCluster (peak memory)")
     args = ap.parse_args()
     if not glob.glob(os.path.join(args.folder, "*.pcap*")):
         if args.folder != DEFAULT:
@@ -165,6 +197,30 @@ def main():
         with open(outs[1], "rb") as a, open(outs[2], "rb") as b:
             print(f"  flows: workers 2 vs 1: {res[('flows', 1)]['wall'] / res[('flows', 2)]['wall']:.2f}x wall; "
                   f"output identical: {a.read() == b.read()}")
+    if args.dask and not args.skip_flows:
+        # the Dask path: workers write their partitions' packets and flows as Parquet; the client reads the flows
+        out = os.path.join(DATA, "flows_dask.csv")
+        r = best_of(fx + ["flows", args.folder, "--scheduler", "local", "--workers", "2", "--format", "csv"], 1, out)
+        print(line("pcap flows SET --scheduler local --workers 2", r), flush=True)
+        with open(outs[1], "rb") as a, open(out, "rb") as b:
+            print(f"  Dask LocalCluster (2 workers) flows output identical to one process: {a.read() == b.read()}; "
+                  f"client + workers peak memory {r['tree_rss']:.0f} MiB (PSS) against "
+                  f"{res[('flows', 1)]['tree_rss']:.0f} MiB for one process")
+    calls = {}
+    for what in ("summary",) + (() if args.skip_flows else ("flows",)):
+        for w in (1, 2):
+            calls[(what, w)] = call_time(what, args.folder, w, args.repeat)
+    print("\n=== workers 2 against workers 1 (target: at least 1.5x, identical output) ===")
+    for what in ("summary", "flows"):
+        if (what, 1) not in res:
+            continue
+        a, b = res[(what, 1)], res[(what, 2)]
+        print(f"pcap {what:8} command:   1 worker {a['wall']:6.2f} s, 2 workers {b['wall']:6.2f} s -> "
+              f"{a['wall'] / b['wall']:.2f}x   (load {a['load'][0]:.2f} / {b['load'][0]:.2f} at the start)")
+        print(f"pcap {what:8} call only: 1 worker {calls[(what, 1)]:6.2f} s, 2 workers {calls[(what, 2)]:6.2f} s -> "
+              f"{calls[(what, 1)] / calls[(what, 2)]:.2f}x   (after the imports, as in a notebook)")
+    print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores "
+          "(others' work on a shared machine distorts every ratio)", flush=True)
     mergecap = shutil.which("mergecap")
     if mergecap:
         merged = os.path.join(DATA, "captureset_merged.pcap")

@@ -135,14 +135,14 @@ def _network_files(source) -> Listing:
 
 
 def read_set(source, make_sink, desc="capture set"):
-    """Order the members, then feed every record to a sink made by ``make_sink()`` — streaming,
+    """Order the members, then feed every record to a sink made by ``make_sink(total bytes)`` — streaming,
     or merged in time order where files overlap. Returns (listing, members, sink, merged)."""
     listing = _network_files(source)
     members = order_members([(p, k) for p, k, _ in listing.files])
     total = sum(os.path.getsize(m.path) for m in members)
     try:
         with progress(len(members), desc, unit="file", size_bytes=total) as bar:
-            sink = make_sink()
+            sink = make_sink(total)
             rb = Rebatch(sink)
             feed_members(members, rb, bar)
             rb.flush()
@@ -151,18 +151,24 @@ def read_set(source, make_sink, desc="capture set"):
         members = [MemberStats(m.path, m.kind, m.first_ts) for m in members]
         with progress(len(members), desc + " (overlapping files, merged in time order)", unit="file",
                       size_bytes=total) as bar:
-            sink = make_sink()
+            sink = make_sink(total)
             rb = Rebatch(sink)
             feed_members_merged(members, rb, bar)
             rb.flush()
         return listing, members, sink, True
 
 
+def row_estimate(size: int) -> int:
+    """Rows to reserve for ``size`` bytes of captures: generous (zero pages cost nothing until written),
+    as the one-file loader does, so the columns are not copied as they grow."""
+    return max(1024, min(size // 64, 50_000_000))
+
+
 class _ColumnsSink:
     """Builds the packets table and remembers which member each row came from."""
 
-    def __init__(self):
-        self.pc = PacketColumns(BATCH)
+    def __init__(self, size=0):
+        self.pc = PacketColumns(row_estimate(size))
         self.owner = []
 
     def __call__(self, batch, owners):
@@ -269,7 +275,7 @@ def layer_names(layers: dict) -> dict:
 class _CountSink:
     """Counts per flag without building a table (what ``summary`` needs)."""
 
-    def __init__(self):
+    def __init__(self, size=0):
         self.an = Analyzer()
         self.totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
         self.packets = 0
@@ -315,7 +321,7 @@ def summary_dict(listing, members, merged, packets, streams, totals, layers=None
 class _OwnerSink:
     """Only which file each frame came from (what the members table needs), no analysis."""
 
-    def __init__(self):
+    def __init__(self, size=0):
         self.owner = []
 
     def __call__(self, batch, owners):

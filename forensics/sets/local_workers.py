@@ -42,7 +42,7 @@ from ..network.tcp_analysis import FLAG_NAMES, Analyzer
 from ..progress import progress
 from .capture_feed import MemberStats, Rebatch, _member_provenance, _Overlap, feed_members, feed_members_merged, \
     order_members
-from .captures import _network_files, count_layers, finish_set, summary_dict
+from .captures import _network_files, count_layers, finish_set, row_estimate, summary_dict
 from .partitioned import _FRAME_FIELDS, _RESULT_FIELDS, partition_of, tcp_rows
 
 
@@ -325,7 +325,7 @@ def load_capture_set_workers(source, workers: int):
     listing, members, total, pool, spill = _start(source, workers, "packets")
     try:
         # while the workers hash and analyse, this process builds the other columns from its own read
-        pc = PacketColumns(max(16, total // 1400))
+        pc = PacketColumns(row_estimate(total))
         pc.an = _ColumnsWithoutTcp()
         owner = []
 
@@ -340,7 +340,7 @@ def load_capture_set_workers(source, workers: int):
             try:
                 feed_members(mine, rb, None, nobody)
             except _Overlap:
-                pc = PacketColumns(max(16, total // 1400))
+                pc = PacketColumns(row_estimate(total))
                 pc.an = _ColumnsWithoutTcp()
                 owner.clear()
                 mine = [MemberStats(m.path, m.kind, m.first_ts) for m in members]
