@@ -404,6 +404,10 @@ def _infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataF
     if facts.get("go_fatal"):
         return ("done", "abort", "go-fatal", "unknown", "AbortSignal",
                 f"the Go runtime threw a fatal error ('{facts['go_fatal']}') and exited")
+    if facts.get("go_panic"):
+        # no signal: a panic nothing recovered (as a Rust panic, it ends the process: exit status 2)
+        return ("done", "abort", "go-panic", "unknown", "AbortSignal",
+                f"an unrecovered Go panic ('{facts['go_panic']}') ended the process")
     if len(crash) and len(_has(crash, _ABORT_PATH)):
         return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "
                                      f"({', '.join(dict.fromkeys(_has(crash, _ABORT_PATH)['norm_function']))})")

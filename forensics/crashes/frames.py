@@ -91,6 +91,7 @@ WRAPPERS = re.compile(r"^(?:" + "|".join([
     r"lll_lock_wait\w*", r"lll_mutex_lock_optimized", r"pthread_mutex_lock", r"pthread_rwlock_\w+",
     r"pthread_cond_\w*wait\w*", r"sem_\w*wait\w*", r"pthread_join", r"__pthread_clockjoin_ex",
     r"poll", r"ppoll", r"select", r"epoll_wait", r"nanosleep", r"clock_nanosleep\w*", r"sleep", r"usleep",
+    r"v?s?n?printf", r"v?fprintf", r"v?dprintf",
     r"read", r"write", r"syscall",
     r"start_thread", r"clone3?", r"_start", r"__libc_start_main\w*", r"__libc_start_call_main",
     r"libc_start_main\w*", r"libc_start_call_main",
@@ -122,8 +123,9 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     # left alone: in the sanitizers' own tracker they are the project's code)
     r"__interceptor_\w+(?:\.\w+)*", r"__interceptor_trampoline_\w+", r"___interceptor_\w+", r"wrap_\w+",
     r"__asan_\w+", r"__msan_\w+", r"__tsan_\w+", r"__ubsan_\w+", r"__lsan_\w+", r"__hwasan_\w+",
-    # glibc stdio internals (shown with their own source paths, "libio/iofgets.c")
+    # glibc stdio and locale internals (shown with their own source paths, "libio/iofgets.c", "printf.c:33")
     r"_IO_\w+", r"__vfscanf_internal", r"__vfprintf_internal", r"__isoc99_\w+",
+    r"_{2,3}v?[sfdw]?n?w?printf(?:_internal|_chk)?", r"__wcsrtombs", r"__mbsrtowcs", r"__wcrtomb", r"__mbrtowc",
 ]) + r")$")
 
 #: libc frames worth naming when they are where the process died (``in-libc:strlen``)
@@ -134,6 +136,18 @@ _LIB_PATH = re.compile(r"(?:^(?:\.\./|\./)+(?:nptl|sysdeps|stdlib|malloc|posix|s
                        # glibc's source dirs no program names its own (sanitizer reports print them bare)
                        r"|^(?:nptl|sysdeps|libio|stdio-common|csu|wcsmbs|sunrpc)/"
                        r"|libstdc\+\+-v3|libsupc\+\+|/glibc-|/libsanitizer/|/compiler-rt/lib/")
+_SYSTEM_HEADERS = ("/usr/include/", "/usr/local/include/")
+
+
+def _installed_header_code(function, source: str) -> bool:
+    """Code of an installed library inlined from its header: ``YAML::Node::begin`` at
+    /usr/include/yaml-cpp/node/impl.h (the namespace names the header's directory). A program's own
+    function that gdb merely attributes to an inlined header line (``load_setting`` at
+    bits/new_allocator.h at -O2) is not."""
+    if not source.startswith(_SYSTEM_HEADERS) or not isinstance(function, str) or "::" not in function:
+        return False
+    ns = function.split("::", 1)[0].strip().lower()
+    return len(ns) >= 2 and ns in source.lower()
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|core::|alloc::|panic_unwind::|"
                        r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py[A-Z_]\w*|_?PyEval\w*)")
 
@@ -164,6 +178,8 @@ def _is_go_runtime(function: str, source) -> bool:
     """Go frames of the runtime and standard library (package path without a dot, not ``main``)."""
     if not (isinstance(source, str) and source.endswith((".go", ".s"))) or "." not in function:
         return False      # a C function of a cgo preamble lives in a .go file too
+    if function.startswith("_/"):
+        return False      # a package built outside GOPATH: "_/home/me/app/commands.init"
     pkg = function.split(".", 1)[0] if "/" not in function else function.split("/", 1)[0]
     return pkg != "main" and "." not in pkg
 
@@ -179,7 +195,7 @@ def library_mask(frames: pd.DataFrame, ranges=()) -> np.ndarray:
     srcs = frames["source_file"].to_numpy(dtype=object)
     fns = frames["function"].to_numpy(dtype=object)
     lib = np.array([(isinstance(m, str) and is_system_module(m)) or
-                    (isinstance(s, str) and bool(_LIB_PATH.search(s)))
+                    (isinstance(s, str) and (bool(_LIB_PATH.search(s)) or _installed_header_code(f, s)))
                     or (isinstance(f, str) and (bool(_LIB_FUNC.match(f)) or _is_go_runtime(f, s)))
                     for m, s, f in zip(mods, srcs, fns)], dtype=bool)
     pcs = pd.to_numeric(frames["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -213,5 +229,22 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     pcs = pd.to_numeric(f["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad_pc = np.array([n == "??" for n in norm], dtype=bool) & ~(pcs >= 65536)
     odd = np.array([not n or n.startswith("<") for n in norm], dtype=bool)
-    f["is_own"] = ~lib & ~wrap & ~bad_pc & ~odd
+    own = ~lib & ~wrap & ~bad_pc & ~odd
+    # an unsymbolised frame with no module right above std::terminate / __cxa_* / abort() is that runtime's
+    # internals (libstdc++'s unnamed helpers), not the program's code
+    if "thread" in f and len(f):
+        mods = f["module"].to_numpy(dtype=object)
+        nxt = np.array(list(norm[1:]) + [None], dtype=object)
+        same = np.append(f["thread"].to_numpy()[1:] == f["thread"].to_numpy()[:-1], False)
+        chain = np.array([isinstance(n, str) and bool(_RUNTIME_CHAIN.match(n)) for n in nxt], dtype=bool) & same
+        anon = np.array([n == "??" and not (isinstance(m, str) and m) for n, m in zip(norm, mods)], dtype=bool)
+        for k in range(len(f) - 2, -1, -1):       # a run of them: each one above the next
+            if anon[k] and anon[k + 1] and same[k] and chain[k + 1]:
+                chain[k] = True
+        own &= ~(anon & chain)
+    f["is_own"] = own
     return f
+
+
+_RUNTIME_CHAIN = re.compile(r"^(?:std::terminate|std::__terminate|__cxxabiv1::\w+|__cxa_\w+|"
+                            r"__gnu_cxx::__verbose_terminate_handler|_Unwind_\w+|abort|raise)$")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
-from .execinfo import execinfo_to_gdb, looks_like_execinfo
+from .execinfo import execinfo_to_gdb, ide_frames_to_gdb, looks_like_execinfo, looks_like_ide_frames
 from .golang import go_to_gdb, looks_like_go
 from .lldb import looks_like_lldb, lldb_to_gdb
 from .sanitizer import looks_like_sanitizer, sanitizer_facts, sanitizer_to_gdb
@@ -115,6 +115,8 @@ def parse_text(text: str) -> Transcript:
         text, dialect = sanitizer_to_gdb(text), "sanitizer"
     elif dialect == "gdb" and looks_like_execinfo(text):
         text, dialect = execinfo_to_gdb(text), "execinfo"
+    elif dialect == "gdb" and looks_like_ide_frames(text):
+        text, dialect = ide_frames_to_gdb(text), "ide"
     lines = text.split("\n")
     facts: dict = {"dialect": dialect, "go_deadlock": False, "interrupted": False, "n_lines": len(lines), "more_frames_follow": False, "backtrace_stopped": None,
                    "signal": None, "signal_thread": None, "signal_line": None, "core_cmd": None,
@@ -122,7 +124,7 @@ def parse_text(text: str) -> Transcript:
                    "attached": False, "registers": {}, "si_signo": None, "si_code": None, "si_pid": None,
                    "si_addr": None, "instruction": None, "instruction_at": None, "assert_message": None,
                    "assert_expr": None, "glibc_message": None, "exception_type": None, "exception_what": None,
-                   "go_fatal": None, "switched_thread": None, "access": None}
+                   "go_fatal": None, "go_panic": None, "switched_thread": None, "access": None}
     if dialect == "sanitizer":
         facts.update(sanitizer_facts(lines))
     warnings: list = []
@@ -281,6 +283,8 @@ def parse_text(text: str) -> Transcript:
             facts["go_deadlock"] = True
         elif dialect == "go" and ln.startswith("fatal error: ") and facts["go_fatal"] is None:
             facts["go_fatal"] = ln[len("fatal error: "):].strip()   # runtime.throw: concurrent map writes, ...
+        elif dialect == "go" and ln.startswith("panic: ") and facts["go_panic"] is None:
+            facts["go_panic"] = ln[len("panic: "):].strip()         # an unrecovered panic (index out of range, ...)
         elif ln.startswith("terminate called after throwing"):
             m = R["terminate"].match(ln)
             if m:

@@ -33,7 +33,7 @@ _GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal (?:SIG[A-Z0-9]+
 def crash_format(head: bytes) -> str | None:
     """A format label when ``head`` (the first bytes of a file) looks like a crash transcript."""
     from .coredumpctl import looks_like_coredumpctl
-    from .execinfo import looks_like_execinfo
+    from .execinfo import looks_like_execinfo, looks_like_ide_frames
     from .paste import normalize_paste
     from .sanitizer import looks_like_sanitizer
 
@@ -51,6 +51,8 @@ def crash_format(head: bytes) -> str | None:
         return "gdb transcript (pasted)"
     if looks_like_execinfo(text):
         return "glibc backtrace"
+    if looks_like_ide_frames(text):
+        return "IDE frame list"
     return None
 
 

@@ -118,3 +118,25 @@ def test_lldb_jump_to_a_bad_pc():
                   "  * frame #0: 0x0000002000000020\n"
                   "    frame #1: 0x000000010003e239 app`Window::Redraw() + 41\n").crash
     assert (c["class"], c["top_own_frame"]) == ("bad-pc", "Window::Redraw")
+
+
+def test_go_panic_without_signal_and_local_package():
+    c = load_text("panic: runtime error: index out of range [1] with length 1\n\ngoroutine 1 [running]:\n"
+                  "_/home/me/tool/commands.init.8()\n\t/home/me/tool/commands/root.go:78 +0x7df\n"
+                  "main.init()\n\t/home/me/tool/main.go:46 +0x47\n").crash
+    assert (c["class"], c["subclass"], c["top_own_frame"]) == ("abort", "go-panic", "commands.init.8")
+
+
+def test_code_inlined_from_system_headers_is_not_own():
+    c = load_text("Program received signal SIGILL, Illegal instruction.\n"
+                  "#0  0x0000555555b354bd in YAML::Node::begin (this=0x7fffffffce70) at /usr/include/yaml-cpp/node/impl.h:281\n"
+                  "#1  0x0000555555b9cdb3 in Config::load (this=0x7fffffffce70) at src/config.cpp:263\n").crash
+    assert (c["class"], c["top_own_frame"]) == ("illegal-instruction", "Config::load")
+
+
+def test_ide_frame_list():
+    c = load_text("pure virtual method called\nterminate called without an active exception\n"
+                  "__GI_raise 0x00007ffff4a42866\n__GI_abort 0x00007ffff4a268b7\n<unknown> 0x00007ffff4ea4f06\n"
+                  "<unknown> 0x00007ffff4eb6e6c\nstd::terminate() 0x00007ffff4eb6ed7\n__cxa_pure_virtual 0x00007ffff4eb7c05\n"
+                  "Board::~Board board.cpp:1575\nGame::Shutdown game.cpp:804\nmain main.cpp:1304\n").crash
+    assert (c["class"], c["top_own_frame"]) == ("uncaught-exception", "Board::~Board")
