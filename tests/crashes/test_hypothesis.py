@@ -14,7 +14,8 @@ from forensics.errors import ArtifactError
 from .conftest import SAMPLES
 
 SEEDS = ["double_free__g-O0__cmds.txt", "deadlock__g-O0__attach.txt", "worker_crash__g-O0__live.txt",
-         "uncaught_exception__g-O2__cmds.txt", "hung_wait__nog-O2__bt.txt", "null_read__strip-O2__cmds.txt"]
+         "uncaught_exception__g-O2__cmds.txt", "hung_wait__nog-O2__bt.txt", "null_read__strip-O2__cmds.txt",
+         "use_after_free__asan-O0__asan.txt", "null_read__asan-O0__asan.txt"]
 TEXTS = [open(os.path.join(SAMPLES, s), "rb").read() for s in SEEDS]
 _DIR = tempfile.mkdtemp(prefix="fx-cr-hyp-")
 atexit.register(shutil.rmtree, _DIR, True)
