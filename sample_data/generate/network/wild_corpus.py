@@ -15,7 +15,8 @@ file, ``FILE.tshark.err`` holds its one-line reason instead, and the tests expec
 
 The captures are other people's work: tcpdump's test captures (BSD licence: its notice is kept as
 ``the-tcpdump-group+tcpdump/LICENSE``), PcapPlusPlus's (Unlicense) and Chris Sanders' ``packets``
-repository (free to use with attribution, as its README asks).
+repository (free to use with attribution, as its README asks), and tunnel traces of Zeek's test suite
+(BSD licence: its notice is kept as ``zeek+zeek/COPYING``).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ sys.path.insert(0, HERE)
 from generate import TSHARK_FIELDS  # noqa: E402
 
 LICENCE_FILES = {"the-tcpdump-group/tcpdump": "LICENSE", "seladb/PcapPlusPlus": "LICENSE",
-                 "chrissanders/packets": "README.md"}
+                 "chrissanders/packets": "README.md", "zeek/zeek": "COPYING"}
 
 
 def local_name(repo: str, path: str) -> str:
