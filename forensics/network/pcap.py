@@ -19,13 +19,16 @@ from ..errors import ArtifactError
 from ..progress import progress
 from .compressed import Decompressed, compression_of
 from .decode import PACKET_DTYPE, decode_packet
-from .numba_cache import drop_stale_cache
+from .numba_cache import drop_stale_cache, skip_extension_scan
 
 # numba caches each compiled walker with the decoder compiled into it, but keys the cache on this
 # file's contents only: numba_cache drops the walkers' cache when decode.py or linklayer.py change.
 drop_stale_cache()
+skip_extension_scan()  # ~0.1 s of numba's start-up, when no package extends numba
 
-CHUNK = 8 << 20
+#: Bytes parsed per step (and the memory-mapped window kept resident): 4 MiB kept pcap summary's peak
+#: RSS 20 MiB under 8 MiB's at the same speed.
+CHUNK = 4 << 20
 #: Larger records than this are taken as corruption, not as packets (Wireshark's own limit is 256 KiB).
 MAX_RECORD = 1 << 20
 
