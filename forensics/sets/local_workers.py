@@ -43,7 +43,7 @@ from ..progress import progress
 from .capture_feed import MemberStats, Rebatch, _member_provenance, _Overlap, feed_members, feed_members_merged, \
     order_members
 from .captures import _network_files, count_layers, finish_set, row_estimate, summary_dict
-from .partitioned import _FRAME_FIELDS, _RESULT_FIELDS, partition_of, tcp_rows
+from .partitioned import _RESULT_FIELDS, partition_of, tcp_rows
 
 
 class _NoDefrag:
@@ -67,7 +67,7 @@ def hash_shares(sizes: list[int], workers: int) -> list[set]:
 
 class _PartitionSink:
     """One worker's view of the set: every record passes (fragments reassembled, frames counted);
-    the TCP rows of partition ``part`` of ``parts`` go through this worker's analyser."""
+    the TCP analysis sees only the TCP rows of partition ``part`` of ``parts``."""
 
     def __init__(self, part: int, parts: int, mode: str, counts: bool):
         self.part, self.parts, self.mode, self.counts = part, parts, mode, counts
@@ -84,31 +84,37 @@ class _PartitionSink:
     def __call__(self, batch, owner):
         if self.defrag is not None:
             self.defrag.apply(batch)
-        rows = np.flatnonzero(partition_of(batch, self.parts) == self.part)
         if self.counts:
             count_layers(batch, self.layers)
-        if rows.shape[0]:
-            sub = batch[rows]
-            res = self.an.feed(sub)
-            if self.mode == "summary":
-                c = flag_counts(sub, res)
-                for k in self.totals:
-                    self.totals[k] += c[k]
-            else:
-                self.mine.append(rows + (self.frames + 1))
-                for k in _RESULT_FIELDS:
-                    self.res[k].append(res[k])
+        part = partition_of(batch, self.parts)
+        # the other partitions' TCP rows are hidden from this analyser (not copied out): it then numbers
+        # frames as the whole set's, and address codes cost one pass it makes anyway
+        other = (part != self.part) & (part >= 0)
+        proto = None
+        if other.any():
+            proto = batch["proto"].copy()
+            batch["proto"][other] = 0
+        start = self.frames
+        try:
+            res = self.an.feed(batch)
+        finally:
+            if proto is not None:
+                batch["proto"] = proto
         self.frames += batch.shape[0]
+        if self.mode == "summary":
+            c = flag_counts(batch, res)
+            for k in self.totals:
+                self.totals[k] += c[k]
+        elif res["idx"].shape[0]:
+            self.mine.append(res["idx"] + (start + 1))
+            for k in _RESULT_FIELDS:
+                self.res[k].append(res[k])
 
     def packets_result(self, spill: str, tag: str) -> dict:
         """This partition's analysis with set frame numbers, written to ``spill`` as .npy files."""
         frame = np.concatenate(self.mine) if self.mine else np.zeros(0, np.int64)
         res = {k: (np.concatenate(v) if v else np.zeros(0, np.int64)) for k, v in self.res.items()}
-        for k in _FRAME_FIELDS:  # partition-local frame numbers -> set frame numbers
-            v = res[k]
-            nz = v > 0
-            v[nz] = frame[v[nz] - 1]
-        n = self.an.n_streams
+        n = self.an.n_streams  # (its frame numbers — dup-ACK of, ACKed, RTO — are the set's already)
         first = np.full(n, -1, np.int64)
         if frame.shape[0]:
             uniq, at = np.unique(res["stream"], return_index=True)

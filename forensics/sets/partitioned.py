@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 
+import numba
 import numpy as np
 
 from ..network.decode import PACKET_DTYPE
@@ -40,15 +41,27 @@ _FRAME_FIELDS = ("dup_ack_frame", "acked_frame", "rto_frame")
 _RESULT_FIELDS = ("stream", "direction", "rel_seq", "rel_ack", "aflags", "dup_ack_num", "dup_ack_frame",
                   "acked_frame", "ack_rtt", "rto", "rto_frame")
 _FILL = {"stream": -1, "direction": -1, "ack_rtt": -1, "rto": -1}
-_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-def _splitmix(z: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        z = z + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+@numba.njit(cache=True, inline="always")
+def _mix(z):
+    """splitmix64's finaliser (uint64 arithmetic wraps)."""
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def _partitions(ipver, proto, l4ok, frag, shi, slo, dhi, dlo, sport, dport, parts, out):
+    for i in range(out.shape[0]):
+        if proto[i] != 6 or not l4ok[i] or frag[i] or ipver[i] <= 0:
+            out[i] = -1
+            continue
+        v = np.uint64(ipver[i])
+        a = _mix(shi[i] ^ _mix(slo[i] ^ ((np.uint64(sport[i]) << np.uint64(8)) | v)))
+        b = _mix(dhi[i] ^ _mix(dlo[i] ^ ((np.uint64(dport[i]) << np.uint64(8)) | v)))
+        out[i] = np.int16(_mix(a + b) % np.uint64(parts))  # a + b: the same for either direction
 
 
 def tcp_rows(rec: np.ndarray) -> np.ndarray:
@@ -57,16 +70,12 @@ def tcp_rows(rec: np.ndarray) -> np.ndarray:
 
 
 def partition_of(rec: np.ndarray, parts: int) -> np.ndarray:
-    """Partition of each record: hash of its unordered endpoint pair % ``parts``; -1 for non-TCP rows."""
-    ver = rec["ipver"].astype(np.uint64)
-
-    def end(hi, lo, port):
-        return _splitmix(rec[hi] ^ _splitmix(rec[lo] ^ ((rec[port].astype(np.uint64) << np.uint64(8)) | ver)))
-    with np.errstate(over="ignore"):
-        h = _splitmix(end("src_hi", "src_lo", "sport") + end("dst_hi", "dst_lo", "dport"))
-    part = (h % np.uint64(parts)).astype(np.int16)
-    part[~tcp_rows(rec)] = -1
-    return part
+    """Partition of each record: hash of its unordered endpoint pair (address, port) % ``parts``;
+    -1 for the rows the TCP analysis does not take. One pass over the records (compiled)."""
+    out = np.empty(rec.shape[0], np.int16)
+    _partitions(rec["ipver"], rec["proto"], rec["l4ok"], rec["frag"], rec["src_hi"], rec["src_lo"], rec["dst_hi"],
+                rec["dst_lo"], rec["sport"], rec["dport"], np.uint64(parts), out)
+    return out
 
 
 # --------------------------------------------------------------------------- 1. decode (a worker)
