@@ -7,7 +7,7 @@ from forensics.crashes.classify import CLASSES, EXPLOITABILITY
 # Styles that carry no $_siginfo, no registers and no x/i: for a SIGSEGV they may lack the fault
 # address entirely (nog builds print no arguments either). The classifier then says "unknown"
 # (subclass segv-address-unknown) rather than guess; the bucket family stays memory-access.
-NO_SIGINFO = {"bt", "allbtfull"}
+NO_SIGINFO = {"bt", "allbtfull", "coredumpctl"}   # coredumpctl info prints the signal but no fault address
 SEGV_CLASSES = {"null-deref-read", "null-deref-write", "wild-pointer"}
 
 

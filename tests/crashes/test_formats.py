@@ -140,3 +140,17 @@ def test_ide_frame_list():
                   "<unknown> 0x00007ffff4eb6e6c\nstd::terminate() 0x00007ffff4eb6ed7\n__cxa_pure_virtual 0x00007ffff4eb7c05\n"
                   "Board::~Board board.cpp:1575\nGame::Shutdown game.cpp:804\nmain main.cpp:1304\n").crash
     assert (c["class"], c["top_own_frame"]) == ("uncaught-exception", "Board::~Board")
+
+
+@pytest.mark.parametrize("name,cls,thread", [
+    ("assert_fail", "assertion-failure", 1), ("double_free", "heap-corruption", 1),
+    ("divide_by_zero", "divide-by-zero", 1),
+    ("worker_crash", "unknown", 1),     # SIGSEGV: coredumpctl prints no fault address; the worker is listed first
+])
+def test_real_coredumpctl_info(name, cls, thread):
+    """``coredumpctl info`` printed by systemd 252's own tools (sample_data/generate/crashes/coredumpctl.py)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = load_gdb(os.path.join(SAMPLES, f"{name}__g-O0__coredumpctl.txt")).crash
+    assert (c["class"], c["crash_thread"], c["signal"]) == (cls, thread, c["signal"] or "?")
+    assert c["program"].endswith(name) and c["signal"].startswith("SIG")

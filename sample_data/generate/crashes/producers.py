@@ -18,9 +18,9 @@ What it runs (every transcript is the real tool's output; only the temp build di
 * the deadlock run under gdb and stopped with SIGINT, as ^C in a terminal does, then ``bt`` and
   ``thread apply all bt`` (*sigint*).
 
-systemd's ``coredumpctl info`` is not produced here: it needs systemd-coredump as the kernel's
-core_pattern handler and a running journald, which this build sandbox (no systemd, shared kernel
-setting) does not have; the wild corpus (tests/crashes/wild/) holds public ``coredumpctl`` pastes.
+systemd's ``coredumpctl info`` is made by ``coredumpctl.py`` (journald and systemd-coredump started by
+hand, the core handed over in the kernel's pipe form, core_pattern left alone) and AddressSanitizer
+reports by ``sanitizers.py``.
 """
 from __future__ import annotations
 
