@@ -27,8 +27,12 @@ def read(raw: bytes, cols: F.Columns):
     if got is None:
         return None
     docs = got[0]
-    if len(docs) > 1:  # JSON Lines: the general reader reads a line at a time, so each must be one line
-        if any(raw.count(b"\n", int(s), int(e)) for s, e in docs):
+    if len(docs) > 1:  # JSON Lines: the general reader reads a line at a time, so each must be one line —
+        # every newline of the file lies between documents (one C pass, plus the short gaps)
+        gaps = [(int(docs[k, 1]), int(docs[k + 1, 0])) for k in range(len(docs) - 1)]
+        between = raw.count(b"\n", 0, int(docs[0, 0])) + raw.count(b"\n", int(docs[-1, 1]))
+        between += sum(raw.count(b"\n", s, e) for s, e in gaps)
+        if raw.count(b"\n") != between or any(raw.count(b"\n", s, e) == 0 for s, e in gaps):
             return None
     try:
         return _build(raw, cols, *got[1:]), len(docs)

@@ -63,9 +63,6 @@ def _any_value(b, i, attrs, row):
     if b[i] != 123:
         return -1
     start = i
-    end = _skip(b, i)
-    if end < 0:
-        return -1
     i = _ws(b, i + 1)
     members = 0
     while b[i] != 125:
@@ -96,8 +93,8 @@ def _any_value(b, i, attrs, row):
         if i < 0:
             return -1
     if members > 1 or attrs[row, 3] == A_PY:
-        attrs[row, 3], attrs[row, 4], attrs[row, 5] = A_PY, start, end
-    return end
+        attrs[row, 3], attrs[row, 4], attrs[row, 5] = A_PY, start, i + 1
+    return i + 1
 
 
 @njit(cache=True)
@@ -344,7 +341,6 @@ def _scope_spans(b, i, rs, scopes, nsc, spans, ns, attrs, na):
                 elif b[v] != 110:
                     return nsc, ns, na, -1
             elif _eq(b, ks, ke, K_SPANS):
-                e = _skip(b, v)
                 if b[v] == 91:
                     j = _ws(b, v + 1)
                     while b[j] != 93:
@@ -355,7 +351,10 @@ def _scope_spans(b, i, rs, scopes, nsc, spans, ns, attrs, na):
                         j = _next(b, j, 93)
                         if j < 0:
                             return nsc, ns, na, -1
-                elif b[v] != 110:
+                    e = j + 1
+                elif b[v] == 110:
+                    e = _skip(b, v)
+                else:
                     return nsc, ns, na, -1
             else:
                 e = _skip(b, v)
@@ -373,9 +372,8 @@ def _scope_spans(b, i, rs, scopes, nsc, spans, ns, attrs, na):
 @njit(cache=True)
 def _resource_spans(b, v, res, nr, scopes, nsc, spans, ns, attrs, na):
     """A resourceSpans array at v; (nr, nsc, ns, na, index past), index -1 / -2 as :func:`_span`."""
-    e = _skip(b, v)
     j = _array(b, v)
-    if j < 0 or e < 0:
+    if j < 0:
         return nr, nsc, ns, na, -1
     while b[j] != 93:
         if nr >= res.shape[0]:
@@ -415,7 +413,7 @@ def _resource_spans(b, v, res, nr, scopes, nsc, spans, ns, attrs, na):
         j = _next(b, j + 1, 93)
         if j < 0:
             return nr, nsc, ns, na, -1
-    return nr, nsc, ns, na, e
+    return nr, nsc, ns, na, j + 1
 
 
 @njit(cache=True)
