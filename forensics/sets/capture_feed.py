@@ -268,19 +268,30 @@ def feed_members_merged(members: list[MemberStats], sink, bar=None, hashed=None)
 class Rebatch:
     """Hands ``sink(records, owners)`` batches of exactly :data:`BATCH` records (the last one shorter),
     whatever the files' sizes: the batches one read of the merged file gives. (The analyser numbers
-    tunnels' outer addresses batch by batch, so the address categories' order depends on it.)"""
+    tunnels' outer addresses batch by batch, so the address categories' order depends on it.)
+
+    Records are copied once, into one buffer the sink is handed (and must not keep: the next batch
+    overwrites it); a batch that arrives whole while the buffer is empty is handed over as it is."""
 
     def __init__(self, sink, size=BATCH):
         self.sink, self.size = sink, size
-        self.recs, self.owners, self.n = [], [], 0
+        self.buf, self.own, self.n = None, np.zeros(size, np.int16), 0
 
     def __call__(self, batch, i):
-        owners = np.full(batch.shape[0], i, np.int16) if np.isscalar(i) else np.asarray(i, np.int16)
+        m = batch.shape[0]
+        scalar = np.isscalar(i)
+        owners = None if scalar else np.asarray(i, np.int16)
         pos = 0
-        while pos < batch.shape[0]:
-            take = min(self.size - self.n, batch.shape[0] - pos)
-            self.recs.append(batch[pos:pos + take].copy())
-            self.owners.append(owners[pos:pos + take])
+        if self.n == 0 and m == self.size:
+            self.sink(batch, np.full(m, i, np.int16) if scalar else owners)
+            return
+        if self.buf is None or self.buf.dtype != batch.dtype:
+            self.flush()
+            self.buf = np.zeros(self.size, batch.dtype)
+        while pos < m:
+            take = min(self.size - self.n, m - pos)
+            self.buf[self.n:self.n + take] = batch[pos:pos + take]
+            self.own[self.n:self.n + take] = i if scalar else owners[pos:pos + take]
             self.n += take
             pos += take
             if self.n == self.size:
@@ -288,7 +299,5 @@ class Rebatch:
 
     def flush(self):
         if self.n:
-            rec = self.recs[0] if len(self.recs) == 1 else np.concatenate(self.recs)
-            own = self.owners[0] if len(self.owners) == 1 else np.concatenate(self.owners)
-            self.recs, self.owners, self.n = [], [], 0
-            self.sink(rec, own)
+            n, self.n = self.n, 0
+            self.sink(self.buf[:n], self.own[:n].copy())
