@@ -99,7 +99,9 @@ def _snca(n, first, to, ok, pre, vertex, parent, indeg):
     semi = pre[:N]
     for i in range(N):
         semi[i] = i
-    label = np.arange(N).astype(np.int32)
+    label = np.empty(N, np.int32)   # not arange().astype(): no int64 temporary
+    for i in range(N):
+        label[i] = i
     ancestor = np.full(N, -1, np.int32)
     path = np.empty(N, np.int32)
     for w in range(N - 1, 0, -1):
@@ -173,7 +175,9 @@ def retained_sizes(idom, order, self_size):
 
 @njit(cache=True, nogil=True)
 def _owners(idom, order, is_owner):
-    owner = np.arange(len(idom)).astype(np.int32)
+    owner = np.empty(len(idom), np.int32)   # not arange().astype(): no int64 temporary
+    for i in range(len(idom)):
+        owner[i] = i
     for k in range(1, len(order)):
         v = order[k]
         d = idom[v]

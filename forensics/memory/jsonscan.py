@@ -25,17 +25,20 @@ _FIELD, _ROW = 3, 4
 DROP = -100
 #: parse_ints records the file offset of every MARK_EVERY-th record (for re-reading single fields)
 MARK_EVERY = 1024
+#: parse_ints slots from SECOND on go to the second table
+SECOND = 64
 #: pick_ints: the next wanted record is far ahead; seek to its mark
 JUMP = -(1 << 40)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8, marks, base):
+def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8, marks, base, out2):
     """Parse comma-separated integers from ``buf[pos:end]`` into the columns of ``out``.
 
     The array is a flattened table of ``len(slot)`` fields per record: field
-    ``f`` of record ``r`` goes to ``out[slot[f], r]`` when ``slot[f] >= 0``, to the
-    ``uint8`` table ``out8[-1 - slot[f], r]`` when ``-64 <= slot[f] < 0`` (type codes),
+    ``f`` of record ``r`` goes to ``out[slot[f], r]`` when ``0 <= slot[f] < SECOND``, to the
+    second table ``out2[slot[f] - SECOND, r]`` (same dtype: columns that are freed at another time) when
+    ``slot[f] >= SECOND``, to the ``uint8`` table ``out8[-1 - slot[f], r]`` when ``-64 <= slot[f] < 0`` (type codes),
     and is checked but not kept when ``slot[f] == DROP``. Values are divided by
     ``div[field]`` on the way (V8 stores edge targets as offsets into the node
     array; a remainder is an error). Each kept field is a contiguous row.
@@ -56,7 +59,7 @@ def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8, marks
     ``-(i + 1) - 2**43`` for a value over 255 in a ``uint8`` field.
     """
     nf = len(slot)
-    rows = out.shape[1] if out.shape[0] else out8.shape[1]
+    rows = out.shape[1] if out.shape[0] else (out2.shape[1] if out2.shape[0] else out8.shape[1])
     nmarks = len(marks)
     field = state[_FIELD]
     row = state[_ROW]
@@ -115,7 +118,9 @@ def parse_ints(buf, pos, end, out, div, state, minval, maxval, slot, out8, marks
                     code = -(i + 1) - (1 << 42)
                 v = v // q
             sl = slot[field]
-            if sl >= 0:
+            if sl >= SECOND:
+                out2[sl - SECOND, row] = v
+            elif sl >= 0:
                 out[sl, row] = v
             elif sl != DROP:
                 if v > 255:

@@ -23,7 +23,7 @@ from ..artifact import Provenance, open_readonly
 from ..errors import ArtifactError
 from ..progress import progress
 from .jsonscan import ChunkReader
-from .v8_arrays import (_col, edge_columns, edge_divisors, edge_drops, edges_ahead, node_columns, read_ints,
+from .v8_arrays import (NODE_SECOND, _col, edge_columns, edge_divisors, edge_drops, edges_ahead, node_columns, read_ints,
                         read_strings)
 from .v8_lazy import LazyEdgeNames, StringTable  # noqa: F401  (part of this module's API)
 
@@ -287,7 +287,8 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True, edge_na
                     keep = ("type", "name", "id", "self_size", "edge_count")
                     try:
                         arrays.update(node_columns(path, *read_ints(reader, path, key, nf, expected[key], small=("type",),
-                                                                    drop=[f for f in nf if f not in keep])))
+                                                                    drop=[f for f in nf if f not in keep],
+                                                                    second=NODE_SECOND)))
                     except BaseException:
                         if ahead is not None:   # the nodes' error is the one to report; let the helper finish
                             ahead.exception()

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..artifact import Provenance, open_readonly
 from ..errors import ArtifactError
-from .jsonscan import DROP, MARK_EVERY, ChunkReader, parse_ints, scan_strings
+from .jsonscan import DROP, MARK_EVERY, SECOND, ChunkReader, parse_ints, scan_strings
 
 _FULL = 1 << 40
 _WIDE = 1 << 41
@@ -26,13 +26,16 @@ def _col(fields: list, name: str, path, where: str) -> int:
     return fields.index(name)
 
 
-def read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int, div=None, small=(), drop=()):
-    """Parse the integer array at the cursor into ``(table, table8, rows)``.
+def read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int, div=None, small=(), drop=(),
+              second=()):
+    """Parse the integer array at the cursor into ``(table, table8, rows, marks, table2)``.
 
     ``table`` has one contiguous row per kept field (``rows[name]`` is its row):
     ``uint32`` (V8 ids, offsets and sizes fit), re-read as ``int64`` only if a
     value does not fit. Fields in ``small`` (type codes) go to the ``uint8``
-    ``table8`` (``rows[name] = -1 - row``); fields in ``drop`` are checked, not kept.
+    ``table8`` (``rows[name] = -1 - row``); fields in ``second`` to ``table2``
+    (``rows[name] = SECOND + row``: rows dropped together, earlier than the others — no copies to free them);
+    fields in ``drop`` are checked, not kept. ``marks``: the offset of every ``MARK_EVERY``-th record.
     """
     if reader.take() != 91:
         raise ArtifactError(path, reader.offset, f'"{what}" is not an array')
@@ -40,13 +43,16 @@ def read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int,
     nf = len(fields)
     divisors = np.ones(nf, dtype=np.int64) if div is None else np.asarray(div, dtype=np.int64)
     slot = np.empty(nf, dtype=np.int64)
-    rows, n_big, n_small = {}, 0, 0
+    rows, n_big, n_small, n_second = {}, 0, 0, 0
     for k, name in enumerate(fields):
         if name in drop:
             slot[k] = DROP
         elif name in small:
             slot[k] = -1 - n_small
             n_small += 1
+        elif name in second:
+            slot[k] = SECOND + n_second
+            n_second += 1
         else:
             slot[k] = n_big
             n_big += 1
@@ -57,11 +63,12 @@ def read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int,
     while True:
         info = np.iinfo(dtype)
         out = np.empty((n_big, expected), dtype=dtype)
+        out2 = np.empty((n_second, expected), dtype=dtype)
         state = np.zeros(5, dtype=np.int64)
         r = _parse_into(reader, path, what, fields, expected, out, divisors, state, int(info.min), int(info.max),
-                        slot, out8, marks)
+                        slot, out8, marks, out2)
         if r == "wider" and dtype != np.int64:
-            del out
+            del out, out2
             dtype = np.int64
             reader.seek(start)
             continue
@@ -69,10 +76,10 @@ def read_ints(reader: ChunkReader, path, what: str, fields: list, expected: int,
     if int(state[4]) != expected or int(state[3]) != 0:
         raise ArtifactError(path, reader.offset, f'"{what}" holds {int(state[4]) * nf + int(state[3]):,} values; '
                             f"snapshot.meta says {expected:,} records of {nf} = {expected * nf:,}")
-    return out, out8, rows, marks
+    return out, out8, rows, marks, out2
 
 
-def _parse_into(reader, path, what, fields, expected, out, div, state, lo, hi, slot, out8, marks):
+def _parse_into(reader, path, what, fields, expected, out, div, state, lo, hi, slot, out8, marks, out2):
     def truncated():
         return ArtifactError(path, reader.offset, f'the file ends inside "{what}" after {int(state[4]):,} of '
                              f"{expected:,} records — truncated snapshot? The object graph cannot be rebuilt from part of it; "
@@ -87,7 +94,7 @@ def _parse_into(reader, path, what, fields, expected, out, div, state, lo, hi, s
             if not reader.refill_keep():
                 raise truncated()
             continue
-        r = parse_ints(reader.buf, reader.pos, end, out, div, state, lo, hi, slot, out8, marks, reader.base)
+        r = parse_ints(reader.buf, reader.pos, end, out, div, state, lo, hi, slot, out8, marks, reader.base, out2)
         if r == end:
             reader.pos = end
             if end < reader.n and not reader.refill_keep():
@@ -153,18 +160,25 @@ def read_strings(reader: ChunkReader, prov: Provenance, every: int = 1):
             raise ArtifactError(prov.path, reader.base + bad, f'unexpected {bytes(reader.raw[bad:bad + 1])!r} in the "strings" array')
 
 
-def node_columns(path, table, table8, rows, marks) -> dict:
+#: node fields parsed into the second table: a diff drops them (names once decoded, counts once first_edge is built)
+#: long before the ids and sizes, so the two tables are freed at different times without copying rows out
+NODE_SECOND = ("name", "edge_count")
+
+
+def node_columns(path, table, table8, rows, marks, table2) -> dict:
     """The node fields the workbench uses, as rows of the parsed tables (views: nothing is copied)."""
     for k in ("type", "name", "id", "self_size", "edge_count"):
         if k not in rows:
             _col([], k, path, "snapshot.meta.node_fields")
-    # separate arrays (the table is then freed), so a caller can drop the columns it is done with
-    return {"node_type": table8[-1 - rows["type"]].copy(), "node_name": table[rows["name"]].copy(),
-            "node_id": table[rows["id"]].copy(), "self_size": table[rows["self_size"]].copy(),
-            "edge_count": table[rows["edge_count"]].copy(), "detachedness": None, "node_marks": marks}
+
+    def row(name):
+        r = rows[name]
+        return table2[r - SECOND] if r >= SECOND else table[r]
+    return {"node_type": table8[-1 - rows["type"]], "node_name": row("name"), "node_id": row("id"),
+            "self_size": row("self_size"), "edge_count": row("edge_count"), "detachedness": None, "node_marks": marks}
 
 
-def edge_columns(path, table, table8, rows, marks, n_nodes) -> dict:
+def edge_columns(path, table, table8, rows, marks, table2, n_nodes) -> dict:
     """Edge fields as rows of the parsed tables (views: no copy of the big arrays)."""
     to_node = table[rows["to_node"]]
     if len(to_node) and int(to_node.max()) >= n_nodes:

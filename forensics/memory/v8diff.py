@@ -384,9 +384,12 @@ def _signature(snap: V8Snapshot, g: Graph, codes: np.ndarray, v: int, memo: dict
 
     ``memo`` (node -> (signature, steps)) shares the work between paths with a common
     prefix; a path over ``limit`` steps is cut from the top, as :func:`_path_nodes` does."""
-    kinds = (snap.edge_type_code("element"), snap.edge_type_code("hidden"), snap.edge_type_code("internal"))
     if memo is None:
         memo = {}
+    kinds = memo.get("kinds")
+    if kinds is None:
+        kinds = memo["kinds"] = (snap.edge_type_code("element"), snap.edge_type_code("hidden"),
+                                 snap.edge_type_code("internal"))
     chain = []
     x = v
     while x >= 0 and x not in memo and len(chain) <= limit:
