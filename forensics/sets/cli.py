@@ -2,7 +2,7 @@
 
     forensics pcap summary rotated/ --format json        # a folder of rotated captures = one capture
     forensics pcap flows cap0.pcap cap1.pcap cap2.pcap   # several files, ordered by first packet
-    forensics pcap flags rotated/ --workers 2            # decode + TCP analysis in 2 processes
+    forensics pcap flags rotated/ --workers 2            # hashing + TCP analysis in 2 processes
     forensics pcap summary rotated/ --scheduler local    # the same on a Dask LocalCluster
     forensics set members PATH...                        # the files of a set: order, times, gaps, hashes
 
@@ -19,11 +19,11 @@ import pandas as pd
 from ..parallel import default_workers
 
 
-def _options(args) -> dict:
+def _options(args, local_default: int = 1) -> dict:
     workers = getattr(args, "workers", None)
     scheduler = getattr(args, "scheduler", None)
-    if workers is None:  # measured (docs/scale.md): on 2 cores, 2 workers are no faster than one process
-        workers = default_workers() if scheduler else 1
+    if workers is None:
+        workers = default_workers() if scheduler else local_default
     return {"workers": workers, "scheduler": scheduler}
 
 
@@ -45,7 +45,10 @@ def set_summary(args):
     from ..network.analysis import CLI_FLAGS
     from .captures import capture_set_summary
 
-    out = capture_set_summary(args.file, **_options(args))
+    # measured (docs/scale.md): the workers make summary faster even on 2 cores, so it uses the cores;
+    # flags/flows build the packets table in this process, where 2 workers gained nothing on 2 cores
+    # (at most 8: every local worker reads the whole set, so past that the re-reading outweighs the split)
+    out = capture_set_summary(args.file, **_options(args, min(default_workers(), 8)))
     return {k: out[k] for k in ["packets", "tcp_streams", "files", "warnings"] + CLI_FLAGS
             + ["link_types", "undecoded_network_layer", "tunnels"] if k in out}
 
@@ -98,9 +101,10 @@ def _single_file(args) -> bool:
 
 def _parallel_options(q):
     q.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="worker processes for decoding and TCP analysis (default 1: in this process, which already "
-                        "hashes on a second core; with --scheduler local: the cores, "
-                        f"{default_workers()} here)")
+                   help="worker processes: each hashes its share of the files and analyses its share of the "
+                        f"connections (default for summary: the cores up to 8, {min(default_workers(), 8)} here; for flags/flows 1: "
+                        "this process, which hashes on a second core — measured no slower on 2 cores; "
+                        "with --scheduler local: the cores)")
     q.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://host:8786, or 'local' for a LocalCluster of --workers processes")
     q.add_argument("--parquet-dir", default=None, metavar="DIR",
