@@ -66,15 +66,17 @@ def _pss(pid) -> int:
     return 0
 
 
-def _tree_rss(pid) -> int:
+def _tree_rss(pid) -> tuple[int, int, int]:
+    """(sum of PSS over the process tree, PSS of the root process, largest PSS of one other process)."""
     import psutil
 
     try:
         p = psutil.Process(pid)
         procs = [p, *p.children(recursive=True)]
     except psutil.Error:
-        return 0
-    return sum(_pss(q.pid) for q in procs)
+        return 0, 0, 0
+    each = [_pss(q.pid) for q in procs]
+    return sum(each), each[0], max(each[1:], default=0)
 
 
 def run(cmd, out_path=None):
@@ -83,12 +85,12 @@ def run(cmd, out_path=None):
     out = open(out_path, "wb") if out_path else subprocess.PIPE
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env)
-    peak = [0]
+    peak = [0, 0, 0]
     done = threading.Event()
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(p.pid))
+            peak[:] = [max(a, b) for a, b in zip(peak, _tree_rss(p.pid))]
             done.wait(0.02)
     th = threading.Thread(target=sample, daemon=True)
     th.start()
@@ -100,6 +102,7 @@ def run(cmd, out_path=None):
     if out_path:
         out.close()
     return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss / 1024, "tree_rss": peak[0] / 2**20,
+            "root_pss": peak[1] / 2**20, "child_pss": peak[2] / 2**20,
             "out": data, "rc": os.waitstatus_to_exitcode(status)}
 
 
@@ -205,7 +208,8 @@ def main():
         with open(outs[1], "rb") as a, open(out, "rb") as b:
             print(f"  Dask LocalCluster (2 workers) flows output identical to one process: {a.read() == b.read()}; "
                   f"client + workers peak memory {r['tree_rss']:.0f} MiB (PSS) against "
-                  f"{res[('flows', 1)]['tree_rss']:.0f} MiB for one process")
+                  f"{res[('flows', 1)]['tree_rss']:.0f} MiB for one process; peak of the client alone "
+                  f"{r['root_pss']:.0f} MiB, of the largest worker (or nanny/scheduler) {r['child_pss']:.0f} MiB")
     calls = {}
     for what in ("summary",) + (() if args.skip_flows else ("flows",)):
         for w in (1, 2):

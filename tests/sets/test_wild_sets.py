@@ -11,9 +11,8 @@ import pytest
 
 from forensics.network.load import load_capture
 from forensics.sets.captures import load_capture_set
-from support import REPO
+from support import wild_file
 
-WILD = REPO / "tests" / "network" / "wild"
 PICKS = [  # IPv4 and IPv6 fragments out of order and with reused IP ids; GRE and VXLAN tunnels
     "seladb+PcapPlusPlus/Tests__Pcap++Test__PcapExamples__ip4_fragments.pcap",
     "seladb+PcapPlusPlus/Tests__Pcap++Test__PcapExamples__ip6_fragments.pcap",
@@ -27,9 +26,9 @@ PICKS = [  # IPv4 and IPv6 fragments out of order and with reused IP ids; GRE an
                     reason="editcap/mergecap (Wireshark's) not installed")
 @pytest.mark.parametrize("name", PICKS)
 def test_wild_capture_rotated_is_the_merged_file(name, tmp_path):
-    src = WILD / name
-    if not src.exists():
-        pytest.skip(f"wild corpus file not present: {name}")
+    src = wild_file("network", name)   # listed in tests/network/wild/MANIFEST.tsv, kept out of git
+    if src is None:
+        pytest.skip(f"wild corpus file not present (tools/wild_corpus.py restore): {name}")
     subprocess.run(["editcap", "-c", "5", str(src), str(tmp_path / "p.pcapng")], check=True, capture_output=True)
     parts = sorted(tmp_path.glob("p_*"))
     subprocess.run(["mergecap", "-w", str(tmp_path / "m.pcapng"), *map(str, parts)], check=True, capture_output=True)
