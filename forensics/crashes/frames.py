@@ -126,6 +126,8 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     # glibc stdio and locale internals (shown with their own source paths, "libio/iofgets.c", "printf.c:33")
     r"_IO_\w+", r"__vfscanf_internal", r"__vfprintf_internal", r"__isoc99_\w+",
     r"_{2,3}v?[sfdw]?n?w?printf(?:_internal|_chk)?", r"__wcsrtombs", r"__mbsrtowcs", r"__wcrtomb", r"__mbrtowc",
+    # glibc's versioned aliases ("___pthread_cond_wait", "___vsnprintf_chk"): no program names a function so
+    r"___[a-z]\w*",
 ]) + r")$")
 
 #: libc frames worth naming when they are where the process died (``in-libc:strlen``)
