@@ -428,6 +428,29 @@ def read_otlp(doc: dict, cols: Columns, where: str) -> None:
 
 # --------------------------------------------------------------------------- Zipkin v2
 
+def zipkin_process(ep: dict) -> tuple:
+    """(service, [(key, type, text)]) of a Zipkin localEndpoint object."""
+    kvs = [(k, "string" if k != "port" else "int64", str(v)) for k, v in
+           (("ip", ep.get("ipv4") or ep.get("ipv6")), ("port", ep.get("port"))) if v is not None]
+    return ep.get("serviceName") or "unknown-service", kvs
+
+
+def zipkin_annotation(ann: dict) -> tuple:
+    """(time ns, event, fields JSON) of a Zipkin annotation; OTel's Zipkin encoder writes an event with
+    attributes as ``{"name": {attributes}}``."""
+    value = str(ann.get("value", ""))
+    event, fields = value, ""
+    if value.startswith("{"):
+        try:
+            obj = json.loads(value)
+            if isinstance(obj, dict) and len(obj) == 1:
+                (event, attrs), = obj.items()
+                fields = _fields_json(attrs) if isinstance(attrs, dict) else value
+        except ValueError:
+            pass
+    return int(ann.get("timestamp") or 0) * 1000, event, fields
+
+
 def read_zipkin(spans: list, cols: Columns, where: str) -> None:
     """Zipkin v2 spans. A server span re-using its client's id (``shared``) is split off and put under
     the client when the tree is built (:func:`forensics.traces.tree.build_tree`)."""
@@ -441,9 +464,7 @@ def read_zipkin(spans: list, cols: Columns, where: str) -> None:
         pkey = (service, ep.get("ipv4"), ep.get("ipv6"), ep.get("port"))
         proc = procs.get(pkey)
         if proc is None:
-            kvs = [(k, "string" if k != "port" else "int64", str(v)) for k, v in
-                   (("ip", ep.get("ipv4") or ep.get("ipv6")), ("port", ep.get("port"))) if v is not None]
-            proc = procs[pkey] = cols.add_process(service, kvs)
+            proc = procs[pkey] = cols.add_process(*zipkin_process(ep))
         row = len(cols.span_id)
         tags = s.get("tags") or {}
         err = "error" in tags
@@ -454,17 +475,8 @@ def read_zipkin(spans: list, cols: Columns, where: str) -> None:
         for k, v in tags.items():
             cols.add_tag(row, k, "string", str(v))
         for ann in s.get("annotations") or ():
-            value = str(ann.get("value", ""))
-            event, fields = value, ""
-            if value.startswith("{"):  # OTel's Zipkin encoder writes {"name": {attributes}}
-                try:
-                    obj = json.loads(value)
-                    if isinstance(obj, dict) and len(obj) == 1:
-                        (event, attrs), = obj.items()
-                        fields = _fields_json(attrs) if isinstance(attrs, dict) else value
-                except ValueError:
-                    pass
-            cols.log_span.append(row); cols.log_ns.append(int(ann.get("timestamp") or 0) * 1000)
+            ns, event, fields = zipkin_annotation(ann)
+            cols.log_span.append(row); cols.log_ns.append(ns)
             cols.log_event.append(event); cols.log_fields.append(fields)
         parent = s.get("parentId")  # a shared server half is put under its client in tree.py
         if parent:

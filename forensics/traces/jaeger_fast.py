@@ -270,19 +270,23 @@ def _build(raw, cols, tables):
                   (logs[:, 0].copy(), logs[:, 1] * 1000, log_ev, log_fields), r_span[order], ref_pairs)
 
 
-def frames(b, consts, span_pairs, start_ns, dur_ns, err, proc, flags, tags, logs, ref_span, ref_pairs):
+def frames(b, consts, span_pairs, start_ns, dur_ns, err, proc, flags, tags, logs, ref_span, ref_pairs, pad_ids=False):
     """The loader's (spans, tags, logs, references) tables, as :func:`load._frames` builds them, from byte
     ranges of the compiled readers: ``span_pairs`` = (starts, ends) of trace id, span id, service,
     operation, kind, status code, status message, peer service, scope, host; ``tags`` = (span, key, type,
-    value); ``logs`` = (span, time ns, event, fields); ``ref_pairs`` = ranges of type, trace id, span id."""
+    value); ``logs`` = (span, time ns, event, fields); ``ref_pairs`` = ranges of type, trace id, span id;
+    ``pad_ids``: span ids zero-padded to 16 digits (Zipkin's rule)."""
     from .load import _hex_ids, _str_col  # (load imports this module lazily)
 
     start_us, duration_us = start_ns // 1000, dur_ns // 1000
     tid, sid, service, operation, span_kind, status, msg, peer, scope, host = _columns(b, span_pairs, consts)
     r_type, r_trace, r_id = _columns(b, ref_pairs, consts)
+    sid, r_id = pc.utf8_lower(sid), pc.utf8_lower(r_id)
+    if pad_ids:
+        sid, r_id = pc.utf8_lpad(sid, width=16, padding="0"), pc.utf8_lpad(r_id, width=16, padding="0")
     sp = pd.DataFrame({
         "trace_id": _hex_ids(tid),
-        "span_id": _str_col(pc.utf8_lower(sid)),
+        "span_id": _str_col(sid),
         "service": _str_col(service),
         "operation": _str_col(operation),
         "kind": _str_col(pc.utf8_lower(span_kind)),
@@ -307,5 +311,5 @@ def frames(b, consts, span_pairs, start_ns, dur_ns, err, proc, flags, tags, logs
                        "time_us": log_ns // 1000, "event": _str_col(log_ev), "fields": _str_col(log_fields)})
     rf = pd.DataFrame({"span": ref_span,
                        "ref_type": _str_col(r_type), "ref_trace_id": _hex_ids(r_trace),
-                       "ref_span_id": _str_col(pc.utf8_lower(r_id))})
+                       "ref_span_id": _str_col(r_id)})
     return sp, tg, lg, rf

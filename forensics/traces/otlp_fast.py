@@ -27,17 +27,22 @@ def read(raw: bytes, cols: F.Columns):
     if got is None:
         return None
     docs = got[0]
-    if len(docs) > 1:  # JSON Lines: the general reader reads a line at a time, so each must be one line —
-        # every newline of the file lies between documents (one C pass, plus the short gaps)
-        gaps = [(int(docs[k, 1]), int(docs[k + 1, 0])) for k in range(len(docs) - 1)]
-        between = raw.count(b"\n", 0, int(docs[0, 0])) + raw.count(b"\n", int(docs[-1, 1]))
-        between += sum(raw.count(b"\n", s, e) for s, e in gaps)
-        if raw.count(b"\n") != between or any(raw.count(b"\n", s, e) == 0 for s, e in gaps):
-            return None
+    if len(docs) > 1 and not one_per_line(raw, docs):
+        return None
     try:
         return _build(raw, cols, *got[1:]), len(docs)
     except (_Decline, ValueError, TypeError, KeyError, AttributeError, IndexError, F.Bad):
         return None
+
+
+def one_per_line(raw: bytes, docs) -> bool:
+    """JSON Lines as the general reader reads them, a line at a time: each document on a line of its own —
+    every newline of the file lies between documents, and one at least between two (one C pass, plus the
+    short gaps)."""
+    gaps = [(int(docs[k, 1]), int(docs[k + 1, 0])) for k in range(len(docs) - 1)]
+    between = raw.count(b"\n", 0, int(docs[0, 0])) + raw.count(b"\n", int(docs[-1, 1]))
+    counts = [raw.count(b"\n", s, e) for s, e in gaps]
+    return raw.count(b"\n") == between + sum(counts) and all(counts)
 
 
 def _resources(raw, cols, res, b):

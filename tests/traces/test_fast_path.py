@@ -151,3 +151,56 @@ def test_the_otlp_scan_declines_what_it_does_not_know(tmp_path, doc):
     fast, general = both(str(p))
     assert fast.provenance.details.get("reader") is None
     pdt.assert_frame_equal(fast.spans, general.spans)
+
+
+ODD_ZIPKIN = [
+    {"traceId": "AB" * 16, "id": "1", "name": "caf\u00e9 \"q\"\n", "kind": "CLIENT", "timestamp": 10, "duration": 5,
+     "localEndpoint": {"serviceName": "s\u00e9rvice", "ipv4": "10.0.0.1", "port": 80}, "debug": True, "shared": False,
+     "remoteEndpoint": {"serviceName": "db", "ipv6": "::1"},
+     "annotations": [{"timestamp": 12, "value": "ws"}, {"timestamp": 13, "value": "{\"boom\": {\"a\": 1}}"}],
+     "tags": {"error": "t\u0072ue", "otel.scope.name": "", "otel.library.name": "lib", "peer.service": "ignored"}},
+    {"traceId": "ab" * 16, "id": "02", "parentId": "1", "timestamp": None, "localEndpoint": None, "name": None,
+     "tags": {"error": "bad thing", "otel.status_code": "error", "otel.scope.name": "sc", "peer.service": "p"}},
+    {"traceId": "ab" * 16, "id": "03", "parentId": "", "kind": "", "localEndpoint": {"ipv6": "::2"},
+     "remoteEndpoint": {"serviceName": ""}, "tags": {"error": "", "otel.status_description": ""}, "debug": None},
+    {"traceId": "ab" * 16, "id": "04", "parentId": "02", "localEndpoint": {"serviceName": "s\u00e9rvice", "ipv4": "10.0.0.1",
+                                                                            "port": 80}, "tags": None},
+]
+
+
+@pytest.mark.parametrize("variant", ["spans", "traces", "jsonl", "ascii"])
+def test_zipkin_odd_values_and_shapes(tmp_path, variant):
+    p = tmp_path / "z.json"
+    if variant == "traces":  # /api/v2/traces: a list of trace arrays (one empty)
+        p.write_text(json.dumps([ODD_ZIPKIN[:2], [], ODD_ZIPKIN[2:]]))
+    elif variant == "jsonl":
+        p.write_text(json.dumps(ODD_ZIPKIN[:2]) + "\n" + json.dumps(ODD_ZIPKIN[2:]) + "\n")
+    else:
+        p.write_text(json.dumps(ODD_ZIPKIN, ensure_ascii=variant == "ascii"), encoding="utf-8")
+    fast, general = both(str(p))
+    assert fast.provenance.details.get("reader") == "compiled scan"
+    for name in ("spans", "tags", "logs", "references", "processes", "orphans", "skew"):
+        pdt.assert_frame_equal(getattr(fast, name), getattr(general, name), obj=name)
+    assert fast.shapes == general.shapes == ["zipkin"]
+    assert fast.spans["span_id"].iloc[0] == "0000000000000001" and fast.spans["scope"].iloc[0] == "lib"
+
+
+@pytest.mark.parametrize("doc", [
+    [{"traceId": "a", "id": "1", "tags": {"n": 1}}],  # a number: str() of it is Python's
+    None,  # a tag key given twice (json.dumps cannot write it: the text below)
+    [{"traceId": "a", "id": "1", "timestamp": 1.5}],
+    [{"traceId": "a", "id": "1", "debug": 1}],
+    [{"traceId": "a", "spanId": "1", "id": "1"}],
+    [[[{"traceId": "a", "id": "1"}]]],
+])
+def test_the_zipkin_scan_declines_what_it_does_not_know(tmp_path, doc):
+    p = tmp_path / "d.json"
+    p.write_text(json.dumps(doc) if doc is not None else '[{"traceId": "a", "id": "1", "tags": {"k": "x", "k": "y"}}]')
+    try:
+        fast, general = both(str(p))
+    except Exception as e:  # a shape the general reader refuses too: same error either way
+        with pytest.raises(type(e)):
+            load_traces(str(p), fast=False)
+        return
+    assert fast.provenance.details.get("reader") is None
+    pdt.assert_frame_equal(fast.spans, general.spans)
