@@ -17,10 +17,11 @@ does (mergecap's rules at the boundaries, the same fragments reassembled), and
   the TCP state machine, which depends only on a connection's own packets in order,
   gives the same labels;
 * for the packets table, writes its rows' analysis (frame numbers and 11 compact
-  columns) to ``/dev/shm``; meanwhile this process reads the set once more to build the
-  columns that are not TCP analysis (address codes, lengths, times), then puts each
-  row's analysis at its frame, streams renumbered by first frame as one analyser
-  numbers them — **merged in frame order**.
+  columns) to ``/dev/shm``. Meanwhile this process — partition 0's analyser, hashing
+  nothing (building the table costs about what hashing the set does) — reads the set
+  once more for the columns, then puts each worker's rows' analysis at their frames,
+  streams renumbered by first frame as one analyser numbers them — **merged in frame
+  order**. So ``workers=2`` is this process and one worker.
 
 Summary counts come back as a few integers per worker. Memory per worker: one batch of
 records and its partition's analysis state (plus, for the packets table, its rows'
@@ -43,7 +44,7 @@ from ..progress import progress
 from .capture_feed import MemberStats, Rebatch, _member_provenance, _Overlap, feed_members, feed_members_merged, \
     order_members
 from .captures import _network_files, count_layers, finish_set, row_estimate, summary_dict
-from .partitioned import _RESULT_FIELDS, partition_of, tcp_rows
+from .partitioned import _RESULT_FIELDS, partition_of
 
 
 class _NoDefrag:
@@ -149,16 +150,16 @@ def work(part: int, parts: int, members: list[MemberStats], hashed: set, mode: s
     """One worker's job (see the module docstring): read the whole set, hash ``hashed``, analyse partition
     ``part``. Returns the counts (summary) or the paths of its analysis arrays, and the members' facts."""
     warnings.simplefilter("ignore")  # the parent emits each file's warnings once, from these facts
-    counter = _FileCounter(done if part == 0 else None)
-    sink = _PartitionSink(part, parts, mode, counts=part == 0)
+    counter = _FileCounter(done)  # (only the first worker is given the counter, and counts the layers)
+    sink = _PartitionSink(part, parts, mode, counts=done is not None)
     merged = False
     try:
         feed_members(members, sink, counter, hashed)
     except _Overlap:
         members = [MemberStats(m.path, m.kind, m.first_ts) for m in members]
-        if done is not None and part == 0:
+        if done is not None:
             done.value = 0
-        sink = _PartitionSink(part, parts, mode, counts=part == 0)
+        sink = _PartitionSink(part, parts, mode, counts=done is not None)
         feed_members_merged(members, sink, counter, hashed)
         merged = True
     out = {"merged": merged, "streams": sink.an.n_streams, "totals": sink.totals, "layers": sink.layers,
@@ -191,17 +192,18 @@ def _context():
 
 
 class _Workers:
-    """N worker processes running :func:`work`; results gathered with the progress of worker 0."""
+    """Worker processes running :func:`work` for partitions ``which`` of ``parts``; results gathered
+    with the progress of the first."""
 
-    def __init__(self, parts, members, shares, mode, spill):
+    def __init__(self, parts, which, members, shares, mode, spill):
         ctx = _context()
         self.done = ctx.Value("i", 0, lock=False)
         self.procs, self.conns = [], []
-        for q in range(parts):
+        for k, q in enumerate(which):
             r, w = ctx.Pipe(duplex=False)
             fresh = [MemberStats(m.path, m.kind, m.first_ts) for m in members]
-            p = ctx.Process(target=_child, args=(w, (q, parts, fresh, shares[q], mode, spill, self.done)),
-                            daemon=True, name=f"forensics-set-{q}")
+            args = (q, parts, fresh, shares[k], mode, spill, self.done if k == 0 else None)
+            p = ctx.Process(target=_child, args=(w, args), daemon=True, name=f"forensics-set-{q}")
             p.start()
             w.close()
             self.procs.append(p)
@@ -266,14 +268,17 @@ def _start(source, workers, mode):
     if mode != "summary":
         base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
         spill = tempfile.mkdtemp(prefix="forensics-set-", dir=base)
+    # summary: N workers, this process waits. Packets table: this process builds the columns and analyses
+    # partition 0 (about the work of hashing the whole set), N - 1 workers the other partitions and the hashing
+    which = list(range(parts)) if mode == "summary" else list(range(1, parts))
     try:
         _warm_analyser()
-        pool = _Workers(parts, members, hash_shares(sizes, parts), mode, spill)
+        pool = _Workers(parts, which, members, hash_shares(sizes, len(which)), mode, spill)
     except BaseException:
         if spill:
             shutil.rmtree(spill, ignore_errors=True)
         raise
-    return listing, members, sum(sizes), pool, spill
+    return listing, members, sum(sizes), pool, spill, parts
 
 
 def _warm_analyser():
@@ -288,7 +293,7 @@ def _warm_analyser():
 
 def capture_set_summary_workers(source, workers: int) -> dict:
     """:func:`~forensics.sets.captures.capture_set_summary` on ``workers`` local processes; the same numbers."""
-    listing, members, total, pool, _ = _start(source, workers, "summary")
+    listing, members, total, pool, _, _ = _start(source, workers, "summary")
     try:
         with progress(len(members), "capture set", unit="file", size_bytes=total) as bar:
             results = pool.results(bar)
@@ -303,13 +308,14 @@ def capture_set_summary_workers(source, workers: int) -> dict:
                         sum(r["streams"] for r in results), totals, results[0]["layers"])
 
 
-class _ColumnsWithoutTcp(Analyzer):
-    """The packets table's analyser with the TCP analysis left to the workers: fragments reassembled,
-    then everything else of :meth:`Analyzer.feed` (address codes, tunnels' outer addresses) on the
-    batch with its TCP rows hidden; their analysis columns are filled in afterwards (:func:`_merge`)."""
+class _FirstPartition(Analyzer):
+    """The packets table's analyser in this process: fragments reassembled, then :meth:`Analyzer.feed`
+    (address codes, tunnels' outer addresses, the TCP analysis) with the TCP rows of partitions other
+    than 0 hidden; their analysis columns come from the workers afterwards (:func:`_merge`)."""
 
-    def __init__(self):
+    def __init__(self, parts: int):
         super().__init__()
+        self.parts = parts
         self._defrag = getattr(self, "defrag", None)
         if self._defrag is not None:
             self.defrag = _NoDefrag()
@@ -317,9 +323,11 @@ class _ColumnsWithoutTcp(Analyzer):
     def feed(self, rec):
         if self._defrag is not None:
             self._defrag.apply(rec)
-        tcp = tcp_rows(rec)
+        other = partition_of(rec, self.parts) > 0
+        if not other.any():
+            return super().feed(rec)
         proto = rec["proto"].copy()
-        rec["proto"][tcp] = 0
+        rec["proto"][other] = 0
         try:
             return super().feed(rec)
         finally:
@@ -328,11 +336,11 @@ class _ColumnsWithoutTcp(Analyzer):
 
 def load_capture_set_workers(source, workers: int):
     """:func:`~forensics.sets.captures.load_capture_set` on ``workers`` local processes; the same result."""
-    listing, members, total, pool, spill = _start(source, workers, "packets")
+    listing, members, total, pool, spill, parts = _start(source, workers, "packets")
     try:
-        # while the workers hash and analyse, this process builds the other columns from its own read
+        # while the workers hash and analyse, this process builds the columns from its own read
         pc = PacketColumns(row_estimate(total))
-        pc.an = _ColumnsWithoutTcp()
+        pc.an = _FirstPartition(parts)
         owner = []
 
         def sink(rec, own):
@@ -347,7 +355,7 @@ def load_capture_set_workers(source, workers: int):
                 feed_members(mine, rb, None, nobody)
             except _Overlap:
                 pc = PacketColumns(row_estimate(total))
-                pc.an = _ColumnsWithoutTcp()
+                pc.an = _FirstPartition(parts)
                 owner.clear()
                 mine = [MemberStats(m.path, m.kind, m.first_ts) for m in members]
                 rb = Rebatch(sink)
@@ -369,16 +377,26 @@ def load_capture_set_workers(source, workers: int):
 
 
 def _merge(pc: PacketColumns, results: list) -> np.ndarray:
-    """Each partition's analysis into the packets columns at its frames; streams renumbered by their
-    first frame (as one analyser numbers them). Returns the handshake RTT per stream."""
+    """Partition 0 (analysed here) and each worker's partition into the packets columns, every row's
+    analysis at its frame; streams renumbered by their first frame (as one analyser numbers them).
+    Returns the handshake RTT per stream."""
+    c = pc.cols
+    st0 = c["stream"][:pc.n]
+    rows0 = np.flatnonzero(st0 >= 0)  # the other partitions' rows still hold the fill (-1)
+    irtt0 = pc.an.irtt()
+    first0 = np.full(irtt0.shape[0], -1, np.int64)
+    uniq, at = np.unique(st0[rows0], return_index=True)
+    first0[uniq] = rows0[at] + 1
     arrays = [{k: np.load(p, mmap_mode="r") for k, p in r["arrays"].items()} for r in results]
-    keys = sorted((int(f), q, s) for q, a in enumerate(arrays) for s, f in enumerate(a["stream_first"]))
-    remap = [np.zeros(a["stream_first"].shape[0], np.int32) for a in arrays]
+    firsts = [first0] + [np.asarray(a["stream_first"]) for a in arrays]
+    keys = sorted((int(f), q, s) for q, fs in enumerate(firsts) for s, f in enumerate(fs))
+    remap = [np.zeros(fs.shape[0], np.int32) for fs in firsts]
     for new, (_, q, s) in enumerate(keys):
         remap[q][s] = new
     irtt = np.zeros(len(keys))
-    c = pc.cols
-    for q, a in enumerate(arrays):
+    st0[rows0] = remap[0][st0[rows0]]
+    irtt[remap[0]] = irtt0
+    for q, a in enumerate(arrays, start=1):
         rows = np.asarray(a["frames"]) - 1
         if not rows.shape[0]:
             continue

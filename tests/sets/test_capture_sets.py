@@ -138,6 +138,7 @@ def test_workers_give_the_single_process_result(rotated):
     pd.testing.assert_frame_equal(one.packets, two.packets)
     pd.testing.assert_frame_equal(one.flows, two.flows)
     pd.testing.assert_frame_equal(one.members, two.members)
+    pd.testing.assert_frame_equal(one.packets, load_capture_set(rotated["folder"], workers=3).packets)
     assert capture_set_summary(rotated["folder"], workers=3) == capture_set_summary(rotated["folder"])
 
 
