@@ -132,6 +132,46 @@ def _layout(ci, cls_super, cls_fstart, cls_fcount, fld_type, cls_index, ref_star
     return n
 
 
+@njit(cache=True, inline="always")
+def _whole(st, pos, L, seg, end):
+    """Whether the ``L``-byte sub-record at ``pos`` can be read: 0 yes, BAD (``E_CROSS``) when it runs past its
+    heap-dump segment, NEED_DATA when the chunk ends first (the one bounds check every sub-record makes)."""
+    if L > seg:
+        st[S_ERR] = E_CROSS
+        return BAD
+    if pos + L > end:
+        return NEED_DATA
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _room(st, need, cap, which):
+    """0 when ``need`` rows fit an output of ``cap``; else NEED_SPACE, naming the output to grow."""
+    if need > cap:
+        st[S_WHICH] = which
+        return NEED_SPACE
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _put_obj(st, obj_id, obj_cls, obj_kind, obj_len, obj_off, obj_hash, o, oid, cls, kind, ln, off, hsh):
+    """Object row ``o``."""
+    obj_id[o] = oid
+    obj_cls[o] = cls
+    obj_kind[o] = kind
+    obj_len[o] = ln
+    obj_off[o] = off
+    obj_hash[o] = hsh
+    st[S_NOBJ] = o + 1
+
+
+@njit(cache=True, inline="always")
+def _consume(st, pos, L, seg):
+    """Step over an ``L``-byte sub-record of the current segment."""
+    st[S_SEG] = seg - L
+    return pos + L
+
+
 @njit(cache=True)
 def scan(buf, pos, end, base, idsize, st,
          obj_id, obj_cls, obj_kind, obj_len, obj_off, obj_hash,
@@ -161,15 +201,13 @@ def scan(buf, pos, end, base, idsize, st,
             rl = _root_len(tag, I)
             if rl >= 0:
                 L = 1 + rl
-                if L > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if pos + L > end:
-                    return NEED_DATA, pos
+                rc = _whole(st, pos, L, seg, end)
+                if rc:
+                    return rc, pos
                 r = st[S_NROOT]
-                if r >= len(root_id):
-                    st[S_WHICH] = W_ROOT
-                    return NEED_SPACE, pos
+                rc = _room(st, r + 1, len(root_id), W_ROOT)
+                if rc:
+                    return rc, pos
                 root_type[r] = tag
                 root_id[r] = _u(buf, pos + 1, I)
                 extra = 0
@@ -177,27 +215,22 @@ def scan(buf, pos, end, base, idsize, st,
                     extra = np.int64(_u(buf, pos + 1 + I, 4))
                 root_extra[r] = extra
                 st[S_NROOT] = r + 1
-                pos += L
-                st[S_SEG] = seg - L
+                pos = _consume(st, pos, L, seg)
                 continue
             if tag == 0x21:  # INSTANCE DUMP: id, u4 stack serial, class id, u4 n, n bytes
                 h = 1 + I + 4 + I + 4
-                if h > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if pos + h > end:
-                    return NEED_DATA, pos
+                rc = _whole(st, pos, h, seg, end)
+                if rc:
+                    return rc, pos
                 nb = np.int64(_u(buf, pos + 1 + I + 4 + I, 4))
                 L = h + nb
-                if L > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if pos + L > end:
-                    return NEED_DATA, pos
+                rc = _whole(st, pos, L, seg, end)
+                if rc:
+                    return rc, pos
                 o = st[S_NOBJ]
-                if o >= len(obj_id):
-                    st[S_WHICH] = W_OBJ
-                    return NEED_SPACE, pos
+                rc = _room(st, o + 1, len(obj_id), W_OBJ)
+                if rc:
+                    return rc, pos
                 cid = _u(buf, pos + 1 + I + 4, I)
                 data = pos + h
                 e = st[S_NEDGE]
@@ -216,9 +249,9 @@ def scan(buf, pos, end, base, idsize, st,
                     if ref_total[ci] != nb:
                         st[S_ERR] = E_LAYOUT
                         return BAD, pos
-                    if e + ref_count[ci] + 1 > len(edge_dst):
-                        st[S_WHICH] = W_EDGE
-                        return NEED_SPACE, pos
+                    rc = _room(st, e + ref_count[ci] + 1, len(edge_dst), W_EDGE)
+                    if rc:
+                        return rc, pos
                     rs = ref_start[ci]
                     for k in range(rs, rs + ref_count[ci]):
                         v = _u(buf, data + ref_offs[k], I)
@@ -228,16 +261,16 @@ def scan(buf, pos, end, base, idsize, st,
                             e += 1
                 else:  # class not seen yet: keep the field bytes, decode after the scan
                     d = st[S_NDEF]
-                    if d >= len(def_obj):
-                        st[S_WHICH] = W_DEF
-                        return NEED_SPACE, pos
+                    rc = _room(st, d + 1, len(def_obj), W_DEF)
+                    if rc:
+                        return rc, pos
                     b = st[S_NDEFB]
-                    if b + nb > len(defb):
-                        st[S_WHICH] = W_DEFB
-                        return NEED_SPACE, pos
-                    if e + 1 > len(edge_dst):
-                        st[S_WHICH] = W_EDGE
-                        return NEED_SPACE, pos
+                    rc = _room(st, b + nb, len(defb), W_DEFB)
+                    if rc:
+                        return rc, pos
+                    rc = _room(st, e + 1, len(edge_dst), W_EDGE)
+                    if rc:
+                        return rc, pos
                     def_obj[d] = o
                     def_start[d] = b
                     defb[b:b + nb] = buf[data:data + nb]
@@ -247,38 +280,28 @@ def scan(buf, pos, end, base, idsize, st,
                 edge_dst[e] = cid
                 e += 1
                 st[S_NEDGE] = e
-                obj_id[o] = _u(buf, pos + 1, I)
-                obj_cls[o] = cid
-                obj_kind[o] = K_INSTANCE
-                obj_len[o] = nb
-                obj_off[o] = base + data
-                obj_hash[o] = 0
-                st[S_NOBJ] = o + 1
-                pos += L
-                st[S_SEG] = seg - L
+                _put_obj(st, obj_id, obj_cls, obj_kind, obj_len, obj_off, obj_hash, o, _u(buf, pos + 1, I), cid, K_INSTANCE, nb,
+                         base + data, 0)
+                pos = _consume(st, pos, L, seg)
                 continue
             if tag == 0x22:  # OBJECT ARRAY DUMP: id, u4 stack, u4 length, array class id, ids
                 h = 1 + I + 4 + 4 + I
-                if h > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if pos + h > end:
-                    return NEED_DATA, pos
+                rc = _whole(st, pos, h, seg, end)
+                if rc:
+                    return rc, pos
                 ln = np.int64(_u(buf, pos + 1 + I + 4, 4))
                 L = h + ln * I
-                if L > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if pos + L > end:
-                    return NEED_DATA, pos
+                rc = _whole(st, pos, L, seg, end)
+                if rc:
+                    return rc, pos
                 o = st[S_NOBJ]
-                if o >= len(obj_id):
-                    st[S_WHICH] = W_OBJ
-                    return NEED_SPACE, pos
+                rc = _room(st, o + 1, len(obj_id), W_OBJ)
+                if rc:
+                    return rc, pos
                 e = st[S_NEDGE]
-                if e + ln + 1 > len(edge_dst):
-                    st[S_WHICH] = W_EDGE
-                    return NEED_SPACE, pos
+                rc = _room(st, e + ln + 1, len(edge_dst), W_EDGE)
+                if rc:
+                    return rc, pos
                 cid = _u(buf, pos + 1 + I + 8, I)
                 data = pos + h
                 for k in range(ln):
@@ -291,23 +314,15 @@ def scan(buf, pos, end, base, idsize, st,
                 edge_dst[e] = cid
                 e += 1
                 st[S_NEDGE] = e
-                obj_id[o] = _u(buf, pos + 1, I)
-                obj_cls[o] = cid
-                obj_kind[o] = K_OBJARRAY
-                obj_len[o] = ln
-                obj_off[o] = base + data
-                obj_hash[o] = 0
-                st[S_NOBJ] = o + 1
-                pos += L
-                st[S_SEG] = seg - L
+                _put_obj(st, obj_id, obj_cls, obj_kind, obj_len, obj_off, obj_hash, o, _u(buf, pos + 1, I), cid, K_OBJARRAY, ln,
+                         base + data, 0)
+                pos = _consume(st, pos, L, seg)
                 continue
             if tag == 0x23 or tag == 0xC3:  # PRIMITIVE ARRAY DUMP (0xC3: Android's, without data)
                 h = 1 + I + 4 + 4 + 1
-                if h > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if pos + h > end:
-                    return NEED_DATA, pos
+                rc = _whole(st, pos, h, seg, end)
+                if rc:
+                    return rc, pos
                 ln = np.int64(_u(buf, pos + 1 + I + 4, 4))
                 t = buf[pos + 1 + I + 8]
                 es = _tsize(t, I)
@@ -315,30 +330,22 @@ def scan(buf, pos, end, base, idsize, st,
                     st[S_ERR] = E_TYPE
                     return BAD, pos
                 L = h + (ln * es if tag == 0x23 else 0)
-                if L > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if pos + L > end:
-                    return NEED_DATA, pos
+                rc = _whole(st, pos, L, seg, end)
+                if rc:
+                    return rc, pos
                 o = st[S_NOBJ]
-                if o >= len(obj_id):
-                    st[S_WHICH] = W_OBJ
-                    return NEED_SPACE, pos
+                rc = _room(st, o + 1, len(obj_id), W_OBJ)
+                if rc:
+                    return rc, pos
                 data = pos + h
                 hsh = np.uint64(0)
                 if tag == 0x23 and (t == 5 or t == 8):  # char[] / byte[]: FNV-1a of the content (duplicate strings)
                     hsh = np.uint64(0xcbf29ce484222325)
                     for k in range(data, data + ln * es):
                         hsh = (hsh ^ np.uint64(buf[k])) * np.uint64(0x100000001b3)
-                obj_id[o] = _u(buf, pos + 1, I)
-                obj_cls[o] = t
-                obj_kind[o] = K_PRIMARRAY
-                obj_len[o] = ln
-                obj_off[o] = base + data
-                obj_hash[o] = hsh
-                st[S_NOBJ] = o + 1
-                pos += L
-                st[S_SEG] = seg - L
+                _put_obj(st, obj_id, obj_cls, obj_kind, obj_len, obj_off, obj_hash, o, _u(buf, pos + 1, I), t, K_PRIMARRAY, ln,
+                         base + data, hsh)
+                pos = _consume(st, pos, L, seg)
                 continue
             if tag == 0x20:  # CLASS DUMP
                 p = pos + 1 + I + 4 + 6 * I + 4
@@ -377,27 +384,25 @@ def scan(buf, pos, end, base, idsize, st,
                 fp = p
                 p += nf * (I + 1)
                 L = p - pos
-                if L > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if p > end:
-                    return NEED_DATA, pos
+                rc = _whole(st, pos, L, seg, end)
+                if rc:
+                    return rc, pos
                 c = st[S_NCLS]
-                if c >= len(cls_id):
-                    st[S_WHICH] = W_CLS
-                    return NEED_SPACE, pos
+                rc = _room(st, c + 1, len(cls_id), W_CLS)
+                if rc:
+                    return rc, pos
                 f = st[S_NFLD]
-                if f + nst + nf > len(fld_type):
-                    st[S_WHICH] = W_FLD
-                    return NEED_SPACE, pos
+                rc = _room(st, f + nst + nf, len(fld_type), W_FLD)
+                if rc:
+                    return rc, pos
                 o = st[S_NOBJ]
-                if o >= len(obj_id):
-                    st[S_WHICH] = W_OBJ
-                    return NEED_SPACE, pos
+                rc = _room(st, o + 1, len(obj_id), W_OBJ)
+                if rc:
+                    return rc, pos
                 e = st[S_NEDGE]
-                if e + nst + 2 > len(edge_dst):
-                    st[S_WHICH] = W_EDGE
-                    return NEED_SPACE, pos
+                rc = _room(st, e + nst + 2, len(edge_dst), W_EDGE)
+                if rc:
+                    return rc, pos
                 cid = _u(buf, pos + 1, I)
                 sup = _u(buf, pos + 1 + I + 4, I)
                 ldr = _u(buf, pos + 1 + I + 4 + I, I)
@@ -446,25 +451,16 @@ def scan(buf, pos, end, base, idsize, st,
                 ref_start[c] = -1
                 cls_index[cid] = c
                 st[S_NCLS] = c + 1
-                obj_id[o] = cid
-                obj_cls[o] = cid
-                obj_kind[o] = K_CLASS
-                obj_len[o] = nst
-                obj_off[o] = base + pos
-                obj_hash[o] = 0
-                st[S_NOBJ] = o + 1
-                pos += L
-                st[S_SEG] = seg - L
+                _put_obj(st, obj_id, obj_cls, obj_kind, obj_len, obj_off, obj_hash, o, cid, cid, K_CLASS, nst,
+                         base + pos, 0)
+                pos = _consume(st, pos, L, seg)
                 continue
             if tag == 0xFE:  # Android HEAP DUMP INFO: u4 heap id, id heap name
                 L = 1 + 4 + I
-                if L > seg:
-                    st[S_ERR] = E_CROSS
-                    return BAD, pos
-                if pos + L > end:
-                    return NEED_DATA, pos
-                pos += L
-                st[S_SEG] = seg - L
+                rc = _whole(st, pos, L, seg, end)
+                if rc:
+                    return rc, pos
+                pos = _consume(st, pos, L, seg)
                 continue
             st[S_ERR] = E_SUBTAG
             return BAD, pos
@@ -490,16 +486,16 @@ def scan(buf, pos, end, base, idsize, st,
                 return NEED_DATA, pos
             if tag == 0x01:
                 u = st[S_NUTF]
-                if u >= len(utf_id):
-                    st[S_WHICH] = W_UTF
-                    return NEED_SPACE, pos
+                rc = _room(st, u + 1, len(utf_id), W_UTF)
+                if rc:
+                    return rc, pos
                 n = length - I
                 if n < 0:
                     n = 0
                 b = st[S_NPOOL]
-                if b + n > len(pool):
-                    st[S_WHICH] = W_POOL
-                    return NEED_SPACE, pos
+                rc = _room(st, b + n, len(pool), W_POOL)
+                if rc:
+                    return rc, pos
                 utf_id[u] = _u(buf, pos + 9, min(I, length))
                 utf_start[u] = b
                 utf_len[u] = n
@@ -508,9 +504,9 @@ def scan(buf, pos, end, base, idsize, st,
                 st[S_NUTF] = u + 1
             elif length >= 8 + 2 * I:
                 u = st[S_NLOAD]
-                if u >= len(load_cls):
-                    st[S_WHICH] = W_LOAD
-                    return NEED_SPACE, pos
+                rc = _room(st, u + 1, len(load_cls), W_LOAD)
+                if rc:
+                    return rc, pos
                 load_serial[u] = np.int64(_u(buf, pos + 9, 4))
                 load_cls[u] = _u(buf, pos + 13, I)
                 load_name[u] = _u(buf, pos + 17 + I, I)
