@@ -313,7 +313,7 @@ def capture_summary(path, hasher=None, **options) -> dict:
                 count("tunnels", tun[tun != 0])
 
         raw = read_capture(path, consume=consume, chunk_records=SUMMARY_BATCH)
-        if T_SFLOW in layers["tunnels"]:  # sampled headers: counted as load_capture analyses them
+        if T_SFLOW in layers["tunnels"] or an.defrag.tunnels:  # counted as load_capture's second read does
             return sflow_summary(path)
         prov.sha256 = digest.result()
         for off, reason in raw.warnings:

@@ -205,15 +205,11 @@ def _records(f, head):
             yield links[iface], blk[28:28 + incl], max(orig, incl)
 
 
-def sampled_headers(path, frames) -> dict:
-    """{frame: records of each of its sampled headers, in order} for the sFlow ``frames`` whose
-    headers would number TCP streams differently from the frame's first header alone."""
+def frames_of(path):
+    """(frame number, link type, bytes, wire length) of every packet record of a capture, in file order."""
     from ..artifact import open_readonly
     from .compressed import Decompressed, compression_of
-    from .decode import PACKET_DTYPE, T_SFLOW, decode_packet
 
-    wanted = set(int(f) for f in frames)
-    out = {}
     with open_readonly(path) as raw_file:
         f = raw_file
         comp = compression_of(raw_file.read(24))
@@ -221,8 +217,21 @@ def sampled_headers(path, frames) -> dict:
         if comp:
             f = Decompressed(raw_file, comp)
         head = f.read(24)
-        last = max(wanted)
         for fno, (link, data, wirelen) in enumerate(_records(f, head), 1):
+            yield fno, link, data, wirelen
+
+
+def sampled_headers(frames, wanted) -> dict:
+    """{frame: records of each of its sampled headers, in order} for the sFlow frames ``wanted`` (of
+    ``frames``, as :func:`frames_of` yields them) whose headers would number TCP streams differently
+    from the frame's first header alone."""
+    from .decode import PACKET_DTYPE, T_SFLOW, decode_packet
+
+    wanted = set(int(f) for f in wanted)
+    out = {}
+    if wanted:
+        last = max(wanted)
+        for fno, link, data, wirelen in frames:
             if fno > last:
                 break
             if fno not in wanted:
@@ -250,9 +259,10 @@ _PER_TCP_ROW = ("stream", "direction", "rel_seq", "rel_ack", "aflags", "dup_ack_
 
 
 class SampledAnalyzer:
-    """An :class:`~forensics.network.tcp_analysis.Analyzer` fed each sFlow frame's sampled headers in
-    its place (``samples``: frame -> records, from :func:`sampled_headers`); what it returns is per
-    frame, as the plain analyzer's is: the row of each such frame becomes its first sampled TCP header
+    """An :class:`~forensics.network.tcp_analysis.Analyzer` fed, for some frames, other records in
+    their place (``samples``: frame -> records: an sFlow frame's sampled headers from
+    :func:`sampled_headers`, or a fragmented tunnel datagram decoded whole); what it returns is per
+    frame, as the plain analyzer's is: the row of each such frame becomes its first TCP record
     (written into the batch), with the analysis flags of all of them."""
 
     def __init__(self, inner, samples: dict):
@@ -275,7 +285,7 @@ class SampledAnalyzer:
                 parts.append((a, inner.feed(rec[a:j])))
             s = self.samples[f].copy()
             if rec[j]["caplen"] != s[0]["caplen"] or rec[j]["wirelen"] != s[0]["wirelen"] or \
-                    rec[j]["tunnel"] != s[0]["tunnel"]:  # not the frame the samples were read from: leave it
+                    rec[j]["linktype"] != s[0]["linktype"]:  # not the frame they were read from: leave it
                 continue
             s["ts"] = rec[j]["ts"]
             inner.frames = f - 1  # sampled headers get no analysis: their own frame numbers are never used
@@ -316,15 +326,21 @@ def _joined(parts, n):
 
 def reanalysed(path, pc):
     """``pc`` (the :class:`~forensics.network.load.PacketColumns` of a first read), or when its capture
-    holds sFlow datagrams with several sampled headers, those of a second read analysing every one."""
+    holds sFlow datagrams with several sampled headers or fragmented datagrams carrying a tunnel
+    (:mod:`forensics.network.tunnel_fragments`), those of a second read with each frame's records
+    (every sampled header; the datagram decoded whole) fed to the analysis in its place."""
     from .decode import T_SFLOW
     from .load import PacketColumns
     from .pcap import read_capture
+    from .tunnel_fragments import tunnel_datagrams
 
     frames = np.flatnonzero(pc.cols["tunnel"][: pc.n] == T_SFLOW) + 1
-    if not len(frames):
+    tunnels = pc.an.defrag.tunnels  # fragmented datagrams carrying a tunnel: decoded whole
+    if not len(frames) and not tunnels:
         return pc
-    samples = sampled_headers(path, frames)
+    samples = sampled_headers(frames_of(path), frames) if len(frames) else {}
+    if tunnels:
+        samples.update(tunnel_datagrams(frames_of(path)))
     if not samples:
         return pc
     again = PacketColumns(pc.n)
