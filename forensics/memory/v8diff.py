@@ -445,29 +445,44 @@ def leak_clusters(final: V8Snapshot, mask: np.ndarray, graph: Graph | None = Non
     memo: dict = {}
     for v in order.tolist():
         groups.setdefault(_signature(final, g, codes, v, memo), []).append(v)
-    inside = mask & (top_of >= 0)
-    # objects inside each root's dominated region: per (root, class) counts and bytes
-    cand = np.flatnonzero(inside)
-    inner = pd.DataFrame({"root": top_of[cand], "cls": codes[cand], "size": final.self_size[cand]})
+    # objects inside each root's dominated region, sorted by group (one pass; no per-group scan of all of them)
+    cand = np.flatnonzero(mask & (top_of >= 0))
+    members_of = [np.array(m) for m in groups.values()]
+    all_roots = np.concatenate(members_of)
+    group_of_root = np.repeat(np.arange(len(members_of)), [len(m) for m in members_of])
+    by_root = np.argsort(all_roots)
+    at = np.searchsorted(all_roots[by_root], top_of[cand])
+    at[at >= len(all_roots)] = 0
+    hit = all_roots[by_root][at] == top_of[cand]
+    cand, gid = cand[hit], group_of_root[by_root][at[hit]]
+    in_group = np.argsort(gid, kind="stable")
+    cand = cand[in_group]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(gid, minlength=len(members_of)))])
+    del gid, in_group, at, hit
+    # rank on the numbers first; the words (holds, owner, path) only for the groups reported
+    order_df = pd.DataFrame({"retained_bytes": [int(g.retained[m].sum()) for m in members_of],
+                             "objects": np.diff(bounds).astype(np.int64)})
+    order_df = order_df.sort_values(["retained_bytes", "objects"], ascending=False)
+    shown = (order_df.head(top) if top else order_df).index.tolist()
     rows = []
-    for sig, members in groups.items():
-        members_arr = np.array(members)
-        sub = inner[inner["root"].isin(members_arr)]
-        held = sub.groupby("cls")["size"].agg(["count", "sum"]).sort_values("sum", ascending=False).head(3)
+    for gi in shown:
+        members = members_of[gi]
+        sub = cand[bounds[gi]:bounds[gi + 1]]
+        held = (pd.DataFrame({"cls": codes[sub], "size": final.self_size[sub]}).groupby("cls")["size"]
+                .agg(["count", "sum"]).sort_values("sum", ascending=False).head(3))
         holds = ", ".join(f"{c:,} {names[k]} ({b:,} B)" for k, (c, b) in zip(held.index, held.itertuples(index=False)))
-        rep = members[0]
+        rep = int(members[0])
         rows.append({
             "leak_class": final.node_label(rep) if final.node_type[rep] == final.type_code("closure") else str(names[codes[rep]]),
             "roots": len(members),
-            "objects": int(len(sub)),
-            "retained_bytes": int(g.retained[members_arr].sum()),
+            "objects": int(order_df.at[gi, "objects"]),
+            "retained_bytes": int(order_df.at[gi, "retained_bytes"]),
             "holds": holds,
             "owner": _user_owner(final, g, rep),
             "retainer_path": format_path(final, g, rep),
             "example_id": int(final.node_id[rep]),
         })
-    df = pd.DataFrame(rows).sort_values(["retained_bytes", "objects"], ascending=False)
-    df = (df.head(top) if top else df).reset_index(drop=True)
+    df = pd.DataFrame(rows, columns=cols[1:])
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df[cols]
 
