@@ -25,7 +25,8 @@ def top_statements(log, by: str = "total_ms", top: int | None = 20) -> pd.DataFr
     from .fingerprint import fingerprint
 
     e = _entries(log)
-    d = e[e["event"].isin(["duration", "auto_explain"]) & e["duration_ms"].notna()].copy()
+    d = e.loc[e["event"].isin(["duration", "auto_explain"]) & e["duration_ms"].notna(),
+              ["event", "duration_ms", "query", "pid", "time"]].copy()
     if d.empty:
         return pd.DataFrame(columns=["fingerprint", "query", "count", "total_ms", "mean_ms", "max_ms", "first",
                                      "last", "with_text"])
@@ -109,7 +110,7 @@ def summary(log) -> dict:
     """Counts of every kind of entry (each entry is counted in exactly one ``event``)."""
     e = _entries(log)
     counts = e["event"].value_counts().to_dict()
-    d = e[e["event"] == "duration"]["duration_ms"]
+    d = e.loc[e["event"] == "duration", "duration_ms"]  # the column only: a filtered copy of the frame is its size
     return {"entries": int(len(e)), "first": e["time"].min(), "last": e["time"].max(),
             "events": {k: int(v) for k, v in sorted(counts.items())},
             "errors": int(e["severity"].isin(["ERROR", "FATAL", "PANIC"]).sum()),

@@ -19,7 +19,6 @@ import csv
 import io
 import json
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,28 +26,13 @@ import pandas as pd
 
 from ..artifact import Provenance
 from .log_events import classify
+from .log_prefix import _PID, _STAMP, ZONES, _to_utc, prefix_fields  # noqa: F401  (ZONES, prefix_fields: the API)
 
 SEVERITIES = ("DEBUG5", "DEBUG4", "DEBUG3", "DEBUG2", "DEBUG1", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR",
               "LOG", "FATAL", "PANIC", "STATEMENT", "DETAIL", "HINT", "CONTEXT", "QUERY", "LOCATION")
 _ATTACHED = {"STATEMENT", "DETAIL", "HINT", "CONTEXT", "QUERY", "LOCATION"}
 _SEV = re.compile(r"(?:^|(?<=[\s\]:)>]))(" + "|".join(SEVERITIES) + r"):  ")
-_STAMP = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Z]{1,5}\d?|[+-]\d\d(?::?\d\d)?))?")
-_EPOCH = re.compile(r"(?<![\d.])(1[0-9]{9}\.\d{3})(?![\d.])")
-_PID = re.compile(r"\[(\d{1,7})(?:-\d+)?\]")
-_KV = re.compile(r"\b(user|usr|db|database|app|application|client|host|remote)=([^\s,;()\[\]]*)")
-_LINE_NUM = re.compile(r"\[(\d+)-\d+\]")
-_SQLSTATE = re.compile(r"(?<![\w.:-])((?=[0-9A-Z]*[0-9])[0-9A-Z]{5})(?![\w.:-])")
-_CLASSES = {"00", "01", "02", "03", "08", "09", "20", "21", "22", "23", "24", "25", "26", "27", "28", "34", "38",
-            "39", "40", "42", "44", "53", "54", "55", "57", "58", "72"}
 _CONTAINER = re.compile(r"^[\w.-]+\s+\|(?: |$)")
-#: Zone abbreviations PostgreSQL prints by default (log_timezone), to UTC offsets in hours.
-ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "WET": 0, "WEST": 1, "MSK": 3,
-         "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "JST": 9,
-         "KST": 9, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "HKT": 8, "SGT": 8, "BST": 1}
-
-#: Largest log read whole (the text is held in memory while parsed).
-MAX_LOG_BYTES = 2 << 30
-
 CSV_COLUMNS = ["log_time", "user_name", "database_name", "process_id", "connection_from", "session_id",
                "session_line_num", "command_tag", "session_start_time", "virtual_transaction_id", "transaction_id",
                "error_severity", "sql_state_code", "message", "detail", "hint", "internal_query",
@@ -79,155 +63,79 @@ def looks_like_log(text: str) -> bool:
         not re.search(r"^\s*QUERY PLAN\s*$", head, re.M)
 
 
-def _zone_offset(zone: str | None, prov: Provenance | None, warned: set):
-    if not zone:
-        return None
-    if zone[0] in "+-":
-        z = zone.replace(":", "")
-        h, m = int(z[1:3]), int(z[3:5] or 0) if len(z) >= 5 else 0
-        return (1 if zone[0] == "+" else -1) * (h * 60 + m)
-    if zone in ZONES:
-        return ZONES[zone] * 60
-    if prov is not None and zone not in warned:
-        warned.add(zone)
-        prov.warn(None, f"time zone {zone!r} is not one this reader knows; its times are kept as local times "
-                  "(not converted to UTC)")
-    return None
+_ATTACHED_KEY = {"STATEMENT": "statement", "DETAIL": "detail", "HINT": "hint", "CONTEXT": "context",
+                 "QUERY": "internal_query", "LOCATION": "location"}
 
 
-def _to_utc(stamps: list, zones: list, prov, warned) -> pd.Series:
-    """UTC times; a stamp whose zone is unknown keeps its local clock reading (warned about once)."""
-    base = pd.to_datetime(pd.Series(stamps, dtype=object), errors="coerce", format="ISO8601")
-    offs = pd.Series([_zone_offset(z, prov, warned) for z in zones], dtype="float")
-    return (base - pd.to_timedelta(offs.fillna(0), unit="m")).dt.tz_localize("UTC")
+class StderrParser:
+    """A stderr log read line by line, in as many pieces as one likes: :meth:`feed` takes the next lines
+    and returns the entries that are complete (a later line can still attach to the last one, so it is
+    held back); :meth:`finish` returns the rest. Each entry is ``{"fields", "severity", "message",
+    "source", attached...}``."""
 
+    def __init__(self):
+        self.container = None
+        self.started = False
+        self.entries: list[dict] = []
+        self.last_primary: dict | None = None
+        self.current: dict | None = None   # the entry (or attached part) continuation lines belong to
+        self.current_key = "message"
 
-# the usual layouts (%m/%t, then [%p] or [%p-%l] or [%p]: [%l-1]) in one match; the rest is cached by its text
-_FAST = re.compile(r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)(?: ?([A-Z]{1,5}\d?|[+-]\d\d(?::?\d\d)?))? "
-                   r"\[(\d{1,7})(?:-(\d+))?\]:?(?: \[(\d+)-\d+\])? ?(.*)$", re.S)
-_USER_AT_DB = re.compile(r"(?<![\w.@])([\w$.-]+)@([\w$.-]+)(?:/([^\s]*))?")
-
-
-@lru_cache(maxsize=4096)
-def _rest_fields(rest: str) -> tuple:
-    """Fields of the prefix after stamp and pid (user=…, db=…, user@db/app, (app,host), %e) — repeated text."""
-    if not rest.strip():
-        return ()
-    d = {k: v for k, v in _prefix_fields(rest, with_stamp=False, pid_known=True).items()
-         if k not in ("pid", "line_num")}
-    if "user" not in d:
-        m = _USER_AT_DB.search(rest)
-        if m and "=" not in m.group(0):
-            d["user"], d["db"] = m.group(1), m.group(2)
-            if m.group(3) and "app" not in d:
-                d["app"] = m.group(3)
-    return tuple((k, v) for k, v in d.items() if v != "[unknown]")
-
-
-def prefix_fields(prefix: str) -> dict:
-    """What a log_line_prefix holds (see the module docstring); the usual layouts take a fast path.
-
-    >>> prefix_fields("2026-12-01 09:58:05.045 UTC [7953] postgres@shop/checkout 00000 ")["app"]
-    'checkout'
-    """
-    m = _FAST.match(prefix)
-    if m is None:
-        d = _prefix_fields(prefix)
-        u = _USER_AT_DB.search(prefix) if "user" not in d else None
-        if u and "=" not in u.group(0):
-            d["user"], d["db"] = u.group(1), u.group(2)
-            if u.group(3) and "app" not in d:
-                d["app"] = u.group(3)
-        return d
-    d = {"stamp": m.group(1), "zone": m.group(2), "pid": int(m.group(3))}
-    line = m.group(4) or m.group(5)
-    if line:
-        d["line_num"] = int(line)
-    d.update(_rest_fields(m.group(6)))
-    return d
-
-
-def _prefix_fields(prefix: str, with_stamp: bool = True, pid_known: bool = False) -> dict:
-    d: dict = {}
-    m = _STAMP.search(prefix) if with_stamp else None
-    if m:
-        d["stamp"], d["zone"] = m.group(1), m.group(2)
-        rest = prefix[:m.start()] + " " + prefix[m.end():]
-    else:
-        rest = prefix
-        e = _EPOCH.search(prefix)
-        if e:
-            d["epoch"] = float(e.group(1))
-    m = _PID.search(rest)
-    if m:
-        d["pid"] = int(m.group(1))
-        rest = rest[:m.start()] + rest[m.end():]
-    m = _LINE_NUM.search(rest)
-    if m:
-        d["line_num"] = int(m.group(1))
-    for k, v in _KV.findall(rest):
-        key = {"usr": "user", "database": "db", "application": "app", "host": "client", "remote": "client"}.get(k, k)
-        if v and v != "[unknown]":
-            d.setdefault(key, v)
-    m = re.search(r"\(([^,()\s]+),([^()\s]*)\)", rest)  # "(psql,[local])": %a,%r in parentheses
-    if m and "app" not in d:
-        d["app"], d["client"] = m.group(1), m.group(2)
-    d = {k: v for k, v in d.items() if v != "[unknown]"}
-    rest2 = _KV.sub(" ", _LINE_NUM.sub(" ", rest))
-    m = _SQLSTATE.search(rest2)  # %e: 5 characters, a class of digits or letters (00000, 40P01, XX000, P0001)
-    if m and (not m.group(1).isdigit() or (("pid" in d or pid_known) and m.group(1)[:2] in _CLASSES)):
-        d["sqlstate"] = m.group(1)
-    if "pid" not in d:  # "%p" without brackets: a bare number in the prefix
-        m2 = re.search(r"(?<![\w.:-])(\d{1,7})(?![\w.:-])", rest2)
-        if m2 and m2.group(1) != d.get("sqlstate"):
-            d["pid"] = int(m2.group(1))
-    return d
-
-
-def parse_stderr(text: str, prov: Provenance | None = None) -> tuple[list[dict], list]:
-    """Entries of a stderr log (each ``{"fields": ..., "severity", "message", attached...}``)."""
-    lines = text.split("\n")
-    container = None
-    sample = [ln for ln in lines[:50] if ln.strip()]
-    if sample and all(_CONTAINER.match(ln) for ln in sample):
-        container = re.compile(r"^[\w.-]+\s+\| ?")  # docker compose: "service-1  | "
-    entries: list[dict] = []
-    last_primary: dict | None = None
-    current: dict | None = None   # the entry (or attached part) continuation lines belong to
-    current_key = "message"
-    for no, raw in enumerate(lines, start=1):
-        line = container.sub("", raw, count=1) if container else raw
-        if not line.strip():
-            if current is not None and current_key in ("message", "statement", "detail", "context", "query"):
-                current[current_key] = current.get(current_key, "") + "\n"
-            continue
-        m = _SEV.search(line)
-        if m and not line.startswith("\t") and not (current is not None and line.startswith(" ") and
-                                                  m.start() > 40):
-            prefix, sev, msg = line[:m.start()], m.group(1), line[m.end():]
-            f = prefix_fields(prefix)
-            if sev in _ATTACHED and last_primary is not None and (f.get("pid") is None or
-                                                                  f.get("pid") == last_primary["fields"].get("pid")):
-                key = {"STATEMENT": "statement", "DETAIL": "detail", "HINT": "hint", "CONTEXT": "context",
-                       "QUERY": "internal_query", "LOCATION": "location"}[sev]
-                last_primary[key] = msg if key not in last_primary else last_primary[key] + "\n" + msg
-                current, current_key = last_primary, key
+    def feed(self, lines: list[str], first_no: int) -> list[dict]:
+        if not self.started:
+            self.started = True
+            sample = [ln for ln in lines[:50] if ln.strip()]
+            if sample and all(_CONTAINER.match(ln) for ln in sample):
+                self.container = re.compile(r"^[\w.-]+\s+\| ?")  # docker compose: "service-1  | "
+        container, entries = self.container, self.entries
+        last_primary, current, current_key = self.last_primary, self.current, self.current_key
+        for no, raw in enumerate(lines, start=first_no):
+            line = container.sub("", raw, count=1) if container else raw
+            if not line.strip():
+                if current is not None and current_key in ("message", "statement", "detail", "context", "query"):
+                    current[current_key] = current.get(current_key, "") + "\n"
                 continue
-            entry = {"fields": f, "severity": sev, "message": msg, "source": no}
-            entries.append(entry)
-            last_primary = current = entry
-            current_key = "message"
-            continue
-        if current is not None:  # a continuation (tab-indented, or a wrapped line)
-            body = line[1:] if line.startswith("\t") else line
-            current[current_key] = current.get(current_key, "") + "\n" + body
-        elif prov is not None and not entries:
-            continue  # text before the first entry (a banner, a paste's command line)
+            m = _SEV.search(line)
+            if m and not line.startswith("\t") and not (current is not None and line.startswith(" ") and
+                                                       m.start() > 40):
+                prefix, sev, msg = line[:m.start()], m.group(1), line[m.end():]
+                f = prefix_fields(prefix)
+                if sev in _ATTACHED and last_primary is not None and (
+                        f.get("pid") is None or f.get("pid") == last_primary["fields"].get("pid")):
+                    key = _ATTACHED_KEY[sev]
+                    last_primary[key] = msg if key not in last_primary else last_primary[key] + "\n" + msg
+                    current, current_key = last_primary, key
+                    continue
+                entry = {"fields": f, "severity": sev, "message": msg, "source": no}
+                entries.append(entry)
+                last_primary = current = entry
+                current_key = "message"
+                continue
+            if current is not None:  # a continuation (tab-indented, or a wrapped line)
+                body = line[1:] if line.startswith("\t") else line
+                current[current_key] = current.get(current_key, "") + "\n" + body
+            # text before the first entry (a banner, a paste's command line) is not an entry
+        self.last_primary, self.current, self.current_key = last_primary, current, current_key
+        done, self.entries = entries[:-1], entries[-1:]
+        return _trimmed(done)
+
+    def finish(self) -> list[dict]:
+        done, self.entries = self.entries, []
+        return _trimmed(done)
+
+
+def _trimmed(entries: list[dict]) -> list[dict]:
     for e in entries:
         for k in ("message", "statement", "detail", "context", "internal_query"):
             if isinstance(e.get(k), str):
                 e[k] = e[k].rstrip("\n")
-    return entries, []
+    return entries
+
+
+def parse_stderr(text: str, prov: Provenance | None = None) -> tuple[list[dict], list]:
+    """Entries of a stderr log (each ``{"fields": ..., "severity", "message", attached...}``)."""
+    parser = StderrParser()
+    return parser.feed(text.split("\n"), 1) + parser.finish(), []
 
 
 def _entries_frame(entries: list[dict], prov, warned) -> pd.DataFrame:
@@ -257,9 +165,9 @@ def _entries_frame(entries: list[dict], prov, warned) -> pd.DataFrame:
     return df
 
 
-def parse_csvlog(text: str, prov: Provenance | None = None) -> pd.DataFrame:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows, lines = [], []
+def csv_rows(reader, prov: Provenance | None, rows: list, lines: list, batch: int | None = None):
+    """Read csvlog records from ``reader`` into ``rows``/``lines`` (their first line); with ``batch``, yield
+    after every ``batch`` records (the caller empties the lists). A cut record is a located warning."""
     end = 0  # the line the previous record ended on: a record (with its multi-line fields) starts after it
     try:
         for row in reader:
@@ -272,9 +180,14 @@ def parse_csvlog(text: str, prov: Provenance | None = None) -> pd.DataFrame:
                 continue
             rows.append(row + [""] * (26 - len(row)))
             lines.append(start)
+            if batch and len(rows) >= batch:
+                yield
     except csv.Error as e:
         if prov is not None:
             prov.warn(f"line {reader.line_num}", f"csvlog cut short ({e}); entries after it are lost")
+
+
+def csv_frame(rows: list, lines: list) -> pd.DataFrame:
     raw = pd.DataFrame([r[:26] for r in rows], columns=CSV_COLUMNS)
     nul = lambda s: s.replace("", None)  # noqa: E731
     return pd.DataFrame({
@@ -287,13 +200,20 @@ def parse_csvlog(text: str, prov: Provenance | None = None) -> pd.DataFrame:
         "line_num": pd.array(pd.to_numeric(raw["session_line_num"], errors="coerce"), dtype="Int64"),
         "severity": raw["error_severity"], "sqlstate": nul(raw["sql_state_code"]), "message": raw["message"],
         "detail": nul(raw["detail"]), "hint": nul(raw["hint"]), "context": nul(raw["context"]),
-        "statement": nul(raw["query"]), "internal_query": nul(raw["internal_query"]), "source": lines,
+        "statement": nul(raw["query"]), "internal_query": nul(raw["internal_query"]), "source": list(lines),
     })
 
 
-def parse_jsonlog(text: str, prov: Provenance | None = None) -> pd.DataFrame:
-    objs, lines = [], []
-    for no, line in enumerate(text.splitlines(), start=1):
+def parse_csvlog(text: str, prov: Provenance | None = None) -> pd.DataFrame:
+    rows, lines = [], []
+    for _ in csv_rows(csv.reader(io.StringIO(text, newline="")), prov, rows, lines):
+        pass
+    return csv_frame(rows, lines)
+
+
+def json_objects(lines, first_no: int, prov: Provenance | None, objs: list, nos: list) -> None:
+    """jsonlog lines (numbered from ``first_no``) into ``objs``/``nos``; a line that is not JSON is warned."""
+    for no, line in enumerate(lines, start=first_no):
         if not line.strip():
             continue
         try:
@@ -304,20 +224,29 @@ def parse_jsonlog(text: str, prov: Provenance | None = None) -> pd.DataFrame:
             continue
         if isinstance(o, dict):
             objs.append(o)
-            lines.append(no)
+            nos.append(no)
+
+
+def json_frame(objs: list, lines: list, prov: Provenance | None, warned: set) -> pd.DataFrame:
     g = lambda k: pd.Series([o.get(k) for o in objs], dtype="str")  # noqa: E731
     stamps = [o.get("timestamp") for o in objs]
     return pd.DataFrame({
         "time": _to_utc([re.sub(r" [A-Z]{2,5}$", "", s) if isinstance(s, str) else None for s in stamps],
                         [(_STAMP.search(s).group(2) if isinstance(s, str) and _STAMP.search(s) else None)
-                         for s in stamps], prov, set()),
+                         for s in stamps], prov, warned),
         "pid": pd.array([o.get("pid") for o in objs], dtype="Int64"), "user": g("user"), "database": g("dbname"),
         "application": g("application_name"), "client": g("remote_host"), "session_id": g("session_id"),
         "line_num": pd.array([o.get("line_num") for o in objs], dtype="Int64"),
         "severity": [o.get("error_severity") for o in objs], "sqlstate": g("state_code"), "message": g("message"),
         "detail": g("detail"), "hint": g("hint"), "context": g("context"), "statement": g("statement"),
-        "internal_query": g("internal_query"), "source": lines,
+        "internal_query": g("internal_query"), "source": list(lines),
     })
+
+
+def parse_jsonlog(text: str, prov: Provenance | None = None) -> pd.DataFrame:
+    objs, nos = [], []
+    json_objects(text.splitlines(), 1, prov, objs, nos)
+    return json_frame(objs, nos, prov, set())
 
 
 def detect_log_form(text: str) -> str:
@@ -327,6 +256,17 @@ def detect_log_form(text: str) -> str:
     if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.\d]* \w+,", s) and s.split("\n", 1)[0].count(",") >= 12:
         return "csvlog"
     return "stderr"
+
+
+def classified(df: pd.DataFrame, form: str, plans_before: int = 0) -> tuple[pd.DataFrame, list]:
+    """Entries with their event fields (:mod:`.log_events`); plan numbers count on from ``plans_before``."""
+    for c in ("message", "detail", "statement", "context", "hint", "internal_query"):
+        df[c] = df[c].where(df[c].notna() & (df[c] != "None"), None)
+    df["sqlstate_source"] = pd.Series(np.where(df["sqlstate"].notna(), "logged", None), index=df.index, dtype="str")
+    events, plans = classify(df, form)
+    if plans_before:
+        events["plan_no"] = events["plan_no"] + plans_before
+    return pd.concat([df.reset_index(drop=True), events.reset_index(drop=True)], axis=1), plans
 
 
 def parse_log_text(text: str, prov: Provenance | None = None) -> ServerLog:
@@ -340,11 +280,7 @@ def parse_log_text(text: str, prov: Provenance | None = None) -> ServerLog:
     else:
         entries, _ = parse_stderr(text, prov)
         df = _entries_frame(entries, prov, warned)
-    for c in ("message", "detail", "statement", "context", "hint", "internal_query"):
-        df[c] = df[c].where(df[c].notna() & (df[c] != "None"), None)
-    df["sqlstate_source"] = np.where(df["sqlstate"].notna(), "logged", None)
-    events, plans = classify(df, form)
-    out = pd.concat([df.reset_index(drop=True), events.reset_index(drop=True)], axis=1)
+    out, plans = classified(df, form)
     if prov is not None:
         prov.details["log_form"] = form
     return ServerLog(out, plans, form)
@@ -367,21 +303,94 @@ class LogDump:
                 f"{0 if self.plans is None else len(self.plans.plans)} plans, {os.path.basename(self.provenance.path)})")
 
 
+#: Entries parsed into one frame at a time while a log is read (bounds the reader's working memory).
+BATCH = 20_000
+_HEAD = 65536
+
+
+def read_entries(path, prov: Provenance, form: str, bar=None, batch: int = BATCH, block: int | None = None) -> ServerLog:
+    """The classified entries of the log at ``path``, read in blocks of lines and parsed ``batch`` entries
+    at a time: the reader holds one block and one batch besides the frames made so far."""
+    from .textlines import BLOCK, LineBlocks
+
+    frames: list[pd.DataFrame] = []
+    plans: list = []
+    warned: set = set()
+
+    def flush(df):
+        out, found = classified(df, form, len(plans))
+        plans.extend(found)
+        frames.append(out)
+
+    blocks = LineBlocks(path, prov, bar, block or BLOCK)
+    if form == "csvlog":
+        rows, nos = [], []
+        text = (ln + "\n" for _, lines in blocks for ln in lines)
+        for _ in csv_rows(csv.reader(text), prov, rows, nos, batch=batch):
+            flush(csv_frame(rows, nos))
+            rows.clear()
+            nos.clear()
+        if rows or not frames:
+            flush(csv_frame(rows, nos))
+    elif form == "jsonlog":
+        objs, nos = [], []
+        for no, lines in blocks:
+            json_objects(lines, no, prov, objs, nos)
+            if len(objs) >= batch:
+                flush(json_frame(objs, nos, prov, warned))
+                objs, nos = [], []
+        if objs or not frames:
+            flush(json_frame(objs, nos, prov, warned))
+    else:
+        parser, pending = StderrParser(), []
+        for no, lines in blocks:
+            pending += parser.feed(lines, no)
+            if len(pending) >= batch:
+                flush(_entries_frame(pending, prov, warned))
+                pending = []
+        pending += parser.finish()
+        if pending or not frames:
+            flush(_entries_frame(pending, prov, warned))
+        if blocks.cut:
+            prov.warn(f"line {blocks.lines}", "the file ends inside this line (cut short?): its entry is kept as "
+                      "far as it goes")
+    return ServerLog(_concat(frames), plans, form)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One frame from the batches, column by column, each batch's column released once copied."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = list(frames[0].columns)
+    out = {}
+    for c in columns:
+        out[c] = pd.concat([f.pop(c) for f in frames], ignore_index=True)
+    frames.clear()
+    return pd.DataFrame(out, copy=False)
+
+
 def load_log(path, **_ignored) -> LogDump:
-    """A PostgreSQL server log (stderr with any prefix, csvlog, jsonlog). Raises only ArtifactError."""
-    from ..artifact import provenance_for
+    """A PostgreSQL server log (stderr with any prefix, csvlog, jsonlog), read in bounded memory (blocks of
+    lines, batches of entries; see :func:`read_entries`). Raises only ArtifactError."""
+    from ..artifact import open_readonly, provenance_for
     from ..errors import ArtifactError
     from ..progress import progress
-    from .plan import from_parsed, read_text
+    from .plan import from_parsed
+    from .textlines import decode
 
     prov = provenance_for(path, parser="forensics.postgres.serverlog")
-    with progress(prov.size, "reading server log", size_bytes=prov.size) as bar:
-        text = read_text(path, prov, limit=MAX_LOG_BYTES)
-        bar.update(prov.size)
-    if not looks_like_log(text):
+    with open_readonly(path) as f:
+        raw = f.read(_HEAD)
+    if b"\x00" in raw[:4096]:
+        raise ArtifactError(path, raw.index(b"\x00"), "binary data (NUL bytes), not a text file")
+    head = decode(raw, None, True, [])
+    if not looks_like_log(head):
         raise ArtifactError(path, None, "not a PostgreSQL server log: no line with a severity ('LOG:  ', "
                             "'ERROR:  ' …) after a timestamp or [pid] prefix, nor csvlog/jsonlog")
-    log = parse_log_text(text, prov)
+    form = detect_log_form(head)
+    with progress(prov.size, "reading server log", size_bytes=prov.size) as bar:
+        log = read_entries(path, prov, form, bar)
+    prov.details["log_form"] = form
     e = log.entries
     bad = e[(e["event"] == "auto_explain") & e["plan_no"].isna()]
     for r in bad.head(20).itertuples():

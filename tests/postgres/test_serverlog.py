@@ -167,3 +167,51 @@ def test_prefix_fields_user_at_db_app_and_sqlstate(logs):
     assert (err["user"], err["database"], err["application"], err["sqlstate"]) == ("postgres", "shop", "worker-b", "40P01")
     csv = logs["server.csv"].entries
     assert sorted(e["application"].dropna().unique()) == sorted(csv["application"].dropna().unique())
+
+
+# --------------------------------------------------------------------------- read in blocks (bounded memory)
+STORY_PLANS = 8  # auto_explain plans in the generated log (test_auto_explain_plans_in_text_and_json counts them)
+
+
+@pytest.mark.parametrize("name", list(FORMS))
+@pytest.mark.parametrize("batch,block", [(1, 4096), (7, 4096), (50, 5000)])
+def test_blocks_and_batches_give_what_the_whole_text_gives(name, batch, block):
+    from forensics.artifact import provenance_for
+    from forensics.postgres.serverlog import parse_log_text, read_entries
+
+    path = WHY / name
+    whole = parse_log_text(path.read_text(), provenance_for(path, parser="test"))
+    prov = provenance_for(path, parser="test")
+    part = read_entries(path, prov, whole.form, batch=batch, block=block)
+    pd.testing.assert_frame_equal(part.entries, whole.entries)
+    assert len(part.plans) == len(whole.plans) == STORY_PLANS
+    assert not prov.warnings
+
+
+def test_a_log_cut_mid_line_is_a_located_warning(tmp_path):
+    data = (WHY / "server.stderr.log").read_bytes()
+    cut = data[: data.index(b"LOG:  checkpoint complete") + 30]
+    p = tmp_path / "cut.log"
+    p.write_bytes(cut)
+    d, warns = _load(p)
+    n = cut.count(b"\n") + 1
+    assert any(w.startswith(f"cut.log: line {n}: the file ends inside this line") for w in warns), warns
+    assert d.entries["source"].max() == n  # the cut entry is kept as far as it goes
+
+
+def test_csvlog_entries_point_at_their_first_line(logs):
+    lines = (WHY / "server.csv").read_text().split("\n")
+    e = logs["server.csv"].entries
+    ae = e[e["event"] == "auto_explain"]  # multi-line records: the plan spans many lines
+    assert len(ae) and all(lines[int(s) - 1].startswith("2026-") for s in e["source"])
+    assert all("duration:" in lines[int(s) - 1] for s in ae["source"])
+
+
+def test_auto_explain_nodes_point_at_their_line_in_the_log(logs):
+    for name in ("server.stderr.log", "server.csv"):
+        lines = (WHY / name).read_text().split("\n")
+        n = logs[name].plans.nodes
+        text = n[n["source"].notna()]
+        assert len(text) > 20
+        for r in text.itertuples():
+            assert r.node_text.split("  (")[0].strip() in lines[int(r.source) - 1], (name, r.node_text, r.source)
