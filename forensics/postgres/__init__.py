@@ -8,7 +8,8 @@
 - :mod:`.psql_table`, :mod:`.pastes` — pasted tables split on separators; pg-extras/pghero shapes; cross-checks
 - :mod:`.plan` (:mod:`.plan_text`, :mod:`.plan_formats`) — EXPLAIN in any format → node frame;
   :mod:`.plan_analysis` — hot node, misestimates, spills, tree, compare
-- :mod:`.serverlog` (:mod:`.log_events`) — stderr/csvlog/jsonlog → classified entries; :mod:`.log_analysis` — summary
+- :mod:`.serverlog` (:mod:`.log_events`, :mod:`.log_prefix`, :mod:`.textlines`) — stderr/csvlog/jsonlog, read in blocks
+  of lines → classified entries; :mod:`.log_analysis` — summary
 - :mod:`.activity` — pg_stat_activity / pg_locks snapshots → blocking tree
 - :mod:`.hooks` — timeline builders and links for an incident; :mod:`.sniff` — content sniffers; :mod:`.pg_cli` — ``forensics pg``
 
