@@ -2,8 +2,8 @@
 
     .venv/bin/python sample_data/generate/postgres/generate.py [--out sample_data/postgres]
 
-Needs (generation only): PostgreSQL 15 server binaries (initdb, pg_ctl, postgres), /usr/bin/psql,
-the pg_stat_statements extension, and psycopg (``pip install -e '.[generate]'``). Run as root (the
+Needs (generation only): PostgreSQL 15 server binaries (initdb, pg_ctl, postgres; the cluster is
+``pgserver.Server``, shared with ``why.py``), /usr/bin/psql, the pg_stat_statements extension, and psycopg (``pip install -e '.[generate]'``). Run as root (the
 server runs as the ``postgres`` user) or as a normal user.
 
 What it does, in order:
@@ -36,18 +36,15 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from pgserver import HOST, PSQL, Server
+
 PORT = 55432
-HOST = "127.0.0.1"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-PSQL = "/usr/bin/psql"
 REPO = Path(__file__).resolve().parents[3]
 
 #: What the incident is made of: a text every culprit's query contains, and what it should be #1 for.
@@ -65,51 +62,14 @@ STORY = {
 }
 
 
-def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, **kw)
-
-
-def as_server_user(cmd):
-    """The server refuses to run as root: run its binaries as `postgres` when we are root."""
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return cmd
-
-
-class Server:
-    def __init__(self, max_entries: int = 5000):
-        self.max_entries = max_entries
-        self.tmp = Path(tempfile.mkdtemp(prefix="fx-pg-"))
-        self.data = self.tmp / "data"
-        if os.geteuid() == 0:
-            shutil.chown(self.tmp, "postgres", "postgres")
-
-    def start(self):
-        run(as_server_user([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                            "--encoding=UTF8", "--locale=C.UTF-8", "-N"]), stdout=subprocess.DEVNULL)
-        opts = {
-            "listen_addresses": HOST, "port": PORT, "unix_socket_directories": str(self.tmp),
-            "shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all",
-            "pg_stat_statements.track_planning": "on", "track_io_timing": "on",
-            "shared_buffers": "128MB", "max_parallel_workers_per_gather": 0, "jit": "off",
-            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "autovacuum": "off",
-            "timezone": "UTC", "log_min_messages": "fatal", "pg_stat_statements.max": self.max_entries,
-        }
-        with open(self.data / "postgresql.auto.conf", "a") as f:
-            for k, v in opts.items():
-                f.write(f"{k} = '{v}'\n")
-        run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.tmp / "log"), "start"]),
-            stdout=subprocess.DEVNULL)
-
-    def restart(self):
-        """Empty shared_buffers (pg_stat_statements keeps its counters across a clean restart)."""
-        run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-m", "fast", "-l", str(self.tmp / "log"),
-                            "restart"]), stdout=subprocess.DEVNULL)
-
-    def stop(self):
-        subprocess.run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-                       stdout=subprocess.DEVNULL)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+def server_options(max_entries: int) -> dict:
+    return {
+        "shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all",
+        "pg_stat_statements.track_planning": "on", "track_io_timing": "on",
+        "shared_buffers": "128MB", "max_parallel_workers_per_gather": 0, "jit": "off",
+        "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "autovacuum": "off",
+        "timezone": "UTC", "log_min_messages": "fatal", "pg_stat_statements.max": max_entries,
+    }
 
 
 def connect(user="postgres", db="shop"):
@@ -298,7 +258,7 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     # A plain `kill` should still stop the server and delete the cluster (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    srv = Server(max(5000, args.entries + 1000))
+    srv = Server(PORT, server_options(max(5000, args.entries + 1000)), prefix="fx-pg-")
     try:
         srv.start()
         with connect(db="postgres") as c:
@@ -338,7 +298,7 @@ def main(argv=None) -> int:
         export("snap_after", "after", args.out)
         (args.out / "story.json").write_text(json.dumps(STORY, indent=2, ensure_ascii=False) + "\n")
     finally:
-        srv.stop()
+        srv.remove()
     for p in sorted(args.out.iterdir()):
         print(f"{p.stat().st_size:>9,}  {p.name}", file=sys.stderr)
     return 0

@@ -26,19 +26,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
+from pgserver import HOST, Server, ensure_postgres
+
 PORT = 55433
-HOST = "127.0.0.1"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-PSQL = "/usr/bin/psql"
 REPO = Path(__file__).resolve().parents[3]
 
 # the same statement as the missing-index culprit of generate.py, so its plan links to that pg_stat_statements row
@@ -59,59 +54,18 @@ STORY = {
 }
 
 
-def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, **kw)
-
-
-def as_server_user(cmd):
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-def ensure_postgres():
-    if (PG_BIN / "postgres").exists():
-        return
-    if os.geteuid() != 0:
-        sys.exit("PostgreSQL 15 is missing: apt-get install -y postgresql-15 (as root)")
-    run(["apt-get", "install", "-y", "postgresql-15"], stdout=subprocess.DEVNULL)
-
-
-class Server:
-    def __init__(self):
-        self.tmp = Path(tempfile.mkdtemp(prefix="fx-pgwhy-"))
-        self.data = self.tmp / "data"
-        if os.geteuid() == 0:
-            shutil.chown(self.tmp, "postgres", "postgres")
-
-    def start(self):
-        run(as_server_user([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                            "--encoding=UTF8", "--locale=C.UTF-8", "-N"]), stdout=subprocess.DEVNULL)
-        opts = {
-            "listen_addresses": HOST, "port": PORT, "unix_socket_directories": str(self.tmp),
-            "shared_preload_libraries": "pg_stat_statements,auto_explain", "pg_stat_statements.track": "all",
-            "auto_explain.log_min_duration": "50ms", "auto_explain.log_analyze": "on",
-            "auto_explain.log_buffers": "on", "auto_explain.log_nested_statements": "off",
-            "logging_collector": "on", "log_destination": "stderr,csvlog,jsonlog", "log_directory": "log",
-            "log_filename": "server", "log_line_prefix": "%m [%p] %q%u@%d/%a %e ", "log_timezone": "UTC",
-            "log_lock_waits": "on", "deadlock_timeout": "200ms", "log_temp_files": "0", "log_checkpoints": "on",
-            "log_connections": "on", "log_disconnections": "on", "log_autovacuum_min_duration": "0",
-            "log_min_duration_statement": "100", "autovacuum_naptime": "1s", "track_io_timing": "on",
-            "shared_buffers": "64MB", "max_parallel_workers_per_gather": 0, "jit": "off", "fsync": "off",
-            "synchronous_commit": "off", "full_page_writes": "off", "timezone": "UTC",
-        }
-        with open(self.data / "postgresql.auto.conf", "a") as f:
-            for k, v in opts.items():
-                f.write(f"{k} = '{v}'\n")
-        run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.tmp / "boot.log"),
-                            "start"]), stdout=subprocess.DEVNULL)
-
-    def stop(self):
-        subprocess.run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-                       stdout=subprocess.DEVNULL)
-
-    def psql(self, sql: str, *flags, db="shop") -> str:
-        out = subprocess.run([PSQL, "-X", "-h", HOST, "-p", str(PORT), "-U", "postgres", "-d", db, *flags,
-                              "-c", sql], check=True, capture_output=True, text=True)
-        return out.stdout
+SERVER_OPTIONS = {
+    "shared_preload_libraries": "pg_stat_statements,auto_explain", "pg_stat_statements.track": "all",
+    "auto_explain.log_min_duration": "50ms", "auto_explain.log_analyze": "on",
+    "auto_explain.log_buffers": "on", "auto_explain.log_nested_statements": "off",
+    "logging_collector": "on", "log_destination": "stderr,csvlog,jsonlog", "log_directory": "log",
+    "log_filename": "server", "log_line_prefix": "%m [%p] %q%u@%d/%a %e ", "log_timezone": "UTC",
+    "log_lock_waits": "on", "deadlock_timeout": "200ms", "log_temp_files": "0", "log_checkpoints": "on",
+    "log_connections": "on", "log_disconnections": "on", "log_autovacuum_min_duration": "0",
+    "log_min_duration_statement": "100", "autovacuum_naptime": "1s", "track_io_timing": "on",
+    "shared_buffers": "64MB", "max_parallel_workers_per_gather": 0, "jit": "off", "fsync": "off",
+    "synchronous_commit": "off", "full_page_writes": "off", "timezone": "UTC",
+}
 
 
 def connect(app="app", autocommit=True):
@@ -218,7 +172,7 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ensure_postgres()
-    srv = Server()
+    srv = Server(PORT, SERVER_OPTIONS, prefix="fx-pgwhy-", boot_log="boot.log")
     try:
         srv.start()
         srv.psql("CREATE DATABASE shop", db="postgres")
@@ -268,8 +222,7 @@ def main(argv=None):
         story = dict(STORY, deadlock_victims=victims)
         (out / "story.json").write_text(json.dumps(story, indent=2) + "\n")
     finally:
-        srv.stop()
-        shutil.rmtree(srv.tmp, ignore_errors=True)
+        srv.remove()
     for p in sorted(out.iterdir()):
         print(f"{p.stat().st_size:>9,}  {p}")
 
