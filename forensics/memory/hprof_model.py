@@ -195,12 +195,13 @@ def assemble(path, prov, sc, info, compressed_oops) -> HprofDump:
         if not st:
             mirror[i] = class_base
             continue
-        # static references first, contiguously (one oop map block), then primitives largest first into the holes
-        lay = _Layout(class_base)
-        for _ in range(sum(1 for t in st if t == hs.T_OBJECT)):
-            lay.place(ref)
-        lay = lay.extend([_TYPE_SIZE[t] for t in st if t != hs.T_OBJECT and t in _TYPE_SIZE], 0, ref)
-        mirror[i] = _align(lay.end)
+        # static references first, contiguously (one oop map block), then primitives largest first, each appended:
+        # HotSpot's static layout never fills holes (its search starts at the layout's last block), so the 4-byte
+        # gap an odd number of compressed references leaves before a long stays empty
+        end = class_base + ref * sum(1 for t in st if t == hs.T_OBJECT)
+        for size in sorted((_TYPE_SIZE[t] for t in st if t != hs.T_OBJECT and t in _TYPE_SIZE), reverse=True):
+            end = _align(end, size) + size
+        mirror[i] = _align(end)
 
     # per object: histogram code and shallow size
     cls_sorted = np.argsort(C["cls_id"], kind="stable")
