@@ -58,6 +58,8 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
         if len(own):
             rows.append(own.iloc[0])
     src = facts.get("crash_source") or ""
+    if not re.search(r"[A-Za-z_]", src):
+        src = ""      # a line of only braces ("{" at a function's entry) names no pointer: as if none were shown
     known = [int(p) for p in pd.to_numeric(crash["pc"], errors="coerce").dropna()]
     for a in crash["args"].iloc[1:]:
         known += [v for _, v in _pointers(a) if v >= 1 << 16]

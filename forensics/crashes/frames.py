@@ -146,7 +146,12 @@ def _installed_header_code(function, source: str) -> bool:
     /usr/include/yaml-cpp/node/impl.h (the namespace names the header's directory). A program's own
     function that gdb merely attributes to an inlined header line (``load_setting`` at
     bits/new_allocator.h at -O2) is not."""
-    if not source.startswith(_SYSTEM_HEADERS) or not isinstance(function, str) or "::" not in function:
+    if not source.startswith(_SYSTEM_HEADERS) or not isinstance(function, str):
+        return False
+    last = function.split("(", 1)[0].rsplit("::", 1)[-1].lstrip("~")
+    if re.match(r"^(?:_[A-Z]|__)\w*$", last):
+        return True       # a reserved name (~_Rb_tree, _M_erase): the implementation's own code
+    if "::" not in function:
         return False
     ns = function.split("::", 1)[0].strip().lower()
     return len(ns) >= 2 and ns in source.lower()

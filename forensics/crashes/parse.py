@@ -49,7 +49,7 @@ RE_XI = r"^=> (?P<addr>0x[0-9a-fA-F]+)(?: <(?P<sym>[^>]*)>)?:\s+(?P<insn>.*?)\s*
 RE_SOLIB = r"^(?P<lo>0x[0-9a-fA-F]+)\s+(?P<hi>0x[0-9a-fA-F]+)\s+(?:Yes|No)(?: \(\*\))?\s+(?P<path>/\S+)\s*$"
 RE_MAPPING = (r"^\s+(?P<lo>0x[0-9a-fA-F]+)\s+(?P<hi>0x[0-9a-fA-F]+)\s+0x[0-9a-fA-F]+\s+(?P<off>0x[0-9a-fA-F]+)"
               r"(?:\s+[rwxps-]{4})?\s+(?P<path>/\S+)\s*$")
-RE_SOURCE = r"^(?P<line>\d+)\t(?P<text>.*)$"
+RE_SOURCE = r"^(?P<line>\d+)(?:\t| {2,}(?=\S))(?P<text>.*)$"     # gdb's tab, or spaces where a paste lost it
 RE_ASSERT = r"^(?P<prog>.*?): (?P<file>.*?):(?P<line>\d+): (?P<func>.*?): Assertion `(?P<expr>.*)' failed\.\s*$"
 RE_GLIBC_MSG = (r"(?P<msg>(?:free|malloc|realloc|calloc|munmap_chunk|malloc_consolidate|_int_malloc|"
                 r"tcache_thread_shutdown)\(\): [a-z].*|double free or corruption.*|corrupted (?:size|double-linked).*|"

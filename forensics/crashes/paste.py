@@ -34,7 +34,9 @@ _PWNDBG_FRAME = re.compile(r"^(?:[►▶>]\s*)?(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F
 _STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<][^\s(]*(?:\([^)]*\))? \((?:.*\)(?: at \S+:\d+| from \S+)?"
                          r"\s*|[^)]*,)$")
 _SIGNAL = re.compile(r"^(?:Program|Thread \d+(?: \"[^\"]*\")?) (?:received|terminated with) signal ")
-_CONT = re.compile(r"^\s+(?:at |from |\(\) |\(\)$)")
+_CONT = re.compile(r"^\s+(?:at |from |\(\) |\(\)$|\()")      # "    (this=0x…, __x=0x…)": the argument list
+# a bt pasted without its "#N" numbers: frame-shaped lines right under the bt command
+_BT_COMMAND = re.compile(r"^(?:bt|backtrace|where|bt full|backtrace full|bt \d+)\s*$")
 
 
 def _dedent(lines: list[str]) -> list[str]:
@@ -105,6 +107,7 @@ def normalize_paste(text: str) -> str:
     lines = _join_pretty_values(_dedent(lines))
     out: list[str] = []
     after_signal = False
+    unnumbered = None      # the next frame number of a bt pasted without numbers
     for ln in lines:
         s = ln
         # a prompt may follow output on the same line ("[New Thread 1 (LWP 2)](gdb) bt")
@@ -132,6 +135,14 @@ def normalize_paste(text: str) -> str:
         m = _NO_HASH_FRAME.match(s)
         if m:
             s = "#" + s
+        if unnumbered is not None:
+            if not _FRAME.match(s) and s.strip() and _STOP_FRAME.match(s.rstrip()):
+                s = f"#{unnumbered}  {s.rstrip()}"
+                unnumbered += 1
+            else:
+                unnumbered = None
+        if _BT_COMMAND.match(s.strip()):
+            unnumbered = 0
         # frame #0 printed right under the signal line, without "#0"
         if after_signal and not _FRAME.match(s) and not s.startswith("["):
             g = _GLUED_SOURCE.match(s)

@@ -154,3 +154,37 @@ def test_real_coredumpctl_info(name, cls, thread):
         c = load_gdb(os.path.join(SAMPLES, f"{name}__g-O0__coredumpctl.txt")).crash
     assert (c["class"], c["crash_thread"], c["signal"]) == (cls, thread, c["signal"] or "?")
     assert c["program"].endswith(name) and c["signal"].startswith("SIG")
+
+
+def test_bt_pasted_without_frame_numbers():
+    c = load_text("Thread 2 \"server\" received signal SIGSEGV, Segmentation fault.\n"
+                  "[Switching to Thread 0x7ffff4120700 (LWP 1781)]\n"
+                  "__memcpy_avx_unaligned () at ../sysdeps/x86_64/multiarch/memcpy-avx-unaligned.S:238\n"
+                  "(gdb) bt\n"
+                  "__memcpy_avx_unaligned () at ../sysdeps/x86_64/multiarch/memcpy-avx-unaligned.S:238\n"
+                  "0x00007ffff692cb24 in copy_params () from /usr/lib/x86_64-linux-gnu/libavcodec.so.58\n"
+                  "0x0000000000401f21 in segment_init (seg=0x7ffff411fe50) at segment.c:138\n").crash
+    assert (c["crash_thread"], c["top_own_frame"]) == (2, "segment_init")
+
+
+def test_wrapped_argument_list_and_a_source_line_that_lost_its_tab():
+    # gdb's tab became spaces in the paste; the argument list went to the next line
+    c = load_text("Program received signal SIGSEGV, Segmentation fault.\n"
+                  "std::_Rb_tree<int, int>::_M_erase (\n    this=0xdc13e0, __x=0x100db87b0) at /usr/include/c++/4.4/bits/stl_tree.h:970\n"
+                  "970       _M_erase(_S_right(__x));\n"
+                  "(gdb) bt\n#0  std::_Rb_tree<int, int>::_M_erase\n    (this=0xdc13e0, __x=0x100db87b0)\n"
+                  "    at /usr/include/c++/4.4/bits/stl_tree.h:970\n"
+                  "#1  0x00000000005c68ef in ~_Rb_tree (this=0xdc13e0) at /usr/include/c++/4.4/bits/stl_tree.h:614\n"
+                  "#2  0x00000000005c6900 in Translations::~Translations (this=0xdc13d0) at translation.cpp:88\n").crash
+    assert c["class"] == "wild-pointer"          # __x is read on the line and lies 4 GiB from everything else
+    assert c["top_own_frame"] == "Translations::~Translations"      # ~_Rb_tree is libstdc++'s (a reserved name)
+
+
+@pytest.mark.parametrize("name,cls", [("null_write__g-O0__bt.txt", "null-deref-write"),
+                                      ("wild_read__g-O0__bt.txt", "wild-pointer")])
+def test_gdb_source_lines_with_a_tab_and_indented_code_still_decide(name, cls):
+    """gdb prints ``12\\t    p->x = 1;``: the source line that tells a store from a load (and names the
+    dereferenced pointer) must be read whatever follows the tab."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert load_gdb(os.path.join(SAMPLES, name)).crash["class"] == cls
