@@ -69,6 +69,13 @@ def _strings(b, starts, ends, consts=None) -> pa.Array:
     return arr
 
 
+def coded_strings(codes, names) -> pa.Array:
+    """A large_string column of ``names[codes]`` (few distinct texts, many rows) without copying bytes one
+    row at a time: an Arrow dictionary array, decoded."""
+    dictionary = pa.array(list(names) or [""], type=pa.large_string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), dictionary).cast(pa.large_string())
+
+
 def _columns(b, pairs, consts=None) -> list:
     """Several string columns gathered in one row-by-row pass: ``pairs`` = [(starts, ends), …]."""
     c = consts.array() if consts is not None else np.zeros(1, np.uint8)

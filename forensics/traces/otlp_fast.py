@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 from . import formats as F
-from .jaeger_fast import _Consts, _Decline, _last_per_span, _loads, _strings, _text_codes, frames
+from .jaeger_fast import _Consts, _Decline, _last_per_span, _loads, _strings, _text_codes, coded_strings, frames
 from .jaeger_scan import S_PEER
-from .otlp_scan import A_BYTES, A_EMPTY, A_FALSE, A_INT, A_PY, A_STR, A_TRUE, scan
+from .otlp_scan import A_EMPTY, A_FALSE, A_PY, A_TRUE, scan
 
 _KINDS = ("internal", "internal", "server", "client", "producer", "consumer", "internal")
 _STATUS = ("UNSET", "OK", "ERROR")
@@ -84,28 +84,27 @@ def _build(raw, cols, res, scopes, spans, attrs):
     consts = _Consts()
     # attributes → tags: type by value kind, text from the bytes (or from otlp_value for A_PY)
     vkind = attrs[:, 3].astype(np.int64)
-    names = {A_STR: "string", A_INT: "int64", A_TRUE: "bool", A_FALSE: "bool", A_EMPTY: "string", A_BYTES: "binary"}
-    typ_s = np.full(len(attrs), -1, dtype=np.int64)
-    typ_e = typ_s.copy()
+    type_names = ["string", "int64", "float64", "bool", "binary"]
+    of_kind = np.array([0, 1, -1, 3, 3, 0, 4], dtype=np.int32)  # A_STR, A_INT, A_PY, A_TRUE, A_FALSE, A_EMPTY, A_BYTES
+    typ_code = of_kind[vkind]
     val_s, val_e = attrs[:, 4].astype(np.int64), attrs[:, 5].astype(np.int64)
-    for k, name in names.items():
-        m = vkind == k
-        typ_s[m], typ_e[m] = consts.ref(name)
     for k, text in ((A_TRUE, "true"), (A_FALSE, "false"), (A_EMPTY, "")):
         m = vkind == k
         val_s[m], val_e[m] = consts.ref(text)
     for r in np.flatnonzero(vkind == A_PY).tolist():
         typ, text, _ = F.otlp_value(_loads(raw[int(attrs[r, 4]):int(attrs[r, 5])]))
-        typ_s[r], typ_e[r] = consts.ref(typ)
+        if typ not in type_names:
+            type_names.append(typ)
+        typ_code[r] = type_names.index(typ)
         val_s[r], val_e[r] = consts.ref(text)
     tag_span = attrs[:, 0].astype(np.int64)
-    key, typ, value = (_strings(b, attrs[:, 1], attrs[:, 2]), _strings(b, typ_s, typ_e, consts),
+    key, typ, value = (_strings(b, attrs[:, 1], attrs[:, 2]), coded_strings(typ_code, type_names),
                        _strings(b, val_s, val_e, consts))
     # peer.service: the last such attribute of the span
     p_sp, p_rows = _last_per_span(tag_span, np.flatnonzero(attrs[:, 6] == S_PEER))
     p_s, p_e = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
     p_s[p_sp], p_e[p_sp] = val_s[p_rows], val_e[p_rows]
-    del typ_s, typ_e, val_s, val_e, vkind
+    del val_s, val_e, vkind, typ_code
     # kind: the OTLP number, or a name as the general reader maps it
     kind_code = spans[:, 10]
     k_s, k_e = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import formats as F
-from .jaeger_fast import _Consts, _Decline, _last_per_span, _loads, _strings, _text_codes, frames
+from .jaeger_fast import _Consts, _Decline, _last_per_span, _loads, _strings, _text_codes, coded_strings, frames
 from .jaeger_scan import S_ERROR, S_LIBRARY, S_MSG, S_PEER, S_SCOPE, S_STATUS
 from .otlp_fast import one_per_line
 from .zipkin_scan import scan
@@ -60,10 +60,8 @@ def _build(raw, cols, spans, tags):
     consts = _Consts()
     tag_span = tags[:, 0].astype(np.int64)
     val_s, val_e = tags[:, 3].astype(np.int64), tags[:, 4].astype(np.int64)
-    string = consts.ref("string")
     key, value = _strings(b, tags[:, 1], tags[:, 2]), _strings(b, val_s, val_e)
-    typ = _strings(b, np.full(len(tags), string[0], dtype=np.int64), np.full(len(tags), string[1], dtype=np.int64),
-                   consts)
+    typ = coded_strings(np.zeros(len(tags), dtype=np.int32), ["string"])  # Zipkin tags are strings
     special = tags[:, 5]
 
     def field(code):
