@@ -7,7 +7,7 @@ generator's bench capture (sample_data/generate/network/generate.py bench, 490 r
 connections over veth; needs root, tcpdump) cut to its first 1,100,000 packets and rotated
 into 10 files of 110,000 with ``editcap -c``, as ``tcpdump -C`` would leave them.
 
-Times, best of --repeat after a warm-up (numba cache, page cache):
+Times, best of --repeat after a warm-up (numba cache, page cache), 1 and 2 workers alternating:
 
 * ``forensics pcap summary SET --workers N`` (counts per flag; the streaming path),
 * ``forensics pcap flows SET --workers N`` (the full packets table, then the flows table),
@@ -179,8 +179,13 @@ def main():
     print(f"SHA-256 of the set alone (one core): {time.perf_counter() - t0:.2f} s wall, "
           f"{c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime:.2f} s CPU", flush=True)
     res = {}
+    # 1 and 2 workers alternate (1, 2, 1, 2, ...), so a change in the others' load hits both alike
+    for _ in range(args.repeat):
+        for w in (1, 2):
+            r = best_of(fx + ["summary", args.folder, "--workers", str(w), "--format", "json"], 1)
+            if ("summary", w) not in res or r["wall"] < res[("summary", w)]["wall"]:
+                res[("summary", w)] = r
     for w in (1, 2):
-        res[("summary", w)] = best_of(fx + ["summary", args.folder, "--workers", str(w), "--format", "json"], args.repeat)
         print(line(f"pcap summary SET --workers {w}", res[("summary", w)]), flush=True)
     same = res[("summary", 1)]["out"] == res[("summary", 2)]["out"]
     import json
@@ -192,10 +197,13 @@ def main():
     print(f"  summary: workers 2 vs 1: {r1['wall'] / r2['wall']:.2f}x wall, CPU {r2['cpu'] / r1['cpu']:.2f}x")
     if not args.skip_flows:
         outs = {}
+        for _ in range(args.repeat):
+            for w in (1, 2):
+                outs[w] = os.path.join(DATA, f"flows_w{w}.csv")
+                r = best_of(fx + ["flows", args.folder, "--workers", str(w), "--format", "csv"], 1, outs[w])
+                if ("flows", w) not in res or r["wall"] < res[("flows", w)]["wall"]:
+                    res[("flows", w)] = r
         for w in (1, 2):
-            outs[w] = os.path.join(DATA, f"flows_w{w}.csv")
-            res[("flows", w)] = best_of(fx + ["flows", args.folder, "--workers", str(w), "--format", "csv"],
-                                        args.repeat, outs[w])
             print(line(f"pcap flows SET --workers {w}", res[("flows", w)]), flush=True)
         with open(outs[1], "rb") as a, open(outs[2], "rb") as b:
             print(f"  flows: workers 2 vs 1: {res[('flows', 1)]['wall'] / res[('flows', 2)]['wall']:.2f}x wall; "
@@ -212,8 +220,10 @@ def main():
                   f"{r['root_pss']:.0f} MiB, of the largest worker (or nanny/scheduler) {r['child_pss']:.0f} MiB")
     calls = {}
     for what in ("summary",) + (() if args.skip_flows else ("flows",)):
-        for w in (1, 2):
-            calls[(what, w)] = call_time(what, args.folder, w, args.repeat)
+        for _ in range(args.repeat):
+            for w in (1, 2):
+                t = call_time(what, args.folder, w, 1)
+                calls[(what, w)] = min(t, calls.get((what, w), t))
     print("\n=== workers 2 against workers 1 (target: at least 1.5x, identical output) ===")
     for what in ("summary", "flows"):
         if (what, 1) not in res:
