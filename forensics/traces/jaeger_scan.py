@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .json_bytes import _array, _eq, _int, _skip, _str_end, _str_field, _ws, gather  # noqa: F401  (gather: re-exported)
+from .json_bytes import _array, _eq, _int, _member, _skip, _str_end, _str_field, _ws, gather  # noqa: F401  (gather: re-exported)
 
 VAL_STR, VAL_INT, VAL_FLOAT, VAL_TRUE, VAL_FALSE, VAL_NULL = 0, 1, 2, 3, 4, 5
 
@@ -57,17 +57,9 @@ def _kv(b, i, tags, nt, owner):
     if b[i] == 125:
         return -1
     while True:
-        if b[i] != 34:
-            return -1
-        ks = i + 1
-        i = _str_end(b, i)
+        ks, ke, i = _member(b, i)
         if i < 0:
             return -1
-        ke = i - 1
-        i = _ws(b, i)
-        if b[i] != 58:
-            return -1
-        i = _ws(b, i + 1)
         c = b[i]
         if _eq(b, ks, ke, K_KEY):
             if c != 34:
@@ -144,17 +136,9 @@ def _span(b, i, trace, spans, ns, tags, nt, logs, nl, refs, nr):
         return nt, nl, nr, -1
     i = _ws(b, i + 1)
     while b[i] != 125:
-        if b[i] != 34:
-            return nt, nl, nr, -1
-        ks = i + 1
-        i = _str_end(b, i)
+        ks, ke, i = _member(b, i)
         if i < 0:
             return nt, nl, nr, -1
-        ke = i - 1
-        i = _ws(b, i)
-        if b[i] != 58:
-            return nt, nl, nr, -1
-        i = _ws(b, i + 1)
         if _eq(b, ks, ke, K_TRACEID) or _eq(b, ks, ke, K_SPANID) or _eq(b, ks, ke, K_OP) or _eq(b, ks, ke, K_PID) \
                 or _eq(b, ks, ke, K_PARENT):
             col = 1 if _eq(b, ks, ke, K_TRACEID) else 3 if _eq(b, ks, ke, K_SPANID) else 5 if _eq(b, ks, ke, K_OP) \
@@ -215,13 +199,9 @@ def _span(b, i, trace, spans, ns, tags, nt, logs, nl, refs, nr):
                         return nt, nl, nr, -1
                     i = _ws(b, i + 1)
                     while b[i] != 125:
-                        if b[i] != 34:
+                        ls, le, i = _member(b, i)
+                        if i < 0:
                             return nt, nl, nr, -1
-                        ls = i + 1
-                        i = _str_end(b, i)
-                        le = i - 1
-                        i = _ws(b, i)
-                        i = _ws(b, i + 1)
                         if _eq(b, ls, le, K_TS):
                             v, i, ok = _int(b, i)
                             if not ok:
@@ -265,13 +245,9 @@ def _span(b, i, trace, spans, ns, tags, nt, logs, nl, refs, nr):
                         return nt, nl, nr, -1
                     i = _ws(b, i + 1)
                     while b[i] != 125:
-                        if b[i] != 34:
+                        rs, re_, i = _member(b, i)
+                        if i < 0:
                             return nt, nl, nr, -1
-                        rs = i + 1
-                        i = _str_end(b, i)
-                        re_ = i - 1
-                        i = _ws(b, i)
-                        i = _ws(b, i + 1)
                         col = 1 if _eq(b, rs, re_, K_REFTYPE) else 3 if _eq(b, rs, re_, K_TRACEID) \
                             else 5 if _eq(b, rs, re_, K_SPANID) else -1
                         if col > 0 and b[i] == 34:
@@ -337,15 +313,9 @@ def _trace_field(b, i, ks, ke, nT, spans, nS, tags, nt, logs, nl, refs, nr, proc
             return nS, nt, nl, nr, nP, -1
         i = _ws(b, i + 1)
         while i < n and b[i] != 125:
-            if b[i] != 34:
-                return nS, nt, nl, nr, nP, -1
-            ps = i + 1
-            i = _str_end(b, i)
+            ps, pe, i = _member(b, i)
             if i < 0:
                 return nS, nt, nl, nr, nP, -1
-            pe = i - 1
-            i = _ws(b, i)
-            i = _ws(b, i + 1)
             e = _skip(b, i)
             if e < 0:
                 return nS, nt, nl, nr, nP, -1
@@ -373,18 +343,8 @@ def _scan(b, traces, spans, tags, logs, refs, procs, counts):
     i = _ws(b, i + 1)
     seen_data = seen_spans = False
     while i < n and b[i] != 125:
-        if b[i] != 34:
-            return 0
-        ks = i + 1
-        i = _str_end(b, i)
+        ks, ke, i = _member(b, i)
         if i < 0:
-            return 0
-        ke = i - 1
-        i = _ws(b, i)
-        if i >= n or b[i] != 58:
-            return 0
-        i = _ws(b, i + 1)
-        if i >= n:
             return 0
         if _eq(b, ks, ke, K_DATA):
             i = _array(b, i)
@@ -400,18 +360,8 @@ def _scan(b, traces, spans, tags, logs, refs, procs, counts):
                 got_spans = False
                 i = _ws(b, i + 1)
                 while i < n and b[i] != 125:
-                    if b[i] != 34:
-                        return 0
-                    ts_ = i + 1
-                    i = _str_end(b, i)
+                    ts_, te, i = _member(b, i)
                     if i < 0:
-                        return 0
-                    te = i - 1
-                    i = _ws(b, i)
-                    if i >= n or b[i] != 58:
-                        return 0
-                    i = _ws(b, i + 1)
-                    if i >= n:
                         return 0
                     got_spans |= _eq(b, ts_, te, K_SPANS)
                     nS, nt, nl, nr, nP, i = _trace_field(b, i, ts_, te, nT, spans, nS, tags, nt, logs, nl, refs, nr,

@@ -180,6 +180,17 @@ def _hex_only(b, s, e):
 
 
 @njit(cache=True)
+def _string_or_null(b, i):
+    """(start, end, index past) of a string at i; (-1, -1, past) for null; index -1 for anything else."""
+    if b[i] == 34:
+        e = _str_end(b, i)
+        return i + 1, e - 1, e
+    if b[i] == 110:
+        return -1, -1, _skip(b, i)
+    return -1, -1, -1
+
+
+@njit(cache=True)
 def _utf8(out, o, cp):
     if cp < 0x80:
         out[o] = cp

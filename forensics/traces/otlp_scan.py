@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from .jaeger_scan import K_SPECIAL, _k
-from .json_bytes import _array, _eq, _hex_only, _i64, _member, _next, _skip, _str_end, _ws
+from .json_bytes import _array, _eq, _hex_only, _i64, _member, _next, _skip, _str_end, _string_or_null, _ws
 
 A_STR, A_INT, A_PY, A_TRUE, A_FALSE, A_EMPTY, A_BYTES = range(7)
 
@@ -41,17 +41,6 @@ K_SV, K_IV, K_BV, K_YV = _k("stringValue"), _k("intValue"), _k("boolValue"), _k(
 K_ST_UNSET, K_ST_OK, K_ST_ERROR = _k("STATUS_CODE_UNSET"), _k("STATUS_CODE_OK"), _k("STATUS_CODE_ERROR")
 
 SPAN_COLS = 26
-
-
-@njit(cache=True)
-def _string_or_null(b, i):
-    """(start, end, index past) of a string at i; (-1, -1, past) for null; index -1 for anything else."""
-    if b[i] == 34:
-        e = _str_end(b, i)
-        return i + 1, e - 1, e
-    if b[i] == 110:
-        return -1, -1, _skip(b, i)
-    return -1, -1, -1
 
 
 @njit(cache=True)

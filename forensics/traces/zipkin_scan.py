@@ -21,8 +21,7 @@ import numpy as np
 from numba import njit
 
 from .jaeger_scan import K_SPECIAL, _k
-from .json_bytes import _array, _eq, _i64, _member, _next, _skip, _str_end, _ws
-from .otlp_scan import _string_or_null
+from .json_bytes import _array, _eq, _i64, _member, _next, _skip, _str_end, _string_or_null, _ws
 
 K_TRACEID, K_ID, K_PARENT, K_NAME, K_KIND = _k("traceId"), _k("id"), _k("parentId"), _k("name"), _k("kind")
 K_TS, K_DUR, K_LOCAL, K_REMOTE, K_ANN = (_k("timestamp"), _k("duration"), _k("localEndpoint"),
