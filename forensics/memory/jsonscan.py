@@ -197,6 +197,24 @@ def pick_ints(buf, pos, end, nf, field, wanted, out, state, gap):
     return end
 
 
+@njit(cache=True, nogil=True)
+def count_byte(buf, n, c):
+    """How many of ``buf[:n]`` equal ``c`` (the GIL released: bytes.count holds it)."""
+    k = 0
+    for i in range(n):
+        k += buf[i] == c
+    return k
+
+
+@njit(cache=True, nogil=True)
+def find_byte(buf, n, c):
+    """Index of the first ``c`` in ``buf[:n]``, or -1."""
+    for i in range(n):
+        if buf[i] == c:
+            return i
+    return -1
+
+
 # state slots for scan_strings
 _INSTR, _ESC, _NSTR = 0, 1, 2
 

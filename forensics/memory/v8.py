@@ -23,8 +23,8 @@ from ..artifact import Provenance, open_readonly
 from ..errors import ArtifactError
 from ..progress import progress
 from .jsonscan import ChunkReader
-from .v8_arrays import (NODE_SECOND, _col, edge_columns, edge_divisors, edge_drops, edges_ahead, node_columns, read_ints,
-                        read_strings)
+from .v8_arrays import (NODE_SECOND, EdgeSplit, _col, edge_columns, edge_divisors, edge_drops, edges_ahead,
+                        finish_edges, node_columns, read_ints, read_strings)
 from .v8_lazy import LazyEdgeNames, StringTable  # noqa: F401  (part of this module's API)
 
 _INT32_MAX = (1 << 31) - 1
@@ -279,11 +279,13 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True, edge_na
                     continue
                 if key == "nodes":
                     arrays["nodes_at"] = reader.offset
-                    ahead = None
+                    ahead = split = None
                     if graph and "edges" not in arrays and expected["edges"] >= _AHEAD_MIN:
-                        # the edges (60 % of the file) on a second core while this thread parses the nodes
+                        # the first part of the edges (60 % of the file) on a second core while this thread parses the
+                        # nodes, then the rest of the edges here (EdgeSplit says where)
+                        split = EdgeSplit()
                         ahead = _pool().submit(edges_ahead, path, reader.offset, prov.size, ef, len(nf), expected,
-                                               edge_names, bar)
+                                               edge_names, bar, split)
                     keep = ("type", "name", "id", "self_size", "edge_count")
                     try:
                         arrays.update(node_columns(path, *read_ints(reader, path, key, nf, expected[key], small=("type",),
@@ -293,7 +295,24 @@ def read_v8(path, prov: Provenance | None = None, *, graph: bool = True, edge_na
                         if ahead is not None:   # the nodes' error is the one to report; let the helper finish
                             ahead.exception()
                         raise
-                    done = ahead.result() if ahead is not None else None
+                    done = None
+                    if ahead is not None:
+                        if split is not None:
+                            split.ready.wait()
+                        if split is None or split.mid is None:
+                            done = ahead.result()
+                        else:
+                            part = ahead.result()[0]
+                            cols = finish_edges(reader, path, ef, expected, split, part[1])
+                            # a part that did not end where the split said: parse the edges again, in one piece
+                            done = (cols, reader.offset) if cols is not None else None
+                            if done is None:
+                                reader.seek(split.edges_at)
+                                arrays["edges_at"] = split.edges_at
+                                arrays.update(edge_columns(path, *read_ints(
+                                    reader, path, "edges", ef, expected["edges"], edge_divisors(ef, len(nf), path),
+                                    small=("type",), drop=edge_drops(ef, edge_names)), expected["nodes"]))
+                                arrays["edges"] = True
                     if done is not None:
                         arrays.update(done[0])
                         arrays["edges"] = True

@@ -36,6 +36,11 @@ def _kernels_with_other_types() -> None:
         for other in (np.zeros(4, np.int16), np.zeros(4, np.int32)):
             m, sizes, match = np.zeros(1, np.int64), np.ones(4, np.uint32), np.full(4, -1, np.int64)
             _class_counts(codes, m, sizes, match, other, m, sizes, match, 1)
+    from .jsonscan import count_byte, find_byte
+
+    buf = np.zeros(8, np.uint8)   # the edges split of big snapshots (the samples are read on one thread)
+    count_byte(buf, 8, 44)
+    find_byte(buf, 8, 34)
     first = np.array([0, 2, 3, 4, 4], np.int32)
     to = np.array([1, 2, 3, 3], np.int32)
     ok = np.ones(4, np.bool_)

@@ -97,3 +97,23 @@ def test_a_number_longer_than_a_chunk_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(jsonscan.ChunkReader.__init__, "__defaults__", (101, None))
     with pytest.raises(ArtifactError, match="over 64 digits|unexpected"):
         read_v8(_tiny(tmp_path, "0,0,1,0,1,1,1,3," + "7" * 300 + ",0", "1,1,5"))
+
+
+def test_edges_split_between_two_threads_equal_one_thread(monkeypatch, doc):
+    """The helper parses the first part of the edges, this thread the rest from a record boundary found by counting
+    commas (tiny chunks: the boundary and the stop fall anywhere in a chunk)."""
+    monkeypatch.setattr(v8, "_AHEAD_MIN", 0)
+    _same(read_v8(S2), *doc)
+    monkeypatch.setattr(jsonscan.ChunkReader.__init__, "__defaults__", (4099, None))
+    _same(read_v8(S2), *doc)
+
+
+def test_a_wrong_split_is_parsed_again_in_one_piece(monkeypatch, doc, tmp_path):
+    """Three extra commas early in the edges: the comma count puts the split one record off; the parts do not meet,
+    and the array is read again in one piece — the same values, never shifted ones."""
+    monkeypatch.setattr(v8, "_AHEAD_MIN", 0)
+    data = S2.read_bytes()
+    at = data.index(b'"edges":[') + len(b'"edges":[')
+    odd = tmp_path / "odd.heapsnapshot"
+    odd.write_bytes(data[:at] + data[at:at + 1] + b",,," + data[at + 1:])
+    _same(read_v8(odd), *doc)
