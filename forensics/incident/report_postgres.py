@@ -70,7 +70,7 @@ def plan_nodes_table(nodes: pd.DataFrame, plan: int) -> pd.DataFrame:
     g = nodes[nodes["plan"] == plan]
     hot = set(hot_path(nodes, plan)) if g["exclusive_ms"].notna().any() else set()
     out = pd.DataFrame({
-        "node": g["id"].astype(int), "parent": g["parent"], "depth": g["depth"],
+        "node": g["id"].astype(int),
         "plan node": ["· " * int(d) + node_label(r) for d, (_, r) in zip(g["depth"].fillna(0), g.iterrows())],
         "rows_planned": g["plan_rows"], "rows_actual": g["actual_rows"], "loops": g["loops"],
         "inclusive_ms": g["inclusive_ms"], "exclusive_ms": g["exclusive_ms"],
@@ -336,10 +336,13 @@ def activity_section(s, inc, art, png_of):
             lines.append(f"pids {', '.join(map(str, cyc['pid']))} wait on one another in a cycle (a deadlock the "
                          f"server had not yet broken at the snapshot)")
         s.items(lines)
-        show = [c for c in ("root", "pid", "depth", "blocked_by", "blocks", "state", "wait_event_type", "wait_event",
-                            "application_name", "xact_age", "query_age", "query") if c in tree]
-        s.table(tree[show].assign(root=tree["root"].map(lambda v: str(int(v)) if pd.notna(v) else None)),
-                "Blocking tree (depth 0 = the root blocker)")
+        view = tree.assign(root=tree["root"].map(lambda v: str(int(v)) if pd.notna(v) else None))
+        if "wait_event_type" in view:  # one column, so the statement keeps its width
+            view["waiting on"] = [("/".join(str(x) for x in (a, b) if isinstance(x, str)) or None)
+                                  for a, b in zip(view["wait_event_type"], view.get("wait_event", view["wait_event_type"]))]
+        show = [c for c in ("root", "pid", "depth", "blocked_by", "blocks", "state", "waiting on", "application_name",
+                            "xact_age", "query") if c in view]
+        s.table(view[show], "Blocking tree (depth 0 = the root blocker)", max_colwidth=90)
         s.items(_log_corroboration(inc, tree))
     idle = idle_in_transaction(snap)
     if snap.activity is None or "state" not in snap.activity:
