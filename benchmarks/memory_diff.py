@@ -10,7 +10,7 @@ same session and one after the other:
   memlab: benchmarks/node_modules/.bin/memlab find-leaks --baseline s1 --target s2 --final s3 --trace-all-objects
 
 and prints wall time and peak RSS of each (from wait4's rusage of that process
-and its waited children), the ratios, and whether each put the planted leak
+and its waited children; ours: the median of 3 runs after the first, ``--repeat``), the ratios, and whether each put the planted leak
 (`requestCache` / LeakyCacheEntry) on top. Before that it clears numba's cache of the
 heap kernels, runs the install step (`python -m forensics.memory.warm`, as `make setup`
 does) and times our first and second run (target: first <= 1.5x second). The load
@@ -75,6 +75,7 @@ def main() -> int:
     ap.add_argument("--regenerate", action="store_true")
     ap.add_argument("--skip-memlab", action="store_true")
     ap.add_argument("--keep-cache", action="store_true", help="do not clear numba's cache before the install step")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of ours after the first (the median is reported)")
     args = ap.parse_args()
     files = snapshots()
     if args.regenerate or not all(os.path.exists(f) and os.path.getsize(f) > 0 for f in files):
@@ -97,9 +98,15 @@ def main() -> int:
     print(f"install step (python -m forensics.memory.warm, cache cleared first): {warm_wall:.1f} s")
     cmd = [sys.executable, "-m", "forensics.cli", "heap", "diff", *files, "--format", "json", "--top", "10"]
     first_wall, first_rss, _ = measure(cmd, env=env, cwd=REPO)
-    ours_wall, ours_rss, ours_out = measure(cmd, env=env, cwd=REPO)
-    print(f"first run after install {first_wall:.1f} s, second {ours_wall:.1f} s: "
-          f"{first_wall / ours_wall:.2f}x (target <= 1.5x)")
+    second_wall, ours_rss, ours_out = measure(cmd, env=env, cwd=REPO)
+    print(f"first run after install {first_wall:.1f} s, second {second_wall:.1f} s: "
+          f"{first_wall / second_wall:.2f}x (target <= 1.5x)")
+    # the machine is shared: ours is the median of the second and args.repeat - 1 more runs (memlab runs once: 20-30 s)
+    runs = [(second_wall, ours_rss)] + [measure(cmd, env=env, cwd=REPO)[:2] for _ in range(args.repeat - 1)]
+    walls = sorted(w for w, _ in runs)
+    ours_wall = walls[len(walls) // 2]
+    ours_rss = max(r for _, r in runs)
+    print(f"ours, {len(runs)} runs after the first: " + ", ".join(f"{w:.1f}" for w, _ in runs) + f" s; median {ours_wall:.1f} s")
     table = json.loads(ours_out[ours_out.index("["):])
     leaks_wall, _, leaks_out = measure([sys.executable, "-m", "forensics.cli", "heap", "leaks", *files,
                                         "--format", "json", "--top", "3"], env=env, cwd=REPO)
@@ -122,7 +129,7 @@ def main() -> int:
     ml_ok = "requestCache" in top
     print(f"memlab: {ml_wall:6.1f} s  peak RSS {ml_rss / 1e6:6.0f} MB  top cluster via requestCache: {ml_ok}")
     after = os.getloadavg()
-    ratio, rss_x, first_x = ml_wall / ours_wall, ours_rss / max(sizes), first_wall / ours_wall
+    ratio, rss_x, first_x = ml_wall / ours_wall, ours_rss / max(sizes), first_wall / second_wall
 
     def verdict(ok):
         return "met" if ok else "NOT met"
@@ -130,15 +137,15 @@ def main() -> int:
     print("== summary ==")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in before)}; after: {' '.join(f'{x:.2f}' for x in after)} "
           "(2 cores; a loaded machine slows ours more: we use the second core)")
-    print(f"ours   `heap diff s1 s2 s3` (class table + leak clusters; 2nd run): {ours_wall:5.1f} s, "
-          f"peak RSS {ours_rss / 1e6:.0f} MB")
+    print(f"ours   `heap diff s1 s2 s3` (class table + leak clusters; median of {len(runs)}): {ours_wall:5.1f} s, "
+          f"peak RSS {ours_rss / 1e6:.0f} MB (the largest of the runs)")
     print(f"memlab `find-leaks --trace-all-objects`:                          {ml_wall:5.1f} s, "
           f"peak RSS {ml_rss / 1e6:.0f} MB")
     print(f"speed-up memlab / ours:            {ratio:4.1f}x   (target >= 5x:   {verdict(ratio >= 5)})")
     print(f"peak RSS ours / largest snapshot:  {rss_x:4.2f}x   (target <= 2x:   {verdict(rss_x <= 2)}); "
           f"memlab uses {ml_rss / ours_rss:.1f}x our memory")
     print(f"first run after install / second:  {first_x:4.2f}x   (target <= 1.5x: {verdict(first_x <= 1.5)}); "
-          f"first {first_wall:.1f} s, second {ours_wall:.1f} s")
+          f"first {first_wall:.1f} s, second {second_wall:.1f} s")
     print(f"`heap leaks` (the same work, the cluster table printed): {leaks_wall:.1f} s = memlab / {ml_wall / leaks_wall:.1f}")
     print(f"same answer: ours top class {table[0]['name']}, top cluster owner {leaks[0]['owner']!r} "
           f"[{'right leak' if ours_ok else 'WRONG'}]; memlab's top cluster via requestCache: {ml_ok}")
