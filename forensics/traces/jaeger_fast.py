@@ -79,8 +79,10 @@ def coded_strings(codes, names) -> pa.Array:
 def _columns(b, pairs, consts=None) -> list:
     """Several string columns gathered in one row-by-row pass: ``pairs`` = [(starts, ends), …]."""
     c = consts.array() if consts is not None else np.zeros(1, np.uint8)
-    S = np.stack([np.asarray(p[0], dtype=np.int64) for p in pairs], axis=1)
-    E = np.stack([np.asarray(p[1], dtype=np.int64) for p in pairs], axis=1)
+    S = np.empty((len(pairs[0][0]), len(pairs)), dtype=np.int64, order="F")  # column by column: plain copies
+    E = np.empty_like(S)
+    for k, (starts, ends) in enumerate(pairs):
+        S[:, k], E[:, k] = starts, ends
     ok, ascii_only, offsets, data, valid = gather_many(b, S, E, c)
     if not ok:
         raise _Decline()
@@ -249,9 +251,6 @@ def _build(raw, cols, tables):
     sc_s, sc_e, _, _ = field(S_SCOPE, S_LIBRARY)
     del tags, val_s, val_e, special, kind  # the biggest table: gone before the span columns are gathered
     # service and host from the processes
-    svc_ref = np.array([consts.ref(x) for x in cols.proc_service], dtype=np.int64).reshape(-1, 2)
-    host_ref = np.array([consts.ref(x) if x is not None else (-1, -1) for x in cols.proc_host],
-                        dtype=np.int64).reshape(-1, 2)
     # logs
     log_ev, log_fields = _logs(raw, logs)
     # references; a span without any but with parentSpanID gets a CHILD_OF to it
@@ -269,24 +268,27 @@ def _build(raw, cols, tables):
     rid_e = np.concatenate([refs[:, 6], spans[no_refs, 19]])
     start_ns, dur_ns = spans[:, 9] * 1000, spans[:, 10] * 1000
     op = consts.ref("")
-    span_pairs = [(spans[:, 1], spans[:, 2]), (spans[:, 3], spans[:, 4]), (svc_ref[proc, 0], svc_ref[proc, 1]),
+    span_pairs = [(spans[:, 1], spans[:, 2]), (spans[:, 3], spans[:, 4]),
                   (np.where(spans[:, 5] >= 0, spans[:, 5], op[0]), np.where(spans[:, 5] >= 0, spans[:, 6], op[1])),
-                  (k_s, k_e), (st_s, st_e), (m_s, m_e), (p_s, p_e), (sc_s, sc_e), (host_ref[proc, 0], host_ref[proc, 1])]
+                  (k_s, k_e), (st_s, st_e), (m_s, m_e), (p_s, p_e), (sc_s, sc_e)]
     ref_pairs = [(rt_s[order], rt_e[order]), (rtr_s[order], rtr_e[order]), (rid_s[order], rid_e[order])]
-    return frames(b, consts, span_pairs, start_ns, dur_ns, err, proc, spans[:, 11].copy(), (tag_span, key, typ, value),
+    return frames(b, consts, span_pairs, cols, start_ns, dur_ns, err, proc, spans[:, 11].copy(), (tag_span, key, typ, value),
                   (logs[:, 0].copy(), logs[:, 1] * 1000, log_ev, log_fields), r_span[order], ref_pairs)
 
 
-def frames(b, consts, span_pairs, start_ns, dur_ns, err, proc, flags, tags, logs, ref_span, ref_pairs, pad_ids=False):
+def frames(b, consts, span_pairs, cols, start_ns, dur_ns, err, proc, flags, tags, logs, ref_span, ref_pairs,
+           pad_ids=False):
     """The loader's (spans, tags, logs, references) tables, as :func:`load._frames` builds them, from byte
-    ranges of the compiled readers: ``span_pairs`` = (starts, ends) of trace id, span id, service,
-    operation, kind, status code, status message, peer service, scope, host; ``tags`` = (span, key, type,
+    ranges of the compiled readers: ``span_pairs`` = (starts, ends) of trace id, span id, operation, kind,
+    status code, status message, peer service, scope; service and host come from the span's process
+    (``proc`` into ``cols``' process lists, decoded as a dictionary); ``tags`` = (span, key, type,
     value); ``logs`` = (span, time ns, event, fields); ``ref_pairs`` = ranges of type, trace id, span id;
     ``pad_ids``: span ids zero-padded to 16 digits (Zipkin's rule)."""
     from .load import _hex_ids, _str_col  # (load imports this module lazily)
 
     start_us, duration_us = start_ns // 1000, dur_ns // 1000
-    tid, sid, service, operation, span_kind, status, msg, peer, scope, host = _columns(b, span_pairs, consts)
+    tid, sid, operation, span_kind, status, msg, peer, scope = _columns(b, span_pairs, consts)
+    service, host = coded_strings(proc, cols.proc_service), coded_strings(proc, cols.proc_host)
     r_type, r_trace, r_id = _columns(b, ref_pairs, consts)
     sid, r_id = pc.utf8_lower(sid), pc.utf8_lower(r_id)
     if pad_ids:

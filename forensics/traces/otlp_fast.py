@@ -80,7 +80,7 @@ def _build(raw, cols, res, scopes, spans, attrs):
     n = len(spans)
     if n == 0:
         raise _Decline()  # no spans: the general reader says so
-    proc_of_res, service_of_res = _resources(raw, cols, res, b)
+    proc_of_res, _services = _resources(raw, cols, res, b)
     consts = _Consts()
     # attributes → tags: type by value kind, text from the bytes (or from otlp_value for A_PY)
     vkind = attrs[:, 3].astype(np.int64)
@@ -129,16 +129,12 @@ def _build(raw, cols, res, scopes, spans, attrs):
     dur_ns = np.where(spans[:, 15] == 1, spans[:, 14], start_ns) - start_ns
     # service, host, scope, operation
     proc = proc_of_res[spans[:, 0]]
-    svc_ref = np.array([consts.ref(x) for x in service_of_res], dtype=np.int64).reshape(-1, 2)
-    host_ref = np.array([consts.ref(x) if x is not None else (-1, -1) for x in cols.proc_host],
-                        dtype=np.int64).reshape(-1, 2)
     sc = spans[:, 1]
     op = consts.ref("")
     span_pairs = [(spans[:, 2], spans[:, 3]), (spans[:, 4], spans[:, 5]),
-                  (svc_ref[spans[:, 0], 0], svc_ref[spans[:, 0], 1]),
                   (np.where(spans[:, 8] >= 0, spans[:, 8], op[0]), np.where(spans[:, 8] >= 0, spans[:, 9], op[1])),
                   (k_s, k_e), (st_s, st_e), (spans[:, 18], spans[:, 19]), (p_s, p_e),
-                  (scopes[sc, 0], scopes[sc, 1]), (host_ref[proc, 0], host_ref[proc, 1])]
+                  (scopes[sc, 0], scopes[sc, 1])]
     # events (logs) and links, parsed by the general reader's helpers
     events = _python_rows(raw, spans, 20, lambda ev, r: F.otlp_event(ev))
     log_span = np.array([r for r, _ in events], dtype=np.int64)
@@ -165,5 +161,5 @@ def _build(raw, cols, res, scopes, spans, attrs):
              (np.concatenate([spans[par, 2], l_refs[:, 2]]), np.concatenate([spans[par, 3], l_refs[:, 3]])),
              (np.concatenate([spans[par, 6], l_refs[:, 4]]), np.concatenate([spans[par, 7], l_refs[:, 5]]))]
     ref_pairs = [(s_[order], e_[order]) for s_, e_ in pairs]
-    return frames(b, consts, span_pairs, start_ns, dur_ns, err, proc, spans[:, 16].copy(),
+    return frames(b, consts, span_pairs, cols, start_ns, dur_ns, err, proc, spans[:, 16].copy(),
                   (tag_span, key, typ, value), (log_span, log_ns, log_ev, log_fields), r_span[order], ref_pairs)

@@ -96,17 +96,12 @@ def _build(raw, cols, spans, tags):
     remote = spans[:, 14] >= 0
     p_s[remote], p_e[remote] = spans[remote, 14], spans[remote, 15]
     del val_s, val_e, special
-    svc_ref = np.array([consts.ref(x) if x is not None else (-1, -1) for x in service_of],
-                       dtype=np.int64).reshape(-1, 2)
-    svc_s, svc_e = svc_ref[ep_index, 0], svc_ref[ep_index, 1]
-    host_ref = np.array([consts.ref(x) if x is not None else (-1, -1) for x in cols.proc_host],
-                        dtype=np.int64).reshape(-1, 2)
     op, internal = consts.ref(""), consts.ref("internal")
-    span_pairs = [(spans[:, 0], spans[:, 1]), (spans[:, 2], spans[:, 3]), (svc_s, svc_e),
+    span_pairs = [(spans[:, 0], spans[:, 1]), (spans[:, 2], spans[:, 3]),
                   (np.where(spans[:, 6] >= 0, spans[:, 6], op[0]), np.where(spans[:, 6] >= 0, spans[:, 7], op[1])),
                   (np.where(spans[:, 8] >= 0, spans[:, 8], internal[0]),
                    np.where(spans[:, 8] >= 0, spans[:, 9], internal[1])),
-                  (st_s, st_e), (m_s, m_e), (p_s, p_e), (sc_s, sc_e), (host_ref[proc, 0], host_ref[proc, 1])]
+                  (st_s, st_e), (m_s, m_e), (p_s, p_e), (sc_s, sc_e)]
     # annotations (logs), by the general reader's helper
     rows = np.flatnonzero(spans[:, 16] >= 0)
     logs = [(r, F.zipkin_annotation(a)) for r in rows.tolist()
@@ -120,5 +115,5 @@ def _build(raw, cols, spans, tags):
     child_of = consts.ref("CHILD_OF")
     ref_pairs = [(np.full(len(par), child_of[0]), np.full(len(par), child_of[1])), (spans[par, 0], spans[par, 1]),
                  (spans[par, 4], spans[par, 5])]
-    return frames(b, consts, span_pairs, spans[:, 10] * 1000, spans[:, 11] * 1000, err, proc, spans[:, 20].copy(),
+    return frames(b, consts, span_pairs, cols, spans[:, 10] * 1000, spans[:, 11] * 1000, err, proc, spans[:, 20].copy(),
                   (tag_span, key, typ, value), (log_span, log_ns, log_ev, log_fields), par, ref_pairs, pad_ids=True)
