@@ -348,11 +348,11 @@ def load_capture_set_workers(source, workers: int):
             owner.append(own)
         mine = [MemberStats(m.path, m.kind, m.first_ts) for m in members]
         nobody = set()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), progress(len(members), "capture set", unit="file", size_bytes=total) as bar:
             warnings.simplefilter("ignore")  # emitted once below, with the workers' facts
             rb = Rebatch(sink)  # the batches one read of the merged file gives (tunnel address codes depend on it)
             try:
-                feed_members(mine, rb, None, nobody)
+                feed_members(mine, rb, bar, nobody)
             except _Overlap:
                 pc = PacketColumns(row_estimate(total))
                 pc.an = _FirstPartition(parts)
