@@ -52,6 +52,16 @@ def _has(frames: pd.DataFrame, pattern) -> pd.DataFrame:
     return frames[mask] if any(mask) else frames.iloc[0:0]
 
 
+def _leading_library(crash: pd.DataFrame):
+    """The first named function among the library frames on top of the crash stack (None when frame 0 is own code)."""
+    for _, fr in crash.head(4).iterrows():
+        if not bool(fr["is_library"]):
+            return None
+        if fr["norm_function"] not in (None, "??") and not pd.isna(fr["norm_function"]):
+            return fr["norm_function"]
+    return None
+
+
 def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
     """Where the signal came from: kernel fault, the process itself, another process, or none (attach).
 
@@ -253,12 +263,33 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             addr_why = (f"fault address 0x{addr:x} computed from `{facts['instruction']}` and the registers"
                         if addr is not None else "")
         if addr is None:
+            heap_top = _leading_library(crash)
+            if heap_top is not None and _HEAP_FUNCS.match(str(heap_top)):
+                # a fault inside malloc/free itself: the allocator walked a corrupt chunk or was handed a
+                # pointer it never returned (!exploitable's HeapCorruption)
+                return done("heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",
+                            f"SIGSEGV inside the allocator ({heap_top}) and no fault address shown (free(NULL) "
+                            "never faults, so a NULL argument or local is no evidence here): heap metadata or the "
+                            "pointer passed to it is bad")
             addr, addr_why = _address_from_args(crash, facts)
             if addr is not None and top is not None and bool(top["is_library"]) and not in_libc:
                 in_libc = "in-libc"
         else:
             addr_why = f"fault address 0x{addr:x} from " + (f"the {facts['sanitizer']} report" if facts.get("sanitizer")
                                                              else "$_siginfo")
+        if addr is None and facts.get("sanitizer_hint"):
+            # ASan printed no address ("SEGV on unknown address (pc …)") but its Hint line says which side
+            if facts["sanitizer_hint"] == "high-address":
+                return done("wild-pointer", ":".join(x for x in ("high-address", access) if x),
+                            "exploitable" if access == "write" else "unknown",
+                            "DestAv" if access == "write" else "SourceAv",
+                            f"{facts['sanitizer']} gives no address but says the fault was a dereference of a high "
+                            f"value address; {access_why}")
+            rw = access or "read"
+            return done(f"null-deref-{rw}", "" if access else "access-assumed-read",
+                        "probably" if rw == "write" else "probably not",
+                        "DestAvNearNull" if rw == "write" else "SourceAvNearNull",
+                        f"{facts['sanitizer']} gives no address but says it points to the zero page; {access_why}")
         if addr is None:
             if True:  # a libc string function with no address shown is not assumed NULL either
                 return done("unknown", "segv-address-unknown", "unknown", "AccessViolation",
@@ -285,7 +316,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             out["assertion"] = text
             return done("assertion-failure", text or "", "unknown", "AbortSignal",
                         (f"the program's own assertion helper {own_assert} called abort" if own_assert and
-                         not len(assert_fr) else "__assert_fail on the stack") + (f": `{text}`" if text else ""))
+                         not len(assert_fr) else "__assert_fail on the stack" if len(assert_fr)
+                         else "the assertion message") + (f": `{text}`" if text else ""))
         msg = facts.get("glibc_message") or _string_args(crash, r"^(?:malloc_printerr|__fortify_fail|fortify_fail)$")
         chk = _has(crash, r"^(?:__stack_chk_fail\w*|__fortify_fail\w*|__chk_fail|\w+_chk)$")
         if len(chk) or (msg and ("stack smashing" in msg or "buffer overflow detected" in msg)):
@@ -313,7 +345,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         if len(cxx) or facts.get("exception_type"):
             et = facts.get("exception_type")
             return done("uncaught-exception", et or "", "unknown", "AbortSignal",
-                        "std::terminate/__cxa_throw on the stack" + (f"; threw {et}" if et else "")
+                        ("std::terminate/__cxa_throw on the stack" if len(cxx) else "the runtime's terminate message")
+                        + (f"; threw {et}" if et else "")
                         + (f" ({facts['exception_what']})" if facts.get("exception_what") else ""))
         if len(_has(crash, _GLIB_FATAL)):
             return done("abort", "glib-fatal", "unknown", "AbortSignal",
@@ -408,6 +441,10 @@ def _infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataF
         # no signal: a panic nothing recovered (as a Rust panic, it ends the process: exit status 2)
         return ("done", "abort", "go-panic", "unknown", "AbortSignal",
                 f"an unrecovered Go panic ('{facts['go_panic']}') ended the process")
+    if facts.get("exception_type") or facts.get("assert_expr"):
+        said = (f"terminate called after throwing {facts['exception_type']}" if facts.get("exception_type")
+                else f"Assertion `{facts['assert_expr']}' failed")
+        return ("signal", "SIGABRT", f"no signal line; the runtime printed '{said}', which it follows with abort()")
     if len(crash) and len(_has(crash, _ABORT_PATH)):
         return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "
                                      f"({', '.join(dict.fromkeys(_has(crash, _ABORT_PATH)['norm_function']))})")

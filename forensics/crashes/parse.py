@@ -50,7 +50,9 @@ RE_SOLIB = r"^(?P<lo>0x[0-9a-fA-F]+)\s+(?P<hi>0x[0-9a-fA-F]+)\s+(?:Yes|No)(?: \(
 RE_MAPPING = (r"^\s+(?P<lo>0x[0-9a-fA-F]+)\s+(?P<hi>0x[0-9a-fA-F]+)\s+0x[0-9a-fA-F]+\s+(?P<off>0x[0-9a-fA-F]+)"
               r"(?:\s+[rwxps-]{4})?\s+(?P<path>/\S+)\s*$")
 RE_SOURCE = r"^(?P<line>\d+)(?:\t| {2,}(?=\S))(?P<text>.*)$"     # gdb's tab, or spaces where a paste lost it
-RE_ASSERT = r"^(?P<prog>.*?): (?P<file>.*?):(?P<line>\d+): (?P<func>.*?): Assertion `(?P<expr>.*)' failed\.\s*$"
+# glibc: "prog: file.c:12: func: Assertion `x' failed."; seastar/abseil-style helpers print "func: Assertion `x' failed."
+RE_ASSERT = (r"^(?:(?P<prog>.*?): (?P<file>[^\s:]*?):(?P<line>\d+): )?(?P<func>.*?): Assertion `(?P<expr>.*)' "
+             r"failed\.\s*$")
 RE_GLIBC_MSG = (r"(?P<msg>(?:free|malloc|realloc|calloc|munmap_chunk|malloc_consolidate|_int_malloc|"
                 r"tcache_thread_shutdown)\(\): [a-z].*|double free or corruption.*|corrupted (?:size|double-linked).*|"
                 r"(?:stack smashing|buffer overflow) detected \*\*\*.*|Attempt to free invalid pointer.*|"

@@ -19,6 +19,8 @@ import html
 import re
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+_HTML_COLOUR = re.compile(r"<(?:font|span)\s+(?:color|style|class)=[\"'][^\"'<>]*[\"']\s*>", re.I)
+_HTML_TAG = re.compile(r"</?(?:font|span)(?:\s+[a-z-]+=(?:\"[^\"]*\"|'[^']*'))*\s*>", re.I)
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
 _MD_ESCAPE = re.compile(r"\\([#_`<>*\[\]()|~-])")
 _MD_BOLD_GI = re.compile(r"\*\*(GI|IA)\*\*\\?_")           # "**GI**\_assert_fail": markdown ate "__GI__"
@@ -93,6 +95,10 @@ def _join_pretty_values(lines: list[str]) -> list[str]:
 
 def normalize_paste(text: str) -> str:
     """The gdb lines inside a pasted transcript, one per line (see the module docstring)."""
+    if _HTML_COLOUR.search(text):
+        # a terminal's "copy as HTML" (<font color="#0000CD">0x…</font>): drop the colour markup; gdb's own
+        # "<optimized out>" and "<main_arena>" were escaped (&lt;…&gt;) in such a paste and come back below
+        text = _HTML_TAG.sub("", text)
     if "&#" in text or "&lt;" in text or "&gt;" in text or "&amp;" in text or "&nbsp;" in text:
         text = html.unescape(text)
     text = _ZERO_WIDTH.sub("", _ANSI.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")

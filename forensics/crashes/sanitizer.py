@@ -33,6 +33,9 @@ HEADER = re.compile(r"^\s*==\d+==\s*ERROR: (?P<tool>\w+Sanitizer): (?P<kind>[\w-
                     r"(?: on (?:unknown )?address (?P<addr>0x[0-9a-fA-F]+))?(?P<rest>.*)$")
 ACCESS = re.compile(r"^\s*(?P<rw>READ|WRITE) of size (?P<size>\d+) at (?P<addr>0x[0-9a-fA-F]+) thread T(?P<t>\d+)")
 SIGNAL_ACCESS = re.compile(r"^\s*==\d+==The signal is caused by a (?P<rw>READ|WRITE|UNKNOWN) memory access")
+# "==N==Hint: address points to the zero page." / "…caused by a dereference of a high value address"
+HINT = re.compile(r"^\s*==\d+==Hint: (?:(?P<zero>address points to the zero page)|this fault was caused by a "
+                  r"dereference of a high value address)")
 _THREAD = re.compile(r"(?:\bT(?P<t>\d+)\)| in thread T(?P<t2>\d+):?)\s*$")
 # "attempting double-free on 0x…", "attempting free on address which was not malloc()-ed: 0x…"
 _ATTEMPTING = [(re.compile(r"^ double-free\b"), "double-free"), (re.compile(r"^ free on address which was not malloc"), "bad-free")]
@@ -90,13 +93,16 @@ def sanitizer_to_gdb(text: str) -> str:
                 out.append(ln.strip())
                 state = "stack"
                 kind = _kind(m)
-                if kind in _SIGNALS and m.group("addr"):
+                if kind in _SIGNALS:
                     sig, signo = _SIGNALS[kind]
                     t = _thread(m)
                     n = t + 1 if t is not None else 1
-                    sig_line = [f"Thread {n} received signal {sig}, {m.group('tool')}: {kind}.",
-                                f"$0 = {{si_signo = {signo}, si_errno = 0, si_code = 1, "
-                                f"_sigfault = {{si_addr = {m.group('addr')}}}}}"]
+                    sig_line = [f"Thread {n} received signal {sig}, {m.group('tool')}: {kind}."]
+                    if m.group("addr"):
+                        sig_line.append(f"$0 = {{si_signo = {signo}, si_errno = 0, si_code = 1, "
+                                        f"_sigfault = {{si_addr = {m.group('addr')}}}}}")
+                    # else "SEGV on unknown address (pc …)": ASan printed no address (the signal
+                    # carried none it trusted); its Hint line may still say zero page vs high address
                     out.extend(sig_line)
                 continue
             out.append(ln)
@@ -122,12 +128,19 @@ def sanitizer_facts(lines) -> dict:
         if "Sanitizer" in ln and "facts" not in facts:
             m = HEADER.match(ln)
             if m:
-                addr = m.group("addr") or (re.search(r"\b(0x[0-9a-fA-F]+)", m.group("rest") or "") or [None, None])[1]
+                # "attempting double-free on 0x…" names its address later in the line; "(pc 0x… bp …)"
+                # is where the code was, never the address accessed
+                before_pc = (m.group("rest") or "").split("(pc ", 1)[0]
+                addr = m.group("addr") or (re.search(r"\b(0x[0-9a-fA-F]+)", before_pc) or [None, None])[1]
                 facts.update(sanitizer=m.group("tool"), sanitizer_kind=_kind(m),
                              sanitizer_addr=int(addr, 16) if addr else None, facts=True)
                 if _thread(m) is not None:
                     facts["sanitizer_thread"] = _thread(m)
                 continue
+        if "facts" in facts and "sanitizer_hint" not in facts:
+            h = HINT.match(ln)
+            if h:
+                facts["sanitizer_hint"] = "zero-page" if h.group("zero") else "high-address"
         if "facts" in facts and "access" not in facts:
             m = ACCESS.match(ln) or SIGNAL_ACCESS.match(ln)
             if m and m.group("rw") != "UNKNOWN":

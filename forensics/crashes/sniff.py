@@ -26,6 +26,9 @@ _GDB = re.compile(
     r"|=> 0x[0-9a-fA-F]+ <[^>]+>:|> \[(?:unrecovered-panic|fatal-throw)\] |\(dlv\) \d+\s+0x[0-9a-fA-F]+ in \S)", re.M)
 _LLDB = re.compile(r"^\s*(?:\(lldb\)|[*+]?\s*frame \\?#(?:&#8203;)?\d+: 0x[0-9a-fA-F]+ "
                    r"|[*+]?\s*thread \\?#(?:&#8203;)?\d+[:,].*stop reason = )", re.M)
+# what the C/C++ runtime prints on its way to abort(), pasted on its own (no gdb around it)
+_ABORT_MESSAGE = re.compile(r"^(?:terminate called after throwing an instance of '[^']+'\s*$"
+                            r"|.*\S: Assertion `.+' failed\.\s*$)", re.M)
 _GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+ code=[^\]]*)\]\s*$"
                  r"|fatal error: all goroutines are asleep)", re.M)
 
@@ -53,6 +56,8 @@ def crash_format(head: bytes) -> str | None:
         return "glibc backtrace"
     if looks_like_ide_frames(text):
         return "IDE frame list"
+    if _ABORT_MESSAGE.search(text):
+        return "abort message"
     return None
 
 

@@ -188,3 +188,50 @@ def test_gdb_source_lines_with_a_tab_and_indented_code_still_decide(name, cls):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert load_gdb(os.path.join(SAMPLES, name)).crash["class"] == cls
+
+
+@pytest.mark.parametrize("text,cls,sub", [
+    ("terminate called after throwing an instance of 'std::out_of_range'\n  what():  vector::_M_range_check\nAborted\n",
+     "uncaught-exception", "std::out_of_range"),
+    ("queue::push(item *): Assertion `head < tail' failed.\nAborting on shard 3.\nBacktrace:\n  0x4a9edd6\n",
+     "assertion-failure", "head < tail"),
+    ("demo: demo.c:12: main: Assertion `n > 0' failed.\n", "assertion-failure", "n > 0"),
+])
+def test_the_runtimes_last_words_alone(text, cls, sub):
+    """No gdb, no frames: the terminate or assert message the runtime prints before abort() is the verdict."""
+    c = load_text(text).crash
+    assert (c["class"], c["subclass"]) == (cls, sub)
+    assert "on the stack" not in c["reason"]
+
+
+@pytest.mark.parametrize("hint,cls", [
+    ("this fault was caused by a dereference of a high value address (see register values below).",
+     "wild-pointer"),
+    ("address points to the zero page.", "null-deref-read"),
+])
+def test_asan_segv_without_an_address_uses_its_hint(hint, cls):
+    text = ("==9==ERROR: AddressSanitizer: SEGV on unknown address (pc 0x55a37767b09d bp 0x7ffd0 sp 0x7ffd1 T0)\n"
+            "==9==The signal is caused by a READ memory access.\n"
+            f"==9==Hint: {hint}\n"
+            "    #0 0x55a37767b09d in process_cmd /src/app/cmds.c:130\n"
+            "    #1 0x55a37767a65d in main /src/app/main.c:18\n")
+    t = parse_text(text)
+    assert t.facts["sanitizer_addr"] is None          # the pc is not the address accessed
+    c = load_text(text).crash
+    assert c["class"] == cls and c["top_own_frame"] == "process_cmd"
+
+
+def test_gdb_output_copied_as_html_and_a_fault_inside_free():
+    """A terminal's copy-as-HTML (<font color> markup, &quot; entities); SIGSEGV in free() is the heap's,
+    even though a local shows a NULL member."""
+    text = ('Program received signal SIGSEGV, Segmentation fault.\n'
+            '<font color="#0000CD">0x00007ffff7e8b610</font> in free () from /usr/lib64/libc.so.6\n'
+            '(gdb) bt full\n'
+            '<font color="#CDCD00">#0  </font><font color="#0000CD">0x00007ffff7e8b610</font> in free () '
+            'from /usr/lib64/libc.so.6\n'
+            '<font color="#CDCD00">#1  </font><font color="#0000CD">0x000055555555b5fd</font> in run_case '
+            '(<font color="#00CDCD">pattern</font>=0x55555555c05b &quot;&quot;) at <font color="#00CD00">t.c</font>:79\n'
+            '        <font color="#00CDCD">reg</font> = {impl = <font color="#0000CD">0x0</font>, n = 0}\n')
+    c = load_text(text).crash
+    assert c["class"] == "heap-corruption" and c["subclass"] == "segv-in-allocator:free"
+    assert c["top_own_frame"] == "run_case"
