@@ -36,7 +36,7 @@ K_DATA, K_TRACEID, K_SPANS, K_PROCESSES = _k("data"), _k("traceID"), _k("spans")
 K_SPANID, K_OP, K_REFS, K_START, K_DUR = _k("spanID"), _k("operationName"), _k("references"), _k("startTime"), _k("duration")
 K_TAGS, K_LOGS, K_PID, K_FLAGS, K_PARENT = _k("tags"), _k("logs"), _k("processID"), _k("flags"), _k("parentSpanID")
 K_KEY, K_TYPE, K_VALUE, K_REFTYPE, K_TS, K_FIELDS = _k("key"), _k("type"), _k("value"), _k("refType"), _k("timestamp"), _k("fields")
-K_PROCESS, K_ERRORS = _k("process"), _k("errors")
+K_PROCESS, K_ERRORS, K_RS, K_RESULT = _k("process"), _k("errors"), _k("resourceSpans"), _k("result")
 # tag keys the loader reads (columns.SPECIAL_KEYS, same order): their code goes in tags[:, 8]
 K_SPECIAL = (_k("span.kind"), _k("error"), _k("otel.status_code"), _k("otel.status_description"),
              _k("peer.service"), _k("otel.scope.name"), _k("otel.library.name"))
@@ -380,6 +380,8 @@ def _scan(b, traces, spans, tags, logs, refs, procs, counts):
             if i >= n:
                 return 0
             i += 1
+        elif _eq(b, ks, ke, K_RS) or _eq(b, ks, ke, K_RESULT):
+            return 0  # OTLP (the general reader tests for these keys before "data")
         elif _eq(b, ks, ke, K_ERRORS):
             if b[i] != 110:
                 return 0  # envelope errors: the general reader reports them

@@ -204,3 +204,14 @@ def test_the_zipkin_scan_declines_what_it_does_not_know(tmp_path, doc):
         return
     assert fast.provenance.details.get("reader") is None
     pdt.assert_frame_equal(fast.spans, general.spans)
+
+
+def test_resource_spans_beside_data_is_otlp(tmp_path):
+    # the general reader tests for "resourceSpans" before "data": the Jaeger scan must not take it
+    doc = {"data": [{"traceID": "a", "spans": [{"traceID": "a", "spanID": "1", "startTime": 1}]}],
+           "resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "ab", "spanId": "02"}]}]}]}
+    p = tmp_path / "both.json"
+    p.write_text(json.dumps(doc))
+    fast, general = both(str(p))
+    assert fast.shapes == general.shapes == ["otlp"]
+    pdt.assert_frame_equal(fast.spans, general.spans)
