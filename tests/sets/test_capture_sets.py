@@ -178,13 +178,24 @@ def test_a_member_cut_short_loads_what_is_valid_with_a_located_warning(rotated, 
         shutil.copy(src, dst)
     cut = parts[1].read_bytes()
     parts[1].write_bytes(cut[: len(cut) - 7])         # the middle file ends inside its last block
-    with warnings.catch_warnings(record=True):
+    with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         s = load_capture_set(parts)
-    w = [x for x in s.provenance.warnings if x.startswith(parts[1].name)]
-    assert len(w) == 1 and "byte" in w[0] and "truncated" in w[0]
+    cut = [x for x in s.provenance.warnings if x.startswith(parts[1].name)]
+    assert len(cut) == 1 and "byte" in cut[0] and "truncated" in cut[0]
     assert s.members["packets"].iloc[1] == load_capture(rotated["parts"][1]).packets.shape[0] - 1
     assert len(s.packets) == sum(s.members["packets"]) and s.members["warnings"].tolist()[1] == 1
+    with warnings.catch_warnings(record=True) as w2:        # the workers' reads: the same, warned once
+        warnings.simplefilter("always")
+        two = load_capture_set(parts, workers=2)
+    assert [str(x.message) for x in w2 if "truncated" in str(x.message)] == [
+        str(x.message) for x in w if "truncated" in str(x.message)]
+    pd.testing.assert_frame_equal(two.packets, s.packets)
+    pd.testing.assert_frame_equal(two.members, s.members)
+    assert two.provenance.warnings == s.provenance.warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert capture_set_summary(parts, workers=2)["warnings"] == capture_set_summary(parts)["warnings"]
 
 
 def test_an_empty_folder_or_one_without_evidence_is_an_artifact_error(tmp_path, capsys):
