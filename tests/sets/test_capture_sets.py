@@ -118,6 +118,12 @@ def test_overlapping_files_merge_like_mergecap_with_a_warning(rotated, tmp_path)
     assert s.provenance.details["merged_in_time_order"] is True
     text = [str(x.message) for x in w if "overlap" in str(x.message)]
     assert len(text) == 1 and "merged in time order" in text[0] and "twice" in text[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        two = load_capture_set(both, workers=2)                 # every worker falls back to the merge too
+        assert capture_set_summary(both, workers=2) == capture_set_summary(both)
+    pd.testing.assert_frame_equal(two.packets, s.packets)
+    assert two.provenance.details["merged_in_time_order"] is True
 
 
 def test_a_missing_stretch_between_files_is_a_located_warning(rotated, tmp_path):
