@@ -1,4 +1,7 @@
-"""A capture set decoded and analysed by several workers, with the single-process result.
+"""A capture set decoded and analysed by the workers of a Dask cluster (``--scheduler``), with the
+single-process result. (On this machine's own cores ``--workers N`` uses
+:mod:`forensics.sets.local_workers`, where re-reading the set from the page cache is cheaper than
+moving the records; on a cluster the records move, as below.)
 
 1. **Decode, per file** (one task per member, in parallel): the file's records, its
    SHA-256 (from the same reads), its warnings, and for each TCP packet a partition:
