@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 import os
 
 import numpy as np
@@ -99,8 +100,9 @@ def bucket_for(cls: str, subclass: str | None, crash: pd.DataFrame, all_frames: 
         why = f"first own frame #{int(first['frame'])} {label}"
         src = first.get("source_file") if hasattr(first, "get") else None
         key = label
-        if label in GENERIC_FRAMES | {"main.main"} and isinstance(src, str) and src:
-            # every program has a main: the source file tells two programs' mains apart
+        if is_generic_frame(label) and isinstance(src, str) and src:
+            # every program has a main (and the compiler names every static initialiser alike): the
+            # source file tells two programs' apart
             key = f"{label}@{os.path.basename(src)}"
             why += f" (in {os.path.basename(src)})"
     elif len(crash):
@@ -159,6 +161,15 @@ def pdm_similarity(a: list[str], b: list[str], c: float = PDM_C, o: float = PDM_
 
 #: frames shared by almost every stack; a match on these alone suggests nothing
 GENERIC_FRAMES = {"main", "??"}
+#: names the compiler gives in every program: static initialisers/finalisers (gcc's
+#: __static_initialization_and_destruction_0, _GLOBAL__sub_I_<file>), Go's main.main
+_GENERIC_NAME = re.compile(r"^(?:main|main\.main|\?\?|__static_initialization_and_destruction_\d+|"
+                           r"_GLOBAL__sub_[ID]_.*|__libc_csu_init|_init|_fini)$")
+
+
+def is_generic_frame(label: str) -> bool:
+    """True for a function name that every program has, so it cannot tell two bugs apart by itself."""
+    return bool(_GENERIC_NAME.match(str(label)))
 
 
 def buckets_table(crashes: pd.DataFrame) -> pd.DataFrame:
@@ -202,7 +213,7 @@ def suggest_merges(crashes: pd.DataFrame, threshold: float = SUGGEST_AT) -> pd.D
                 continue
             s = pdm_similarity(a, b)
             shared = [x for x in a if any(_same_frame(x, y) for y in b)]
-            if not set(shared) - GENERIC_FRAMES:
+            if not [x for x in shared if not is_generic_frame(x)]:
                 continue
             if s >= threshold:
                 rows.append({"bucket_a": keys[i], "bucket_b": keys[j], "score": s, "shared_frames": shared,

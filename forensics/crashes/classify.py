@@ -32,7 +32,9 @@ RECURSION_RUN = 20             # one function repeated this often in a row = run
 
 SI_USER, SI_KERNEL, SI_QUEUE, SI_TKILL = 0, 128, -1, -6
 _SELF_SIGNAL_FRAMES = re.compile(r"^(?:raise|abort|pthread_kill|tgkill|kill|gsignal)$")
-_LOCK_WAIT = re.compile(r"(?:mutex_lock|lll_lock_wait|rwlock_\w*lock|cond_\w*wait|sem_\w*wait|spin_lock|futex_lock_pi)")
+# (macOS: _pthread_mutex_firstfit_lock_wait, __psynch_mutexwait / __psynch_cvwait, __ulock_wait)
+_LOCK_WAIT = re.compile(r"(?:mutex_lock|mutex_\w*lock_wait|lll_lock_wait|rwlock_\w*lock|cond_\w*wait|sem_\w*wait|"
+                        r"spin_lock|futex_lock_pi|__psynch_(?:mutex|cv)wait|__ulock_wait)")
 _HEAP_FUNCS = re.compile(r"^(?:malloc_printerr|_int_free\w*|_int_malloc|_int_realloc|sysmalloc|free|malloc|calloc|"
                          r"realloc|cfree|malloc_consolidate|unlink_chunk|tcache_\w+)$")
 _HEAP_SUBCLASS = [
@@ -361,6 +363,11 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
 
     if sig == "SIGFPE":
         insn = facts.get("instruction") or ""
+        soft = _has(crash, r"^__(?:aeabi_[il]div0|divdi3|udivdi3|moddi3|umoddi3|aeabi_[ul]?[il]divmod)$")
+        if code is not None and code <= 0 and len(soft):
+            # ARM has no divide trap: the EABI helper raises SIGFPE itself (tgkill, si_code SI_TKILL)
+            return done("divide-by-zero", "software-helper", "probably not", "FloatingPointException",
+                        f"SIGFPE raised by {soft.iloc[0]['norm_function']}, the runtime's division-by-zero handler")
         if code in (1, None) or "div" in insn:
             return done("divide-by-zero", "integer" if code == 1 else "assumed-integer", "probably not",
                         "FloatingPointException", f"SIGFPE si_code={code} (FPE_INTDIV)" if code == 1 else
@@ -441,9 +448,10 @@ def _infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataF
         # no signal: a panic nothing recovered (as a Rust panic, it ends the process: exit status 2)
         return ("done", "abort", "go-panic", "unknown", "AbortSignal",
                 f"an unrecovered Go panic ('{facts['go_panic']}') ended the process")
-    if facts.get("exception_type") or facts.get("assert_expr"):
+    if facts.get("exception_type") or facts.get("assert_expr") or facts.get("glibc_message"):
         said = (f"terminate called after throwing {facts['exception_type']}" if facts.get("exception_type")
-                else f"Assertion `{facts['assert_expr']}' failed")
+                else f"Assertion `{facts['assert_expr']}' failed" if facts.get("assert_expr")
+                else facts["glibc_message"])
         return ("signal", "SIGABRT", f"no signal line; the runtime printed '{said}', which it follows with abort()")
     if len(crash) and len(_has(crash, _ABORT_PATH)):
         return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "

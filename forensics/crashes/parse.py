@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
+from .tombstone import looks_like_tombstone, tombstone_to_gdb
 from .execinfo import execinfo_to_gdb, ide_frames_to_gdb, looks_like_execinfo, looks_like_ide_frames
 from .golang import go_to_gdb, looks_like_go
 from .lldb import looks_like_lldb, lldb_to_gdb
@@ -57,6 +58,8 @@ RE_GLIBC_MSG = (r"(?P<msg>(?:free|malloc|realloc|calloc|munmap_chunk|malloc_cons
                 r"tcache_thread_shutdown)\(\): [a-z].*|double free or corruption.*|corrupted (?:size|double-linked).*|"
                 r"(?:stack smashing|buffer overflow) detected \*\*\*.*|Attempt to free invalid pointer.*|"
                 r"<jemalloc>: .*)$")
+RE_GLOG = (r"^\*\*\* (?:Signal \d+ \((?P<s1>SIG[A-Z0-9]+)\)|(?P<s2>SIG[A-Z0-9]+)) \(@?(?P<addr>0x[0-9a-fA-F]+)\) "
+           r"received by PID \d+(?:.*\(code: (?P<code>[^)]*)\))?")
 RE_TERMINATE = r"^terminate called after throwing an instance of '(?P<type>.*)'\s*$"
 RE_WHAT = r"^\s+what\(\):\s+(?P<what>.*)$"
 
@@ -89,7 +92,7 @@ _R = {name: _c(rx) for name, rx in {
     "core": RE_CORE, "current": RE_CURRENT, "switch": RE_SWITCH, "switch_thread": RE_SWITCH_THREAD,
     "new_lwp": RE_NEW_LWP, "inferior": RE_INFERIOR,
     "register": RE_REGISTER, "siginfo": RE_SIGINFO, "xi": RE_XI, "solib": RE_SOLIB, "mapping": RE_MAPPING,
-    "source": RE_SOURCE, "assert": RE_ASSERT, "glibc": RE_GLIBC_MSG, "terminate": RE_TERMINATE, "what": RE_WHAT,
+    "source": RE_SOURCE, "assert": RE_ASSERT, "glibc": RE_GLIBC_MSG, "terminate": RE_TERMINATE, "glog": RE_GLOG, "what": RE_WHAT,
 }.items()}
 _LOCALS_END = ("No locals.", "No symbol table info available.")
 
@@ -115,6 +118,8 @@ def parse_text(text: str) -> Transcript:
         text, dialect = lldb_to_gdb(text), "lldb"
     if looks_like_sanitizer(text):
         text, dialect = sanitizer_to_gdb(text), "sanitizer"
+    elif dialect == "gdb" and looks_like_tombstone(text):
+        text, dialect = tombstone_to_gdb(text), "tombstone"
     elif dialect == "gdb" and looks_like_execinfo(text):
         text, dialect = execinfo_to_gdb(text), "execinfo"
     elif dialect == "gdb" and looks_like_ide_frames(text):
@@ -287,6 +292,13 @@ def parse_text(text: str) -> Transcript:
             facts["go_fatal"] = ln[len("fatal error: "):].strip()   # runtime.throw: concurrent map writes, ...
         elif dialect == "go" and ln.startswith("panic: ") and facts["go_panic"] is None:
             facts["go_panic"] = ln[len("panic: "):].strip()         # an unrecovered panic (index out of range, ...)
+        elif ln.startswith("*** ") and " received by PID " in ln and facts["signal"] is None:
+            # glog's / folly's failure-signal handler: "*** SIGSEGV (@0x0) received by PID 7 (TID …) …" and
+            # "*** Signal 7 (SIGBUS) (0x7f…) received by PID 7 (pthread TID …) (code: …), stack trace: ***"
+            m = R["glog"].match(ln)
+            if m:
+                facts.update(signal=m.group("s1") or m.group("s2"), signal_desc=m.group("code"), signal_how="received",
+                             signal_line=i, si_addr=_hex(m.group("addr")))
         elif ln.startswith("terminate called after throwing"):
             m = R["terminate"].match(ln)
             if m:

@@ -33,7 +33,8 @@ _FRAME = re.compile(r"^#\d+\s")
 # gef's trace panel "[#0] 0x555555555139 → main()" and pwndbg's "► 0   0x555555555139 main+16"
 _GEF_FRAME = re.compile(r"^\[#(?P<no>\d+)\] (?P<pc>0x[0-9a-fA-F]+) → (?P<body>.+?)\s*$")
 _PWNDBG_FRAME = re.compile(r"^(?:[►▶>]\s*)?(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>[^\s+()]+)(?:\+\d+)?\s*$")
-_STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<][^\s(]*(?:\([^)]*\))? \((?:.*\)(?: at \S+:\d+| from \S+)?"
+# (a C++ name's template arguments may hold spaces: "gmx::Dist<float, 14u>::makeTable() ()")
+_STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<](?:[^\s(<]|<[^()\n]*>)*(?:\([^)]*\))? \((?:.*\)(?: at \S+:\d+| from \S+)?"
                          r"\s*|[^)]*,)$")
 _SIGNAL = re.compile(r"^(?:Program|Thread \d+(?: \"[^\"]*\")?) (?:received|terminated with) signal ")
 _CONT = re.compile(r"^\s+(?:at |from |\(\) |\(\)$|\()")      # "    (this=0x…, __x=0x…)": the argument list

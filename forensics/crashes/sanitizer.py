@@ -29,9 +29,10 @@ from __future__ import annotations
 import re
 
 # "==42==ERROR: AddressSanitizer: SEGV on unknown address 0x000000000000 (pc … T0)"; old ASan: "==42== ERROR: …"
-HEADER = re.compile(r"^\s*==\d+==\s*ERROR: (?P<tool>\w+Sanitizer): (?P<kind>[\w-]+)"
+# a tracker's markdown may turn "==42==ERROR: …" into a heading ("## ERROR: …"): the pid is then lost
+HEADER = re.compile(r"^\s*(?:==\d+==\s*|#{1,6} +)ERROR: (?P<tool>\w+Sanitizer): (?P<kind>[\w-]+)"
                     r"(?: on (?:unknown )?address (?P<addr>0x[0-9a-fA-F]+))?(?P<rest>.*)$")
-ACCESS = re.compile(r"^\s*(?P<rw>READ|WRITE) of size (?P<size>\d+) at (?P<addr>0x[0-9a-fA-F]+) thread T(?P<t>\d+)")
+ACCESS = re.compile(r"^\s*(?:#{1,6} +)?(?P<rw>READ|WRITE) of size (?P<size>\d+) at (?P<addr>0x[0-9a-fA-F]+) thread T(?P<t>\d+)")
 SIGNAL_ACCESS = re.compile(r"^\s*==\d+==The signal is caused by a (?P<rw>READ|WRITE|UNKNOWN) memory access")
 # "==N==Hint: address points to the zero page." / "…caused by a dereference of a high value address"
 HINT = re.compile(r"^\s*==\d+==Hint: (?:(?P<zero>address points to the zero page)|this fault was caused by a "
@@ -62,7 +63,7 @@ _SIGNALS = {"SEGV": ("SIGSEGV", 11), "BUS": ("SIGBUS", 7), "FPE": ("SIGFPE", 8),
 
 
 def looks_like_sanitizer(text: str) -> bool:
-    return bool(re.search(r"^\s*==\d+==\s*ERROR: \w+Sanitizer: ", text, re.M))
+    return bool(re.search(r"^\s*(?:==\d+==\s*|#{1,6} +)ERROR: \w+Sanitizer: ", text, re.M))
 
 
 def _frame(m: re.Match) -> str:
@@ -112,7 +113,7 @@ def sanitizer_to_gdb(text: str) -> str:
             if m:
                 out.append(_frame(m))
                 continue
-            if out and out[-1].startswith("#") and (not ln.strip() or not ln.startswith(" ")):
+            if out and re.match(r"#\d+ ", out[-1]) and (not ln.strip() or not ln.startswith(" ")):
                 state = "after"    # the access stack ended: what follows is other stacks and the shadow map
         if state == "after" and m:
             out.append("    " + ln.strip() if ln.startswith("#") else "    " + ln)

@@ -136,3 +136,14 @@ def test_buckets_across_shapes(table):
 def test_pretty_siginfo_is_read(table):
     r = table[table["name"] == "null_read__g-O0__pretty.txt"].iloc[0]
     assert r["si_code"] == 1 and r["fault_address"] == 4 and r["class"] == "null-deref-read"
+
+
+def test_static_initialisers_of_two_programs_are_not_one_bucket():
+    from forensics.crashes.load import load_text
+    a = load_text("Program terminated with signal SIGILL, Illegal instruction.\n"
+                  "#0  0x00007f90e9f5d8bc in __static_initialization_and_destruction_0 (__initialize_p=1, "
+                  "__priority=65535) at ../include/colors.hpp:21\n").crash
+    b = load_text("Program terminated with signal SIGILL, Illegal instruction.\n"
+                  "#0  0x0000000000401136 in __static_initialization_and_destruction_0 (__initialize_p=1, "
+                  "__priority=65535) at tables.cpp:9\n").crash
+    assert a["bucket"] != b["bucket"]

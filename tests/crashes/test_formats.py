@@ -235,3 +235,56 @@ def test_gdb_output_copied_as_html_and_a_fault_inside_free():
     c = load_text(text).crash
     assert c["class"] == "heap-corruption" and c["subclass"] == "segv-in-allocator:free"
     assert c["top_own_frame"] == "run_case"
+
+
+def test_android_tombstone_and_the_arm_division_helper():
+    text = ("F DEBUG   : pid: 41, tid: 42, name: worker  >>> org.example <<<\n"
+            "F DEBUG   : signal 8 (SIGFPE), code -6 (SI_TKILL), fault addr 0x29\n"
+            "F DEBUG   : backtrace:\n"
+            "F DEBUG   :     #00 pc 00037b4c  /system/lib/libc.so (tgkill+12)\n"
+            "F DEBUG   :     #01 pc 00014beb  /system/lib/libc.so (raise+10)\n"
+            "F DEBUG   :     #02 pc 0057d994  /data/app/org.example/lib/arm/libcore.so (__aeabi_idiv0+8)\n"
+            "F DEBUG   :     #03 pc 002d99a1  /data/app/org.example/lib/arm/libcore.so (Picker::add(int)+40)\n")
+    c = load_text(text).crash
+    assert (c["class"], c["subclass"], c["origin"]) == ("divide-by-zero", "software-helper", "self")
+    assert c["top_own_frame"] == "Picker::add"
+
+
+@pytest.mark.parametrize("line,sig,addr", [
+    ("*** SIGSEGV (@0x0) received by PID 7 (TID 0x7f00) from PID 0; stack trace: ***", "SIGSEGV", 0),
+    ("*** Signal 7 (SIGBUS) (0x7f3559c9b000) received by PID 5 (pthread TID 0x7f35) (linux TID 9) "
+     "(code: nonexistent physical address), stack trace: ***", "SIGBUS", 0x7f3559c9b000),
+])
+def test_glog_and_folly_failure_signal_lines(line, sig, addr):
+    t = parse_text("*** Aborted at 1623187919 (unix time) try \"date -d @1623187919\" ***\n" + line + "\n")
+    assert (t.facts["signal"], t.facts["si_addr"]) == (sig, addr)
+    assert load_text(line + "\n").crash["class"] == ("null-deref-read" if sig == "SIGSEGV" else "bus-error")
+
+
+def test_markdown_heading_ate_the_asan_pid():
+    text = ("## ERROR: AddressSanitizer: heap-use-after-free on address 0x6200 at pc 0x53 bp 0x7f sp 0x7e\n"
+            "#### WRITE of size 8 at 0x6200 thread T0\n"
+            "    #0 0x536b82 in fetch_next lib/queue.c:13\n"
+            "    #1 0x416e4d in main src/main.c:22\n")
+    c = load_text(text).crash
+    assert (c["class"], c["subclass"], c["top_own_frame"]) == ("wild-pointer", "heap-use-after-free:write", "fetch_next")
+
+
+@pytest.mark.parametrize("text", ["*** stack smashing detected ***: terminated\nAborted (core dumped)\n",
+                                  "double free or corruption (out)\nAborted\n"])
+def test_glibc_fatal_message_alone(text):
+    assert load_text(text).crash["class"] in ("stack-buffer-overrun", "heap-corruption")
+
+
+def test_template_arguments_with_spaces_in_the_stop_line():
+    text = ("Program received signal SIGILL, Illegal instruction.\n"
+            "0x0000000000ae6c8a in ns::Dist<float, 14u>::make() ()\n")
+    c = load_text(text).crash
+    assert c["class"] == "illegal-instruction" and c["top_own_frame"].startswith("ns::Dist")
+
+
+def test_macos_mutex_wait_is_a_lock_wait():
+    text = ("#0  0x00007fff7ca51f06 in ?? () from /usr/lib/system/libsystem_kernel.dylib\n"
+            "#1  0x00007fff7cb0ed52 in _pthread_mutex_firstfit_lock_wait () from /usr/lib/system/libsystem_pthread.dylib\n"
+            "#2  0x0000000100034efb in build_nodes () at tree.c:474\n")
+    assert load_text(text).crash["class"] == "deadlock"

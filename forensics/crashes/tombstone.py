@@ -1,0 +1,61 @@
+"""Android's crash dump (a debuggerd "tombstone", as logcat or the tombstone file prints it) as gdb lines.
+
+debuggerd names the signal with its code and fault address, then numbers the frames with two digits
+and a module-relative pc::
+
+    signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x27
+    backtrace:
+        #00 pc 00037b4c  /system/lib/libc.so (tgkill+12)
+        #01 pc 0001a2b4  /data/app/com.example/lib/arm/libfoo.so
+
+logcat prefixes every line (``I/DEBUG   (  162): ``, ``F DEBUG   : ``); those are dropped.
+:func:`tombstone_to_gdb` keeps every other line and writes the signal as gdb's signal line plus a
+``$_siginfo``-shaped line (both come from the dump), and each frame as ``#N  0xPC in func () from
+module`` — the pc is the module offset debuggerd printed, not an absolute address.
+
+>>> print(tombstone_to_gdb("signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 00000027\\n"
+...                        "    #00 pc 0001a2b4  /data/app/x/lib/arm/libfoo.so (parse+12)\\n"))
+Program received signal SIGSEGV, SEGV_MAPERR.
+$0 = {si_signo = 11, si_errno = 0, si_code = 1, _sigfault = {si_addr = 0x00000027}}
+#0  0x0001a2b4 in parse () from /data/app/x/lib/arm/libfoo.so
+<BLANKLINE>
+"""
+from __future__ import annotations
+
+import re
+
+_PREFIX = re.compile(r"^\s*(?:[VDIWEF]/DEBUG\s*\(\s*\d+\):\s?|[VDIWEF] DEBUG\s*:\s?|DEBUG\s*:\s?)")
+_SIGNAL = re.compile(r"^\s*signal (?P<no>\d+) \((?P<sig>SIG[A-Z0-9]+)\), code (?P<code>-?\d+) \((?P<desc>[^)]*)\)"
+                     r"(?:, fault addr (?P<addr>(?:0x)?[0-9a-fA-F]+|-+))?")
+_FRAME = re.compile(r"^\s*#(?P<no>\d{2,3}) pc (?P<pc>[0-9a-fA-F]+)\s+(?P<mod>\S+)"
+                    r"(?: \((?P<func>.+?)(?:\+\d+)?\))?(?: \(BuildId: [0-9a-fA-F]+\))?\s*$")
+
+
+def looks_like_tombstone(text: str) -> bool:
+    lines = [_PREFIX.sub("", ln) for ln in text.split("\n")[:400]]
+    return any(_SIGNAL.match(ln) for ln in lines) and any(_FRAME.match(ln) for ln in lines)
+
+
+def tombstone_to_gdb(text: str) -> str:
+    out, signalled = [], False
+    for raw in text.split("\n"):
+        ln = _PREFIX.sub("", raw)
+        m = _SIGNAL.match(ln)
+        if m and not signalled:
+            signalled = True
+            out.append(f"Program received signal {m.group('sig')}, {m.group('desc')}.")
+            addr = m.group("addr")
+            fault = f", _sigfault = {{si_addr = {addr if addr.startswith('0x') else '0x' + addr}}}" \
+                if addr and not addr.startswith("-") and int(m.group("code")) > 0 else ""   # a sent signal has no fault address
+            out.append(f"$0 = {{si_signo = {m.group('no')}, si_errno = 0, si_code = {m.group('code')}"
+                       f"{fault or ', _sifields = {}'}}}")
+            continue
+        f = _FRAME.match(ln)
+        if f:
+            func = (f.group("func") or "??").strip()
+            if func.endswith(")") and "(" in func and not func.startswith("("):
+                func = func[:func.index("(")]      # "Picker::add(int)": gdb shows the arguments apart
+            out.append(f"#{int(f.group('no'))}  0x{f.group('pc')} in {func} () from {f.group('mod')}")
+            continue
+        out.append(ln)
+    return "\n".join(out)
