@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a dependency
     _loads = json.loads
 
 from . import formats as F
-from .json_bytes import gather_many, hash_ranges
+from .json_bytes import gather_many, hash_ranges, interned_ranges
 from .jaeger_scan import (S_ERROR, S_KIND, S_LIBRARY, S_MSG, S_PEER, S_SCOPE, S_STATUS, VAL_FALSE, VAL_FLOAT,
                           VAL_NULL, VAL_STR, VAL_TRUE, gather, scan)
 
@@ -72,7 +72,7 @@ def _strings(b, starts, ends, consts=None) -> pa.Array:
 def coded_strings(codes, names) -> pa.Array:
     """A large_string column of ``names[codes]`` (few distinct texts, many rows) without copying bytes one
     row at a time: an Arrow dictionary array, decoded."""
-    dictionary = pa.array(list(names) or [""], type=pa.large_string())
+    dictionary = names if isinstance(names, pa.Array) else pa.array(list(names) or [""], type=pa.large_string())
     return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), dictionary).cast(pa.large_string())
 
 
@@ -193,8 +193,28 @@ def _logs(raw, logs):
     return pa.array(events, type=pa.large_string()), pa.array(fields, type=pa.large_string())
 
 
+_INFERRED = ("string", "int64", "float64", "bool", "bool", "string")  # a tag's type by its value's kind (VAL_*)
+
+
+def _key_and_type(b, tags, kind, has_type, interned, consts):
+    """The tags' key and type columns: decoded from the codes the scan interned them under (one copy of
+    each distinct text), or gathered byte by byte when the intern table overflowed."""
+    key_code, type_code = tags[:, 9], tags[:, 10]
+    starts, ends = interned_ranges(interned)
+    if (key_code >= 0).all() and (type_code[has_type] >= 0).all():
+        texts = _strings(b, starts, ends)
+        dictionary = pa.concat_arrays([texts, pa.array(_INFERRED, type=pa.large_string())])
+        typ = np.where(has_type, type_code, len(texts) + kind)
+        return coded_strings(key_code, dictionary), coded_strings(typ, dictionary)
+    names = [consts.ref(t) for t in _INFERRED]
+    inf_s = np.array([x[0] for x in names], dtype=tags.dtype)[kind]
+    inf_e = np.array([x[1] for x in names], dtype=tags.dtype)[kind]
+    typ_s, typ_e = np.where(has_type, tags[:, 3], inf_s), np.where(has_type, tags[:, 4], inf_e)
+    return _strings(b, tags[:, 1], tags[:, 2]), _strings(b, typ_s, typ_e, consts)
+
+
 def _build(raw, cols, tables):
-    traces, spans, tags, logs, refs, procs = tables
+    traces, spans, tags, logs, refs, procs, interned = tables
     tables.clear()
     b = np.frombuffer(raw, dtype=np.uint8)
     n = len(spans)
@@ -205,11 +225,7 @@ def _build(raw, cols, tables):
     tag_span, kind, special = tags[:, 0].astype(np.int64), tags[:, 7], tags[:, 8]
     if ((special >= 0) & (kind == VAL_FLOAT)).any():
         raise _Decline()  # a float where the loader reads a name: the general reader's repr() decides
-    names = [consts.ref(t) for t in ("string", "int64", "float64", "bool", "bool", "string")]
-    inf_s = np.array([x[0] for x in names], dtype=tags.dtype)[kind]
-    inf_e = np.array([x[1] for x in names], dtype=tags.dtype)[kind]
     has_type = (tags[:, 3] >= 0) & (kind != VAL_TRUE) & (kind != VAL_FALSE)
-    typ_s, typ_e = np.where(has_type, tags[:, 3], inf_s), np.where(has_type, tags[:, 4], inf_e)
     val_s, val_e = tags[:, 5].copy(), tags[:, 6].copy()
     for k, text in ((VAL_TRUE, "true"), (VAL_FALSE, "false"), (VAL_NULL, "")):
         m = kind == k
@@ -218,11 +234,9 @@ def _build(raw, cols, tables):
     if len(fl):  # as the general reader writes floats: repr(float)
         for r in fl:
             val_s[r], val_e[r] = consts.ref(repr(float(raw[tags[r, 5]:tags[r, 6]])))
-    # tag fields lie densely in the file: column by column is faster here than row by row
-    key, typ, value = (_strings(b, tags[:, 1], tags[:, 2]), _strings(b, typ_s, typ_e, consts),
-                       _strings(b, val_s, val_e, consts))
-    del typ_s, typ_e
-    del inf_s, inf_e, has_type
+    key, typ = _key_and_type(b, tags, kind, has_type, interned, consts)
+    value = _strings(b, val_s, val_e, consts)
+    del has_type
 
     def field(*codes, default=None):
         """(start, end) per span of the last tag with one of these keys, else ``default``."""

@@ -12,8 +12,9 @@ Tables (int64 matrices, one row per item; -1 = field absent):
 * traces ``[tid_s, tid_e]``
 * spans  ``[trace, tid_s, tid_e, sid_s, sid_e, op_s, op_e, pid_s, pid_e, start, dur, flags,
   tag0, ntag, log0, nlog, ref0, nref, par_s, par_e]``
-* tags   ``[span, key_s, key_e, type_s, type_e, val_s, val_e, kind, special]`` (kind: VAL_* below;
-  special: the key's index in ``K_SPECIAL``, -1 for other keys)
+* tags   ``[span, key_s, key_e, type_s, type_e, val_s, val_e, kind, special, key_code, type_code]`` (kind:
+  VAL_* below; special: the key's index in ``K_SPECIAL``, -1 for other keys; codes: of the key's and the
+  type's text in the intern table :func:`scan` returns last, -1 when it overflowed)
 * logs   ``[span, timestamp, fields_s, fields_e]`` (the ``fields`` array's text, parsed later)
 * refs   ``[span, type_s, type_e, tid_s, tid_e, sid_s, sid_e]``
 * procs  ``[trace, key_s, key_e, obj_s, obj_e]`` (the process object's text)
@@ -23,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .json_bytes import _array, _eq, _int, _member, _skip, _str_end, _str_field, _ws, gather  # noqa: F401  (gather: re-exported)
+from .json_bytes import (_array, _eq, _int, _intern, _member, _skip, _str_end, _str_field, _ws,  # noqa: F401
+                         gather, intern_table)  # (gather: re-exported)
 
 VAL_STR, VAL_INT, VAL_FLOAT, VAL_TRUE, VAL_FALSE, VAL_NULL = 0, 1, 2, 3, 4, 5
 
@@ -44,11 +46,11 @@ S_KIND, S_ERROR, S_STATUS, S_MSG, S_PEER, S_SCOPE, S_LIBRARY = range(7)
 
 
 @njit(cache=True)
-def _kv(b, i, tags, nt, owner):
+def _kv(b, i, tags, nt, owner, d):
     """One {"key","type","value"} object at i into row nt of ``tags``; index past it (-1 bad, -2 full)."""
     if nt >= tags.shape[0]:
         return -2
-    for c in range(9):
+    for c in range(11):
         tags[nt, c] = -1
     tags[nt, 0] = owner
     if b[i] != 123:
@@ -67,7 +69,7 @@ def _kv(b, i, tags, nt, owner):
             e = _str_end(b, i)
             if e < 0:
                 return -1
-            tags[nt, 1], tags[nt, 2] = i + 1, e - 1
+            tags[nt, 1], tags[nt, 2], tags[nt, 9] = i + 1, e - 1, _intern(b, i + 1, e - 1, d)
             for code in range(7):
                 if _eq(b, i + 1, e - 1, K_SPECIAL[code]):
                     tags[nt, 8] = code
@@ -78,7 +80,7 @@ def _kv(b, i, tags, nt, owner):
                 if e < 0:
                     return -1
                 if e - i > 2:  # an empty type means none
-                    tags[nt, 3], tags[nt, 4] = i + 1, e - 1
+                    tags[nt, 3], tags[nt, 4], tags[nt, 10] = i + 1, e - 1, _intern(b, i + 1, e - 1, d)
                 i = e
             elif c == 110:
                 i = _skip(b, i)
@@ -122,7 +124,7 @@ def _kv(b, i, tags, nt, owner):
 
 
 @njit(cache=True)
-def _span(b, i, trace, spans, ns, tags, nt, logs, nl, refs, nr):
+def _span(b, i, trace, spans, ns, tags, nt, logs, nl, refs, nr, d):
     if ns >= spans.shape[0]:
         return nt, nl, nr, -2
     for c in range(20):
@@ -173,7 +175,7 @@ def _span(b, i, trace, spans, ns, tags, nt, logs, nl, refs, nr):
                     return nt, nl, nr, -1
                 spans[ns, 12] = nt
                 while b[i] != 93:
-                    i = _kv(b, i, tags, nt, ns)
+                    i = _kv(b, i, tags, nt, ns, d)
                     if i < 0:
                         return nt, nl, nr, i
                     nt += 1
@@ -289,7 +291,7 @@ def _span(b, i, trace, spans, ns, tags, nt, logs, nl, refs, nr):
 
 
 @njit(cache=True)
-def _trace_field(b, i, ks, ke, nT, spans, nS, tags, nt, logs, nl, refs, nr, procs, nP):
+def _trace_field(b, i, ks, ke, nT, spans, nS, tags, nt, logs, nl, refs, nr, procs, nP, d):
     """The value of key b[ks:ke] of trace nT at i: spans, processes, or anything else (skipped).
     Returns (nS, nt, nl, nr, nP, index past the value); index -1 = not for us, -2 = a table is full."""
     n = len(b)
@@ -298,7 +300,7 @@ def _trace_field(b, i, ks, ke, nT, spans, nS, tags, nt, logs, nl, refs, nr, proc
         if i < 0:
             return nS, nt, nl, nr, nP, -1
         while i < n and b[i] != 93:
-            nt, nl, nr, i = _span(b, i, nT, spans, nS, tags, nt, logs, nl, refs, nr)
+            nt, nl, nr, i = _span(b, i, nT, spans, nS, tags, nt, logs, nl, refs, nr, d)
             if i < 0:
                 return nS, nt, nl, nr, nP, i
             nS += 1
@@ -331,7 +333,7 @@ def _trace_field(b, i, ks, ke, nT, spans, nS, tags, nt, logs, nl, refs, nr, proc
 
 
 @njit(cache=True)
-def _scan(b, traces, spans, tags, logs, refs, procs, counts):
+def _scan(b, traces, spans, tags, logs, refs, procs, counts, d):
     """Fill the preallocated tables; 1 = done, 0 = not for this reader, 2 = a table was too small.
     ``counts`` gets the rows used: traces, spans, tags, logs, refs, procs. Takes ``{"data": [trace,
     …], …}`` and a single trace object ``{"traceID", "spans", "processes"}``."""
@@ -365,7 +367,7 @@ def _scan(b, traces, spans, tags, logs, refs, procs, counts):
                         return 0
                     got_spans |= _eq(b, ts_, te, K_SPANS)
                     nS, nt, nl, nr, nP, i = _trace_field(b, i, ts_, te, nT, spans, nS, tags, nt, logs, nl, refs, nr,
-                                                         procs, nP)
+                                                         procs, nP, d)
                     if i < 0:
                         return 2 if i == -2 else 0
                     i = _ws(b, i)
@@ -388,7 +390,7 @@ def _scan(b, traces, spans, tags, logs, refs, procs, counts):
             i = _skip(b, i)
         elif _eq(b, ks, ke, K_SPANS) or _eq(b, ks, ke, K_PROCESSES):  # a single trace object
             seen_spans |= _eq(b, ks, ke, K_SPANS)
-            nS, nt, nl, nr, nP, i = _trace_field(b, i, ks, ke, 0, spans, nS, tags, nt, logs, nl, refs, nr, procs, nP)
+            nS, nt, nl, nr, nP, i = _trace_field(b, i, ks, ke, 0, spans, nS, tags, nt, logs, nl, refs, nr, procs, nP, d)
             if i < 0:
                 return 2 if i == -2 else 0
         else:
@@ -419,7 +421,7 @@ def scan(raw: bytes):
 
     n_span = cap(b'"spanID"')
     caps = [cap(b'"traceID"'), n_span, cap(b'"key"'), cap(b'"timestamp"'), n_span, cap(b'"serviceName"') + 64]
-    widths = (2, 20, 9, 4, 7, 5)
+    widths = (2, 20, 11, 4, 7, 5)
     for _attempt in range(6):
         # columns contiguous; tags, references and processes hold only offsets and row numbers, so
         # int32 halves the largest table when the file is under 2 GB
@@ -427,9 +429,10 @@ def scan(raw: bytes):
         dtypes = (np.int64, np.int64, small, np.int64, small, small)
         tables = [np.empty((c, w), dtype=d, order="F") for c, w, d in zip(caps, widths, dtypes)]
         counts = np.zeros(6, dtype=np.int64)
-        status = _scan(b, *tables, counts)
+        d = intern_table()
+        status = _scan(b, *tables, counts, d)
         if status == 1:
-            return tuple(t[:k] for t, k in zip(tables, counts))
+            return tuple(t[:k] for t, k in zip(tables, counts)) + (d,)
         if status == 0:
             return None
         caps = [c * 2 for c in caps]  # the head was not typical of the file: bigger tables

@@ -190,6 +190,56 @@ def _string_or_null(b, i):
     return -1, -1, -1
 
 
+INTERN_SLOTS, INTERN_TEXTS = 1 << 17, 1 << 16
+
+
+def intern_table() -> np.ndarray:
+    """The state of :func:`_intern` in one int64 array: [count, slots…, (start, end) of each text…]."""
+    d = np.full(1 + INTERN_SLOTS + 2 * INTERN_TEXTS, -1, dtype=np.int64)
+    d[0] = 0
+    return d
+
+
+@njit(cache=True)
+def _intern(b, s, e, d):
+    """Code of the text b[s:e] among the texts seen so far (byte-exact; 0, 1, … in first-seen order), found
+    by an FNV-1a hash into open-addressed slots; -1 once INTERN_TEXTS distinct texts are held. A key or
+    type name repeated millions of times is then one code per row, not a copy of its bytes."""
+    h = np.uint64(14695981039346656037)
+    for j in range(s, e):
+        h = (h ^ np.uint64(b[j])) * np.uint64(1099511628211)
+    mask = INTERN_SLOTS - 1
+    slot = np.int64(h & np.uint64(mask))
+    texts = 1 + INTERN_SLOTS
+    while True:
+        c = d[1 + slot]
+        if c < 0:
+            n = d[0]
+            if n >= INTERN_TEXTS:
+                return -1
+            d[texts + 2 * n], d[texts + 2 * n + 1] = s, e
+            d[1 + slot] = n
+            d[0] = n + 1
+            return n
+        fs, fe = d[texts + 2 * c], d[texts + 2 * c + 1]
+        if fe - fs == e - s:
+            same = True
+            for j in range(e - s):
+                if b[fs + j] != b[s + j]:
+                    same = False
+                    break
+            if same:
+                return c
+        slot = (slot + 1) & mask
+
+
+def interned_ranges(d: np.ndarray):
+    """(starts, ends) of the texts an :func:`_intern` table holds, by code."""
+    n = int(d[0])
+    texts = d[1 + INTERN_SLOTS:1 + INTERN_SLOTS + 2 * n].reshape(-1, 2)
+    return texts[:, 0].copy(), texts[:, 1].copy()
+
+
 @njit(cache=True)
 def _utf8(out, o, cp):
     if cp < 0x80:

@@ -215,3 +215,22 @@ def test_resource_spans_beside_data_is_otlp(tmp_path):
     fast, general = both(str(p))
     assert fast.shapes == general.shapes == ["otlp"]
     pdt.assert_frame_equal(fast.spans, general.spans)
+
+
+def test_tag_keys_and_types_without_the_intern_table():
+    # past INTERN_TEXTS distinct texts the scan's codes are -1: the columns are then gathered byte by byte
+    import numpy as np
+
+    from forensics.traces import jaeger_fast, jaeger_scan
+
+    raw = open(os.path.join(ROOT, "sample_data", "traces", "checkout.jaeger.json"), "rb").read()
+    got = jaeger_scan.scan(raw)
+    tags, interned = got[2], got[6]
+    b = np.frombuffer(raw, dtype=np.uint8)
+    kind = tags[:, 7]
+    has_type = (tags[:, 3] >= 0) & (kind != jaeger_scan.VAL_TRUE) & (kind != jaeger_scan.VAL_FALSE)
+    coded = jaeger_fast._key_and_type(b, tags, kind, has_type, interned, jaeger_fast._Consts())
+    overflowed = tags.copy()
+    overflowed[:, 9] = -1
+    gathered = jaeger_fast._key_and_type(b, overflowed, kind, has_type, interned, jaeger_fast._Consts())
+    assert [a.to_pylist() for a in coded] == [a.to_pylist() for a in gathered]
