@@ -57,10 +57,13 @@ def _has(frames: pd.DataFrame, pattern) -> pd.DataFrame:
 def _leading_library(crash: pd.DataFrame):
     """The first named function among the library frames on top of the crash stack (None when frame 0 is own code)."""
     for _, fr in crash.head(4).iterrows():
-        if not bool(fr["is_library"]):
+        name = fr["norm_function"]
+        if isinstance(name, str) and _HEAP_FUNCS.match(name):
+            return name          # glibc's allocator internals, even when debuginfo makes them look like source
+        if not bool(fr["is_library"]) and not bool(fr.get("is_wrapper", False)):
             return None
-        if fr["norm_function"] not in (None, "??") and not pd.isna(fr["norm_function"]):
-            return fr["norm_function"]
+        if name not in (None, "??") and not pd.isna(name):
+            return name
     return None
 
 
@@ -453,6 +456,11 @@ def _infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataF
                 else f"Assertion `{facts['assert_expr']}' failed" if facts.get("assert_expr")
                 else facts["glibc_message"])
         return ("signal", "SIGABRT", f"no signal line; the runtime printed '{said}', which it follows with abort()")
+    heap_top = _leading_library(crash)
+    if heap_top is not None and _HEAP_FUNCS.match(str(heap_top)):
+        return ("done", "heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",
+                f"no signal line; the crash thread stopped inside the allocator ({heap_top}), not on abort()'s path: "
+                "heap metadata or the pointer passed to it is bad")
     if len(crash) and len(_has(crash, _ABORT_PATH)):
         return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "
                                      f"({', '.join(dict.fromkeys(_has(crash, _ABORT_PATH)['norm_function']))})")

@@ -36,6 +36,9 @@ def operand_address(insn: str | None, regs: dict) -> int | None:
     return (regs[m.group("base")] + idx + disp) & ((1 << 64) - 1)
 
 
+_UNREADABLE = re.compile(r"\b(?P<name>\w+)=(?P<val>0x[0-9a-fA-F]+) <error: Cannot access memory at address (?P=val)>")
+
+
 def _pointers(text) -> list[tuple[str, int]]:
     if not isinstance(text, str):
         return []
@@ -64,6 +67,12 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
     for a in crash["args"].iloc[1:]:
         known += [v for _, v in _pointers(a) if v >= 1 << 16]
     for r in rows:
+        # gdb's own verdict on a pointer it tried to follow: "ptr=0x14 <error: Cannot access memory at address 0x14>"
+        for m in _UNREADABLE.finditer(" ".join(str(x) for x in (r.get("args"), r.get("locals")) if isinstance(x, str))):
+            v = int(m.group("val"), 16)
+            if v < 1 << 12:
+                return v, (f"frame {int(r['frame'])} has {m.group('name')}=0x{v:x}, which gdb could not read "
+                           "(no $_siginfo: inferred from arguments)")
         ptrs = _pointers(r.get("args")) + _pointers(r.get("locals"))
         for name, v in ptrs:
             if v == 0 and (not src or name in src or len(rows) > 1):

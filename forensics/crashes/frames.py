@@ -170,9 +170,11 @@ _SYSTEM_LIB = re.compile(
     r"libgdk\w*|libpango\w*|libcairo\w*|libX\w+|libxcb\w*|libwayland\w*|libQt\d?\w*|libKF\d\w*|libdbus\w*|"
     r"libsystemd|libudev|libz|libssl|libcrypto|libffi|libpython[\d.]*\w*|libuv|libsqlite3|libxml2|libGL\w*|libEGL|"
     r"libdrm|libasound|libpulse\w*|libSDL\w*|libsystem_\w+|libdyld|libobjc|libswiftCore|libcuda|libnvidia\w*|"
-    r"libwx_\w+|libpipewire\w*|libspa\w*|libgstreamer\w*|libgst\w*|libav\w+|libsw\w+|libicu\w+)"
+    r"libwx_\w+|libpipewire\w*|libspa\w*|libgstreamer\w*|libgst\w*|libav\w+|libsw\w+|libicu\w+|"
+    r"libruby|libperl|liblua[\d.]*|libluajit[\w.-]*|libjvm|libnode|libv8\w*|libphp\d*)"
     r"(?:[-_][\w.-]*)?\.(?:so|dylib)")
-_SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/[^/]+$|^/system/lib(?:64)?/")
+# (/usr/lib/dri/i965_dri.so, /usr/lib/x86_64-linux-gnu/dri/…: Mesa's drivers are the system's too)
+_SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:dri/)?[^/]+$|^/system/lib(?:64)?/")
 
 
 def is_system_module(path: str) -> bool:

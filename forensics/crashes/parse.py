@@ -60,6 +60,8 @@ RE_GLIBC_MSG = (r"(?P<msg>(?:free|malloc|realloc|calloc|munmap_chunk|malloc_cons
                 r"<jemalloc>: .*)$")
 RE_GLOG = (r"^\*\*\* (?:Signal \d+ \((?P<s1>SIG[A-Z0-9]+)\)|(?P<s2>SIG[A-Z0-9]+)) \(@?(?P<addr>0x[0-9a-fA-F]+)\) "
            r"received by PID \d+(?:.*\(code: (?P<code>[^)]*)\))?")
+_RUBY_SIGNAL = {"Segmentation fault": "SIGSEGV", "Bus Error": "SIGBUS", "Illegal instruction": "SIGILL"}
+RE_RUBY_BUG = r"\[BUG\] (?P<desc>(?P<sig>Segmentation fault|Bus Error|Illegal instruction)(?: at (?P<addr>0x[0-9a-fA-F]+))?)"
 RE_TERMINATE = r"^terminate called after throwing an instance of '(?P<type>.*)'\s*$"
 RE_WHAT = r"^\s+what\(\):\s+(?P<what>.*)$"
 
@@ -92,7 +94,7 @@ _R = {name: _c(rx) for name, rx in {
     "core": RE_CORE, "current": RE_CURRENT, "switch": RE_SWITCH, "switch_thread": RE_SWITCH_THREAD,
     "new_lwp": RE_NEW_LWP, "inferior": RE_INFERIOR,
     "register": RE_REGISTER, "siginfo": RE_SIGINFO, "xi": RE_XI, "solib": RE_SOLIB, "mapping": RE_MAPPING,
-    "source": RE_SOURCE, "assert": RE_ASSERT, "glibc": RE_GLIBC_MSG, "terminate": RE_TERMINATE, "glog": RE_GLOG, "what": RE_WHAT,
+    "source": RE_SOURCE, "assert": RE_ASSERT, "glibc": RE_GLIBC_MSG, "terminate": RE_TERMINATE, "glog": RE_GLOG, "ruby_bug": RE_RUBY_BUG, "what": RE_WHAT,
 }.items()}
 _LOCALS_END = ("No locals.", "No symbol table info available.")
 
@@ -299,6 +301,12 @@ def parse_text(text: str) -> Transcript:
             if m:
                 facts.update(signal=m.group("s1") or m.group("s2"), signal_desc=m.group("code"), signal_how="received",
                              signal_line=i, si_addr=_hex(m.group("addr")))
+        elif "[BUG] " in ln and facts["signal"] is None:
+            # Ruby's fatal-signal report: "file.rb:12: [BUG] Segmentation fault at 0x0000000000000028"
+            m = R["ruby_bug"].search(ln)
+            if m:
+                facts.update(signal=_RUBY_SIGNAL[m.group("sig")], signal_desc=m.group("desc"), signal_how="received",
+                             signal_line=i, si_addr=_hex(m.group("addr")) if m.group("addr") else None)
         elif ln.startswith("terminate called after throwing"):
             m = R["terminate"].match(ln)
             if m:

@@ -94,6 +94,28 @@ def _join_pretty_values(lines: list[str]) -> list[str]:
     return out
 
 
+_BARE_FRAME = re.compile(r"^(?:> ?)?(0x[0-9a-fA-F]+ in (?:\?\?|[A-Za-z_~<]).*)$")
+
+
+def _number_bare_frames(lines: list[str]) -> list[str]:
+    """A run of three or more ``0x… in f (…) from lib`` lines with no ``#N`` anywhere (a bt copied
+    without its numbers and without the command): number them as gdb did. A lone such line is a
+    stop line, not a bt, and is left alone."""
+    if any(_FRAME.match(ln) for ln in lines):
+        return lines
+    hits = [k for k, ln in enumerate(lines) if _BARE_FRAME.match(ln)]
+    if len(hits) < 3:
+        return lines
+    # the run must be contiguous apart from continuation lines ("    at file.c:12", "    from lib.so")
+    for a, b in zip(hits, hits[1:]):
+        if any(not _CONT.match(lines[j]) for j in range(a + 1, b)):
+            return lines
+    out = list(lines)
+    for n, k in enumerate(hits):
+        out[k] = f"#{n}  {_BARE_FRAME.match(lines[k]).group(1)}"
+    return out
+
+
 def normalize_paste(text: str) -> str:
     """The gdb lines inside a pasted transcript, one per line (see the module docstring)."""
     if _HTML_COLOUR.search(text):
@@ -112,6 +134,7 @@ def normalize_paste(text: str) -> str:
         lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
     lines = _join_pretty_values(_dedent(lines))
+    lines = _number_bare_frames(lines)
     out: list[str] = []
     after_signal = False
     unnumbered = None      # the next frame number of a bt pasted without numbers

@@ -31,6 +31,7 @@ _ABORT_MESSAGE = re.compile(r"^\s*(?:terminate called after throwing an instance
                             r"|.*\S: Assertion `.+' failed\.\s*$"
                             r"|\*\*\* (?:stack smashing|buffer overflow) detected \*\*\*"
                             r"|\*\*\* (?:Signal \d+ \(SIG[A-Z0-9]+\)|SIG[A-Z0-9]+) \(@?0x[0-9a-fA-F]+\) received by PID \d+"
+                            r"|.*\[BUG\] (?:Segmentation fault|Bus Error|Illegal instruction)\b"
                             r"|(?:double free or corruption \(\S+\)|free\(\): invalid (?:pointer|size|next size.*)"
                             r"|munmap_chunk\(\): invalid pointer|corrupted size vs\. prev_size|"
                             r"malloc\(\): (?:corrupted|memory corruption|unaligned).*)\s*$)", re.M)

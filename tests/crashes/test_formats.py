@@ -288,3 +288,39 @@ def test_macos_mutex_wait_is_a_lock_wait():
             "#1  0x00007fff7cb0ed52 in _pthread_mutex_firstfit_lock_wait () from /usr/lib/system/libsystem_pthread.dylib\n"
             "#2  0x0000000100034efb in build_nodes () at tree.c:474\n")
     assert load_text(text).crash["class"] == "deadlock"
+
+
+def test_ruby_bug_line_and_its_c_backtrace_are_the_interpreters():
+    text = ("app.rb:3: [BUG] Segmentation fault at 0x0000000000000028\n"
+            "-- C level backtrace information -------------------------------------------\n"
+            "/usr/lib/libruby.so.2.7(rb_vm_bugreport+0x562) [0x7ff97fd6db72]\n"
+            "/usr/lib/libruby.so.2.7(rb_bug_for_fatal_signal+0xef) [0x7ff97fba129f]\n"
+            "/lib/x86_64-linux-gnu/libpthread.so.0(__restore_rt+0x0) [0x7ff97f8a3730]\n"
+            "/usr/lib/libruby.so.2.7(st_lookup+0x88) [0x7ff97fba1300]\n")
+    c = load_text(text).crash
+    assert c["class"] == "null-deref-read"
+    assert c["top_own_frame"] is None          # libruby is the interpreter, not the extension's code
+
+
+def test_no_signal_but_stopped_inside_malloc_is_heap_corruption():
+    text = ("#0  0x00000035ee679a33 in _int_malloc () from /lib64/libc.so.6\n"
+            "#1  0x00000035ee67a991 in malloc () from /lib64/libc.so.6\n"
+            "#2  0x00007ff7408a9c34 in buf_new (init=0x7fff4481c5f0, len=1) at src/buf.c:55\n")
+    c = load_text(text).crash
+    assert c["class"] == "heap-corruption" and c["top_own_frame"] == "buf_new"
+
+
+def test_a_pointer_gdb_could_not_read_is_the_fault_address():
+    text = ("Thread 1 \"demo\" received signal SIGSEGV, Segmentation fault.\n"
+            "import_array (ctx=0x56786158, ptr=0x14 <error: Cannot access memory at address 0x14>, count=4) at draw.c:212\n")
+    assert load_text(text).crash["class"] == "null-deref-read"
+
+
+def test_a_bt_without_numbers_or_command():
+    text = ("> 0x00007fffef9d0b0e in ?? () from /usr/lib/dri/i965_dri.so\n"
+            "0x00007fffef9d098e in ?? () from /usr/lib/dri/i965_dri.so\n"
+            "0x0000555555ca080d in PixelRequest::request (this=0x7fffffffd290, x=114, y=80)\n"
+            "    at /home/u/src/video/gl/pixel_request.cpp:56\n"
+            "0x0000555555c9f613 in Painter::get_pixel (this=0x555556c29f60) at /home/u/src/video/gl/painter.cpp:483\n")
+    c = load_text(text).crash
+    assert c["top_own_frame"] == "PixelRequest::request"
