@@ -13,32 +13,48 @@ import datetime as _dt
 import io
 import json
 import math
-
-import numpy as np
-import pandas as pd
+import sys
 
 FORMATS = ("table", "csv", "json")
 
 
+def _pandas():
+    """pandas, imported only when rendering needs it: the CLI imports this module before it
+    starts its work, and pandas' import alone costs ~0.4 s."""
+    import numpy as np
+    import pandas as pd
+
+    return np, pd
+
+
+def _is_missing(v) -> bool:
+    """NA/NaT without importing pandas (a value of theirs exists only if pandas is loaded)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and (v is pd.NA or v is pd.NaT)
+
+
 def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        f = float(o)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, np.ndarray):
-        return [_clean(x) for x in o.tolist()]
-    if isinstance(o, (pd.Timestamp, _dt.datetime, _dt.date)):
-        if isinstance(o, pd.Timestamp) and o.tzinfo is None:
-            o = o.tz_localize("UTC")
+    np = sys.modules.get("numpy")  # a numpy or pandas value exists only if its module is loaded
+    pd = sys.modules.get("pandas")
+    if np is not None:
+        if isinstance(o, (np.integer,)):
+            return int(o)
+        if isinstance(o, (np.floating,)):
+            f = float(o)
+            return None if math.isnan(f) or math.isinf(f) else f
+        if isinstance(o, np.bool_):
+            return bool(o)
+        if isinstance(o, np.ndarray):
+            return [_clean(x) for x in o.tolist()]
+    if pd is not None and isinstance(o, pd.Timestamp) and o.tzinfo is None:
+        o = o.tz_localize("UTC")
+    if isinstance(o, (_dt.datetime, _dt.date)):  # pd.Timestamp is a datetime
         return o.isoformat()
-    if isinstance(o, pd.Timedelta):
+    if pd is not None and isinstance(o, pd.Timedelta):
         return o.total_seconds()
     if isinstance(o, (set, frozenset, tuple)):
         return [_clean(x) for x in o]
-    if o is pd.NA or o is pd.NaT:
+    if _is_missing(o):
         return None
     return str(o)
 
@@ -51,9 +67,10 @@ def _clean(v):
         return {str(k): _clean(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_clean(x) for x in v]
-    if v is pd.NA or v is pd.NaT or v is None:
+    if v is None or _is_missing(v):
         return None
-    if isinstance(v, (np.floating,)):
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(v, np.floating):
         return _clean(float(v))
     return v
 
@@ -67,8 +84,13 @@ def records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _is_frame(data) -> bool:
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(data, pd.DataFrame)
+
+
 def to_json(data) -> str:
-    if isinstance(data, pd.DataFrame):
+    if _is_frame(data):
         data = records(data)
     return json.dumps(_clean(data), default=_json_default, indent=2, ensure_ascii=False)
 
@@ -83,8 +105,9 @@ def _flatten(row: dict, for_table: bool) -> dict:
 
 
 def _as_frame(data, for_table: bool = False) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
+    if _is_frame(data):
         return data
+    _, pd = _pandas()
     if isinstance(data, dict):
         return pd.DataFrame([_flatten(data, for_table)])
     if isinstance(data, list):

@@ -16,53 +16,32 @@ early (bad header) does not wait for its hash.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 
-from ..artifact import open_readonly
-from ..errors import ArtifactError
+from ..artifact import HASH_CHUNK, BackgroundHash, early_hash
 
 #: Bytes per read: small enough to stay in L2 between the read and the hash.
-PIECE = 128 << 10
+PIECE = HASH_CHUNK
 
 
-class FileHash:
-    """SHA-256 of ``path`` in a background thread; :meth:`result` waits for the hex digest."""
+class FileHash(BackgroundHash):
+    """SHA-256 of ``path`` in a background thread; :meth:`result` waits for the hex digest.
+
+    When the ``forensics`` command already started this file's hash (before its imports,
+    :func:`forensics.artifact.start_early_hashes`), that one is used instead of a second pass.
+    """
 
     def __init__(self, path):
-        self.path = os.fspath(path)
-        self._f = open_readonly(self.path)  # raises ArtifactError here, in the caller, for a missing file
-        self._stop = False
-        self._digest = None
-        self._error = None
-        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        h = hashlib.sha256()
-        buf = bytearray(PIECE)
-        view = memoryview(buf)
-        try:
-            with self._f as f:
-                while not self._stop:
-                    n = f.readinto(buf)
-                    if not n:
-                        self._digest = h.hexdigest()
-                        return
-                    h.update(view[:n])
-        except OSError as e:
-            self._error = e
+        self._early = early_hash(path)
+        if self._early is None:
+            super().__init__(path)
+        else:
+            self.path = os.fspath(path)
 
     def result(self) -> str:
-        """The hex digest (waits for the thread); :class:`ArtifactError` if the file could not be read."""
-        self._thread.join()
-        if self._error is not None:
-            raise ArtifactError(self.path, None, f"cannot read while hashing: {self._error}")
-        if self._digest is None:
-            raise RuntimeError("hash cancelled")
-        return self._digest
+        return self._early.result() if self._early is not None else super().result()
 
     def cancel(self) -> None:
-        """Stop at the next piece (nothing to wait for); :meth:`result` must not be called after."""
-        self._stop = True
+        if self._early is not None:
+            return  # shared: a later reader of the same file may still want it
+        super().cancel()
