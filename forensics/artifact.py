@@ -160,9 +160,10 @@ class BackgroundHash:
     the read and the hash (measured 10–40 % faster here than 1 MiB reads or mmap slices).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, after: "BackgroundHash | None" = None):
         self.path = os.fspath(path)
         self._f = open_readonly(self.path)  # raises ArtifactError here, in the caller, for a missing file
+        self._after = after  # start when that one is done: one hashing core, not one per file
         self._stop = False
         self._digest = None
         self._error = None
@@ -170,6 +171,9 @@ class BackgroundHash:
         self._thread.start()
 
     def _run(self):
+        if self._after is not None:
+            self._after._thread.join()
+            self._after = None
         h = hashlib.sha256()
         buf = bytearray(HASH_CHUNK)
         view = memoryview(buf)
@@ -215,10 +219,10 @@ def start_early_hashes(paths) -> int:
     """Start the SHA-256 of each regular file in ``paths`` of at least :data:`EARLY_HASH_MIN` bytes.
 
     Anything that is not such a file is passed over (these are command-line words, not yet known
-    to be paths). Returns how many hashes were started. :func:`sha256_of` and
-    :func:`early_hash` hand out their results.
+    to be paths). They run one after another on one thread (the other core parses). Returns how
+    many hashes were started. :func:`sha256_of` and :func:`early_hash` hand out their results.
     """
-    started = 0
+    started, last = 0, None
     for p in paths:
         try:
             if not isinstance(p, (str, os.PathLike)) or not os.path.isfile(p):
@@ -226,7 +230,7 @@ def start_early_hashes(paths) -> int:
             key = _identity(p)
             if key[2] < EARLY_HASH_MIN or key in _EARLY:
                 continue
-            _EARLY[key] = BackgroundHash(p)
+            _EARLY[key] = last = BackgroundHash(p, after=last)
             started += 1
         except (OSError, ArtifactError, ValueError):
             continue  # unreadable here: the command itself will say so

@@ -41,3 +41,16 @@ def test_the_command_module_loads_no_pandas_before_it_starts():
     code = "import sys, forensics.cli; print('pandas' in sys.modules, 'numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_several_files_hash_one_after_another(tmp_path, monkeypatch):
+    monkeypatch.setattr(artifact, "_EARLY", {})
+    monkeypatch.setattr(artifact, "EARLY_HASH_MIN", 1000)
+    files = []
+    for i in range(3):
+        f = tmp_path / f"s{i}.heapsnapshot"
+        f.write_bytes(bytes([i]) * (200_000 + i))
+        files.append(f)
+    assert artifact.start_early_hashes([str(f) for f in files]) == 3
+    for f in reversed(files):  # asked for in any order
+        assert artifact.sha256_of(f) == hashlib.sha256(f.read_bytes()).hexdigest()
