@@ -129,6 +129,35 @@ _TIMELINE_EVENTS = {"duration": "info", "auto_explain": "info", "lock_wait": "wa
                     "warning": "warning"}
 
 
+#: more info events of one kind than this, and the timeline shows them as bursts per minute
+BURST_OVER = 200
+
+
+def _bursts(sel: pd.DataFrame, path) -> list[dict]:
+    """One timeline row per event kind and minute: how many, their total/longest duration, the longest one."""
+    out = []
+    minute = sel["time"].dt.floor("min")
+    for (kind, _), g in sel.groupby([sel["event"], minute], sort=True):
+        ms = g["duration_ms"] if kind in ("duration", "auto_explain") else None
+        what = {"duration": "statement duration(s) logged", "auto_explain": "auto_explain plan(s)",
+                "temp_file": "temp file(s)", "lock_acquired": "lock(s) acquired after a wait",
+                "checkpoint_complete": "checkpoint(s)", "autovacuum": "autovacuum run(s)",
+                "autoanalyze": "autoanalyze run(s)"}.get(kind, kind)
+        detail = f"{len(g):,} {what} in this minute"
+        if ms is not None and ms.notna().any():
+            top = g.loc[ms.idxmax()]
+            q = " ".join(str(top["query"]).split())[:100] if isinstance(top["query"], str) else "statement text not logged"
+            detail += f", {ms.sum():,.1f} ms in all; the longest {ms.max():,.1f} ms: {q}"
+        elif kind == "temp_file":
+            detail += f", {int(g['temp_bytes'].sum()):,} bytes in all"
+        first, last = g["time"].min(), g["time"].max()
+        out.append({"time": first, "end": last, "kind": f"pg_log.{kind}", "severity": "info", "detail": detail,
+                    "ref": f"{path}:{int(g['source'].min())}-{int(g['source'].max())}" if path else
+                    f"lines {int(g['source'].min())}-{int(g['source'].max())}",
+                    "source_rows": [int(i) for i in g.index], "service": None, "host": None})
+    return out
+
+
 def timeline(result) -> pd.DataFrame:
     """Incident-timeline events of a :class:`~forensics.postgres.serverlog.ServerLog` (or its LogDump):
     columns time, end, kind, severity, detail, ref, source_rows (plus ``host`` = the client when logged)."""
@@ -139,6 +168,13 @@ def timeline(result) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     path = getattr(getattr(result, "provenance", None), "path", None)
     rows = []
+    # a log of every statement (log_min_duration_statement = 0) holds one duration per execution: past
+    # BURST_OVER rows of an info kind, those rows become one burst per minute (warnings and errors stay rows)
+    counts = sel["event"].value_counts()
+    many = [k for k, n in counts.items() if n > BURST_OVER and _TIMELINE_EVENTS.get(k) == "info"]
+    if many:
+        rows += _bursts(sel[sel["event"].isin(many)], path)
+        sel = sel[~sel["event"].isin(many)]
     for r in sel.itertuples():
         sev = _TIMELINE_EVENTS[r.event] or SEVERITY.get(r.severity, "error")
         q = (r.query or "").replace("\n", " ")[:120] if isinstance(r.query, str) else ""

@@ -215,3 +215,16 @@ def test_auto_explain_nodes_point_at_their_line_in_the_log(logs):
         assert len(text) > 20
         for r in text.itertuples():
             assert r.node_text.split("  (")[0].strip() in lines[int(r.source) - 1], (name, r.node_text, r.source)
+
+
+def test_a_log_of_every_statement_gives_bursts_not_a_row_per_statement(logs, monkeypatch):
+    d = logs["server.stderr.log"]
+    full = la.timeline(d)
+    monkeypatch.setattr(la, "BURST_OVER", 5)  # as if the 68 temp files were thousands
+    t = la.timeline(d)
+    temp = t[t["kind"] == "pg_log.temp_file"]
+    assert len(temp) < 68 == (full["kind"] == "pg_log.temp_file").sum()
+    assert temp["source_rows"].map(len).sum() == 68 and temp["detail"].str.contains("temp file").all()
+    # warnings and errors stay one row each
+    for k in ("pg_log.lock_wait", "pg_log.deadlock", "pg_log.error"):
+        assert (t["kind"] == k).sum() == (full["kind"] == k).sum()
