@@ -5,9 +5,10 @@ be split), so :class:`FileHash` starts it at once, in a thread of its own, from 
 read-only pass over the file; the parser reads the same bytes from the page cache at the same
 time. Measured here (1.4 GB capture in the page cache, CPU with SHA extensions):
 
-* reading into one reused 128 KiB buffer keeps each piece in the core's L2 cache for the
-  hash; 1 MiB reads (a fresh ``bytes`` each) or a memory map hashed in big slices stream
-  from RAM and were 20–40 % slower;
+* reading into one reused buffer (no fresh ``bytes`` per piece); 4 MiB pieces, because the
+  command's own imports hold the GIL and each piece waits for it (measurement in
+  :class:`forensics.artifact.BackgroundHash`); the ``forensics`` command starts this hash before
+  its imports (:func:`forensics.artifact.start_early_hashes`);
 * ``hashlib`` releases the GIL while it reads and hashes, so the parser (numba, mostly
   without the GIL) runs beside it.
 
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 import os
 
-from ..artifact import HASH_CHUNK, BackgroundHash, early_hash
+from ..artifact import BACKGROUND_CHUNK, BackgroundHash, early_hash
 
-#: Bytes per read: small enough to stay in L2 between the read and the hash.
-PIECE = HASH_CHUNK
+#: Bytes per read (measured: see :class:`forensics.artifact.BackgroundHash`).
+PIECE = BACKGROUND_CHUNK
 
 
 class FileHash(BackgroundHash):
