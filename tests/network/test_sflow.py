@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forensics.artifact import ArtifactWarning
-from forensics.errors import ArtifactError
 from forensics.network.load import capture_summary, load_capture
 from support import missing_wild_reason, wild_file
+
+from .test_wild import assert_only_located_failures
 
 #: capture -> (frames, tshark's tcp.stream of each frame with TCP, all occurrences, frame: streams)
 SFLOW_CAPTURES = {
@@ -121,16 +122,4 @@ def test_mutated_second_read_captures_give_only_artifact_errors_or_located_warni
         data[start + pos % (len(data) - start)] = val
     if trunc % 4 == 0:
         data = data[: max(1, trunc % len(data))]
-    path = os.path.join(tmp_path_factory.mktemp("sflow"), "m.pcap")
-    with open(path, "wb") as fh:
-        fh.write(bytes(data))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for fn in (load_capture, capture_summary):
-            try:
-                fn(path)
-            except ArtifactError as e:
-                assert "\n" not in str(e)
-    for w in caught:
-        if issubclass(w.category, ArtifactWarning):
-            assert ":" in str(w.message)
+    assert_only_located_failures(bytes(data), tmp_path_factory.mktemp("sflow"))

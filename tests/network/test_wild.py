@@ -265,9 +265,14 @@ def test_mutated_wild_captures_give_only_artifact_errors_or_warnings(tmp_path_fa
         data[pos % len(data)] = val
     if trunc % 3 == 0:
         data = data[: max(1, trunc % len(data))]
-    path = os.path.join(tmp_path_factory.mktemp("mut"), "m.bin")
+    assert_only_located_failures(bytes(data), tmp_path_factory.mktemp("mut"))
+
+
+def assert_only_located_failures(data: bytes, folder) -> None:
+    """Both readers on ``data``: a one-line ArtifactError or warnings that say where, nothing else."""
+    path = os.path.join(folder, "m.bin")
     with open(path, "wb") as fh:
-        fh.write(bytes(data))
+        fh.write(data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for fn in (load_capture, capture_summary):
