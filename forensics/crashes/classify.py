@@ -103,13 +103,17 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
         return "kernel", f"{sig} without $_siginfo: assumed a hardware fault"
     if self_frames:
         return "self", f"{sig} with raise/abort frames on the crash thread"
+    if sig == "SIGABRT" and (facts.get("abort_message") or not len(crash_frames)):
+        # a runtime's fatal-error message, or no stack at all: nothing says it came from outside
+        return "self", (f"the runtime printed '{facts['abort_message']}' and aborted" if facts.get("abort_message")
+                        else "SIGABRT with no stack shown: taken as abort() by the process, its usual source")
     return "external", f"{sig} with no raise/abort frame on the crash thread: sent from outside"
 
 
 def _access(facts: dict) -> tuple[str | None, str]:
     """'read'/'write' from the faulting instruction (AT&T syntax) or the source line."""
     if facts.get("access") in ("read", "write"):
-        return facts["access"], f"{facts.get('sanitizer') or 'the report'} says it was a {facts['access'].upper()} access"
+        return facts["access"], f"{facts.get('sanitizer') or facts.get('foreign') or 'the report'} says it was a {facts['access'].upper()} access"
     insn = facts.get("instruction")
     if insn and "Cannot access" not in insn:
         op, _, operands = insn.partition(" ")
@@ -361,6 +365,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                         "a Rust panic aborted the process (rust_begin_unwind / core::panicking on the stack)")
         if len(_has(crash, _QT_FATAL)):
             return done("abort", "qt-fatal", "unknown", "AbortSignal", "Qt's qFatal / qt_message_fatal aborted")
+        if facts.get("abort_message"):
+            return done("abort", "runtime-fatal", "unknown", "AbortSignal", facts["abort_message"])
         return done("abort", "abort-call" if len(_has(crash, r"^abort$")) else "", "unknown", "AbortSignal",
                     "SIGABRT raised by the process with no assert, heap, fortify or C++ runtime frame")
 

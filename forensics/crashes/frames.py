@@ -123,6 +123,11 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     # left alone: in the sanitizers' own tracker they are the project's code)
     r"__interceptor_\w+(?:\.\w+)*", r"__interceptor_trampoline_\w+", r"___interceptor_\w+", r"wrap_\w+",
     r"__asan_\w+", r"__msan_\w+", r"__tsan_\w+", r"__ubsan_\w+", r"__lsan_\w+", r"__hwasan_\w+",
+    # V8/Node's fatal-error path (FATAL ERROR: …, CHECK failures, OOM): the reporter, not the culprit
+    r"node::(?:Abort|OnFatalError|OOMErrorHandler|FatalError|Assert|DumpBacktrace|DumpNativeBacktrace|PrintCaughtException|"
+    r"FatalException|TriggerUncaughtException)", r"v8::Utils::Report\w+", r"v8::api_internal::ToLocalEmpty",
+    r"v8::V8::(?:ToLocalEmpty|FatalProcessOutOfMemory)", r"v8::base::OS::Abort", r"V8_Fatal", r"v8::internal::V8::Fatal\w+",
+    r"v8::internal::Heap::FatalProcessOutOfMemory",
     # glibc stdio and locale internals (shown with their own source paths, "libio/iofgets.c", "printf.c:33")
     r"_IO_\w+", r"__vfscanf_internal", r"__vfprintf_internal", r"__isoc99_\w+",
     r"_{2,3}v?[sfdw]?n?w?printf(?:_internal|_chk)?", r"__wcsrtombs", r"__mbsrtowcs", r"__wcrtomb", r"__mbrtowc",
@@ -139,6 +144,18 @@ _LIB_PATH = re.compile(r"(?:^(?:\.\./|\./)+(?:nptl|sysdeps|stdlib|malloc|posix|s
                        r"|^(?:nptl|sysdeps|libio|stdio-common|csu|wcsmbs|sunrpc)/"
                        r"|libstdc\+\+-v3|libsupc\+\+|/glibc-|/libsanitizer/|/compiler-rt/lib/")
 _SYSTEM_HEADERS = ("/usr/include/", "/usr/local/include/")
+# libstdc++'s / libc++'s implementation headers by name (Valgrind and sanitizers print them without a directory)
+_STD_HEADER = re.compile(r"(?:^|/)(?:bits/)?(?:basic_string|stl_\w+|shared_ptr\w*|unique_ptr|std_function|hashtable\w*|"
+                         r"alloc_traits|new_allocator|allocator|char_traits|move|invoke|refwrap|ptr_traits|vector|"
+                         r"deque|string_view|atomic_base|std_mutex|std_thread|uniform_int_dist|range_access|"
+                         r"stl_iterator\w*|basic_ios|ostream_insert|locale_facets\w*)\.(?:h|tcc)$")
+
+
+def _inlined_std_code(function, source, pc) -> bool:
+    """An inlined frame (no pc) of a standard-library header: ``_M_check (basic_string.h:261)``, as
+    Valgrind lists the inline chain above the program's function that holds it."""
+    return (pc is None or pc != pc) and isinstance(source, str) and bool(_STD_HEADER.search(source)) \
+        and isinstance(function, str) and ("::" not in function or function.startswith(("std::", "__gnu_cxx::")))
 
 
 def _installed_header_code(function, source: str) -> bool:
@@ -171,7 +188,7 @@ _SYSTEM_LIB = re.compile(
     r"libsystemd|libudev|libz|libssl|libcrypto|libffi|libpython[\d.]*\w*|libuv|libsqlite3|libxml2|libGL\w*|libEGL|"
     r"libdrm|libasound|libpulse\w*|libSDL\w*|libsystem_\w+|libdyld|libobjc|libswiftCore|libcuda|libnvidia\w*|"
     r"libwx_\w+|libpipewire\w*|libspa\w*|libgstreamer\w*|libgst\w*|libav\w+|libsw\w+|libicu\w+|"
-    r"libruby|libperl|liblua[\d.]*|libluajit[\w.-]*|libjvm|libnode|libv8\w*|libphp\d*)"
+    r"libruby|libperl|liblua[\d.]*|libluajit[\w.-]*|libjvm|libnode|libv8\w*|libphp\d*|libclang_rt\.[\w.-]*?)"
     r"(?:[-_][\w.-]*)?\.(?:so|dylib)")
 # (/usr/lib/dri/i965_dri.so, /usr/lib/x86_64-linux-gnu/dri/…: Mesa's drivers are the system's too)
 _SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:dri/)?[^/]+$|^/system/lib(?:64)?/")
@@ -205,11 +222,12 @@ def library_mask(frames: pd.DataFrame, ranges=()) -> np.ndarray:
     mods = frames["module"].to_numpy(dtype=object)
     srcs = frames["source_file"].to_numpy(dtype=object)
     fns = frames["function"].to_numpy(dtype=object)
-    lib = np.array([(isinstance(m, str) and is_system_module(m)) or
-                    (isinstance(s, str) and (bool(_LIB_PATH.search(s)) or _installed_header_code(f, s)))
-                    or (isinstance(f, str) and (bool(_LIB_FUNC.match(f)) or _is_go_runtime(f, s)))
-                    for m, s, f in zip(mods, srcs, fns)], dtype=bool)
     pcs = pd.to_numeric(frames["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    lib = np.array([(isinstance(m, str) and is_system_module(m)) or
+                    (isinstance(s, str) and (bool(_LIB_PATH.search(s)) or _installed_header_code(f, s)
+                                             or _inlined_std_code(f, s, p)))
+                    or (isinstance(f, str) and (bool(_LIB_FUNC.match(f)) or _is_go_runtime(f, s)))
+                    for m, s, f, p in zip(mods, srcs, fns, pcs)], dtype=bool)
     for lo, hi, path in ranges:
         if lo is None or hi is None or not is_system_module(path):
             continue

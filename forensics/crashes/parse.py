@@ -30,6 +30,8 @@ from .lldb import looks_like_lldb, lldb_to_gdb
 from .sanitizer import looks_like_sanitizer, sanitizer_facts, sanitizer_to_gdb
 from .blocks import FRAME_COLUMNS, REPEAT_COLLAPSE, REPEAT_KEEP, _frames, split_function_args  # noqa: F401
 from .paste import normalize_paste
+from .foreign import foreign_dialect, foreign_to_gdb
+from .runtimes import last_words
 
 _LWP = r"(?:Thread 0x[0-9a-fA-F]+ \(LWP (?P<lwp>\d+)[^)]*\)|LWP (?P<lwp2>\d+)|process (?P<lwp3>\d+)|Thread (?P<lwp4>\d+))"
 RE_FRAME = (r"^#(?P<no>\d+)\s+(?:(?P<pc>0x[0-9a-fA-F]+) in )?(?P<body>.*?)"
@@ -126,6 +128,10 @@ def parse_text(text: str) -> Transcript:
         text, dialect = execinfo_to_gdb(text), "execinfo"
     elif dialect == "gdb" and looks_like_ide_frames(text):
         text, dialect = ide_frames_to_gdb(text), "ide"
+    extra = {}
+    if dialect == "gdb" and (other := foreign_dialect(text)):
+        # the kernel's log line, Valgrind, breakpad, macOS, JVM, V8, Python: their facts as gdb lines
+        (text, extra), dialect = foreign_to_gdb(text, other), other
     lines = text.split("\n")
     facts: dict = {"dialect": dialect, "go_deadlock": False, "interrupted": False, "n_lines": len(lines), "more_frames_follow": False, "backtrace_stopped": None,
                    "signal": None, "signal_thread": None, "signal_line": None, "core_cmd": None,
@@ -136,6 +142,7 @@ def parse_text(text: str) -> Transcript:
                    "go_fatal": None, "go_panic": None, "switched_thread": None, "access": None}
     if dialect == "sanitizer":
         facts.update(sanitizer_facts(lines))
+    facts.update(extra)
     warnings: list = []
     cols = {k: [] for k in ("line_no", "no", "pc", "body", "file", "line", "module", "owner_hdr")}
     locals_of: dict = {}
@@ -320,6 +327,13 @@ def parse_text(text: str) -> Transcript:
             if m:
                 facts["glibc_message"] = m.group("msg").strip()
 
+    # a shell's "Segmentation fault (core dumped)", cargo's "(signal: 11, …)", a BSD assert message,
+    # a catchpoint's thread: used only where gdb's own lines said nothing
+    for k, v in last_words(lines).items():
+        if facts.get(k) is None and not (k == "signal" and facts.get("si_signo")):
+            facts[k] = v
+    if facts.get("current_thread") is None and facts.get("hit_thread"):
+        facts["current_thread"] = facts["hit_thread"]
     facts["attached"] = facts["attached"] or facts["detached"]
     if facts.get("signal") == "SIGINT":
         # ^C in gdb: the user stopped a running (hung) process; not a crash signal

@@ -32,7 +32,7 @@ _ABORT_MESSAGE = re.compile(r"^\s*(?:terminate called after throwing an instance
                             r"|\*\*\* (?:stack smashing|buffer overflow) detected \*\*\*"
                             r"|\*\*\* (?:Signal \d+ \(SIG[A-Z0-9]+\)|SIG[A-Z0-9]+) \(@?0x[0-9a-fA-F]+\) received by PID \d+"
                             r"|.*\[BUG\] (?:Segmentation fault|Bus Error|Illegal instruction)\b"
-                            r"|(?:double free or corruption \(\S+\)|free\(\): invalid (?:pointer|size|next size.*)"
+                            r"|(?:double free or corruption \(\S+\)|free\(\): (?:invalid (?:pointer|size|next size.*)|double free detected.*)"
                             r"|munmap_chunk\(\): invalid pointer|corrupted size vs\. prev_size|"
                             r"malloc\(\): (?:corrupted|memory corruption|unaligned).*)\s*$)", re.M)
 _GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+ code=[^\]]*)\]\s*$"
@@ -65,9 +65,20 @@ def crash_format(head: bytes) -> str | None:
         return "glibc backtrace"
     if looks_like_ide_frames(text):
         return "IDE frame list"
-    if _ABORT_MESSAGE.search(text):
+    from .foreign import foreign_dialect
+    from .runtimes import looks_like_last_words
+
+    other = foreign_dialect(text)
+    if other:
+        return _FOREIGN_LABEL.get(other, other)
+    if _ABORT_MESSAGE.search(text) or looks_like_last_words(text):
         return "abort message"
     return None
+
+
+_FOREIGN_LABEL = {"kernel": "kernel log line", "valgrind": "valgrind report", "minidump": "minidump_stackwalk output",
+                  "macos": "macOS crash report", "jvm": "JVM fatal error report", "v8": "V8 fatal error",
+                  "python": "Python fatal error"}
 
 
 def sniff_crash(head: bytes) -> tuple[str, str] | None:

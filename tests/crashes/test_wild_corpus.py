@@ -13,7 +13,7 @@ from .wild_score import KIND, labels, report, score
 @pytest.fixture(scope="module")
 def wild():
     require_wild(KIND, [x["file"] for x in labels()])
-    s = score()
+    s = score(pending=False)       # a held-out batch still to be scored untouched is measured, not asserted
     print("\n" + report(s))
     return s
 

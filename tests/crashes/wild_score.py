@@ -21,14 +21,21 @@ if os.path.dirname(HERE) not in sys.path:   # run as a script: tests/ holds supp
 import support  # noqa: E402
 
 
-def labels() -> list[dict]:
+#: held-out batches labelled but not yet scored (their untouched figure is taken on the code committed at scoring
+#: time, and fixes follow): the script measures them, the corpus tests leave them out of the asserted figures
+#: (``score(pending=False)``) until their fixes are made and the batch is taken off this set
+PENDING_BATCHES = {"held-out-12"}
+
+
+def labels(pending: bool = True) -> list[dict]:
     with open(os.path.join(WILD, "labels.json"), encoding="utf-8") as f:
-        return json.load(f)["files"]
+        files = json.load(f)["files"]
+    return files if pending else [x for x in files if x.get("batch") not in PENDING_BATCHES]
 
 
-def paste_paths() -> dict:
+def paste_paths(pending: bool = True) -> dict:
     """``{file: path}`` of the labelled pastes present on this machine (tests/crashes/wild, $FORENSICS_WILD …)."""
-    return support.wild_files(KIND, [lab["file"] for lab in labels()])
+    return support.wild_files(KIND, [lab["file"] for lab in labels(pending)])
 
 
 def missing_reason() -> str | None:
@@ -52,15 +59,16 @@ def frame_matches(expected: str, got) -> bool:
     return _norm(expected) == _norm(got)
 
 
-def score() -> dict:
+def score(pending: bool = True) -> dict:
+    """The figures over every labelled paste (``pending=False``: without the batches in :data:`PENDING_BATCHES`)."""
     from forensics.crashes.load import combine, load_gdb
     from forensics.errors import ArtifactError
 
-    paths = paste_paths()
-    if len(paths) < len(labels()):
+    paths = paste_paths(pending)
+    if len(paths) < len(labels(pending)):
         raise FileNotFoundError(missing_reason())
     rows, loaded, refused = [], [], []
-    for lab in labels():
+    for lab in labels(pending):
         path = str(paths[lab["file"]])
         try:
             with warnings.catch_warnings():
@@ -142,4 +150,4 @@ if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
     if (why := missing_reason()):
         sys.exit(f"wild corpus not measured: {why}")
-    print(report(score(), verbose="-v" in sys.argv))
+    print(report(score(pending="--no-pending" not in sys.argv), verbose="-v" in sys.argv))

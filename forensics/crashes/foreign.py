@@ -1,0 +1,271 @@
+"""Crash reports that are not a debugger's, written as the gdb lines that carry the same facts.
+
+Users paste what their system printed when a program died, not only gdb: the kernel's log line
+(``prog[12]: segfault at 0 ip … sp … error 4 in libc.so.6[…]``, ``traps: prog[12] general protection
+ip:…``), Valgrind's ``Process terminating with default action of signal 11``, breakpad's
+``minidump_stackwalk`` and macOS crash reports (``Exception Type: EXC_BAD_ACCESS (SIGSEGV)``).
+Each translator keeps every line it does not know and replaces the lines it reads with gdb's
+signal line, a ``$_siginfo``-shaped line (only the values the report printed) and ``#N`` frame lines,
+and returns the facts gdb has no line for (read or write, which thread crashed). Runtimes' reports
+(JVM, V8, Python) are in :mod:`.runtimes`.
+
+>>> text, facts = foreign_to_gdb("x[7]: segfault at 0 ip 00000000004005d6 sp 00007ffc error 6 in x[400000+1000]\\n",
+...                              "kernel")
+>>> print(text.split("\\n")[0]); facts["access"]
+Program received signal SIGSEGV, Segmentation fault.
+'write'
+"""
+from __future__ import annotations
+
+import re
+
+from .runtimes import RUNTIMES
+
+#: signal numbers as Linux numbers them (Valgrind, Python and cargo print them)
+SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGABRT": 6, "SIGILL": 4, "SIGFPE": 8, "SIGTRAP": 5, "SIGKILL": 9,
+         "SIGTERM": 15, "SIGSYS": 31}
+DESC = {"SIGSEGV": "Segmentation fault", "SIGBUS": "Bus error", "SIGABRT": "Aborted", "SIGILL": "Illegal instruction",
+        "SIGFPE": "Arithmetic exception", "SIGTRAP": "Trace/breakpoint trap", "SIGKILL": "Killed",
+        "SIGTERM": "Terminated", "SIGSYS": "Bad system call"}
+
+
+def signal_lines(sig: str, code: int | None = None, addr: int | None = None, thread: int | None = None) -> list[str]:
+    """gdb's stop line, plus a ``$_siginfo`` line when the report gave the signal's code."""
+    who = f"Thread {thread}" if thread else "Program"
+    out = [f"{who} received signal {sig}, {DESC.get(sig, sig)}."]
+    if code is not None:
+        fault = f"_sigfault = {{si_addr = 0x{addr:x}}}" if addr is not None else "_sifields = {}"
+        out.append(f"$0 = {{si_signo = {SIGNO.get(sig, 0)}, si_errno = 0, si_code = {code}, {fault}}}")
+    return out
+
+
+def frame_line(no: int, func: str | None, pc: int | None = None, file: str | None = None, line=None,
+               module: str | None = None) -> str:
+    """One gdb frame line; a C++ parameter list is dropped from the name (gdb prints arguments apart)."""
+    from .blocks import split_function_args
+
+    name = (func or "").strip() or "??"
+    if name.endswith(")") and "(" in name and not name.startswith("("):
+        name = split_function_args(name)[0] or name
+    where = f" at {file}:{line}" if file and line is not None and " " not in file else \
+        f" from {module}" if module and " " not in module else ""
+    return f"#{no}  " + (f"0x{pc:x} in " if pc is not None else "") + f"{name} (){where}"
+
+
+# --- the Linux kernel's log lines (dmesg, journalctl -k, /var/log/messages) ---------------------------
+_KSEGV = re.compile(r"(?P<comm>[^\s\[\]:]+(?: [^\s\[\]:]+)?)\[(?P<pid>\d+)\]: segfault at (?P<addr>[0-9a-fA-F]+) "
+                    r"ip (?P<ip>[0-9a-fA-F]+) sp (?P<sp>[0-9a-fA-F]+) error (?P<err>[0-9a-fA-F]+)"
+                    r"(?: cpu \d+)?(?: in (?P<mod>[^\s\[]+)\[(?:[0-9a-fA-F]+,)?(?P<base>[0-9a-fA-F]+)\+[0-9a-fA-F]+\])?")
+_KTRAP = re.compile(r"traps: (?P<comm>[^\s\[\]]+(?: [^\s\[\]]+)?)\[(?P<pid>\d+)\] (?P<what>general protection|trap [a-z ]+?)"
+                    r"(?: fault)? ip:(?P<ip>[0-9a-fA-F]+) sp:(?P<sp>[0-9a-fA-F]+) error:(?P<err>[0-9a-fA-F]+)"
+                    r"(?: in (?P<mod>[^\s\[]+)\[(?:[0-9a-fA-F]+,)?(?P<base>[0-9a-fA-F]+)\+[0-9a-fA-F]+\])?")
+# x86 trap names -> (signal, si_code): a #GP is SI_KERNEL (128) with address 0, as the kernel sends it
+_TRAPS = {"general protection": ("SIGSEGV", 128), "trap invalid opcode": ("SIGILL", 2),
+          "trap divide error": ("SIGFPE", 1), "trap int3": ("SIGTRAP", 128), "trap stack segment": ("SIGBUS", 128),
+          "trap alignment check": ("SIGBUS", 1), "trap bounds": ("SIGSEGV", 128), "trap overflow": ("SIGSEGV", 128)}
+
+
+def _kernel(text: str) -> tuple[str, dict]:
+    lines = text.split("\n")
+    hits = [(k, _KSEGV.search(ln) or _KTRAP.search(ln)) for k, ln in enumerate(lines)]
+    hits = [(k, m) for k, m in hits if m]
+    k, m = hits[-1]                     # several lines: the last one is the crash shown (they are usually repeats)
+    ip, sp, err = int(m.group("ip"), 16), int(m.group("sp"), 16), int(m.group("err"), 16)
+    facts = {"comm": m.group("comm"), "pid": int(m.group("pid")), "foreign": "the kernel's log line"}
+    if "segfault at" in m.group(0):
+        # x86 page-fault error code: bit 1 = write, bit 4 = instruction fetch (the pc itself was bad)
+        addr = int(m.group("addr"), 16)
+        code = 2 if err & 1 else 1          # present-but-protected = SEGV_ACCERR, not present = SEGV_MAPERR
+        out = signal_lines("SIGSEGV", code, addr)
+        if not err & 16:
+            facts["access"] = "write" if err & 2 else "read"
+    else:
+        sig, code = _TRAPS.get(m.group("what"), ("SIGSEGV", 128))
+        out = signal_lines(sig, code, 0 if code == 128 else ip)
+    out += [f"pc             0x{ip:x}          0x{ip:x}", f"sp             0x{sp:x}          0x{sp:x}",
+            frame_line(0, "??", ip, module=m.group("mod") or m.group("comm"))]
+    return "\n".join(lines[:k] + out + lines[k + 1:]), facts
+
+
+# --- Valgrind (memcheck and the other tools): "==N== Process terminating with default action of signal" ----
+_VG = r"^(?:==\d+==|--\d+--)?\s*"
+_VG_FATAL = re.compile(_VG + r"Process terminating with default action of signal (?P<no>\d+) \((?P<sig>SIG[A-Z]+)\)")
+_VG_WHY = re.compile(_VG + r"(?P<why>Access not within mapped region|Bad permissions for mapped region|General Protection Fault"
+                     r"|Non-existent physical address|Invalid address alignment|Bad memory \(SIGSEGV or SIGBUS\))"
+                     r"(?: at address (?P<addr>0x[0-9A-Fa-f]+))?")
+_VG_FRAME = re.compile(_VG + r"(?:at|by) (?P<pc>0x[0-9A-Fa-f]+|0x\.+): (?P<func>.+?)"
+                       r"(?: \((?:(?P<file>[^():\s]+):(?P<line>\d+)|(?:in|within) (?P<mod>[^)]+))\))?\s*$")
+_VG_ERROR = re.compile(_VG + r"(?P<what>Invalid (?P<rw>read|write) of size \d+|Jump to the invalid address stated on the next line)")
+_VG_ADDR = re.compile(_VG + r"Address (?P<addr>0x[0-9A-Fa-f]+) is ")
+_VG_CODE = {"Access not within mapped region": 1, "Bad permissions for mapped region": 2, "General Protection Fault": 128,
+            "Non-existent physical address": 3, "Invalid address alignment": 1}
+
+
+def _valgrind(text: str) -> tuple[str, dict]:
+    lines, facts = text.split("\n"), {"foreign": "Valgrind"}
+    fatal = [k for k, ln in enumerate(lines) if _VG_FATAL.match(ln)]
+    start = fatal[-1] if fatal else -1
+    # the crash stack: the first run of frame lines after the fatal-signal line (or the first run of all)
+    first = next((k for k in range(start + 1, len(lines)) if _VG_FRAME.match(lines[k])), None)
+    run = []
+    while first is not None and first + len(run) < len(lines) and _VG_FRAME.match(lines[first + len(run)]):
+        run.append(_VG_FRAME.match(lines[first + len(run)]))
+    if start >= 0 and run:
+        # the stack at termination is often cut short where the error report before it printed it whole
+        pcs = [f.group("pc") for f in run]
+        for k in range(start):
+            if _VG_FRAME.match(lines[k]) and (k == 0 or not _VG_FRAME.match(lines[k - 1])):
+                other = []
+                while k + len(other) < start and _VG_FRAME.match(lines[k + len(other)]):
+                    other.append(_VG_FRAME.match(lines[k + len(other)]))
+                if len(other) > len(run) and [f.group("pc") for f in other[:len(run)]] == pcs:
+                    run = run[:0] + other[:len(run)] + other[len(run):]
+                    break
+    errors = []                      # [read/write/jump, address] of each memcheck error before the fatal signal
+    for ln in lines[:start if start >= 0 else len(lines)]:
+        e, a = _VG_ERROR.match(ln), _VG_ADDR.match(ln)
+        if e:
+            errors.append([e.group("rw") or "jump", None])
+        elif a and errors and errors[-1][1] is None:
+            errors[-1][1] = int(a.group("addr"), 16)
+    head = []
+    if start >= 0:
+        m = _VG_FATAL.match(lines[start])
+        why = next((w for w in map(_VG_WHY.match, lines[start + 1:start + 3]) if w), None)
+        addr = int(why.group("addr"), 16) if why and why.group("addr") else None
+        code = _VG_CODE.get(why.group("why")) if why else None
+        head = signal_lines(m.group("sig"), code, addr if code is not None else None)
+        for kind, at in reversed(errors):
+            if kind in ("read", "write") and at is not None and at == addr:
+                facts["access"] = kind        # memcheck's "Invalid write of size 4" at the fault address
+                break
+    frames = []
+    for j, f in enumerate(run):
+        pc = int(f.group("pc"), 16) if not f.group("pc").startswith("0x.") else None
+        nxt = run[j + 1].group("pc") if j + 1 < len(run) else None
+        inlined = pc is not None and nxt == f.group("pc")          # gdb shows an inlined frame without a pc
+        frames.append(frame_line(j, None if f.group("func") == "???" else f.group("func"), None if inlined else pc,
+                                 f.group("file"), f.group("line"), f.group("mod")))
+    out = list(lines)
+    if run:
+        n_here = 0
+        while first + n_here < len(lines) and _VG_FRAME.match(lines[first + n_here]):
+            n_here += 1
+        out[first:first + n_here] = frames
+    if start >= 0:
+        out[start:start + 1] = head
+    return "\n".join(out), facts
+
+
+# --- breakpad's minidump_stackwalk ---------------------------------------------------------------------
+_MD_REASON = re.compile(r"^\s*Crash reason:\s+(?P<reason>[A-Z_]+)(?:\s*/\s*(?P<code>\S+))?")
+_MD_ADDR = re.compile(r"^\s*Crash address:\s+(?P<addr>0x[0-9a-fA-F]+)")
+_MD_THREAD = re.compile(r"^\s*Thread (?P<no>\d+)(?P<crashed> \(crashed\))?\s*$")
+_MD_FRAME = re.compile(r"^\s*(?P<no>\d+)\s+(?:(?P<mod>[^\s!+]+)(?:!(?P<func>.+?)(?: \[(?P<file>\S+) : (?P<line>\d+) \+ 0x[0-9a-f]+\])?"
+                       r"(?: \+ (?P<off>0x[0-9a-fA-F]+))?| \+ (?P<off2>0x[0-9a-fA-F]+))?|(?P<pc>0x[0-9a-fA-F]+))\s*$")
+_MD_SIG = {"EXCEPTION_ACCESS_VIOLATION_READ": ("SIGSEGV", "read"), "EXCEPTION_ACCESS_VIOLATION_WRITE": ("SIGSEGV", "write"),
+           "EXCEPTION_ACCESS_VIOLATION_EXEC": ("SIGSEGV", None), "EXCEPTION_ACCESS_VIOLATION": ("SIGSEGV", None),
+           "EXCEPTION_ILLEGAL_INSTRUCTION": ("SIGILL", None), "EXCEPTION_INT_DIVIDE_BY_ZERO": ("SIGFPE", None),
+           "EXC_BAD_ACCESS": ("SIGSEGV", None), "EXC_BAD_INSTRUCTION": ("SIGILL", None), "EXC_ARITHMETIC": ("SIGFPE", None)}
+
+
+def _minidump(text: str) -> tuple[str, dict]:
+    lines, out, facts = text.split("\n"), [], {"foreign": "minidump_stackwalk"}
+    reason = addr = None
+    for ln in lines:
+        reason = reason or _MD_REASON.match(ln)
+        addr = addr or _MD_ADDR.match(ln)
+    r = reason.group("reason")
+    sig, access = (r, None) if r.startswith("SIG") else _MD_SIG.get(r, (None, None))
+    if access:
+        facts["access"] = access
+    at = int(addr.group("addr"), 16) if addr else None
+    in_thread, crashed = None, None
+    for ln in lines:
+        if _MD_REASON.match(ln) and sig:
+            code = 1 if sig in ("SIGSEGV", "SIGBUS") and at is not None else None
+            out += signal_lines(sig, code, at) if code else signal_lines(sig)
+            continue
+        t = _MD_THREAD.match(ln)
+        if t:
+            in_thread = int(t.group("no")) + 1            # breakpad counts from 0, gdb from 1
+            if t.group("crashed"):
+                crashed = in_thread
+                out.append(f"[Current thread is {in_thread} (Thread {in_thread})]")
+            out.append(f"Thread {in_thread} (Thread {in_thread}):")
+            continue
+        f = _MD_FRAME.match(ln) if in_thread else None
+        if f:
+            off = f.group("off") or f.group("off2") or f.group("pc")
+            out.append(frame_line(int(f.group("no")), f.group("func") or "??", int(off, 16) if off else None,
+                                  f.group("file"), f.group("line"), f.group("mod")))
+            continue
+        out.append(ln)
+    return "\n".join(out), facts
+
+
+# --- macOS / iOS crash reports (.crash, Xcode organiser, Crashlytics-style copies) ---------------------
+_MAC_EXC = re.compile(r"^\s*Exception Type:\s+(?P<exc>EXC_[A-Z_]+)(?:\s*\((?P<sig>SIG[A-Z]+)\))?", re.I)
+_MAC_ADDR = re.compile(r"^\s*Exception (?:Codes|Subtype|codes|subtype):\s+(?P<kern>KERN_[A-Z_]+)(?: at|:)\s*(?P<addr>0x[0-9a-fA-F]+)")
+_MAC_CRASHED = re.compile(r"^\s*(?:Crashed Thread|Triggered by Thread|Triggered by thread):\s+(?P<no>\d+)", re.I)
+_MAC_THREAD = re.compile(r"^\s*Thread (?P<no>\d+)(?P<crashed> Crashed)?:(?::\s*(?P<name>.*))?\s*$")
+_MAC_FRAME = re.compile(r"^\s*(?P<no>\d+)\s+(?P<mod>\S+(?: \S+)*?)\s+(?P<pc>0x[0-9a-fA-F]+) (?P<sym>.+?)\s*$")
+_MAC_SYM = re.compile(r"^(?:0x[0-9a-fA-F]+ \+ \d+(?: \((?P<inner>.+?)(?: \+ \d+)?\))?\s*(?://\s*(?P<cmt>\S+))?"
+                      r"|(?P<func>.+?) \+ \d+(?: \((?P<file>[^():]+):(?P<line>\d+)\))?)$")
+_MAC_SIG = {"EXC_BAD_ACCESS": "SIGSEGV", "EXC_BAD_INSTRUCTION": "SIGILL", "EXC_ARITHMETIC": "SIGFPE",
+            "EXC_CRASH": "SIGABRT", "EXC_BREAKPOINT": "SIGTRAP", "EXC_GUARD": "SIGKILL"}
+
+
+def _macos(text: str) -> tuple[str, dict]:
+    lines, out, facts = text.split("\n"), [], {"foreign": "the macOS crash report"}
+    addr = next((m for m in map(_MAC_ADDR.match, lines) if m), None)
+    crashed = next((int(m.group("no")) + 1 for m in map(_MAC_CRASHED.match, lines) if m), None)
+    in_thread = None
+    for ln in lines:
+        e = _MAC_EXC.match(ln)
+        if e:
+            sig = (e.group("sig") or _MAC_SIG.get(e.group("exc").upper(), "SIGSEGV")).upper()
+            at = int(addr.group("addr"), 16) if addr else None
+            code = (2 if addr.group("kern") == "KERN_PROTECTION_FAILURE" else 1) if addr and sig in ("SIGSEGV", "SIGBUS") else None
+            out += signal_lines(sig, code, at) if code else signal_lines(sig)
+            continue
+        t = _MAC_THREAD.match(ln)
+        if t:
+            in_thread = int(t.group("no")) + 1            # the report counts threads from 0, gdb from 1
+            if t.group("crashed") or in_thread == crashed:
+                out.append(f"[Current thread is {in_thread} (Thread {in_thread})]")
+            out.append(f"Thread {in_thread} (Thread {in_thread}):")
+            continue
+        f = _MAC_FRAME.match(ln) if in_thread else None
+        s = _MAC_SYM.match(f.group("sym")) if f else None
+        if f and s:
+            func = s.group("func") or s.group("inner") or s.group("cmt") or "??"
+            out.append(frame_line(int(f.group("no")), func, int(f.group("pc"), 16), s.group("file"), s.group("line"),
+                                  f.group("mod")))
+            continue
+        out.append(ln)
+    return "\n".join(out), facts
+
+
+_LOOKS = [
+    ("kernel", lambda t: bool(_KSEGV.search(t) or _KTRAP.search(t))),
+    ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))),
+    ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),
+    ("macos", lambda t: any(_MAC_EXC.match(ln) for ln in t.split("\n"))),
+]
+_TRANSLATE = {"kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos}
+
+
+def foreign_dialect(text: str) -> str | None:
+    """Which non-debugger report ``text`` holds (``kernel``, ``valgrind``, ``jvm``, ``v8``, …), or None."""
+    head = text[:1 << 16]
+    for name, looks in _LOOKS + [(n, r[0]) for n, r in RUNTIMES.items()]:
+        if looks(head):
+            return name
+    return None
+
+
+def foreign_to_gdb(text: str, dialect: str) -> tuple[str, dict]:
+    """``(gdb-shaped text, facts)`` for a report of ``dialect`` (see :func:`foreign_dialect`)."""
+    fn = _TRANSLATE.get(dialect) or RUNTIMES[dialect][1]
+    return fn(text)

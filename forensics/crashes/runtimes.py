@@ -1,0 +1,212 @@
+"""What language runtimes and shells print when a process dies, as gdb lines and facts.
+
+* the JVM's fatal-error banner and ``hs_err`` file (``#  SIGSEGV (0xb) at pc=…``, ``# Problematic
+  frame:``, ``siginfo: si_signo: 11 (SIGSEGV), si_code: 1 (SEGV_MAPERR), si_addr: 0x…``),
+* V8/Node's ``FATAL ERROR: …`` with its numbered native stack (``1: 0x95bf28 node::Abort() [node]``),
+* Python's faulthandler (``Fatal Python error: Segmentation fault``, ``File "x.py", line 3 in f``),
+* and, for a paste that holds nothing else, the last words a shell, cargo or libc printed
+  (``Segmentation fault (core dumped)``, ``(signal: 11, SIGSEGV: invalid memory reference)``,
+  BSD/macOS ``Assertion failed: (x), function f, file a.c, line 3.``): :func:`last_words`.
+
+Nothing is guessed: a banner that gives no fault address gives none here either.
+
+>>> last_words(["./run.sh: line 7: 23677 Aborted                 ./prog -x"])["signal"]
+'SIGABRT'
+"""
+from __future__ import annotations
+
+import re
+
+# --- the JVM ------------------------------------------------------------------------------------------
+_JVM_SIG = re.compile(r"#\s+(?P<sig>SIG[A-Z]+) \(0x(?P<no>[0-9a-fA-F]+)\) at pc=(?P<pc>0x[0-9a-fA-F]+), pid=(?P<pid>\d+)")
+_JVM_SIG_BARE = re.compile(r"^\W*\s*(?P<sig>SIG[A-Z]+) \(0x(?P<no>[0-9a-fA-F]+)\) at pc=(?P<pc>0x[0-9a-fA-F]+), pid=(?P<pid>\d+)")
+_JVM_FRAME = re.compile(r"^\W*?\s*(?P<kind>[CVvjJA])\s+(?:\[(?P<mod>[^\]+]+)(?:\+(?P<off>0x[0-9a-fA-F]+))?\]\s*"
+                        r"(?P<func>[^\s+][^+]*?)?(?:\+0x[0-9a-fA-F]+)?|(?P<stub>~\S+.*?))\s*$")
+_JVM_SIGINFO = re.compile(r"siginfo: si_signo: (?P<no>\d+) \((?P<sig>SIG[A-Z]+)\), si_code: (?P<code>-?\d+) \([^)]*\)"
+                          r"(?:, si_addr: (?P<addr>0x[0-9a-fA-F]+))?")
+
+
+def _jvm_looks(text: str) -> bool:
+    return bool(_JVM_SIG.search(text) or any(_JVM_SIG_BARE.match(ln) for ln in text.split("\n")[:200]))
+
+
+def _jvm(text: str) -> tuple[str, dict]:
+    from .foreign import frame_line, signal_lines
+
+    lines, out, facts = text.split("\n"), [], {"foreign": "the JVM's fatal error report"}
+    info = next((m for m in map(_JVM_SIGINFO.search, lines) if m), None)
+    # the native stack of hs_err ("Native frames:") when present, else the banner's one problematic frame
+    native = next((k for k, ln in enumerate(lines) if ln.startswith("Native frames:")), None)
+    no, problematic, signalled = 0, False, False
+    for k, ln in enumerate(lines):
+        m = _JVM_SIG.search(ln) or _JVM_SIG_BARE.match(ln)
+        if m and not signalled:
+            signalled = True
+            sig = m.group("sig")
+            if info and info.group("sig") == sig:
+                code = int(info.group("code"))
+                out += signal_lines(sig, code, int(info.group("addr"), 16) if info.group("addr") and code > 0 else None)
+            else:
+                out += signal_lines(sig)
+            out.append(f"pc             {m.group('pc')}          {m.group('pc')}")
+            continue
+        if "Problematic frame:" in ln:
+            problematic = True
+            out.append(ln)
+            continue
+        f = _JVM_FRAME.match(ln) if (problematic and native is None) or (native is not None and k > native) else None
+        if f:
+            problematic = False
+            mod = f.group("mod") or ("libjvm.so" if f.group("stub") else "java" if f.group("kind") in "jJA" else None)
+            func = f.group("func") or f.group("stub") or "??"
+            off = f.group("off")
+            out.append(frame_line(no, func.strip(), int(off, 16) if off else None, module=mod))
+            no += 1
+            continue
+        if native is not None and k > native and not ln.strip():
+            native = None                    # the native stack ends at its blank line
+        out.append(ln)
+    return "\n".join(out), facts
+
+
+# --- V8 / Node ------------------------------------------------------------------------------------------
+_V8_FATAL = re.compile(r"^\s*(?:FATAL ERROR: (?P<msg>.+?)|# Fatal error in (?P<where>.+)|(?P<prog>\S+)\[\d+\]: (?P<afile>\S+):"
+                       r"(?P<aline>\d+): (?:(?P<afunc>.+?): )?Assertion `(?P<expr>.+)' failed\.)\s*$")
+_V8_FRAME = re.compile(r"^\s*(?P<no>\d+): (?:(?P<pc>0x[0-9a-fA-F]+)\s*)?(?P<func>.*?)\s*(?:\[(?P<mod>[^\]]+)\])?\s*$")
+
+
+def _v8_looks(text: str) -> bool:
+    return any(_V8_FATAL.match(ln) for ln in text.split("\n")[:400])
+
+
+def _v8(text: str) -> tuple[str, dict]:
+    from .foreign import frame_line, signal_lines
+
+    lines, out, facts = text.split("\n"), [], {"foreign": "V8"}
+    in_stack, signalled = False, False
+    for ln in lines:
+        m = _V8_FATAL.match(ln)
+        if m:
+            if m.group("expr"):
+                facts.setdefault("assert_expr", m.group("expr"))
+                facts.setdefault("assert_message", ln.strip())
+            else:
+                facts.setdefault("abort_message", "V8 fatal error: " + (m.group("msg") or m.group("where")))
+            if not signalled:
+                signalled = True
+                out += signal_lines("SIGABRT")           # V8's fatal-error path ends in abort()
+            in_stack = True
+            out.append(ln)
+            continue
+        if ln.strip().startswith("----- JavaScript stack trace"):
+            in_stack = False
+        f = _V8_FRAME.match(ln) if in_stack else None
+        if f and int(f.group("no")) >= 1:
+            func, pc = f.group("func") or "??", int(f.group("pc"), 16) if f.group("pc") else None
+            if re.fullmatch(r"[0-9A-Fa-f]{8,16}", func):          # Windows: a bare address where no symbol was found
+                func, pc = "??", int(func, 16)
+            out.append(frame_line(int(f.group("no")) - 1, func, pc, module=f.group("mod")))
+            continue
+        out.append(ln)
+    return "\n".join(out), facts
+
+
+# --- Python's faulthandler -------------------------------------------------------------------------------
+_PY_FATAL = re.compile(r"Fatal Python error: (?P<what>.+?)\s*$")
+_PY_THREAD = re.compile(r"^\s*(?P<cur>Current thread|Thread) (?P<tid>0x[0-9a-fA-F]+)(?: \[[^\]]*\])? \(most recent call first\):")
+_PY_FRAME = re.compile(r"^\s+File \"(?P<file>[^\"]+)\", line (?P<line>\d+) in (?P<func>\S+)\s*$")
+_PY_SIG = {"Segmentation fault": "SIGSEGV", "Aborted": "SIGABRT", "Bus error": "SIGBUS", "Illegal instruction": "SIGILL",
+           "Floating point exception": "SIGFPE"}
+
+
+def _py_looks(text: str) -> bool:
+    return any(_PY_FATAL.search(ln) for ln in text[:1 << 16].split("\n"))
+
+
+def _python(text: str) -> tuple[str, dict]:
+    from .foreign import frame_line, signal_lines
+
+    lines, out, facts = text.split("\n"), [], {"foreign": "Python's faulthandler"}
+    thread, no, n_threads, signalled = None, 0, 0, False
+    for ln in lines:
+        m = _PY_FATAL.search(ln)
+        if m and not signalled:
+            signalled = True
+            sig = _PY_SIG.get(m.group("what"))
+            if sig is None:
+                facts["abort_message"] = ln.strip()      # "Fatal Python error: PyThreadState_Get: …" then abort()
+            out += signal_lines(sig or "SIGABRT")
+            continue
+        t = _PY_THREAD.match(ln)
+        if t:
+            n_threads += 1
+            thread, no = n_threads, 0
+            if t.group("cur") == "Current thread":
+                out.append(f"[Current thread is {thread} (Thread {thread})]")
+            out.append(f"Thread {thread} (Thread {thread}):")
+            continue
+        f = _PY_FRAME.match(ln) if thread else None
+        if f:
+            file = f.group("file").replace(" ", "-")          # "<frozen importlib._bootstrap>" has a space
+            out.append(frame_line(no, f.group("func"), None, file, int(f.group("line"))))
+            no += 1
+            continue
+        out.append(ln)
+    return "\n".join(out), facts
+
+
+RUNTIMES = {"jvm": (_jvm_looks, _jvm), "v8": (_v8_looks, _v8), "python": (_py_looks, _python)}
+
+
+# --- last words: what a shell, cargo or libc printed when the process died ----------------------------------
+_SHELL_WORDS = {"segmentation fault": "SIGSEGV", "aborted": "SIGABRT", "abort": "SIGABRT", "abort trap": "SIGABRT",
+                "illegal instruction": "SIGILL", "illegal hardware instruction": "SIGILL", "bus error": "SIGBUS",
+                "floating point exception": "SIGFPE", "trace/breakpoint trap": "SIGTRAP", "trace/bpt trap": "SIGTRAP"}
+_W = r"(?P<w>[Ss]egmentation fault|Aborted|[Aa]bort(?: trap)?|[Ii]llegal (?:hardware )?instruction|[Bb]us error|" \
+     r"[Ff]loating point exception|Trace/(?:breakpoint|BPT) trap)"
+_SHELL = [
+    re.compile(rf"^\s*\S+: line \d+:\s+\d+\s+{_W}(?:\s+\(core dumped\))?(?:\s+\S.*)?$"),     # bash running a script
+    re.compile(rf"^\s*{_W}(?:: \d+)?(?:\s+\(core dumped\))?\s*$"),                                 # a shell; macOS ": 11"
+    re.compile(rf"^\s*(?:zsh: |\[\d+\]\s+(?:\+\s+)?\d+ ){_W}(?:\s+\(core dumped\))?\s"),                    # zsh
+]
+_CARGO = re.compile(r"\(signal: (?P<no>\d+), (?P<sig>SIG[A-Z]+): (?P<desc>[^)]+)\)")
+_BSD_ASSERT = re.compile(r"^\s*Assertion failed: (?P<expr>.+?), (?:function (?P<func>.+?), )?file (?P<file>.+?), line (?P<line>\d+)\.?\s*$")
+_HIT = re.compile(r"^Thread (?P<thread>\d+)(?: \"[^\"]*\")? hit (?:Catchpoint|Breakpoint|Hardware watchpoint|Watchpoint) \d+")
+
+
+def last_words(lines) -> dict:
+    """Facts from what was printed around the death of the process: the signal a shell or cargo
+    reported, a BSD/macOS/MSVC assertion message, the thread gdb stopped at a catchpoint. The parser
+    uses each only when nothing better (a signal line, ``__assert_fail``'s message) was found."""
+    out: dict = {}
+    for ln in lines:
+        if len(ln) > 400:
+            continue
+        c = _CARGO.search(ln)
+        if c and "signal" not in out:
+            out.update(signal=c.group("sig"), signal_desc=c.group("desc"), signal_how="terminated",
+                       last_words=ln.strip())
+            continue
+        for rx in _SHELL:
+            s = rx.match(ln)
+            if s and "signal" not in out:
+                word = s.group("w").lower()
+                out.update(signal=_SHELL_WORDS[word], signal_desc=s.group("w"), signal_how="terminated",
+                           last_words=ln.strip())
+                break
+        a = _BSD_ASSERT.match(ln)
+        if a and "assert_expr" not in out:
+            expr = a.group("expr")
+            out.update(assert_expr=expr[1:-1] if expr.startswith("(") and expr.endswith(")") else expr,
+                       assert_message=ln.strip())
+        h = _HIT.match(ln)
+        if h and "hit_thread" not in out:
+            out["hit_thread"] = int(h.group("thread"))
+    return out
+
+
+def looks_like_last_words(text: str) -> bool:
+    """A paste holding only such a message (sniffing: it is still a crash report)."""
+    lines = text.split("\n")[:400]
+    w = last_words(lines)
+    return "signal" in w or "assert_expr" in w
