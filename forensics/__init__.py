@@ -30,7 +30,7 @@ def open_incident(folder, **kwargs):
 
 
 def query(export_dir, sql, **kwargs):
-    """SQL (DuckDB) over a Parquet export (``forensics export``) → DataFrame; see :mod:`forensics.columnar.query`."""
-    from .columnar.query import query as _query
+    """SQL (DuckDB) over a Parquet export (``forensics export``) → DataFrame; see :mod:`forensics.columnar.sql`."""
+    from .columnar.sql import query as _query
 
     return _query(export_dir, sql, **kwargs)

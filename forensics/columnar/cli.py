@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def cmd_export(args):
-    from .export import export
+    from .writer import export
 
     out = export(args.paths, args.output, workers=args.workers, scheduler=args.scheduler)
     for err in out.loc[out["error"].notna(), "error"]:
@@ -18,7 +18,7 @@ def cmd_export(args):
 
 
 def cmd_query(args):
-    from .query import query, tables
+    from .sql import query, tables
 
     if args.tables or not args.sql:
         return [{"table": t} for t in tables(args.export_dir)]

@@ -9,5 +9,8 @@ Load one file with :func:`load_gdb` (or ``forensics.load``), a folder with :func
     >>> load_gdb(os.path.join(here, "double_free__g-O0__cmds.txt")).crash["class"]
     'heap-corruption'
 """
-from .clock import CrashClock, crash_clock  # noqa: F401
-from .load import CrashSet, GdbCrash, load_folder, load_gdb  # noqa: F401
+from ..lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "CrashClock": ".clock", "crash_clock": ".clock",
+    "CrashSet": ".load", "GdbCrash": ".load", "load_folder": ".load", "load_gdb": ".load"})

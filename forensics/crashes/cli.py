@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-import pandas as pd
+# pandas is imported by the commands: every `forensics` command imports this module to build its parser
 
 from ..errors import ArtifactError
 
@@ -69,6 +69,8 @@ def cmd_stack(args):
     fr = c.frames if args.all_threads else c.crash_stack()
     cols = ["thread", "frame", "function", "norm_function", "is_own", "is_wrapper", "repeat", "source_file", "line",
             "module"]
+    import pandas as pd
+
     out = fr[cols].copy()
     out.insert(2, "pc", [None if pd.isna(p) else f"0x{int(p):x}" for p in fr["pc"].tolist()])
     return out

@@ -19,8 +19,12 @@ Modules, each depending only on the ones before it (no cycles; ``tests/core/test
 ``import forensics.incident`` loads no kind's heavy dependencies (numba, pglast, networkx, …):
 those come in only when an artifact of that kind is loaded or analysed.
 """
-from .model import ANSWERS, ARTIFACT_KIND, MANIFEST, NOTEBOOKS, Artifact, Evidence, read_answers, read_manifest
-from .views import Incident, open_incident
+from ..lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **{n: ".model" for n in ("ANSWERS", "ARTIFACT_KIND", "MANIFEST", "NOTEBOOKS", "Artifact", "Evidence",
+                            "read_answers", "read_manifest")},
+    "Incident": ".views", "open_incident": ".views"})
 
 __all__ = ["open_incident", "Incident", "Evidence", "Artifact", "read_manifest", "read_answers", "MANIFEST",
            "ANSWERS", "ARTIFACT_KIND", "NOTEBOOKS"]

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from .timeline import SEVERITY_ORDER
-from .views import open_incident
+# pandas and the incident's modules are imported by the commands: every `forensics` command imports this
+# module to build its parser
+if TYPE_CHECKING:
+    import pandas as pd
 
 TIMELINE_COLUMNS = ["time", "artifact", "artifact_kind", "kind", "service", "host", "severity", "detail",
                     "crash_class", "ref", "time_source"]
@@ -19,6 +20,8 @@ def iso_utc(ts: pd.Series) -> pd.Series:
 
 
 def _open(args):
+    from .views import open_incident
+
     return open_incident(args.folder)
 
 
@@ -35,6 +38,8 @@ def cmd_timeline(args):
     if args.kind:
         tl = tl[tl["kind"].isin(args.kind)]
     if args.min_severity:
+        from .timeline import SEVERITY_ORDER
+
         tl = tl[tl["severity"].map(SEVERITY_ORDER).fillna(0) >= SEVERITY_ORDER[args.min_severity]]
     _notes(inc)
     out = tl[TIMELINE_COLUMNS].copy()
@@ -49,6 +54,8 @@ def cmd_links(args):
     if args.format == "json":
         return [{"a": l["a"], "b": l["b"], "type": l["type"], "basis": l.get("basis"), "reason": l["reason"],
                  "confidence": l["confidence"]} for l in links]
+    import pandas as pd
+
     cols = ["a_kind", "a_ref", "b_kind", "b_ref", "type", "basis", "confidence", "reason"]
     return pd.DataFrame([{"a_kind": l["a"]["artifact_kind"], "a_ref": l["a"]["ref"], "b_kind": l["b"]["artifact_kind"],
                           "b_ref": l["b"]["ref"], "type": l["type"], "basis": l.get("basis"),

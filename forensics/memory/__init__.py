@@ -10,5 +10,7 @@ Load one file with :func:`forensics.memory.load.load_heap` (or ``forensics.load`
     >>> h.kind, {"name", "count", "bytes"} <= set(h.classes.columns)
     ('jvm-histogram', True)
 """
-from .diff import HeapDiff, heap_diff  # noqa: F401
-from .load import HeapProfile, load_heap  # noqa: F401
+from ..lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "HeapDiff": ".diff", "heap_diff": ".diff", "HeapProfile": ".load", "load_heap": ".load"})

@@ -10,9 +10,8 @@
 """
 from __future__ import annotations
 
-import pandas as pd
-
-from .analysis import CLI_FLAGS, flagged_frames, summarize  # noqa: F401 (summarize: used by importers)
+# pandas, numba and the analysis are imported by the commands, not here: every `forensics` command
+# imports this module to build its parser.
 
 
 def _load(args):
@@ -44,6 +43,7 @@ def cmd_summary(args):
         from .hashing import FileHash
 
         hasher = FileHash(args.file)
+    from .analysis import CLI_FLAGS
     from .load import capture_summary
 
     out = capture_summary(args.file, engine=args.engine, hasher=hasher)
@@ -72,10 +72,14 @@ def cmd_endpoints(args):
 
 
 def cmd_flags(args):
+    from .analysis import flagged_frames
+
     return flagged_frames(_load(args).packets)
 
 
 def cmd_flows(args):
+    import pandas as pd
+
     f = _load(args).flows.copy()
     for c in ("start", "end"):
         if c in f:

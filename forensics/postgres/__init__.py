@@ -20,4 +20,6 @@
     >>> {"queryid", "query", "calls"} <= set(dump.statements.columns)
     True
 """
-from .load import PgssDump, load_pgss  # noqa: F401
+from ..lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {"PgssDump": ".load", "load_pgss": ".load"})

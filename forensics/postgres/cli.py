@@ -8,9 +8,7 @@
 """
 from __future__ import annotations
 
-import pandas as pd
-
-from .analysis import METRICS, rankable
+from .measures import METRICS
 
 #: Columns of `rank` output, in order (JSON has all; the table keeps it narrow).
 RANK_COLUMNS = ["rank", "queryid", "query", "calls", "total_exec_time", "mean_exec_time", "total_plan_time",
@@ -25,8 +23,8 @@ def _dump(path, info=None):
     return load_pgss(path, info=info)
 
 
-def rank_table(args) -> pd.DataFrame:
-    from .analysis import delta, rank
+def rank_table(args):
+    from .analysis import delta, rank, rankable
 
     after = _dump(args.file, args.info)
     frame = after
@@ -64,6 +62,8 @@ def cmd_rank(args):
 
 
 def cmd_load(args):
+    from .analysis import rankable
+
     d = _dump(args.file, args.info)
     s = d.statements
     return {"file": args.file, "form": d.form, "extension_version": d.version.version,

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-import pandas as pd
+# pandas is imported by the commands: every `forensics` command imports this module to build its parser
 
 NODE_COLUMNS = ["plan", "id", "parent", "depth", "node_text", "relation", "index", "plan_rows", "actual_rows", "loops",
                 "inclusive_ms", "exclusive_ms", "misestimate", "rows_removed_by_filter", "shared_hit", "shared_read",
@@ -32,6 +32,8 @@ def cmd_plan(args):
     if args.view == "nodes":
         return dump.nodes[[c for c in NODE_COLUMNS if c in dump.nodes]]
     if args.view == "tree":
+        import pandas as pd
+
         return pd.DataFrame({"tree": "\n".join(draw_tree(dump.nodes, p, width=args.width)
                                                for p in dump.plans["plan"]).splitlines()})
     return [{k: f.get(k) for k in ("plan", "code", "severity", "node", "text")} for f in findings(dump)]

@@ -13,10 +13,13 @@
 from __future__ import annotations
 
 import os
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..parallel import default_workers
+
+# pandas is imported by the commands: every `forensics` command imports this module to build its parser
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _options(args, local_default: int = 1) -> dict:
@@ -34,6 +37,8 @@ def _flagged(packets):
 
 
 def _iso(f: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     f = f.copy()
     for c in ("start", "end"):
         if c in f:

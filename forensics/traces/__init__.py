@@ -7,4 +7,6 @@
     >>> {"trace_id", "span_id", "service", "duration_us"} <= set(ts.spans.columns)
     True
 """
-from .load import TraceSet, load_traces  # noqa: F401
+from ..lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {"TraceSet": ".load", "load_traces": ".load"})

@@ -12,7 +12,7 @@ import pytest
 import forensics
 from forensics.columnar import export, file_info, read_frame, tables
 from forensics.columnar.parquet import safe_name
-from forensics.columnar.tables import incident_tables, tables_of
+from forensics.columnar.artifact_tables import incident_tables, tables_of
 from support import SAMPLE, run_cli
 
 INCIDENTS = sorted(p for p in (SAMPLE / "incidents").iterdir() if p.is_dir())

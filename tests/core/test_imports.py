@@ -136,11 +136,18 @@ def test_incident_layers_depend_one_way():
 LAZY_ON_PURPOSE = ("forensics.incident.report", "forensics.postgres.")
 
 
+#: the top layer (nothing in the package imports it, so its deferred imports cannot hide a cycle): its commands
+#: import the layers, so that building the `forensics` parser imports no pandas (test_parser_is_light)
+COMMANDS_IMPORT_IN_FUNCTIONS = ("forensics.incident.cli",)
+
+
 def test_incident_package_imports_none_of_its_modules_inside_functions():
     """An import inside a function is how a cycle hides: the incident package has none of forensics's own."""
     bad = []
     for mod, path in MODULES.items():
         if not (mod.startswith("forensics.incident") or mod == "forensics.kinds"):
+            continue
+        if mod in COMMANDS_IMPORT_IN_FUNCTIONS:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         top = set(map(id, _module_level(tree)))
@@ -170,3 +177,36 @@ def test_light_imports(module):
         # and no kind's own modules: those load with the first artifact of the kind
         assert not [m for m in new if m.split(".")[1:2] and m.split(".")[1] in
                     ("network", "traces", "postgres", "memory", "crashes")], new
+
+
+def test_parser_is_light():
+    """Every `forensics` command builds the whole parser (each kind's command module) first: that must import
+    no pandas, numpy, numba or pyarrow, so `forensics --help` or `crash classify` pay only for what they use."""
+    code = ("import sys, json\nimport forensics.cli as c\nc.build_parser()\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parent, timeout=120)
+    assert r.returncode == 0, r.stderr
+    heavy = sorted(set(json.loads(r.stdout)) & {"pandas", "numpy", "numba", "pyarrow", "networkx", "matplotlib"})
+    assert not heavy, f"building the parser imports {heavy}"
+
+
+@pytest.mark.parametrize("package, name", [("forensics.traces", "load_traces"), ("forensics.crashes", "load_gdb"),
+                                           ("forensics.crashes", "crash_clock"), ("forensics.memory", "heap_diff"),
+                                           ("forensics.postgres", "load_pgss"), ("forensics.incident", "Incident"),
+                                           ("forensics.columnar", "export"), ("forensics.columnar", "query"),
+                                           ("forensics.columnar", "tables")])
+def test_package_names_resolve_on_first_use(package, name):
+    """The packages' public names are imported on first use (forensics.lazy), and are the functions themselves —
+    also after the command modules imported their submodules (a submodule named like a function would shadow it)."""
+    import importlib
+
+    import forensics.columnar.cli  # noqa: F401
+    import forensics.columnar.parquet  # noqa: F401
+    import forensics.columnar.sql  # noqa: F401
+    import forensics.columnar.writer  # noqa: F401
+
+    value = getattr(importlib.import_module(package), name)
+    assert callable(value) and not isinstance(value, type(importlib))
+    assert name in dir(importlib.import_module(package))
+    with pytest.raises(AttributeError):
+        getattr(importlib.import_module(package), "no_such_name")

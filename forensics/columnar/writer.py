@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import ArtifactError
 from .parquet import safe_name, write_frame
-from .tables import incident_tables, tables_of
+from .artifact_tables import incident_tables, tables_of
 
 
 def _provenance_dict(result) -> dict:
