@@ -39,6 +39,9 @@ def operand_address(insn: str | None, regs: dict) -> int | None:
 _UNREADABLE = re.compile(r"\b(?P<name>\w+)=(?P<val>0x[0-9a-fA-F]+) <error: Cannot access memory at address (?P=val)>")
 
 
+_NULL_HANDLE = re.compile(r"\b(?:threadid|thread|th|pd)=0(?=[,)\s]|$)")
+
+
 def _pointers(text) -> list[tuple[str, int]]:
     if not isinstance(text, str):
         return []
@@ -73,6 +76,11 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
             if v < 1 << 12:
                 return v, (f"frame {int(r['frame'])} has {m.group('name')}=0x{v:x}, which gdb could not read "
                            "(no $_siginfo: inferred from arguments)")
+        h = _NULL_HANDLE.search(str(r.get("args"))) if "pthread_" in str(r.get("norm_function")) else None
+        if h:
+            # glibc prints a pthread_t in decimal: "pthread_kill (threadid=0, …)" is a NULL thread handle
+            return 0, (f"frame {int(r['frame'])} {r['norm_function']} got {h.group(0)}, a NULL pthread_t "
+                       "(a pointer printed in decimal; no $_siginfo: inferred from arguments)")
         ptrs = _pointers(r.get("args")) + _pointers(r.get("locals"))
         for name, v in ptrs:
             if v == 0 and (not src or name in src or len(rows) > 1):

@@ -247,19 +247,52 @@ def _macos(text: str) -> tuple[str, dict]:
     return "\n".join(out), facts
 
 
+# --- the fallback: frame-shaped lines without gdb's "#N" (a copy from an IDE, a log, a reworded paste) ------
+_LOOSE_FRAME = re.compile(r"^\s*(?:(?P<pc>0x[0-9a-fA-F]+) in )?(?P<func>[A-Za-z_~?][^\s(]*(?:<[^()]*>)?(?:::[^\s(]+)*) "
+                          r"\((?P<args>[^()]*(?:\([^()]*\)[^()]*)*)\)(?: at (?P<file>[^\s:]+):(?P<line>\d+)| from (?P<mod>\S+))\s*$")
+_HASH_FRAME = re.compile(r"^#\d+\s")
+
+
+def _loose_looks(text: str) -> bool:
+    lines = text.split("\n")[:2000]
+    if any(_HASH_FRAME.match(ln) for ln in lines):
+        return False
+    hits = [m for m in map(_LOOSE_FRAME.match, lines) if m]
+    return len(hits) >= 2 or any(m.group("pc") and m.group("file") for m in hits)
+
+
+def _loose(text: str) -> tuple[str, dict]:
+    lines, out, no, at = text.split("\n"), [], 0, []
+    for k, ln in enumerate(lines):
+        m = _LOOSE_FRAME.match(ln)
+        if m:
+            pc = int(m.group("pc"), 16) if m.group("pc") else None
+            out.append(f"#{no}  " + (f"0x{pc:x} in " if pc is not None else "") + f"{m.group('func')} ({m.group('args')})"
+                       + (f" at {m.group('file')}:{m.group('line')}" if m.group("file") else f" from {m.group('mod')}"))
+            no += 1
+            at.append(k + 1)
+            continue
+        out.append(ln)
+    span = f"lines {at[0]}-{at[-1]}" if len(at) > 1 else f"line {at[0]}"
+    return "\n".join(out), {"notes": [(span, f"{len(at)} frame-shaped lines without gdb's #N, numbered in the order "
+                                             "they appear (frame 0 first); the other lines were read only for signal "
+                                             "and runtime messages")]}
+
+
 _LOOKS = [
     ("kernel", lambda t: bool(_KSEGV.search(t) or _KTRAP.search(t))),
-    ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))),
+    ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))
+     or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),
     ("macos", lambda t: any(_MAC_EXC.match(ln) for ln in t.split("\n"))),
 ]
-_TRANSLATE = {"kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos}
+_TRANSLATE = {"kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose}
 
 
 def foreign_dialect(text: str) -> str | None:
     """Which non-debugger report ``text`` holds (``kernel``, ``valgrind``, ``jvm``, ``v8``, …), or None."""
     head = text[:1 << 16]
-    for name, looks in _LOOKS + [(n, r[0]) for n, r in RUNTIMES.items()]:
+    for name, looks in _LOOKS + [(n, r[0]) for n, r in RUNTIMES.items()] + [("frames", _loose_looks)]:
         if looks(head):
             return name
     return None

@@ -142,7 +142,9 @@ _LIB_PATH = re.compile(r"(?:^(?:\.\./|\./)+(?:nptl|sysdeps|stdlib|malloc|posix|s
                        r"misc|elf|io|time|stdio-common|iconv|intl|locale|login|resolv|socket|wcsmbs)/)"
                        # glibc's source dirs no program names its own (sanitizer reports print them bare)
                        r"|^(?:nptl|sysdeps|libio|stdio-common|csu|wcsmbs|sunrpc)/"
-                       r"|libstdc\+\+-v3|libsupc\+\+|/glibc-|/libsanitizer/|/compiler-rt/lib/")
+                       r"|libstdc\+\+-v3|libsupc\+\+|/glibc-|/libsanitizer/|/compiler-rt/lib/"
+                       # Python's standard library in a faulthandler stack (not site-/dist-packages)
+                       r"|/lib/python\d[\d.]*/(?!(?:site|dist)-packages/)|^<frozen")
 _SYSTEM_HEADERS = ("/usr/include/", "/usr/local/include/")
 # libstdc++'s / libc++'s implementation headers by name (Valgrind and sanitizers print them without a directory)
 _STD_HEADER = re.compile(r"(?:^|/)(?:bits/)?(?:basic_string|stl_\w+|shared_ptr\w*|unique_ptr|std_function|hashtable\w*|"
@@ -277,3 +279,27 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
 
 _RUNTIME_CHAIN = re.compile(r"^(?:std::terminate|std::__terminate|__cxxabiv1::\w+|__cxa_\w+|"
                             r"__gnu_cxx::__verbose_terminate_handler|_Unwind_\w+|abort|raise)$")
+
+
+# the program itself is an interpreter (a core of "lua5.2 prosody", "python3 app.py"): its own functions are the
+# runtime's, as libruby/libpython's are, and the first own frame is the extension's or the script host's
+_INTERPRETER = re.compile(r"^(?:lua[\d.]*|python[\d.]*m?|ruby[\d.]*|perl[\d.]*|php[\d.]*(?:-fpm|-cgi|-cli)?|node(?:js)?)$")
+_INTERPRETER_CODE = re.compile(r"^(?:lua[A-Z]?_\w+|luaL_\w+|_?Py\w+|rb_\w+|ruby_\w+|vm_\w+|zend_\w+|ZEND_\w+|php_\w+|"
+                               r"execute_ex|Perl_\w+|node::\S+|v8::\S+)$")
+# Lua's and CPython's core source files (a static interpreter's internals such as lstring.c's internshrstr)
+_INTERPRETER_FILE = re.compile(r"(?:^|/)(?:l(?:api|auxlib|baselib|code|corolib|ctype|debug|do|dump|func|gc|init|iolib|lex|"
+                               r"mathlib|mem|loadlib|object|opcodes|oslib|parser|state|string|strlib|table|tablib|tm|"
+                               r"undump|utf8lib|vm|zio)\.c|Python/ceval\.c|Objects/\w+\.c)$")
+
+
+def mark_interpreter_frames(frames: pd.DataFrame, program: str | None) -> None:
+    """When ``program`` is an interpreter, its own (module-less) runtime frames are library code."""
+    if frames.empty or not program or not _INTERPRETER.match(program.rsplit("/", 1)[-1]):
+        return
+    mods = frames["module"].to_numpy(dtype=object)
+    hit = np.array([not (isinstance(m, str) and m) or m == program for m in mods], dtype=bool) & np.array(
+        [bool(isinstance(f, str) and _INTERPRETER_CODE.match(str(n))) or bool(isinstance(s, str) and _INTERPRETER_FILE.search(s))
+         for f, n, s in zip(frames["function"], frames["norm_function"], frames["source_file"])], dtype=bool)
+    frames.loc[hit, "is_library"] = True
+    frames.loc[hit, "is_own"] = False
+

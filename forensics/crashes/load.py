@@ -19,7 +19,7 @@ from ..errors import ArtifactError
 from ..progress import progress
 from .bucket import bucket_for, buckets_table, own_labels, suggest_merges
 from .classify import classify
-from .frames import annotate
+from .frames import annotate, mark_interpreter_frames
 from .parse import REPEAT_KEEP, parse_text
 
 #: files larger than this are refused (a gdb transcript of 200 MB is not a transcript)
@@ -158,10 +158,13 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
         # "#1 Introduction (draft)" in a note looks like a frame line, but no gdb frame lacks all of
         # an address, a source location and a library
         raise ArtifactError(path, None, "no gdb frame with an address, source location or library, and no signal line")
+    for where, note in facts.get("notes") or ():
+        prov.warn(where, note)           # what a translation of a loose paste did (frames it numbered, …)
     last = text.rstrip("\n").rsplit("\n", 1)[-1]
     if not text.endswith("\n") and last.startswith("#"):
         prov.warn(f"line {facts['n_lines']:,}", "the last frame line is cut short — truncated transcript?")
     frames = annotate(t.frames.reset_index(drop=True), facts.get("module_ranges") or ())
+    mark_interpreter_frames(frames, _program(facts)[0])
     _fill_modules(frames, facts)
     crash_thread = facts["crash_thread"]
     frames["is_crash_thread"] = frames["thread"].to_numpy() == crash_thread

@@ -133,8 +133,10 @@ def _python(text: str) -> tuple[str, dict]:
         if m and not signalled:
             signalled = True
             sig = _PY_SIG.get(m.group("what"))
-            if sig is None:
-                facts["abort_message"] = ln.strip()      # "Fatal Python error: PyThreadState_Get: …" then abort()
+            if sig in (None, "SIGABRT"):
+                # "Fatal Python error: PyThreadState_Get: …" then abort(); "… Aborted": the process aborted
+                # itself (its stack here is Python's, so no abort() frame can show it)
+                facts["abort_message"] = ln.strip()
             out += signal_lines(sig or "SIGABRT")
             continue
         t = _PY_THREAD.match(ln)

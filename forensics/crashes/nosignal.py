@@ -1,0 +1,74 @@
+"""Classifying a transcript that shows no signal line: from the frames, only where they are evidence.
+
+No signal line is not a hang by itself (issue rule): a Go runtime throw or panic, a runtime's last
+words (terminate, assert, glibc), abort()'s path, a fault inside the allocator, Go's sigpanic ->
+panicmem, lock waits, a runaway recursion, a NULL pc or a NULL pointer argument decide; otherwise
+the class is ``unknown`` and the reason says why. Called from :func:`.classify.classify`.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .classify import _ABORT_PATH, _HEAP_FUNCS, DEEP_STACK, NULL_LIMIT, _has, _leading_library
+from .evidence import _pointers
+
+
+def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame, waiters: list):
+    """No signal line: decide from the frames only where they are evidence (issue rules), else unknown.
+
+    Returns ("snapshot", why) for a hang, ("signal", SIG, why) to classify as that signal, or
+    ("done", class, subclass, exploitability, rule, reason).
+    """
+    if facts.get("go_fatal"):
+        return ("done", "abort", "go-fatal", "unknown", "AbortSignal",
+                f"the Go runtime threw a fatal error ('{facts['go_fatal']}') and exited")
+    if facts.get("go_panic"):
+        # no signal: a panic nothing recovered (as a Rust panic, it ends the process: exit status 2)
+        return ("done", "abort", "go-panic", "unknown", "AbortSignal",
+                f"an unrecovered Go panic ('{facts['go_panic']}') ended the process")
+    if facts.get("exception_type") or facts.get("assert_expr") or facts.get("glibc_message"):
+        said = (f"terminate called after throwing {facts['exception_type']}" if facts.get("exception_type")
+                else f"Assertion `{facts['assert_expr']}' failed" if facts.get("assert_expr")
+                else facts["glibc_message"])
+        return ("signal", "SIGABRT", f"no signal line; the runtime printed '{said}', which it follows with abort()")
+    heap_top = _leading_library(crash)
+    if heap_top is not None and _HEAP_FUNCS.match(str(heap_top)):
+        return ("done", "heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",
+                f"no signal line; the crash thread stopped inside the allocator ({heap_top}), not on abort()'s path: "
+                "heap metadata or the pointer passed to it is bad")
+    if len(crash) and len(_has(crash, _ABORT_PATH)):
+        return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "
+                                     f"({', '.join(dict.fromkeys(_has(crash, _ABORT_PATH)['norm_function']))})")
+    if len(crash) and len(_has(crash, r"^runtime\.panicmem$")) and len(_has(crash, r"^runtime\.sigpanic$")):
+        # Go's sigpanic calls panicmem only for a fault below 0x1000 (a nil pointer plus a small offset)
+        return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",
+                "no signal line; the Go runtime's sigpanic -> panicmem frames mean a fault address below 0x1000 "
+                "(nil pointer dereference)")
+    if len(waiters) >= 2:
+        return ("snapshot", f"no signal line; threads {', '.join(map(str, waiters))} are blocked in lock waits")
+    if waiters and len(crash) and crash.iloc[0]["thread"] in waiters:
+        return ("snapshot", "no signal line; the thread shown is blocked in a lock wait")
+    if len(crash) and int(pd.to_numeric(crash["frame"]).max()) >= DEEP_STACK:
+        return ("done", "stack-overflow", "recursion", "probably", "StackOverflow",
+                f"no signal line, but the stack is {int(pd.to_numeric(crash['frame']).max()) + 1}+ frames deep")
+    if len(crash):
+        top = crash.iloc[0]
+        pc = top["pc"]
+        if top["norm_function"] == "??" and pc is not None and not pd.isna(pc) and int(pc) < NULL_LIMIT:
+            return ("done", "bad-pc", "null-call", "probably", "SegFaultOnPcNearNull",
+                    f"no signal line; frame 0 is at pc 0x{int(pc):x}: a call through a NULL function pointer")
+        # a NULL pointer argument of the faulting frame, or of a library frame between it and the first own
+        # frame (``this=0x0`` in inlined std::unique_ptr code, ``stream=0x0`` handed to an interceptor)
+        for _, fr in crash.iterrows():
+            if not _HEAP_FUNCS.match(str(fr["norm_function"])):
+                name = next((n for n, v in _pointers(fr.get("args")) if v == 0), None)
+                if name:
+                    where = "the faulting frame's" if fr is top or fr["frame"] == top["frame"] else \
+                        f"frame {int(fr['frame'])} ({fr['norm_function']})'s"
+                    return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",
+                            f"no signal line; {where} pointer argument {name}=0x0")
+            if bool(fr["is_own"]):
+                break
+    return ("done", "unknown", "no-signal", "unknown", "UncategorizedSignal",
+            "the transcript shows no signal line, and its frames show no abort path, lock wait, "
+            "deep recursion or NULL argument to decide from")
