@@ -157,7 +157,54 @@ def _python(text: str) -> tuple[str, dict]:
     return "\n".join(out), facts
 
 
-RUNTIMES = {"jvm": (_jvm_looks, _jvm), "v8": (_v8_looks, _v8), "python": (_py_looks, _python)}
+# --- Rust's panic message and its own backtrace (RUST_BACKTRACE=1 / full) ---------------------------------
+_RS_PANIC = re.compile(r"^\s*thread '(?P<thread>[^']*)' panicked at (?:'(?P<msg>.*)', (?P<f1>\S+?):\d+(?::\d+)?"
+                       r"|(?P<f2>\S+?):\d+(?::\d+)?:)\s*$")
+_RS_OVERFLOW = re.compile(r"^\s*(?:thread '[^']*' has overflowed its stack|fatal runtime error: stack overflow)")
+_RS_FRAME = re.compile(r"^\s*(?P<no>\d+):\s+(?:(?P<pc>0x[0-9a-fA-F]+) - )?(?P<func>\S.*?)\s*$")
+_RS_AT = re.compile(r"^\s+at (?P<file>\S+?):(?P<line>\d+)(?::\d+)?\s*$")
+
+
+def _rust_looks(text: str) -> bool:
+    return any(_RS_PANIC.match(ln) or _RS_OVERFLOW.match(ln) for ln in text.split("\n")[:400])
+
+
+def _rust(text: str) -> tuple[str, dict]:
+    from .foreign import frame_line
+
+    lines, out, facts = text.split("\n"), [], {"foreign": "Rust's runtime"}
+    in_bt, k = False, 0
+    while k < len(lines):
+        ln = lines[k]
+        p = _RS_PANIC.match(ln)
+        if p and "runtime_verdict" not in facts:
+            msg = p.group("msg") or (lines[k + 1].strip() if p.group("f2") and k + 1 < len(lines) else "")
+            facts["runtime_verdict"] = ("abort", "rust-panic", "unknown", "AbortSignal",
+                                        f"thread '{p.group('thread')}' panicked" + (f": {msg}" if msg else ""))
+        if _RS_OVERFLOW.match(ln):
+            facts["runtime_verdict"] = ("stack-overflow", "recursion", "probably", "StackOverflow",
+                                        "Rust's runtime says the thread overflowed its stack")
+        if ln.strip() == "stack backtrace:":
+            in_bt = True
+            out.append(ln)
+            k += 1
+            continue
+        f = _RS_FRAME.match(ln) if in_bt else None
+        if f:
+            at = _RS_AT.match(lines[k + 1]) if k + 1 < len(lines) else None
+            out.append(frame_line(int(f.group("no")), f.group("func"), int(f.group("pc"), 16) if f.group("pc") else None,
+                                  at.group("file") if at else None, at.group("line") if at else None))
+            k += 2 if at else 1
+            continue
+        if in_bt and not _RS_AT.match(ln):
+            in_bt = False
+        out.append(ln)
+        k += 1
+    return "\n".join(out), facts
+
+
+RUNTIMES = {"jvm": (_jvm_looks, _jvm), "v8": (_v8_looks, _v8), "python": (_py_looks, _python),
+            "rust": (_rust_looks, _rust)}
 
 
 # --- last words: what a shell, cargo or libc printed when the process died ----------------------------------

@@ -78,7 +78,8 @@ def crash_format(head: bytes) -> str | None:
 
 _FOREIGN_LABEL = {"kernel": "kernel log line", "valgrind": "valgrind report", "minidump": "minidump_stackwalk output",
                   "macos": "macOS crash report", "jvm": "JVM fatal error report", "v8": "V8 fatal error",
-                  "python": "Python fatal error", "frames": "frame list (no gdb numbering)"}
+                  "python": "Python fatal error", "frames": "frame list (no gdb numbering)",
+                  "rust": "Rust panic"}
 
 
 def sniff_crash(head: bytes) -> tuple[str, str] | None:
