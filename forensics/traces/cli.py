@@ -21,7 +21,8 @@ def cmd_deps(args):
     from .analysis import dependencies
 
     d = dependencies(_load(args), rule=args.rule)
-    return d[["parent", "child", "calls", "errors", "p50_us", "p95_us"]]
+    return d[["parent", "child", "calls", "errors", "p50_us", "p95_us"]
+             + (["connection_type"] if "connection_type" in d else [])]
 
 
 def cmd_critical_path(args):
@@ -66,9 +67,10 @@ def register(sub, common):
 
     leaf("summary", cmd_summary, "traces, spans, services, orphans, clock-skewed traces")
     q = leaf("deps", cmd_deps, "service dependency edges: calls, failing calls, p50/p95 of the callee spans")
-    q.add_argument("--rule", choices=["auto", "jaeger", "zipkin"], default="auto",
-                   help="edge rule: Jaeger's (parent/child services) or Zipkin's dependency linker; "
-                        "auto = Zipkin's for Zipkin files")
+    q.add_argument("--rule", choices=["auto", "jaeger", "zipkin", "tempo"], default="auto",
+                   help="edge rule: Jaeger's (parent/child services), Zipkin's dependency linker or Grafana "
+                        "Tempo's service graph (span pairs, databases, virtual nodes); auto = Zipkin's for "
+                        "Zipkin files, else Jaeger's")
     q = leaf("critical-path", cmd_critical_path, "critical path of each trace, as Jaeger UI computes it")
     q.add_argument("--trace", metavar="ID", help="only this trace (an id prefix is enough)")
     leaf("services", cmd_services, "per service: spans, errors, error rate, self time")

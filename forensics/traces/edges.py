@@ -11,6 +11,9 @@
   remote ancestor's service → this service), CLIENT spans without children to their remote
   endpoint, PRODUCER → broker and broker → CONSUMER; spans without a kind but with both endpoints
   count as clients; self-links are kept. See :func:`zipkin_links`.
+* ``rule="tempo"`` — Grafana Tempo's service graph (:mod:`forensics.traces.tempo_graph`): CLIENT/SERVER
+  and PRODUCER/CONSUMER span pairs, database calls, ``user`` and peer virtual nodes; the table gets a
+  ``connection_type`` column and the server side's latency.
 * ``rule="auto"`` (default) — ``zipkin`` for Zipkin input, ``jaeger`` for everything else.
 
 **Errors per edge** count *failing calls*: a call fails when the callee's span or the calling
@@ -86,8 +89,15 @@ def dependencies(ts, rule: str = "auto", peers: bool = True) -> pd.DataFrame:
         out = zipkin_links(ts)
     elif rule == "jaeger":
         out = _jaeger(_spans(ts), peers)
+    elif rule == "tempo":
+        from .tempo_graph import service_graph
+
+        g = service_graph(ts)
+        out = g.rename(columns={"client": "parent", "server": "child", "requests": "calls", "failed": "errors",
+                                "server_p50_us": "p50_us", "server_p95_us": "p95_us", "server_max_us": "max_us"})
+        out = out[COLS + ["connection_type"]]
     else:
-        raise ValueError(f"rule must be auto, jaeger or zipkin, not {rule!r}")
+        raise ValueError(f"rule must be auto, jaeger, zipkin or tempo, not {rule!r}")
     out.attrs["rule"] = rule
     return out
 
