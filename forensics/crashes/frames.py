@@ -176,7 +176,7 @@ def _installed_header_code(function, source: str) -> bool:
     return len(ns) >= 2 and ns in source.lower()
 # (__aeabi_idiv0, __divdi3 …: the compiler's runtime helpers, linked into every ARM/32-bit object)
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|__aeabi_|__u?(?:div|mod)[dt]i3$|core::|"
-                       r"alloc::|panic_unwind::|"
+                       r"alloc::|panic_unwind::|__rustc::|"
                        r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py[A-Z_]\w*|_?PyEval\w*)")
 
 

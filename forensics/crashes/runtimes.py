@@ -158,9 +158,9 @@ def _python(text: str) -> tuple[str, dict]:
 
 
 # --- Rust's panic message and its own backtrace (RUST_BACKTRACE=1 / full) ---------------------------------
-_RS_PANIC = re.compile(r"^\s*thread '(?P<thread>[^']*)' panicked at (?:'(?P<msg>.*)', (?P<f1>\S+?):\d+(?::\d+)?"
+_RS_PANIC = re.compile(r"^\s*thread '(?P<thread>[^']*)'(?: \(\d+\))? panicked at (?:'(?P<msg>.*)', (?P<f1>\S+?):\d+(?::\d+)?"
                        r"|(?P<f2>\S+?):\d+(?::\d+)?:)\s*$")
-_RS_OVERFLOW = re.compile(r"^\s*(?:thread '[^']*' has overflowed its stack|fatal runtime error: stack overflow)")
+_RS_OVERFLOW = re.compile(r"^\s*(?:thread '[^']*'(?: \(\d+\))? has overflowed its stack|fatal runtime error: stack overflow)")
 _RS_FRAME = re.compile(r"^\s*(?P<no>\d+):\s+(?:(?P<pc>0x[0-9a-fA-F]+) - )?(?P<func>\S.*?)\s*$")
 _RS_AT = re.compile(r"^\s+at (?P<file>\S+?):(?P<line>\d+)(?::\d+)?\s*$")
 

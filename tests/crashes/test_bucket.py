@@ -17,6 +17,10 @@ def test_same_bug_merged_across_builds_when_symbols_exist(table):
     # a plain `bt` of a deadlock snapshot shows only the main thread (in pthread_join): the
     # blocked threads that key a hang are not in the file
     sym = sym[~((sym["m_program"] == "deadlock") & (sym["m_style"] == "bt"))]
+    # the kernel's log line names no function, only the pc (its page offset keys it, as for a stripped build)
+    sym = sym[sym["m_style"] != "kernel"]
+    # Valgrind cannot unwind from a jump to address 0: its stack skips the caller (dispatch_event) that gdb shows
+    sym = sym[~((sym["m_program"] == "bad_pc") & (sym["m_style"] == "valgrind"))]
     split = sym.groupby("m_program")["bucket"].unique()
     bad = split[split.map(len) > 1]
     assert bad.empty, bad.to_string()

@@ -26,7 +26,8 @@ def test_sniff_recognises_every_style(manifest):
         assert d.kind == "gdb-output", (name, d)
         styles.add(m["style"])
     assert styles == {"live", "cmds", "bt", "allbtfull", "attach", "kcore",
-                      "lldb", "pretty", "sigint", "go", "gdb", "dlv", "asan", "coredumpctl"}
+                      "lldb", "pretty", "sigint", "go", "gdb", "dlv", "asan", "coredumpctl",
+                      "valgrind", "kernel", "python", "v8", "jvm", "rust"}
 
 
 @pytest.mark.parametrize("content", [
