@@ -203,7 +203,10 @@ def suggest_merges(crashes: pd.DataFrame, threshold: float = SUGGEST_AT) -> pd.D
         return pd.DataFrame(columns=cols)
     rep: dict = {}
     for b, st in zip(crashes["bucket"].tolist(), crashes["own_stack"].tolist()):
-        rep.setdefault(b, list(st) if st is not None else [])
+        st = list(st) if st is not None else []
+        if len(st) > len(rep.get(b, ())):
+            rep[b] = st          # the bucket's fullest stack (a kernel log line in it shows one frame)
+        rep.setdefault(b, st)
     keys = list(rep)
     rows = []
     for i in range(len(keys)):
