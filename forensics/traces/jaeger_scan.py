@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from .json_bytes import (_array, _eq, _int, _intern, _member, _skip, _str_end, _str_field, _ws,  # noqa: F401
-                         gather, intern_table)  # (gather: re-exported)
+                         borrowed, borrowed_f, gather, intern_table)  # (gather: re-exported)
 
 VAL_STR, VAL_INT, VAL_FLOAT, VAL_TRUE, VAL_FALSE, VAL_NULL = 0, 1, 2, 3, 4, 5
 
@@ -334,6 +334,14 @@ def _trace_field(b, i, ks, ke, nT, spans, nS, tags, nt, logs, nl, refs, nr, proc
 
 @njit(cache=True)
 def _scan(b, traces, spans, tags, logs, refs, procs, counts, d):
+    """The scan proper (:func:`_scan_tables`) on views of the buffer and tables that carry no reference count
+    (:func:`json_bytes.borrowed`: no atomic increments around every inlined helper)."""
+    return _scan_tables(borrowed(b), borrowed_f(traces), borrowed_f(spans), borrowed_f(tags), borrowed_f(logs),
+                        borrowed_f(refs), borrowed_f(procs), counts, borrowed(d))
+
+
+@njit(cache=True)
+def _scan_tables(b, traces, spans, tags, logs, refs, procs, counts, d):
     """Fill the preallocated tables; 1 = done, 0 = not for this reader, 2 = a table was too small.
     ``counts`` gets the rows used: traces, spans, tags, logs, refs, procs. Takes ``{"data": [trace,
     …], …}`` and a single trace object ``{"traceID", "spans", "processes"}``."""

@@ -7,30 +7,68 @@ what it read (-1 when the bytes are not what was expected) — no Python objects
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import carray, farray, njit, types
+from numba.extending import intrinsic
+
+
+# Indices are walked as uint64 inside the hot loops: numba checks every signed index for a negative
+# (Python's wrap-around), which made the byte loops ~3x slower. ``_U1`` keeps the arithmetic unsigned.
+_U1 = np.uint64(1)
+
+
+@intrinsic
+def _as_ptr(typingctx, addr, dtype):
+    """An integer address as a typed pointer (for :func:`borrowed`)."""
+    ty = types.CPointer(dtype.dtype)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(ty))
+    return ty(addr, dtype), codegen
+
+
+@njit(cache=True, inline="always")
+def borrowed(a):
+    """A view of the contiguous 1-d array ``a`` without a reference count (NULL meminfo). numba increfs
+    and decrefs an array around each inlined call that takes it, with an atomic instruction: half of the
+    Jaeger scan's time went there (4.6 -> 2.5 s for 973 MB). The caller keeps ``a`` alive."""
+    if not a.flags.c_contiguous:
+        raise ValueError("borrowed: not contiguous")
+    return carray(_as_ptr(a.ctypes.data, a.dtype), a.shape)
+
+
+@njit(cache=True, inline="always")
+def borrowed_f(a):
+    """:func:`borrowed` for a table stored column by column (Fortran order)."""
+    if not a.flags.f_contiguous:
+        raise ValueError("borrowed_f: not Fortran-contiguous")
+    return farray(_as_ptr(a.ctypes.data, a.dtype), a.shape)
 
 
 @njit(cache=True)
 def _ws(b, i):
-    n = len(b)
-    while i < n and (b[i] == 32 or b[i] == 10 or b[i] == 13 or b[i] == 9):
-        i += 1
-    return i
+    n = np.uint64(len(b))
+    j = np.uint64(i)
+    while j < n:
+        c = b[j]
+        if c != 32 and c != 10 and c != 13 and c != 9:
+            break
+        j += _U1
+    return np.int64(j)
 
 
 @njit(cache=True)
 def _str_end(b, i):
     """i at the opening quote; returns the index just past the closing quote, or -1."""
-    n = len(b)
-    i += 1
-    while i < n:
-        c = b[i]
+    n = np.uint64(len(b))
+    j = np.uint64(i) + _U1
+    while j < n:
+        c = b[j]
         if c == 92:
-            i += 2
+            j += np.uint64(2)
             continue
         if c == 34:
-            return i + 1
-        i += 1
+            return np.int64(j) + 1
+        j += _U1
     return -1
 
 
@@ -67,10 +105,12 @@ def _skip(b, i):
 
 @njit(cache=True)
 def _eq(b, s, e, k):
-    if e - s != len(k):
+    m = len(k)
+    if e - s != m:
         return False
-    for j in range(len(k)):
-        if b[s + j] != k[j]:
+    u = np.uint64(s)
+    for j in range(m):
+        if b[u + np.uint64(j)] != k[j]:
             return False
     return True
 
@@ -275,7 +315,13 @@ def hash_ranges(b, starts, ends):
     n = len(starts)
     h1 = np.empty(n, dtype=np.uint64)
     h2 = np.empty(n, dtype=np.uint64)
-    for k in range(n):
+    _hash_into(borrowed(b), borrowed(starts), borrowed(ends), borrowed(h1), borrowed(h2))
+    return h1, h2
+
+
+@njit(cache=True)
+def _hash_into(b, starts, ends, h1, h2):
+    for k in range(len(starts)):
         x = np.uint64(14695981039346656037)
         y = np.uint64(1099511628211) ^ np.uint64(ends[k] - starts[k])
         for j in range(starts[k], ends[k]):
@@ -283,7 +329,6 @@ def hash_ranges(b, starts, ends):
             x = (x ^ c) * np.uint64(1099511628211)
             y = (y ^ c) * np.uint64(14029467366897019727) + np.uint64(1)
         h1[k], h2[k] = x, y
-    return h1, h2
 
 
 @njit(cache=True)
@@ -301,6 +346,16 @@ def gather(b, starts, ends, consts):
     out = np.empty(max(total, 1), dtype=np.uint8)
     offsets = np.empty(n + 1, dtype=np.int64)
     valid = np.ones(n, dtype=np.bool_)
+    o, high, ok = _gather_into(borrowed(b), borrowed(starts), borrowed(ends), borrowed(consts), borrowed(out),
+                               borrowed(offsets), borrowed(valid))
+    if not ok:
+        return False, False, offsets, out, valid
+    return True, high < 0x80, offsets, out[:max(o, 1)], valid
+
+
+@njit(cache=True)
+def _gather_into(b, starts, ends, consts, out, offsets, valid):
+    n = len(starts)
     o = 0
     high = 0
     for k in range(n):
@@ -311,10 +366,10 @@ def gather(b, starts, ends, consts):
             continue
         o, h, ok = _copy(b, s, e, consts, out, o)
         if not ok:
-            return False, False, offsets, out, valid
+            return o, high, False
         high |= h
     offsets[n] = o
-    return True, high < 0x80, offsets, out[:max(o, 1)], valid
+    return o, high, True
 
 
 @njit(cache=True, inline="always")
@@ -390,6 +445,18 @@ def gather_many(b, S, E, consts):
     valid = np.ones((m, n), dtype=np.bool_)
     ascii_only = np.ones(m, dtype=np.bool_)
     pos = start[:m].copy()
+    ok = _gather_many_into(borrowed(b), borrowed_f(S), borrowed_f(E), borrowed(consts), borrowed(out), offsets,
+                           valid, ascii_only, pos)
+    if not ok:
+        return False, ascii_only, offsets, out, valid
+    return True, ascii_only, offsets, out, valid
+
+
+@njit(cache=True)
+def _gather_many_into(b, S, E, consts, out, offsets_, valid_, ascii_only, pos):
+    n, m = S.shape
+    offsets = carray(_as_ptr(offsets_.ctypes.data, offsets_.dtype), offsets_.shape)  # (C order, borrowed)
+    valid = carray(_as_ptr(valid_.ctypes.data, valid_.dtype), valid_.shape)
     for k in range(n):
         for c in range(m):
             offsets[c, k] = pos[c]
@@ -399,10 +466,10 @@ def gather_many(b, S, E, consts):
                 continue
             o, high, ok = _copy(b, s, E[k, c], consts, out, pos[c])
             if not ok:
-                return False, ascii_only, offsets, out, valid
+                return False
             if high >= 0x80:
                 ascii_only[c] = False
             pos[c] = o
     for c in range(m):
         offsets[c, n] = pos[c]
-    return True, ascii_only, offsets, out, valid
+    return True

@@ -26,7 +26,8 @@ import numpy as np
 from numba import njit
 
 from .jaeger_scan import K_SPECIAL, _k
-from .json_bytes import _array, _eq, _hex_only, _i64, _member, _next, _skip, _str_end, _string_or_null, _ws
+from .json_bytes import (_array, _eq, _hex_only, _i64, _member, _next, _skip, _str_end, _string_or_null, _ws,
+                         borrowed, borrowed_f)
 
 A_STR, A_INT, A_PY, A_TRUE, A_FALSE, A_EMPTY, A_BYTES = range(7)
 
@@ -439,6 +440,14 @@ def _traces_data(b, i, inner, res, nr, scopes, nsc, spans, ns, attrs, na):
 
 @njit(cache=True)
 def _scan(b, docs, res, scopes, spans, attrs, counts):
+    """The scan proper (:func:`_scan_tables`) on views of the buffer and tables that carry no reference count
+    (:func:`json_bytes.borrowed`: no atomic increments around every inlined helper)."""
+    return _scan_tables(borrowed(b), borrowed_f(docs), borrowed_f(res), borrowed_f(scopes), borrowed_f(spans),
+                        borrowed_f(attrs), counts)
+
+
+@njit(cache=True)
+def _scan_tables(b, docs, res, scopes, spans, attrs, counts):
     """Every top-level document in b; 1 = done, 0 = not for this reader, 2 = a table was too small."""
     n = len(b)
     nd = nr = nsc = ns = na = 0

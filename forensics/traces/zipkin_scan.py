@@ -21,7 +21,8 @@ import numpy as np
 from numba import njit
 
 from .jaeger_scan import K_SPECIAL, _k
-from .json_bytes import _array, _eq, _i64, _member, _next, _skip, _str_end, _string_or_null, _ws
+from .json_bytes import (_array, _eq, _i64, _member, _next, _skip, _str_end, _string_or_null, _ws, borrowed,
+                         borrowed_f)
 
 K_TRACEID, K_ID, K_PARENT, K_NAME, K_KIND = _k("traceId"), _k("id"), _k("parentId"), _k("name"), _k("kind")
 K_TS, K_DUR, K_LOCAL, K_REMOTE, K_ANN = (_k("timestamp"), _k("duration"), _k("localEndpoint"),
@@ -196,6 +197,13 @@ def _trace_arrays(b, j, spans, ns, tags, nt):
 
 @njit(cache=True)
 def _scan(b, docs, spans, tags, counts):
+    """The scan proper (:func:`_scan_tables`) on views of the buffer and tables that carry no reference count
+    (:func:`json_bytes.borrowed`: no atomic increments around every inlined helper)."""
+    return _scan_tables(borrowed(b), borrowed_f(docs), borrowed_f(spans), borrowed_f(tags), counts)
+
+
+@njit(cache=True)
+def _scan_tables(b, docs, spans, tags, counts):
     """Every top-level array in b; 1 = done, 0 = not for this reader, 2 = a table was too small."""
     n = len(b)
     nd = ns = nt = 0
