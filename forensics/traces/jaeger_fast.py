@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - a dependency
 
 from . import formats as F
 from .json_bytes import gather_many, hash_ranges, interned_ranges
+from .string_take import take_strings
 from .jaeger_scan import (S_ERROR, S_KIND, S_LIBRARY, S_MSG, S_PEER, S_SCOPE, S_STATUS, VAL_FALSE, VAL_FLOAT,
                           VAL_NULL, VAL_STR, VAL_TRUE, gather, scan)
 
@@ -70,10 +71,10 @@ def _strings(b, starts, ends, consts=None) -> pa.Array:
 
 
 def coded_strings(codes, names) -> pa.Array:
-    """A large_string column of ``names[codes]`` (few distinct texts, many rows) without copying bytes one
-    row at a time: an Arrow dictionary array, decoded."""
+    """A large_string column of ``names[codes]`` (few distinct texts, many rows), written from the codes
+    (:func:`string_take.take_strings`)."""
     dictionary = names if isinstance(names, pa.Array) else pa.array(list(names) or [""], type=pa.large_string())
-    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), dictionary).cast(pa.large_string())
+    return take_strings(codes, dictionary)
 
 
 def _columns(b, pairs, consts=None) -> list:
