@@ -26,8 +26,9 @@ except ImportError:  # pragma: no cover - a dependency
 from . import formats as F
 from .json_bytes import gather_many, hash_ranges, interned_ranges
 from .string_take import take_strings
-from .jaeger_scan import (S_ERROR, S_KIND, S_LIBRARY, S_MSG, S_PEER, S_SCOPE, S_STATUS, VAL_FALSE, VAL_FLOAT,
-                          VAL_NULL, VAL_STR, VAL_TRUE, gather, scan)
+from .tag_rows import last_rows, spans_and_rows
+from .jaeger_scan import (K_SPECIAL, S_ERROR, S_KIND, S_LIBRARY, S_MSG, S_PEER, S_SCOPE, S_STATUS, VAL_FALSE,
+                          VAL_FLOAT, VAL_NULL, VAL_STR, VAL_TRUE, gather, scan)
 
 
 class _Decline(Exception):
@@ -239,9 +240,11 @@ def _build(raw, cols, tables):
     value = _strings(b, val_s, val_e, consts)
     del has_type
 
+    last = last_rows(tag_span, special, n, len(K_SPECIAL))
+
     def field(*codes, default=None):
         """(start, end) per span of the last tag with one of these keys, else ``default``."""
-        sp, rows = _last_per_span(tag_span, np.flatnonzero(np.isin(special, codes)))
+        sp, rows = spans_and_rows(last, *codes)
         d = consts.ref(default) if default is not None else (-1, -1)
         s_, e_ = np.full(n, d[0], dtype=np.int64), np.full(n, d[1], dtype=np.int64)
         s_[sp], e_[sp] = val_s[rows], val_e[rows]
@@ -264,7 +267,7 @@ def _build(raw, cols, tables):
     m_s, m_e, _, _ = field(S_MSG)
     p_s, p_e, _, _ = field(S_PEER)
     sc_s, sc_e, _, _ = field(S_SCOPE, S_LIBRARY)
-    del tags, val_s, val_e, special, kind  # the biggest table: gone before the span columns are gathered
+    del tags, val_s, val_e, special, kind, last  # the biggest table: gone before the span columns are gathered
     # service and host from the processes
     # logs
     log_ev, log_fields = _logs(raw, logs)

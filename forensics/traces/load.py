@@ -11,12 +11,9 @@ is paused while the JSON is parsed and flattened (a 6–9× win on big files).
 from __future__ import annotations
 
 import gc
-import hashlib
 import io
 import json
-import os
 import re
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,12 +26,13 @@ try:
 except ImportError:  # a dependency, but the stdlib parser gives the same values, only slower
     orjson = None
 
-from ..artifact import Provenance, _stat, open_readonly, sniff
+from ..artifact import Provenance
 from ..errors import ArtifactError
 from ..progress import progress
 from . import compiled
 from . import formats as F
 from .columns import arrow_str
+from .source import as_bytes, read_source
 from .stream import stream_documents
 from .tree import build_tree
 
@@ -405,34 +403,6 @@ def _general(path, raw, prov, cols, shapes, bar, stream_min_bytes):
         _read_all(path, values, multi, cols, shapes, prov, bar)
 
 
-class _Hasher(threading.Thread):
-    """SHA-256 of the evidence's bytes on another thread (hashlib releases the GIL)."""
-
-    def __init__(self, raw: bytes):
-        super().__init__(daemon=True)
-        self.raw, self.hexdigest = raw, None
-
-    def run(self):
-        self.hexdigest = hashlib.sha256(memoryview(self.raw)).hexdigest()
-        self.raw = None
-
-
-def _read(path):
-    """(provenance, the file's bytes, the hashing thread): the file is read once, read-only, and
-    hashed from the same bytes while it is parsed."""
-    from .. import __version__
-
-    d = sniff(path)
-    st = _stat(os.fspath(path))
-    with open_readonly(path) as f:
-        raw = f.read()
-    hashing = _Hasher(raw)
-    hashing.start()
-    prov = Provenance(path=os.path.abspath(os.fspath(path)), size=len(raw), sha256="", kind=d.kind, format=d.format,
-                      parser=PARSER, parser_version=__version__, mtime=st.st_mtime)
-    return prov, raw, hashing
-
-
 def _zipkin_tree(rule: str, shapes) -> bool:
     if rule not in ("auto", "zipkin", "jaeger"):
         raise ValueError(f"shared_rule must be auto, zipkin or jaeger, not {rule!r}")
@@ -453,19 +423,21 @@ def load_traces(path, **options) -> TraceSet:
     Raises :class:`ArtifactError` (with a JSON path or line as location) for malformed JSON,
     JSON of another kind, and spans without ids.
     """
-    prov, raw, hashing = _read(path)
+    fast_wanted = options.get("fast", True)
+    prov, raw, hashing = read_source(path, PARSER, map_big=fast_wanted)
     cols = F.Columns()
     shapes: list[str] = []
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of small dicts and lists: the cyclic GC would rescan them over and over
     fast = None
     try:
-        got = compiled.read(raw, F.Columns) if options.get("fast", True) else None
+        got = compiled.read(raw, F.Columns) if fast_wanted else None
         if got is not None:  # Jaeger UI / OTLP JSON: a compiled reader took the file
             fast, shapes, cols = got
             prov.details["reader"] = "compiled scan"
         with progress(prov.size, "reading trace JSON", size_bytes=prov.size) as bar:
             if fast is None:
+                raw = as_bytes(raw)  # (a mapped file: orjson and the regexes want bytes)
                 _general(path, raw, prov, cols, shapes, bar, int(options.get("stream_min_bytes", STREAM_MIN_BYTES)))
             else:
                 bar.update(prov.size)

@@ -16,6 +16,7 @@ from . import formats as F
 from .jaeger_fast import _Consts, _Decline, _last_per_span, _loads, _strings, _text_codes, coded_strings, frames
 from .jaeger_scan import S_PEER
 from .otlp_scan import A_EMPTY, A_FALSE, A_PY, A_TRUE, scan
+from .source import count_newlines
 
 _KINDS = ("internal", "internal", "server", "client", "producer", "consumer", "internal")
 _STATUS = ("UNSET", "OK", "ERROR")
@@ -40,9 +41,9 @@ def one_per_line(raw: bytes, docs) -> bool:
     every newline of the file lies between documents, and one at least between two (one C pass, plus the
     short gaps)."""
     gaps = [(int(docs[k, 1]), int(docs[k + 1, 0])) for k in range(len(docs) - 1)]
-    between = raw.count(b"\n", 0, int(docs[0, 0])) + raw.count(b"\n", int(docs[-1, 1]))
-    counts = [raw.count(b"\n", s, e) for s, e in gaps]
-    return raw.count(b"\n") == between + sum(counts) and all(counts)
+    between = count_newlines(raw, 0, int(docs[0, 0])) + count_newlines(raw, int(docs[-1, 1]))
+    counts = [count_newlines(raw, s, e) for s, e in gaps]
+    return count_newlines(raw) == between + sum(counts) and all(counts)
 
 
 def _resources(raw, cols, res, b):
