@@ -193,7 +193,9 @@ _SYSTEM_LIB = re.compile(
     r"libruby|libperl|liblua[\d.]*|libluajit[\w.-]*|libjvm|libnode|libv8\w*|libphp\d*|libclang_rt\.[\w.-]*?)"
     r"(?:[-_][\w.-]*)?\.(?:so|dylib)")
 # (/usr/lib/dri/i965_dri.so, /usr/lib/x86_64-linux-gnu/dri/…: Mesa's drivers are the system's too)
-_SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:dri/)?[^/]+$|^/system/lib(?:64)?/")
+# (Android: the platform's and its APEX modules' libraries — bionic, ART, the vendor's drivers — are the system's)
+_SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:dri/)?[^/]+$"
+                         r"|^/(?:system|system_ext|vendor|product|apex/[\w.@-]+)/lib(?:32|64)?/")
 
 
 def is_system_module(path: str) -> bool:

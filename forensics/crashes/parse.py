@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
-from .tombstone import looks_like_tombstone, tombstone_to_gdb
+from .tombstone import looks_like_tombstone, tombstone_facts, tombstone_to_gdb
 from .execinfo import execinfo_to_gdb, ide_frames_to_gdb, looks_like_execinfo, looks_like_ide_frames
 from .golang import go_to_gdb, looks_like_go
 from .lldb import looks_like_lldb, lldb_to_gdb
@@ -113,7 +113,7 @@ def parse_text(text: str) -> Transcript:
     the end), every other line is tested only against the patterns its first character allows.
     """
     text = normalize_paste(text)
-    dialect = "gdb"
+    dialect, extra = "gdb", {}
     if looks_like_coredumpctl(text):
         text, dialect = coredumpctl_to_gdb(text), "coredumpctl"
     if looks_like_go(text):
@@ -123,12 +123,12 @@ def parse_text(text: str) -> Transcript:
     if looks_like_sanitizer(text):
         text, dialect = sanitizer_to_gdb(text), "sanitizer"
     elif dialect == "gdb" and looks_like_tombstone(text):
+        extra = tombstone_facts(text)
         text, dialect = tombstone_to_gdb(text), "tombstone"
     elif dialect == "gdb" and looks_like_execinfo(text):
         text, dialect = execinfo_to_gdb(text), "execinfo"
     elif dialect == "gdb" and looks_like_ide_frames(text):
         text, dialect = ide_frames_to_gdb(text), "ide"
-    extra = {}
     if dialect == "gdb" and (other := foreign_dialect(text)):
         # the kernel's log line, Valgrind, breakpad, macOS, JVM, V8, Python: their facts as gdb lines
         (text, extra), dialect = foreign_to_gdb(text, other), other

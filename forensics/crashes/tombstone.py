@@ -24,7 +24,14 @@ from __future__ import annotations
 
 import re
 
-_PREFIX = re.compile(r"^\s*(?:[VDIWEF]/DEBUG\s*\(\s*\d+\):\s?|[VDIWEF] DEBUG\s*:\s?|DEBUG\s*:\s?)")
+# logcat's prefixes: "I/DEBUG   (  162): ", "F DEBUG   : ", Android Studio's "2020-09-24 15:32:44.997 14368-14368/? A/DEBUG: "
+# and its newer columns "2023-11-23 19:36:23.817 21182-21182 DEBUG   pid-21182   A  "
+_PREFIX = re.compile(r"^\s*(?:(?:\d{2,4}-)?\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+\s+\d+[-\s]\d+(?:/\S+)?\s+)?"
+                     r"(?:[VDIWEFA]/DEBUG\s*(?:\(\s*\d+\))?:\s?|[VDIWEFA] DEBUG\s*:\s?|DEBUG\s*:\s?|DEBUG\s+\S+\s+[VDIWEFA]\s+)")
+# libc's own line before debuggerd's dump: "A/libc: Fatal signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x0 in tid …"
+_LIBC_FATAL = re.compile(r"Fatal signal (?P<no>\d+) \((?P<sig>SIG[A-Z0-9]+)\), code (?P<code>-?\d+)(?: \((?P<desc>[^)]*)\))?"
+                         r"(?:, fault addr (?P<addr>0x[0-9a-fA-F]+|-+))?")
+_ABORT_MSG = re.compile(r"^\s*Abort message: '(?P<msg>.*)'\s*$")
 _SIGNAL = re.compile(r"^\s*signal (?P<no>\d+) \((?P<sig>SIG[A-Z0-9]+)\), code (?P<code>-?\d+) \((?P<desc>[^)]*)\)"
                      r"(?:, fault addr (?P<addr>(?:0x)?[0-9a-fA-F]+|-+))?")
 _FRAME = re.compile(r"^\s*#(?P<no>\d{2,3}) pc (?P<pc>[0-9a-fA-F]+)\s+(?P<mod>\S+)"
@@ -33,13 +40,25 @@ _FRAME = re.compile(r"^\s*#(?P<no>\d{2,3}) pc (?P<pc>[0-9a-fA-F]+)\s+(?P<mod>\S+
 
 def looks_like_tombstone(text: str) -> bool:
     lines = [_PREFIX.sub("", ln) for ln in text.split("\n")[:400]]
-    return any(_SIGNAL.match(ln) for ln in lines) and any(_FRAME.match(ln) for ln in lines)
+    return any(_SIGNAL.match(ln) or _LIBC_FATAL.search(ln) for ln in lines) and any(_FRAME.match(ln) for ln in lines)
+
+
+def tombstone_facts(text: str) -> dict:
+    """What the dump says beyond gdb's lines: bionic's ``Abort message:`` (the reason abort() was called)."""
+    for ln in text.split("\n"):
+        m = _ABORT_MSG.match(_PREFIX.sub("", ln))
+        if m:
+            return {"abort_message": f"Abort message: {m.group('msg')}"}
+    return {}
 
 
 def tombstone_to_gdb(text: str) -> str:
     out, signalled = [], False
-    for raw in text.split("\n"):
-        ln = _PREFIX.sub("", raw)
+    lines = [_PREFIX.sub("", raw) for raw in text.split("\n")]
+    if not any(_SIGNAL.match(ln) for ln in lines):
+        # only libc's "Fatal signal" line names the signal (the dump's own line was cut): read it as one
+        lines = [_SIGNAL_FROM_LIBC(ln) for ln in lines]
+    for ln in lines:
         m = _SIGNAL.match(ln)
         if m and not signalled:
             signalled = True
@@ -59,3 +78,12 @@ def tombstone_to_gdb(text: str) -> str:
             continue
         out.append(ln)
     return "\n".join(out)
+
+
+def _SIGNAL_FROM_LIBC(ln: str) -> str:
+    m = _LIBC_FATAL.search(ln)
+    if not m:
+        return ln
+    return (f"signal {m.group('no')} ({m.group('sig')}), code {m.group('code')} ({m.group('desc') or m.group('sig')})"
+            + (f", fault addr {m.group('addr')}" if m.group("addr") else ""))
+
