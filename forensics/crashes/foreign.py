@@ -14,6 +14,18 @@ and returns the facts gdb has no line for (read or write, which thread crashed).
 >>> print(text.split("\\n")[0]); facts["access"]
 Program received signal SIGSEGV, Segmentation fault.
 'write'
+>>> print(foreign_to_gdb("Crash reason:  SIGSEGV\\nCrash address: 0x194\\n\\nThread 0 (crashed)\\n 0  app + 0x464386\\n",
+...                      "minidump")[0])
+Program received signal SIGSEGV, Segmentation fault.
+$0 = {si_signo = 11, si_errno = 0, si_code = 1, _sigfault = {si_addr = 0x194}}
+Crash address: 0x194
+<BLANKLINE>
+[Current thread is 1 (Thread 1)]
+Thread 1 (Thread 1):
+#0  0x464386 in ?? () from app
+<BLANKLINE>
+>>> foreign_dialect("Exception Type:  EXC_BAD_ACCESS (SIGSEGV)\\n"), foreign_dialect("0x1 in f (x=1) at a.c:3\\n")
+('macos', 'frames')
 """
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ Nothing is guessed: a banner that gives no fault address gives none here either.
 
 >>> last_words(["./run.sh: line 7: 23677 Aborted                 ./prog -x"])["signal"]
 'SIGABRT'
+>>> last_words(["app.service: Main process exited, code=dumped, status=11/SEGV"])["signal"]
+'SIGSEGV'
 """
 from __future__ import annotations
 
@@ -219,6 +221,11 @@ _SHELL = [
     re.compile(rf"^\s*(?:zsh: |\[\d+\]\s+(?:\+\s+)?\d+ ){_W}(?:\s+\(core dumped\))?\s"),                    # zsh
 ]
 _CARGO = re.compile(r"\(signal: (?P<no>\d+), (?P<sig>SIG[A-Z]+): (?P<desc>[^)]+)\)")
+# systemd's journal: "foo.service: Main process exited, code=dumped, status=11/SEGV" (killed: a signal it did not dump)
+_SYSTEMD = re.compile(r"code=(?:dumped|killed), status=\d+/(?P<sig>[A-Z]+)\b")
+# FreeBSD's kernel: "pid 1234 (prog), jid 0, uid 0: exited on signal 11 (core dumped)"
+_BSD_EXIT = re.compile(r"\bpid \d+ \((?P<comm>[^)]+)\)(?:, jid \d+)?(?:, uid \d+)?: exited on signal (?P<no>\d+)")
+_BSD_SIGNO = {11: "SIGSEGV", 10: "SIGBUS", 6: "SIGABRT", 4: "SIGILL", 8: "SIGFPE", 5: "SIGTRAP", 12: "SIGSYS"}
 _BSD_ASSERT = re.compile(r"^\s*Assertion failed: (?P<expr>.+?), (?:function (?P<func>.+?), )?file (?P<file>.+?), line (?P<line>\d+)\.?\s*$")
 _HIT = re.compile(r"^Thread (?P<thread>\d+)(?: \"[^\"]*\")? hit (?:Catchpoint|Breakpoint|Hardware watchpoint|Watchpoint) \d+")
 
@@ -235,6 +242,14 @@ def last_words(lines) -> dict:
         if c and "signal" not in out:
             out.update(signal=c.group("sig"), signal_desc=c.group("desc"), signal_how="terminated",
                        last_words=ln.strip())
+            continue
+        d = _SYSTEMD.search(ln)
+        b = _BSD_EXIT.search(ln)
+        sig = ("SIG" + d.group("sig")) if d else _BSD_SIGNO.get(int(b.group("no"))) if b else None
+        if sig and sig != "SIGKILL" and sig != "SIGTERM" and "signal" not in out:
+            out.update(signal=sig, signal_desc=sig, signal_how="terminated", last_words=ln.strip())
+            if b:
+                out["comm"] = b.group("comm")
             continue
         for rx in _SHELL:
             s = rx.match(ln)
