@@ -192,7 +192,7 @@ def _minidump(text: str) -> tuple[str, dict]:
     if access:
         facts["access"] = access
     at = int(addr.group("addr"), 16) if addr else None
-    in_thread, crashed = None, None
+    in_thread = None
     for ln in lines:
         if _MD_REASON.match(ln) and sig:
             code = 1 if sig in ("SIGSEGV", "SIGBUS") and at is not None else None
@@ -202,7 +202,6 @@ def _minidump(text: str) -> tuple[str, dict]:
         if t:
             in_thread = int(t.group("no")) + 1            # breakpad counts from 0, gdb from 1
             if t.group("crashed"):
-                crashed = in_thread
                 out.append(f"[Current thread is {in_thread} (Thread {in_thread})]")
             out.append(f"Thread {in_thread} (Thread {in_thread}):")
             continue
