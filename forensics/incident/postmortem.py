@@ -93,14 +93,18 @@ def impact(inc) -> list[str]:
             top = causes.iloc[0]
             msg = str(top["message"]).splitlines()[0]
             n = int(top["failing_traces"])
-            who = f"All {n:,} failing requests" if n == st["failed"] else f"Most failing requests ({n:,} of {st['failed']:,})"
-            lines.append(f"{who} fail at {top['service']} {top['operation']}: {msg}.")
+            who = ("The failing request fails" if n == st["failed"] == 1 else
+                   f"All {n:,} failing requests fail" if n == st["failed"] else
+                   f"Most failing requests ({n:,} of {st['failed']:,}) fail")
+            lines.append(f"{who} at {top['service']} {top['operation']}: {msg}.")
     tl = inc.timeline
     crashes = tl[tl["kind"] == "crash"] if len(tl) else tl
     for r in crashes.itertuples():
         cls = getattr(r, "crash_class", None)
         cls = f" ({cls})" if isinstance(cls, str) and cls else ""
-        lines.append(f"Crash{cls} at {_when(r.time)} UTC in {r.artifact}: {r.detail}")
+        when = (f"at an unknown time (the file's modification time, {_when(r.time)} UTC, is all there is)"
+                if _unreliable(getattr(r, "time_source", None)) else f"at {_when(r.time)} UTC")
+        lines.append(f"Crash{cls} {when} in {r.artifact}: {r.detail}")
     if not inc.loaded("traces"):
         lines.append("Requests: unknown — the incident holds no traces to count failed or slow requests.")
     return lines
@@ -119,6 +123,16 @@ class Step:
     end: pd.Timestamp | None = None                 # the last severe event's end (an interval's close)
     links_in: list = field(default_factory=list)   # links joining this step to earlier steps
     links_out: list = field(default_factory=list)  # links to artifacts outside the chain
+    time_source: str | None = None                  # where the step's time came from (timeline's time_source)
+
+    @property
+    def unreliable_time(self) -> bool:
+        """Dated by the file's modification time (no clock in the content or manifest): its place is unknown."""
+        return _unreliable(self.time_source)
+
+
+def _unreliable(source) -> bool:
+    return isinstance(source, str) and ("mtime" in source or "unreliable" in source)
 
 
 def _link_groups(inc) -> dict[frozenset, list[dict]]:
@@ -164,10 +178,12 @@ def causal_chain(inc) -> list[Step]:
         cand = rows[rows["severity"].map(SEVERITY) == top]
         weights = cand["source_rows"].map(_weight)
         head = cand.loc[weights[weights == weights.max()].index].sort_values("time").iloc[0]
+        first = rows.loc[rows["time"].idxmin()] if rows["time"].notna().any() else head
         steps.append(Step(artifact=str(artifact), family=str(head["artifact_kind"]), time=rows["time"].min(),
                           severity=str(head["severity"]), headline=str(head["detail"]), events=len(rows),
                           service=head["service"] if isinstance(head["service"], str) else None,
-                          end=rows["end"].max() if "end" in rows and rows["end"].notna().any() else None))
+                          end=rows["end"].max() if "end" in rows and rows["end"].notna().any() else None,
+                          time_source=first.get("time_source") if isinstance(first.get("time_source"), str) else None))
     steps.sort(key=lambda s: (s.time, s.artifact))
     groups = _link_groups(inc)
     names = [s.artifact for s in steps]
@@ -189,11 +205,26 @@ def _step_label(s: Step) -> str:
     return f"{s.family}{who} ({s.artifact})"
 
 
+def _time_only(prev: Step, s: Step) -> str:
+    """What orders two unlinked steps: their times and the gap, or nothing when a time is a file's mtime."""
+    dated = [x.artifact for x in (prev, s) if x.unreliable_time]
+    if dated:
+        return (f"no link found, and {' and '.join(dated)} {'is' if len(dated) == 1 else 'are'} dated only by the "
+                f"file's modification time: order unknown")
+    gap = (s.time - prev.time).total_seconds() if s.time is not None and prev.time is not None else None
+    later = f", {duration(gap)} later" if gap is not None and gap == gap else ""
+    return f"no link found: ordered by time only{later}"
+
+
 def chain_statement(steps: list[Step]) -> str:
     """The chain in one sentence: each arrow says how sure the link is (or that only time orders it)."""
     if not steps:
         return "No artifact recorded an error or critical event, so there is no chain to state."
-    parts = [_step_label(steps[0])]
+    if len(steps) > 1 and not any(li["summary"] for s in steps for li in s.links_in):
+        lead = ("No link joins any two of these steps, so this is a list in time order, not a chain of causes: ")
+    else:
+        lead = ""
+    parts = [lead + _step_label(steps[0])]
     for prev, s in zip(steps, steps[1:]):
         causal = [r for li in s.links_in if li["to"] == prev.artifact for r in li["summary"] if not r["identity"]]
         if causal:
@@ -202,7 +233,7 @@ def chain_statement(steps: list[Step]) -> str:
         else:
             earlier = [r for li in s.links_in for r in li["summary"] if not r["identity"]]
             how = (f"linked to an earlier step by {earlier[0]['type']} ({earlier[0]['confidence']:.2f})" if earlier
-                   else "no link found: ordered by time only")
+                   else _time_only(prev, s))
             parts.append(f"→ [{how}] {_step_label(s)}")
     return " ".join(parts)
 
@@ -213,9 +244,10 @@ def open_questions(inc, steps: list[Step], coverage: dict[str, str | None]) -> l
     qs = []
     for prev, s in zip(steps, steps[1:]):
         if not any(li["to"] == prev.artifact for li in s.links_in):
+            order = (f"and {_time_only(prev, s).split(', and ', 1)[1]}" if prev.unreliable_time or s.unreliable_time
+                     else f"they are ordered by time only ({_when(prev.time)} then {_when(s.time)} UTC)")
             qs.append(f"Did {_step_label(prev)} lead to {_step_label(s)}? Unknown: no shared identifier, endpoint "
-                      f"or time-window link joins them; they are ordered by time only "
-                      f"({_when(prev.time)} then {_when(s.time)} UTC).")
+                      f"or time-window link joins them; {order}.")
     chain_names = {s.artifact for s in steps}
     for s in steps:
         for li in s.links_in + s.links_out:

@@ -81,6 +81,9 @@ def chain_html(steps: list[Step]) -> str:
         if i and not s.links_in:
             ev.append("<li class='none'>no link joins this step to an earlier one: ordered by time only "
                       "(confidence unknown).</li>")
+        if s.unreliable_time:
+            ev.append("<li class='none'>its time is the file's modification time (no clock in the content or the "
+                      "manifest): its place in this order is unknown.</li>")
         outside = sorted(((li["to"], r) for li in s.links_out for r in li["summary"] if not r["identity"]),
                          key=lambda x: -x[1]["confidence"])
         for to, r in outside[:3]:
@@ -89,7 +92,7 @@ def chain_html(steps: list[Step]) -> str:
         if len(outside) > 3:
             rest = ", ".join(sorted({f"{to} ({r['type']})" for to, r in outside[3:]}))
             ev.append(f"<li>{len(outside) - 3:,} more link group(s) outside the chain: {esc(rest)}</li>")
-        when = esc(timestamp(s.time))
+        when = esc(timestamp(s.time)) + (" (file time)" if s.unreliable_time else "")
         if s.end is not None and (s.end - s.time).total_seconds() >= 1:
             when += f" → {esc(timestamp(s.end))}"
         out.append(f"<li class='step'><span class='when'>{when} UTC</span> · {_sev(s.severity)} · "

@@ -176,10 +176,12 @@ def postgres_section(inc, before, after) -> Section:
             f"interval — a second snapshot taken before would isolate the incident.")
         what = "since the last reset"
     ranked = rank(frame, by="total_exec_time")
-    s.table(ranked[[c for c in cols if c in ranked]].head(TOP), f"Statements by execution time {what}")
+    basis = ranked.attrs.get("share_basis", "the statements in the dump")
+    s.table(ranked[[c for c in cols if c in ranked]].head(TOP), f"Statements by execution time {what} "
+                                                                 f"(share: of {basis})")
     s.attempt("Pareto", lambda: s.figure(png_of(lambda: postgres_plots.pareto(ranked)),
                                          f"Each statement's share of execution time {what} (bars) and the cumulative "
-                                         f"share (line)."))
+                                         f"share (line), of {basis}."))
     finds = ranked[ranked["findings"].map(lambda f: bool(f) if isinstance(f, (list, tuple)) else False)]
     s.items(f"#{int(r['rank'])} {' '.join(str(r['query']).split())[:160]}: {'; '.join(map(str, r['findings']))}"
             for _, r in finds.head(TOP).iterrows())

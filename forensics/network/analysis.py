@@ -95,8 +95,9 @@ def diagnose(cap) -> str:
     holes, fills = q["holes_before_segment"], q["fill_ins_seen"]
     data_segs = int(f["data_segments"].sum())
     if na_c + na_s + holes <= max(2, 0.001 * data_segs):
-        lines.append(f"Only {na_c + na_s:,} of {data_segs:,} data segments did not advance the sequence and "
-                     f"{holes:,} holes appeared: no meaningful packet loss.")
+        which = (f"only {na_c + na_s:,} of {data_segs:,} data segments did not advance the sequence"
+                 if na_c + na_s else f"all {data_segs:,} data segments advanced the sequence")
+        lines.append(f"{which[0].upper()}{which[1:]} and {holes:,} holes appeared: no meaningful packet loss.")
     else:
         side = "client → server" if resent_c + holes >= resent_s else "server → client"
         lines.append(f"{na_c + na_s:,} of {data_segs:,} data segments did not advance the sequence (resent or "

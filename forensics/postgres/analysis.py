@@ -274,7 +274,9 @@ def rank(frame, by: str = "total_exec_time", group: str = "row", min_blocks: int
     ``min_blocks`` shared blocks). Shares are of the top-level total: with ``track=all`` a nested
     statement's time is already inside its caller's, so nested rows show their share but do not add
     to ``cum_share`` (``calls`` are not nested and all count). For ``mean_exec_time`` and
-    ``hit_ratio`` the share is of execution time. Each row gets ``findings`` (see
+    ``hit_ratio`` the share is of execution time. A projection that prints each statement's share of the
+    server's total (pg-extras' ``prop_exec_time``) keeps that share: its rows are only the top ones.
+    ``attrs["share_basis"]`` says what the shares are of. Each row gets ``findings`` (see
     :mod:`forensics.postgres.findings`).
     """
     df = _frame(frame)
@@ -291,6 +293,12 @@ def rank(frame, by: str = "total_exec_time", group: str = "row", min_blocks: int
     denom = vals[~nested].sum() if share_of != "calls" else vals.sum()
     g["value"] = g[by].astype(float)
     g["share"] = vals / denom if denom and math.isfinite(denom) else np.nan
+    share_basis = "the statements in the dump"
+    if share_of == "total_exec_time" and "prop_exec_time" in g and len(g) and g["prop_exec_time"].notna().all():
+        # a tool's projection (pg-extras `outliers`) lists only its top rows, but prints each one's share of the
+        # server's whole execution time: that is the share, not the share among the rows the paste holds
+        g["share"] = g["prop_exec_time"].astype(float) / 100
+        share_basis = "all statements' execution time on the server (the dump's own prop_exec_time)"
     g = g[g["value"].notna()]
     if by == "hit_ratio":
         g = g[g["blocks"] >= min_blocks]
@@ -304,7 +312,7 @@ def rank(frame, by: str = "total_exec_time", group: str = "row", min_blocks: int
     if top:
         g = g.head(top)
     g = g.reset_index(drop=True)
-    g.attrs = attrs
+    g.attrs = {**attrs, "share_basis": share_basis}
     return g
 
 

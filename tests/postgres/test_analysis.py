@@ -190,3 +190,16 @@ def test_stats_since_moving_means_a_new_entry():
         d = delta(b, a)
     r = row_of(d, "missing_index")
     assert r["is_reset"] and r["calls"] == a.loc[i, "calls"]  # whole, not after − before
+
+
+def test_a_projection_keeps_its_share_of_the_server_total():
+    """pg-extras' `outliers` lists its top rows with prop_exec_time, each one's share of *all* statements'
+    time: ranking keeps that share (re-dividing by the listed rows' sum would inflate it)."""
+    after = load("after").statements
+    top3 = after.sort_values("total_exec_time", ascending=False).head(3).copy()
+    top3["prop_exec_time"] = (100 * top3["total_exec_time"] / after["total_exec_time"].sum()).round(1)
+    r = rank(top3)
+    assert list(r["share"]) == list(top3["prop_exec_time"] / 100)
+    assert r["cum_share"].iloc[-1] < 1 and "prop_exec_time" in r.attrs["share_basis"]
+    plain = rank(after)
+    assert plain.attrs["share_basis"] == "the statements in the dump"

@@ -1,0 +1,48 @@
+"""An incident of unrelated evidence (what an analyst may drop into one folder): the postmortem must not
+present time order as a chain of causes, nor a file's modification time as when a crash happened."""
+from types import SimpleNamespace
+
+import pandas as pd
+
+from forensics.incident.postmortem import Step, chain_statement, impact
+
+T0 = pd.Timestamp("2021-01-21 11:58:34", tz="UTC")
+MTIME = "file mtime (unreliable: when the file was last written or copied, not when it was taken)"
+
+
+def _step(name, family, time, source="artifact", links=()):
+    return Step(artifact=name, family=family, time=time, severity="error", headline="x", events=1,
+                time_source=source, links_in=list(links))
+
+
+def test_steps_no_link_joins_are_a_list_in_time_order_with_their_gaps():
+    steps = [_step("postgresql.log", "postgres", T0), _step("traces.json", "traces", T0 + pd.Timedelta(days=545))]
+    text = chain_statement(steps)
+    assert text.startswith("No link joins any two of these steps, so this is a list in time order, not a chain")
+    assert "ordered by time only, 13,080 h later" in text
+
+
+def test_a_step_dated_by_its_file_mtime_has_no_place_in_the_order():
+    steps = [_step("traces.json", "traces", T0), _step("core.txt", "crashes", T0 + pd.Timedelta(days=9), MTIME)]
+    text = chain_statement(steps)
+    assert "core.txt is dated only by the file's modification time: order unknown" in text
+    assert "later" not in text
+    assert steps[1].unreliable_time and not steps[0].unreliable_time
+
+
+def test_a_linked_chain_is_not_called_a_list():
+    link = {"to": "traces.json", "summary": [{"type": "trace-id", "links": 1, "confidence": 0.95, "reason": "r",
+                                              "identity": False}]}
+    steps = [_step("traces.json", "traces", T0), _step("app.log", "crashes", T0 + pd.Timedelta(seconds=3),
+                                                       links=[link])]
+    text = chain_statement(steps)
+    assert not text.startswith("No link") and "[trace-id, confidence 0.95]" in text
+
+
+def test_impact_says_a_crash_dated_by_mtime_happened_at_an_unknown_time():
+    tl = pd.DataFrame({"kind": ["crash"], "time": [T0], "artifact": ["core.txt"], "crash_class": ["abort"],
+                       "detail": ["SIGABRT"], "time_source": [MTIME]})
+    inc = SimpleNamespace(window=(T0, T0), manifest_window=(None, None), loaded=lambda *a: [], timeline=tl)
+    crash = [line for line in impact(inc) if line.startswith("Crash")]
+    assert crash == ["Crash (abort) at an unknown time (the file's modification time, 2021-01-21 11:58:34.000 UTC, "
+                     "is all there is) in core.txt: SIGABRT"]
