@@ -204,7 +204,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
     if facts.get("sanitizer_kind") and not sig:
         out.update(origin="self", origin_why=f"{facts['sanitizer']} stopped the process at a bad access")
         return done(*sanitizer_class(facts))
-    if facts.get("runtime_verdict") and sig in (None, "SIGABRT", "SIGSEGV"):
+    if facts.get("runtime_verdict") and sig in ((None,) if facts.get("verdict_without_signal") else (None, "SIGABRT", "SIGSEGV")):
         # the runtime said what happened in its own words (Rust: "panicked at …", "has overflowed its stack")
         out.update(origin="self", origin_why=f"{facts.get('foreign') or 'the runtime'} reported it")
         return done(*facts["runtime_verdict"])

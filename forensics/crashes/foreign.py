@@ -290,14 +290,50 @@ def _loose(text: str) -> tuple[str, dict]:
                                              "and runtime messages")]}
 
 
+# --- UndefinedBehaviorSanitizer's "file:line:col: runtime error: …" (a check, not a signal) ----------------
+_UB_ERROR = re.compile(r"^\s*(?P<file>[^\s:]+):(?P<line>\d+):(?:\d+:)? runtime error: (?P<msg>.+?)\s*$")
+_UB_CLASS = [(r"^(?:load of|member access within|member call on|reference binding to|applying (?:non-)?zero offset to)"
+              r" (?:misaligned address 0x0+\b|null pointer)|^(?:load|member access)\b.*\bnull pointer", "null-deref-read"),
+             (r"^store to (?:misaligned address 0x0+\b|null pointer)", "null-deref-write"),
+             (r"^division by zero|^integer divide by zero", "divide-by-zero")]
+
+
+def _ubsan_looks(text: str) -> bool:
+    return any(_UB_ERROR.match(ln) for ln in text.split("\n")[:400])
+
+
+def _ubsan(text: str) -> tuple[str, dict]:
+    from .sanitizer import _FRAME as SAN_FRAME, _frame
+
+    lines, out, facts, first = text.split("\n"), [], {"foreign": "UndefinedBehaviorSanitizer"}, None
+    for ln in lines:
+        m = _UB_ERROR.match(ln)
+        if m and first is None:
+            first = m
+            msg = m.group("msg")
+            cls = next((c for rx, c in _UB_CLASS if re.search(rx, msg)), None)
+            ambiguous = cls == "null-deref-read" and not msg.startswith("load of")   # a member access may be a store
+            sub = "access-assumed-read" if ambiguous else f"ubsan:{msg.split(' of type')[0][:60]}"
+            facts["runtime_verdict"] = (cls or "unknown", sub, "unknown",
+                                        "UndefinedBehavior", f"UBSan reports '{msg}' at {m.group('file')}:{m.group('line')}"
+                                        + ("" if cls else ": undefined behaviour the class vocabulary has no name for"))
+            facts["verdict_without_signal"] = True      # a signal the transcript shows (a later fault) decides instead
+            out.append(ln)
+            continue
+        f = SAN_FRAME.match(ln) if first is not None else None
+        out.append(_frame(f) if f else ln)
+    return "\n".join(out), facts
+
+
 _LOOKS = [
+    ("ubsan", _ubsan_looks),
     ("kernel", lambda t: bool(_KSEGV.search(t) or _KTRAP.search(t))),
     ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))
      or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),
     ("macos", lambda t: any(_MAC_EXC.match(ln) for ln in t.split("\n"))),
 ]
-_TRANSLATE = {"kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose}
+_TRANSLATE = {"ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose}
 
 
 def foreign_dialect(text: str) -> str | None:

@@ -27,7 +27,7 @@ def test_sniff_recognises_every_style(manifest):
         styles.add(m["style"])
     assert styles == {"live", "cmds", "bt", "allbtfull", "attach", "kcore",
                       "lldb", "pretty", "sigint", "go", "gdb", "dlv", "asan", "coredumpctl",
-                      "valgrind", "kernel", "python", "v8", "jvm", "rust"}
+                      "valgrind", "kernel", "python", "v8", "jvm", "rust", "ubsan"}
 
 
 @pytest.mark.parametrize("content", [

@@ -23,7 +23,7 @@ _PIECES = [b"\n", b"(gdb) ", b"    ", b"```", b"#0  ", b" at ", b"\x1b[31m", b"&
            b"Exception Type:  EXC_BAD_ACCESS (SIGSEGV)\n", b"Thread 0 Crashed:\n", b"0   a  0x1 f + 1\n",
            b"Crash reason:  SIGSEGV\n", b"Thread 0 (crashed)\n", b" 0  a + 0x1\n", b"thread 'main' panicked at a.rs:1:1:\n",
            b"stack backtrace:\n", b"   0: f\n", b"Segmentation fault (core dumped)\n", b"SUMMARY: AddressSanitizer: SEGV a\n",
-           b"f (x=0x0) at a.c:1\n"]
+           b"f (x=0x0) at a.c:1\n", b"a.c:1:2: runtime error: load of null pointer of type 'int'\n"]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,6 +10,7 @@ Valgrind; Python, Node and a JDK as the distribution ships them; Rust from rustu
 
 * *valgrind*: the ``-g -O0`` builds under ``valgrind --tool=memcheck`` (its error report and
   ``Process terminating with default action of signal N``);
+* *ubsan*: ``-fsanitize=undefined -fno-sanitize-recover=all`` builds stopping at their ``runtime error:``;
 * *kernel*: the ``-O2`` builds crashing on their own, and the lines the kernel logged for that pid
   (``dmesg``: ``segfault at … error 6 in …``, ``traps: … trap divide error …``; needs
   ``/proc/sys/debug/exception-trace`` = 1, read only);
@@ -80,6 +81,22 @@ def valgrind(manifest, tmp):
         fn = f"{name}__g-O0__valgrind.txt"
         _save(fn, re.sub(r"^==\d+==", "==4242==", text, flags=re.M), tmp)    # the pid changes every run
         _entry(manifest, fn, name, "g-O0", "valgrind", cls, "", " ".join(cmd), tmp)
+
+
+def ubsan(manifest, tmp):
+    """UBSan stopping at the first check that fails (``-fno-sanitize-recover``): its ``runtime error:`` line."""
+    if shutil.which("gcc") is None:
+        return print("gcc not installed: skipped")
+    for name, cls in (("null_read", "null-deref-read"), ("null_write", "null-deref-write"),
+                      ("divide_by_zero", "divide-by-zero")):
+        exe = os.path.join(tmp, "ubsan-O0", name)
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        flags = ["-g", "-O0", "-fsanitize=undefined", "-fno-sanitize-recover=all"]
+        subprocess.run(["gcc", *flags, "-o", exe, name + ".c"], check=True, cwd=g.PROGRAMS)
+        text = g.sh([exe], cwd=tmp, env=dict(os.environ, UBSAN_OPTIONS="print_stacktrace=1"))
+        fn = f"{name}__ubsan-O0__ubsan.txt"
+        _save(fn, text, tmp)
+        _entry(manifest, fn, name, "ubsan-O0", "ubsan", cls, "", f"UBSAN_OPTIONS=print_stacktrace=1 {exe}", tmp)
 
 
 def kernel(manifest, tmp):
@@ -160,7 +177,7 @@ def main():
         manifest = json.load(f)
     tmp = tempfile.mkdtemp(prefix="fx-cr-")
     try:
-        for step in (valgrind, kernel, python, node, jvm, rust):
+        for step in (valgrind, ubsan, kernel, python, node, jvm, rust):
             step(manifest, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
