@@ -127,7 +127,13 @@ def load_text(data, name: str = "<paste>") -> GdbCrash:
 
 
 def _load_bytes(path, raw: bytes, prov: Provenance) -> GdbCrash:
-    text = raw.decode("utf-8", errors="replace")
+    from .sniff import utf16_text
+
+    text = utf16_text(raw)
+    if text is not None:
+        prov.warn(None, "UTF-16 text (as a Windows shell's redirection writes it) decoded")
+    else:
+        text = raw.decode("utf-8", errors="replace")
     if "\ufffd" in text:
         prov.warn(None, "bytes that are not UTF-8 were replaced")
     if "\x00" in text:

@@ -82,7 +82,17 @@ _FOREIGN_LABEL = {"kernel": "kernel log line", "valgrind": "valgrind report", "m
                   "rust": "Rust panic", "ubsan": "UndefinedBehaviorSanitizer report"}
 
 
+def utf16_text(data: bytes) -> str | None:
+    """The text of a UTF-16 file (Windows PowerShell's ``>`` writes UTF-16LE with a BOM), else None."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", errors="replace")
+    return None
+
+
 def sniff_crash(head: bytes) -> tuple[str, str] | None:
     """The ``forensics.kinds`` sniffer hook: ``(format, evidence)`` or None."""
-    fmt = crash_format(head)
+    wide = utf16_text(head[:len(head) - len(head) % 2])
+    fmt = crash_format(wide.encode("utf-8") if wide is not None else head)
+    if fmt and wide is not None:
+        return fmt + " (UTF-16)", "crash transcript lines in UTF-16 text"
     return (fmt, "crash transcript lines (frames, signal/stop lines, goroutine blocks)") if fmt else None

@@ -217,3 +217,17 @@ def test_rust_panic_and_python_frames_are_not_own():
     assert c["top_own_frame"] == "fast_sum" and c["class"] == "null-deref-read"
     frames = _paste(py).frames
     assert not frames[frames["norm_function"] == "_PyEval_EvalFrameDefault"]["is_own"].any()
+
+
+def test_utf16_transcript_reads_like_the_original(tmp_path):
+    """Windows PowerShell's `>` writes UTF-16LE with a BOM: the same transcript, the same verdict, and a warning."""
+    import warnings
+
+    src = os.path.join(SAMPLES, "null_read__g-O0__cmds.txt")
+    wide = tmp_path / "null_read_utf16.txt"
+    wide.write_bytes(b"\xff\xfe" + open(src, encoding="utf-8").read().encode("utf-16-le"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = load_gdb(src).crash, load_gdb(str(wide)).crash
+    assert (b["class"], b["top_own_frame"], b["bucket"]) == (a["class"], a["top_own_frame"], a["bucket"])
+    assert any("UTF-16" in w for w in b["warnings"])
