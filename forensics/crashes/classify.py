@@ -103,9 +103,12 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
         return "kernel", f"{sig} without $_siginfo: assumed a hardware fault"
     if self_frames:
         return "self", f"{sig} with raise/abort frames on the crash thread"
-    if sig == "SIGABRT" and (facts.get("abort_message") or not len(crash_frames)):
-        # a runtime's fatal-error message, or no stack at all: nothing says it came from outside
-        return "self", (f"the runtime printed '{facts['abort_message']}' and aborted" if facts.get("abort_message")
+    said = facts.get("abort_message") or facts.get("assert_message") or facts.get("glibc_message") or \
+        (f"terminate called after throwing {facts['exception_type']}" if facts.get("exception_type") else None)
+    if sig == "SIGABRT" and (said or not len(crash_frames)):
+        # the process's own last words (a runtime's fatal error, an assert, glibc, terminate), or no stack at
+        # all: nothing says the signal came from outside
+        return "self", (f"the process printed '{said}' and aborted" if said
                         else "SIGABRT with no stack shown: taken as abort() by the process, its usual source")
     return "external", f"{sig} with no raise/abort frame on the crash thread: sent from outside"
 

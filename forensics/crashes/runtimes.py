@@ -72,8 +72,8 @@ def _jvm(text: str) -> tuple[str, dict]:
 
 
 # --- V8 / Node ------------------------------------------------------------------------------------------
-_V8_FATAL = re.compile(r"^\s*(?:FATAL ERROR: (?P<msg>.+?)|# Fatal error in (?P<where>.+)|(?P<prog>\S+)\[\d+\]: (?P<afile>\S+):"
-                       r"(?P<aline>\d+): (?:(?P<afunc>.+?): )?Assertion `(?P<expr>.+)' failed\.)\s*$")
+_V8_FATAL = re.compile(r"^\s*(?:FATAL ERROR: (?P<msg>.+?)|# Fatal error in (?P<where>.+)|(?P<prog>\S+)\[\d+\]: (?P<afile>[^\s:]+):"
+                       r"(?P<aline>\d+):\s?(?:(?P<afunc>.+?): )?Assertion `(?P<expr>.+)' failed\.)\s*$")
 _V8_FRAME = re.compile(r"^\s*(?P<no>\d+): (?:(?P<pc>0x[0-9a-fA-F]+)\s*)?(?P<func>.*?)\s*(?:\[(?P<mod>[^\]]+)\])?\s*$")
 
 
