@@ -47,7 +47,7 @@ def request_stats(ts) -> dict:
     ok = summary[~summary["root_error"].astype(bool)]
     out = {"requests": n, "failed": len(failed), "slow": 0, "slow_threshold_us": None, "first_failure": None,
            "last_failure": None, "causes": pd.DataFrame(), "summary": summary}
-    if n:
+    if n > 1:  # slow is measured against the other requests: one request has nothing to compare with
         thr = slow_threshold_us(summary["duration_us"])
         out["slow_threshold_us"] = thr
         out["slow"] = int((ok["duration_us"] > thr).sum())
@@ -87,6 +87,8 @@ def impact(inc) -> list[str]:
         if st["slow_threshold_us"] is not None:
             text += (f"; {st['slow']:,} more were slow (over {duration(st['slow_threshold_us'], 'us')}, "
                      f"the incident's slow threshold for this set)")
+        else:
+            text += "; whether it was slow is unknown (one request: nothing to compare it with)"
         lines.append(text + ".")
         causes = st["causes"]
         if len(causes):

@@ -134,9 +134,12 @@ def traces_section(inc, art) -> Section:
         f"service(s); {len(ts.orphans):,} orphan span(s), {len(ts.provenance.warnings):,} load warning(s).")
     st = request_stats(ts)
     summary = st["summary"]
-    if st["requests"]:
+    if st["requests"] and st["slow_threshold_us"] is not None:
         s.p(f"{st['failed']:,} of {st['requests']:,} requests failed; {st['slow']:,} more took longer than "
             f"{duration(st['slow_threshold_us'], 'us')}.")
+    elif st["requests"]:
+        s.p(f"{st['failed']:,} of {st['requests']:,} requests failed; whether it was slow is unknown (one request: "
+            f"nothing to compare it with).")
     s.attempt("Service map", lambda: s.figure(png_of(lambda: traces_plots.plot_service_map(traces_analysis.dependency_graph(ts))),
                                               "Service map: arrow width = calls, colour = error rate."))
     s.attempt("Dependencies", lambda: s.table(traces_analysis.dependencies(ts), "Calls between services"))

@@ -94,7 +94,10 @@ def diagnose(cap) -> str:
     na_c, na_s = int(f["not_advancing_c2s"].sum()), int(f["not_advancing_s2c"].sum())
     holes, fills = q["holes_before_segment"], q["fill_ins_seen"]
     data_segs = int(f["data_segments"].sum())
-    if na_c + na_s + holes <= max(2, 0.001 * data_segs):
+    if not data_segs:
+        lines.append(f"Not one of the {len(f):,} TCP connection(s) carried data (handshakes, resets or scans only): "
+                     "there is no data to have lost.")
+    elif na_c + na_s + holes <= max(2, 0.001 * data_segs):
         which = (f"only {na_c + na_s:,} of {data_segs:,} data segments did not advance the sequence"
                  if na_c + na_s else f"all {data_segs:,} data segments advanced the sequence")
         lines.append(f"{which[0].upper()}{which[1:]} and {holes:,} holes appeared: no meaningful packet loss.")

@@ -351,10 +351,17 @@ def findings(ts) -> list[str]:
             text += " No call between services failed."
         out.append(text)
     ec = error_correlation(ts)
+    roots_failed = bool(trace_summary(ts)["root_error"].any())
     if len(ec) and ec.iloc[0]["failing_traces"] > 0:
         e = ec.iloc[0]
-        out.append(f"Failures: {e['service']} '{e['operation']}' with \"{_line(e['message'])}\" is in "
-                   f"{e['coverage']:.0%} of failing traces and only in failing traces ({e['precision']:.0%}).")
+        msg = f"\"{_line(e['message'])}\"" if _line(e["message"]) else "no error message"
+        if roots_failed:
+            out.append(f"Failures: {e['service']} '{e['operation']}' with {msg} is in {e['coverage']:.0%} of failing "
+                       f"traces and only in failing traces ({e['precision']:.0%}).")
+        else:  # error_correlation then counts a trace with any error span as failing; say what was seen
+            n, traces = int(e["failing_traces"] + e["ok_traces"]), int(_spans(ts)["trace_id"].nunique())
+            out.append(f"No request failed at its root span; the most common error span is {e['service']} "
+                       f"'{e['operation']}' with {msg}, in {n:,} of {traces:,} trace(s).")
         benign = ec[(ec["failing_traces"] == 0) & (ec["ok_traces"] > 0)]
         if len(benign):
             b = benign.iloc[0]

@@ -46,3 +46,31 @@ def test_impact_says_a_crash_dated_by_mtime_happened_at_an_unknown_time():
     crash = [line for line in impact(inc) if line.startswith("Crash")]
     assert crash == ["Crash (abort) at an unknown time (the file's modification time, 2021-01-21 11:58:34.000 UTC, "
                      "is all there is) in core.txt: SIGABRT"]
+
+
+def test_one_request_is_neither_slow_nor_fast():
+    import os
+
+    from forensics.incident.postmortem import request_stats
+    from forensics.traces import load_traces
+
+    ts = load_traces(os.path.join(os.path.dirname(__file__), "..", "..", "sample_data", "traces",
+                                  "checkout.jaeger.json"))
+    one = ts.trace(ts.spans["trace_id"].iloc[0])
+    st = request_stats(one)
+    assert st["requests"] == 1 and st["slow_threshold_us"] is None
+    assert request_stats(ts)["slow_threshold_us"] is not None
+
+
+def test_trace_findings_without_a_failed_root_do_not_speak_of_failing_traces():
+    import os
+
+    from forensics.traces import analysis, load_traces
+
+    ts = load_traces(os.path.join(os.path.dirname(__file__), "..", "..", "sample_data", "traces",
+                                  "checkout.jaeger.json"))
+    assert any(line.startswith("Failures:") for line in analysis.findings(ts))
+    ts.spans.loc[ts.spans["is_root"], "error"] = False      # the same errors, none at a root
+    lines = analysis.findings(ts)
+    assert not any(line.startswith("Failures:") for line in lines)
+    assert any(line.startswith("No request failed at its root span; the most common error span is") for line in lines)

@@ -110,3 +110,14 @@ def test_stream_graphs_draw_with_robust_axes():
     ax = plots.window_scaling(p, 0)
     assert len(ax.lines) >= 2 and ax.get_ylim()[1] < 10_000_000  # no 6.7e7 window spike here either
     plt.close("all")
+
+
+def test_a_capture_without_data_is_not_said_to_have_lost_none():
+    """A SYN scan (chrissanders/packets' synscan, a wild capture: skipped when absent) has TCP connections but
+    no data segment: the diagnosis says so instead of 'all 0 data segments advanced'."""
+    from forensics.network.load import load_capture
+    from support import require_wild
+
+    rel = "chrissanders+packets/synscan.pcapng"
+    text = analysis.diagnose(load_capture(require_wild("network", [rel])[rel]))
+    assert "carried data (handshakes, resets or scans only)" in text and " 0 data segments" not in text
