@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..crashes import plots as crash_plots
-from ..display import duration, readable_axes, timestamp
+from ..display import duration, readable_axes, size, timestamp
 from ..memory import plots as memory_plots
 from ..memory.diff import heap_diff
 from ..network import analysis as network_analysis
@@ -215,6 +215,8 @@ def memory_section(inc, arts) -> Section:
     diffs = []
     if len(arts) > 1 and not any(getattr(a.result, "is_diff", False) for a in arts):
         diffs.append((" → ".join(files), lambda: heap_diff([a.path for a in arts], top=0)))
+    elif len(arts) == 1 and not getattr(arts[0].result, "is_diff", False):
+        s.attempt(f"Heap {arts[0].file}", lambda: _one_heap(s, arts[0]))
     else:
         diffs += [(a.file, (lambda a=a: heap_diff([a.path], top=0))) for a in arts]
     for label, make in diffs:
@@ -233,6 +235,22 @@ def memory_section(inc, arts) -> Section:
                 s.table(leaks[show].head(5), f"Leak suspects and what retains them ({label})")
         s.attempt(f"Heap diff {label}", one)
     return s
+
+
+def _one_heap(s: Section, art) -> None:
+    """One point in time: what the heap held, largest first — growth needs a second file of the same process."""
+    c = art.result.classes
+    total, objects = float(c["bytes"].sum()), int(c["count"].sum())
+    top = c.sort_values("bytes", ascending=False).head(TOP)
+    big = top.iloc[0] if len(top) else None
+    share = f" ({big['bytes'] / total:.0%} of it)" if big is not None and total else ""
+    s.p(f"{art.file} ({art.result.kind}) holds one point in time: {size(total)} in {objects:,} objects of "
+        f"{len(c):,} types or allocation sites; the largest is {big['name'] if big is not None else 'unknown'}"
+        f"{share}. Whether anything grew is unknown from one file: growth needs an earlier or later snapshot of "
+        f"the same process.")
+    show = [col for col in ("name", "readable", "count", "bytes") if col in top]
+    s.table(top[show].assign(share=top["bytes"] / total if total else float("nan")),
+            f"What the heap held, largest first ({art.file})")
 
 
 # --------------------------------------------------------------------------- all sections, and what they cover

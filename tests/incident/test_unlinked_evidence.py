@@ -74,3 +74,18 @@ def test_trace_findings_without_a_failed_root_do_not_speak_of_failing_traces():
     lines = analysis.findings(ts)
     assert not any(line.startswith("Failures:") for line in lines)
     assert any(line.startswith("No request failed at its root span; the most common error span is") for line in lines)
+
+
+def test_a_single_heap_file_is_described_not_refused(tmp_path):
+    """An incident with one heap artifact: the report shows what the heap held (largest first, with shares)
+    and says growth is unknown — not only that a diff 'could not be made'."""
+    import os
+    import shutil
+
+    from forensics.incident.report import write_report
+
+    here = os.path.join(os.path.dirname(__file__), "..", "..", "sample_data", "memory")
+    shutil.copy(os.path.join(here, "jcmd_histo_t0.txt"), tmp_path / "histo.txt")
+    html = open(write_report(str(tmp_path), str(tmp_path / "report.html"))["path"], encoding="utf-8").read()
+    assert "holds one point in time" in html and "What the heap held, largest first" in html
+    assert "could not be made" not in html
