@@ -310,8 +310,9 @@ def _hex4(b, i):
 
 @njit(cache=True)
 def hash_ranges(b, starts, ends):
-    """Two independent 64-bit FNV-1a hashes of each byte range b[s:e] (with its length mixed in):
-    identical texts are found without making Python bytes of each."""
+    """Two independent 64-bit hashes of each byte range b[s:e] (with its length mixed in), eight bytes
+    to a step (FNV-style multiply chains; a byte at a time took 3-4x longer): identical texts are found
+    without making Python bytes of each (callers check every group with the second hash)."""
     n = len(starts)
     h1 = np.empty(n, dtype=np.uint64)
     h2 = np.empty(n, dtype=np.uint64)
@@ -321,13 +322,26 @@ def hash_ranges(b, starts, ends):
 
 @njit(cache=True)
 def _hash_into(b, starts, ends, h1, h2):
+    p1, p2 = np.uint64(1099511628211), np.uint64(14029467366897019727)
     for k in range(len(starts)):
+        s, e = np.uint64(starts[k]), np.uint64(ends[k])
         x = np.uint64(14695981039346656037)
         y = np.uint64(1099511628211) ^ np.uint64(ends[k] - starts[k])
-        for j in range(starts[k], ends[k]):
+        j = s
+        while j + np.uint64(8) <= e:
+            w = np.uint64(0)
+            for q in range(8):
+                w |= np.uint64(b[j + np.uint64(q)]) << np.uint64(8 * q)
+            x = (x ^ w) * p1
+            x ^= x >> np.uint64(31)
+            y = (y ^ w) * p2 + _U1
+            y ^= y >> np.uint64(29)
+            j += np.uint64(8)
+        while j < e:
             c = np.uint64(b[j])
-            x = (x ^ c) * np.uint64(1099511628211)
-            y = (y ^ c) * np.uint64(14029467366897019727) + np.uint64(1)
+            x = (x ^ c) * p1
+            y = (y ^ c) * p2 + _U1
+            j += _U1
         h1[k], h2[k] = x, y
 
 
