@@ -160,12 +160,18 @@ def _inlined_std_code(function, source, pc) -> bool:
         and isinstance(function, str) and ("::" not in function or function.startswith(("std::", "__gnu_cxx::")))
 
 
+def _system_header(source) -> bool:
+    """A header of the system or of a compiler's C++ library wherever it is installed (devtoolset, spack,
+    conda: ``…/include/c++/8.2.0/bits/unique_ptr.h``)."""
+    return isinstance(source, str) and (source.startswith(_SYSTEM_HEADERS) or "/include/c++/" in source)
+
+
 def _installed_header_code(function, source: str) -> bool:
     """Code of an installed library inlined from its header: ``YAML::Node::begin`` at
     /usr/include/yaml-cpp/node/impl.h (the namespace names the header's directory). A program's own
     function that gdb merely attributes to an inlined header line (``load_setting`` at
     bits/new_allocator.h at -O2) is not."""
-    if not source.startswith(_SYSTEM_HEADERS) or not isinstance(function, str):
+    if not _system_header(source) or not isinstance(function, str):
         return False
     last = function.split("(", 1)[0].rsplit("::", 1)[-1].lstrip("~")
     if re.match(r"^(?:_[A-Z]|__)\w*$", last):
@@ -253,7 +259,8 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     # a wrapper name counts only outside the program's own sources (inlined libc headers such as
     # string_fortified.h are system code too)
     srcs = f["source_file"].to_numpy(dtype=object)
-    system = lib | np.array([not isinstance(s, str) or s.startswith("/usr/include/") for s in srcs], dtype=bool)
+    system = lib | np.array([not isinstance(s, str) or s.startswith("/usr/include/") or "/include/c++/" in s
+                             for s in srcs], dtype=bool)
     raw = f["function"].to_numpy(dtype=object)
     internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith(("__GI_", "__libc_")))
                          for n, r in zip(norm, raw)], dtype=bool)
