@@ -235,9 +235,27 @@ def heap_diff(paths, top: int = 20, **options) -> HeapDiff:
         heaps[-1].provenance.attach(table)
         d = HeapDiff(kind, table, None, list(heaps[-1].notes), [h.provenance.to_dict() for h in heaps])
     d.verdict = verdict(d)
+    if len(paths) > 1:
+        shared = _shared_share(d.table)
+        if shared == 0:
+            d.verdict = ("these snapshots share no type or allocation site, so they are not two points in time of one "
+                         "process (different programs or builds?): whether anything grew is unknown")
+        elif shared is not None and shared < 0.5:
+            d.notes.append(f"only {shared:.0%} of the later snapshot's bytes are in types or sites the earlier one "
+                           "also has: check that both come from the same process")
     if top:
         d.table = d.table.head(top) if top > 0 else d.table
     return d
+
+
+def _shared_share(t: pd.DataFrame) -> float | None:
+    """Share of the later snapshot's bytes (objects when no bytes) in names the earlier one also has."""
+    for before, after in (("bytes_before", "bytes_after"), ("count_before", "count_after")):
+        if before in t and after in t:
+            b, a = t[before].fillna(0).astype(float), t[after].fillna(0).astype(float)
+            total = float(a.sum())
+            return float(a[b > 0].sum()) / total if total else None
+    return None
 
 
 def verdict(d: HeapDiff, min_objects: int = 100) -> str:

@@ -105,3 +105,22 @@ def test_v8_excerpt_with_the_meta_of_a_huge_snapshot_is_refused_with_a_location(
     with pytest.raises(forensics.ArtifactError) as e:
         forensics.load(*_wild("nodesource-mhsp_small.heapsnapshot"))
     assert e.value.location == 1101 and "26,688,716 records" in e.value.reason
+
+
+def test_heaps_of_two_different_programs_are_not_diffed_into_a_leak():
+    """google/pprof's C++ and Go benchmark heap profiles share no allocation site: a 'diff' of them says the
+    growth is unknown (they are not one process at two times) instead of naming a leak suspect."""
+    rels = ["google-pprof_cppbench.heap", "google-pprof_gobench.heap"]
+    paths = require_wild("memory", rels)
+    d = heap_diff([paths[r] for r in rels], top=0)
+    assert d.verdict.startswith("these snapshots share no type or allocation site")
+    assert "leak suspect" not in d.verdict
+
+
+def test_snapshots_of_one_process_keep_their_verdict():
+    import os
+
+    here = os.path.join(os.path.dirname(__file__), "..", "..", "sample_data", "memory")
+    d = heap_diff([os.path.join(here, "jcmd_histo_t0.txt"), os.path.join(here, "jcmd_histo_t1.txt")], top=0)
+    assert d.verdict.endswith("the top leak suspect")
+    assert not any("same process" in n for n in d.notes)
