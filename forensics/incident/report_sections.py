@@ -223,6 +223,8 @@ def memory_section(inc, arts) -> Section:
         def one(label=label, make=make):
             d = make()
             s.p(f"{label}: {d.verdict}")
+            if not getattr(d, "comparable", True):
+                return  # no growth table: the files are not one process at two times
             show = [c for c in ("name", "count_before", "count_after", "count_delta", "bytes_delta", "retained_delta",
                                 "leak_candidate") if c in d.table]
             s.table(d.table[show].head(TOP), f"What grew most ({label})")

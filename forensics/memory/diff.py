@@ -42,6 +42,7 @@ class HeapDiff:
     notes: list = field(default_factory=list)
     provenance: list = field(default_factory=list)
     verdict: str = ""
+    comparable: bool = True   # False when the snapshots cannot be one process at two times (no shared name)
 
 
 def _kinds(paths) -> str:
@@ -238,6 +239,7 @@ def heap_diff(paths, top: int = 20, **options) -> HeapDiff:
     if len(paths) > 1:
         shared = _shared_share(d.table)
         if shared == 0:
+            d.comparable = False
             d.verdict = ("these snapshots share no type or allocation site, so they are not two points in time of one "
                          "process (different programs or builds?): whether anything grew is unknown")
         elif shared is not None and shared < 0.5:
