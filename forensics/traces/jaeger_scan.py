@@ -333,18 +333,14 @@ def _trace_field(b, i, ks, ke, nT, spans, nS, tags, nt, logs, nl, refs, nr, proc
 
 
 @njit(cache=True)
-def _scan(b, traces, spans, tags, logs, refs, procs, counts, d):
-    """The scan proper (:func:`_scan_tables`) on views of the buffer and tables that carry no reference count
-    (:func:`json_bytes.borrowed`: no atomic increments around every inlined helper)."""
-    return _scan_tables(borrowed(b), borrowed_f(traces), borrowed_f(spans), borrowed_f(tags), borrowed_f(logs),
-                        borrowed_f(refs), borrowed_f(procs), counts, borrowed(d))
-
-
-@njit(cache=True)
-def _scan_tables(b, traces, spans, tags, logs, refs, procs, counts, d):
+def _scan(b_, traces_, spans_, tags_, logs_, refs_, procs_, counts, d_):
     """Fill the preallocated tables; 1 = done, 0 = not for this reader, 2 = a table was too small.
     ``counts`` gets the rows used: traces, spans, tags, logs, refs, procs. Takes ``{"data": [trace,
     …], …}`` and a single trace object ``{"traceID", "spans", "processes"}``."""
+    # views without a reference count (json_bytes.borrowed): no atomic increments around each inlined helper
+    b, traces, spans, tags, logs, refs, procs, d = (borrowed(b_), borrowed_f(traces_), borrowed_f(spans_),
+                                                    borrowed_f(tags_), borrowed_f(logs_), borrowed_f(refs_),
+                                                    borrowed_f(procs_), borrowed(d_))
     nT = nS = nt = nl = nr = nP = 0
     n = len(b)
     i = _ws(b, 0)

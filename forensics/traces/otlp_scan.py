@@ -439,16 +439,11 @@ def _traces_data(b, i, inner, res, nr, scopes, nsc, spans, ns, attrs, na):
 
 
 @njit(cache=True)
-def _scan(b, docs, res, scopes, spans, attrs, counts):
-    """The scan proper (:func:`_scan_tables`) on views of the buffer and tables that carry no reference count
-    (:func:`json_bytes.borrowed`: no atomic increments around every inlined helper)."""
-    return _scan_tables(borrowed(b), borrowed_f(docs), borrowed_f(res), borrowed_f(scopes), borrowed_f(spans),
-                        borrowed_f(attrs), counts)
-
-
-@njit(cache=True)
-def _scan_tables(b, docs, res, scopes, spans, attrs, counts):
+def _scan(b_, docs_, res_, scopes_, spans_, attrs_, counts):
     """Every top-level document in b; 1 = done, 0 = not for this reader, 2 = a table was too small."""
+    # views without a reference count (json_bytes.borrowed): no atomic increments around each inlined helper
+    b, docs, res, scopes, spans, attrs = (borrowed(b_), borrowed_f(docs_), borrowed_f(res_), borrowed_f(scopes_),
+                                          borrowed_f(spans_), borrowed_f(attrs_))
     n = len(b)
     nd = nr = nsc = ns = na = 0
     i = _ws(b, 0)

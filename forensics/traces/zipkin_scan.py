@@ -196,15 +196,10 @@ def _trace_arrays(b, j, spans, ns, tags, nt):
 
 
 @njit(cache=True)
-def _scan(b, docs, spans, tags, counts):
-    """The scan proper (:func:`_scan_tables`) on views of the buffer and tables that carry no reference count
-    (:func:`json_bytes.borrowed`: no atomic increments around every inlined helper)."""
-    return _scan_tables(borrowed(b), borrowed_f(docs), borrowed_f(spans), borrowed_f(tags), counts)
-
-
-@njit(cache=True)
-def _scan_tables(b, docs, spans, tags, counts):
+def _scan(b_, docs_, spans_, tags_, counts):
     """Every top-level array in b; 1 = done, 0 = not for this reader, 2 = a table was too small."""
+    # views without a reference count (json_bytes.borrowed): no atomic increments around each inlined helper
+    b, docs, spans, tags = borrowed(b_), borrowed_f(docs_), borrowed_f(spans_), borrowed_f(tags_)
     n = len(b)
     nd = ns = nt = 0
     i = _ws(b, 0)
