@@ -67,7 +67,13 @@ def impact(inc) -> list[str]:
     lines = []
     start, end = inc.window
     src = "the manifest" if all(inc.manifest_window) else "the first and last event on the timeline"
-    if start is not None and end is not None:
+    tl = inc.timeline
+    undated = (not all(inc.manifest_window) and len(tl) and "time_source" in tl
+               and tl["time_source"].map(_unreliable).all())
+    if undated:
+        lines.append("Window: unknown — no event carries a clock of its own (no manifest window; the only times are "
+                     "the files' modification times, which say when they were written or copied).")
+    elif start is not None and end is not None:
         lines.append(f"Window: {_when(start)} → {_when(end)} UTC ({duration((end - start).total_seconds())}), "
                      f"from {src}.")
     else:
@@ -99,7 +105,6 @@ def impact(inc) -> list[str]:
                    f"All {n:,} failing requests fail" if n == st["failed"] else
                    f"Most failing requests ({n:,} of {st['failed']:,}) fail")
             lines.append(f"{who} at {top['service']} {top['operation']}: {msg}.")
-    tl = inc.timeline
     crashes = tl[tl["kind"] == "crash"] if len(tl) else tl
     for r in crashes.itertuples():
         cls = getattr(r, "crash_class", None)
@@ -223,7 +228,9 @@ def chain_statement(steps: list[Step]) -> str:
     if not steps:
         return "No artifact recorded an error or critical event, so there is no chain to state."
     if len(steps) > 1 and not any(li["summary"] for s in steps for li in s.links_in):
-        lead = ("No link joins any two of these steps, so this is a list in time order, not a chain of causes: ")
+        lead = ("No link joins any two of these steps and none has a clock of its own: neither their order nor a "
+                "cause is known: " if all(s.unreliable_time for s in steps) else
+                "No link joins any two of these steps, so this is a list in time order, not a chain of causes: ")
     else:
         lead = ""
     parts = [lead + _step_label(steps[0])]

@@ -99,7 +99,8 @@ def diagnose(cap) -> str:
                      "there is no data to have lost.")
     elif na_c + na_s + holes <= max(2, 0.001 * data_segs):
         which = (f"only {na_c + na_s:,} of {data_segs:,} data segments did not advance the sequence"
-                 if na_c + na_s else f"all {data_segs:,} data segments advanced the sequence")
+                 if na_c + na_s else "the one data segment advanced the sequence" if data_segs == 1
+                 else f"all {data_segs:,} data segments advanced the sequence")
         lines.append(f"{which[0].upper()}{which[1:]} and {holes:,} holes appeared: no meaningful packet loss.")
     else:
         side = "client → server" if resent_c + holes >= resent_s else "server → client"

@@ -89,3 +89,12 @@ def test_a_single_heap_file_is_described_not_refused(tmp_path):
     html = open(write_report(str(tmp_path), str(tmp_path / "report.html"))["path"], encoding="utf-8").read()
     assert "holds one point in time" in html and "What the heap held, largest first" in html
     assert "could not be made" not in html
+
+
+def test_pasted_crashes_alone_have_no_window_and_no_order():
+    tl = pd.DataFrame({"kind": ["crash", "crash"], "time": [T0, T0], "artifact": ["a.txt", "b.txt"],
+                       "crash_class": ["abort", "abort"], "detail": ["SIGABRT", "SIGABRT"], "time_source": [MTIME] * 2})
+    inc = SimpleNamespace(window=(T0, T0), manifest_window=(None, None), loaded=lambda *a: [], timeline=tl)
+    assert impact(inc)[0].startswith("Window: unknown — no event carries a clock of its own")
+    steps = [_step("a.txt", "crashes", T0, MTIME), _step("b.txt", "crashes", T0, MTIME)]
+    assert chain_statement(steps).startswith("No link joins any two of these steps and none has a clock of its own")
