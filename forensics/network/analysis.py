@@ -59,6 +59,66 @@ def worst_flows(flows: pd.DataFrame, n: int = 10, min_segments: int = 10) -> pd.
     return f.sort_values(["retrans_rate", "retransmission"], ascending=False)[[c for c in cols if c in f]].head(n)
 
 
+def unanswered_connections(flows: pd.DataFrame) -> pd.DataFrame:
+    """Per server endpoint, the connection attempts that never got going: ``unanswered`` (SYN with no reply,
+    Zeek's S0) and ``refused`` (a RST answered the SYN, REJ), with the SYNs sent and when.
+
+    >>> f = pd.DataFrame({"server": ["s", "s", "t"], "server_port": [80, 80, 22], "conn_state": ["S0", "S0", "SF"],
+    ...     "packets_c2s": [10, 8, 30], "start": pd.to_datetime([1, 2, 3], unit="s", utc=True),
+    ...     "end": pd.to_datetime([60, 61, 9], unit="s", utc=True)})
+    >>> unanswered_connections(f)[["server", "server_port", "unanswered", "refused", "syns"]].to_dict("records")
+    [{'server': 's', 'server_port': 80, 'unanswered': 2, 'refused': 0, 'syns': 18}]
+    """
+    cols = ["server", "server_port", "unanswered", "refused", "syns", "first", "last"]
+    if "conn_state" not in flows or flows.empty:
+        return pd.DataFrame(columns=cols)
+    f = flows[flows["conn_state"].isin(["S0", "REJ"])]
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    g = f.assign(unanswered=f["conn_state"].eq("S0"), refused=f["conn_state"].eq("REJ"),
+                 syns=f["packets_c2s"] if "packets_c2s" in f else 1)
+    out = g.groupby(["server", "server_port"], sort=False).agg(
+        unanswered=("unanswered", "sum"), refused=("refused", "sum"), syns=("syns", "sum"),
+        first=("start", "min"), last=("end", "max")).reset_index()
+    out = out.astype({"unanswered": "int64", "refused": "int64", "syns": "int64"})
+    return out.sort_values(["unanswered", "refused"], ascending=False, ignore_index=True)[cols]
+
+
+def _attempts(n: int) -> str:
+    return f"{n:,} connection attempt{'s' if n != 1 else ''}"
+
+
+def _unanswered_sentences(u: pd.DataFrame, servers: int = 3) -> list[str]:
+    """Per server (the busiest few): attempts never answered and refused, on which port(s), and when."""
+    out = []
+    if u.empty:
+        return out
+    per = u.groupby("server", sort=False).agg(unanswered=("unanswered", "sum"), refused=("refused", "sum"),
+                                              syns=("syns", "sum"), ports=("server_port", "nunique"),
+                                              first=("first", "min"), last=("last", "max"))
+    per = per.sort_values(["unanswered", "refused"], ascending=False)
+    for server, r in per.head(servers).iterrows():
+        rows = u[u["server"] == server]
+        port = (f"{server}:{rows['server_port'].iloc[0]}" if r["ports"] == 1
+                else f"{server} on {r['ports']:,} different ports")
+        what = []
+        if r["unanswered"]:
+            what.append(f"{_attempts(int(r['unanswered']))} to {port} {'was' if r['unanswered'] == 1 else 'were'} "
+                        f"never answered ({int(r['syns']):,} SYNs sent; no SYN-ACK and no RST came back: down, "
+                        f"filtered or unreachable from the capture point)")
+        if r["refused"]:
+            where = "" if r["unanswered"] else f" to {port}"
+            what.append(f"{_attempts(int(r['refused']))}{where} {'was' if r['refused'] == 1 else 'were'} refused (a RST "
+                        f"answered the SYN: nothing listening there, or a firewall rejecting)")
+        t0, t1 = (r["first"].strftime("%H:%M:%S"), r["last"].strftime("%H:%M:%S")) \
+            if pd.notna(r["first"]) and pd.notna(r["last"]) else (None, None)
+        span = "" if t0 is None else f", at {t0} UTC" if t0 == t1 else f", {t0}–{t1} UTC"
+        out.append("; ".join(what) + span + ".")
+    if len(per) > servers:
+        out.append(f"{len(per) - servers:,} more server(s) left connection attempts unanswered or refused.")
+    return out
+
+
 def loss_timeline(packets: pd.DataFrame, freq: str = "100ms") -> pd.DataFrame:
     """Per time bin: data segments, retransmissions (labelled), median ACK RTT (s)."""
     t = packets[packets["stream"] >= 0].set_index("time")
@@ -127,6 +187,7 @@ def diagnose(cap) -> str:
             busiest = rx.set_index("time").resample("1s").size().idxmax()
             lines.append(f"Repairs ran from {fmt(rx['time'].min())} to {fmt(rx['time'].max())} UTC, "
                          f"most in the second starting {fmt(busiest)}.")
+    lines += _unanswered_sentences(unanswered_connections(f))
     if q["acked_but_never_seen"]:
         lines.append(f"{q['acked_but_never_seen']:,} ACKs acknowledge data the capture never saw: a capture gap.")
     zw = int(p["zero_window"].sum())

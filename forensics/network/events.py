@@ -104,6 +104,11 @@ def events(cap) -> pd.DataFrame:
                             f"{len(b):,} reset(s) on {len(streams):,} connection(s)")
                     detail = f"{what} to {server} {who} {span}; states: {_states(streams)}"
                     sev = _reset_severity(streams)
+                elif ((b["flags"].to_numpy() & 0x12) == 0x02).all():  # only SYNs resent: attempts never answered
+                    unanswered = int((streams["conn_state"] == "S0").sum())
+                    detail = (f"{len(b):,} SYN(s) resent on {len(streams):,} connection attempt(s) to {server} {who} "
+                              f"{span}; {unanswered:,} never answered; states: {_states(streams)}")
+                    sev = "error" if unanswered >= 3 else "warning" if len(b) >= 3 else "info"
                 else:
                     detail = (f"{len(b):,} retransmitted segment(s), {int(b['payload_len'].sum()):,} bytes, on "
                               f"{len(streams):,} connection(s) to {server} {who} {span}")

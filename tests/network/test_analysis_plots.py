@@ -121,3 +121,34 @@ def test_a_capture_without_data_is_not_said_to_have_lost_none():
     rel = "chrissanders+packets/synscan.pcapng"
     text = analysis.diagnose(load_capture(require_wild("network", [rel])[rel]))
     assert "carried data (handshakes, resets or scans only)" in text and " 0 data segments" not in text
+
+
+def test_refused_connection_attempts_are_named_with_their_endpoint():
+    text = analysis.diagnose(_load("short_rst.pcap"))
+    assert "3 connection attempts to 10.77.1.2:7001 were refused (a RST answered the SYN" in text
+    u = analysis.unanswered_connections(_load("short_rst.pcap").flows)
+    assert u[["server_port", "unanswered", "refused"]].to_dict("records") == [
+        {"server_port": 7001, "unanswered": 0, "refused": 3}]
+
+
+def test_unanswered_syns_are_the_story_of_a_failing_fetch():
+    """chrissanders/packets' http_espn_fail (wild, skipped when absent): 9 connections to one web server
+    never got a SYN-ACK — the failure the capture is named after, which loss counting alone calls clean."""
+    from forensics.network.load import load_capture
+    from support import require_wild
+
+    rel = "chrissanders+packets/http_espn_fail.pcapng"
+    text = analysis.diagnose(load_capture(require_wild("network", [rel])[rel]))
+    assert "9 connection attempts to 203.0.113.94:80 were never answered (93 SYNs sent" in text
+
+
+def test_resent_syns_become_unanswered_attempt_events():
+    from forensics.network.events import events
+    from forensics.network.load import load_capture
+    from support import require_wild
+
+    rel = "chrissanders+packets/http_espn_fail.pcapng"
+    e = events(load_capture(require_wild("network", [rel])[rel]))
+    syn = e[e["detail"].str.contains("SYN\\(s\\) resent")]
+    assert len(syn) and (syn["severity"] == "error").all()
+    assert syn["detail"].str.contains("203.0.113.94:80").all() and syn["detail"].str.contains("never answered").all()
