@@ -246,6 +246,10 @@ def group_statements(df: pd.DataFrame, group: str = "row") -> pd.DataFrame:
     from .fingerprint import add_fingerprints
 
     src = add_fingerprints(df) if group == "fingerprint" else df.copy()
+    # a row with no key (no query text to fingerprint, no queryid) is its own statement: never merge such rows
+    missing = src[group].isna() | (src["query"].isna() if group == "fingerprint" and "query" in src else False)
+    if missing.any():
+        src[group] = src[group].astype(object).where(~missing, [f"(row {i})" for i in range(len(src))])
     key = [group] + (["toplevel"] if src["toplevel"].notna().any() else [])
     src = src.sort_values("total_exec_time", ascending=False, na_position="last", kind="stable")
     agg = _moment_aggregation(src)

@@ -203,3 +203,12 @@ def test_a_projection_keeps_its_share_of_the_server_total():
     assert r["cum_share"].iloc[-1] < 1 and "prop_exec_time" in r.attrs["share_basis"]
     plain = rank(after)
     assert plain.attrs["share_basis"] == "the statements in the dump"
+
+
+def test_statements_without_text_are_never_one_fingerprint():
+    """A paste whose query column came out empty (pg-extras outliers cut at the terminal's width): each row
+    stays its own statement when grouped by fingerprint, instead of all of them becoming one '(no text)'."""
+    after = load("after").statements.head(4).copy()
+    after["query"] = None
+    g = group_statements(after, "fingerprint")
+    assert len(g) == 4 and (g["entries"] == 1).all()
