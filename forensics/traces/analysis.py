@@ -110,6 +110,11 @@ def trace_summary(ts) -> pd.DataFrame:
     out = g.agg(start_us=("start_us", "min"), end_us=("end_us", "max"), spans=("span_id", "size"),
                 services=("service", "nunique"), errors=("error", "sum"), roots=("is_root", "sum"),
                 orphans=("orphan", "sum"))
+    untimed = spans["start_us"] == 0  # no start time (Zipkin: no 'timestamp'): such a span does not date its trace
+    if untimed.any():
+        timed = spans[~untimed].groupby("trace_id", sort=False).agg(start_us=("start_us", "min"), end_us=("end_us", "max"))
+        out["start_us"] = timed["start_us"].reindex(out.index).fillna(out["start_us"]).astype(np.int64)
+        out["end_us"] = timed["end_us"].reindex(out.index).fillna(out["end_us"]).astype(np.int64)
     roots = spans[spans["is_root"]].sort_values("start_us", kind="stable").drop_duplicates("trace_id")
     roots = roots.set_index("trace_id")
     out["root_service"] = roots["service"].reindex(out.index)

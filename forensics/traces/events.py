@@ -97,6 +97,7 @@ def _gc_pauses(ts) -> list[dict]:
 def events(ts) -> pd.DataFrame:
     """Error-span, slow-span and GC-pause events of a loaded trace export (:class:`~forensics.traces.load.TraceSet`)."""
     spans = ts.spans
+    spans = spans[spans["start_us"] != 0].reset_index(drop=True)  # no start time (Zipkin: no 'timestamp'): undatable
     out = _span_bursts(spans[spans["error"]], "error-span", "error", "error spans")
     slow_mask = np.zeros(len(spans), dtype=bool)
     for _, g in spans.groupby(["service", "operation"], sort=False):

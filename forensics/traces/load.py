@@ -34,7 +34,7 @@ from . import formats as F
 from .columns import arrow_str
 from .source import as_bytes, read_source
 from .stream import stream_documents
-from .tree import build_tree
+from .tree import build_tree, untimed_spans as _untimed
 
 PARSER = "forensics.traces"
 STREAM_MIN_BYTES = 64 << 20
@@ -464,6 +464,7 @@ def load_traces(path, **options) -> TraceSet:
             raise ArtifactError(path, e.location, e.reason) from None
     spans, refs, orphans, skew = build_tree(spans, refs, prov, tolerance_us=int(options.get("skew_tolerance_us", 0)),
                                             zipkin=_zipkin_tree(options.get("shared_rule", "auto"), shapes))
+    skew = _untimed(spans, skew, prov)
     prov.details.update({"shapes": sorted(set(shapes)), "spans": len(spans),
                          "traces": int(spans["trace_id"].nunique())})
     if prov.format is None:

@@ -293,3 +293,20 @@ def clock_skew(spans: pd.DataFrame, tolerance_us: int = 0) -> pd.DataFrame:
                          "parent_service": _take(spans["service"], pp), "host": hc, "parent_host": hp,
                          "cross_host": cross, "early_us": early[bad], "late_us": late[bad],
                          "estimated_shift_us": shift})
+
+
+def untimed_spans(spans: pd.DataFrame, skew: pd.DataFrame, prov) -> pd.DataFrame:
+    """Warn about spans without a start time (Zipkin allows a span with no ``timestamp``; it reads as 0 µs,
+    the epoch) and drop them from ``skew``: a child 'outside its parent' by 49 years is not clock skew."""
+    untimed = spans["start_us"].to_numpy() == 0
+    if not untimed.any():
+        return skew
+    prov.warn("spans", f"{int(untimed.sum()):,} span(s) carry no start time (no 'timestamp'): they keep 0 µs "
+                       "(the epoch) and are left out of trace starts, durations and clock skew")
+    if skew is None or not len(skew):
+        return skew
+    gone = set(zip(spans["trace_id"].to_numpy()[untimed], spans["span_id"].to_numpy()[untimed]))
+    keys = list(zip(skew["trace_id"], skew["span_id"]))
+    pkeys = list(zip(skew["trace_id"], skew["parent_span_id"]))
+    keep = np.array([k not in gone and p not in gone for k, p in zip(keys, pkeys)], dtype=bool)
+    return skew[keep].reset_index(drop=True)
