@@ -52,8 +52,13 @@ def events(crash) -> pd.DataFrame:
 
 
 def _program(c: dict) -> str | None:
-    """The crashed program's name (``/opt/bin/exporter --x`` → ``exporter``), as a service name of last resort."""
+    """The crashed program's name (``/opt/bin/exporter --x`` → ``exporter``; a process title
+    ``nginx: worker process`` → ``nginx``), as a service name of last resort.
+
+    >>> _program({"program": "nginx: worker pr"}), _program({"program": "/opt/bin/exporter --x"})
+    ('nginx', 'exporter')
+    """
     prog = c.get("program")
     if not _present(prog):
         return None
-    return str(prog).split()[0].rstrip("'`\"").replace("\\", "/").rsplit("/", 1)[-1] or None
+    return str(prog).split()[0].rstrip("'`\":").replace("\\", "/").rsplit("/", 1)[-1] or None
