@@ -105,6 +105,13 @@ def bucket_for(cls: str, subclass: str | None, crash: pd.DataFrame, all_frames: 
             # source file tells two programs' apart
             key = f"{label}@{os.path.basename(src)}"
             why += f" (in {os.path.basename(src)})"
+        elif is_generic_frame(label) and program and not label.startswith(program + "@"):
+            key = f"{label}@{program}"
+            why += f" (of {program})"
+        elif is_generic_frame(label):
+            # a bare main with neither source file nor program name says nothing about which program it is
+            key = f"{label}#{facts.get('file_tag') or '?'}"
+            why += " (no source file or program name tells whose main it is: not merged with any other file)"
     elif len(crash):
         # nothing of the program's own is shown: such files say nothing about which bug they are, so
         # each gets a bucket of its own (keyed by frame #0 and the file) instead of merging on libc frames

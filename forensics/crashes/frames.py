@@ -49,8 +49,8 @@ def normalize_function(name) -> str | None:
     if name is None or (isinstance(name, float) and np.isnan(name)):
         return None
     n = str(name).strip().replace("(anonymous namespace)", "{anon}")
-    if n in ("??", "") or n.startswith("<"):
-        return n or None
+    if n in ("??", "???", "") or n.startswith("<"):
+        return ("??" if n == "???" else n) or None     # gfortran's and Valgrind's "???" is gdb's "??"
     n = re.sub(r"\[abi:\w+\]|\s*\[clone [^\]]*\]|::h[0-9a-f]{16}$", "", n)   # C++ ABI tags, clones, Rust hashes
     if _GO_NAME.match(n) and ("/" in n or "(*" in n or n.startswith("main.")) and not _SUFFIX.search(n):
         return n.rsplit("/", 1)[-1]      # Go: drop the module path, keep package.(*Type).Method
@@ -282,8 +282,24 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
             if anon[k] and anon[k + 1] and same[k] and chain[k + 1]:
                 chain[k] = True
         own &= ~(anon & chain)
+    # a frame gdb (or gfortran's runtime) could name neither by function nor by module, at a pc in x86-64's
+    # shared-library zone, above a named frame of the program: a library's, not the program's (a PIE program
+    # and its unsymbolised code sit far below, at 0x55…/0x56…)
+    if "thread" in f and len(f) and own.any():
+        mods = f["module"].to_numpy(dtype=object)
+        anon = np.array([n == "??" and not (isinstance(m, str) and m) for n, m in zip(norm, mods)], dtype=bool) \
+            & (pcs >= _MMAP_LO) & (pcs < _MMAP_HI)
+        named_own = own & ~np.array([n == "??" for n in norm], dtype=bool)
+        threads = f["thread"].to_numpy()
+        for t in set(threads[anon].tolist()):
+            here = threads == t
+            if (named_own & here).any():
+                own &= ~(anon & here)
     f["is_own"] = own
     return f
+
+
+_MMAP_LO, _MMAP_HI = 0x7f0000000000, 0x800000000000
 
 
 _RUNTIME_CHAIN = re.compile(r"^(?:std::terminate|std::__terminate|__cxxabiv1::\w+|__cxa_\w+|"

@@ -62,8 +62,14 @@ _SIGNALS = {"SEGV": ("SIGSEGV", 11), "BUS": ("SIGBUS", 7), "FPE": ("SIGFPE", 8),
             "ABRT": ("SIGABRT", 6)}
 
 
+# the report's last line, which names the kind again: what is left when a paste lost the header
+SUMMARY = re.compile(r"^\s*SUMMARY: (?P<tool>\w+Sanitizer): (?P<kind>[\w-]+)", re.M)
+
+
 def looks_like_sanitizer(text: str) -> bool:
-    return bool(re.search(r"^\s*(?:==\d+==\s*|#{1,6} +)ERROR: \w+Sanitizer: ", text, re.M))
+    return bool(re.search(r"^\s*(?:==\d+==\s*|#{1,6} +)ERROR: \w+Sanitizer: ", text, re.M)) or \
+        (bool(SUMMARY.search(text) and re.search(r"^\s*SUMMARY: ", text, re.M))
+         and bool(re.search(r"^\s*#\d+ 0x[0-9a-fA-F]+ in ", text, re.M)))
 
 
 def _frame(m: re.Match) -> str:
@@ -87,6 +93,8 @@ def _frame(m: re.Match) -> str:
 def sanitizer_to_gdb(text: str) -> str:
     """Rewrite the first sanitizer report's access stack into gdb lines (other lines kept, see above)."""
     out, state, sig_line = [], "before", None
+    if not re.search(r"^\s*(?:==\d+==\s*|#{1,6} +)ERROR: \w+Sanitizer: ", text, re.M):
+        state = "stack"      # the header was cut off (only the SUMMARY names the kind): the stack comes first
     for ln in text.split("\n"):
         if state == "before":
             m = HEADER.match(ln)
@@ -149,6 +157,13 @@ def sanitizer_facts(lines) -> dict:
                 if "t" in m.groupdict() and m.group("t") is not None:
                     facts["sanitizer_thread"] = int(m.group("t"))
                     facts["access_size"] = int(m.group("size"))
+    if "sanitizer_kind" not in facts:
+        for ln in lines:
+            m = SUMMARY.match(ln)
+            if m and m.group("kind") not in ("undefined-behavior", "detected"):
+                # the header was cut off: the SUMMARY line still names the tool and the kind
+                facts.update(sanitizer=m.group("tool"), sanitizer_kind=m.group("kind"), sanitizer_addr=None)
+                break
     facts.pop("facts", None)
     return facts
 
