@@ -24,6 +24,7 @@ import pandas as pd
 
 from .. import __version__
 from ..artifact import Provenance
+from ..display import duration
 from ..errors import ArtifactError
 from ..network.load import Capture, PacketColumns, flag_counts
 from ..network.tcp_analysis import FLAG_NAMES, Analyzer
@@ -98,9 +99,14 @@ def boundary_warnings(listing: Listing, members: list[MemberStats], prov: Proven
             else:
                 overlapping = False
             if gap >= 0 and gap * 1e9 > longest and gap > 1.0:
-                prov.warn(where, f"no packet for {gap:.3f} s between the end of {a} and the start of {b}, longer "
-                          f"than any silence inside either file ({longest / 1e9:.3f} s): "
-                          "part of the capture may be missing (a rotation file lost or deleted?)")
+                span = max((prev.end - prev.start) / 1e9, (m.end - m.start) / 1e9, 1.0)
+                why = ("part of the capture may be missing (a rotation file lost or deleted?)" if gap < 1000 * span
+                       or gap < 86400 else "so long beside the files themselves that they look like separate captures, "
+                       "not rotations of one (they are still analysed as one: give them one by one if they are "
+                       "unrelated)")
+                human = f" ({duration(gap)})" if gap >= 3600 else ""
+                prov.warn(where, f"no packet for {gap:.3f} s{human} between the end of {a} and the start of {b}, "
+                          f"longer than any silence inside either file ({longest / 1e9:.3f} s): {why}")
         if prev_end is None or m.end >= prev_end:
             prev, prev_end = m, m.end
         prev_silence = m.silence
