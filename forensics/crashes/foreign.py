@@ -152,6 +152,10 @@ def _valgrind(text: str) -> tuple[str, dict]:
                 facts["access"] = kind        # memcheck's "Invalid write of size 4" at the fault address
                 break
     frames = []
+    # Valgrind names the object of every address inside a mapped one: "???" with no "(in …)" is no code of
+    # the program's (an unwinding guess on the stack, JIT code)
+    facts["not_own_pcs"] = [int(f.group("pc"), 16) for f in run if f.group("func") == "???" and not f.group("mod")
+                            and not f.group("pc").startswith("0x.")]
     for j, f in enumerate(run):
         pc = int(f.group("pc"), 16) if not f.group("pc").startswith("0x.") else None
         nxt = run[j + 1].group("pc") if j + 1 < len(run) else None

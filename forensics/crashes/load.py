@@ -171,6 +171,8 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
         prov.warn(f"line {facts['n_lines']:,}", "the last frame line is cut short — truncated transcript?")
     frames = annotate(t.frames.reset_index(drop=True), facts.get("module_ranges") or ())
     mark_interpreter_frames(frames, _program(facts)[0])
+    if facts.get("not_own_pcs"):
+        frames.loc[pd.to_numeric(frames["pc"], errors="coerce").isin(facts["not_own_pcs"]), "is_own"] = False
     _fill_modules(frames, facts)
     crash_thread = facts["crash_thread"]
     frames["is_crash_thread"] = frames["thread"].to_numpy() == crash_thread
