@@ -27,6 +27,7 @@ of each to ``sample_data/crashes/manifest.json``. Binaries and cores stay in a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -254,6 +255,22 @@ def attach_timeout(name, build_name, exe, tmp, out_dir, manifest):
     if os.path.exists(core):
         core_styles(name, build_name, exe, core, tmp, out_dir, manifest)
         os.unlink(core)
+
+
+@contextlib.contextmanager
+def updating_manifest(out_dir: str):
+    """``(manifest, tmp)`` for a generator that adds samples to ``out_dir``: its manifest.json as a dict and a
+    scratch folder; on leaving, the scratch folder is removed and the manifest written back, sorted."""
+    mpath = os.path.join(out_dir, "manifest.json")
+    with open(mpath) as f:
+        manifest = json.load(f)
+    tmp = tempfile.mkdtemp(prefix="fx-cr-")
+    try:
+        yield manifest, tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    with open(mpath, "w") as f:
+        json.dump(dict(sorted(manifest.items())), f, indent=1)
 
 
 def main(argv=None) -> int:

@@ -24,13 +24,11 @@ reports by ``sanitizers.py``.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -122,18 +120,10 @@ def go_styles(tmp, manifest):
 
 def main():
     ensure_tools()
-    mpath = os.path.join(OUT, "manifest.json")
-    with open(mpath) as f:
-        manifest = json.load(f)
-    tmp = tempfile.mkdtemp(prefix="fx-cr-")
-    try:
+    with g.updating_manifest(OUT) as (manifest, tmp):
         lldb_styles(tmp, manifest)
         gdb_extra_styles(tmp, manifest)
         go_styles(tmp, manifest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    with open(mpath, "w") as f:
-        json.dump(dict(sorted(manifest.items())), f, indent=1)
 
 
 if __name__ == "__main__":

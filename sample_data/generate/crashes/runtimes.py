@@ -24,13 +24,11 @@ fault address, so their SIGSEGV is ``unknown`` (as for gdb's plain ``bt`` of a b
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate as g  # noqa: E402
@@ -172,17 +170,9 @@ def rust(manifest, tmp):
 
 
 def main():
-    mpath = os.path.join(OUT, "manifest.json")
-    with open(mpath) as f:
-        manifest = json.load(f)
-    tmp = tempfile.mkdtemp(prefix="fx-cr-")
-    try:
+    with g.updating_manifest(OUT) as (manifest, tmp):
         for step in (valgrind, ubsan, kernel, python, node, jvm, rust):
             step(manifest, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    with open(mpath, "w") as f:
-        json.dump(dict(sorted(manifest.items())), f, indent=1)
 
 
 if __name__ == "__main__":

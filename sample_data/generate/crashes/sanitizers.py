@@ -13,12 +13,10 @@ stack-buffer-overflow a stack buffer overrun, stack-overflow a stack overflow.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate as g  # noqa: E402
@@ -41,11 +39,7 @@ ENV = {"ASAN_OPTIONS": "detect_leaks=0:symbolize=1:handle_abort=1"}
 def main():
     if shutil.which("gcc") is None:
         sys.exit("needs gcc with AddressSanitizer (apt-get install -y gcc)")
-    mpath = os.path.join(OUT, "manifest.json")
-    with open(mpath) as f:
-        manifest = json.load(f)
-    tmp = tempfile.mkdtemp(prefix="fx-cr-")
-    try:
+    with g.updating_manifest(OUT) as (manifest, tmp):
         for name, (cls, sub) in PROGRAMS.items():
             src = name + ".c"
             exe = os.path.join(tmp, "asan-O0", name)
@@ -61,10 +55,6 @@ def main():
             manifest[fn] = {"program": name, "build": "asan-O0", "style": "asan", "class": cls, "subclass_hint": sub,
                             "command": g.clean(f"ASAN_OPTIONS={ENV['ASAN_OPTIONS']} {exe}", tmp)}
             print(f"  {fn}")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    with open(mpath, "w") as f:
-        json.dump(dict(sorted(manifest.items())), f, indent=1)
 
 
 if __name__ == "__main__":
