@@ -212,12 +212,20 @@ def _step_label(s: Step) -> str:
     return f"{s.family}{who} ({s.artifact})"
 
 
+def _undated(prev: Step, s: Step) -> str | None:
+    """'X is dated only by the file's modification time: order unknown', or None when both have a clock."""
+    dated = [x.artifact for x in (prev, s) if x.unreliable_time]
+    if not dated:
+        return None
+    return (f"{' and '.join(dated)} {'is' if len(dated) == 1 else 'are'} dated only by the file's modification "
+            f"time: order unknown")
+
+
 def _time_only(prev: Step, s: Step) -> str:
     """What orders two unlinked steps: their times and the gap, or nothing when a time is a file's mtime."""
-    dated = [x.artifact for x in (prev, s) if x.unreliable_time]
-    if dated:
-        return (f"no link found, and {' and '.join(dated)} {'is' if len(dated) == 1 else 'are'} dated only by the "
-                f"file's modification time: order unknown")
+    undated = _undated(prev, s)
+    if undated:
+        return f"no link found, and {undated}"
     gap = (s.time - prev.time).total_seconds() if s.time is not None and prev.time is not None else None
     later = f", {duration(gap)} later" if gap is not None and gap == gap else ""
     return f"no link found: ordered by time only{later}"
@@ -253,7 +261,7 @@ def open_questions(inc, steps: list[Step], coverage: dict[str, str | None]) -> l
     qs = []
     for prev, s in zip(steps, steps[1:]):
         if not any(li["to"] == prev.artifact for li in s.links_in):
-            order = (f"and {_time_only(prev, s).split(', and ', 1)[1]}" if prev.unreliable_time or s.unreliable_time
+            order = (f"and {_undated(prev, s)}" if _undated(prev, s)
                      else f"they are ordered by time only ({_when(prev.time)} then {_when(s.time)} UTC)")
             qs.append(f"Did {_step_label(prev)} lead to {_step_label(s)}? Unknown: no shared identifier, endpoint "
                       f"or time-window link joins them; {order}.")

@@ -98,3 +98,14 @@ def test_pasted_crashes_alone_have_no_window_and_no_order():
     assert impact(inc)[0].startswith("Window: unknown — no event carries a clock of its own")
     steps = [_step("a.txt", "crashes", T0, MTIME), _step("b.txt", "crashes", T0, MTIME)]
     assert chain_statement(steps).startswith("No link joins any two of these steps and none has a clock of its own")
+
+
+def test_open_question_of_an_undated_step_says_its_order_is_unknown():
+    from forensics.incident.postmortem import open_questions
+
+    steps = [_step("traces.json", "traces", T0), _step("core.txt", "crashes", T0, MTIME)]
+    inc = SimpleNamespace(links=[], window=(T0, T0), manifest_window=(None, None),
+                          timeline=pd.DataFrame(columns=["artifact", "severity", "kind", "time"]),
+                          loaded=lambda *a: [], artifacts=[])
+    q = open_questions(inc, steps, {})[0]
+    assert q.endswith("joins them; and core.txt is dated only by the file's modification time: order unknown.")
