@@ -110,6 +110,10 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
         # all: nothing says the signal came from outside
         return "self", (f"the process printed '{said}' and aborted" if said
                         else "SIGABRT with no stack shown: taken as abort() by the process, its usual source")
+    if sig == "SIGABRT" and facts.get("cgo_signal"):
+        # Go: "signal arrived during cgo execution" — the thread was in C code, which aborted (C frames are not
+        # in Go's dump, so no abort() frame can show)
+        return "self", "SIGABRT arrived during cgo execution: taken as abort() in the C code the goroutine called"
     return "external", f"{sig} with no raise/abort frame on the crash thread: sent from outside"
 
 

@@ -37,14 +37,18 @@ _JOURNAL = re.compile(r"\bProcess (?P<pid>\d+) \((?P<comm>[^)]*)\) of user \d+ (
                       r"(?: with signal (?P<signo>\d+)/(?P<sig>[A-Z0-9]+))?)")
 _STACK = re.compile(r"^\s*Stack trace of thread \d+:\s*$", re.M)
 _SIGNAL = re.compile(r"^\s*Signal: \d+ \(\w+\)", re.M)
+_STACK_FRAME = re.compile(r"^\s*Stack trace of thread \d+:\s*\n\s*#0\s+0x[0-9a-fA-F]+ \S.* \([^()]+ \+ 0x[0-9a-fA-F]+\)\s*$",
+                          re.M)
+_ANY_FRAME = re.compile(r"^\s*#0\s+0x[0-9a-fA-F]+ ", re.M)
 _HEADER_KEYS = re.compile(r"^\s*(?:PID|UID|GID|Executable|Command Line|Storage|Boot ID|Hostname): \S", re.M)
 
 
 def looks_like_coredumpctl(text: str) -> bool:
     """``coredumpctl info`` (its Signal line and a stack, or its header without a stack) or the journal message."""
     if _SIGNAL.search(text):
-        return bool(_STACK.search(text)) or len(_HEADER_KEYS.findall(text)) >= 3
-    return bool(_STACK.search(text)) and bool(_JOURNAL.search(text))
+        return bool(_STACK.search(text)) or len(_HEADER_KEYS.findall(text)) >= 3 or bool(_ANY_FRAME.search(text))
+    # an excerpt that starts at "Stack trace of thread N:" (the header not copied): its frames say it is one
+    return bool(_STACK.search(text)) and (bool(_JOURNAL.search(text)) or bool(_STACK_FRAME.search(text)))
 
 
 def coredumpctl_to_gdb(text: str) -> str:
@@ -79,6 +83,9 @@ def coredumpctl_to_gdb(text: str) -> str:
             out.append(f"Thread {n_thread} (LWP {m.group('tid')}):")
             continue
         m = _FRAME.match(ln)
+        if (m or _ANY_FRAME.match(ln)) and header and not n_thread:
+            out.extend(header)      # frames with no "Stack trace of thread" line: the signal goes before them
+            header = []
         if m:
             func = m.group("func").strip()
             func = "??" if func in ("n/a", "") else func

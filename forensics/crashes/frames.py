@@ -212,14 +212,25 @@ def is_system_module(path: str) -> bool:
     return bool(_SYSTEM_LIB.match(base)) or bool(_SYSTEM_DIR.match(path))
 
 
+#: the Go standard library's top-level packages (``vendor``/``internal`` are its own trees)
+_GO_STD = frozenset("archive bufio builtin bytes cmp compress container context crypto database debug embed encoding "
+                    "errors expvar flag fmt go hash html image index internal io iter log maps math mime net os path "
+                    "plugin reflect regexp runtime slices sort strconv strings sync syscall testing text time unicode "
+                    "unique unsafe vendor weak cmd".split())
+
+
 def _is_go_runtime(function: str, source) -> bool:
     """Go frames of the runtime and standard library (package path without a dot, not ``main``)."""
-    if not (isinstance(source, str) and source.endswith((".go", ".s"))) or "." not in function:
+    go_name = "/" in function.split(".", 1)[0] or ".(" in function      # "database/sql.(*DB).Query(...)"
+    if not (isinstance(source, str) and source.endswith((".go", ".s")) or not isinstance(source, str) and go_name) \
+            or "." not in function:
         return False      # a C function of a cgo preamble lives in a .go file too
     if function.startswith("_/"):
         return False      # a package built outside GOPATH: "_/home/me/app/commands.init"
     pkg = function.split(".", 1)[0] if "/" not in function else function.split("/", 1)[0]
-    return pkg != "main" and "." not in pkg
+    # a GOPATH project's import path may have no dot either ("xd/lib/…", "roaster"): only the standard
+    # library's own top-level packages are the runtime's
+    return pkg != "main" and "." not in pkg and pkg.lstrip("(*") in _GO_STD
 
 
 def library_mask(frames: pd.DataFrame, ranges=()) -> np.ndarray:
@@ -262,7 +273,9 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     system = lib | np.array([not isinstance(s, str) or s.startswith("/usr/include/") or "/include/c++/" in s
                              for s in srcs], dtype=bool)
     raw = f["function"].to_numpy(dtype=object)
+    # (a Go function of a hosted package keeps its path: "github.com/x/y/runtime.run" is no runtime's)
     internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith(("__GI_", "__libc_")))
+                         and not ("/" in str(r) and "." in str(r).split("/", 1)[0])
                          for n, r in zip(norm, raw)], dtype=bool)
     wrap = (np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system) | internal
     f["is_wrapper"] = wrap

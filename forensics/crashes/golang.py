@@ -23,7 +23,22 @@ from __future__ import annotations
 
 import re
 
-_GOROUTINE = re.compile(r"^goroutine (?P<n>\d+) \[(?P<state>[^\]]*)\]:\s*$")
+# Go >= 1.21 adds "gp=0x… m=N mp=0x…" to a goroutine header of a fatal signal's dump
+_GOROUTINE = re.compile(r"^goroutine (?P<n>\d+)(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x[0-9a-fA-F]+)?)? \[(?P<state>[^\]]*)\]:\s*$")
+# the header of a signal the runtime cannot turn into a panic (in cgo code, SIGABRT): "SIGSEGV: segmentation
+# violation" (also glued to the end of a progress line), then "PC=0x… m=0 sigcode=1 addr=0x20"
+_SIG_HEADER = re.compile(r"(?:^|\s)(?P<sig>SIG[A-Z0-9]+): (?P<desc>[a-z][\w ./-]*?)\s*$")
+_PC_LINE = re.compile(r"^PC=0x[0-9a-fA-F]+ m=\S+(?: sigcode=(?P<code>-?\d+))?(?: addr=(?P<addr>0x[0-9a-fA-F]+))?")
+# Windows exception codes the runtime prints as the signal ("[signal 0xc0000005 code=0x0 addr=0x20 pc=…]";
+# its code is the access: 0 read, 1 write, 8 execute) -> the Unix signal the same fault raises
+_WIN_EXC = {0xc0000005: ("SIGSEGV", "Exception 0xc0000005 (access violation)"),
+            0xc0000094: ("SIGFPE", "Exception 0xc0000094 (integer divide by zero)"),
+            0xc000001d: ("SIGILL", "Exception 0xc000001d (illegal instruction)"),
+            0xc00000fd: ("SIGSEGV", "Exception 0xc00000fd (stack overflow)")}
+# VS Code's Go debugger (Delve): 'Exception has occurred: panic "…"' and a "Stack:" of "N  0x… in f" / "at f.go:3"
+_VSCODE_PANIC = re.compile(r'^\s*Exception has occurred: (?P<what>panic|fatal error) "?(?P<msg>.*?)"?\s*$')
+_DLV_FRAME = re.compile(r"^\s*(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+) in (?P<func>\S+)\s*$")
+_DLV_AT = re.compile(r"^\s+at (?P<file>\S+):(?P<line>\d+)\s*$")
 # old runtimes print the number: "[signal 0xb code=0x1 addr=0x1 pc=0x8048f30]"
 _SIGNAL = re.compile(r"^\[signal (?P<sig>SIG[A-Z0-9]+|0x[0-9a-fA-F]+|\d+)(?:: (?P<desc>[^\]]*?))?"
                      r"(?: code=(?P<code>0x[0-9a-fA-F]+|-?\d+))?"
@@ -38,30 +53,87 @@ _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGFPE": 8, "SIGILL": 4, "SIGABRT": 6, "S
 GO_MARKS = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:|panic: |fatal error: |\[signal (?:SIG[A-Z]+: |0x[0-9a-f]+ ))", re.M)
 
 
+GO_LOOKS = re.compile(r"^\s*(?:goroutine \d+(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x[0-9a-fA-F]+)?)? \[[^\]]*\]:\s*$"
+                      r"|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+|\d+) code="
+                      r"|panic: runtime error: |Exception has occurred: (?:panic|fatal error) )", re.M)
+
+
 def looks_like_go(text: str) -> bool:
-    return bool(re.search(r"^\s*goroutine \d+ \[[^\]]*\]:\s*$", text, re.M)) or \
-        bool(re.search(r"^\s*\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+|\d+) code=", text, re.M))
+    return bool(GO_LOOKS.search(text))
+
+
+_BARE_FUNC = re.compile(r"^\s*[\w.\-~/%]+(?:\.\(\*?[\w\[\],. ]+\))?(?:\.[\w\-\[\]~.]+)*\s*$")
+
+
+def _join_wrapped_calls(lines: list[str]) -> list[str]:
+    """A function line whose argument list a tracker wrapped onto the next line (``pkg.f`` / ``(0xc0…, 0x1)``)
+    joined again; the blank line a paste put after a goroutine header dropped."""
+    out = []
+    for ln in lines:
+        s = ln.strip()
+        if out and s.startswith("(") and s.endswith(")") and _BARE_FUNC.match(out[-1]) and "." in out[-1]:
+            out[-1] = out[-1].rstrip() + s
+            continue
+        if not s and out and _GOROUTINE.match(out[-1].strip()):
+            continue
+        out.append(ln)
+    return out
+
+
+def _vscode(lines: list[str]) -> list[str]:
+    """VS Code's panic banner and stack as the runtime's ``panic:`` line and gdb frames."""
+    out, k = [], 0
+    while k < len(lines):
+        m, f = _VSCODE_PANIC.match(lines[k]), _DLV_FRAME.match(lines[k])
+        if m:
+            out.append(f"{m.group('what')}: {m.group('msg')}")
+        elif f:
+            at = _DLV_AT.match(lines[k + 1]) if k + 1 < len(lines) else None
+            out.append(f"#{f.group('no')}  {f.group('pc')} in {f.group('func')} ()"
+                       + (f" at {at.group('file')}:{at.group('line')}" if at else ""))
+            k += 1 if at else 0
+        else:
+            out.append(lines[k])
+        k += 1
+    return out
 
 
 def go_to_gdb(text: str) -> str:
     """Rewrite the Go runtime's crash report into gdb lines (other lines unchanged)."""
     lines = text.split("\n")
+    if any(_VSCODE_PANIC.match(ln) for ln in lines):
+        lines = _vscode(lines)
+    lines = _join_wrapped_calls(lines)
     first_g = next((int(m.group("n")) for m in map(_GOROUTINE.match, (l.strip() for l in lines)) if m), 1)
     out, in_goroutine, frame_no, pending = [], False, 0, None
-    for ln in lines:
+    for k, ln in enumerate(lines):
         s = ln.strip()
         m = _SIGNAL.match(s)
         if m:
             sig, desc = m.group("sig"), m.group("desc")
+            windows = False
             if not sig.startswith("SIG"):
                 no = int(sig, 16) if sig.startswith("0x") else int(sig)
-                sig, desc = _SIG_BY_NO.get(no, (f"SIG{no}", desc or f"signal {no}"))
+                windows = no in _WIN_EXC
+                sig, desc = _WIN_EXC.get(no) or _SIG_BY_NO.get(no, (f"SIG{no}", desc or f"signal {no}"))
             out.append(f"Thread {first_g} received signal {sig}, {desc or sig}.")
             code = m.group("code")
             if code is not None or m.group("addr"):
                 c = int(code, 16) if code and code.startswith("0x") else int(code or 0)
+                if windows:      # the exception's access kind, not a si_code: a fault the CPU raised
+                    c = 2 if sig == "SIGSEGV" and c == 8 else 1
                 out.append(f"$0 = {{si_signo = {_SIGNO.get(sig, 0)}, si_errno = 0, si_code = {c}, "
                            f"_sigfault = {{si_addr = {m.group('addr') or '0x0'}}}}}")
+            continue
+        h = _SIG_HEADER.search(s) if not in_goroutine else None
+        pcl = _PC_LINE.match(lines[k + 1].strip()) if h and k + 1 < len(lines) else None
+        if pcl:
+            if h.start() > 0:
+                out.append(s[:h.start()])          # the progress line the header was glued to
+            out.append(f"Thread {first_g} received signal {h.group('sig')}, {h.group('desc')}.")
+            if pcl.group("code") is not None:
+                out.append(f"$0 = {{si_signo = {_SIGNO.get(h.group('sig'), 0)}, si_errno = 0, "
+                           f"si_code = {pcl.group('code')}, _sigfault = {{si_addr = {pcl.group('addr') or '0x0'}}}}}")
             continue
         m = _GOROUTINE.match(s)
         if m:

@@ -22,6 +22,15 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
     if facts.get("go_fatal"):
         return ("done", "abort", "go-fatal", "unknown", "AbortSignal",
                 f"the Go runtime threw a fatal error ('{facts['go_fatal']}') and exited")
+    if not facts.get("go_panic") and len(crash) and len(_has(crash.iloc[:3], r"^runtime\.(?:throw|fatalthrow|fatal)$")):
+        # the running goroutine is in runtime.throw (its "fatal error:" line not in the paste): the runtime exits
+        return ("done", "abort", "go-fatal", "unknown", "AbortSignal",
+                "no signal line; the crash goroutine is in runtime.throw: the Go runtime threw a fatal error and exited")
+    if facts.get("go_panic") and "invalid memory address or nil pointer dereference" in facts["go_panic"]:
+        # the runtime's sigpanic calls panicmem, whose message this is, only for a fault below 0x1000
+        return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",
+                f"no signal line; the Go panic '{facts['go_panic']}' is the runtime's message for a fault address "
+                "below 0x1000 (nil pointer dereference)")
     if facts.get("go_panic"):
         # no signal: a panic nothing recovered (as a Rust panic, it ends the process: exit status 2)
         return ("done", "abort", "go-panic", "unknown", "AbortSignal",

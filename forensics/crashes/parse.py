@@ -160,6 +160,10 @@ def parse_text(text: str) -> Transcript:
             cur_frame = None
             continue
         c0 = ln[0]
+        if dialect == "go" and "http: panic serving " in ln and facts["go_panic"] is None:
+            # net/http recovers a handler's panic and logs "[date] http: panic serving 1.2.3.4:5: <value>" before its stack
+            facts["go_panic"] = ln.split("http: panic serving ", 1)[1].split(": ", 1)[-1].strip()
+            continue
         if c0 == "#":
             m = R["frame"].match(ln)
             if m and m.group("no") is not None:
@@ -301,6 +305,8 @@ def parse_text(text: str) -> Transcript:
             facts["go_fatal"] = ln[len("fatal error: "):].strip()   # runtime.throw: concurrent map writes, ...
         elif dialect == "go" and ln.startswith("panic: ") and facts["go_panic"] is None:
             facts["go_panic"] = ln[len("panic: "):].strip()         # an unrecovered panic (index out of range, ...)
+        elif dialect == "go" and ln.startswith("signal arrived during cgo execution"):
+            facts["cgo_signal"] = True
         elif ln.startswith("*** ") and " received by PID " in ln and facts["signal"] is None:
             # glog's / folly's failure-signal handler: "*** SIGSEGV (@0x0) received by PID 7 (TID …) …" and
             # "*** Signal 7 (SIGBUS) (0x7f…) received by PID 7 (pthread TID …) (code: …), stack trace: ***"

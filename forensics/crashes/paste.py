@@ -39,6 +39,9 @@ _STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<](?:[^\s(<]|<[^()\
 _SIGNAL = re.compile(r"^(?:Program|Thread \d+(?: \"[^\"]*\")?) (?:received|terminated with) signal ")
 _CONT = re.compile(r"^\s+(?:at |from |\(\) |\(\)$|\()")      # "    (this=0x…, __x=0x…)": the argument list
 # a bt pasted without its "#N" numbers: frame-shaped lines right under the bt command
+_MD_BOLD_LINE = re.compile(r"^\s*\*\*([^\s*](?:.*[^\s*])?)\*\*\s*$")     # not glog's "*** SIGSEGV … ***"
+_MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>)"
+                           r"\((?P<mod>[^\s()+]+) \+ 0x[0-9a-fA-F]+\)\s*$")
 _BT_COMMAND = re.compile(r"^(?:bt|backtrace|where|bt full|backtrace full|bt \d+)\s*$")
 
 
@@ -147,6 +150,13 @@ def normalize_paste(text: str) -> str:
             s = s[k:]
         if s.lstrip().startswith("** "):
             s = s.lstrip()[3:]     # a markdown bold marker put in front of the line that matters
+        b = _MD_BOLD_LINE.match(s)
+        if b:
+            s = b.group(1)         # "**Thread 4 "x" received signal SIGSEGV, Segmentation fault.**": a whole line in bold
+        m = _MODULE_FRAME.match(s.lstrip())
+        if m:
+            # "#0  0x… (prog + 0x12ca2ba)" (coredumpctl's shape, its "n/a" or name cut): no function, a module offset
+            s = f"#{m.group('no')}  {m.group('pc')} in {m.group('func') or '??'} () from {m.group('mod')}"
         m = _PROMPT.match(s.lstrip())
         if m:
             s = s.lstrip()[m.end():]

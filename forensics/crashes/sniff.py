@@ -35,8 +35,8 @@ _ABORT_MESSAGE = re.compile(r"^\s*(?:terminate called after throwing an instance
                             r"|(?:double free or corruption \(\S+\)|free\(\): (?:invalid (?:pointer|size|next size.*)|double free detected.*)"
                             r"|munmap_chunk\(\): invalid pointer|corrupted size vs\. prev_size|"
                             r"malloc\(\): (?:corrupted|memory corruption|unaligned).*)\s*$)", re.M)
-_GO = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:\s*$|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+ code=[^\]]*)\]\s*$"
-                 r"|fatal error: all goroutines are asleep)", re.M)
+_GO = re.compile(r"^\s*(?:goroutine \d+(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x[0-9a-fA-F]+)?)? \[[^\]]*\]:\s*$|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+ code=[^\]]*)\]\s*$"
+                 r"|fatal error: all goroutines are asleep|panic: runtime error: |Exception has occurred: panic )", re.M)
 
 
 def crash_format(head: bytes) -> str | None:

@@ -1,0 +1,66 @@
+"""Shapes real users paste that held-out batches 12 and 13 found unread (each test: our own small snippet)."""
+from forensics.crashes.load import load_text
+
+
+def _crash(text):
+    return load_text(text).crash
+
+
+def test_go_windows_exception_code_is_an_access_violation_not_a_signal_from_outside():
+    r = _crash("panic: runtime error: invalid memory address or nil pointer dereference\n"
+               "[signal 0xc0000005 code=0x0 addr=0x18 pc=0x4a1b2c]\n\n"
+               "goroutine 7 [running]:\n\n"
+               "example.org/shop/cart.(*Cart).Total\n(0xc000010000, 0x1)\n"
+               "\tC:/src/example.org/shop/cart/cart.go:41 +0x2c\n")
+    assert (r["signal"], r["origin"], r["class"]) == ("SIGSEGV", "kernel", "null-deref-read")
+    assert r["top_own_frame"] == "cart.(*Cart).Total"      # the wrapped argument list joined
+
+
+def test_go_lone_runtime_panic_and_vscode_banner():
+    assert _crash("> 2+\npanic: runtime error: index out of range\n")["class"] == "abort"
+    r = _crash('Exception has occurred: panic "runtime error: slice bounds out of range [:3] with capacity 2"\n'
+               "Stack:\n\t2  0x00000000004a1000 in tally.parse\n\t    at /home/me/go/src/tally/parse.go:12\n"
+               "\t3  0x00000000004a2000 in main.main\n\t    at /home/me/go/src/tally/main.go:8\n")
+    # a GOPATH package without a dot in its import path is the project's, not the standard library's
+    assert (r["class"], r["subclass"], r["top_own_frame"]) == ("abort", "go-panic", "tally.parse")
+
+
+def test_go_http_panic_serving_nil_dereference_and_throw_without_fatal_line():
+    r = _crash("2024/01/02 03:04:05 http: panic serving 127.0.0.1:5000: runtime error: invalid memory address "
+               "or nil pointer dereference\ngoroutine 9 [running]:\nnet/http.(*conn).serve.func1(0xc0000a0000)\n"
+               "\t/usr/local/go/src/net/http/server.go:1800 +0x139\npanic(0x6d0, 0x9a0)\n"
+               "\t/usr/local/go/src/runtime/panic.go:522 +0x1b5\ndatabase/sql.(*DB).Ping(...)\n")
+    assert r["class"] == "null-deref-read" and r["top_own_frame"] is None      # database/sql is the standard library
+    r = _crash("goroutine 12 [running]:\nruntime.throw(0x10, 0x15)\n\t/go/src/runtime/panic.go:608 +0x72\n"
+               "runtime.mapassign_faststr(0x1, 0x2, 0x3)\n\t/go/src/runtime/map_faststr.go:199 +0x3da\n"
+               "example.com/kv.Put(0x1)\n\t/src/example.com/kv/kv.go:20 +0x11\n")
+    assert (r["class"], r["subclass"], r["top_own_frame"]) == ("abort", "go-fatal", "kv.Put")
+
+
+def test_go_cgo_signal_header_with_new_goroutine_fields_and_glued_sigabrt():
+    r = _crash("SIGSEGV: segmentation violation\nPC=0x7f0012345678 m=0 sigcode=1 addr=0x10\n"
+               "signal arrived during cgo execution\n\n"
+               "goroutine 1 gp=0xc000002380 m=0 mp=0x10f7fb860 [syscall]:\nruntime.cgocall(0x1, 0xc000027a78)\n"
+               "\t/usr/local/go/src/runtime/cgocall.go:157 +0x4b\n")
+    assert (r["class"], r["fault_address"], r["crash_thread"]) == ("null-deref-read", 0x10, 1)
+    r = _crash("rate 12.5 MB/s  SIGABRT: abort\nPC=0x501dd42 m=3\nsignal arrived during cgo execution\n\n"
+               "goroutine 4 [syscall, locked to thread]:\nruntime.cgocall(0x4002f60, 0xc8200617b8)\n"
+               "\t/go/src/runtime/cgocall.go:120 +0x11b\n")
+    assert (r["signal"], r["origin"], r["class"]) == ("SIGABRT", "self", "abort")   # not a deadlock
+
+
+def test_markdown_bold_stop_line():
+    r = _crash("[New LWP 12]\n\n**Thread 3 \"worker\" received signal SIGSEGV, Segmentation fault.**\n"
+               "[Switching to LWP 12]\n**0xb6d00d64 in strlen () from /lib/libc.so.6**\n")
+    assert (r["signal"], r["crash_thread"], r["class"]) == ("SIGSEGV", 3, "unknown")
+
+
+def test_coredumpctl_excerpts_without_header_and_frames_without_function():
+    r = _crash("        Stack trace of thread 901:\n"
+               "        #0  0x00007f5a69e53757 g_log_structured_array (libglib-2.0.so.0 + 0x5d757)\n"
+               "        #1  0x00007f5a69e550f3 g_log (libglib-2.0.so.0 + 0x5f0f3)\n"
+               "        #2  0x00005575682f7eed load_settings (mytool + 0x30eed)\n"
+               "        #3  0x00005575682e223f main (mytool + 0x1b23f)\n")
+    assert (r["class"], r["top_own_frame"]) == ("abort", "load_settings")
+    r = _crash("Signal: 4 (ILL)\n#0  0x000055fef0aeb2ba (mytool + 0x12ca2ba)\n#1  __libc_start_main@@GLIBC_2.34\n")
+    assert (r["signal"], r["class"]) == ("SIGILL", "illegal-instruction") and r["top_own_frame"].endswith("@0x2ba")
