@@ -333,6 +333,13 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
     if sig == "SIGABRT" or sig == "SIGIOT":
         assert_fr = _has(crash, _ASSERT_FUNCS)
         own_assert = _own_assert_helper(crash)
+        said = facts.get("assert_message") or ""
+        if _MALLOC_ASSERT.search(said) or len(_has(crash, r"^__malloc_assert$")):
+            # glibc's malloc checks its own invariants with assert(): a failed one means the heap is corrupt
+            out["heap_message"] = said or None
+            return done("heap-corruption", "malloc-assertion", "exploitable", "HeapError",
+                        "an assertion inside glibc's malloc failed (its heap invariants do not hold)"
+                        + (f": '{said}'" if said else ""))
         if len(assert_fr) or facts.get("assert_expr") or own_assert:
             text = facts.get("assert_expr") or _string_args(crash, r"assert_fail")
             out["assertion"] = text
@@ -417,7 +424,11 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
     return done("unknown", (sig or "").lower(), "unknown", "UncategorizedSignal", f"signal {sig} matches no rule")
 
 
-_ASSERT_FUNCS = (r"^(?:_*assert_(?:fail|perror_fail)(?:_base)?|(?:std::)?__glibcxx_assert_fail|"
+# glibc: "malloc.c:2379: sysmalloc: Assertion `…' failed." (also arena.c, and the function names alone)
+_MALLOC_ASSERT = re.compile(r"\b(?:malloc|arena)\.c:\d+: \w+: Assertion|(?:^|: )(?:sysmalloc|_int_malloc|_int_free|"
+                            r"_int_realloc|malloc_consolidate|__libc_malloc|__libc_free|tcache_\w+): Assertion `")
+# (Qt's Q_ASSERT / Q_ASSERT_X report through qt_assert / qt_assert_x)
+_ASSERT_FUNCS = (r"^(?:_*assert_(?:fail|perror_fail)(?:_base)?|(?:std::)?__glibcxx_assert_fail|qt_assert(?:_x)?|"
                  r"(?:std::)?__replacement_assert|__assert_rtn|_wassert|__assert2?)$")
 _GLIB_FATAL = r"^(?:g_logv|g_log|g_log_structured\w*|g_log_writer_default|g_error|g_assertion_message\w*|_g_log_abort)$"
 _QT_FATAL = r"^(?:qFatal|qt_message_fatal|qAbort|QMessageLogger::fatal|qt_assert\w*)$"

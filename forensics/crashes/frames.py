@@ -178,7 +178,7 @@ def _installed_header_code(function, source: str) -> bool:
         return True       # a reserved name (~_Rb_tree, _M_erase): the implementation's own code
     if "::" not in function:
         return False
-    ns = function.split("::", 1)[0].strip().lower()
+    ns = function.split("::", 1)[0].split("<", 1)[0].strip().lower()    # QVector<QPointF>::last in …/qvector.h
     return len(ns) >= 2 and ns in source.lower()
 # (__aeabi_idiv0, __divdi3 …: the compiler's runtime helpers, linked into every ARM/32-bit object)
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|__aeabi_|__u?(?:div|mod)[dt]i3$|core::|"
@@ -300,14 +300,20 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     # and its unsymbolised code sit far below, at 0x55…/0x56…)
     if "thread" in f and len(f) and own.any():
         mods = f["module"].to_numpy(dtype=object)
-        anon = np.array([n == "??" and not (isinstance(m, str) and m) for n, m in zip(norm, mods)], dtype=bool) \
-            & (pcs >= _MMAP_LO) & (pcs < _MMAP_HI)
+        unnamed = np.array([n == "??" and not (isinstance(m, str) and m) for n, m in zip(norm, mods)], dtype=bool)
+        anon = unnamed & (pcs >= _MMAP_LO) & (pcs < _MMAP_HI)
         named_own = own & ~np.array([n == "??" for n in norm], dtype=bool)
         threads = f["thread"].to_numpy()
-        for t in set(threads[anon].tolist()):
+        for t in set(threads[unnamed & own].tolist()):
             here = threads == t
-            if (named_own & here).any():
-                own &= ~(anon & here)
+            if not (named_own & here).any():
+                continue
+            # also any 4 GiB region the program's named frames are not in (a non-PIE program at 0x400000 and
+            # its libraries mapped at 0x14…): the unnamed frame is a library's there too
+            regions = {int(p) >> 32 for p in pcs[named_own & here] if p == p}
+            far = unnamed & here & np.array([p == p and p >= 1 << 32 and int(p) >> 32 not in regions for p in pcs],
+                                            dtype=bool) if regions else np.zeros(len(f), dtype=bool)
+            own &= ~((anon & here) | far)
     f["is_own"] = own
     return f
 

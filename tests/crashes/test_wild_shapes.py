@@ -64,3 +64,30 @@ def test_coredumpctl_excerpts_without_header_and_frames_without_function():
     assert (r["class"], r["top_own_frame"]) == ("abort", "load_settings")
     r = _crash("Signal: 4 (ILL)\n#0  0x000055fef0aeb2ba (mytool + 0x12ca2ba)\n#1  __libc_start_main@@GLIBC_2.34\n")
     assert (r["signal"], r["class"]) == ("SIGILL", "illegal-instruction") and r["top_own_frame"].endswith("@0x2ba")
+
+
+def test_gfortran_colon_signal_line_and_its_unnamed_library_frame():
+    r = _crash("Program received signal SIGFPE: Floating-point exception - erroneous arithmetic operation.\n\n"
+               "Backtrace for this error:\n#0  0x14a0dc74a27f in ???\n#1  0x6747b5 in __solver_MOD_step\n"
+               "\tat ../src/solver.f90:86\n#2  0x4061c7 in MAIN__\n\tat ../src/main.f90:3\n")
+    assert (r["signal"], r["class"], r["top_own_frame"]) == ("SIGFPE", "divide-by-zero", "__solver_MOD_step")
+
+
+def test_qt_assert_is_an_assertion_failure_and_qt_header_code_is_library():
+    r = _crash("Thread 1 \"app\" received signal SIGABRT, Aborted.\n#0  0x1 in raise () from /lib/libc.so.6\n"
+               "#1  0x2 in abort () from /lib/libc.so.6\n#2  0x3 in QMessageLogger::fatal(char const*, ...) const () from /lib/libQt5Core.so.5\n"
+               "#3  0x4 in qt_assert(char const*, char const*, int) () from /lib/libQt5Core.so.5\n"
+               "#4  0x0000555555556000 in QList<int>::first (this=0x5555) at /usr/include/qt5/QtCore/qlist.h:340\n"
+               "#5  0x0000555555557000 in Panel::refresh (this=0x5555) at panel.cpp:12\n")
+    assert (r["class"], r["top_own_frame"]) == ("assertion-failure", "Panel::refresh")
+    r = _crash('ASSERT failure in QList<T>::at: "index out of range", file /usr/include/qt/QtCore/qlist.h, line 571\n'
+               "Thread 1 received signal SIGABRT, Aborted.\n#0  0x1 in raise () from /lib/libc.so.6\n"
+               "#1  0x2 in abort () from /lib/libc.so.6\n#2  0x3 in qt_message_fatal () from /lib/libQt5Core.so.5\n"
+               "#3  0x0000555555557000 in Panel::refresh () at panel.cpp:12\n")
+    assert (r["class"], r["assertion"]) == ("assertion-failure", "index out of range")
+
+
+def test_an_assertion_inside_glibc_malloc_is_heap_corruption():
+    r = _crash("worker: malloc.c:2379: sysmalloc: Assertion `(old_top == initial_top (av) && old_size == 0)' failed.\n"
+               "Aborted (core dumped)\n")
+    assert (r["class"], r["subclass"]) == ("heap-corruption", "malloc-assertion")
