@@ -129,6 +129,59 @@ def write_frame(df: pd.DataFrame, out_dir: str, table: str, artifact: str, meta:
     return written
 
 
+def write_rows(df: pd.DataFrame, rows: np.ndarray, out_dir: str, table: str, artifact: str, meta: dict) -> list[str]:
+    """Write some rows of a table that is written in pieces by several processes (a cluster's
+    partitions): ``rows`` are their row numbers in the whole table, kept as the files' index, so
+    :func:`read_frame` puts every piece back in place. One file per day of this piece."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = np.asarray(rows, np.int64)
+    part_df = df.reset_index(drop=True)
+    prepared, json_cols, cats, objects = _prepare(part_df)
+    prepared = prepared.set_axis(pd.Index(rows, name=None), axis=0)
+    tcol = time_column(part_df)
+    if tcol is not None and len(part_df):
+        t = part_df[tcol]
+        day = np.where(t.isna().to_numpy(), UNDATED,
+                       t.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=UNDATED)).astype(str)
+    else:
+        day = np.full(len(part_df), UNDATED)
+    info = {"table": table, "artifact": artifact, "json_columns": json_cols, "categories": cats,
+            "object_columns": objects, "rows": int(len(part_df)), "time_column": tcol, "piece": True, **meta}
+    written = []
+    for d in (pd.unique(day) if len(day) else []):
+        sel = np.flatnonzero(day == d)
+        first = int(rows[sel[0]])
+        folder = os.path.join(out_dir, table, f"artifact={artifact}", f"day={d}")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"part-{first:012d}.parquet")
+        t = pa.Table.from_pandas(prepared.iloc[sel], preserve_index=True)
+        md = dict(t.schema.metadata or {})
+        md[META_KEY] = json.dumps({**info, "first_row": first}, default=_json_default).encode()
+        pq.write_table(t.replace_schema_metadata(md), path)
+        written.append(path)
+    return written
+
+
+def _merged_info(infos: list) -> dict:
+    """The metadata of a table written in pieces: every piece's categories (in row order of first use),
+    JSON and text columns together, so no value of a later piece is lost."""
+    info = dict(infos[0])
+    if len(infos) == 1:
+        return info
+    cats: dict = {}
+    for one in infos:
+        for c, values in one.get("categories", {}).items():
+            seen = cats.setdefault(c, [])
+            have = set(seen)
+            seen += [v for v in values if v not in have]
+    info["categories"] = cats
+    for key in ("json_columns", "object_columns"):
+        info[key] = sorted({c for one in infos for c in one.get(key, [])})
+    return info
+
+
 def file_info(path: str) -> dict:
     """The ``forensics`` metadata of one exported Parquet file."""
     import pyarrow.parquet as pq
@@ -149,11 +202,12 @@ def read_frame(out_dir: str, table: str, artifact: str) -> pd.DataFrame:
         for f in sorted(os.listdir(os.path.join(root, d))):
             if f.endswith(".parquet"):
                 p = os.path.join(root, d, f)
-                files.append((file_info(p).get("first_row", 0), p))
+                one = file_info(p)
+                files.append((one.get("first_row", 0), p, one))
     files.sort()
-    info = file_info(files[0][1])
+    info = _merged_info([one for _, _, one in files])
     parts = []
-    for _, p in files:
+    for _, p, _ in files:
         t = pq.read_table(p)
         part = t.to_pandas()
         for c in info.get("object_columns", []):

@@ -61,6 +61,15 @@ def _sources(path: str, options: dict):
     yield name, path, load(path), None
 
 
+def _capture_set(folder: str) -> bool:
+    """A folder of captures only (no incident.toml): exported by the cluster's workers when there is one."""
+    from ..sets.members import list_members
+
+    if os.path.exists(os.path.join(folder, "incident.toml")):
+        return False
+    return list_members(folder).families() == {"network"}
+
+
 def export_path(path: str, out_dir: str, set_options: dict) -> list[dict]:
     """Export everything under one input path (see the module docstring); rows as :func:`export` returns.
     Runs wherever it is called: in this process, or as one task on a worker."""
@@ -69,6 +78,11 @@ def export_path(path: str, out_dir: str, set_options: dict) -> list[dict]:
         raise ArtifactError(path, None, "no such file or folder")
     try:
         opts = set_options if os.path.isdir(path) else {}
+        if opts.get("scheduler") and _capture_set(path):  # the workers write their own rows (no gather here)
+            from ..sets.cluster_export import export_set_on_cluster
+
+            return export_set_on_cluster(path, out_dir, safe_name(os.path.basename(os.path.normpath(path))),
+                                         opts["scheduler"], opts.get("workers"))
         for art, src, result, error in _sources(path, opts):
             if result is None:
                 rows.append({"artifact": art, "table": None, "rows": 0, "files": 0, "days": 0, "error": error})
@@ -101,7 +115,9 @@ def export(paths, out_dir, *, workers=None, scheduler=None) -> pd.DataFrame:
 
     With several paths and ``workers`` > 1 or a Dask ``scheduler``, each path is one task: the
     worker loads it and writes its Parquet itself (on a cluster, ``out_dir`` must be shared).
-    With one path, a capture set inside it uses the workers for its decode and TCP analysis.
+    With one path, a capture set inside it uses the workers for its decode and TCP analysis; on a
+    Dask ``scheduler`` the workers also write its packets and flows themselves
+    (:mod:`forensics.sets.cluster_export`), so this process never holds the packets table.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
