@@ -100,3 +100,70 @@ def ide_frames_to_gdb(text: str) -> str:
             pc = f"{m.group('pc')} in " if m.group("pc") else ""
             lines[k] = f"#{k - a}  {pc}{func} (){where}"
     return "\n".join(lines)
+
+
+# --- backtrace_symbols lines inside log records, and Open MPI's signal report -------------------------------
+# "[03/15 01:31:42.19] [critical] [151/151] [stacktrace.cpp:113#print] ./lib.so(f+0x9c) [0x7f…]" and Open MPI's
+# "[host:14237] [ 5] /lib/libc.so.6(__libc_malloc+0x54)[0x7f…]": bracketed record prefixes before each line
+_RECORD = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+(?P<rest>[^\s\[].*)$")
+_SIGWORDS = {"segmentation fault": "SIGSEGV", "bus error": "SIGBUS", "aborted": "SIGABRT", "illegal instruction": "SIGILL",
+             "floating point exception": "SIGFPE", "floating-point exception": "SIGFPE", "trace/breakpoint trap": "SIGTRAP"}
+_MPI_SIGNAL = re.compile(r"^Signal: (?P<desc>[A-Za-z /-]+?) \((?P<no>\d+)\)\s*$")
+_MPI_CODE = re.compile(r"^Signal code: .*?\((?P<code>-?\d+)\)\s*$")
+_MPI_ADDR = re.compile(r"^Failing at address: (?P<addr>(?:0x)?[0-9a-fA-F]+|\(nil\))\s*$")
+
+
+def _unrecord(ln: str) -> str | None:
+    m = _RECORD.match(ln)
+    return m.group("rest") if m and m.group("rest") != ln.strip() else None
+
+
+def strip_record_prefixes(lines: list[str]) -> list[str]:
+    """A run of 3+ log records each carrying a ``backtrace_symbols`` line loses the record prefixes; the
+    record just above it that says only a signal's name (a crash handler logging ``bus error``), and Open
+    MPI's ``*** Process received signal ***`` report, become gdb's signal line (and ``$_siginfo`` when
+    the report gives the code)."""
+    rest = [_unrecord(ln) for ln in lines]
+    hit = [r is not None and LINE.match(r) is not None and ("/" in r or "(" in r) for r in rest]
+    runs, k = [], 0
+    while k < len(lines):
+        if hit[k]:
+            j = k
+            while j < len(lines) and hit[j]:
+                j += 1
+            if j - k >= MIN_RUN:
+                runs.append((k, j))
+            k = j
+        else:
+            k += 1
+    if not runs:
+        return lines
+    out = list(lines)
+    for a, b in reversed(runs):         # (a $_siginfo line inserted below a run moves only what follows)
+        for i in range(a, b):
+            out[i] = rest[i]
+        # the lines of the same report just above the stack
+        head, i = [], a - 1
+        while i >= 0 and rest[i] is not None and a - i <= 6:
+            head.insert(0, (i, rest[i].strip()))
+            i -= 1
+        sig = code = addr = None
+        for i, r in head:
+            m = _MPI_SIGNAL.match(r)
+            if m:
+                sig = _SIGWORDS.get(m.group("desc").lower())
+                out[i] = f"Program received signal {sig}, {m.group('desc')}." if sig else out[i]
+            elif _MPI_CODE.match(r):
+                code = int(_MPI_CODE.match(r).group("code"))
+            elif _MPI_ADDR.match(r):
+                v = _MPI_ADDR.match(r).group("addr")
+                addr = 0 if v == "(nil)" else int(v, 16)
+        if sig and code is not None:
+            from .foreign import SIGNO
+
+            fault = f"_sigfault = {{si_addr = 0x{addr:x}}}" if code > 0 and addr is not None else "_sifields = {}"
+            out.insert(b, f"$0 = {{si_signo = {SIGNO.get(sig, 0)}, si_errno = 0, si_code = {code}, {fault}}}")
+        elif not sig and head and head[-1][1].lower().rstrip(".") in _SIGWORDS:
+            i, r = head[-1]
+            out[i] = f"Program received signal {_SIGWORDS[r.lower().rstrip('.')]}, {r}."
+    return out

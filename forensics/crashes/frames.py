@@ -44,6 +44,45 @@ def _strip_templates(name: str) -> str:
     return "".join(out)
 
 
+def demangle_name(sym: str) -> str:
+    """The qualified name of a plain Itanium-mangled symbol, as ``backtrace_symbols`` and crash hooks print
+    them (``_ZN6kungfu7journal9load_pageEi`` -> ``kungfu::journal::load_page``; macOS adds an ``_``);
+    anything with templates or substitutions is returned unchanged (names only, parameters dropped).
+
+    >>> demangle_name("_ZN3app6Reader4joinERKSt10shared_ptrIiE"), demangle_name("_Z4mainv"), demangle_name("_ZSt9terminatev")
+    ('app::Reader::join', 'main', 'std::terminate')
+    """
+    s = sym[1:] if sym.startswith("__Z") else sym
+    k, parts = 2, []
+    if s.startswith("St", k):
+        parts, k = ["std"], k + 2
+    nested = s.startswith("N", k)
+    k += nested
+    while nested and k < len(s) and s[k] in "KVr":
+        k += 1                                    # cv-qualifiers of a member function
+    if nested and s.startswith("St", k):
+        parts, k = ["std"], k + 2
+    while k < len(s):
+        m = re.match(r"\d+", s[k:])
+        if m:
+            n = int(m.group())
+            k += len(m.group())
+            if n == 0 or k + n > len(s):
+                return sym
+            parts.append(s[k:k + n])
+            k += n
+        elif nested and s[k] in "CD" and k + 1 < len(s) and s[k + 1] in "0123459" and parts:
+            parts.append(("~" if s[k] == "D" else "") + parts[-1])
+            k += 2
+        elif not nested or s[k] == "E":
+            break
+        else:
+            return sym                             # templates, substitutions, operators: not attempted
+        if not nested:
+            break
+    return "::".join(parts) if parts else sym
+
+
 def normalize_function(name) -> str | None:
     """A frame's function name with compiler and libc noise removed (None stays None)."""
     if name is None or (isinstance(name, float) and np.isnan(name)):
@@ -51,6 +90,8 @@ def normalize_function(name) -> str | None:
     n = str(name).strip().replace("(anonymous namespace)", "{anon}")
     if n in ("??", "???", "") or n.startswith("<"):
         return ("??" if n == "???" else n) or None     # gfortran's and Valgrind's "???" is gdb's "??"
+    if n.startswith(("_Z", "__Z")):
+        n = demangle_name(n)
     n = re.sub(r"\[abi:\w+\]|\s*\[clone [^\]]*\]|::h[0-9a-f]{16}$", "", n)   # C++ ABI tags, clones, Rust hashes
     if _GO_NAME.match(n) and ("/" in n or "(*" in n or n.startswith("main.")) and not _SUFFIX.search(n):
         return n.rsplit("/", 1)[-1]      # Go: drop the module path, keep package.(*Type).Method
@@ -314,8 +355,25 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
             far = unnamed & here & np.array([p == p and p >= 1 << 32 and int(p) >> 32 not in regions for p in pcs],
                                             dtype=bool) if regions else np.zeros(len(f), dtype=bool)
             own &= ~((anon & here) | far)
+    # a stack the program's own crash hook printed (its frames capture the stack: backtrace(), the backtrace
+    # crate, a print_stack_trace) above a signal trampoline (gdb's "<signal handler called>", _sigtramp,
+    # __restore_rt): the hook's frames are not where it faulted (a handler that itself crashed has no such frame)
+    if "thread" in f and len(f):
+        tramp = np.array([isinstance(n, str) and bool(_TRAMPOLINE.match(n)) for n in norm], dtype=bool)
+        hook = np.array([isinstance(n, str) and bool(_STACK_CAPTURE.search(n)) for n in norm], dtype=bool)
+        threads = f["thread"].to_numpy()
+        for k in np.flatnonzero(tramp)[::-1]:
+            above = (threads == threads[k]) & (np.arange(len(f)) <= k)
+            if k + 1 < len(f) and threads[k + 1] == threads[k] and (hook & above).any():
+                own &= ~above
     f["is_own"] = own
     return f
+
+
+_STACK_CAPTURE = re.compile(r"(?:^|::)(?:backtrace|backtrace_symbols\w*|_Unwind_Backtrace|print_?stack_?trace|"
+                            r"dump_?stack_?trace|StackTrace|capture_?backtrace)\b", re.I)
+_TRAMPOLINE = re.compile(r"^(?:<signal handler called>|_{0,2}sigtramp|__restore_rt|__kernel_rt_sigreturn|"
+                         r"_?sigreturn|__kernel_sigreturn)$")
 
 
 _MMAP_LO, _MMAP_HI = 0x7f0000000000, 0x800000000000

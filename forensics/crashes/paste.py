@@ -18,6 +18,8 @@ from __future__ import annotations
 import html
 import re
 
+from .execinfo import strip_record_prefixes
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 _HTML_COLOUR = re.compile(r"<(?:font|span)\s+(?:color|style|class)=[\"'][^\"'<>]*[\"']\s*>", re.I)
 _HTML_TAG = re.compile(r"</?(?:font|span)(?:\s+[a-z-]+=(?:\"[^\"]*\"|'[^']*'))*\s*>", re.I)
@@ -137,7 +139,7 @@ def normalize_paste(text: str) -> str:
         lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
     lines = _join_pretty_values(_dedent(lines))
-    lines = _number_bare_frames(lines)
+    lines = _number_bare_frames(strip_record_prefixes(lines))
     out: list[str] = []
     after_signal = False
     unnumbered = None      # the next frame number of a bt pasted without numbers

@@ -122,7 +122,10 @@ _PY_SIG = {"Segmentation fault": "SIGSEGV", "Aborted": "SIGABRT", "Bus error": "
 
 
 def _py_looks(text: str) -> bool:
-    return any(_PY_FATAL.search(ln) for ln in text[:1 << 16].split("\n"))
+    lines = text[:1 << 16].split("\n")
+    # also a paste that starts at "Current thread 0x… (most recent call first):" (the header line not copied)
+    return any(_PY_FATAL.search(ln) for ln in lines) or \
+        any(_PY_THREAD.match(a) and _PY_FRAME.match(b) for a, b in zip(lines, lines[1:]))
 
 
 def _python(text: str) -> tuple[str, dict]:
@@ -167,8 +170,14 @@ _RS_FRAME = re.compile(r"^\s*(?P<no>\d+):\s+(?:(?P<pc>0x[0-9a-fA-F]+) - )?(?P<fu
 _RS_AT = re.compile(r"^\s+at (?P<file>\S+?):(?P<line>\d+)(?::\d+)?\s*$")
 
 
+# the backtrace crate's signal hook (as a Rust program installs it): "Received signal: SIGSEGV" and "  0: symbol" lines
+_RS_SIGNAL = re.compile(r"^\s*Received signal:? (?P<sig>SIG[A-Z]+)\s*$")
+
+
 def _rust_looks(text: str) -> bool:
-    return any(_RS_PANIC.match(ln) or _RS_OVERFLOW.match(ln) for ln in text.split("\n")[:400])
+    lines = text.split("\n")[:400]
+    return any(_RS_PANIC.match(ln) or _RS_OVERFLOW.match(ln) for ln in lines) or \
+        any(_RS_SIGNAL.match(a) and _RS_FRAME.match(b) for a, b in zip(lines, lines[1:]))
 
 
 def _rust(text: str) -> tuple[str, dict]:
@@ -186,7 +195,12 @@ def _rust(text: str) -> tuple[str, dict]:
         if _RS_OVERFLOW.match(ln):
             facts["runtime_verdict"] = ("stack-overflow", "recursion", "probably", "StackOverflow",
                                         "Rust's runtime says the thread overflowed its stack")
-        if ln.strip() == "stack backtrace:":
+        sg = _RS_SIGNAL.match(ln)
+        if sg:
+            from .foreign import signal_lines
+
+            out += signal_lines(sg.group("sig"))
+        if ln.strip() == "stack backtrace:" or sg:
             in_bt = True
             out.append(ln)
             k += 1

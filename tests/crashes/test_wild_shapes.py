@@ -91,3 +91,30 @@ def test_an_assertion_inside_glibc_malloc_is_heap_corruption():
     r = _crash("worker: malloc.c:2379: sysmalloc: Assertion `(old_top == initial_top (av) && old_size == 0)' failed.\n"
                "Aborted (core dumped)\n")
     assert (r["class"], r["subclass"]) == ("heap-corruption", "malloc-assertion")
+
+
+def test_faulthandler_thread_without_its_fatal_error_header():
+    r = _crash("Current thread 0x00007f0961223000 (most recent call first):\n"
+               '  File "/src/app/tests/test_dates.py", line 18 in test_compare\n'
+               '  File "/venv/lib/python3.11/site-packages/_pytest/python.py", line 195 in pytest_pyfunc_call\n')
+    assert (r["class"], r["top_own_frame"]) == ("unknown", "test_compare")
+
+
+def test_backtrace_crate_signal_hook_and_the_hook_frames_above_the_trampoline():
+    r = _crash("Received signal: SIGSEGV\n   0: backtrace::backtrace::trace\n   1: backtrace::capture::Backtrace::new\n"
+               "   2: mytool::crash_hook::handler\n   3: __sigtramp\n   4: mytool::index::lookup\n   5: main\n")
+    assert (r["signal"], r["class"], r["top_own_frame"]) == ("SIGSEGV", "unknown", "mytool::index::lookup")
+
+
+def test_open_mpi_signal_report_and_log_records_carrying_backtrace_symbols():
+    r = _crash("[node7:4242] *** Process received signal ***\n[node7:4242] Signal: Aborted (6)\n"
+               "[node7:4242] Signal code:  (-6)\n[node7:4242] [ 0] /lib/x86_64-linux-gnu/libc.so.6(+0x354b0)[0x7f1f0ee0c4b0]\n"
+               "[node7:4242] [ 1] /lib/x86_64-linux-gnu/libc.so.6(abort+0x16a)[0x7f1f0ee0e02a]\n"
+               "[node7:4242] [ 2] /lib/x86_64-linux-gnu/libc.so.6(__libc_malloc+0x54)[0x7f1f0ee5b184]\n"
+               "[node7:4242] [ 3] ./solver(_ZN6solver4Grid6refineEv+0x18)[0x4011a8]\n")
+    assert (r["signal"], r["si_code"], r["class"], r["top_own_frame"]) == ("SIGABRT", -6, "heap-corruption", "solver::Grid::refine")
+    r = _crash("[12:00:01.5] [critical] [77/77] [signal.cpp:9#on_signal] bus error\n"
+               "[12:00:01.6] [critical] [77/77] [trace.cpp:3#dump] /opt/x/libstore.so(_ZN5store4Page4loadEi+0x9c) [0x7f31d872b5e2]\n"
+               "[12:00:01.6] [critical] [77/77] [trace.cpp:3#dump] /opt/x/libstore.so(_ZN5store6Reader4seekEl+0x3d) [0x7f31d872b453]\n"
+               "[12:00:01.6] [critical] [77/77] [trace.cpp:3#dump] /opt/x/app(main+0x1ee) [0x401f72]\n")
+    assert (r["signal"], r["class"], r["top_own_frame"]) == ("SIGBUS", "bus-error", "store::Page::load")
