@@ -77,8 +77,35 @@ _TRAPS = {"general protection": ("SIGSEGV", 128), "trap invalid opcode": ("SIGIL
           "trap alignment check": ("SIGBUS", 1), "trap bounds": ("SIGSEGV", 128), "trap overflow": ("SIGSEGV", 128)}
 
 
+# MIPS (OpenWrt …): "do_page_fault(): sending SIGSEGV to dawn for invalid read access from 00000068", then
+# "epc = 00408709 in dawn[400000+c000]" (the faulting pc) and "ra = …" (the return address)
+_KMIPS = re.compile(r"do_page_fault\(\): sending (?P<sig>SIG[A-Z]+) to (?P<comm>\S+) for invalid (?P<rw>read|write) access "
+                    r"from (?P<addr>[0-9a-fA-F]+)")
+_KEPC = re.compile(r"\b(?P<reg>epc|ra)\s*= (?P<pc>[0-9a-fA-F]+) in (?P<mod>[^\s\[]+)\[")
+
+
+def _kernel_mips(lines: list[str], k: int, m: re.Match) -> tuple[str, dict]:
+    facts = {"comm": m.group("comm"), "foreign": "the kernel's log line", "access": m.group("rw")}
+    out = signal_lines(m.group("sig"), 1, int(m.group("addr"), 16))
+    regs = {}
+    for j in range(k + 1, min(k + 4, len(lines))):
+        e = _KEPC.search(lines[j])
+        if e:
+            regs.setdefault(e.group("reg"), (int(e.group("pc"), 16), e.group("mod"), j))
+    used = {v[2] for v in regs.values()}
+    if "epc" in regs:
+        pc, mod, _ = regs["epc"]
+        out += [f"pc             0x{pc:x}          0x{pc:x}", frame_line(0, "??", pc, module=mod)]
+    rest = [ln for j, ln in enumerate(lines[k + 1:], k + 1) if j not in used]
+    return "\n".join(lines[:k] + out + rest), facts
+
+
 def _kernel(text: str) -> tuple[str, dict]:
     lines = text.split("\n")
+    mips = [(k, _KMIPS.search(ln)) for k, ln in enumerate(lines)]
+    mips = [(k, m) for k, m in mips if m]
+    if mips and not any(_KSEGV.search(ln) or _KTRAP.search(ln) for ln in lines):
+        return _kernel_mips(lines, *mips[-1])
     hits = [(k, _KSEGV.search(ln) or _KTRAP.search(ln)) for k, ln in enumerate(lines)]
     hits = [(k, m) for k, m in hits if m]
     k, m = hits[-1]                     # several lines: the last one is the crash shown (they are usually repeats)
@@ -331,7 +358,7 @@ def _ubsan(text: str) -> tuple[str, dict]:
 
 _LOOKS = [
     ("ubsan", _ubsan_looks),
-    ("kernel", lambda t: bool(_KSEGV.search(t) or _KTRAP.search(t))),
+    ("kernel", lambda t: bool(_KSEGV.search(t) or _KTRAP.search(t) or _KMIPS.search(t))),
     ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))
      or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),

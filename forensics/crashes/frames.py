@@ -231,7 +231,7 @@ _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|__ae
 #: program's own shared objects (``/opt/monetdb/lib/libbat.so``, a plugin) are not listed.
 _SYSTEM_LIB = re.compile(
     r"^(?:ld-linux[\w.-]*|ld64|ld-elf|ld|libc|libc\+\+(?:abi)?|libpthread|libthr|libm|libdl|librt|libresolv|libutil|"
-    r"libstdc\+\+|libsupc\+\+|libgcc_s|libgcc|libunwind|libatomic|libgomp|libgfortran|libasan|libubsan|libtsan|"
+    r"libstdc\+\+|libsupc\+\+|libgcc_s|libgcc|libunwind|libdispatch|libswift\w*|libFoundation\w*|libBlocksRuntime|libatomic|libgomp|libgfortran|libasan|libubsan|libtsan|"
     r"liblsan|libtcmalloc\w*|libjemalloc|libmimalloc|libglib|libgobject|libgio|libgthread|libgmodule|libgtk\w*|"
     r"libgdk\w*|libpango\w*|libcairo\w*|libX\w+|libxcb\w*|libwayland\w*|libQt\d?\w*|libKF\d\w*|libdbus\w*|"
     r"libsystemd|libudev|libz|libssl|libcrypto|libffi|libpython[\d.]*\w*|libuv|libsqlite3|libxml2|libGL\w*|libEGL|"

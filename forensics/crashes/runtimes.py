@@ -219,8 +219,58 @@ def _rust(text: str) -> tuple[str, dict]:
     return "\n".join(out), facts
 
 
+# --- the Swift runtime's backtracer (Swift 5.9+ on Linux: SWIFT_BACKTRACE) ------------------------------------
+_SW_SIGNAL = re.compile(r"^\s*\*\*\* Signal (?P<no>\d+): Backtracing from (?P<pc>0x[0-9a-fA-F]+)")
+_SW_CRASHED = re.compile(r"^\s*\*\*\* Program crashed: (?P<why>.+?)(?: at (?P<addr>0x[0-9a-fA-F]+))?\s*\*\*\*\s*$")
+_SW_THREAD = re.compile(r'^\s*Thread (?P<no>\d+)(?: "[^"]*")?(?P<crashed> crashed)?:\s*$')
+_SW_FRAME = re.compile(r"^\s*(?P<no>\d+)\s+(?:\[\w+\]\s+)*(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>.+?)(?: \+ \d+)?"
+                       r"(?: in (?P<mod>\S+))?(?: at (?P<file>\S+?):(?P<line>\d+)(?::\d+)?)?\s*$")
+_LINUX_SIG = {11: "SIGSEGV", 7: "SIGBUS", 6: "SIGABRT", 4: "SIGILL", 8: "SIGFPE", 5: "SIGTRAP"}
+_SW_WHY = {"Bad pointer dereference": "SIGSEGV", "Illegal instruction": "SIGILL", "Aborted": "SIGABRT",
+           "Arithmetic exception": "SIGFPE", "Bus error": "SIGBUS"}
+
+
+def _swift_looks(text: str) -> bool:
+    return any(_SW_CRASHED.match(ln) or _SW_SIGNAL.match(ln) for ln in text.split("\n")[:200])
+
+
+def _swift(text: str) -> tuple[str, dict]:
+    """Swift numbers threads from 0 (shown +1, as gdb numbers them); ``[ra]`` marks a return address."""
+    from .foreign import frame_line, signal_lines
+
+    lines, out, facts = text.split("\n"), [], {"foreign": "the Swift runtime's backtracer"}
+    sig = addr = None
+    for ln in lines:
+        m = _SW_SIGNAL.match(ln)
+        sig = sig or (_LINUX_SIG.get(int(m.group("no"))) if m else None)
+        c = _SW_CRASHED.match(ln)
+        if c:
+            sig = sig or _SW_WHY.get(c.group("why").strip())
+            addr = int(c.group("addr"), 16) if c.group("addr") else None
+    in_thread = False
+    for ln in lines:
+        if _SW_CRASHED.match(ln):
+            out += signal_lines(sig or "SIGABRT", 1 if addr is not None else None, addr)
+            continue
+        t = _SW_THREAD.match(ln)
+        if t:
+            n = int(t.group("no")) + 1
+            if t.group("crashed"):
+                out.append(f"[Current thread is {n} (Thread {n})]")
+            out.append(f"Thread {n} (Thread {n}):")
+            in_thread = True
+            continue
+        f = _SW_FRAME.match(ln) if in_thread else None
+        if f:
+            out.append(frame_line(int(f.group("no")), f.group("func"), int(f.group("pc"), 16), f.group("file"),
+                                  f.group("line"), f.group("mod")))
+            continue
+        out.append(ln)
+    return "\n".join(out), facts
+
+
 RUNTIMES = {"jvm": (_jvm_looks, _jvm), "v8": (_v8_looks, _v8), "python": (_py_looks, _python),
-            "rust": (_rust_looks, _rust)}
+            "rust": (_rust_looks, _rust), "swift": (_swift_looks, _swift)}
 
 
 # --- last words: what a shell, cargo or libc printed when the process died ----------------------------------

@@ -118,3 +118,21 @@ def test_open_mpi_signal_report_and_log_records_carrying_backtrace_symbols():
                "[12:00:01.6] [critical] [77/77] [trace.cpp:3#dump] /opt/x/libstore.so(_ZN5store6Reader4seekEl+0x3d) [0x7f31d872b453]\n"
                "[12:00:01.6] [critical] [77/77] [trace.cpp:3#dump] /opt/x/app(main+0x1ee) [0x401f72]\n")
     assert (r["signal"], r["class"], r["top_own_frame"]) == ("SIGBUS", "bus-error", "store::Page::load")
+
+
+def test_mips_kernel_page_fault_lines():
+    r = _crash("kernel: [93374.82] do_page_fault(): sending SIGSEGV to probe for invalid write access from 00000010\n"
+               "kernel: [93374.83] epc = 00401234 in probe[400000+c000]\n"
+               "kernel: [93374.84] ra  = 00401200 in probe[400000+c000]\n")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0x10, "null-deref-write")
+    assert r["top_own_frame"].endswith("@0x234")
+
+
+def test_swift_backtracer_report():
+    r = _crash("*** Signal 11: Backtracing from 0x55d0c0de1240... done ***\n\n"
+               "*** Program crashed: Bad pointer dereference at 0x0000000000000008 ***\n\n"
+               'Thread 0 "tool":\n\n  0      0x00007fe7e464550b sigsuspend + 75 in libc.so.6\n...\n\n'
+               "Thread 1 crashed:\n\n  0  0x000055d0c0de1240 Model.load(from:) + 1104 in tool at /src/Model.swift:31:9\n"
+               "  1 [ra] 0x000055d0c0de2000 main + 23 in tool at /src/main.swift:4\n")
+    assert (r["signal"], r["fault_address"], r["class"], r["crash_thread"]) == ("SIGSEGV", 8, "null-deref-read", 2)
+    assert r["top_own_frame"] == "Model.load"
