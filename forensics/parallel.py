@@ -84,8 +84,10 @@ class _Dask:
             raise RuntimeError("--scheduler needs dask.distributed (pip install distributed)") from None
         self.cluster = None
         if scheduler == "local":
+            # CRITICAL only: a task's failure reaches the client as its exception anyway, and at shutdown
+            # a worker whose heartbeat races the scheduler's close logs a traceback that means nothing
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=40)
+                                        dashboard_address=None, silence_logs=50)
             self.client = Client(self.cluster)
         else:
             self.client = Client(scheduler, timeout="30s")
