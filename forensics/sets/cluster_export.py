@@ -24,39 +24,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ArtifactError
-from ..network.load import PacketColumns
 from ..parallel import executor
-from .captures import BATCH, _members_frame, _network_files, _set_provenance, boundary_warnings
-from .cluster_tables import _number_streams, analyse_columns, stream_first
-from .partitioned import _FRAME_FIELDS, _arr, _decode_remote, _defragment, _order, tcp_rows
-
-
-class _NoDefrag:
-    def apply(self, rec):
-        pass
-
-
-def analyse_rest(pieces: list, frags: list, frames_of: list):
-    """The packets that are not TCP (one partition of their own): the packets table of their rows,
-    as :func:`~forensics.sets.cluster_tables.analyse_columns` gives for a TCP partition. Fragments were
-    reassembled over the whole set already, so the analyser here does not reassemble again."""
-    recs, frames = [], []
-    for (r, rows), fo in zip([*pieces, *frags], [*frames_of, *frames_of]):
-        r, rows = _arr(r), _arr(rows)
-        if rows.shape[0]:
-            recs.append(np.asarray(r))
-            frames.append(rows + fo if np.isscalar(fo) else _arr(fo)[rows])
-    if not recs:
-        return None
-    rec, frame = np.concatenate(recs), np.concatenate(frames)
-    order = np.argsort(frame, kind="stable")
-    rec, frame = rec[order], frame[order]
-    pc = PacketColumns(rec.shape[0])
-    if hasattr(pc.an, "defrag"):
-        pc.an.defrag = _NoDefrag()
-    for s in range(0, rec.shape[0], BATCH):
-        pc.add(rec[s:s + BATCH])
-    return {"packets": pc.frame(), "frame": frame, "irtt": np.zeros(0)}
+from .captures import _members_frame, _network_files, _set_provenance, boundary_warnings
+from .cluster_tables import _number_streams, analyse_columns, renumbered, stream_first
+from .partitioned import _decode_remote, _defragment, _order, tcp_rows
 
 
 def write_pieces(part, numbers: np.ndarray, out_dir: str, artifact: str, meta: dict) -> dict:
@@ -68,21 +39,10 @@ def write_pieces(part, numbers: np.ndarray, out_dir: str, artifact: str, meta: d
 
     if part is None:
         return {"packets": 0, "streams": 0, "files": [], "flags": None}
-    p, frame = part["packets"], part["frame"]
-    p["frame"] = frame.astype(p["frame"].dtype)
-    st = p["stream"].to_numpy()
-    if numbers.shape[0]:
-        p["stream"] = np.where(st >= 0, numbers[np.clip(st, 0, None)], st).astype(st.dtype)
-    for k in _FRAME_FIELDS:  # partition-local frame numbers -> set frame numbers
-        v = p[k].to_numpy().copy()
-        nz = v > 0
-        v[nz] = frame[v[nz] - 1]
-        p[k] = v
-    files = write_rows(p, frame - 1, out_dir, "packets", artifact, meta)
+    p, irtt = renumbered(part, numbers)
+    files = write_rows(p, part["frame"] - 1, out_dir, "packets", artifact, meta)
     streams = 0
     if numbers.shape[0]:
-        irtt = np.zeros(int(numbers.max()) + 1)
-        irtt[numbers] = part["irtt"]
         flows = flows_table(p, irtt)
         streams = len(flows)
         if streams:
@@ -145,8 +105,9 @@ def export_set_on_cluster(source, out_dir: str, artifact: str, scheduler: str, w
                 "provenance": prov.to_dict()}
         analysed = [c.submit(analyse_columns, [d["parts"][q] for d in dec], frames_of, extra[q], pure=False)
                     for q in range(parts)]
-        rest = c.submit(analyse_rest, [d["parts"][parts] for d in dec], [_rest_frags(d) for d in dec],
-                        frames_of, pure=False)
+        # the packets that are not TCP, and the fragments that did not make a TCP datagram
+        rest = c.submit(analyse_columns, [*(d["parts"][parts] for d in dec), *(_rest_frags(d) for d in dec)],
+                        [*frames_of, *frames_of], None, False, pure=False)
         del dec
         numbers = _number_streams(c.gather([c.submit(stream_first, a, pure=False) for a in analysed]))
         jobs = [c.submit(write_pieces, a, numbers[q], out_dir, artifact, meta, pure=False)

@@ -37,9 +37,15 @@ from .captures import BATCH, _network_files, _set_provenance, boundary_warnings
 from .partitioned import _FRAME_FIELDS, _arr, _decode_remote, _defragment, _order
 
 
-def analyse_columns(pieces: list, frames_of: list, extra=None):
+class _NoDefrag:
+    def apply(self, rec):
+        pass
+
+
+def analyse_columns(pieces: list, frames_of: list, extra=None, reassemble: bool = True):
     """Step 1 on a worker: the partition's packets table (TCP rows, partition-local numbering) and the
-    set frame number of each row. None when the partition is empty."""
+    set frame number of each row. None when the partition is empty. ``reassemble=False`` for rows whose
+    fragments were reassembled over the whole set already (the packets that are not TCP)."""
     recs, frames = [], []
     if extra is not None and extra[0].shape[0]:
         recs.append(extra[0])
@@ -57,6 +63,8 @@ def analyse_columns(pieces: list, frames_of: list, extra=None):
         order = np.argsort(frame, kind="stable")
         rec, frame = rec[order], frame[order]
     pc = PacketColumns(rec.shape[0])
+    if not reassemble and hasattr(pc.an, "defrag"):
+        pc.an.defrag = _NoDefrag()
     for s in range(0, rec.shape[0], BATCH):
         pc.add(rec[s:s + BATCH])
     irtt = pc.an.irtt()
@@ -75,16 +83,14 @@ def stream_first(part) -> np.ndarray:
     return first
 
 
-def write_partition(part, numbers: np.ndarray, out_dir: str, q: int) -> dict:
-    """Step 3 on a worker: set frame and stream numbers in, flows computed, both written as Parquet."""
-    from ..network.flows import flows_table
-
-    if part is None:
-        return {"packets": 0, "streams": 0}
+def renumbered(part, numbers: np.ndarray):
+    """A partition's packets table with set frame numbers and set stream numbers (``numbers``: the
+    set number of each local stream), and the set-indexed handshake RTTs of its streams."""
     p, frame = part["packets"], part["frame"]
     p["frame"] = frame.astype(p["frame"].dtype)
     st = p["stream"].to_numpy()
-    p["stream"] = np.where(st >= 0, numbers[np.clip(st, 0, None)], st).astype(st.dtype)
+    if numbers.shape[0]:
+        p["stream"] = np.where(st >= 0, numbers[np.clip(st, 0, None)], st).astype(st.dtype)
     for k in _FRAME_FIELDS:  # partition-local frame numbers -> set frame numbers
         v = p[k].to_numpy().copy()
         nz = v > 0
@@ -92,6 +98,16 @@ def write_partition(part, numbers: np.ndarray, out_dir: str, q: int) -> dict:
         p[k] = v
     irtt = np.zeros(int(numbers.max()) + 1 if numbers.shape[0] else 0)
     irtt[numbers] = part["irtt"]
+    return p, irtt
+
+
+def write_partition(part, numbers: np.ndarray, out_dir: str, q: int) -> dict:
+    """Step 3 on a worker: set frame and stream numbers in, flows computed, both written as Parquet."""
+    from ..network.flows import flows_table
+
+    if part is None:
+        return {"packets": 0, "streams": 0}
+    p, irtt = renumbered(part, numbers)
     flows = flows_table(p, irtt)
     for table, df in (("packets", p), ("flows", flows)):
         os.makedirs(os.path.join(out_dir, table), exist_ok=True)
