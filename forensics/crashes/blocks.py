@@ -159,10 +159,15 @@ def _crash_thread(owner, no, function, facts) -> tuple[int, str]:
             if lwp == facts["switch_lwp"]:
                 return t, "the thread gdb switched to"
     threads = sorted(set(int(t) for t in owner[owner >= 0]))
+    loose = np.flatnonzero(owner < 0)
+    if len(loose) and threads and 1 not in threads and no[loose[0]] == 0 and \
+            not any(function[k] == function[loose[0]] for k in np.flatnonzero((owner >= 0) & (no == 0))):
+        # the stop's frame #0 (printed under the signal line) is no listed thread's top frame: the thread list was
+        # cut before the crashing thread, which gdb numbers 1 at core load
+        return 1, "the stop frame printed before the thread list is no listed thread's top frame (their list is cut)"
     if len(threads) <= 1:
         return (threads[0] if threads else 1), "the only thread"
     # satyr: the frame printed before the first thread header names the crash thread's top frame
-    loose = np.flatnonzero(owner < 0)
     if len(loose):
         top = function[loose[0]]
         hits = {int(owner[k]) for k in np.flatnonzero((owner >= 0) & (no == 0)) if function[k] == top}

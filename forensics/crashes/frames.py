@@ -153,7 +153,9 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     r"ptmalloc_init", r"malloc_consolidate", r"__libc_\w+", r"__pthread_\w+", r"futex_wait\w*", r"__GI_\w+",
     r"_L_lock_\d+", r"_L_unlock_\d+", r"__lll_\w+", r"g_logv", r"g_log", r"g_log_\w+", r"_g_log_abort", r"g_error",
     r"qFatal", r"qt_message_fatal", r"qAbort", r"QMessageLogger::\w+", r"qTerminate", r"__gxx_personality_v0",
-    r"panic", r"runtime\.\w+(?:\.\w+)*", r"rust_begin_unwind", r"rust_panic\w*", r"__rust_\w+",
+    r"panic", r"runtime\.\w+(?:\.\w+)*", r"_?rust_begin_unwind",
+    # Windows' thread and CRT start-up (every thread's bottom frames)
+    r"BaseThreadInitThunk", r"RtlUserThreadStart", r"__scrt_common_main_seh", r"invoke_main", r"w?mainCRTStartup", r"rust_panic\w*", r"__rust_\w+",
     r"core::panicking::\w+", r"std::panicking::\w+", r"std::sys::\S+", r"core::result::unwrap_failed",
     r"core::option::\w+_failed", r"_cgo_\w+", r"[\w.]+\._Cfunc_\w+", r"[\w.]+\._cgo_\w+",
     # glibc's allocator entry points (gdb prints "__libc_calloc (…) at malloc.c:3436": a bare source name)
@@ -316,7 +318,7 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     raw = f["function"].to_numpy(dtype=object)
     # (a Go function of a hosted package keeps its path: "github.com/x/y/runtime.run" is no runtime's)
     internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith(("__GI_", "__libc_")))
-                         and not ("/" in str(r) and "." in str(r).split("/", 1)[0])
+                         and not (n.startswith("runtime.") and "/" in str(r) and "." in str(r).split("/", 1)[0])
                          for n, r in zip(norm, raw)], dtype=bool)
     wrap = (np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system) | internal
     f["is_wrapper"] = wrap

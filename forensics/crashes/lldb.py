@@ -48,7 +48,12 @@ def _frame_line(m: re.Match) -> str:
         k = func.rfind("(")
         func, args = func[:k], func[k:]
     func = func.strip() or "??"
-    where = f" at {rest.group('file')}:{rest.group('line')}" if rest and rest.group("file") else \
+    from .frames import is_system_module
+
+    # gdb's frame line holds a source or a library, not both: a system library's frame keeps its library
+    # (libc.so.7`__sys_thr_kill at thr_kill.S:4 is libc's code, whatever its source file)
+    system = bool(m.group("mod")) and is_system_module(m.group("mod"))
+    where = f" at {rest.group('file')}:{rest.group('line')}" if rest and rest.group("file") and not system else \
         f" from {m.group('mod')}"
     return f"#{m.group('no')}  {m.group('pc')} in {func} {args}{where}"
 
