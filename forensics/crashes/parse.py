@@ -99,6 +99,7 @@ _R = {name: _c(rx) for name, rx in {
     "register": RE_REGISTER, "siginfo": RE_SIGINFO, "xi": RE_XI, "solib": RE_SOLIB, "mapping": RE_MAPPING,
     "source": RE_SOURCE, "assert": RE_ASSERT, "glibc": RE_GLIBC_MSG, "terminate": RE_TERMINATE, "glog": RE_GLOG, "ruby_bug": RE_RUBY_BUG, "qt_assert": RE_QT_ASSERT, "what": RE_WHAT,
 }.items()}
+_GDB_ATTACH_CMD = re.compile(r"^[$#] (?:sudo )?\S*gdb\b.*\s(?:-p|--pid)(?:\s+|=)(?:\d+|\$\(pidof |\$\(pgrep |`pidof )")
 _LOCALS_END = ("No locals.", "No symbol table info available.")
 
 
@@ -272,6 +273,8 @@ def parse_text(text: str) -> Transcript:
             m = R["siginfo"].match(ln)
             if m and facts["si_signo"] is None:
                 _siginfo(facts, m)
+            elif _GDB_ATTACH_CMD.match(ln):
+                facts["attached"] = True        # the echoed command: "$ sudo gdb … --batch -p $(pidof prog)"
             continue
         if c0 == "=":
             m = R["xi"].match(ln)

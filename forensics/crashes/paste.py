@@ -121,6 +121,19 @@ def _number_bare_frames(lines: list[str]) -> list[str]:
     return out
 
 
+def _unitalic(lines: list[str]) -> list[str]:
+    """A paste wrapped whole in markdown italics (``_panic: …`` … ``+0xebe_``): the two underscores dropped."""
+    body = [k for k, ln in enumerate(lines) if ln.strip()]
+    if len(body) < 2:
+        return lines
+    a, b = body[0], body[-1]
+    if re.match(r"^\s*_[A-Za-z]", lines[a]) and re.search(r"[A-Za-z0-9)]_$", lines[b]):
+        lines = list(lines)
+        lines[a] = lines[a].replace("_", "", 1)
+        lines[b] = lines[b][:-1]
+    return lines
+
+
 def normalize_paste(text: str) -> str:
     """The gdb lines inside a pasted transcript, one per line (see the module docstring)."""
     if _HTML_COLOUR.search(text):
@@ -138,6 +151,7 @@ def normalize_paste(text: str) -> str:
         # a quoted reply (mail, markdown "> "): drop one level of quoting
         lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
+    lines = _unitalic(lines)
     lines = _join_pretty_values(_dedent(lines))
     lines = _number_bare_frames(strip_record_prefixes(lines))
     out: list[str] = []

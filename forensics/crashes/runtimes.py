@@ -291,6 +291,7 @@ _SYSTEMD = re.compile(r"code=(?:dumped|killed), status=\d+/(?P<sig>[A-Z]+)\b")
 _BSD_EXIT = re.compile(r"\bpid \d+ \((?P<comm>[^)]+)\)(?:, jid \d+)?(?:, uid \d+)?: exited on signal (?P<no>\d+)")
 _BSD_SIGNO = {11: "SIGSEGV", 10: "SIGBUS", 6: "SIGABRT", 4: "SIGILL", 8: "SIGFPE", 5: "SIGTRAP", 12: "SIGSYS"}
 _BSD_ASSERT = re.compile(r"^\s*Assertion failed: (?P<expr>.+?), (?:function (?P<func>.+?), )?file (?P<file>.+?), line (?P<line>\d+)\.?\s*$")
+_ASSERTION_ERROR = re.compile(r"^\s*AssertionError(?::\s*(?P<msg>.+?))?\s*$")
 _HIT = re.compile(r"^Thread (?P<thread>\d+)(?: \"[^\"]*\")? hit (?:Catchpoint|Breakpoint|Hardware watchpoint|Watchpoint) \d+")
 
 
@@ -330,6 +331,14 @@ def last_words(lines) -> dict:
         h = _HIT.match(ln)
         if h and "hit_thread" not in out:
             out["hit_thread"] = int(h.group("thread"))
+        e = _ASSERTION_ERROR.match(ln)
+        if e and "assertion_error" not in out:
+            out["assertion_error"] = (e.group("msg") or "AssertionError", ln.strip())
+    # a runtime's "AssertionError: Assert failed (x.py:8)" counts as the assert only when the process then
+    # aborted (a Python traceback ending in AssertionError is an exception, not a crash)
+    ae = out.pop("assertion_error", None)
+    if ae and out.get("signal") == "SIGABRT" and "assert_expr" not in out:
+        out.update(assert_expr=ae[0], assert_message=ae[1])
     return out
 
 

@@ -157,3 +157,23 @@ def test_lldb_system_library_frames_with_source_and_platform_start_frames():
                "   2:        0x10a43c7ad - tool::render::h736a41a5d4519ff6\n   3:     0x7ff90b707614 - BaseThreadInitThunk\n"
                "   4:     0x7ff90cc226b1 - RtlUserThreadStart\n")
     assert (r["class"], r["top_own_frame"]) == ("abort", "tool::render")
+
+
+def test_echoed_gdb_attach_command_is_a_hang_snapshot():
+    r = _crash('$ sudo gdb -ex "thread apply all bt" --batch -p $(pidof render)\n[New LWP 16134]\n'
+               "0x00007f78a5f4355d in pthread_join () from /usr/lib/libpthread.so.0\n\n"
+               "Thread 2 (Thread 0x7f787b7fe700 (LWP 16134)):\n#0  0x000000000042ca8f in Worker::run () at w.cpp:9\n\n"
+               "Thread 1 (Thread 0x7f78a6000740 (LWP 16130)):\n#0  0x00007f78a5f4355d in pthread_join () from /usr/lib/libpthread.so.0\n"
+               "#1  0x0000000000401000 in main () at main.cpp:3\n")
+    assert (r["origin"], r["class"]) == ("snapshot", "deadlock")
+
+
+def test_a_go_panic_in_markdown_italics_and_an_assertion_error_before_abort():
+    r = _crash("_panic: runtime error: index out of range [-1]\n\ngoroutine 1 [running]:\nmain.pick(0x1)\n"
+               "\t/src/app/main.go:19 +0x9d1\nmain.main()\n\t/src/app/main.go:11 +0xebe_\n")
+    assert (r["class"], r["subclass"], r["top_own_frame"]) == ("abort", "go-panic", "main.pick")
+    r = _crash("AssertionError: Assert failed (prog.py:8)\n\nRaised from:\nprog.py:8:5\nAborted (core dumped)\n")
+    assert (r["class"], r["assertion"]) == ("assertion-failure", "Assert failed (prog.py:8)")
+    # a Python traceback ending in AssertionError, with no abort, is no assertion crash
+    assert _crash("Traceback (most recent call last):\nAssertionError: x\nSegmentation fault (core dumped)\n")["class"] != \
+        "assertion-failure"
