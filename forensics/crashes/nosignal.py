@@ -53,6 +53,9 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
         return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",
                 "no signal line; the Go runtime's sigpanic -> panicmem frames mean a fault address below 0x1000 "
                 "(nil pointer dereference)")
+    if facts.get("strace_waits", 0) >= 2:
+        return ("snapshot", f"no signal line; strace attached to the running process shows {facts['strace_waits']} "
+                            "threads blocked in futex lock waits (FUTEX_WAIT … <unfinished ...>)")
     if len(waiters) >= 2:
         return ("snapshot", f"no signal line; threads {', '.join(map(str, waiters))} are blocked in lock waits")
     if waiters and len(crash) and crash.iloc[0]["thread"] in waiters:

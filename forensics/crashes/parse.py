@@ -134,6 +134,10 @@ def parse_text(text: str) -> Transcript:
     if dialect == "gdb" and (other := foreign_dialect(text)):
         # the kernel's log line, Valgrind, breakpad, macOS, JVM, V8, Python: their facts as gdb lines
         (text, extra), dialect = foreign_to_gdb(text, other), other
+    elif dialect == "coredumpctl" and _kernel_line_of_same_process(text):
+        # the journal around systemd-coredump's stack: the kernel's "segfault at …" line of the same pid gives the
+        # signal, address and access the "dumped core" message lacks
+        text, extra = foreign_to_gdb(text, "kernel")
     lines = text.split("\n")
     facts: dict = {"dialect": dialect, "go_deadlock": False, "interrupted": False, "n_lines": len(lines), "more_frames_follow": False, "backtrace_stopped": None,
                    "signal": None, "signal_thread": None, "signal_line": None, "core_cmd": None,
@@ -350,6 +354,7 @@ def parse_text(text: str) -> Transcript:
     if facts.get("current_thread") is None and facts.get("hit_thread"):
         facts["current_thread"] = facts["hit_thread"]
     facts["attached"] = facts["attached"] or facts["detached"]
+    facts["strace_waits"] = strace_lock_waits(text)
     if facts.get("signal") == "SIGINT":
         # ^C in gdb: the user stopped a running (hung) process; not a crash signal
         facts.update(signal=None, interrupted=True)
@@ -399,6 +404,23 @@ def _signal_name(sig: str, desc: str | None) -> str:
     if not sig.isdigit():
         return sig
     return _SIG_BY_DESC.get((desc or "").strip().rstrip(".").lower(), f"SIG{sig}")
+
+
+def _kernel_line_of_same_process(text: str) -> bool:
+    if "received signal" in text or "terminated with signal" in text or foreign_dialect(text) != "kernel":
+        return False
+    k = re.search(r"\[(\d+)\]: segfault at |traps: \S+\[(\d+)\] ", text)
+    return bool(k) and f"Process {k.group(1) or k.group(2)} (" in text
+
+
+_STRACE_WAIT = re.compile(r"^\[pid\s+(\d+)\] futex\(0x[0-9a-fA-F]+, FUTEX_WAIT\w*, .*<unfinished \.\.\.>\s*$", re.M)
+
+
+def strace_lock_waits(text: str) -> int:
+    """Threads an attached ``strace -f`` shows blocked in futex waits (hang evidence without a debugger)."""
+    if "FUTEX_WAIT" not in text or not re.search(r"^Process \d+ attached", text, re.M):
+        return 0
+    return len(set(_STRACE_WAIT.findall(text)))
 
 
 def _info_thread_frame(cols: dict, thread: int, frame: str, line_no: int) -> None:

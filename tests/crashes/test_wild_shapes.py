@@ -177,3 +177,24 @@ def test_a_go_panic_in_markdown_italics_and_an_assertion_error_before_abort():
     # a Python traceback ending in AssertionError, with no abort, is no assertion crash
     assert _crash("Traceback (most recent call last):\nAssertionError: x\nSegmentation fault (core dumped)\n")["class"] != \
         "assertion-failure"
+
+
+def test_kernel_segfault_line_beside_systemd_coredump_journal_stack():
+    r = _crash("Mar 07 08:22:47 host kernel: shell[544]: segfault at 8 ip 00007795da239f5f sp 00007ffdd2d597f8 error 6 "
+               "in libwayland-server.so.0.22.0[7795da237000+8000] likely on CPU 4 (core 0, socket 0)\n"
+               "Mar 07 08:22:54 host systemd-coredump[480753]: Process 544 (shell) of user 1000 dumped core.\n\n"
+               "                Stack trace of thread 544:\n"
+               "                #0  0x00007795da239f5f wl_list_remove (libwayland-server.so.0 + 0x9f5f)\n"
+               "                #1  0x000060fb54fc66c2 n/a (shell + 0x5b6c2)\n")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 8, "null-deref-write")
+    assert r["top_own_frame"].endswith("@0x6c2")
+
+
+def test_strace_of_threads_blocked_in_futex_waits_is_hang_evidence():
+    r = _crash("strace -fff -p 144517\nProcess 144517 attached with 9 threads\n"
+               "[pid 145904] futex(0x29bad0c, FUTEX_WAIT_PRIVATE, 1, NULL <unfinished ...>\n"
+               "[pid 145902] futex(0x2a2120c, FUTEX_WAIT_PRIVATE, 1, NULL <unfinished ...>\n"
+               "(gdb) bt\n#0 0x00007f945df31ca9 in waitpid () from /lib64/libpthread.so.0\n"
+               "#1 0x000000000040a54e in run_child (cmd=0x1a0bc20 \"/usr/bin/t\") at t.c:63\n")
+    assert (r["origin"], r["class"], r["top_own_frame"]) == ("snapshot", "deadlock", "run_child")
+    assert "lock" in r["reason"]
