@@ -167,3 +167,26 @@ def strip_record_prefixes(lines: list[str]) -> list[str]:
             i, r = head[-1]
             out[i] = f"Program received signal {_SIGWORDS[r.lower().rstrip('.')]}, {r}."
     return out
+
+
+# --- glog's / folly's failure-signal handler: "    @     0x7f44642c6859 abort" frame lines --------------------
+GLOG_LINE = re.compile(r"^\s*@\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>\S.*?)\s*$")
+
+
+def looks_like_glog_frames(text: str) -> bool:
+    return " received by PID " in text and sum(1 for ln in text.split("\n")[:4000] if GLOG_LINE.match(ln)) >= 2
+
+
+def glog_frames_to_gdb(text: str) -> str:
+    """Number the ``@ 0x… symbol`` lines (``(unknown)`` is gdb's ``??``; the symbol may carry ``()``)."""
+    out, no = [], 0
+    for ln in text.split("\n"):
+        m = GLOG_LINE.match(ln)
+        if m and not ln.lstrip().startswith("PC:"):
+            func = m.group("func")
+            func = "??" if func == "(unknown)" else func[:-2] if func.endswith("()") else func
+            out.append(f"#{no}  {m.group('pc')} in {func} ()")
+            no += 1
+            continue
+        out.append(ln)
+    return "\n".join(out)

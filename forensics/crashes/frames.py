@@ -357,6 +357,18 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
             far = unnamed & here & np.array([p == p and p >= 1 << 32 and int(p) >> 32 not in regions for p in pcs],
                                             dtype=bool) if regions else np.zeros(len(f), dtype=bool)
             own &= ~((anon & here) | far)
+    # a stack printed with neither modules nor sources (glog's "@ 0x… symbol" lines): on x86-64 Linux a PIE
+    # program's code sits at 0x55…/0x56… and shared libraries at 0x7f…, so there the 0x7f… frames are libraries'
+    if "thread" in f and len(f) and own.any():
+        mods, srcs_ = f["module"].to_numpy(dtype=object), f["source_file"].to_numpy(dtype=object)
+        bare = np.array([not (isinstance(m, str) and m) and not (isinstance(x, str) and x) for m, x in zip(mods, srcs_)],
+                        dtype=bool)
+        threads = f["thread"].to_numpy()
+        pie = (pcs >= 0x550000000000) & (pcs < 0x570000000000)
+        for t in set(threads.tolist()):
+            here = threads == t
+            if bare[here].all() and (pie & here & own).any():
+                own &= ~(here & (pcs >= _MMAP_LO) & (pcs < _MMAP_HI))
     # a stack the program's own crash hook printed (its frames capture the stack: backtrace(), the backtrace
     # crate, a print_stack_trace) above a signal trampoline (gdb's "<signal handler called>", _sigtramp,
     # __restore_rt): the hook's frames are not where it faulted (a handler that itself crashed has no such frame)

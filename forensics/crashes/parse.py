@@ -24,7 +24,8 @@ import pandas as pd
 
 from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
 from .tombstone import looks_like_tombstone, tombstone_facts, tombstone_to_gdb
-from .execinfo import execinfo_to_gdb, ide_frames_to_gdb, looks_like_execinfo, looks_like_ide_frames
+from .execinfo import (execinfo_to_gdb, glog_frames_to_gdb, ide_frames_to_gdb, looks_like_execinfo,
+                       looks_like_glog_frames, looks_like_ide_frames)
 from .golang import go_to_gdb, looks_like_go
 from .lldb import looks_like_lldb, lldb_to_gdb
 from .sanitizer import looks_like_sanitizer, sanitizer_facts, sanitizer_to_gdb
@@ -129,6 +130,8 @@ def parse_text(text: str) -> Transcript:
         text, dialect = tombstone_to_gdb(text), "tombstone"
     elif dialect == "gdb" and looks_like_execinfo(text):
         text, dialect = execinfo_to_gdb(text), "execinfo"
+    elif dialect == "gdb" and looks_like_glog_frames(text):
+        text, dialect = glog_frames_to_gdb(text), "glog"
     elif dialect == "gdb" and looks_like_ide_frames(text):
         text, dialect = ide_frames_to_gdb(text), "ide"
     if dialect == "gdb" and (other := foreign_dialect(text)):

@@ -198,3 +198,14 @@ def test_strace_of_threads_blocked_in_futex_waits_is_hang_evidence():
                "#1 0x000000000040a54e in run_child (cmd=0x1a0bc20 \"/usr/bin/t\") at t.c:63\n")
     assert (r["origin"], r["class"], r["top_own_frame"]) == ("snapshot", "deadlock", "run_child")
     assert "lock" in r["reason"]
+
+
+def test_glog_failure_signal_frames():
+    r = _crash("malloc(): corrupted top size\n*** Aborted at 1597966163 (unix time) try \"date -d @1597966163\" ***\n"
+               "PC: @     0x7f44642e718b gsignal\n"
+               "*** SIGABRT (@0x3e80007dfb9) received by PID 516025 (TID 0x7f445ff2da40) from PID 516025; stack trace: ***\n"
+               "    @     0x7f44654b0631 (unknown)\n    @     0x7f44642e718b gsignal\n    @     0x7f44642c6859 abort\n"
+               "    @     0x7f446433e419 __libc_malloc\n    @     0x7f4464fbbeac img::transpose()\n"
+               "    @     0x562725110e04 Detector::refine()\n    @     0x5627251141fe main\n")
+    # the module-less 0x7f… frames of a PIE program at 0x56… are a library's (img:: is a shared library here)
+    assert (r["class"], r["top_own_frame"]) == ("heap-corruption", "Detector::refine")
