@@ -351,10 +351,10 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
             here = threads == t
             if not (named_own & here).any():
                 continue
-            # also any 4 GiB region the program's named frames are not in (a non-PIE program at 0x400000 and
-            # its libraries mapped at 0x14…): the unnamed frame is a library's there too
+            # also a 4 GiB region above every one the program's named frames are in (a non-PIE program at
+            # 0x400000 and its libraries mapped at 0x14…; libraries map above the program): a library's there too
             regions = {int(p) >> 32 for p in pcs[named_own & here] if p == p}
-            far = unnamed & here & np.array([p == p and p >= 1 << 32 and int(p) >> 32 not in regions for p in pcs],
+            far = unnamed & here & np.array([p == p and p >= 1 << 32 and int(p) >> 32 > max(regions) for p in pcs],
                                             dtype=bool) if regions else np.zeros(len(f), dtype=bool)
             own &= ~((anon & here) | far)
     # a stack printed with neither modules nor sources (glog's "@ 0x… symbol" lines): on x86-64 Linux a PIE
