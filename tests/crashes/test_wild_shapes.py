@@ -209,3 +209,10 @@ def test_glog_failure_signal_frames():
                "    @     0x562725110e04 Detector::refine()\n    @     0x5627251141fe main\n")
     # the module-less 0x7f… frames of a PIE program at 0x56… are a library's (img:: is a shared library here)
     assert (r["class"], r["top_own_frame"]) == ("heap-corruption", "Detector::refine")
+
+
+def test_a_system_library_built_in_a_distribution_build_path_is_library_code():
+    r = _crash("(gdb) bt\n#0  0x00007ffff015a87d in  ()\n"
+               "#1  0x00007ffff770cd9a in g_object_unref (_object=0x6b32e0) at /build/glib2.0-prJhLS/glib2.0-2.48.2/./gobject/gobject.c:3183\n"
+               "#2  0x00000000004231d3 in cache_entry_free (item=0x6b5ff0) at ../src/cache.c:53\n")
+    assert r["top_own_frame"] == "cache_entry_free"
