@@ -88,7 +88,9 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
         for name, v in ptrs:
             if v >= 1 << 47 and v < (1 << 64) - (1 << 47):
                 return v, f"frame {int(r['frame'])} has a non-canonical pointer {name}=0x{v:x}"
+            # (not when the line goes on through a pointer loaded from it — "this->d->x": the fault may be there)
             if v >= 1 << 16 and src and re.search(rf"\b{re.escape(name)}\b", src) and known and \
+                    not re.search(rf"\b{re.escape(name)}\s*->\s*\w+(?:\s*\.\s*\w+)*\s*->", src) and \
                     min(abs(v - k) for k in known) > FAR and not MMAP_ZONE[0] <= v < MMAP_ZONE[1]:
                 return v, (f"frame {int(r['frame'])}: {name}=0x{v:x}, dereferenced on the crashing line, "
                            "is far from every other address in the transcript")

@@ -216,3 +216,13 @@ def test_a_system_library_built_in_a_distribution_build_path_is_library_code():
                "#1  0x00007ffff770cd9a in g_object_unref (_object=0x6b32e0) at /build/glib2.0-prJhLS/glib2.0-2.48.2/./gobject/gobject.c:3183\n"
                "#2  0x00000000004231d3 in cache_entry_free (item=0x6b5ff0) at ../src/cache.c:53\n")
     assert r["top_own_frame"] == "cache_entry_free"
+
+
+def test_a_far_pointer_is_not_the_fault_address_when_the_line_goes_on_through_a_pointer_loaded_from_it():
+    head = ("Thread 1 \"app\" received signal SIGSEGV, Segmentation fault.\n"
+            "0x00007ffff7a0c1b2 in Item::flag (this=0x7250b0) at item.cpp:40\n40\t  return {};\n"
+            "#1  0x00007ffff7a0d000 in Scene::draw (this=0x7ffff0001000) at scene.cpp:9\n")
+    chained = head.replace("return {};", "return this->impl->flag;")
+    direct = head.replace("return {};", "return this->flag;")
+    assert _crash(chained)["class"] == "unknown"
+    assert _crash(direct)["class"] == "wild-pointer"
