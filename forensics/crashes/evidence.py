@@ -42,10 +42,19 @@ _UNREADABLE = re.compile(r"\b(?P<name>\w+)=(?P<val>0x[0-9a-fA-F]+) <error: Canno
 _NULL_HANDLE = re.compile(r"\b(?:threadid|thread|th|pd)=0(?=[,)\s]|$)")
 
 
-def _pointers(text) -> list[tuple[str, int]]:
+def _pointers(text, top_level: bool = False) -> list[tuple[str, int]]:
+    """``(name, value)`` of the pointers in an argument list / locals; ``top_level``: not the fields of a
+    struct value (``info = {…, pNext = 0x0}`` is no pointer the frame dereferenced)."""
     if not isinstance(text, str):
         return []
-    return [(m.group("name"), int(m.group("val"), 16)) for m in _PTR_ARG.finditer(text)]
+    out = []
+    for m in _PTR_ARG.finditer(text):
+        if top_level:
+            head = text[:m.start("name")]
+            if head.count("{") > head.count("}"):
+                continue
+        out.append((m.group("name"), int(m.group("val"), 16)))
+    return out
 
 
 def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, str]:
@@ -82,8 +91,10 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
             return 0, (f"frame {int(r['frame'])} {r['norm_function']} got {h.group(0)}, a NULL pthread_t "
                        "(a pointer printed in decimal; no $_siginfo: inferred from arguments)")
         ptrs = _pointers(r.get("args")) + _pointers(r.get("locals"))
+        caller = r is not rows[0]       # the first own frame under a library frame 0
+        top = _pointers(r.get("args"), True) + _pointers(r.get("locals"), True) if caller else ptrs
         for name, v in ptrs:
-            if v == 0 and (not src or name in src or len(rows) > 1):
+            if v == 0 and (name, v) in top and (not src or name in src or caller):
                 return 0, f"frame {int(r['frame'])} has {name}=0x0 (no $_siginfo: inferred from arguments/locals)"
         for name, v in ptrs:
             if v >= 1 << 47 and v < (1 << 64) - (1 << 47):

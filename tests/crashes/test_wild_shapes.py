@@ -226,3 +226,12 @@ def test_a_far_pointer_is_not_the_fault_address_when_the_line_goes_on_through_a_
     direct = head.replace("return {};", "return this->flag;")
     assert _crash(chained)["class"] == "unknown"
     assert _crash(direct)["class"] == "wild-pointer"
+
+
+def test_a_null_field_of_a_struct_local_in_the_caller_is_no_null_dereference():
+    text = ("Thread 1 received signal SIGSEGV, Segmentation fault.\n"
+            "#0  0x00007ffff1234567 in ?? () from /usr/lib/libvulkan_radeon.so\n"
+            "#1  0x000055555589d75a in acquire_image (vk=0x5555564f8348) at gpu.c:1851\n"
+            "        fence_info = {sType = 8, pNext = 0x0, flags = 0}\n")
+    assert _crash(text)["class"] == "unknown"
+    assert _crash(text.replace("        fence_info", "        fence = 0x0\n        fence_info"))["class"] == "null-deref-read"
