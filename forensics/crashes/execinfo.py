@@ -52,17 +52,50 @@ def looks_like_execinfo(text: str) -> bool:
     return any(b - a >= MIN_RUN for a, b in _runs(text.split("\n")[:4000]))
 
 
+# a crash handler's own message above its backtrace_symbols print ("Error: signal 11:", "Caught signal 6")
+_HANDLER_SAYS = re.compile(r"\bsignal (?P<no>\d{1,2})\b", re.I)
+_LINUX_SIGNO = {11: ("SIGSEGV", "Segmentation fault"), 7: ("SIGBUS", "Bus error"), 6: ("SIGABRT", "Aborted"),
+                4: ("SIGILL", "Illegal instruction"), 8: ("SIGFPE", "Arithmetic exception")}
+
+
+def _handler_run(lines: list[str], a: int, b: int) -> re.Match | None:
+    """The handler's message when a run is the classic in-handler ``backtrace()`` print: the handler at
+    frame 0, the kernel's signal trampoline (glibc's local ``__restore_rt``: ``libc.so.6(+0x…)``) at frame 1."""
+    if b - a < 3:
+        return None
+    says = next((m for m in map(_HANDLER_SAYS.search, lines[max(0, a - 3):a]) if m), None)
+    f0, f1 = LINE.match(lines[a]), LINE.match(lines[a + 1])
+    libc = re.search(r"(?:^|/)libc(?:\.so\.\d+|-[\d.]+\.so)$", f1.group("mod") or "")
+    own0 = not re.search(r"(?:^|/)lib(?:c|pthread)\b", f0.group("mod") or "")
+    return says if says and libc and not (f1.group("func") or "").strip() and own0 else None
+
+
 def execinfo_to_gdb(text: str) -> str:
     lines = text.split("\n")
     marked = bool(_MARK.search(text))
     for a, b in _runs(lines):
         if b - a < MIN_RUN and not (marked and a > 0 and _MARK.match(lines[a - 1])):
             continue
+        hook = _handler_run(lines, a, b)
         for k in range(a, b):
             m = LINE.match(lines[k])
             func = (m.group("func") or "").strip() or "??"
+            if hook and k == a + 1:
+                func = "<signal handler called>"
             lines[k] = f"#{k - a}  {m.group('pc')} in {func} () from {m.group('mod')}"
+        no = int(hook.group("no")) if hook else None
+        if no in _LINUX_SIGNO and "received signal" not in text:
+            lines[a] = f"Program received signal {_LINUX_SIGNO[no][0]}, {_LINUX_SIGNO[no][1]}.\n" + lines[a]
     return "\n".join(lines)
+
+
+def execinfo_hook_pcs(text: str) -> list[int]:
+    """The pcs of the handler frames of an in-handler print (:func:`_handler_run`): not where it faulted."""
+    lines, out = text.split("\n"), []
+    for a, b in _runs(lines):
+        if b - a >= MIN_RUN and _handler_run(lines, a, b):
+            out += [int(LINE.match(lines[k]).group("pc"), 16) for k in (a, a + 1)]
+    return out
 
 
 IDE_LINE = re.compile(r"^(?P<func>[A-Za-z_<~][^\s()]*(?:\([^()]*\))?(?: const)?) (?:(?P<pc>0x[0-9a-fA-F]{6,16})|"

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
 from .tombstone import looks_like_tombstone, tombstone_facts, tombstone_to_gdb
-from .execinfo import (execinfo_to_gdb, glog_frames_to_gdb, ide_frames_to_gdb, looks_like_execinfo,
+from .execinfo import (execinfo_hook_pcs, execinfo_to_gdb, glog_frames_to_gdb, ide_frames_to_gdb, looks_like_execinfo,
                        looks_like_glog_frames, looks_like_ide_frames)
 from .golang import go_to_gdb, looks_like_go
 from .lldb import looks_like_lldb, lldb_to_gdb
@@ -129,6 +129,7 @@ def parse_text(text: str) -> Transcript:
         extra = tombstone_facts(text)
         text, dialect = tombstone_to_gdb(text), "tombstone"
     elif dialect == "gdb" and looks_like_execinfo(text):
+        extra = {"not_own_pcs": execinfo_hook_pcs(text)}     # a crash handler's own frames
         text, dialect = execinfo_to_gdb(text), "execinfo"
     elif dialect == "gdb" and looks_like_glog_frames(text):
         text, dialect = glog_frames_to_gdb(text), "glog"

@@ -235,3 +235,11 @@ def test_a_null_field_of_a_struct_local_in_the_caller_is_no_null_dereference():
             "        fence_info = {sType = 8, pNext = 0x0, flags = 0}\n")
     assert _crash(text)["class"] == "unknown"
     assert _crash(text.replace("        fence_info", "        fence = 0x0\n        fence_info"))["class"] == "null-deref-read"
+
+
+def test_a_signal_handler_printing_its_own_backtrace():
+    r = _crash("Error: signal 11:\n./tool[0x401005]\n/lib/x86_64-linux-gnu/libc.so.6(+0x36ff0)[0x7f4639519ff0]\n"
+               "/lib/x86_64-linux-gnu/libc.so.6(__fprintf_chk+0xf5)[0x7f46395ed3f5]\n./tool[0x403540]\n"
+               "/lib/x86_64-linux-gnu/libc.so.6(__libc_start_main+0xf5)[0x7f4639504ec5]\n")
+    # the handler (frame 0) and the trampoline are not the crash; the signal is the handler's number
+    assert (r["signal"], r["class"]) == ("SIGSEGV", "unknown") and r["top_own_frame"].endswith("@0x540")
