@@ -32,6 +32,7 @@ from ..progress import progress
 from . import compiled
 from . import formats as F
 from .columns import arrow_str
+from .shapes import read_value
 from .source import as_bytes, read_source
 from .stream import stream_documents
 from .tree import build_tree, untimed_spans as _untimed
@@ -192,6 +193,10 @@ def _parse(path, raw: bytes, prov: Provenance, stream_min_bytes: int):
         first_err = e
     except RecursionError:
         raise ArtifactError(path, None, "JSON nested too deeply") from None
+    if first_err.msg == "Extra data":  # several documents one after another (concatenated JSON)
+        docs = _concatenated(text)
+        if docs is not None:
+            return docs, True
     # A single document cut short: keep every complete span before the cut.
     got = _salvage(text, first_err.pos)
     if got is None:
@@ -202,6 +207,22 @@ def _parse(path, raw: bytes, prov: Provenance, stream_min_bytes: int):
                    "kept the spans before this point — truncated file?")
     prov.details["truncated_at"] = cut
     return [(value, "$")], False
+
+
+def _concatenated(text: str):
+    """[(value, "value N at line L")] when the text is JSON values one after another and nothing else."""
+    dec, i, out = json.JSONDecoder(), 0, []
+    ws = re.compile(r"[ \t\r\n]*")
+    while True:
+        i = ws.match(text, i).end()
+        if i >= len(text):
+            return out if len(out) > 1 else None
+        try:
+            value, j = dec.raw_decode(text, i)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        out.append((value, f"value {len(out) + 1} (line {text.count(chr(10), 0, i) + 1})"))
+        i = j
 
 
 def _streamed(envelope, batches):
@@ -219,61 +240,6 @@ def _streamed(envelope, batches):
             doc.pop("errors", None)  # report the envelope's errors once
         first = False
         yield doc, "$"
-
-
-# --------------------------------------------------------------------------- shape dispatch
-
-def _is_zipkin_span(o) -> bool:
-    return isinstance(o, dict) and "traceId" in o and "id" in o and "spanId" not in o
-
-
-def _read_value(v, cols: F.Columns, where: str, shapes: list) -> None:
-    """Route one JSON value to the reader for its shape."""
-    if isinstance(v, dict):
-        if "resourceSpans" in v:
-            shapes.append("otlp"); return F.read_otlp(v, cols, where)
-        if isinstance(v.get("result"), dict):
-            return _read_value(v["result"], cols, where + ".result", shapes)
-        if "data" in v and isinstance(v["data"], (list, dict)):
-            data = v["data"]
-            if isinstance(data, dict):
-                data = [data]
-            shapes.append("jaeger ui")
-            for i, t in enumerate(data):
-                if not isinstance(t, dict):
-                    raise F.Bad(f"{where}.data[{i}]", "trace is not a JSON object")
-                F.read_jaeger_trace(t, cols, f"{where}.data[{i}]")
-            errors = v.get("errors")
-            if errors:
-                cols.envelope_errors.extend(errors if isinstance(errors, list) else [errors])
-            return
-        spans = v.get("spans")
-        if isinstance(spans, list):
-            first = next((s for s in spans if isinstance(s, dict)), {})
-            if "spanId" in first or "traceId" in first:
-                shapes.append("jaeger api_v2"); return F.read_proto_spans(spans, cols, where + ".spans")
-            shapes.append("jaeger ui"); return F.read_jaeger_trace(v, cols, where)
-        if "spanID" in v and "traceID" in v:
-            shapes.append("jaeger span"); return F.read_jaeger_spans([v], cols, where)
-        if _is_zipkin_span(v):
-            shapes.append("zipkin"); return F.read_zipkin([v], cols, where)
-        raise F.Bad(where, "JSON object with none of the trace keys (resourceSpans, data, spans, traceID)")
-    if isinstance(v, list):
-        if not v:
-            return
-        first = v[0]
-        if isinstance(first, list):  # Zipkin /api/v2/traces: a list of traces
-            for i, t in enumerate(v):
-                _read_value(t, cols, f"{where}[{i}]", shapes)
-            return
-        if _is_zipkin_span(first):
-            shapes.append("zipkin"); return F.read_zipkin(v, cols, where)
-        if isinstance(first, dict) and "spanID" in first and "spans" not in first:
-            shapes.append("jaeger span list"); return F.read_jaeger_spans(v, cols, where)
-        for i, t in enumerate(v):
-            _read_value(t, cols, f"{where}[{i}]", shapes)
-        return
-    raise F.Bad(where, f"a JSON {type(v).__name__}, not a trace export")
 
 
 # --------------------------------------------------------------------------- frames
@@ -360,7 +326,7 @@ def _read_all(path, values, multi, cols, shapes, prov, bar):
             raise
         mark = cols.mark() if multi else None
         try:
-            _read_value(value, cols, where, shapes)
+            read_value(value, cols, where, shapes)
             del value
             # lists -> compact arrays after every slice (JSON Lines: every few thousand spans),
             # between records, so a rollback never reaches flushed rows: what keeps big loads lean

@@ -19,6 +19,8 @@ from .zipkin_scan import scan
 
 def read(raw: bytes, cols: F.Columns):
     """((spans, tags, logs, refs), number of documents) — processes go into ``cols`` — or None."""
+    if raw.find(b'"binaryAnnotations"') >= 0:  # Zipkin v1: the general reader converts it (zipkin_v1.py)
+        return None
     got = scan(raw)
     if got is None:
         return None
@@ -104,8 +106,10 @@ def _build(raw, cols, spans, tags):
                   (st_s, st_e), (m_s, m_e), (p_s, p_e), (sc_s, sc_e)]
     # annotations (logs), by the general reader's helper
     rows = np.flatnonzero(spans[:, 16] >= 0)
-    logs = [(r, F.zipkin_annotation(a)) for r in rows.tolist()
-            for a in _loads(raw[int(spans[r, 16]):int(spans[r, 17])]) or ()]
+    anns = [(r, a) for r in rows.tolist() for a in _loads(raw[int(spans[r, 16]):int(spans[r, 17])]) or ()]
+    if any(isinstance(a, dict) and "endpoint" in a for _, a in anns):
+        raise _Decline()  # v1 annotations carry their endpoint: zipkin_v1.py reads them
+    logs = [(r, F.zipkin_annotation(a)) for r, a in anns]
     log_span = np.array([r for r, _ in logs], dtype=np.int64)
     log_ns = np.array([x[0] for _, x in logs], dtype=np.int64)
     log_ev = pa.array([x[1] for _, x in logs], type=pa.large_string())
