@@ -125,7 +125,8 @@ def main(argv=None):
             row["flag_differences"] = bad
         rows.append(row)
         if args.list and (row["ours"] != "loaded" and row["tshark_reads"] or row.get("flag_differences")
-                          or row.get("streams") != row.get("streams_tshark")):
+                          or row.get("streams") != row.get("streams_tshark")
+                          or row.get("frames") != row.get("frames_tshark")):
             print(f"  {os.path.basename(path)}: ours={row['ours']} {row.get('why', '')} "
                   f"streams {row.get('streams')}/{row.get('streams_tshark')} frames {row.get('frames')}/"
                   f"{row.get('frames_tshark')} {' '.join(row.get('flag_differences', []))}", file=sys.stderr)

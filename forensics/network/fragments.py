@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tunnel_fragments import carries_tunnel
+from .tunnel_fragments import decoded_whole
 
 # Transport fields copied from the first fragment into the completing one.
 _TRANSPORT = ("sport", "dport", "seq", "ack", "flags", "window", "hdrlen", "mss", "wscale", "sack_perm",
@@ -26,7 +26,7 @@ class Defragmenter:
     def __init__(self):
         self.pending: dict = {}
         self.reassembled = 0
-        self.tunnels = 0  # completed datagrams that carry a tunnel (decoded whole on a second read)
+        self.tunnels = 0  # completed datagrams with a tunnel or a tiny first fragment (decoded whole on a second read)
 
     def apply(self, rec: np.ndarray) -> None:
         """Complete, in place, every datagram whose last missing fragment is in ``rec``."""
@@ -61,7 +61,7 @@ class Defragmenter:
             first, total = st[0], st[2]
             if not first["frag_direct"]:
                 continue
-            if carries_tunnel(first):
+            if decoded_whole(first):
                 self.tunnels += 1
             r = rec[idx[j]]
             for f in _TRANSPORT:

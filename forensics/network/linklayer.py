@@ -43,6 +43,12 @@ OTHER_LINKTYPE_NAMES = {
 SNIFF_IP = 1  # the payload is IPv4 or IPv6, by its first nibble
 
 
+#: The link type given to a pcapng Custom Block (0x00000BAD / 0x40000BAD): Wireshark shows each as a
+#: frame of its own ("PCAPNG Custom Block"), so it takes a frame number; it carries no network layer.
+PCAPNG_CUSTOM_BLOCK = 65535
+OTHER_LINKTYPE_NAMES[PCAPNG_CUSTOM_BLOCK] = "pcapng custom block"
+
+
 def linktype_name(lt: int) -> str:
     return LINKTYPE_NAMES.get(lt) or OTHER_LINKTYPE_NAMES.get(lt) or f"link type {lt}"
 
@@ -77,14 +83,24 @@ def llc_snap(b, p, end):
 
 @numba.njit(cache=True)
 def ethernet(b, p, end):
-    """Ethernet II / 802.3 with 802.1Q, QinQ and 9100 tags -> (etype, offset of the payload)."""
+    """Ethernet II / 802.3 with 802.1Q, QinQ and 9100 tags, Cisco VN-Tag (0x8926) and 802.1BR E-Tag
+    (0x893F) -> (etype, offset of the payload)."""
     if p + 14 > end:
         return 0, p
     etype = _u16(b, p + 12)
     p += 14
-    while (etype == 0x8100 or etype == 0x88A8 or etype == 0x9100) and p + 4 <= end:
-        etype = _u16(b, p + 2)
-        p += 4
+    while True:
+        if (etype == 0x8100 or etype == 0x88A8 or etype == 0x9100) and p + 4 <= end:
+            etype = _u16(b, p + 2)
+            p += 4
+        elif etype == 0x8926 and p + 6 <= end:  # VN-Tag: 4 bytes of tag, then the EtherType
+            etype = _u16(b, p + 4)
+            p += 6
+        elif etype == 0x893F and p + 8 <= end:  # E-Tag: 6 bytes of TCI, then the EtherType
+            etype = _u16(b, p + 6)
+            p += 8
+        else:
+            break
     if etype <= 1500:  # 802.3 length field: LLC follows
         return llc_snap(b, p, end)
     return etype, p

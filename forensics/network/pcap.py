@@ -19,6 +19,7 @@ from ..errors import ArtifactError
 from ..progress import progress
 from .compressed import Decompressed, compression_of
 from .decode import PACKET_DTYPE, decode_packet
+from .linklayer import PCAPNG_CUSTOM_BLOCK
 from .numba_cache import drop_stale_cache, skip_extension_scan
 
 # numba caches each compiled walker with the decoder compiled into it, but keys the cache on this
@@ -42,6 +43,8 @@ PCAP_MAGIC = {
     b"\xa1\xb2\x3c\x4d": (True, 1),
 }
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+#: Section header versions Wireshark's reader accepts (1.2 was written by some early writers).
+SHB_VERSIONS = ((1, 0), (1, 2))
 
 
 @dataclasses.dataclass
@@ -96,7 +99,8 @@ def walk_pcap(b, nbytes, pos, big, frac_ns, linktype, out, n):
 
 @numba.njit(cache=True, nogil=True)
 def walk_pcapng(b, nbytes, pos, big, if_link, if_snap, if_mul, if_shift, if_div, if_off, if_base, n_if, out, n):
-    """Split pcapng blocks; packet blocks are decoded, SHB/IDB hand back to Python (META_BLOCK)."""
+    """Split pcapng blocks; packet blocks are decoded, custom blocks become frames without a network
+    layer (as Wireshark numbers them), SHB/IDB hand back to Python (META_BLOCK), other blocks are skipped."""
     cap = out.shape[0]
     while True:
         if pos + 12 > nbytes:
@@ -109,7 +113,14 @@ def walk_pcapng(b, nbytes, pos, big, if_link, if_snap, if_mul, if_shift, if_div,
             return pos, n, BAD_RECORD
         if pos + blen > nbytes:
             return pos, n, NEED_MORE
-        if btype == 6 or btype == 3 or btype == 2:
+        if btype == 0xBAD or btype == 0x40000BAD:  # Custom Block: a frame in Wireshark, no packet data
+            if n >= cap:
+                return pos, n, OUT_FULL
+            decode_packet(b, pos + 12, 0, 0, PCAPNG_CUSTOM_BLOCK, out, n)
+            out[n].caplen = blen - 16
+            out[n].wirelen = blen - 16
+            n += 1
+        elif btype == 6 or btype == 3 or btype == 2:
             if n >= cap:
                 return pos, n, OUT_FULL
             if btype == 3:
@@ -465,6 +476,20 @@ def _read_pcapng(path, f, size, desc, consume, chunk_records, hasher):
                                 raise ArtifactError(path, base + pos + 8, "pcapng byte-order magic is neither order")
                             status, stop = BAD_RECORD, True
                             break
+                        if pos + 16 > total:
+                            status = NEED_MORE
+                            break
+                        version = (int.from_bytes(bytes(buf[pos + 12:pos + 14]), "big" if big else "little"),
+                                   int.from_bytes(bytes(buf[pos + 14:pos + 16]), "big" if big else "little"))
+                        if version not in SHB_VERSIONS:  # Wireshark stops there: "unknown SHB version"
+                            why = (f"pcapng section header version {version[0]}.{version[1]} is unknown "
+                                   f"(Wireshark reads 1.0 and 1.2)")
+                            if not seen_shb:
+                                raise ArtifactError(path, base + pos + 12, why)
+                            warnings.append((base + pos, f"{why}; stopped reading there, {done + n:,} packets "
+                                             f"loaded, as Wireshark stops"))
+                            status, stop = NEED_MORE, True
+                            break
                         seen_shb = True
                         ifs.new_section()
                     elif not seen_shb:
@@ -481,6 +506,8 @@ def _read_pcapng(path, f, size, desc, consume, chunk_records, hasher):
                         ifs.add(link, snap, res, toff)
                     pos += blen
                     continue
+                break
+            if stop and status != BAD_RECORD:  # a section Wireshark does not read: the warning is written
                 break
             if status == BAD_RECORD:
                 warnings.append((base + pos, f"block after packet {done + n:,} is malformed (bad length or unknown "

@@ -1,4 +1,4 @@
-"""Tunnels inside fragmented IP datagrams: decoded from the reassembled datagram, as Wireshark does.
+"""Tunnels and tiny first fragments: fragmented IP datagrams decoded whole, as Wireshark does.
 
 An ERSPAN or GTP-U packet larger than the path MTU arrives as IP fragments. Wireshark reassembles
 them (``ip.defragment``, on by default) and dissects the whole datagram — outer UDP or GRE, the
@@ -6,7 +6,10 @@ tunnel, the inner TCP — in the frame whose fragment completes it. The compiled
 frame at a time, so :class:`~forensics.network.fragments.Defragmenter` completes only the outer
 transport fields; when a completed datagram carries a tunnel (it counts them), the capture is read
 again (:func:`forensics.network.sflow.reanalysed`): here the fragments' bytes are put together
-and the datagram decoded whole, and its record replaces the completing frame's.
+and the datagram decoded whole, and its record replaces the completing frame's. The same is done
+when the first fragment is too short to hold the whole TCP or UDP header (a "tiny fragment", as
+Suricata's defrag tests send: 8 bytes of TCP header per fragment): Wireshark dissects TCP from
+the reassembled bytes, so the ports and flags are only known from the whole datagram.
 """
 from __future__ import annotations
 
@@ -22,6 +25,12 @@ def carries_tunnel(first) -> bool:
     proto = int(first["proto"])
     return proto in TUNNEL_PROTOCOLS or (proto == 17 and bool(first["l4ok"]) and (
         int(first["sport"]) in TUNNEL_UDP_PORTS or int(first["dport"]) in TUNNEL_UDP_PORTS))
+
+
+def decoded_whole(first) -> bool:
+    """Whether a completed datagram is decoded from its reassembled bytes (on a second read): it may
+    carry a tunnel, or its first fragment did not hold the whole TCP/UDP header."""
+    return carries_tunnel(first) or (int(first["proto"]) in (6, 17) and not bool(first["l4ok"]))
 
 
 def _ip_layer(data: bytes, rec):
@@ -67,7 +76,7 @@ def _whole(ipver, hdr: bytes, payload: bytes) -> bytes:
 
 def tunnel_datagrams(frames) -> dict:
     """{completing frame: its record decoded from the whole datagram} for the fragmented datagrams that
-    carry a tunnel. ``frames`` yields (frame number, link type, bytes, wire length) in file order;
+    carry a tunnel or whose first fragment cut the transport header short. ``frames`` yields (frame number, link type, bytes, wire length) in file order;
     fragments are matched and completed by the rules of :class:`~forensics.network.fragments.Defragmenter`."""
     from .decode import PACKET_DTYPE, decode_packet
 
@@ -99,7 +108,7 @@ def tunnel_datagrams(frames) -> dict:
             continue
         del pending[key]
         first, hdr = st["first"]
-        if hdr is None or not carries_tunnel(first) or any(b is None for _, _, b in st["parts"]):
+        if hdr is None or not decoded_whole(first) or any(b is None for _, _, b in st["parts"]):
             continue
         body = bytearray(st["end"])
         for o, ln, b in sorted(st["parts"], key=lambda t: (t[0], t[1])):
@@ -107,7 +116,7 @@ def tunnel_datagrams(frames) -> dict:
         whole = np.frombuffer(bytearray(_whole(key[0], hdr, bytes(body))), np.uint8)
         rec = np.zeros(1, PACKET_DTYPE)
         decode_packet(whole, 0, len(whole), len(whole), 228 if key[0] == 4 else 229, rec, 0)
-        if rec[0]["tunnel"] == 0:
+        if rec[0]["tunnel"] == 0 and not (rec[0]["l4ok"] and not first["l4ok"]):
             continue
         rec[0]["caplen"], rec[0]["wirelen"], rec[0]["linktype"] = len(data), wirelen, link
         if r["tunnel"]:  # the fragmented datagram was itself inside a tunnel: that one is the outermost

@@ -15,8 +15,10 @@ file, ``FILE.tshark.err`` holds its one-line reason instead, and the tests expec
 
 The captures are other people's work: tcpdump's test captures (BSD licence: its notice is kept as
 ``the-tcpdump-group+tcpdump/LICENSE``), PcapPlusPlus's (Unlicense) and Chris Sanders' ``packets``
-repository (free to use with attribution, as its README asks), and tunnel traces of Zeek's test suite
-(BSD licence: its notice is kept as ``zeek+zeek/COPYING``).
+repository (free to use with attribution, as its README asks), tunnel traces of Zeek's test suite
+(BSD licence: its notice is kept as ``zeek+zeek/COPYING``), and a few captures first measured as fresh ones
+(docs/network.md): Suricata's verification suite (OISF/suricata-verify, MIT: ``LICENSE.txt`` kept) and
+gopacket's pcapng tests (BSD licence: ``LICENSE`` kept).
 """
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ sys.path.insert(0, HERE)
 from generate import TSHARK_FIELDS  # noqa: E402
 
 LICENCE_FILES = {"the-tcpdump-group/tcpdump": "LICENSE", "seladb/PcapPlusPlus": "LICENSE",
-                 "chrissanders/packets": "README.md", "zeek/zeek": "COPYING"}
+                 "chrissanders/packets": "README.md", "zeek/zeek": "COPYING", "OISF/suricata-verify": "LICENSE.txt",
+                 "google/gopacket": "LICENSE"}
 
 
 def local_name(repo: str, path: str) -> str:

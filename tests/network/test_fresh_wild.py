@@ -1,0 +1,98 @@
+"""Cases found by measuring on fresh captures (Suricata's verification suite, gopacket's pcapng tests).
+
+Each was a disagreement with tshark on captures the rules had never seen (docs/network.md, "On fresh
+captures"); each is fixed by a rule that follows Wireshark, and named here on the capture that showed it.
+The corpus-wide tests of ``test_wild.py`` compare these files with tshark's labels frame by frame as well.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+import pytest
+
+from forensics.artifact import ArtifactWarning
+from forensics.errors import ArtifactError
+from forensics.network.compare import read_tshark_labels
+from forensics.network.load import capture_summary, load_capture
+from support import missing_wild_reason, wild_file
+
+WILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wild")
+SURICATA = "OISF+suricata-verify/"
+GOPACKET = "google+gopacket/"
+TINY_FRAGMENTS = SURICATA + "tests__defrag__bug-6887-defrag-ppp-ipv4-tcp-syn__frag-ppp-ip-tcp-syn.pcap"
+ETAG = SURICATA + "tests__decode-etag-02__input.pcap"
+VNTAG = SURICATA + "tests__decode-vntag-01__input.pcap"
+CUSTOM_BLOCKS = GOPACKET + "pcapgo__tests__le__test018.pcapng"
+ONLY_CUSTOM_BLOCKS_BE = GOPACKET + "pcapgo__tests__be__test017.pcapng"
+SHB_VERSION_2 = GOPACKET + "pcapgo__tests__le__test901.pcapng"
+
+
+def _path(rel) -> str:
+    p = wild_file("network", rel)
+    if p is None:
+        pytest.skip(missing_wild_reason("network", 1, 1))
+    return str(p)
+
+
+def _load(rel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArtifactWarning)
+        return load_capture(_path(rel))
+
+
+def _tshark(rel):
+    return read_tshark_labels(os.path.join(WILD, rel + ".tshark.csv.gz"))
+
+
+def test_tiny_first_fragment_is_decoded_from_the_reassembled_datagram():
+    """A TCP SYN sent as three 8-byte IPv4 fragments (over PPP): the first fragment holds only the
+    ports and sequence number, so the TCP header is read from the whole datagram, as Wireshark does."""
+    p = _load(TINY_FRAGMENTS).packets
+    assert p["stream"].tolist() == [-1, -1, 0] == _tshark(TINY_FRAGMENTS)["stream"].tolist()
+    syn = p.iloc[2]
+    assert (syn["sport"], syn["dport"], syn["flags"], syn["payload_len"]) == (12345, 8080, 0x02, 0)
+
+
+def test_ethernet_e_tag_and_vn_tag_are_followed():
+    p = _load(ETAG).packets  # 802.1BR E-Tag, then IPv4/TCP
+    assert p["stream"].tolist() == [0] == _tshark(ETAG)["stream"].tolist()
+    assert p.iloc[0]["sport"] == 25
+    p = _load(VNTAG).packets  # VN-Tag, then an 802.1Q tag, then IPv4
+    assert (p["ip_version"] == 4).all() and set(p["src"].astype(str)) == {"1.1.1.1"}
+
+
+def test_pcapng_custom_blocks_are_frames_as_in_wireshark():
+    """Custom Blocks take a frame number (Wireshark lists them as "PCAPNG Custom Block" frames), so the
+    packets after them keep tshark's frame numbers; they have no network layer and are counted per kind."""
+    cap = _load(CUSTOM_BLOCKS)
+    p = cap.packets
+    assert len(p) == len(_tshark(CUSTOM_BLOCKS)) == 8
+    custom = p[p["link_type"].astype(str) == "pcapng custom block"]
+    assert custom["frame"].tolist() == [1, 4, 6, 8] and custom["len"].tolist() == [24, 60, 36, 32]
+    assert (custom["ip_version"] == 0).all() and (p.loc[~p.index.isin(custom.index), "ip_version"] == 4).all()
+    out = capture_summary(_path(CUSTOM_BLOCKS))  # the streaming reader numbers them the same way
+    assert out["packets"] == 8 and out["undecoded_network_layer"] == {"pcapng custom block": 4}
+    assert len(_load(ONLY_CUSTOM_BLOCKS_BE).packets) == len(_tshark(ONLY_CUSTOM_BLOCKS_BE)) == 4
+
+
+def test_pcapng_section_of_an_unknown_version_stops_the_read_with_a_located_warning():
+    """Wireshark reads section headers of version 1.0 and 1.2 and stops at any other ("unknown SHB
+    version 2.0"): what came before loads, with a warning saying where; a first section of an unknown
+    version is not read at all."""
+    with pytest.warns(ArtifactWarning, match=r"byte 480: pcapng section header version 2\.0 is unknown"):
+        cap = load_capture(_path(SHB_VERSION_2))
+    assert len(cap.packets) == len(_tshark(SHB_VERSION_2)) == 1
+    assert open(os.path.join(WILD, SHB_VERSION_2 + ".tshark.err")).read().startswith("read: ")
+
+
+def test_first_section_of_an_unknown_version_is_an_artifact_error(tmp_path):
+    data = bytearray(open(_path(CUSTOM_BLOCKS), "rb").read())
+    data[12:16] = (1).to_bytes(2, "little") + (1).to_bytes(2, "little")  # version 1.1: tshark refuses it
+    bad = tmp_path / "v11.pcapng"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match=r"byte 12: pcapng section header version 1\.1 is unknown"):
+        load_capture(str(bad))
+    data[14:16] = (2).to_bytes(2, "little")  # 1.2, which Wireshark accepts
+    bad.write_bytes(bytes(data))
+    assert len(load_capture(str(bad)).packets) == 8
