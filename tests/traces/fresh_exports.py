@@ -28,6 +28,7 @@ import warnings
 from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+OTLP_KINDS = {0: "internal", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 WILD = os.path.join(HERE, "wild")
 
 
@@ -92,11 +93,15 @@ class Count:
         self.format = None
         self.spans = []          # (trace, span, parent refs [(trace, span)], service)
         self.zipkin = set()      # Zipkin: (trace, id)
+        self.zipkin_parent = {}  # Zipkin: (trace, id) -> parent id
         self.not_trace = None
+        self.kinds, self.errors = Counter(), 0
 
-    def add(self, fmt, trace, span, refs, service):
+    def add(self, fmt, trace, span, refs, service, kind="internal", error=False):
         self.format = self.format or fmt
         self.spans.append((trace, span, refs, service))
+        self.kinds[kind] += 1
+        self.errors += bool(error)
 
     # -- formats -------------------------------------------------------------------------------
     def otlp(self, doc, key):
@@ -107,7 +112,11 @@ class Count:
                     for s in ss.get("spans") or []:
                         t = hex_id(first(s, "traceId", "trace_id"))
                         p = hex_id(first(s, "parentSpanId", "parent_span_id"))
-                        self.add("otlp", t, hex_id(first(s, "spanId", "span_id")), [(t, p)] if p else [], svc)
+                        k = s.get("kind", 1)
+                        k = OTLP_KINDS[k] if isinstance(k, int) else str(k).replace("SPAN_KIND_", "").lower()
+                        code = (s.get("status") or {}).get("code")
+                        self.add("otlp", t, hex_id(first(s, "spanId", "span_id")), [(t, p)] if p else [], svc,
+                                 "internal" if k == "unspecified" else k, code in (2, "STATUS_CODE_ERROR"))
 
     def jaeger_trace(self, tr):
         procs = tr.get("processes") or {}
@@ -123,7 +132,13 @@ class Count:
         p = first(s, "parentSpanID", "parentSpanId", "parent_span_id")
         if not refs and p not in (None, "", 0, "0"):
             refs = [(t, hex_id(p))]
-        self.add("jaeger", t, hex_id(first(s, "spanID", "spanId", "span_id")), refs, svc)
+        tags = {}
+        for kv in s.get("tags") or ():
+            tags.setdefault(kv.get("key"), first(kv, "value", "vStr", "v_str", "vBool", "v_bool"))
+        for k, v in (s.get("tag") or {}).items():  # Elasticsearch documents: dots written as '@'
+            tags.setdefault(k.replace("@", "."), v)
+        self.add("jaeger", t, hex_id(first(s, "spanID", "spanId", "span_id")), refs, svc,
+                 str(tags.get("span.kind") or "internal").lower(), tags.get("error") in (True, "true"))
 
     def zipkin_span(self, s):
         t = hex_id(first(s, "traceId", "trace_id"))
@@ -132,6 +147,9 @@ class Count:
                                                        and "kind" not in s) or "binary_annotations" in s
                                       or "binaryAnnotations" in s else "zipkin v2")
         self.zipkin.add((t, i))
+        p = hex_id(first(s, "parentId", "parent_id"))
+        if p and p != "0000000000000000":
+            self.zipkin_parent.setdefault((t, i), p)
 
     def walk(self, v, where="$"):
         if isinstance(v, list):
@@ -167,7 +185,9 @@ class Count:
     # -- figures -------------------------------------------------------------------------------
     def figures(self) -> dict:
         if self.zipkin:
-            return {"format": self.format, "spans": len(self.zipkin), "traces": len({t for t, _ in self.zipkin})}
+            orphans = sum((t, p) not in self.zipkin for (t, _), p in self.zipkin_parent.items())
+            return {"format": self.format, "spans": len(self.zipkin), "traces": len({t for t, _ in self.zipkin}),
+                    "orphans": orphans}
         if not self.spans:
             return {"format": None, "spans": 0, "traces": 0, "not_trace": self.not_trace or "no spans"}
         have = {(t, s) for t, s, _, _ in self.spans}
@@ -183,7 +203,37 @@ class Count:
             if parent is not None and svc[parent] != v:
                 edges[(svc[parent], v)] += 1
         return {"format": self.format, "spans": len(self.spans), "traces": len({t for t, *_ in self.spans}),
-                "orphans": orphans, "jaeger_edges": sorted([p, c, n] for (p, c), n in edges.items())}
+                "orphans": orphans, "jaeger_edges": sorted([p, c, n] for (p, c), n in edges.items()),
+                "kinds": dict(sorted(self.kinds.items())), "errors": self.errors}
+
+
+# Zipkin's DependencyLinker links of the Zipkin files, [parent, child, calls, errors]: for the v2 files as
+# zipkin-lens' own linker gives them (run with node, as sample_data/generate/traces/reference/ describes);
+# for the v1 files read from their core annotations by hand — a client side (cs/cr) and the server side
+# (sr/ss) of the span it called are a link, a client with an ``sa`` address a link to it, local spans none.
+ZIPKIN_LINKS = {
+    "census-instrumentation+opencensus-service/sample1.json": [["frontend", "backend", 1, 0]],  # lens
+    "open-telemetry+opentelemetry-collector/sample2.json": [],  # lens
+    "open-telemetry+opentelemetry-collector/zipkin_v2_single.json": [["frontend", "backend", 1, 0]],  # lens
+    "census-instrumentation+opencensus-service/zipkin_v1_local_component.json": [],
+    "census-instrumentation+opencensus-service/zipkin_v1_multiple_batches.json": [
+        ["front-proxy", "service1", 1, 0], ["service1", "service2", 1, 0]],
+    "census-instrumentation+opencensus-service/zipkin_v1_single_batch.json": [
+        ["front-proxy", "service1", 1, 0], ["service1", "service2", 1, 0]],
+    "influxdata+telegraf/brave-tracer-example.json": [["test", "test", 1, 0]],
+    "influxdata+telegraf/cli_microservice.json": [["cli", "svc2", 1, 0], ["svc2", "PostgreSQL", 1, 0]],
+    "influxdata+telegraf/distributed_trace_sample.json": [],
+    "influxdata+telegraf/threespans.json": [],
+    "open-telemetry+opentelemetry-collector/zipkin_v1_error_batch.json": [],
+    "open-telemetry+opentelemetry-collector/zipkin_v2_notimestamp.json": [],
+}
+LABELS = os.path.join(WILD, "fresh_labels.json")
+
+
+def labels() -> dict:
+    """Our committed labels: the independent count of each file and the Zipkin links above."""
+    with open(LABELS) as f:
+        return json.load(f)
 
 
 def count(path: str) -> dict:
@@ -216,11 +266,17 @@ def measure(path: str) -> dict:
             return {"loaded": False, "error": f"{type(e).__name__}: {e}"[:160], "bare": True}
     sp = ts.spans
     key = sp["trace_id"] + "/" + sp["raw_span_id"].fillna(sp["span_id"])
+    raw = dict(zip(sp["trace_id"] + "/" + sp["span_id"], key))
+    orphan_ids = len({raw[t + "/" + s] for t, s in zip(ts.orphans["trace_id"], ts.orphans["span_id"])})
     dep = dependencies(ts, rule="jaeger", peers=False)
+    links = dependencies(ts) if set(ts.shapes) == {"zipkin"} else None
     return {"loaded": True, "shapes": list(ts.shapes), "rows": len(sp), "ids": int(key.nunique()),
-            "traces": int(sp["trace_id"].nunique()), "orphans": len(ts.orphans),
+            "traces": int(sp["trace_id"].nunique()), "orphans": len(ts.orphans), "orphan_ids": orphan_ids,
             "warnings": len(ts.provenance.warnings), "services": sorted(set(sp["service"].astype(str))),
-            "jaeger_edges": sorted([r.parent, r.child, int(r.calls)] for r in dep.itertuples())}
+            "kinds": dict(sorted(sp["kind"].value_counts().items())), "errors": int(sp["error"].sum()),
+            "jaeger_edges": sorted([r.parent, r.child, int(r.calls)] for r in dep.itertuples()),
+            "zipkin_links": None if links is None else
+            sorted([r.parent, r.child, int(r.calls), int(r.errors)] for r in links.itertuples())}
 
 
 def verdict(ind: dict, got: dict) -> str:
@@ -237,25 +293,39 @@ def verdict(ind: dict, got: dict) -> str:
         return f"spans {spans} != {ind['spans']}"
     if got["traces"] != ind["traces"]:
         return f"traces {got['traces']} != {ind['traces']}"
+    orphans = got["orphan_ids"] if zipkin else got["orphans"]
+    if orphans != ind["orphans"]:
+        return f"orphans {orphans} != {ind['orphans']}"
     if not zipkin and got["jaeger_edges"] != ind["jaeger_edges"]:
         return f"edges {got['jaeger_edges']} != {ind['jaeger_edges']}"
+    if not zipkin and (got["kinds"], got["errors"]) != (ind["kinds"], ind["errors"]):
+        return f"kinds/errors {got['kinds']}/{got['errors']} != {ind['kinds']}/{ind['errors']}"
+    if zipkin and got["zipkin_links"] != sorted(ind["zipkin_links"]):
+        return f"links {got['zipkin_links']} != {sorted(ind['zipkin_links'])}"
     return "ok"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", help="write the per-file figures here")
+    ap.add_argument("--write-labels", action="store_true",
+                    help="(re)write wild/fresh_labels.json from the independent count and ZIPKIN_LINKS")
     args = ap.parse_args(argv)
     sys.path.insert(0, os.path.dirname(HERE))
     from support import wild_file
 
-    rows, ok = [], 0
+    rows, ok, made = [], 0, {}
+    known = {} if args.write_labels else labels()
     for rel in fresh_files():
         p = wild_file("traces", rel)
         if p is None:
             print(f"{rel}: absent")
             continue
-        ind, got = count(str(p)), measure(str(p))
+        if args.write_labels:
+            ind = made[rel] = dict(count(str(p)), zipkin_links=ZIPKIN_LINKS.get(rel))
+        else:
+            ind = known[rel]
+        got = measure(str(p))
         v = verdict(ind, got)
         ok += v.startswith("ok")
         rows.append({"file": rel, "independent": ind, "loader": got, "verdict": v})
@@ -264,6 +334,10 @@ def main(argv=None) -> int:
               f"orph={got.get('orphans', '-')} warn={got.get('warnings', '-')}  {v}")
     print(f"{ok} of {len(rows)} files agree with the independent count "
           f"({len({r['file'].split('/')[0] for r in rows})} projects)")
+    if args.write_labels:
+        with open(LABELS, "w") as f:
+            json.dump(made, f, indent=1, sort_keys=True)
+            f.write("\n")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
