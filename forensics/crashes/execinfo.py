@@ -49,7 +49,8 @@ def _runs(lines: list[str]) -> list[tuple[int, int]]:
 def looks_like_execinfo(text: str) -> bool:
     if _MARK.search(text):
         return True
-    return any(b - a >= MIN_RUN for a, b in _runs(text.split("\n")[:4000]))
+    lines = text.split("\n")[:4000]
+    return any(b - a >= MIN_RUN or _handler_run(lines, a, b) for a, b in _runs(lines))
 
 
 # a crash handler's own message above its backtrace_symbols print ("Error: signal 11:", "Caught signal 6")
@@ -58,29 +59,47 @@ _LINUX_SIGNO = {11: ("SIGSEGV", "Segmentation fault"), 7: ("SIGBUS", "Bus error"
                 4: ("SIGILL", "Illegal instruction"), 8: ("SIGFPE", "Arithmetic exception")}
 
 
-def _handler_run(lines: list[str], a: int, b: int) -> re.Match | None:
-    """The handler's message when a run is the classic in-handler ``backtrace()`` print: the handler at
-    frame 0, the kernel's signal trampoline (glibc's local ``__restore_rt``: ``libc.so.6(+0x…)``) at frame 1."""
-    if b - a < 3:
-        return None
+_TRAMPOLINE_MOD = re.compile(r"(?:^|/)lib(?:c|pthread)(?:\.so\.\d+|-[\d.]+\.so)$")   # __restore_rt: libpthread before glibc 2.34
+_INTERRUPTED = re.compile(r"^(?:gsignal|raise|abort|pthread_kill|__pthread_kill\w*|tgkill)$")
+
+
+def _trampoline_at(lines: list[str], a: int, b: int) -> int | None:
+    """Where the kernel's signal trampoline sits in a run printed from inside a signal handler: an unnamed
+    glibc frame (``libc.so.6(+0x…)``, glibc's local ``__restore_rt``) below the handler's own frames, at
+    frame 1 with the handler's message above the print, or (no message) at frames 1-4 right above the
+    ``raise``/``gsignal`` the signal interrupted."""
     says = next((m for m in map(_HANDLER_SAYS.search, lines[max(0, a - 3):a]) if m), None)
-    f0, f1 = LINE.match(lines[a]), LINE.match(lines[a + 1])
-    libc = re.search(r"(?:^|/)libc(?:\.so\.\d+|-[\d.]+\.so)$", f1.group("mod") or "")
-    own0 = not re.search(r"(?:^|/)lib(?:c|pthread)\b", f0.group("mod") or "")
-    return says if says and libc and not (f1.group("func") or "").strip() and own0 else None
+    for k in range(a + 1, min(b, a + 5)):
+        f = LINE.match(lines[k])
+        above = [LINE.match(lines[j]) for j in range(a, k)]
+        if any(re.search(r"(?:^|/)lib(?:c|pthread)\b", x.group("mod") or "") for x in above):
+            return None
+        if not _TRAMPOLINE_MOD.search(f.group("mod") or "") or (f.group("func") or "").strip():
+            continue
+        nxt = LINE.match(lines[k + 1]) if k + 1 < b else None
+        if (says and k == a + 1) or (nxt and _INTERRUPTED.match((nxt.group("func") or "").strip())):
+            return k
+    return None
+
+
+def _handler_run(lines: list[str], a: int, b: int) -> re.Match | None:
+    """The handler's message ("Error: signal 11:") when a run is the classic in-handler ``backtrace()`` print
+    (the handler at frame 0, the trampoline at frame 1)."""
+    says = next((m for m in map(_HANDLER_SAYS.search, lines[max(0, a - 3):a]) if m), None)
+    return says if says and b - a >= 2 and _trampoline_at(lines, a, b) == a + 1 else None
 
 
 def execinfo_to_gdb(text: str) -> str:
     lines = text.split("\n")
     marked = bool(_MARK.search(text))
     for a, b in _runs(lines):
-        if b - a < MIN_RUN and not (marked and a > 0 and _MARK.match(lines[a - 1])):
+        if b - a < MIN_RUN and not (marked and a > 0 and _MARK.match(lines[a - 1])) and not _handler_run(lines, a, b):
             continue
-        hook = _handler_run(lines, a, b)
+        hook, tramp = _handler_run(lines, a, b), _trampoline_at(lines, a, b)
         for k in range(a, b):
             m = LINE.match(lines[k])
             func = (m.group("func") or "").strip() or "??"
-            if hook and k == a + 1:
+            if k == tramp:
                 func = "<signal handler called>"
             lines[k] = f"#{k - a}  {m.group('pc')} in {func} () from {m.group('mod')}"
         no = int(hook.group("no")) if hook else None
@@ -93,8 +112,9 @@ def execinfo_hook_pcs(text: str) -> list[int]:
     """The pcs of the handler frames of an in-handler print (:func:`_handler_run`): not where it faulted."""
     lines, out = text.split("\n"), []
     for a, b in _runs(lines):
-        if b - a >= MIN_RUN and _handler_run(lines, a, b):
-            out += [int(LINE.match(lines[k]).group("pc"), 16) for k in (a, a + 1)]
+        tramp = _trampoline_at(lines, a, b) if b - a >= MIN_RUN or _handler_run(lines, a, b) else None
+        if tramp is not None:
+            out += [int(LINE.match(lines[k]).group("pc"), 16) for k in range(a, tramp + 1)]
     return out
 
 

@@ -114,7 +114,7 @@ def normalize_function(name) -> str | None:
         n = n[5:]
     n = re.sub(r"^__(?=(?:libc_)?(?:free|malloc|calloc|realloc|abort|raise|poll|assert_fail))", "", n)
     n = n.replace("libc_", "") if n.startswith("libc_") and n[5:] in ("free", "malloc", "calloc", "realloc") else n
-    return n
+    return n.strip()      # (a frame wrapped after "func (arg," leaves the space before its cut argument list)
 
 
 # Frames that are never the culprit: signal delivery, abort paths, allocator internals,
@@ -153,6 +153,10 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     r"ptmalloc_init", r"malloc_consolidate", r"__libc_\w+", r"__pthread_\w+", r"futex_wait\w*", r"__GI_\w+",
     r"_L_lock_\d+", r"_L_unlock_\d+", r"__lll_\w+", r"g_logv", r"g_log", r"g_log_\w+", r"_g_log_abort", r"g_error",
     r"qFatal", r"qt_message_fatal", r"qAbort", r"QMessageLogger::\w+", r"qTerminate", r"__gxx_personality_v0",
+    # Qt's Q_ASSERT/Q_ASSERT_X reporters and message output (qglobal.cpp/qlogging.cpp): the reporter, never the bug
+    r"qt_assert(?:_x)?", r"qt_message_output", r"qt_message(?:_print)?",
+    # the kernel's vDSO entry points (i386's syscall gate, the signal-return trampolines)
+    r"__kernel_vsyscall", r"__kernel_rt_sigreturn", r"__kernel_sigreturn", r"__restore_rt",
     r"panic", r"runtime\.\w+(?:\.\w+)*", r"_?rust_begin_unwind",
     # Windows' thread and CRT start-up (every thread's bottom frames)
     r"BaseThreadInitThunk", r"RtlUserThreadStart", r"__scrt_common_main_seh", r"invoke_main", r"w?mainCRTStartup", r"rust_panic\w*", r"__rust_\w+",
@@ -226,6 +230,19 @@ def _installed_header_code(function, source: str) -> bool:
         return False
     ns = function.split("::", 1)[0].split("<", 1)[0].strip().lower()    # QVector<QPointF>::last in …/qvector.h
     return len(ns) >= 2 and ns in source.lower()
+
+
+def _qt_template_code(function, source) -> bool:
+    """A Qt class template inlined from Qt's header named after it (``QList<QVariant>::first`` at ``qlist.h``,
+    bare or under an SDK's ``include/QtCore/``): Qt's code, wherever the SDK is installed."""
+    if not isinstance(function, str) or not isinstance(source, str):
+        return False
+    m = re.match(r"^(Q[A-Z]\w*)<.*>::", function)
+    if not m:
+        return False
+    base, folder = source.rsplit("/", 1)[-1], source.rsplit("/", 1)[0] if "/" in source else ""
+    return base == m.group(1).lower() + ".h" and (not folder or bool(re.search(r"/include/(?:qt[56]/)?Qt[A-Z]\w*$", folder)))
+
 # (__aeabi_idiv0, __divdi3 …: the compiler's runtime helpers, linked into every ARM/32-bit object)
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|__aeabi_|__u?(?:div|mod)[dt]i3$|core::|"
                        r"alloc::|panic_unwind::|__rustc::|"
@@ -291,9 +308,10 @@ def library_mask(frames: pd.DataFrame, ranges=()) -> np.ndarray:
     fns = frames["function"].to_numpy(dtype=object)
     pcs = pd.to_numeric(frames["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     lib = np.array([(isinstance(m, str) and is_system_module(m)) or
-                    (isinstance(s, str) and (bool(_LIB_PATH.search(s)) or _installed_header_code(f, s)
+                    (isinstance(s, str) and (bool(_LIB_PATH.search(s)) or _installed_header_code(f, s) or _qt_template_code(f, s)
                                              or _inlined_std_code(f, s, p)))
-                    or (isinstance(f, str) and (bool(_LIB_FUNC.match(f)) or _is_go_runtime(f, s)))
+                    or (isinstance(f, str) and (bool(_LIB_FUNC.match(f)) or _is_go_runtime(f, s)
+                                                or (f.startswith("_ZNSt") and bool(_LIB_FUNC.match(demangle_name(f))))))
                     for m, s, f, p in zip(mods, srcs, fns, pcs)], dtype=bool)
     for lo, hi, path in ranges:
         if lo is None or hi is None or not is_system_module(path):

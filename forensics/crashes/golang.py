@@ -55,7 +55,12 @@ GO_MARKS = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:|panic: |fatal error: |\
 
 GO_LOOKS = re.compile(r"^\s*(?:goroutine \d+(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x[0-9a-fA-F]+)?)? \[[^\]]*\]:\s*$"
                       r"|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+|\d+) code="
-                      r"|panic: runtime error: |Exception has occurred: (?:panic|fatal error) )", re.M)
+                      r"|panic: runtime error: |Exception has occurred: (?:panic|fatal error) "
+                      r"|fatal error: (?:all goroutines are asleep|concurrent map (?:writes|read and map write|iteration and map write)"
+                      r"|sync: (?:unlock of unlocked|negative WaitGroup)|runtime: out of memory))", re.M)
+# the runtime's throw messages (runtime/*.go, sync): "fatal error:" alone is any program's wording, these are Go's
+# a shell prompt in front of the runtime's line (a paste run back through the shell): "/app# [signal SIGSEGV: …]"
+_PROMPT = re.compile(r"^\S*[#$]\s+(?=\[signal )")
 
 
 def looks_like_go(text: str) -> bool:
@@ -107,7 +112,7 @@ def go_to_gdb(text: str) -> str:
     first_g = next((int(m.group("n")) for m in map(_GOROUTINE.match, (l.strip() for l in lines)) if m), 1)
     out, in_goroutine, frame_no, pending = [], False, 0, None
     for k, ln in enumerate(lines):
-        s = ln.strip()
+        s = _PROMPT.sub("", ln.strip())
         m = _SIGNAL.match(s)
         if m:
             sig, desc = m.group("sig"), m.group("desc")

@@ -32,7 +32,10 @@ _EXC_SIGNAL = {"EXC_BAD_ACCESS": ("SIGSEGV", 11), "EXC_BAD_INSTRUCTION": ("SIGIL
                "EXC_ARITHMETIC": ("SIGFPE", 8), "EXC_BREAKPOINT": ("SIGTRAP", 5), "EXC_CRASH": ("SIGABRT", 6)}
 _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGILL": 4, "SIGFPE": 8, "SIGABRT": 6, "SIGTRAP": 5}
 
-LLDB_MARKS = re.compile(r"^\s*[*+]?\s*(?:frame #\d+: 0x[0-9a-fA-F]+ |thread #\d+[:,])", re.M)
+LLDB_MARKS = re.compile(r"^\s*[*+]?\s*(?:frame #\d+: 0x[0-9a-fA-F]+ |thread #\d+[:,])"
+                        r"|(?:^|[^\w#])Thread \d+: (?:EXC_[A-Z_]+ \(code=|signal SIG[A-Z]+\s*$)", re.M)
+# Xcode's editor banner of the same stop (LLDB's stop reason, also quoted in prose): "Thread 1: EXC_BAD_ACCESS (code=1, address=0x0)"
+_XCODE = re.compile(r"(?:^|[^\w#])Thread (?P<n>\d+): (?P<why>EXC_[A-Z_]+ \(code=.*?\)|signal SIG[A-Z]+)\s*$")
 
 
 def looks_like_lldb(text: str) -> bool:
@@ -63,6 +66,9 @@ def lldb_to_gdb(text: str) -> str:
     out, seen_stop, cur_sym, cur_off = [], False, None, None
     for ln in text.split("\n"):
         s = ln.strip()
+        x = _XCODE.search(s) if not _THREAD.match(s) else None
+        if x:
+            s = f"* thread #{x.group('n')}, stop reason = {x.group('why')}"
         m = _FRAME.match(s)
         if m:
             out.append(_frame_line(m))

@@ -154,7 +154,7 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     # a Go runtime throw or a sanitizer report says what happened even when its stack was cut off
     verdict_line = facts.get("signal") or facts.get("go_fatal") or facts.get("go_panic") or facts.get("sanitizer_kind") \
         or facts.get("exception_type") or facts.get("assert_expr") or facts.get("glibc_message") \
-        or facts.get("abort_message") or facts.get("runtime_verdict")
+        or facts.get("abort_message") or facts.get("runtime_verdict") or facts.get("go_deadlock")
     # (the runtime's last words before abort(): a terminate, assert or glibc fatal message)
     if t.frames.empty and not verdict_line:
         raise ArtifactError(path, None, "GDB output, but with no backtrace frame and no signal line")

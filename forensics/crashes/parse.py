@@ -59,13 +59,13 @@ RE_ASSERT = (r"^(?:(?P<prog>.*?): (?P<file>[^\s:]*?):(?P<line>\d+): )?(?P<func>.
              r"failed\.\s*$")
 RE_GLIBC_MSG = (r"(?P<msg>(?:free|malloc|realloc|calloc|munmap_chunk|malloc_consolidate|_int_malloc|"
                 r"tcache_thread_shutdown)\(\): [a-z].*|double free or corruption.*|corrupted (?:size|double-linked).*|"
-                r"(?:stack smashing|buffer overflow) detected \*\*\*.*|Attempt to free invalid pointer.*|"
+                r"(?:stack smashing|buffer overflow) detected \*+.*|Attempt to free invalid pointer.*|"
                 r"<jemalloc>: .*)$")
 RE_GLOG = (r"^\*\*\* (?:Signal \d+ \((?P<s1>SIG[A-Z0-9]+)\)|(?P<s2>SIG[A-Z0-9]+)) \(@?(?P<addr>0x[0-9a-fA-F]+)\) "
            r"received by PID \d+(?:.*\(code: (?P<code>[^)]*)\))?")
 _RUBY_SIGNAL = {"Segmentation fault": "SIGSEGV", "Bus Error": "SIGBUS", "Illegal instruction": "SIGILL"}
 RE_RUBY_BUG = r"\[BUG\] (?P<desc>(?P<sig>Segmentation fault|Bus Error|Illegal instruction)(?: at (?P<addr>0x[0-9a-fA-F]+))?)"
-RE_QT_ASSERT = r"ASSERT(?: failure in (?P<where>.+?):)? \"(?P<expr>.*)\"(?: in)?,? file (?P<file>\S+), line (?P<line>\d+)"
+RE_QT_ASSERT = r"ASSERT(?: failure in (?P<where>.+?):|:)? \"(?P<expr>.*)\"(?: in)?,? file (?P<file>\S+), line (?P<line>\d+)"
 RE_TERMINATE = r"^terminate called after throwing an instance of '(?P<type>.*)'\s*$"
 RE_WHAT = r"^\s+what\(\):\s+(?P<what>.*)$"
 

@@ -29,7 +29,7 @@ _LLDB = re.compile(r"^\s*(?:\(lldb\)|[*+]?\s*frame \\?#(?:&#8203;)?\d+: 0x[0-9a-
 # what the C/C++ runtime prints on its way to abort(), pasted on its own (no gdb around it)
 _ABORT_MESSAGE = re.compile(r"^\s*(?:terminate called after throwing an instance of '[^']+'\s*$"
                             r"|.*\S: Assertion `.+' failed\.\s*$"
-                            r"|\*\*\* (?:stack smashing|buffer overflow) detected \*\*\*"
+                            r"|\*\*\* (?:stack smashing|buffer overflow) detected \*\*"
                             r"|\*\*\* (?:Signal \d+ \(SIG[A-Z0-9]+\)|SIG[A-Z0-9]+) \(@?0x[0-9a-fA-F]+\) received by PID \d+"
                             r"|.*\[BUG\] (?:Segmentation fault|Bus Error|Illegal instruction)\b"
                             r"|(?:double free or corruption \(\S+\)|free\(\): (?:invalid (?:pointer|size|next size.*)|double free detected.*)"
@@ -53,9 +53,13 @@ def crash_format(head: bytes) -> str | None:
         return "coredumpctl info"
     if looks_like_sanitizer(text):
         return "sanitizer report"
-    if _GO.search(text):
+    from .golang import looks_like_go
+
+    if _GO.search(text) or looks_like_go(text):
         return "go runtime crash"
-    if _LLDB.search(text):
+    from .lldb import looks_like_lldb
+
+    if _LLDB.search(text) or looks_like_lldb(text):
         return "lldb transcript"
     if _GDB.search(text):
         return "gdb transcript (pasted)"

@@ -40,7 +40,10 @@ _FRAME = re.compile(r"^\s*#(?P<no>\d{2,3}) pc (?P<pc>[0-9a-fA-F]+)\s+(?P<mod>\S+
 
 def looks_like_tombstone(text: str) -> bool:
     lines = [_PREFIX.sub("", ln) for ln in text.split("\n")[:400]]
-    return any(_SIGNAL.match(ln) or _LIBC_FATAL.search(ln) for ln in lines) and any(_FRAME.match(ln) for ln in lines)
+    # bionic's "Fatal signal N (SIGx), code C…" (or debuggerd's own signal line with its fault addr) is Android's
+    # wording whether or not the dump's backtrace made it into the paste
+    return any(_LIBC_FATAL.search(ln) or (_SIGNAL.match(ln) and "fault addr" in ln) for ln in lines) \
+        or (any(_SIGNAL.match(ln) for ln in lines) and any(_FRAME.match(ln) for ln in lines))
 
 
 def tombstone_facts(text: str) -> dict:

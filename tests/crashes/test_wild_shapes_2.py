@@ -1,0 +1,82 @@
+"""Shapes real users paste that held-out batches 14 and 15 found unread (each test: our own small snippet)."""
+from forensics.crashes.load import load_text
+
+
+def _crash(text):
+    return load_text(text).crash
+
+
+def test_go_runtime_throw_pasted_alone():
+    r = _crash("```\nfatal error: all goroutines are asleep - deadlock!\n```\n")
+    assert (r["class"], r["subclass"]) == ("deadlock", "go-all-goroutines-asleep")
+    assert _crash("<pre>\nfatal error: concurrent map writes\n")["class"] == "abort"
+
+
+def test_go_signal_line_behind_a_shell_prompt():
+    r = _crash(" panic: runtime error: invalid memory address or nil pointer dereference\n"
+               "/srv/app# [signal SIGSEGV: segmentation violation code=0x1 addr=0x20 pc=0x4b2c10]\n")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0x20, "null-deref-read")
+
+
+def test_stack_smashing_message_that_lost_a_star():
+    assert _crash("the tool quits with:\n\n*** stack smashing detected **\n")["class"] == "stack-buffer-overrun"
+
+
+def test_qt_assert_reporters_are_not_own_code_and_qt_templates_are_qt():
+    r = _crash("Program received signal SIGABRT, Aborted.\n"
+               "#0  0x00007ffff5a0e00b in raise () from /lib/x86_64-linux-gnu/libc.so.6\n"
+               "#1  0x00007ffff59ed859 in abort () from /lib/x86_64-linux-gnu/libc.so.6\n"
+               "#2  0x00007ffff5e01bd4 in QMessageLogger::fatal(char const*, ...) const () from /opt/sdk/lib/libQt6Core.so.6\n"
+               "#3  0x00007ffff5e00f0a in qt_assert_x (where=0x1, what=0x2, file=0x3, line=9) at qglobal.cpp:3210\n"
+               "#4  0x00005555555a1234 in QList<QString>::at (this=0x7fffffffa1c0, i=1) at /opt/sdk/6.8.0/gcc_64/include/QtCore/qlist.h:450\n"
+               "#5  0x00005555555a2345 in Notes::title (this=0x5555557a0000) at notes.cpp:41\n")
+    assert (r["class"], r["top_own_frame"]) == ("assertion-failure", "Notes::title")
+    q = _crash("#0  0xb537055a in qt_assert (assertion=0x1 \"!name.isEmpty()\", file=0x2 \"w.cpp\", line=8) at qglobal.cpp:1\n"
+               "#1  0x08641554 in QVector<int>::first (this=0xffe6a334) at qvector.h:335\n"
+               "#2  0x0863e42a in Panel::reload (this=0xffe6a328) at panel.cpp:89\n")
+    assert q["top_own_frame"] == "Panel::reload"
+
+
+def test_qt4_assert_text_and_the_i386_vsyscall_gate():
+    r = _crash('ASSERT: "count > 0" in file widgets/qlist.cpp, line 10\n\n'
+               "Program received signal SIGABRT, Aborted.\n"
+               "0xb7fdd424 in __kernel_vsyscall ()\n"
+               "#0  0xb7fdd424 in __kernel_vsyscall ()\n"
+               "#1  0xb507d02f in raise () from /lib/libc.so.6\n"
+               "#2  0xb507e9b5 in abort () from /lib/libc.so.6\n"
+               "#3  0xb537055a in qt_message_output (msgType=QtFatalMsg,\n")
+    # the wrapped frame's cut argument list leaves no space in the key
+    assert (r["class"], r["top_own_frame"]) == ("assertion-failure", None)
+
+
+def test_android_libc_fatal_signal_line_alone():
+    r = _crash(" Fatal signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x0 in tid 101 (worker), pid 100 (com.x)\n")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0, "null-deref-read")
+    r = _crash("11-02 10:00:00.100 100-101/com.x A/libc: Fatal signal 11 (SIGSEGV), code 1, fault addr 0x10 in tid 101 (gl)\n")
+    assert r["class"] == "null-deref-read"
+
+
+def test_xcode_stop_banner_alone():
+    assert _crash("ERROR: Thread 1: EXC_BAD_ACCESS (code=1, address=0x0)\n")["class"] == "null-deref-read"
+    assert _crash("Thread 3: EXC_BAD_ACCESS (code=1, address=0x7f00deadbee0)\n")["class"] == "wild-pointer"
+
+
+def test_handler_print_of_only_the_handler_and_an_old_libpthread_trampoline():
+    r = _crash("Error: signal 11:\n/usr/bin/srv(_ZN7Handler7onSegvEi+0x26)[0x59a974]\n"
+               "/lib64/libpthread.so.0(+0xf130)[0x7f2d3d41a130]\n")
+    assert (r["signal"], r["class"], r["top_own_frame"]) == ("SIGSEGV", "unknown", None)
+
+
+def test_handler_frames_above_the_trampoline_over_raise_are_not_the_crash():
+    r = _crash("terminate called after throwing an instance of 'std::runtime_error'\n  what():  boom\n"
+               "Caught stack backtrace:\n"
+               "/app/bin/server(_ZN4core11handleCrashEi+0x3b)[0x523773b]\n"
+               "/app/bin/server(_Z12crashHandleri+0x13)[0x52376e3]\n"
+               "/lib/x86_64-linux-gnu/libc.so.6(+0x46210)[0x7fa6778df210]\n"
+               "/lib/x86_64-linux-gnu/libc.so.6(gsignal+0xcb)[0x7fa6778df18b]\n"
+               "/lib/x86_64-linux-gnu/libc.so.6(abort+0x12b)[0x7fa6778be859]\n"
+               "/lib/x86_64-linux-gnu/libstdc++.so.6(+0x9e911)[0x7fa677c95911]\n"
+               "/app/bin/server(_ZNSt22__shared_mutex_pthread4lockEv+0x2f)[0x52300af]\n"
+               "/app/bin/server(_ZN5Store4lockEv+0x11)[0x5230111]\n")
+    # the handler's two frames are skipped, and a mangled std:: frame is the library's
+    assert (r["class"], r["top_own_frame"]) == ("uncaught-exception", "Store::lock")
