@@ -21,6 +21,7 @@ from .hashing import FileHash
 from .linklayer import linktype_name
 from .pcap import BackgroundHash, read_capture
 from .sflow import reanalysed, summary as sflow_summary
+from .socks import may_carry_socks
 from .tcp_analysis import FLAG_BITS, FLAG_NAMES, RST, Analyzer
 
 #: Records per batch in ``capture_summary``: 16k (2.6 MB) instead of 64k kept peak RSS lower at the same speed.
@@ -285,6 +286,7 @@ def capture_summary(path, hasher=None, **options) -> dict:
         an = Analyzer()
         totals = dict.fromkeys(FLAG_NAMES + ["reset"], 0)
         seen = [0]
+        socks = [False]  # TCP payload on the SOCKS port: the stream count needs load_capture's second read
 
         layers = {"link_types": {}, "undecoded_network_layer": {}, "tunnels": {}}
 
@@ -311,9 +313,11 @@ def capture_summary(path, hasher=None, **options) -> dict:
             tun = batch["tunnel"]
             if tun.any():
                 count("tunnels", tun[tun != 0])
+            if not socks[0]:
+                socks[0] = may_carry_socks(batch["sport"], batch["dport"], batch["paylen"])
 
         raw = read_capture(path, consume=consume, chunk_records=SUMMARY_BATCH)
-        if T_SFLOW in layers["tunnels"] or an.defrag.tunnels:  # counted as load_capture's second read does
+        if T_SFLOW in layers["tunnels"] or an.defrag.tunnels or socks[0]:  # counted as load_capture's second read does
             return sflow_summary(path)
         prov.sha256 = digest.result()
         for off, reason in raw.warnings:

@@ -326,21 +326,27 @@ def _joined(parts, n):
 
 def reanalysed(path, pc):
     """``pc`` (the :class:`~forensics.network.load.PacketColumns` of a first read), or when its capture
-    holds sFlow datagrams with several sampled headers or fragmented datagrams carrying a tunnel
-    (:mod:`forensics.network.tunnel_fragments`), those of a second read with each frame's records
-    (every sampled header; the datagram decoded whole) fed to the analysis in its place."""
+    holds sFlow datagrams with several sampled headers, fragmented datagrams carrying a tunnel
+    (:mod:`forensics.network.tunnel_fragments`) or SOCKS handshakes (:mod:`forensics.network.socks`),
+    those of a second read with each frame's records (every sampled header; the datagram decoded
+    whole; the frame and the proxied conversation) fed to the analysis in its place."""
     from .decode import T_SFLOW
     from .load import PacketColumns
     from .pcap import read_capture
+    from .socks import may_carry_socks, socks_samples
     from .tunnel_fragments import tunnel_datagrams
 
     frames = np.flatnonzero(pc.cols["tunnel"][: pc.n] == T_SFLOW) + 1
     tunnels = pc.an.defrag.tunnels  # fragmented datagrams carrying a tunnel: decoded whole
-    if not len(frames) and not tunnels:
+    c = pc.cols
+    socks = may_carry_socks(c["sport"][: pc.n], c["dport"][: pc.n], c["payload_len"][: pc.n])
+    if not len(frames) and not tunnels and not socks:
         return pc
     samples = sampled_headers(frames_of(path), frames) if len(frames) else {}
     if tunnels:
         samples.update(tunnel_datagrams(frames_of(path)))
+    if socks:
+        samples.update({f: s for f, s in socks_samples(frames_of(path)).items() if f not in samples})
     if not samples:
         return pc
     again = PacketColumns(pc.n)

@@ -96,3 +96,23 @@ def test_first_section_of_an_unknown_version_is_an_artifact_error(tmp_path):
     data[14:16] = (2).to_bytes(2, "little")  # 1.2, which Wireshark accepts
     bad.write_bytes(bytes(data))
     assert len(load_capture(str(bad)).packets) == 8
+
+
+SOCKS4 = "arkime+arkime/tests__pcap__socks-http-example.pcap"
+SOCKS5_AUTH = "arkime+arkime/tests__pcap__socks-http-pass.pcap"
+
+
+@pytest.mark.parametrize("rel", [SOCKS4, SOCKS5_AUTH])
+def test_socks_proxied_conversation_takes_a_stream_number_as_in_wireshark(rel):
+    """Wireshark's SOCKS dissector (TCP 1080) opens a TCP conversation for the proxied port at the first
+    payload after the handshake: a stream number no frame shows, so tshark numbers SOCKS connections
+    0, 2, 4 … ; ours equal tshark's frame by frame, and the capture counts the proxied conversations."""
+    cap = _load(rel)
+    theirs = _tshark(rel)
+    assert cap.packets["stream"].tolist() == theirs["stream"].tolist()
+    shown = set(theirs["stream"][theirs["stream"] >= 0])
+    assert len(cap.irtt) > len(shown)  # the proxied conversations are counted, without rows
+    if rel == SOCKS4:
+        assert sorted(shown) == [0, 2, 4]
+    out = capture_summary(_path(rel))  # pcap summary counts them as load_capture does
+    assert out["tcp_streams"] == len(cap.irtt)

@@ -17,8 +17,9 @@ The captures are other people's work: tcpdump's test captures (BSD licence: its 
 ``the-tcpdump-group+tcpdump/LICENSE``), PcapPlusPlus's (Unlicense) and Chris Sanders' ``packets``
 repository (free to use with attribution, as its README asks), tunnel traces of Zeek's test suite
 (BSD licence: its notice is kept as ``zeek+zeek/COPYING``), and a few captures first measured as fresh ones
-(docs/network.md): Suricata's verification suite (OISF/suricata-verify, MIT: ``LICENSE.txt`` kept) and
-gopacket's pcapng tests (BSD licence: ``LICENSE`` kept).
+(docs/network.md): Suricata's verification suite (OISF/suricata-verify, MIT: ``LICENSE.txt`` kept),
+gopacket's pcapng tests (BSD licence: ``LICENSE`` kept) and arkime's test captures (Apache-2.0:
+``LICENSE`` kept).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from generate import TSHARK_FIELDS  # noqa: E402
 
 LICENCE_FILES = {"the-tcpdump-group/tcpdump": "LICENSE", "seladb/PcapPlusPlus": "LICENSE",
                  "chrissanders/packets": "README.md", "zeek/zeek": "COPYING", "OISF/suricata-verify": "LICENSE.txt",
-                 "google/gopacket": "LICENSE"}
+                 "google/gopacket": "LICENSE", "arkime/arkime": "LICENSE"}
 
 
 def local_name(repo: str, path: str) -> str:
