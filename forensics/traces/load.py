@@ -422,6 +422,10 @@ def load_traces(path, **options) -> TraceSet:
     else:
         if cols.n_spans() == 0:
             hashing.join()
+            skipped = [w for w in prov.warnings if w.endswith("record skipped")]
+            if skipped and decode_error is None:  # JSON Lines none of whose records is a trace export
+                raise ArtifactError(path, None, f"none of its {len(skipped):,} JSON records holds spans of a trace "
+                                                f"export (first: {skipped[0]})")
             raise decode_error or ArtifactError(path, None, "no spans in this trace export")
         try:
             spans, tags, logs, refs, processes = _frames(cols)

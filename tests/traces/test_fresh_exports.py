@@ -196,3 +196,13 @@ def test_concatenated_documents_with_a_broken_second_one(tmp_path):
     p.write_text(json.dumps(good, indent=1) + "\n\n" + json.dumps(good, indent=1)[:-9])
     ts = load(str(p))  # the complete document is kept, the cut one reported
     assert len(ts.spans) == 1 and ts.provenance.warnings
+
+
+def test_json_lines_of_other_records_say_so(tmp_path):
+    # SigNoz's and Elastic APM's NDJSON test data are JSON Lines of their own records: the error says that
+    # none of the records is a trace export, and why the first is not
+    p = tmp_path / "other.jsonl"
+    p.write_text('{"metadata": {"service": {"name": "x"}}}\n{"span": {"id": "1"}}\n')
+    with pytest.raises(ArtifactError) as e:
+        load(str(p))
+    assert "none of its 2 JSON records" in e.value.reason and "line 1" in e.value.reason
