@@ -127,8 +127,8 @@ def to_v2(s: dict) -> list[dict]:
     anns = [a for a in s.get("annotations") or () if isinstance(a, dict)]
     bins = [b for b in s.get("binaryAnnotations") or () if isinstance(b, dict)]
     core = {}
-    for a in anns:
-        if a.get("value") in _CORE and a["value"] not in core:
+    for a in anns:  # core annotations need an endpoint (without one they are plain annotations)
+        if a.get("value") in _CORE and a.get("endpoint") and a["value"] not in core:
             core[a["value"]] = a
     base = {k: s[k] for k in ("traceId", "id", "parentId", "name", "debug") if s.get(k) is not None}
 
@@ -146,14 +146,19 @@ def to_v2(s: dict) -> list[dict]:
         parts.append(part("CLIENT", cs, cr, (cs or cr).get("endpoint")))
     if sr or ss:
         server = part("SERVER", sr, ss, (sr or ss).get("endpoint"))
-        if parts or s.get("timestamp") is None:  # the other side (or nobody here) started the span
+        # v1 had no shared flag: the client side in the same span, or (server side only) an absent
+        # timestamp — or an absent duration despite ss — meant the server joined a span someone else began
+        if parts or (sr and (not s.get("timestamp") or (ss and not s.get("duration")))):
             server["shared"] = True
         parts.append(server)
     if core.get("ms"):
         parts.append(part("PRODUCER", core["ms"], core.get("ws"), core["ms"].get("endpoint")))
     if core.get("mr"):
-        parts.append(part("CONSUMER", core.get("wr") or core["mr"], core["mr"] if core.get("wr") else None,
-                          core["mr"].get("endpoint")))
+        consumer = part("CONSUMER", core.get("wr") or core["mr"], core["mr"] if core.get("wr") else None,
+                        core["mr"].get("endpoint"))
+        if core.get("ms"):
+            consumer["shared"] = True
+        parts.append(consumer)
     if not parts:  # a local span: the endpoint of its local component, else of whatever it logged
         lc = next((b for b in bins if b.get("key") == "lc"), None)
         ep = (lc or {}).get("endpoint") or next((x.get("endpoint") for x in anns + bins if x.get("endpoint")), None)
@@ -171,19 +176,33 @@ def to_v2(s: dict) -> list[dict]:
         if a.get("value") not in _CORE:
             side(a.get("endpoint")).setdefault("annotations", []).append(
                 {"timestamp": a.get("timestamp"), "value": a.get("value")})
+    address = {}
     for b in bins:
         key = b.get("key")
         if key in _ADDRESS:
-            ep = b.get("endpoint")
-            want = {"sa": "CLIENT", "ca": "SERVER"}.get(key)
-            target = next((p for p in parts if p.get("kind") == want), None) if want else \
-                next((p for p in parts if p.get("kind") in ("PRODUCER", "CONSUMER")), None)
-            if target is not None and ep:
-                target["remoteEndpoint"] = ep
+            address[key] = b.get("endpoint")
             continue
-        if key is None:
+        if key is None or (key == "lc" and b.get("value") in ("", None)):  # (an empty lc is a marker)
             continue
         side(b.get("endpoint")).setdefault("tags", {})[str(key)] = _tag_text(b.get("value"))
+    ca, sa, ma = address.get("ca"), address.get("sa"), address.get("ma")
+    if not (cs or cr or sr or ss) and (ca or sa):  # addresses without core annotations
+        if ca and sa:
+            side(ca)["remoteEndpoint"] = sa
+        elif sa:
+            parts[0]["remoteEndpoint"] = sa  # a remote address by default: not a client span
+        else:
+            parts[0].update(kind="SERVER", remoteEndpoint=ca)
+        return parts
+    for p in parts:
+        if p.get("kind") == "SERVER" and ca and not _same(ca, p.get("localEndpoint")):
+            same_name = ca.get("serviceName") and ca.get("serviceName") == (p.get("localEndpoint") or {}).get("serviceName")
+            # Finagle's "ca" carries the server's own service name: dropped, so no loopback link appears
+            p["remoteEndpoint"] = {k: v for k, v in ca.items() if k != "serviceName"} if same_name else ca
+        elif p.get("kind") == "CLIENT" and sa:
+            p["remoteEndpoint"] = sa
+        elif p.get("kind") in ("PRODUCER", "CONSUMER") and ma:
+            p["remoteEndpoint"] = ma
     return parts
 
 
