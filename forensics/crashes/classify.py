@@ -105,9 +105,10 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
         return "self", f"{sig} with raise/abort frames on the crash thread"
     said = facts.get("abort_message") or facts.get("assert_message") or facts.get("glibc_message") or \
         (f"terminate called after throwing {facts['exception_type']}" if facts.get("exception_type") else None)
-    if sig == "SIGABRT" and (said or not len(crash_frames)):
+    named = crash_frames["norm_function"].map(lambda n: isinstance(n, str) and n != "??").any() if len(crash_frames) else False
+    if sig == "SIGABRT" and (said or not named):
         # the process's own last words (a runtime's fatal error, an assert, glibc, terminate), or no stack at
-        # all: nothing says the signal came from outside
+        # all or none gdb could name (no raise frame can show): nothing says the signal came from outside
         return "self", (f"the process printed '{said}' and aborted" if said
                         else "SIGABRT with no stack shown: taken as abort() by the process, its usual source")
     if sig == "SIGABRT" and facts.get("cgo_signal"):
@@ -436,7 +437,7 @@ _ABORT_PATH = (r"^(?:rust_begin_unwind|rust_panic\w*|raise|abort|pthread_kill|__
                r"__libc_message|malloc_printerr|__stack_chk_fail\w*|__fortify_fail\w*|__chk_fail|__assert_fail\w*|"
                r"(?:std::)?__glibcxx_assert_fail|__assert_rtn|"
                r"assert_fail\w*|std::terminate|__cxa_throw|qTerminate|qFatal|qt_message_fatal|qAbort|"
-               r"QMessageLogger::fatal|g_logv|g_log|g_error|g_log_structured\w*)$")
+               r"QMessageLogger::fatal|qt_assert\w*|g_logv|g_log|_g_log_abort|g_error|g_log_structured\w*)$")
 DEEP_STACK = 1000   # a thread this many frames deep is a runaway recursion
 
 

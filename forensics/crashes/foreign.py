@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 
+from .handlers import handler_log_to_gdb, looks_like_handler_log
 from .runtimes import RUNTIMES
 
 #: signal numbers as Linux numbers them (Valgrind, Python and cargo print them)
@@ -363,8 +364,10 @@ _LOOKS = [
      or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),
     ("macos", lambda t: any(_MAC_EXC.match(ln) for ln in t.split("\n"))),
+    ("handler", looks_like_handler_log),
 ]
-_TRANSLATE = {"ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose}
+_TRANSLATE = {"ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
+              "handler": handler_log_to_gdb}
 
 
 def foreign_dialect(text: str) -> str | None:

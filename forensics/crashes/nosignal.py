@@ -12,6 +12,8 @@ import pandas as pd
 from .classify import _ABORT_PATH, _HEAP_FUNCS, DEEP_STACK, NULL_LIMIT, _has, _leading_library
 from .evidence import _pointers
 
+_TIMED_WAIT = r"(?:cond_timedwait|cond_clockwait|g_cond_wait_until|sem_timedwait|sem_clockwait|timedlock)"
+
 
 def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame, waiters: list):
     """No signal line: decide from the frames only where they are evidence (issue rules), else unknown.
@@ -58,7 +60,9 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
                             "threads blocked in futex lock waits (FUTEX_WAIT … <unfinished ...>)")
     if len(waiters) >= 2:
         return ("snapshot", f"no signal line; threads {', '.join(map(str, waiters))} are blocked in lock waits")
-    if waiters and len(crash) and crash.iloc[0]["thread"] in waiters:
+    # one thread alone: a *timed* wait (g_cond_wait_until, pthread_cond_timedwait) returns at its deadline — how an
+    # idle pool worker sleeps — so an excerpt showing just that worker says nothing about a hang
+    if waiters and len(crash) and crash.iloc[0]["thread"] in waiters and not len(_has(crash.head(8), _TIMED_WAIT)):
         return ("snapshot", "no signal line; the thread shown is blocked in a lock wait")
     if len(crash) and int(pd.to_numeric(crash["frame"]).max()) >= DEEP_STACK:
         return ("done", "stack-overflow", "recursion", "probably", "StackOverflow",

@@ -1,0 +1,96 @@
+"""What a program's own crash handler, or a crash reporter that is not a debugger, prints — as gdb lines.
+
+Each reader keeps every line it does not know and says only what the report printed:
+
+* a daemon's log line naming the signal its handler caught (``SIG/CATCH: Caught signal SIGBUS (bus)``,
+  ``Catching SIGSEGV, please report …``; signals that ask a program to stop — TERM, INT, HUP — are no
+  crash) and the Zabbix family's ``Got signal [signal:11(SIGSEGV),reason:2,refaddr:0x…]`` with its
+  ``Program counter: 0x…`` line (reason is the si_code, refaddr the fault address);
+* the ``module : function+0xoff  [0xaddr]`` frames of the widely copied ``stacktrace.h`` handler;
+* ABRT/satyr's text backtrace (``Truncated backtrace:`` / ``Thread no. 1 (7 frames)`` and
+  ``#0 func at file.c:315`` rows with no address or argument list; numbered on where satyr skipped frames);
+* a SerenityOS kernel's ``CRASH: CPU #0 Illegal instruction in userspace`` line.
+
+>>> print(handler_log_to_gdb(" 1:20140127:1.4 Got signal [signal:11(SIGSEGV),reason:1,refaddr:0x8]. Crashing ...")[0])
+Program received signal SIGSEGV, Segmentation fault.
+$0 = {si_signo = 11, si_errno = 0, si_code = 1, _sigfault = {si_addr = 0x8}}
+ 1:20140127:1.4 Got signal [signal:11(SIGSEGV),reason:1,refaddr:0x8]. Crashing ...
+"""
+from __future__ import annotations
+
+import re
+
+_CRASH_SIGNALS = {"SIGSEGV": "Segmentation fault", "SIGBUS": "Bus error", "SIGILL": "Illegal instruction",
+                  "SIGFPE": "Arithmetic exception", "SIGABRT": "Aborted", "SIGSYS": "Bad system call",
+                  "SIGTRAP": "Trace/breakpoint trap"}
+_SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGILL": 4, "SIGFPE": 8, "SIGABRT": 6, "SIGSYS": 31, "SIGTRAP": 5}
+_CAUGHT = re.compile(r"\b(?:[Cc]aught|[Cc]atching|[Tt]rapped|[Gg]ot) signal:? (?P<sig>SIG[A-Z]+)\b"
+                     r"|\b[Cc]atching (?P<sig2>SIG[A-Z]+)\b")
+_ZABBIX = re.compile(r"Got signal \[signal:(?P<no>\d+)\((?P<sig>SIG[A-Z]+)\),reason:(?P<code>-?\d+),refaddr:(?P<addr>0x[0-9a-fA-F]+|\(nil\))\]")
+_PC = re.compile(r"\bProgram counter: (?P<pc>0x[0-9a-fA-F]+)\s*$")
+_ST_FRAME = re.compile(r"^\s*(?P<mod>\S+) : (?P<func>.*?)\+(?P<off>0x[0-9a-fA-F]+)\s+\[(?P<pc>0x[0-9a-fA-F]+)\]\s*$")
+_SATYR_HEAD = re.compile(r"^\s*(?:Truncated backtrace:|Thread no\. \d+ \(\d+ frames\))\s*$", re.M)
+_SATYR_FRAME = re.compile(r"^\s*#(?P<no>\d+) (?P<func>[A-Za-z_~][\w:~<>,.*& ]*?) (?:at (?P<file>\S+?):(?P<line>\d+)|in (?P<mod>\S+))\s*$")
+_SERENITY = re.compile(r"CRASH: CPU #\d+ (?P<what>Illegal instruction|Page fault|Division by zero|General protection fault)"
+                       r" in userspace")
+_SERENITY_SIG = {"Illegal instruction": "SIGILL", "Page fault": "SIGSEGV", "Division by zero": "SIGFPE",
+                 "General protection fault": "SIGSEGV"}
+
+
+def _caught(ln: str) -> str | None:
+    m = _CAUGHT.search(ln)
+    sig = m and (m.group("sig") or m.group("sig2"))
+    return sig if sig in _CRASH_SIGNALS else None
+
+
+def looks_like_handler_log(text: str) -> bool:
+    if "received signal" in text or "terminated with signal" in text:
+        return False          # gdb's own stop line says it better
+    lines = text.split("\n")[:4000]
+    return any(_caught(ln) or (_ZABBIX.search(ln) and _ZABBIX.search(ln).group("sig") in _CRASH_SIGNALS)
+               or _SERENITY.search(ln) for ln in lines) \
+        or sum(1 for ln in lines if _ST_FRAME.match(ln)) >= 3 \
+        or (bool(_SATYR_HEAD.search(text)) and any(_SATYR_FRAME.match(ln) for ln in lines)) \
+        or sum(1 for ln in lines if _SATYR_FRAME.match(ln)) >= 3
+
+
+def handler_log_to_gdb(text: str) -> tuple[str, dict]:
+    out, signalled, frame_no, pc, satyr_no = [], False, 0, None, 0
+    lines = text.split("\n")
+    for ln in lines:
+        p = _PC.search(ln)
+        if p:
+            pc = p.group("pc")
+    for ln in lines:
+        z = _ZABBIX.search(ln)
+        sig = z.group("sig") if z and z.group("sig") in _CRASH_SIGNALS else _caught(ln)
+        k = _SERENITY.search(ln)
+        if k:
+            sig = _SERENITY_SIG[k.group("what")]
+        if sig and not signalled:
+            signalled = True
+            out.append(f"Program received signal {sig}, {_CRASH_SIGNALS[sig]}.")
+            if z and z.group("sig") == sig and int(z.group("code")) > 0:
+                addr = "0x0" if z.group("addr") == "(nil)" else z.group("addr")
+                out.append(f"$0 = {{si_signo = {_SIGNO[sig]}, si_errno = 0, si_code = {z.group('code')}, "
+                           f"_sigfault = {{si_addr = {addr}}}}}")
+                if pc:          # the handler's own report of where the process was: frame 0's pc
+                    out.append(f"#0  {pc} in ?? ()")
+                    frame_no = 1
+            out.append(ln)
+            continue
+        f = _ST_FRAME.match(ln)
+        if f:
+            func = f.group("func").strip()
+            func = func[:func.index("(")] if "(" in func and not func.startswith("(") else func
+            out.append(f"#{frame_no}  {f.group('pc')} in {func or '??'} () from {f.group('mod')}")
+            frame_no += 1
+            continue
+        s = _SATYR_FRAME.match(ln)
+        if s:
+            where = f" at {s.group('file')}:{s.group('line')}" if s.group("file") else f" from {s.group('mod')}"
+            satyr_no = 0 if s.group("no") == "0" else satyr_no + 1     # numbered on (satyr's gaps would read as cut lines)
+            out.append(f"#{satyr_no}  {s.group('func').strip()} (){where}")
+            continue
+        out.append(ln)
+    return "\n".join(out), {}
