@@ -18,6 +18,7 @@ import re
 
 import pandas as pd
 
+from .access import _split_operands, access_of as _access
 from .evidence import _address_from_args, _pointers, operand_address  # noqa: F401  (operand_address: API)
 from .sanitizer import sanitizer_class
 
@@ -36,7 +37,8 @@ _SELF_SIGNAL_FRAMES = re.compile(r"^(?:raise|abort|pthread_kill|tgkill|kill|gsig
 _LOCK_WAIT = re.compile(r"(?:mutex_lock|mutex_\w*lock_wait|lll_lock_wait|rwlock_\w*lock|cond_\w*wait|sem_\w*wait|"
                         r"spin_lock|futex_lock_pi|__psynch_(?:mutex|cv)wait|__ulock_wait)")
 _HEAP_FUNCS = re.compile(r"^(?:malloc_printerr|_int_free\w*|_int_malloc|_int_realloc|sysmalloc|free|malloc|calloc|"
-                         r"realloc|cfree|malloc_consolidate|unlink_chunk|tcache_\w+)$")
+                         r"realloc|cfree|malloc_consolidate|unlink_chunk|tcache_\w+|"
+                         r"_PyObject_(?:Malloc|Calloc|Realloc|Free)|pymalloc_(?:alloc|free|realloc))$")   # (CPython's obmalloc)
 _HEAP_SUBCLASS = [
     (r"double free", "double-free"), (r"corrupted top size", "corrupted-top-size"),
     (r"invalid pointer", "invalid-pointer"), (r"invalid size", "invalid-size"),
@@ -56,14 +58,16 @@ def _has(frames: pd.DataFrame, pattern) -> pd.DataFrame:
 
 def _leading_library(crash: pd.DataFrame):
     """The first named function among the library frames on top of the crash stack (None when frame 0 is own code)."""
-    for _, fr in crash.head(4).iterrows():
+    for k, (_, fr) in enumerate(crash.head(4).iterrows()):
         name = fr["norm_function"]
         if isinstance(name, str) and _HEAP_FUNCS.match(name):
             return name          # glibc's allocator internals, even when debuginfo makes them look like source
         if not bool(fr["is_library"]) and not bool(fr.get("is_wrapper", False)):
             return None
         if name not in (None, "??") and not pd.isna(name):
-            return name
+            nxt = crash["norm_function"].iloc[k + 1] if k + 1 < len(crash) else None
+            # calloc clearing the chunk it hands out (memset), realloc copying it: the fault is the allocator's
+            return nxt if re.match(r"^(?:mem|str)\w*$", name) and isinstance(nxt, str) and _HEAP_FUNCS.match(nxt) else name
     return None
 
 
@@ -116,50 +120,6 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
         # in Go's dump, so no abort() frame can show)
         return "self", "SIGABRT arrived during cgo execution: taken as abort() in the C code the goroutine called"
     return "external", f"{sig} with no raise/abort frame on the crash thread: sent from outside"
-
-
-def _access(facts: dict) -> tuple[str | None, str]:
-    """'read'/'write' from the faulting instruction (AT&T syntax) or the source line."""
-    if facts.get("access") in ("read", "write"):
-        return facts["access"], f"{facts.get('sanitizer') or facts.get('foreign') or 'the report'} says it was a {facts['access'].upper()} access"
-    insn = facts.get("instruction")
-    if insn and "Cannot access" not in insn:
-        op, _, operands = insn.partition(" ")
-        ops = _split_operands(operands.strip())
-        if op.startswith(("cmp", "test", "bt", "ucomi", "comi", "vpcmp", "pcmp")):
-            return "read", f"instruction `{insn}` compares memory"
-        if op.startswith(("push", "call", "stos", "rep stos")):
-            return "write", f"instruction `{insn}` writes"
-        if ops and "(" in ops[-1]:
-            return "write", f"instruction `{insn}` stores to memory"
-        if any("(" in o for o in ops):
-            return "read", f"instruction `{insn}` loads from memory"
-    src = facts.get("crash_source")
-    if src:
-        code = src.split("/*")[0].split("//")[0]
-        if re.search(r"(?:->\s*\w+|\]|\*\s*\(?\w+\)?|\.\w+)\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)", code) or \
-                re.search(r"(?:\+\+|--)\s*\*|\*\s*\w+\s*(?:\+\+|--)", code):
-            return "write", f"source line `{code.strip()}` assigns through a pointer"
-        if re.search(r"->|\*\s*\w|\[", code):
-            return "read", f"source line `{code.strip()}` reads through a pointer"
-    return None, "no faulting instruction or source line in the transcript"
-
-
-def _split_operands(s: str) -> list[str]:
-    out, depth, cur = [], 0, ""
-    for c in s:
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        if c == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += c
-    if cur:
-        out.append(cur)
-    return [o.strip() for o in out]
 
 
 def _max_run(frames: pd.DataFrame) -> tuple[int, str | None]:
@@ -281,12 +241,16 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                         "DestAv" if access == "write" else "SourceAv",
                         "si_code=SI_KERNEL (128) with si_addr 0: a general-protection fault on a non-canonical "
                         "address, not a NULL dereference; " + access_why)
+        heap_top = _leading_library(crash)
+        if addr is not None and heap_top is not None and _HEAP_FUNCS.match(str(heap_top)) and not facts.get("sanitizer"):
+            return done("heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",
+                        f"SIGSEGV inside the allocator ({heap_top}) at 0x{addr:x}: the allocator followed a pointer "
+                        "from its own free lists or chunk headers (or the one passed to it), so heap memory is corrupt")
         if addr is None and facts.get("instruction") and facts.get("registers"):
             addr = operand_address(facts["instruction"], facts["registers"])
             addr_why = (f"fault address 0x{addr:x} computed from `{facts['instruction']}` and the registers"
                         if addr is not None else "")
         if addr is None:
-            heap_top = _leading_library(crash)
             if heap_top is not None and _HEAP_FUNCS.match(str(heap_top)):
                 # a fault inside malloc/free itself: the allocator walked a corrupt chunk or was handed a
                 # pointer it never returned (!exploitable's HeapCorruption)

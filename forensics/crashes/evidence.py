@@ -68,6 +68,11 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
     if crash.empty:
         return None, ""
     rows = [crash.iloc[0]]
+    # a libc string/memory function at frame 0 faults on the pointer its caller passed: that caller's arguments too
+    str_caller = crash.iloc[1] if len(crash) > 1 and bool(crash.iloc[0]["is_library"]) and \
+        re.match(r"^(?:str|mem|wcs|stp)\w*$", str(crash.iloc[0]["norm_function"])) else None
+    if str_caller is not None:
+        rows.append(str_caller)
     if bool(crash.iloc[0]["is_library"]):
         own = crash[crash["is_own"]]
         if len(own):
@@ -82,6 +87,9 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
         # gdb's own verdict on a pointer it tried to follow: "ptr=0x14 <error: Cannot access memory at address 0x14>"
         for m in _UNREADABLE.finditer(" ".join(str(x) for x in (r.get("args"), r.get("locals")) if isinstance(x, str))):
             v = int(m.group("val"), 16)
+            if r is str_caller and v >= 1 << 12:
+                return v, (f"frame {int(r['frame'])} passed {m.group('name')}=0x{v:x} to {crash.iloc[0]['norm_function']}, "
+                           "and gdb could not read it (no $_siginfo: inferred from arguments)")
             if v < 1 << 12:
                 return v, (f"frame {int(r['frame'])} has {m.group('name')}=0x{v:x}, which gdb could not read "
                            "(no $_siginfo: inferred from arguments)")

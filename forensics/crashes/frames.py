@@ -21,7 +21,9 @@ import pandas as pd
 
 _CPU_VARIANT = re.compile(
     r"^_*(?P<base>(?:str|mem|wcs|wmem|stp|rawmem|strn|strchr|strr)\w*?)"
-    r"_(?:sse2|sse3|ssse3|sse4_1|sse4_2|sse42|avx2?|avx512\w*|evex\w*|erms|unaligned\w*|rtm|ifunc|generic|power\w*|aarch64)\w*$")
+    r"_(?:sse2|sse3|ssse3|sse4_1|sse4_2|sse42|avx2?|avx512\w*|evex\w*|erms|unaligned\w*|rtm|ifunc|generic|power\w*|aarch64|"
+    # (glibc's aarch64 variants: __strlen_asimd, __memcpy_simd, __strlen_mte, __memset_kunpeng, __memcpy_thunderx2 …)
+    r"asimd|simd|sve|mte|kunpeng|thunderx\w*|falkor|a64fx|emag|zva\w*)\w*$")
 _SUFFIX = re.compile(r"(?:\.(?:constprop|isra|part|cold|lto_priv|localalias|clone|llvm)(?:\.\d+)*|\[cold\])+$")
 _PREFIX = re.compile(r"^(?:__GI_|IA__|__interceptor_)")
 _GO_NAME = re.compile(r"^[\w.\-~%]+(?:/[\w.\-~%]+)*\.(?:\(\*?[\w\[\],. ]+\)\.)?[\w\-\[\]~.]+$")
@@ -246,7 +248,8 @@ def _qt_template_code(function, source) -> bool:
 # (__aeabi_idiv0, __divdi3 …: the compiler's runtime helpers, linked into every ARM/32-bit object)
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|__aeabi_|__u?(?:div|mod)[dt]i3$|core::|"
                        r"alloc::|panic_unwind::|__rustc::|"
-                       r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py[A-Z_]\w*|_?PyEval\w*)")
+                       r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py(?!Init_)[A-Z_]\w*|_?PyEval\w*)")
+# (PyInit_<module> is the extension's own init function, which CPython's import calls by that name)
 
 
 #: shared objects of the C/C++ runtimes, toolkits and common system libraries: never "own" code. A
@@ -430,10 +433,18 @@ _INTERPRETER_FILE = re.compile(r"(?:^|/)(?:l(?:api|auxlib|baselib|code|corolib|c
 
 
 def mark_interpreter_frames(frames: pd.DataFrame, program: str | None) -> None:
-    """When ``program`` is an interpreter, its own (module-less) runtime frames are library code."""
-    if frames.empty or not program or not _INTERPRETER.match(program.rsplit("/", 1)[-1]):
+    """When ``program`` is an interpreter, its own (module-less) runtime frames are library code; so is every
+    frame a debugger names as the interpreter binary's (LLDB's ``python3`range_iter``)."""
+    if frames.empty:
         return
     mods = frames["module"].to_numpy(dtype=object)
+    # (not node's: its binary is also the project whose own code node::… is, in node's own tracker)
+    binary = np.array([isinstance(m, str) and bool(_INTERPRETER.match(m.rsplit("/", 1)[-1]))
+                       and not m.rsplit("/", 1)[-1].startswith("node") for m in mods], dtype=bool)
+    frames.loc[binary, "is_library"] = True
+    frames.loc[binary, "is_own"] = False
+    if not program or not _INTERPRETER.match(program.rsplit("/", 1)[-1]):
+        return
     hit = np.array([not (isinstance(m, str) and m) or m == program for m in mods], dtype=bool) & np.array(
         [bool(isinstance(f, str) and _INTERPRETER_CODE.match(str(n))) or bool(isinstance(s, str) and _INTERPRETER_FILE.search(s))
          for f, n, s in zip(frames["function"], frames["norm_function"], frames["source_file"])], dtype=bool)

@@ -55,7 +55,11 @@ def _frame_line(m: re.Match) -> str:
 
     # gdb's frame line holds a source or a library, not both: a system library's frame keeps its library
     # (libc.so.7`__sys_thr_kill at thr_kill.S:4 is libc's code, whatever its source file)
-    system = bool(m.group("mod")) and is_system_module(m.group("mod"))
+    from .frames import _INTERPRETER
+
+    # (so is an interpreter binary's: python3`range_iter at rangeobject.c is CPython's code)
+    system = bool(m.group("mod")) and (is_system_module(m.group("mod")) or (bool(_INTERPRETER.match(m.group("mod")))
+                                                                         and not m.group("mod").startswith("node")))
     where = f" at {rest.group('file')}:{rest.group('line')}" if rest and rest.group("file") and not system else \
         f" from {m.group('mod')}"
     return f"#{m.group('no')}  {m.group('pc')} in {func} {args}{where}"

@@ -132,3 +132,29 @@ def test_an_excerpt_of_one_idle_worker_in_a_timed_wait_is_no_hang():
               "#2  0x00007ffff6872519 in start_thread (arg=0x7fffe5184700) at pthread_create.c:333\n")
     assert _crash(worker)["class"] == "unknown"
     assert _crash(worker.replace("g_cond_wait_until", "g_mutex_lock"))["class"] == "deadlock"
+
+
+def test_a_fault_inside_the_allocator_is_heap_corruption_whatever_the_address():
+    # calloc clearing the chunk it hands out
+    r = _crash("Thread 1 \"ui\" received signal SIGSEGV, Segmentation fault.\n"
+               "#0  0x00007ffff51187a0 in __memset_sse2 () from /usr/lib/libc.so.6\n"
+               "#1  0x00007ffff510fdda in calloc () from /usr/lib/libc.so.6\n"
+               "#2  0x00007ffff56a4441 in g_malloc0 () from /usr/lib/libglib-2.0.so.0\n")
+    assert (r["class"], r["subclass"]) == ("heap-corruption", "segv-in-allocator:calloc")
+    # CPython's object allocator popping a corrupt free-list pointer, under LLDB (frames of the python3 binary)
+    r = _crash("* thread #1, name = 'python3', stop reason = signal SIGSEGV: invalid address (fault address: 0x2)\n"
+               "  * frame #0: 0x00005555556ca4b9 python3`_PyObject_Malloc at obmalloc.c:2107:13\n"
+               "    frame #1: 0x00005555556aad12 python3`_PyObject_New(tp=0x0000555555a6e2a0) at object.c:451:33\n"
+               "    frame #2: 0x00005555556cb6f3 python3`range_iter(seq=0x00007ffff7336340) at rangeobject.c:1168:12\n")
+    assert (r["class"], r["top_own_frame"]) == ("heap-corruption", None)
+
+
+def test_extension_init_is_own_code_and_an_unreadable_pointer_handed_to_an_aarch64_strlen():
+    r = _crash("Program received signal SIGSEGV, Segmentation fault.\n"
+               "__strlen_asimd () at ../sysdeps/aarch64/multiarch/strlen_asimd.S:195\n"
+               "#0  __strlen_asimd () at ../sysdeps/aarch64/multiarch/strlen_asimd.S:195\n"
+               "#1  0x0000aaaaaae05c4c in PyUnicode_FromString (u=0xffffffffffffffff <error: Cannot access memory at "
+               "address 0xffffffffffffffff>) at Objects/unicodeobject.c:2171\n"
+               "#2  0x0000fffff7731534 in PyInit_widget () from /home/me/ext/widget.so\n"
+               "#3  0x0000aaaaaafc4b18 in _PyImport_RunModInitFunc (p0=0x0) at ./Python/importdl.c:428\n")
+    assert (r["class"], r["top_own_frame"]) == ("wild-pointer", "PyInit_widget")
