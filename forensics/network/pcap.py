@@ -75,26 +75,82 @@ def _rd16(b, i, big):
 
 
 @numba.njit(cache=True, nogil=True)
-def walk_pcap(b, nbytes, pos, big, frac_ns, linktype, out, n):
-    """Split pcap records in ``b[pos:nbytes]``; returns (pos, n, status)."""
+def walk_pcap(b, nbytes, pos, big, frac_ns, linktype, out, n, extra, swap):
+    """Split pcap records in ``b[pos:nbytes]``; returns (pos, n, status). ``extra``: bytes after the
+    16-byte record header (a variant's, see :func:`pcap_variant`); ``swap``: the captured and original
+    lengths are in the other order (1: always, 2: when the captured one is the larger; pcap before 2.3)."""
     cap = out.shape[0]
+    hdr = 16 + extra
     while True:
         if n >= cap:
             return pos, n, OUT_FULL
-        if pos + 16 > nbytes:
+        if pos + hdr > nbytes:
             return pos, n, NEED_MORE
         incl = _rd32(b, pos + 8, big)
         orig = _rd32(b, pos + 12, big)
+        if swap == 1 or (swap == 2 and incl > orig):
+            incl, orig = orig, incl
         if incl > MAX_RECORD:
             return pos, n, BAD_RECORD
-        if pos + 16 + incl > nbytes:
+        if pos + hdr + incl > nbytes:
             return pos, n, NEED_MORE
         sec = _rd32(b, pos, big)
         frac = _rd32(b, pos + 4, big)
         out[n].ts = sec * 1000000000 + frac * frac_ns
-        decode_packet(b, pos + 16, incl, max(orig, incl), linktype, out, n)
+        decode_packet(b, pos + hdr, incl, max(orig, incl), linktype, out, n)
         n += 1
-        pos += 16 + incl
+        pos += hdr + incl
+
+
+#: Record-header variants that share the standard (microsecond) magic number, in the order Wireshark's
+#: ``libpcap_try_variants`` tries them: (bytes after the 16-byte header, name). ss990417 (Red Hat 6.1's
+#: patched libpcap) adds interface index, protocol and packet type; Nokia IPSO adds 4 bytes.
+STANDARD_VARIANTS = ((0, ""), (8, "ss990417"), (4, "Nokia"))
+#: Wireshark's largest record for most link types (``wtap_max_snaplen_for_encap``) and its sanity limit
+#: on the original length, both used only to guess the variant.
+_WTAP_MAX_SNAPLEN, _MAX_ORIG = 262144, 128 * 1024 * 1024
+
+
+def pcap_lengths_swapped(major: int, minor: int) -> int:
+    """0, or 1 (always) / 2 (when incl > orig) for files written before pcap 2.3 swapped the two lengths."""
+    if major == 543 or (major == 2 and minor < 3):
+        return 1
+    return 2 if (major, minor) == (2, 3) else 0
+
+
+def _demerit(buf, total, big, hdr, snaplen, swap, whole) -> int:
+    """Wireshark's ``libpcap_try``: how wrong the first three record headers look with ``hdr``-byte headers
+    (0 = fine). ``whole``: ``buf`` holds the rest of the file (its end is the file's end)."""
+    order = "big" if big else "little"
+    pos = 0
+    for _ in range(3):
+        if pos >= total:
+            return 0  # end of file: fewer records than tried, taken as this format
+        if pos + hdr > total:
+            return 1 if whole else 0
+        usec, incl, orig = (int.from_bytes(bytes(buf[pos + i:pos + i + 4]), order) for i in (4, 8, 12))
+        if swap == 1 or (swap == 2 and incl > orig):
+            incl, orig = orig, incl
+        bad = (usec >= 1000000) + (incl > _WTAP_MAX_SNAPLEN) + (orig > _MAX_ORIG) + (incl > snaplen) + (incl > orig)
+        if bad:
+            return bad
+        if pos + hdr + incl > total:
+            return 1 if whole else 0
+        pos += hdr + incl
+    return 0
+
+
+def pcap_variant(buf, total, big, snaplen, swap, whole):
+    """(extra header bytes, variant name) of a standard-magic pcap, decided from its first records as
+    Wireshark does: the first variant whose headers look right, else the least wrong one."""
+    best, best_bad = STANDARD_VARIANTS[0], None
+    for v in STANDARD_VARIANTS:
+        bad = _demerit(buf, total, big, 16 + v[0], snaplen, swap, whole)
+        if bad == 0:
+            return v
+        if best_bad is None or bad < best_bad:
+            best, best_bad = v, bad
+    return best
 
 
 @numba.njit(cache=True, nogil=True)
@@ -388,6 +444,11 @@ def _mapped_chunks(f, size, bar, hasher=None):
 def _read_pcap(path, f, head, size, desc, consume, chunk_records, hasher):
     big, frac_ns = PCAP_MAGIC[head[:4]]
     order = "big" if big else "little"
+    major, minor = int.from_bytes(head[4:6], order), int.from_bytes(head[6:8], order)
+    if major < 2:  # Wireshark: "pcap: major version N unsupported"
+        raise ArtifactError(path, 4, f"pcap major version {major} is unsupported (Wireshark reads 2.0 and later)")
+    swap = pcap_lengths_swapped(major, minor)
+    extra, variant = 0, ""
     snaplen = int.from_bytes(head[16:20], order)
     link_raw = int.from_bytes(head[20:24], order)
     # The upper bits carry the FCS length (libpcap's LT_FCS_*); any link type loads: those this
@@ -400,11 +461,13 @@ def _read_pcap(path, f, head, size, desc, consume, chunk_records, hasher):
     with progress(size, desc, size_bytes=size) as bar:
         gen = _chunks(f, size, bar, hasher)
         buf, total, base, eof = next(gen)
+        if frac_ns == 1000:  # the standard magic is shared by record-header variants: guessed as Wireshark does
+            extra, variant = pcap_variant(buf, total, big, snaplen, swap, whole=total < len(buf))
         while True:
             arr = np.frombuffer(buf, dtype=np.uint8)
             pos = 0
             while True:
-                pos, n, status = walk_pcap(arr, total, pos, big, frac_ns, linktype, out, n)
+                pos, n, status = walk_pcap(arr, total, pos, big, frac_ns, linktype, out, n, extra, swap)
                 if status == OUT_FULL:
                     if consume:
                         consume(out[:n])
@@ -427,11 +490,11 @@ def _read_pcap(path, f, head, size, desc, consume, chunk_records, hasher):
                 break
             buf, total, base, eof = gen.send(pos)
         gen.close()
+    fmt = f"pcap ({variant} record headers)" if variant else "pcap"
     if consume:
         consume(out[:n])
-        return RawCapture(None, "pcap", [linktype], [snaplen], warnings, size)
-    return RawCapture(out[:n], "pcap", [linktype], [snaplen],
-                      warnings, size)
+        return RawCapture(None, fmt, [linktype], [snaplen], warnings, size)
+    return RawCapture(out[:n], fmt, [linktype], [snaplen], warnings, size)
 
 
 def _read_pcapng(path, f, size, desc, consume, chunk_records, hasher):

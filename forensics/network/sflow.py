@@ -145,17 +145,39 @@ def sflow_network(b, q, end, k):
 def _records(f, head):
     """(link type, captured bytes, wire length) of each packet record of an open capture, as the walkers of
     :mod:`forensics.network.pcap` count and cut them; stops quietly where they stop (they warn)."""
-    from .pcap import MAX_RECORD, PCAP_MAGIC, PCAPNG_SHB
+    from .linklayer import PCAPNG_CUSTOM_BLOCK
+    from .pcap import CHUNK, MAX_RECORD, PCAP_MAGIC, PCAPNG_SHB, SHB_VERSIONS, pcap_lengths_swapped, pcap_variant
+
+    pending = [b"", 0]  # bytes read ahead (to guess a pcap's record-header variant) and how far served
 
     def read(n):
-        b = f.read(n)
+        ahead, at = pending
+        if at < len(ahead):
+            b = ahead[at:at + n]
+            pending[1] = at + len(b)
+            if len(b) < n:
+                b += f.read(n - len(b))
+        else:
+            b = f.read(n)
         return b if len(b) == n else None
 
     if head[:4] in PCAP_MAGIC:
-        o = ">" if PCAP_MAGIC[head[:4]][0] else "<"
+        big, frac_ns = PCAP_MAGIC[head[:4]]
+        o = ">" if big else "<"
+        major, minor = (int.from_bytes(head[i:i + 2], "big" if big else "little") for i in (4, 6))
+        if major < 2:
+            return
         link = int(np.frombuffer(head[20:24], o + "u4")[0]) & 0x03FFFFFF
-        while (h := read(16)) is not None:
+        swap = pcap_lengths_swapped(major, minor)
+        extra = 0
+        if frac_ns == 1000:
+            pending[0] = f.read(CHUNK)
+            snaplen = int(np.frombuffer(head[16:20], o + "u4")[0])
+            extra = pcap_variant(pending[0], len(pending[0]), big, snaplen, swap, len(pending[0]) < CHUNK)[0]
+        while (h := read(16 + extra)) is not None:
             incl, orig = np.frombuffer(h[8:16], o + "u4").tolist()
+            if swap == 1 or (swap == 2 and incl > orig):
+                incl, orig = orig, incl
             if incl > MAX_RECORD or (data := read(incl)) is None:
                 return
             yield link, data, max(orig, incl)
@@ -175,6 +197,9 @@ def _records(f, head):
             if bom not in (b"\x1a\x2b\x3c\x4d", b"\x4d\x3c\x2b\x1a"):
                 return
             o = ">" if bom == b"\x1a\x2b\x3c\x4d" else "<"
+            if len(buf) >= 16 and tuple(int.from_bytes(buf[i:i + 2], "big" if o == ">" else "little")
+                                        for i in (12, 14)) not in SHB_VERSIONS:
+                return  # the reader stops there too
             links, snaps = [], []
         u32 = lambda b, i: int.from_bytes(b[i:i + 4], "big" if o == ">" else "little")
         bt, blen = u32(buf, 0), u32(buf, 4)
@@ -184,7 +209,9 @@ def _records(f, head):
         if rest is None:
             return
         blk, buf = buf + rest, b""
-        if bt == 1 and blen >= 20:
+        if bt in (0xBAD, 0x40000BAD):  # a Custom Block is a frame (no packet data), as the reader counts it
+            yield PCAPNG_CUSTOM_BLOCK, b"", blen - 16
+        elif bt == 1 and blen >= 20:
             links.append(int.from_bytes(blk[8:10], "big" if o == ">" else "little"))
             snaps.append(u32(blk, 12))
         elif bt == 3:

@@ -116,3 +116,34 @@ def test_socks_proxied_conversation_takes_a_stream_number_as_in_wireshark(rel):
         assert sorted(shown) == [0, 2, 4]
     out = capture_summary(_path(rel))  # pcap summary counts them as load_capture does
     assert out["tcp_streams"] == len(cap.irtt)
+
+
+FUZZED_VARIANT = SURICATA + "tests__bug-6875-01__fuzz.pcap"
+
+
+def test_pcap_record_header_variant_is_guessed_as_wireshark_does(tmp_path):
+    """The standard pcap magic is shared by variants with longer record headers (Red Hat 6.1's ss990417,
+    Nokia): Wireshark reads the first three records each way and keeps the first that looks right, else
+    the least wrong. This fuzzed capture reads right only with ss990417 headers: 2 frames, as tshark
+    shows them, then the read stops at a record claiming 16 MB, with a warning saying where."""
+    with pytest.warns(ArtifactWarning, match=r"byte 261: record 3 claims 16,711,424 captured bytes"):
+        cap = load_capture(_path(FUZZED_VARIANT))
+    p = cap.packets
+    assert len(p) == len(_tshark(FUZZED_VARIANT)) == 2 and p["len"].tolist() == [188, 1048576]
+    assert (p["stream"] == -1).all()  # no TCP in either, as in tshark
+    from forensics.network.pcap import read_capture
+
+    assert read_capture(_path(FUZZED_VARIANT)).format == "pcap (ss990417 record headers)"
+    # the same records under a magic of another version: before 2.3 the two lengths were the other way round
+    data = bytearray(open(_path(FUZZED_VARIANT), "rb").read())
+    data[4:8] = (2).to_bytes(2, "little") + (1).to_bytes(2, "little")
+    old = tmp_path / "v21.pcap"
+    old.write_bytes(bytes(data))
+    with pytest.warns(ArtifactWarning, match="byte 293: file ends inside record 5"):  # tshark: "cut short"
+        p = load_capture(str(old)).packets
+    assert p["len"].tolist() == [188, 4211277, 14, 262144] and p["caplen"].tolist() == [188, 1, 0, 0]  # = tshark's
+    assert read_capture(str(old)).format == "pcap (Nokia record headers)"
+    data[4:6] = (1).to_bytes(2, "little")  # pcap 1.x: Wireshark refuses it
+    old.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="pcap major version 1 is unsupported"):
+        load_capture(str(old))
