@@ -222,11 +222,16 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                         f"fault address 0x{addr:x} is next to sp 0x{facts['sp']:x} (stack guard page)")
         top_pc = top["pc"] if top is not None else None
         top_pc = None if top_pc is None or pd.isna(top_pc) else int(top_pc)
-        if top is not None and top["norm_function"] == "??" and top_pc is not None and top_pc < NULL_LIMIT:
+        in_module = top is not None and isinstance(top.get("module"), str) and str(top.get("module"))[:1] not in ("", "<")
+        # (a "??" inside a named module is code there — an Android tombstone prints module-relative pcs)
+        if top is not None and top["norm_function"] == "??" and top_pc is not None and top_pc < NULL_LIMIT and not in_module:
             return done("bad-pc", "null-call", "probably", "SegFaultOnPcNearNull",
                         f"frame 0 is at pc 0x{int(top_pc):x}: a call through a NULL function pointer")
-        if pc is None and top_pc is not None and top is not None and top["norm_function"] == "??":
-            pc = top_pc      # frame 0 in no function: its pc is where the thread stopped
+        if top is not None and top["norm_function"] == "??" and top_pc is not None and 1 << 48 <= top_pc < 0xffff << 48:
+            return done("bad-pc", "non-canonical-pc", "exploitable", "SegFaultOnPc",   # no 64-bit CPU runs code there
+                        f"frame 0 is at pc 0x{top_pc:x}, outside any 64-bit address space: a jump through a garbage pointer")
+        if pc is None and top_pc is not None and top is not None and (top["norm_function"] == "??" or top_pc == addr):
+            pc = top_pc      # frame 0 in no function (or at the fault address itself): its pc is where the thread stopped
         if pc is not None and addr is not None and pc == addr:
             near = addr < NULL_LIMIT
             return done("bad-pc", "null-call" if near else "corrupt-pointer", "probably" if near else "exploitable",
@@ -327,10 +332,13 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         heap_fr = _has(crash, _HEAP_FUNCS.pattern)
         alloc_lib = [m for m in crash["module"].dropna().astype(str) if re.search(r"lib(?:tc|je)malloc", m)] \
             if "module" in crash else []
-        if len(heap_fr) or (msg and _heap_sub(msg)) or alloc_lib:
+        # glibc 2.x's malloc_printerr hands __libc_message this format (no other caller uses it): its frame may be cut
+        malloc_fmt = any("*** Error in `%s': %s: 0x%s" in str(a) for a in crash["args"].dropna()) if "args" in crash else False
+        if len(heap_fr) or (msg and _heap_sub(msg)) or alloc_lib or malloc_fmt:
             out["heap_message"] = msg
             sub = _heap_sub(msg) if msg else "message-not-in-transcript"
-            where = ", ".join(dict.fromkeys(heap_fr["norm_function"].tolist())) or "glibc"
+            where = ", ".join(dict.fromkeys(heap_fr["norm_function"].tolist())) or \
+                ("__libc_message with malloc_printerr's format" if malloc_fmt else "glibc")
             return done("heap-corruption", sub, "exploitable", "HeapError",
                         f"abort from the allocator ({where})" + (f": '{msg}'" if msg else
                                                                  "; glibc's message is not in the transcript"))
@@ -340,7 +348,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             et = facts.get("exception_type")
             return done("uncaught-exception", et or "", "unknown", "AbortSignal",
                         ("std::terminate/__cxa_throw on the stack" if len(cxx) else "the runtime's terminate message")
-                        + (f"; threw {et}" if et else "")
+                        + (f"; threw {et}" if et and not et.startswith("(") else f"; {et[1:-1]}" if et else "")
                         + (f" ({facts['exception_what']})" if facts.get("exception_what") else ""))
         if len(_has(crash, _GLIB_FATAL)):
             return done("abort", "glib-fatal", "unknown", "AbortSignal",

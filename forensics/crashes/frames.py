@@ -347,7 +347,9 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     wrap = (np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system) | internal
     f["is_wrapper"] = wrap
     pcs = pd.to_numeric(f["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    bad_pc = np.array([n == "??" for n in norm], dtype=bool) & ~(pcs >= 65536)
+    in_module = np.array([isinstance(m, str) and m[:1] not in ("", "<") for m in f["module"].to_numpy(dtype=object)], dtype=bool) \
+        if "module" in f else np.zeros(len(f), dtype=bool)
+    bad_pc = np.array([n == "??" for n in norm], dtype=bool) & ~(pcs >= 65536) & ~in_module   # (tombstone pcs: offsets)
     odd = np.array([not n or n.startswith("<") for n in norm], dtype=bool)
     own = ~lib & ~wrap & ~bad_pc & ~odd
     # an unsymbolised frame with no module right above std::terminate / __cxa_* / abort() is that runtime's

@@ -6,6 +6,7 @@ Each reader keeps every line it does not know and says only what the report prin
   ``Catching SIGSEGV, please report …``; signals that ask a program to stop — TERM, INT, HUP — are no
   crash) and the Zabbix family's ``Got signal [signal:11(SIGSEGV),reason:2,refaddr:0x…]`` with its
   ``Program counter: 0x…`` line (reason is the si_code, refaddr the fault address);
+* node-segfault-handler's ``PID 8 received SIGSEGV for address: 0x…`` (the address only: it prints no si_code);
 * the ``module : function+0xoff  [0xaddr]`` frames of the widely copied ``stacktrace.h`` handler;
 * ABRT/satyr's text backtrace (``Truncated backtrace:`` / ``Thread no. 1 (7 frames)`` and
   ``#0 func at file.c:315`` rows with no address or argument list; numbered on where satyr skipped frames);
@@ -27,6 +28,8 @@ _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGILL": 4, "SIGFPE": 8, "SIGABRT": 6, "S
 _CAUGHT = re.compile(r"\b(?:[Cc]aught|[Cc]atching|[Tt]rapped|[Gg]ot) signal:? (?P<sig>SIG[A-Z]+)\b"
                      r"|\b[Cc]atching (?P<sig2>SIG[A-Z]+)\b")
 _ZABBIX = re.compile(r"Got signal \[signal:(?P<no>\d+)\((?P<sig>SIG[A-Z]+)\),reason:(?P<code>-?\d+),refaddr:(?P<addr>0x[0-9a-fA-F]+|\(nil\))\]")
+# node-segfault-handler's (and its ports') "PID 8 received SIGSEGV for address: 0x1fc62c0": the handler's si_addr
+_RECEIVED_FOR = re.compile(r"\bPID \d+ received (?P<sig>SIG[A-Z]+) for address: (?P<addr>0x[0-9a-fA-F]+)")
 _PC = re.compile(r"\bProgram counter: (?P<pc>0x[0-9a-fA-F]+)\s*$")
 _ST_FRAME = re.compile(r"^\s*(?P<mod>\S+) : (?P<func>.*?)\+(?P<off>0x[0-9a-fA-F]+)\s+\[(?P<pc>0x[0-9a-fA-F]+)\]\s*$")
 _SATYR_HEAD = re.compile(r"^\s*(?:Truncated backtrace:|Thread no\. \d+ \(\d+ frames\))\s*$", re.M)
@@ -38,8 +41,8 @@ _SERENITY_SIG = {"Illegal instruction": "SIGILL", "Page fault": "SIGSEGV", "Divi
 
 
 def _caught(ln: str) -> str | None:
-    m = _CAUGHT.search(ln)
-    sig = m and (m.group("sig") or m.group("sig2"))
+    m = _CAUGHT.search(ln) or _RECEIVED_FOR.search(ln)
+    sig = m and (m.groupdict().get("sig") or m.groupdict().get("sig2"))
     return sig if sig in _CRASH_SIGNALS else None
 
 
@@ -55,7 +58,7 @@ def looks_like_handler_log(text: str) -> bool:
 
 
 def handler_log_to_gdb(text: str) -> tuple[str, dict]:
-    out, signalled, frame_no, pc, satyr_no = [], False, 0, None, 0
+    out, signalled, frame_no, pc, satyr_no, facts = [], False, 0, None, 0, {}
     lines = text.split("\n")
     for ln in lines:
         p = _PC.search(ln)
@@ -77,6 +80,9 @@ def handler_log_to_gdb(text: str) -> tuple[str, dict]:
                 if pc:          # the handler's own report of where the process was: frame 0's pc
                     out.append(f"#0  {pc} in ?? ()")
                     frame_no = 1
+            r = _RECEIVED_FOR.search(ln)
+            if r and r.group("sig") == sig:
+                facts["si_addr"] = int(r.group("addr"), 16)   # (the handler printed no si_code: none is made up)
             out.append(ln)
             continue
         f = _ST_FRAME.match(ln)
@@ -93,4 +99,4 @@ def handler_log_to_gdb(text: str) -> tuple[str, dict]:
             out.append(f"#{satyr_no}  {s.group('func').strip()} (){where}")
             continue
         out.append(ln)
-    return "\n".join(out), {}
+    return "\n".join(out), facts

@@ -178,8 +178,11 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     frames["is_crash_thread"] = frames["thread"].to_numpy() == crash_thread
     crash = frames[frames["is_crash_thread"]]
     verdict = classify(facts, crash, frames)
-    if verdict["class"] == "bad-pc" and len(crash) and crash.iloc[0]["norm_function"] == "??":
-        # the thread jumped to a pc that is no function: that frame is nobody's code, its caller is the culprit
+    top_pc = pd.to_numeric(crash["pc"], errors="coerce").iloc[0] if len(crash) else None
+    if verdict["class"] == "bad-pc" and len(crash) and (crash.iloc[0]["norm_function"] == "??"
+                                                        or (facts.get("si_addr") is not None and top_pc == facts["si_addr"])):
+        # the thread jumped to a pc that is no function (or to the faulting address: a data symbol such as
+        # default_loop_struct is only where it landed): that frame is nobody's code, its caller is the culprit
         frames.loc[crash.index[0], "is_own"] = False
         crash = frames[frames["is_crash_thread"]]
     program, argv = _program(facts)

@@ -336,6 +336,9 @@ def parse_text(text: str) -> Transcript:
             m = R["terminate"].match(ln)
             if m:
                 facts["exception_type"] = facts["exception_type"] or m.group("type")
+        elif ln.startswith("terminate called without an active exception"):
+            # libstdc++'s std::terminate with nothing thrown (a pure virtual call, a joinable std::thread destroyed)
+            facts["exception_type"] = facts["exception_type"] or "(no active exception)"
         elif ("ASSERT failure in " in ln or "ASSERT: \"" in ln) and facts["assert_expr"] is None:
             # Qt's Q_ASSERT_X / Q_ASSERT: 'ASSERT failure in where: "what", file f, line n' / 'ASSERT: "x" in file f, line n'
             m = R["qt_assert"].search(ln)

@@ -158,3 +158,37 @@ def test_extension_init_is_own_code_and_an_unreadable_pointer_handed_to_an_aarch
                "#2  0x0000fffff7731534 in PyInit_widget () from /home/me/ext/widget.so\n"
                "#3  0x0000aaaaaafc4b18 in _PyImport_RunModInitFunc (p0=0x0) at ./Python/importdl.c:428\n")
     assert (r["class"], r["top_own_frame"]) == ("wild-pointer", "PyInit_widget")
+
+
+def test_terminate_without_an_active_exception():
+    r = _crash("INFO stopping\npure virtual method called\nterminate called without an active exception\n"
+               "[1] 2105 abort (core dumped) ./server\n")
+    assert (r["class"], r["subclass"]) == ("uncaught-exception", "(no active exception)")
+
+
+def test_libc_message_with_malloc_printerrs_format_when_the_malloc_printerr_frame_is_cut():
+    r = _crash("\t#1  0x00007f8a238326c1 in __GI_abort () at abort.c:79\n"
+               "\t#2  0x00007f8a23874427 in __libc_message (action=action@entry=(do_abort | do_backtrace), "
+               "fmt=fmt@entry=0x7f8a2397d210 \"*** Error in `%s': %s: 0x%s ***\\n\") at ../sysdeps/posix/libc_fatal.c:181\n")
+    assert r["class"] == "heap-corruption"
+
+
+def test_frame_0_at_a_pc_no_64_bit_cpu_can_run():
+    r = _crash("Program terminated with signal SIGSEGV, Segmentation fault.\n#0  0x0008010a010a0100 in ?? ()\n"
+               "[Current thread is 1 (LWP 77)]\n")
+    assert (r["class"], r["subclass"]) == ("bad-pc", "non-canonical-pc")
+
+
+def test_tombstone_pcs_are_module_offsets_not_a_null_call():
+    r = _crash("signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0xa9932a70\nbacktrace:\n"
+               "    #00 pc 00004836  /data/app/com.x/lib/arm/libtool.so\n"
+               "    #01 pc 00065ac7  /system/lib/libc.so (__pthread_start+22)\n")
+    assert (r["class"], r["top_own_frame"]) == ("wild-pointer", "libtool.so@0x836")
+
+
+def test_segfault_handler_address_line_and_a_pc_at_the_fault_address():
+    r = _crash("PID 8 received SIGSEGV for address: 0x1fc62c0\n"
+               "#0  0x0000000001fc62c0 in loop_state ()\n"
+               "#1  0x0000000001429bcc in queue_event (loop=0x1fc6120 <loop_state>) at ../src/queue.c:98\n")
+    # frame 0 is the data symbol the pc landed in, not code
+    assert (r["class"], r["top_own_frame"]) == ("bad-pc", "queue_event")
