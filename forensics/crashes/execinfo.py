@@ -34,10 +34,12 @@ _MARK = re.compile(r"^\s*=+ Backtrace: =+\s*$", re.M)
 MIN_RUN = 3     # three such lines in a row are a backtrace, not a stray "[0x…]"
 
 
-def _runs(lines: list[str]) -> list[tuple[int, int]]:
+def _runs(lines: list[str], marked: bool = False) -> list[tuple[int, int]]:
+    """Runs of backtrace_symbols lines; under old glibc's ``======= Backtrace:`` marker a program started by its bare
+    name prints as ``halSnps[0x471302]`` (no path, no symbol), elsewhere such a line needs a path or a symbol."""
     out, start = [], None
     for i, ln in enumerate(lines + [""]):
-        hit = LINE.match(ln) is not None and ("/" in ln or "(" in ln)
+        hit = LINE.match(ln) is not None and ("/" in ln or "(" in ln or marked)
         if hit and start is None:
             start = i
         elif not hit and start is not None:
@@ -92,7 +94,7 @@ def _handler_run(lines: list[str], a: int, b: int) -> re.Match | None:
 def execinfo_to_gdb(text: str) -> str:
     lines = text.split("\n")
     marked = bool(_MARK.search(text))
-    for a, b in _runs(lines):
+    for a, b in _runs(lines, marked):
         if b - a < MIN_RUN and not (marked and a > 0 and _MARK.match(lines[a - 1])) and not _handler_run(lines, a, b):
             continue
         hook, tramp = _handler_run(lines, a, b), _trampoline_at(lines, a, b)
@@ -231,13 +233,22 @@ def looks_like_glog_frames(text: str) -> bool:
 
 
 def glog_frames_to_gdb(text: str) -> str:
-    """Number the ``@ 0x… symbol`` lines (``(unknown)`` is gdb's ``??``; the symbol may carry ``()``)."""
+    """Number the ``@ 0x… symbol`` lines (``(unknown)`` is gdb's ``??``; the symbol may carry ``()``). When the
+    handler's header names the faulting address (``*** SIGILL (@0x7fe3…) received by PID``) and a later frame sits
+    at it, the unnamed frames above that one are the signal trampoline's, not code that ran."""
+    lines = text.split("\n")
+    hdr = next((re.search(r"\(@(0x[0-9a-fA-F]+)\) received by PID", ln) for ln in lines if " received by PID " in ln), None)
+    pcs = [(i, m) for i, m in ((i, GLOG_LINE.match(ln)) for i, ln in enumerate(lines))
+           if m and not lines[i].lstrip().startswith("PC:")]
+    at = next((k for k, (_, m) in enumerate(pcs) if hdr and k > 0 and int(m.group("pc"), 16) == int(hdr.group(1), 16)), None)
+    trampoline = {i for i, m in pcs[:at]} if at and all(m.group("func") == "(unknown)" for _, m in pcs[:at]) else set()
     out, no = [], 0
-    for ln in text.split("\n"):
+    for i, ln in enumerate(lines):
         m = GLOG_LINE.match(ln)
         if m and not ln.lstrip().startswith("PC:"):
             func = m.group("func")
-            func = "??" if func == "(unknown)" else func[:-2] if func.endswith("()") else func
+            func = "<signal handler called>" if i in trampoline else \
+                "??" if func == "(unknown)" else func[:-2] if func.endswith("()") else func
             out.append(f"#{no}  {m.group('pc')} in {func} ()")
             no += 1
             continue

@@ -95,6 +95,7 @@ def normalize_function(name) -> str | None:
     if n.startswith(("_Z", "__Z")):
         n = demangle_name(n)
     n = re.sub(r"\[abi:\w+\]|\s*\[clone [^\]]*\]|::h[0-9a-f]{16}$", "", n)   # C++ ABI tags, clones, Rust hashes
+    n = re.sub(r"^_?__rustc\[[0-9a-f]+\]::", "", n)    # Rust >= 1.86's std symbols: __rustc[4794b31d…]::rust_begin_unwind
     if _GO_NAME.match(n) and ("/" in n or "(*" in n or n.startswith("main.")) and not _SUFFIX.search(n):
         return n.rsplit("/", 1)[-1]      # Go: drop the module path, keep package.(*Type).Method
     if "(" in n or "<" in n:  # C++: drop templates, then the parameter list and any return type

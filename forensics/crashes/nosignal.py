@@ -47,9 +47,13 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
         return ("done", "heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",
                 f"no signal line; the crash thread stopped inside the allocator ({heap_top}), not on abort()'s path: "
                 "heap metadata or the pointer passed to it is bad")
-    if len(crash) and len(_has(crash, _ABORT_PATH)):
+    # raise/abort above a "<signal handler called>" frame are a crash handler re-raising a signal it caught: only the
+    # frames below it (the code the signal interrupted) say which signal that was
+    handler = [k for k, n in enumerate(crash["norm_function"].tolist()) if n == "<signal handler called>"] if len(crash) else []
+    interrupted = crash.iloc[handler[-1] + 1:] if handler else crash
+    if len(interrupted) and len(_has(interrupted, _ABORT_PATH)):
         return ("signal", "SIGABRT", "no signal line; the crash thread is in abort()'s path "
-                                     f"({', '.join(dict.fromkeys(_has(crash, _ABORT_PATH)['norm_function']))})")
+                                     f"({', '.join(dict.fromkeys(_has(interrupted, _ABORT_PATH)['norm_function']))})")
     if len(crash) and len(_has(crash, r"^runtime\.panicmem$")) and len(_has(crash, r"^runtime\.sigpanic$")):
         # Go's sigpanic calls panicmem only for a fault below 0x1000 (a nil pointer plus a small offset)
         return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",

@@ -192,3 +192,32 @@ def test_segfault_handler_address_line_and_a_pc_at_the_fault_address():
                "#1  0x0000000001429bcc in queue_event (loop=0x1fc6120 <loop_state>) at ../src/queue.c:98\n")
     # frame 0 is the data symbol the pc landed in, not code
     assert (r["class"], r["top_own_frame"]) == ("bad-pc", "queue_event")
+
+
+def test_glog_trampoline_frames_above_the_faulting_pc_are_not_code():
+    r = _crash("*** Aborted at 1541 (unix time) try \"date -d @1541\" if you are using GNU date ***\n"
+               "PC: @                0x0 (unknown)\n"
+               "*** SIGILL (@0x7fe3a27b7912) received by PID 13 (TID 0x7fe3) from PID 18446744072; stack trace: ***\n"
+               "    @       0x318b20f500 (unknown)\n"
+               "    @     0x7fe3a27b7912 engine::Kernel<>()\n"
+               "    @     0x7fe3a279f84f engine::Run()\n")
+    assert (r["class"], r["top_own_frame"]) == ("illegal-instruction", "engine::Kernel")
+
+
+def test_rust_186_std_symbol_prefix_and_a_bare_program_name_in_old_glibcs_backtrace():
+    r = _crash("thread 'main' panicked at src/lib.rs:5:9:\ncalled `Option::unwrap()` on a `None` value\nstack backtrace:\n"
+               "   0:     0x55b5b756680d - __rustc[4794b31dd7191200]::rust_begin_unwind\n"
+               "   1:     0x55b5b74ae870 - core::panicking::panic_fmt::hc8737e8cca20a7c8\n")
+    assert (r["class"], r["top_own_frame"]) == ("abort", None)
+    r = _crash("*** glibc detected *** tool: double free or corruption (fasttop): 0x00000000029a5fb0 ***\n"
+               "======= Backtrace: =========\n/lib64/libc.so.6[0x3462875f4e]\n/lib64/libc.so.6[0x3462878cad]\n"
+               "tool[0x471302]\ntool[0x46defd]\n")
+    assert (r["class"], r["top_own_frame"]) == ("heap-corruption", "tool@0x302")
+
+
+def test_a_crash_handler_re_raising_is_no_evidence_of_abort():
+    r = _crash("#0  0x00007f0f53e1a9df in raise () from /usr/lib/libpthread.so.0\n"
+               "#1  <signal handler called>\n"
+               "#2  0x00007f0f4c9bd3c7 in Panel::~Panel (this=0x5585) at panel.cpp:12\n"
+               "#3  0x00007f0f4c9bd400 in Window::close (this=0x5590) at window.cpp:40\n")
+    assert r["class"] == "unknown"
