@@ -38,6 +38,18 @@ def _spans_object(v: dict, spans: list, cols, where: str, shapes: list) -> None:
     return F.read_jaeger_trace(v, cols, where)
 
 
+def _other_json(v: dict) -> str:
+    """Why a JSON object is not a trace export — naming the near misses people hand over."""
+    traces = v.get("traces")
+    if isinstance(traces, list) and traces and isinstance(traces[0], dict) and "traceID" in traces[0] and (
+            "spanSet" in traces[0] or "spanSets" in traces[0] or "rootServiceName" in traces[0]):
+        return (f"a Grafana Tempo search response: summaries of {len(traces):,} trace(s) whose matched spans carry "
+                "no parents, not a trace export — save each trace from Tempo's /api/traces/<traceID> instead")
+    if "Spans" in v and "Node" in v:
+        return "an OpenCensus span batch (Node, Spans): not a trace export format this loader reads"
+    return "JSON object with none of the trace keys (resourceSpans, data, spans, traceID)"
+
+
 def read_value(v, cols, where: str, shapes: list) -> None:
     """Route one JSON value to the reader for its shape."""
     if isinstance(v, dict):
@@ -71,7 +83,7 @@ def read_value(v, cols, where: str, shapes: list) -> None:
             return _zipkin([v], cols, where, shapes)
         if V.is_bulk_action(v):  # an Elasticsearch _bulk action line: no span in it
             return
-        raise F.Bad(where, "JSON object with none of the trace keys (resourceSpans, data, spans, traceID)")
+        raise F.Bad(where, _other_json(v))
     if isinstance(v, list):
         if not v:
             return

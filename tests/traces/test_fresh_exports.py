@@ -206,3 +206,13 @@ def test_json_lines_of_other_records_say_so(tmp_path):
     with pytest.raises(ArtifactError) as e:
         load(str(p))
     assert "none of its 2 JSON records" in e.value.reason and "line 1" in e.value.reason
+
+
+def test_near_misses_are_named():
+    # a Tempo search response (Kiali's response.json) and an OpenCensus batch are refused by name
+    with pytest.raises(ArtifactError) as e:
+        load(fresh("kiali+kiali/response.json"))
+    assert "Tempo search response" in e.value.reason and "/api/traces/" in e.value.reason
+    with pytest.raises(ArtifactError) as e:
+        load(fresh("census-instrumentation+opencensus-service/ocproto_batch_01.json"))
+    assert "OpenCensus" in e.value.reason
