@@ -57,6 +57,33 @@ def _pointers(text, top_level: bool = False) -> list[tuple[str, int]]:
     return out
 
 
+_PRINT_CMD = re.compile(r"^\s*(?:\(gdb\)\s*)?p(?:rint)?(?:/\w+)?\s+(?P<expr>[A-Za-z_]\w*(?:(?:\.|->)\w+)*)\s*$")
+_PRINTED = re.compile(r"^\$\d+ = (?P<val>.*?)\s*$")
+# a NULL pointer as gdb prints it, or a smart pointer / iterator whose pointer member is NULL (LLVM's Ptr, libstdc++'s
+# _M_ptr/_M_head_impl/_M_node, boost's px)
+_NULL_VALUE = re.compile(r"^(?:\([^()]*\*\)\s*)?0x0\b|\b(?:Ptr|_M_ptr|_M_head_impl|_M_node|px|ptr_)\s*=\s*0x0\b")
+
+
+def printed_values(lines: list[str]) -> dict:
+    """``{expression: value}`` for each ``p EXPR`` the transcript shows with gdb's ``$N = …`` answer below it."""
+    out: dict = {}
+    for k, ln in enumerate(lines[:-1]):
+        m = _PRINT_CMD.match(ln)
+        v = _PRINTED.match(lines[k + 1]) if m else None
+        if v:
+            out.setdefault(m.group("expr"), v.group("val"))
+    return out
+
+
+def _printed_null(facts: dict, src: str) -> tuple[int | None, str]:
+    """A NULL value the user printed for the pointer the crashing line dereferences (``I->second`` and ``p I``)."""
+    for expr, val in (facts.get("printed") or {}).items():
+        e = re.escape(expr)
+        if src and re.search(rf"(?<![\w.>]){e}\s*(?:->|\[)|\*\s*\(?{e}\b", src) and _NULL_VALUE.search(val):
+            return 0, f"the crashing line `{src.strip()}` dereferences {expr}, and `p {expr}` printed {val[:80]}"
+    return None, ""
+
+
 def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, str]:
     """Without $_siginfo: the pointer arguments/locals of the frame that died hint at the address.
 
@@ -80,6 +107,9 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
     src = facts.get("crash_source") or ""
     if not re.search(r"[A-Za-z_]", src):
         src = ""      # a line of only braces ("{" at a function's entry) names no pointer: as if none were shown
+    addr, why = _printed_null(facts, src)
+    if addr is not None:
+        return addr, why
     known = [int(p) for p in pd.to_numeric(crash["pc"], errors="coerce").dropna()]
     for a in crash["args"].iloc[1:]:
         known += [v for _, v in _pointers(a) if v >= 1 << 16]

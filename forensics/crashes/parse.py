@@ -31,6 +31,7 @@ from .lldb import looks_like_lldb, lldb_to_gdb
 from .sanitizer import looks_like_sanitizer, sanitizer_facts, sanitizer_to_gdb
 from .blocks import FRAME_COLUMNS, REPEAT_COLLAPSE, REPEAT_KEEP, _frames, split_function_args  # noqa: F401
 from .paste import normalize_paste
+from .evidence import printed_values
 from .foreign import foreign_dialect, foreign_to_gdb
 from .runtimes import last_words
 
@@ -372,6 +373,7 @@ def parse_text(text: str) -> Transcript:
     facts["sp"] = regs.get("rsp", regs.get("sp", regs.get("esp")))
     facts["module_bases"], facts["module_ranges"] = bases, ranges
     facts["source_lines"] = source_lines
+    facts["printed"] = printed_values(lines)     # "(gdb) p I" / "$1 = …": what the user printed after the stop
     # the source line gdb prints right under the frame where the signal stopped the program
     facts["crash_source"] = None
     sl = facts["signal_line"]

@@ -221,3 +221,13 @@ def test_a_crash_handler_re_raising_is_no_evidence_of_abort():
                "#2  0x00007f0f4c9bd3c7 in Panel::~Panel (this=0x5585) at panel.cpp:12\n"
                "#3  0x00007f0f4c9bd400 in Window::close (this=0x5590) at window.cpp:40\n")
     assert r["class"] == "unknown"
+
+
+def test_a_null_value_the_user_printed_for_the_pointer_the_crashing_line_dereferences():
+    text = ("Program received signal SIGSEGV, Segmentation fault.\n"
+            "Table::lookup (this=0x1d7aeb0, key=0x1e014d0) at table.cpp:56\n"
+            "56\t  unsigned n = It->second;\n"
+            "(gdb) p It\n$1 = {<Base> = {<No data fields>}, Ptr = 0x0, End = <optimized out>}\n")
+    assert _crash(text)["class"] == "null-deref-read"
+    assert _crash(text.replace("Ptr = 0x0", "Ptr = 0x5500aa0"))["class"] == "unknown"
+    assert _crash(text.replace("(gdb) p It", "(gdb) p key"))["class"] == "unknown"   # not the dereferenced pointer
