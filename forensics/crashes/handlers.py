@@ -6,6 +6,7 @@ Each reader keeps every line it does not know and says only what the report prin
   ``Catching SIGSEGV, please report …``; signals that ask a program to stop — TERM, INT, HUP — are no
   crash) and the Zabbix family's ``Got signal [signal:11(SIGSEGV),reason:2,refaddr:0x…]`` with its
   ``Program counter: 0x…`` line (reason is the si_code, refaddr the fault address);
+* the box86/box64 emulators' ``PID|SIGSEGV @pc … for accessing ADDR (code=N/prot=P)`` report;
 * node-segfault-handler's ``PID 8 received SIGSEGV for address: 0x…`` (the address only: it prints no si_code);
 * the ``module : function+0xoff  [0xaddr]`` frames of the widely copied ``stacktrace.h`` handler;
 * ABRT/satyr's text backtrace (``Truncated backtrace:`` / ``Thread no. 1 (7 frames)`` and
@@ -30,6 +31,9 @@ _CAUGHT = re.compile(r"\b(?:[Cc]aught|[Cc]atching|[Tt]rapped|[Gg]ot) signal:? (?
 _ZABBIX = re.compile(r"Got signal \[signal:(?P<no>\d+)\((?P<sig>SIG[A-Z]+)\),reason:(?P<code>-?\d+),refaddr:(?P<addr>0x[0-9a-fA-F]+|\(nil\))\]")
 # node-segfault-handler's (and its ports') "PID 8 received SIGSEGV for address: 0x1fc62c0": the handler's si_addr
 _RECEIVED_FOR = re.compile(r"\bPID \d+ received (?P<sig>SIG[A-Z]+) for address: (?P<addr>0x[0-9a-fA-F]+)")
+# the box86/box64 emulators' own report: "26706|SIGSEGV @0x749e6aa450 (…) …, for accessing (nil) (code=1/prot=0), …"
+_BOX = re.compile(r"^\s*\d+\|(?P<sig>SIG[A-Z]+) @(?P<pc>0x[0-9a-fA-F]+) .*?\bfor accessing (?P<addr>0x[0-9a-fA-F]+|\(nil\)) "
+                  r"\(code=(?P<code>-?\d+)")
 _PC = re.compile(r"\bProgram counter: (?P<pc>0x[0-9a-fA-F]+)\s*$")
 _ST_FRAME = re.compile(r"^\s*(?P<mod>\S+) : (?P<func>.*?)\+(?P<off>0x[0-9a-fA-F]+)\s+\[(?P<pc>0x[0-9a-fA-F]+)\]\s*$")
 _SATYR_HEAD = re.compile(r"^\s*(?:Truncated backtrace:|Thread no\. \d+ \(\d+ frames\))\s*$", re.M)
@@ -50,7 +54,7 @@ def looks_like_handler_log(text: str) -> bool:
     if "received signal" in text or "terminated with signal" in text:
         return False          # gdb's own stop line says it better
     lines = text.split("\n")[:4000]
-    return any(_caught(ln) or (_ZABBIX.search(ln) and _ZABBIX.search(ln).group("sig") in _CRASH_SIGNALS)
+    return any(_caught(ln) or _BOX.match(ln) or (_ZABBIX.search(ln) and _ZABBIX.search(ln).group("sig") in _CRASH_SIGNALS)
                or _SERENITY.search(ln) for ln in lines) \
         or sum(1 for ln in lines if _ST_FRAME.match(ln)) >= 3 \
         or (bool(_SATYR_HEAD.search(text)) and any(_SATYR_FRAME.match(ln) for ln in lines)) \
@@ -65,7 +69,7 @@ def handler_log_to_gdb(text: str) -> tuple[str, dict]:
         if p:
             pc = p.group("pc")
     for ln in lines:
-        z = _ZABBIX.search(ln)
+        z = _ZABBIX.search(ln) or _BOX.match(ln)
         sig = z.group("sig") if z and z.group("sig") in _CRASH_SIGNALS else _caught(ln)
         k = _SERENITY.search(ln)
         if k:

@@ -231,3 +231,9 @@ def test_a_null_value_the_user_printed_for_the_pointer_the_crashing_line_derefer
     assert _crash(text)["class"] == "null-deref-read"
     assert _crash(text.replace("Ptr = 0x0", "Ptr = 0x5500aa0"))["class"] == "unknown"
     assert _crash(text.replace("(gdb) p It", "(gdb) p key"))["class"] == "unknown"   # not the dereferenced pointer
+
+
+def test_box64_emulator_signal_report():
+    r = _crash("4242|SIGSEGV @0x7f00aa0450 (???(/lib/aarch64-linux-gnu/libc.so.6+0x7f00aa0450)) (x64pc=(nil)/???:\"???\", "
+               "rsp=0x102000000), for accessing (nil) (code=1/prot=0), db=(nil) handler=(nil)\n")
+    assert (r["signal"], r["si_code"], r["class"]) == ("SIGSEGV", 1, "null-deref-read")
