@@ -59,6 +59,9 @@ def read_value(v, cols, where: str, shapes: list) -> None:
             shapes.append("otlp"); return F.read_otlp(V.otlp_document(v), cols, where)
         if isinstance(v.get("result"), dict):
             return read_value(v["result"], cols, where + ".result", shapes)
+        if isinstance(v.get("traces"), dict) and "meta" in v:
+            # a Grafana Faro payload (web SDK → Agent/Alloy receiver): {meta, logs, …, traces: TracesData}
+            return read_value(v["traces"], cols, where + ".traces", shapes)
         if "data" in v and isinstance(v["data"], (list, dict)):
             data = v["data"]
             if isinstance(data, dict):

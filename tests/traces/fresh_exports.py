@@ -95,10 +95,13 @@ class Count:
         self.zipkin = set()      # Zipkin: (trace, id)
         self.zipkin_parent = {}  # Zipkin: (trace, id) -> parent id
         self.not_trace = None
-        self.kinds, self.errors = Counter(), 0
+        self.kinds, self.errors, self.invalid = Counter(), 0, 0
 
     def add(self, fmt, trace, span, refs, service, kind="internal", error=False):
         self.format = self.format or fmt
+        if not trace or not span or not trace.strip("0") or not span.strip("0"):
+            self.invalid += 1  # OTLP/Jaeger: an empty or all-zero id is no valid span
+            return
         self.spans.append((trace, span, refs, service))
         self.kinds[kind] += 1
         self.errors += bool(error)
@@ -191,7 +194,8 @@ class Count:
             return {"format": self.format, "spans": len(self.zipkin), "traces": len({t for t, _ in self.zipkin}),
                     "orphans": orphans}
         if not self.spans:
-            return {"format": None, "spans": 0, "traces": 0, "not_trace": self.not_trace or "no spans"}
+            why = f"{self.invalid} span(s), none with valid ids" if self.invalid else "no spans"
+            return {"format": None, "spans": 0, "traces": 0, "not_trace": self.not_trace or why}
         have = {(t, s) for t, s, _, _ in self.spans}
         svc = {}
         for t, s, _, v in self.spans:

@@ -216,3 +216,12 @@ def test_near_misses_are_named():
     with pytest.raises(ArtifactError) as e:
         load(fresh("census-instrumentation+opencensus-service/ocproto_batch_01.json"))
     assert "OpenCensus" in e.value.reason
+
+
+def test_grafana_faro_payload():
+    # the Grafana Agent's Faro receiver fixtures: browser SDK payloads whose "traces" is OTLP TracesData
+    ts = load(fresh("grafana+agent/faro_payload_2.json"))
+    assert ts.shapes == ["otlp"] and len(ts.spans) == 1 and ts.spans.loc[0, "span_id"] == "50e64e3fac969cbb"
+    with pytest.raises(ArtifactError) as e:  # the other one's spans have empty ids: no valid span
+        load(fresh("grafana+agent/faro_payload.json"))
+    assert e.value.location == "$.traces.resourceSpans[0].scopeSpans[0].spans[0]"
