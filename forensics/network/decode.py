@@ -403,6 +403,12 @@ def decode_packet(b, off, caplen, wirelen, linktype, out, i):
         elif etype == 0x8864:  # PPPoE session: 6-byte header, then a PPP protocol field
             etype, p = ppp(b, p + 6, end)
             continue
+        elif etype == 0x8903:  # Cisco FabricPath: FTag/TTL, the inner Ethernet frame, then its FCS, which
+            # Wireshark's cfp dissector leaves out of the inner frame (a full-length IP datagram inside is cut)
+            wire_end -= 4
+            end = min(end, wire_end)
+            etype, p = ethernet(b, p + 2, end)
+            continue
         if etype == SNIFF_IP:
             if p >= end:
                 return

@@ -84,7 +84,8 @@ def llc_snap(b, p, end):
 @numba.njit(cache=True)
 def ethernet(b, p, end):
     """Ethernet II / 802.3 with 802.1Q, QinQ and 9100 tags, Cisco VN-Tag (0x8926) and 802.1BR E-Tag
-    (0x893F) -> (etype, offset of the payload)."""
+    (0x893F) -> (etype, offset of the payload). Cisco FabricPath (0x8903) is returned as it is: its inner
+    frame ends before a 4-byte FCS, which only the caller can take off."""
     if p + 14 > end:
         return 0, p
     etype = _u16(b, p + 12)

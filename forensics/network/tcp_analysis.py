@@ -32,9 +32,10 @@ MAX_UNACKED = 10000  # TCP_MAX_UNACKED_SEGMENTS
 
 @numba.njit(cache=True, inline="always")
 def _gt(a, b):
-    """GT_SEQ: a after b in 32-bit sequence space."""
+    """GT_SEQ: a after b in 32-bit sequence space. Wireshark's macro is ``(gint32)(b - a) < 0``, so a
+    distance of exactly 2^31 counts as after (and, from the other side, as before: LT_SEQ is true too)."""
     d = (a - b) & M32
-    return d != 0 and d < 0x80000000
+    return d != 0 and d <= 0x80000000
 
 
 @numba.njit(cache=True, inline="always")

@@ -147,3 +147,29 @@ def test_pcap_record_header_variant_is_guessed_as_wireshark_does(tmp_path):
     old.write_bytes(bytes(data))
     with pytest.raises(ArtifactError, match="pcap major version 1 is unsupported"):
         load_capture(str(old))
+
+
+FABRICPATH = "zeek+zeek/testing__btest__Traces__cisco-fabric-path.pcap"
+SEQ_2_31 = "zeek+zeek/testing__btest__Traces__modbus__fuzz-72.pcap"
+
+
+def test_cisco_fabricpath_inner_frame_ends_before_its_fcs():
+    """Wireshark's FabricPath dissector (EtherType 0x8903) takes the last 4 bytes as the inner frame's FCS:
+    a full-size datagram inside is cut, so its TCP header is short: a stream, but no analysis (the copy
+    of each plain SYN is not a retransmission)."""
+    p = _load(FABRICPATH).packets
+    theirs = _tshark(FABRICPATH)
+    assert p["stream"].tolist() == theirs["stream"].tolist()
+    fp = p[(p["frame"] >= 33) & (p["frame"] <= 38)]
+    assert fp["stream"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert not p["retransmission"].any() and not theirs["retransmission"].any()
+
+
+def test_sequence_exactly_2_31_ahead_is_after_as_in_wireshark():
+    """GT_SEQ is ``(gint32)(b - a) < 0``: a sequence number exactly 2^31 beyond the next expected one is
+    *after* it, so the segment is a lost-segment case (frame 30 of a fuzzed Modbus capture)."""
+    p = _load(SEQ_2_31).packets
+    theirs = _tshark(SEQ_2_31)
+    assert bool(p.loc[p["frame"] == 30, "lost_segment"].iloc[0]) and bool(theirs.loc[theirs["frame"] == 30,
+                                                                                     "lost_segment"].iloc[0])
+    assert p["lost_segment"].tolist() == theirs["lost_segment"].astype(bool).tolist()
