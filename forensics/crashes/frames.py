@@ -241,6 +241,10 @@ def _qt_template_code(function, source) -> bool:
     if not isinstance(function, str) or not isinstance(source, str):
         return False
     m = re.match(r"^(Q[A-Z]\w*)<.*>::", function)
+    c = re.match(r"^~?(Q[A-Z][a-z]\w*?)(?:Private)?::", function)      # (and its d-pointer class QObjectPrivate)
+    base = source.rsplit("/", 1)[-1]
+    if c and base == c.group(1).lower() + ".cpp" and re.fullmatch(r"(?:[a-z]+/)?q\w+\.cpp", source):
+        return True       # Qt's own class in Qt's source file named after it (QWidget::~QWidget at kernel/qwidget.cpp)
     if not m:
         return False
     base, folder = source.rsplit("/", 1)[-1], source.rsplit("/", 1)[0] if "/" in source else ""
@@ -249,7 +253,8 @@ def _qt_template_code(function, source) -> bool:
 # (__aeabi_idiv0, __divdi3 …: the compiler's runtime helpers, linked into every ARM/32-bit object)
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|__aeabi_|__u?(?:div|mod)[dt]i3$|core::|"
                        r"alloc::|panic_unwind::|__rustc::|"
-                       r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py(?!Init_)[A-Z_]\w*|_?PyEval\w*)")
+                       r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py(?!Init_)[A-Z_]\w*|_?PyEval\w*|"
+                       r"~?sipQ[A-Z]\w*::|sip_api_\w+|meth_Q[A-Z]\w*)")     # (PyQt's sip-generated wrappers of Qt classes)
 # (PyInit_<module> is the extension's own init function, which CPython's import calls by that name)
 
 
@@ -268,7 +273,9 @@ _SYSTEM_LIB = re.compile(
 # (/usr/lib/dri/i965_dri.so, /usr/lib/x86_64-linux-gnu/dri/…: Mesa's drivers are the system's too)
 # (Android: the platform's and its APEX modules' libraries — bionic, ART, the vendor's drivers — are the system's)
 _SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:dri/)?[^/]+$"
-                         r"|^/(?:system|system_ext|vendor|product|apex/[\w.@-]+)/lib(?:32|64)?/")
+                         r"|^/(?:system|system_ext|vendor|product|apex/[\w.@-]+)/lib(?:32|64)?/"
+                         # Python's Qt bindings (PySide's QtWidgets.abi3.so, PyQt's QtCore.so): Qt's code, wrapped
+                         r"|.*/(?:site|dist)-packages/(?:PySide[26]|PyQt[56]|shiboken[26])/")
 
 
 def is_system_module(path: str) -> bool:

@@ -237,3 +237,12 @@ def test_box64_emulator_signal_report():
     r = _crash("4242|SIGSEGV @0x7f00aa0450 (???(/lib/aarch64-linux-gnu/libc.so.6+0x7f00aa0450)) (x64pc=(nil)/???:\"???\", "
                "rsp=0x102000000), for accessing (nil) (code=1/prot=0), db=(nil) handler=(nil)\n")
     assert (r["signal"], r["si_code"], r["class"]) == ("SIGSEGV", 1, "null-deref-read")
+
+
+def test_qt_classes_in_qts_own_source_files_and_python_qt_bindings_are_library_code():
+    r = _crash("#0  0x00007f63382f050f in QWidget::~QWidget() (this=0x2cc8370) at kernel/qwidget.cpp:1602\n"
+               "#1  0x00007f634329b881 in QObjectPrivate::deleteChildren() (this=0x2be37d0) at kernel/qobject.cpp:1970\n"
+               "#2  0x00007f6338d1ce7c in sipQTabWidget::~sipQTabWidget() (this=0x2be3550) at sipQtWidgetsQTabWidget.cpp:318\n"
+               "#3  0x00007f6338d1d000 in ?? () from /home/me/venv/lib/python3.11/site-packages/PySide6/QtWidgets.abi3.so\n"
+               "#4  0x000055555560a000 in Viewer::closeAll (this=0x2be3000) at viewer.cpp:77\n")
+    assert r["top_own_frame"] == "Viewer::closeAll"
