@@ -77,6 +77,11 @@ def read_value(v, cols, where: str, shapes: list) -> None:
             return
         if isinstance(v.get("batch"), dict):  # Jaeger's PostSpansRequest {"batch": {process, spans}}
             return read_value(v["batch"], cols, where + ".batch", shapes)
+        batches = v.get("batches")
+        if isinstance(batches, list) and batches and all(isinstance(b, dict) and "spans" in b for b in batches):
+            for i, b in enumerate(batches):  # several Jaeger batches, each with its process
+                read_value(b, cols, f"{where}.batches[{i}]", shapes)
+            return
         spans = v.get("spans")
         if isinstance(spans, list):
             return _spans_object(v, spans, cols, where, shapes)

@@ -19,8 +19,6 @@ from .zipkin_scan import scan
 
 def read(raw: bytes, cols: F.Columns):
     """((spans, tags, logs, refs), number of documents) — processes go into ``cols`` — or None."""
-    if raw.find(b'"binaryAnnotations"') >= 0:  # Zipkin v1: the general reader converts it (zipkin_v1.py)
-        return None
     got = scan(raw)
     if got is None:
         return None

@@ -28,6 +28,7 @@ K_TRACEID, K_ID, K_PARENT, K_NAME, K_KIND = _k("traceId"), _k("id"), _k("parentI
 K_TS, K_DUR, K_LOCAL, K_REMOTE, K_ANN = (_k("timestamp"), _k("duration"), _k("localEndpoint"),
                                          _k("remoteEndpoint"), _k("annotations"))
 K_TAGS, K_DEBUG, K_SPANID, K_SERVICE = _k("tags"), _k("debug"), _k("spanId"), _k("serviceName")
+K_BINANN = _k("binaryAnnotations")  # Zipkin v1: the general reader converts it (zipkin_v1.py)
 
 SPAN_COLS = 21
 
@@ -151,8 +152,8 @@ def _span(b, i, spans, ns, tags, nt):
                 spans[ns, 20] = 0
             else:
                 e = -1
-        elif _eq(b, ks, ke, K_SPANID):
-            e = -1  # not a Zipkin span (the general reader's shape test)
+        elif _eq(b, ks, ke, K_SPANID) or _eq(b, ks, ke, K_BINANN):
+            e = -1  # not a Zipkin v2 span (the general reader's shape test; v1 is converted there)
         else:
             e = _skip(b, v)
         if e < 0:

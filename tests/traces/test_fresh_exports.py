@@ -225,3 +225,14 @@ def test_grafana_faro_payload():
     with pytest.raises(ArtifactError) as e:  # the other one's spans have empty ids: no valid span
         load(fresh("grafana+agent/faro_payload.json"))
     assert e.value.location == "$.traces.resourceSpans[0].scopeSpans[0].spans[0]"
+
+
+def test_jaeger_batches_each_with_its_process(tmp_path):
+    # the two Elastic APM HotROD batches (driver, redis) of one trace in one {"batches": [...]} document: the
+    # 14 redis spans that are orphans in their own file find their driver parent
+    docs = [json.load(open(fresh(f"elastic+apm-server/batch_{i}.json")))["batch"] for i in (0, 1)]
+    p = tmp_path / "batches.json"
+    p.write_text(json.dumps({"batches": docs}))
+    ts = load(str(p))
+    assert len(ts.spans) == 15 and set(ts.spans["service"]) == {"driver", "redis"} and len(ts.orphans) == 0
+    assert {(r.parent, r.child) for r in dependencies(ts).itertuples()} == {("driver", "redis")}
