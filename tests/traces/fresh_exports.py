@@ -213,10 +213,12 @@ class Count:
                 "kinds": dict(sorted(self.kinds.items())), "errors": self.errors}
 
 
-# Zipkin's DependencyLinker links of the Zipkin files, [parent, child, calls, errors]: for the v2 files as
-# zipkin-lens' own linker gives them (run with node, as sample_data/generate/traces/reference/ describes);
-# for the v1 files read from their core annotations by hand — a client side (cs/cr) and the server side
-# (sr/ss) of the span it called are a link, a client with an ``sa`` address a link to it, local spans none.
+# Zipkin's DependencyLinker links of the Zipkin files, [parent, child, calls, errors], as zipkin's own code
+# gives them: for the v2 files zipkin-lens' linker (run with node, as sample_data/generate/traces/reference/
+# describes) and zipkin's Java JSON_V2 decoder + DependencyLinker; for the v1 files zipkin's JSON_V1 decoder
+# (V1SpanConverter) + DependencyLinker (zipkin@878ce2a1 compiled with javac against gson, run here; the thrift-as-
+# JSON files renamed to v1 JSON by forensics.traces.zipkin_v1.from_thrift first). zipkin_v1_error_batch.json:
+# zipkin refuses the file (parentId "BADID" is not hex), so its label was read from the annotations.
 ZIPKIN_LINKS = {
     "census-instrumentation+opencensus-service/sample1.json": [["frontend", "backend", 1, 0]],  # lens
     "open-telemetry+opentelemetry-collector/sample2.json": [],  # lens
@@ -227,7 +229,7 @@ ZIPKIN_LINKS = {
     "census-instrumentation+opencensus-service/zipkin_v1_single_batch.json": [
         ["front-proxy", "service1", 1, 0], ["service1", "service2", 1, 0]],
     "influxdata+telegraf/brave-tracer-example.json": [["test", "test", 1, 0]],
-    "influxdata+telegraf/cli_microservice.json": [["cli", "svc2", 1, 0], ["svc2", "PostgreSQL", 1, 0]],
+    "influxdata+telegraf/cli_microservice.json": [["svc2", "postgresql", 1, 0]],
     "influxdata+telegraf/distributed_trace_sample.json": [],
     "influxdata+telegraf/threespans.json": [],
     "open-telemetry+opentelemetry-collector/zipkin_v1_error_batch.json": [],
@@ -252,6 +254,14 @@ HELD_OUT = {
 HELD_OUT_2 = {
     "grafana+agent/faro_payload.json", "grafana+agent/faro_payload_2.json", "grafana+agent/otelcol_otlp_payload.json",
     "grafana+agent/trace-sample.json", "grafana+agent/unpaired-trace-sample.json", "alibaba+ilogtail/trace.json",
+}
+# Where the loader deliberately reads a file otherwise than the reference: {file: (its answer, why)}.
+KNOWN_DIFFERENCES = {
+    "influxdata+telegraf/cli_microservice.json": (
+        [["cli", "svc2", 1, 0], ["svc2", "PostgreSQL", 1, 0]],
+        "zipkin lower-cases service names at ingest (we keep them as written), and hangs a shared server span "
+        "whose client half (same id) is absent under the trace root, dropping the cli -> svc2 call its parentId "
+        "names (we follow the parentId)"),
 }
 LABELS = os.path.join(WILD, "fresh_labels.json")
 
@@ -327,6 +337,9 @@ def verdict(ind: dict, got: dict) -> str:
     if not zipkin and (got["kinds"], got["errors"]) != (ind["kinds"], ind["errors"]):
         return f"kinds/errors {got['kinds']}/{got['errors']} != {ind['kinds']}/{ind['errors']}"
     if zipkin and got["zipkin_links"] != sorted(ind["zipkin_links"]):
+        known = KNOWN_DIFFERENCES.get(ind.get("file"))
+        if known and got["zipkin_links"] == sorted(known[0]):
+            return "known difference: " + known[1]
         return f"links {got['zipkin_links']} != {sorted(ind['zipkin_links'])}"
     return "ok"
 
@@ -350,7 +363,7 @@ def main(argv=None) -> int:
         if args.write_labels:
             ind = made[rel] = dict(count(str(p)), zipkin_links=ZIPKIN_LINKS.get(rel))
         else:
-            ind = known[rel]
+            ind = dict(known[rel], file=rel)
         got = measure(str(p))
         v = verdict(ind, got)
         ok += v.startswith("ok")
@@ -358,8 +371,9 @@ def main(argv=None) -> int:
         spans = got.get("rows", "-")
         print(f"{rel:75s} {str(ind['format']):10s} {ind['spans']:>4} {spans!s:>4} "
               f"orph={got.get('orphans', '-')} warn={got.get('warnings', '-')}  {v}")
+    diff = sum(r["verdict"].startswith("known difference") for r in rows)
     print(f"{ok} of {len(rows)} files agree with the independent count "
-          f"({len({r['file'].split('/')[0] for r in rows})} projects)")
+          f"({len({r['file'].split('/')[0] for r in rows})} projects); {diff} known difference(s)")
     if args.write_labels:
         with open(LABELS, "w") as f:
             json.dump(made, f, indent=1, sort_keys=True)
