@@ -254,7 +254,10 @@ def _qt_template_code(function, source) -> bool:
 _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|__aeabi_|__u?(?:div|mod)[dt]i3$|core::|"
                        r"alloc::|panic_unwind::|__rustc::|"
                        r"panic_abort::|rust_begin_unwind|rust_panic|__rust_|_?Py(?!Init_)[A-Z_]\w*|_?PyEval\w*|"
-                       r"~?sipQ[A-Z]\w*::|sip_api_\w+|meth_Q[A-Z]\w*)")     # (PyQt's sip-generated wrappers of Qt classes)
+                       r"~?sipQ[A-Z]\w*::|sip_api_\w+|meth_Q[A-Z]\w*|"     # (PyQt's sip-generated wrappers of Qt classes)
+                       # GLib/GDK/GTK's and Xlib/xcb's C namespaces (a frame shown without its library, as ABRT's
+                       # truncated backtrace prints them: "_XEventsQueued at xcb_io.c:364")
+                       r"_?g_[a-z]\w*$|_?gdk_[a-z]\w*$|gtk_main\w*$|_?X[A-Z][a-z]\w*$|xcb_[a-z]\w*$)")
 # (PyInit_<module> is the extension's own init function, which CPython's import calls by that name)
 
 

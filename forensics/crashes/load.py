@@ -178,9 +178,9 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     frames["is_crash_thread"] = frames["thread"].to_numpy() == crash_thread
     crash = frames[frames["is_crash_thread"]]
     verdict = classify(facts, crash, frames)
-    top_pc = pd.to_numeric(crash["pc"], errors="coerce").iloc[0] if len(crash) else None
-    if verdict["class"] == "bad-pc" and len(crash) and (crash.iloc[0]["norm_function"] == "??"
-                                                        or (facts.get("si_addr") is not None and top_pc == facts["si_addr"])):
+    top_pc = pd.to_numeric(crash["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[0] if len(crash) else np.nan
+    at_fault = facts.get("si_addr") is not None and not np.isnan(top_pc) and int(top_pc) == facts["si_addr"]
+    if verdict["class"] == "bad-pc" and len(crash) and (crash.iloc[0]["norm_function"] == "??" or at_fault):
         # the thread jumped to a pc that is no function (or to the faulting address: a data symbol such as
         # default_loop_struct is only where it landed): that frame is nobody's code, its caller is the culprit
         frames.loc[crash.index[0], "is_own"] = False

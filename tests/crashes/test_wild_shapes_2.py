@@ -112,7 +112,7 @@ def test_stacktrace_h_handler_frames():
 def test_abrt_truncated_backtrace():
     r = _crash("Truncated backtrace:\nThread no. 1 (4 frames)\n #0 _g_log_abort at gmessages.c:315\n"
                " #8 _XReply at xcb_io.c:364\n #9 XSync at Sync.c:44\n #12 tool_main at tool.c:10\n")
-    assert (r["class"], r["subclass"], r["top_own_frame"]) == ("abort", "glib-fatal", "_XReply")
+    assert (r["class"], r["subclass"], r["top_own_frame"]) == ("abort", "glib-fatal", "tool_main")
 
 
 def test_serenity_userspace_crash_line():
@@ -246,3 +246,14 @@ def test_qt_classes_in_qts_own_source_files_and_python_qt_bindings_are_library_c
                "#3  0x00007f6338d1d000 in ?? () from /home/me/venv/lib/python3.11/site-packages/PySide6/QtWidgets.abi3.so\n"
                "#4  0x000055555560a000 in Viewer::closeAll (this=0x2be3000) at viewer.cpp:77\n")
     assert r["top_own_frame"] == "Viewer::closeAll"
+
+
+def test_glib_gdk_xlib_names_without_their_library_are_library_code_but_a_gtk_prefixed_widget_is_not():
+    r = _crash(" #0 _g_log_abort at gmessages.c:315\n #1 _XEventsQueued at xcb_io.c:364\n #2 XPending at Pending.c:55\n"
+               " #3 gdk_check_xpending at gdkeventsource.c:266\n #4 g_main_context_check at gmain.c:3649\n"
+               " #5 gtk_main at gtkmain.c:1219\n")
+    assert (r["class"], r["top_own_frame"]) == ("abort", None)
+    r = _crash("Program received signal SIGSEGV, Segmentation fault.\n"
+               "#0  0x00007ffff7a0c1b2 in g_object_ref () from /usr/lib/x86_64-linux-gnu/libgobject-2.0.so.0\n"
+               "#1  0x0000555555561234 in gtk_radar_view_update (view=0x5555558f0000) at gtk-radar-view.c:812\n")
+    assert r["top_own_frame"] == "gtk_radar_view_update"
