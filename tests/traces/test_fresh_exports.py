@@ -1,6 +1,6 @@
 """Exports other projects made (tests/traces/wild/<owner>+<repo>/, listed in wild/MANIFEST.tsv, not committed):
 each file read as our labels say (wild/fresh_labels.json: the independent count of fresh_exports.py, and
-Zipkin's links — zipkin-lens' own linker for the v2 files, read from the core annotations for v1), and the
+Zipkin's links as zipkin's own code gives them — see fresh_exports.ZIPKIN_LINKS), and the
 rules those files needed, each on the wild file that showed it. Bad input: tiny hand-written cases."""
 import json
 import os
