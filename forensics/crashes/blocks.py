@@ -116,7 +116,10 @@ def _frames(cols: dict, locals_of: dict, facts: dict, warnings: list) -> pd.Data
             if locals_arr[k] is None:
                 locals_arr[k] = spare.get((int(thread[k]), int(no[k])))
     idx = np.flatnonzero(keep)
-    idx, repeat = _collapse_repeats(idx, function, thread)
+    # unnamed frames of different modules are not one function recursing (a raw stack: ntdll, a runtime dll, the .exe)
+    run_key = np.array([f"??@{cols['module'][k]}" if f == "??" and cols["module"][k] else f
+                        for k, f in enumerate(function)], dtype=object)
+    idx, repeat = _collapse_repeats(idx, run_key, thread)
     order = np.lexsort((no[idx], thread[idx]))
     idx, repeat = idx[order], repeat[order]
     pcs = [cols["pc"][k] for k in idx]

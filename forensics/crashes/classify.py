@@ -268,7 +268,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                 in_libc = "in-libc"
         else:
             addr_why = f"fault address 0x{addr:x} from " + (f"the {facts['sanitizer']} report" if facts.get("sanitizer")
-                                                             else "$_siginfo")
+                                                             else "$_siginfo" if facts.get("si_signo") is not None
+                                                             else "the crash message")
         if addr is None and facts.get("sanitizer_hint"):
             # ASan printed no address ("SEGV on unknown address (pc …)") but its Hint line says which side
             if facts["sanitizer_hint"] == "high-address":

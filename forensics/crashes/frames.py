@@ -281,9 +281,16 @@ _SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:
                          r"|.*/(?:site|dist)-packages/(?:PySide[26]|PyQt[56]|shiboken[26])/")
 
 
+# Windows' own DLLs and Microsoft's C/C++ runtimes (ntdll, KERNELBASE, kernel32, user32, ucrtbase, MSVCP140, VCRUNTIME140 …)
+_WINDOWS_DLL = re.compile(r"^(?:ntdll|kernelbase|kernel32|user32|gdi32\w*|win32u|advapi32|ole32|oleaut32|combase|rpcrt4|"
+                          r"shell32|ws2_32|ucrtbased?|msvcrt|msvcp\d+\w*|vcruntime\d+\w*|concrt\d+|d3d\d+\w*|dxgi)\.dll$", re.I)
+
+
 def is_system_module(path: str) -> bool:
     """A runtime/system shared object (by name, or sitting directly in a distribution library dir)."""
-    base = path.rsplit("/", 1)[-1]
+    base = path.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    if _WINDOWS_DLL.match(base):
+        return True
     if ".so" not in base and ".dylib" not in base:
         return False
     return bool(_SYSTEM_LIB.match(base)) or bool(_SYSTEM_DIR.match(path))

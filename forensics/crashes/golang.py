@@ -55,7 +55,7 @@ GO_MARKS = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:|panic: |fatal error: |\
 
 GO_LOOKS = re.compile(r"^\s*(?:goroutine \d+(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x[0-9a-fA-F]+)?)? \[[^\]]*\]:\s*$"
                       r"|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+|\d+) code="
-                      r"|panic: runtime error: |Exception has occurred: (?:panic|fatal error) "
+                      r"|panic:\s*runtime error:\s*\S|Exception has occurred: (?:panic|fatal error) "
                       r"|fatal error: (?:all goroutines are asleep|concurrent map (?:writes|read and map write|iteration and map write)"
                       r"|sync: (?:unlock of unlocked|negative WaitGroup)|runtime: out of memory))", re.M)
 # the runtime's throw messages (runtime/*.go, sync): "fatal error:" alone is any program's wording, these are Go's
@@ -103,9 +103,22 @@ def _vscode(lines: list[str]) -> list[str]:
     return out
 
 
+_RUNTIME_LINE = re.compile(r"^\s*(?:panic:|\[signal |fatal error:)")
+_SPACELESS = re.compile(r"^(\s*)panic:\s*runtime error:\s*")
+
+
+def _unmark(ln: str) -> str:
+    """The runtime's own lines as it printed them: markdown bold (``**nil pointer**``, ``**addr=0x0**``) and
+    a paste that lost the blanks after the colons (``panic:runtime error:invalid …``) undone (the runtime
+    prints no ``**`` and always ``panic: runtime error: ``)."""
+    if not _RUNTIME_LINE.match(ln):
+        return ln
+    return _SPACELESS.sub(r"\1panic: runtime error: ", ln.replace("**", ""))
+
+
 def go_to_gdb(text: str) -> str:
     """Rewrite the Go runtime's crash report into gdb lines (other lines unchanged)."""
-    lines = text.split("\n")
+    lines = [_unmark(ln) for ln in text.split("\n")]
     if any(_VSCODE_PANIC.match(ln) for ln in lines):
         lines = _vscode(lines)
     lines = _join_wrapped_calls(lines)

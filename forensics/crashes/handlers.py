@@ -44,6 +44,28 @@ _SERENITY_SIG = {"Illegal instruction": "SIGILL", "Page fault": "SIGSEGV", "Divi
                  "General protection fault": "SIGSEGV"}
 
 
+# binutils' addr2line -f -p [-i] [-a] over a printed stack's addresses: "func at file.cc:12", " (inlined by) func at …",
+# "?? ??:0" (nothing known); with -a (or a loop echoing each address) the address comes first, on its line or before ": "
+_A2L = re.compile(r"^\s*(?:(?P<pc>0x[0-9a-fA-F]+): )?(?P<inl>\(inlined by\) )?(?P<func>[A-Za-z_~?][^#\n]*?) at "
+                  r"(?P<file>[^\s:]+):(?P<line>\d+|\?)(?: \(discriminator \d+\))?\s*$")
+_A2L_UNKNOWN = re.compile(r"^\s*(?:(?P<pc>0x[0-9a-fA-F]+): )?\?\? \?\?:0\s*$")
+_GDB_NO = re.compile(r"^\s*#\d+\s")
+_A2L_ADDR = re.compile(r"^\s*(?:addr(?:ess)?:?\s*)?(?P<pc>0x[0-9a-fA-F]+):?\s*$")
+
+
+def _a2l(ln: str):
+    m = _A2L.match(ln)
+    if m and " in " not in m.group("func") and "(" not in m.group("func").split("<", 1)[0][:1]:
+        return m
+    return _A2L_UNKNOWN.match(ln)
+
+
+def _looks_addr2line(lines: list[str]) -> bool:
+    hits = [m for m in map(_a2l, lines) if m]
+    return len(hits) >= 3 and any(m.group("pc") or "inl" not in m.groupdict() or m.group("inl") for m in hits) \
+        or (len(hits) >= 3 and sum(1 for ln in lines if _A2L_ADDR.match(ln)) >= 2)
+
+
 def _caught(ln: str) -> str | None:
     m = _CAUGHT.search(ln) or _RECEIVED_FOR.search(ln)
     sig = m and (m.groupdict().get("sig") or m.groupdict().get("sig2"))
@@ -58,7 +80,8 @@ def looks_like_handler_log(text: str) -> bool:
                or _SERENITY.search(ln) for ln in lines) \
         or sum(1 for ln in lines if _ST_FRAME.match(ln)) >= 3 \
         or (bool(_SATYR_HEAD.search(text)) and any(_SATYR_FRAME.match(ln) for ln in lines)) \
-        or sum(1 for ln in lines if _SATYR_FRAME.match(ln)) >= 3
+        or sum(1 for ln in lines if _SATYR_FRAME.match(ln)) >= 3 \
+        or (not any(_GDB_NO.match(ln) for ln in lines) and _looks_addr2line(lines))
 
 
 def handler_log_to_gdb(text: str) -> tuple[str, dict]:
@@ -68,7 +91,21 @@ def handler_log_to_gdb(text: str) -> tuple[str, dict]:
         p = _PC.search(ln)
         if p:
             pc = p.group("pc")
+    a2l = not any(_GDB_NO.match(ln) for ln in lines) and _looks_addr2line(lines)
+    addr = None
     for ln in lines:
+        a = _a2l(ln) if a2l else None
+        if a:
+            g = a.groupdict()
+            func, inlined = g.get("func") or "??", bool(g.get("inl"))
+            at = None if inlined else (g.get("pc") or addr)
+            loc = f" at {g['file']}:{g['line']}" if g.get("line") not in (None, "?") else ""
+            out.append(f"#{frame_no}  " + (f"{at} in " if at else "") + f"{func} (){loc}")
+            frame_no += 1
+            continue
+        if a2l and _A2L_ADDR.match(ln):
+            addr = _A2L_ADDR.match(ln).group("pc")
+            continue
         z = _ZABBIX.search(ln) or _BOX.match(ln)
         sig = z.group("sig") if z and z.group("sig") in _CRASH_SIGNALS else _caught(ln)
         k = _SERENITY.search(ln)

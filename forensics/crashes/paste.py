@@ -44,6 +44,13 @@ _CONT = re.compile(r"^\s+(?:at |from |\(\) |\(\)$|\()")      # "    (this=0x…,
 _MD_BOLD_LINE = re.compile(r"^\s*\*\*([^\s*](?:.*[^\s*])?)\*\*\s*$")     # not glog's "*** SIGSEGV … ***"
 _MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>)"
                            r"\((?P<mod>[^\s()+]+) \+ 0x[0-9a-fA-F]+\)\s*$")
+# a logger's columns in front of every line (an app's log, a test harness): "2021-02-18 23:24:12 - ", "00000122\t22:39:53\t[19892] ",
+# "[12:00:01.123] "; a date needs a time after it (a bare date is data)
+_LOG_PREFIX = re.compile(r"^(?:\d+\t)?\[?(?:\d{4}[-/]\d\d[-/]\d\d[ T])?\d\d:\d\d:\d\d(?:[.,]\d{1,9})?\]?"
+                         r"(?:[ \t]+-(?:[ \t]|$)|\t| |$)(?:\[\d+\](?:[ \t]|$))?")
+_INLINE_FENCE = re.compile(r"^\s*```(?!`)(\S.*?)```\s*$")
+# a raw stack of module-relative pcs (CaptureStackBackTrace, a Windows handler's list): "#8   0x00007FF7619761E8  prog.exe"
+_PC_MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<mod>[\w.+-]+\.(?:exe|dll|sys|so(?:\.[\d.]+)?|dylib))\s*$", re.I)
 _BT_COMMAND = re.compile(r"^(?:bt|backtrace|where|bt full|backtrace full|bt \d+)\s*$")
 
 
@@ -134,6 +141,18 @@ def _unitalic(lines: list[str]) -> list[str]:
     return lines
 
 
+def _strip_log_prefixes(lines: list[str]) -> list[str]:
+    """A log's time-stamp columns on (nearly) every line come off, so the gdb or sanitizer lines inside read as
+    themselves (3+ lines, 90 % of them prefixed: one time-stamped line among gdb's is left alone)."""
+    body = [ln for ln in lines if ln.strip()]
+    if len(body) < 3:
+        return lines
+    hits = [_LOG_PREFIX.match(ln) for ln in lines]
+    if sum(1 for ln, h in zip(lines, hits) if h and ln.strip()) < 0.9 * len(body):
+        return lines
+    return [ln[h.end():] if h else ln for ln, h in zip(lines, hits)]
+
+
 def normalize_paste(text: str) -> str:
     """The gdb lines inside a pasted transcript, one per line (see the module docstring)."""
     if _HTML_COLOUR.search(text):
@@ -145,13 +164,15 @@ def normalize_paste(text: str) -> str:
     text = _ZERO_WIDTH.sub("", _ANSI.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
     if "\\" in text:
         text = _MD_ESCAPE.sub(r"\1", _MD_BOLD_GI.sub(r"__\1__", text))
-    lines = [ln.rstrip() for ln in text.split("\n") if not ln.lstrip().startswith(("```", "~~~"))]
+    # fence lines go; a one-line span in triple backticks ("```prog: fatal error: …```") keeps what it quotes
+    lines = [_INLINE_FENCE.sub(r"\1", ln.rstrip()) for ln in text.split("\n")]
+    lines = [ln for ln in lines if not ln.lstrip().startswith(("```", "~~~"))]
     body = [ln for ln in lines if ln.strip()]
     if body and sum(ln.lstrip().startswith(">") for ln in body) >= 0.8 * len(body):
         # a quoted reply (mail, markdown "> "): drop one level of quoting
         lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
-    lines = _unitalic(lines)
+    lines = _unitalic(_strip_log_prefixes(lines))
     lines = _join_pretty_values(_dedent(lines))
     lines = _number_bare_frames(strip_record_prefixes(lines))
     out: list[str] = []
@@ -169,6 +190,9 @@ def normalize_paste(text: str) -> str:
         b = _MD_BOLD_LINE.match(s)
         if b:
             s = b.group(1)         # "**Thread 4 "x" received signal SIGSEGV, Segmentation fault.**": a whole line in bold
+        m = _PC_MODULE_FRAME.match(s.lstrip())
+        if m:
+            s = f"#{m.group('no')}  {m.group('pc')} in ?? () from {m.group('mod')}"
         m = _MODULE_FRAME.match(s.lstrip())
         if m:
             # "#0  0x… (prog + 0x12ca2ba)" (coredumpctl's shape, its "n/a" or name cut): no function, a module offset

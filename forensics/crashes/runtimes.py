@@ -292,6 +292,21 @@ _BSD_EXIT = re.compile(r"\bpid \d+ \((?P<comm>[^)]+)\)(?:, jid \d+)?(?:, uid \d+
 _BSD_SIGNO = {11: "SIGSEGV", 10: "SIGBUS", 6: "SIGABRT", 4: "SIGILL", 8: "SIGFPE", 5: "SIGTRAP", 12: "SIGSYS"}
 _BSD_ASSERT = re.compile(r"^\s*Assertion failed: (?P<expr>.+?), (?:function (?P<func>.+?), )?file (?P<file>.+?), line (?P<line>\d+)\.?\s*$")
 _ASSERTION_ERROR = re.compile(r"^\s*AssertionError(?::\s*(?P<msg>.+?))?\s*$")
+# fish's job report: "fish: “prog” terminated by signal SIGSEGV (Address boundary error)" (fish 2: "Job 1, 'prog' …")
+_FISH = re.compile(r"\bterminated by signal (?P<sig>SIG[A-Z]+) \((?P<desc>[^)]+)\)")
+# a harness or handler reporting the signal by name and number: "unexpected signal SIGBUS(7) received (pid = 5)"
+_SIG_RECEIVED = re.compile(r"\bsignal (?P<sig>SIG[A-Z]+) ?\(\d+\) received\b")
+# Windows' access violation (0xC0000005): Visual Studio's "Access violation reading location 0x00000004.", and a
+# crash reporter's EXCEPTION_RECORD print ("READ at 0x0…": ExceptionInformation[0] says read/write, [1] the address)
+_WIN_AV = re.compile(r"\bAccess violation (?P<rw>reading|writing|executing) location (?P<addr>0x[0-9a-fA-F]+)")
+_WIN_AV_CODE = re.compile(r"\b(?:0xC0000005|EXCEPTION_ACCESS_VIOLATION)\b", re.I)
+_WIN_AV_RW = re.compile(r"\b(?P<rw>READ|WRITE|EXECUTE|DEP)\b (?:at|of|from|to) (?:address )?(?P<addr>0x[0-9a-fA-F]+)\b", re.I)
+# a program's own assertion macro naming the source line ("fatal error: Assertion failed on src/x.c line 499";
+# MSVC's "Assertion failed: x, file f.c, line 12"): glibc's "Assertion `x' failed." is read by the parser
+# where the exception happened: a crash report's "Address : 0x…", Visual Studio's "exception (thrown )?at 0x…"
+_WIN_EXC_AT = re.compile(r"^\s*(?:Exception )?Address\s*:\s*(?P<pc>0x[0-9a-fA-F]+)\s*$|\b[Ee]xception (?:thrown )?at (?P<pc2>0x[0-9a-fA-F]+)")
+_RAW_PC = re.compile(r"^\s*#\d+\s+(?P<pc>0x[0-9a-fA-F]+)\s")
+_ASSERT_LINE = re.compile(r"\bAssertion failed\b:? (?P<expr>.*?\bline \d+)\b")
 _HIT = re.compile(r"^Thread (?P<thread>\d+)(?: \"[^\"]*\")? hit (?:Catchpoint|Breakpoint|Hardware watchpoint|Watchpoint) \d+")
 
 
@@ -300,6 +315,8 @@ def last_words(lines) -> dict:
     reported, a BSD/macOS/MSVC assertion message, the thread gdb stopped at a catchpoint. The parser
     uses each only when nothing better (a signal line, ``__assert_fail``'s message) was found."""
     out: dict = {}
+    lines = list(lines)
+    win_av = any(_WIN_AV_CODE.search(ln) for ln in lines[:400])
     for ln in lines:
         if len(ln) > 400:
             continue
@@ -316,6 +333,21 @@ def last_words(lines) -> dict:
             if b:
                 out["comm"] = b.group("comm")
             continue
+        f = _FISH.search(ln) or _SIG_RECEIVED.search(ln)
+        if f and f.group("sig") not in ("SIGKILL", "SIGTERM", "SIGINT", "SIGHUP") and "signal" not in out:
+            out.update(signal=f.group("sig"), signal_desc=f.groupdict().get("desc") or f.group("sig"),
+                       signal_how="terminated", last_words=ln.strip())
+            continue
+        w = _WIN_AV.search(ln) or (_WIN_AV_RW.search(ln) if win_av else None)
+        if w and "signal" not in out:
+            rw = w.group("rw").lower()
+            out.update(signal="SIGSEGV", signal_desc="Access violation (0xC0000005)", signal_how="terminated",
+                       last_words=ln.strip(), si_addr=int(w.group("addr"), 16),
+                       **({"access": "read" if rw.startswith("read") else "write"} if rw.startswith(("read", "writ")) else {}))
+            continue
+        g = _ASSERT_LINE.search(ln)
+        if g and "assert_expr" not in out and not _BSD_ASSERT.match(ln):
+            out.update(assert_expr=g.group("expr"), assert_message=ln.strip())
         for rx in _SHELL:
             s = rx.match(ln)
             if s and "signal" not in out:
@@ -336,10 +368,22 @@ def last_words(lines) -> dict:
             out["assertion_error"] = (e.group("msg") or "AssertionError", ln.strip())
     # a runtime's "AssertionError: Assert failed (x.py:8)" counts as the assert only when the process then
     # aborted (a Python traceback ending in AssertionError is an exception, not a crash)
+    if win_av and "si_addr" in out:
+        out.update(_exception_frames(lines))
     ae = out.pop("assertion_error", None)
     if ae and out.get("signal") == "SIGABRT" and "assert_expr" not in out:
         out.update(assert_expr=ae[0], assert_message=ae[1])
     return out
+
+
+def _exception_frames(lines) -> dict:
+    """A raw stack captured inside the exception handler starts with the handler's and the OS dispatcher's
+    frames; the frame at the exception address is where the fault was (those above it are not the crash)."""
+    at = next((int(m.group("pc") or m.group("pc2"), 16) for m in map(_WIN_EXC_AT.search, lines) if m), None)
+    pcs = [int(m.group("pc"), 16) for m in map(_RAW_PC.match, lines) if m]
+    if at is None or at not in pcs or pcs.index(at) == 0:
+        return {}
+    return {"not_own_pcs": pcs[:pcs.index(at)]}
 
 
 def looks_like_last_words(text: str) -> bool:

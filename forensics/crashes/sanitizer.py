@@ -66,8 +66,13 @@ _SIGNALS = {"SEGV": ("SIGSEGV", 11), "BUS": ("SIGBUS", 7), "FPE": ("SIGFPE", 8),
 SUMMARY = re.compile(r"^\s*SUMMARY: (?P<tool>\w+Sanitizer): (?P<kind>[\w-]+)", re.M)
 
 
+# the tail AddressSanitizer prints after every report: the shadow legend, then "==PID==ABORTING"
+_ASAN_TAIL = re.compile(r"^\s*Shadow byte legend \(one shadow byte represents \d+ application bytes\):[\s\S]*?^\s*==\d+==ABORTING\s*$", re.M)
+CUT_KIND = "kind-not-shown"
+
+
 def looks_like_sanitizer(text: str) -> bool:
-    return bool(re.search(r"^\s*(?:==\d+==\s*|#{1,6} +)ERROR: \w+Sanitizer: ", text, re.M)) or \
+    return bool(_ASAN_TAIL.search(text)) or bool(re.search(r"^\s*(?:==\d+==\s*|#{1,6} +)ERROR: \w+Sanitizer: ", text, re.M)) or \
         (bool(SUMMARY.search(text) and re.search(r"^\s*SUMMARY: ", text, re.M))
          and bool(re.search(r"^\s*#\d+ 0x[0-9a-fA-F]+ in ", text, re.M)))
 
@@ -164,6 +169,9 @@ def sanitizer_facts(lines) -> dict:
                 # the header was cut off: the SUMMARY line still names the tool and the kind
                 facts.update(sanitizer=m.group("tool"), sanitizer_kind=m.group("kind"), sanitizer_addr=None)
                 break
+    if "sanitizer_kind" not in facts and _ASAN_TAIL.search("\n".join(lines)):
+        # only ASan's tail is left (the header with the kind, and the stacks, were above the excerpt): a report, no kind
+        facts.update(sanitizer="AddressSanitizer", sanitizer_kind=CUT_KIND, sanitizer_addr=None)
     facts.pop("facts", None)
     return facts
 
@@ -193,4 +201,7 @@ def sanitizer_class(facts: dict) -> tuple:
             if cls == "stack-overflow":
                 expl = "probably not"
             return cls, sub, expl, rule, what
+    if kind == CUT_KIND:
+        return "unknown", kind, "unknown", "UncategorizedSignal", \
+            f"only the tail of an {facts['sanitizer']} report (shadow legend, ABORTING): the line naming its kind is not in the text"
     return "unknown", sub, "unknown", "UncategorizedSignal", what + ": a report kind with no class rule"

@@ -32,11 +32,15 @@ _ABORT_MESSAGE = re.compile(r"^\s*(?:terminate called after throwing an instance
                             r"|\*\*\* (?:stack smashing|buffer overflow) detected \*\*"
                             r"|\*\*\* (?:Signal \d+ \(SIG[A-Z0-9]+\)|SIG[A-Z0-9]+) \(@?0x[0-9a-fA-F]+\) received by PID \d+"
                             r"|.*\[BUG\] (?:Segmentation fault|Bus Error|Illegal instruction)\b"
+                            # glibc's malloc_printerr before 2.26 ("*** Error in `prog': …: 0x… ***"; before 2.18
+                            # "*** glibc detected *** prog: …"), wherever a log put it on the line
+                            r"|.*\*\*\* (?:glibc detected \*\*\* \S+|Error in `[^`']*'): (?:double free or corruption|free\(\)|"
+                            r"malloc\(\)|realloc\(\)|corrupted |munmap_chunk\(\)|malloc_consolidate\(\))"
                             r"|(?:double free or corruption \(\S+\)|free\(\): (?:invalid (?:pointer|size|next size.*)|double free detected.*)"
                             r"|munmap_chunk\(\): invalid pointer|corrupted size vs\. prev_size|"
                             r"malloc\(\): (?:corrupted|memory corruption|unaligned).*)\s*$)", re.M)
 _GO = re.compile(r"^\s*(?:goroutine \d+(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x[0-9a-fA-F]+)?)? \[[^\]]*\]:\s*$|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+ code=[^\]]*)\]\s*$"
-                 r"|fatal error: all goroutines are asleep|panic: runtime error: |Exception has occurred: panic )", re.M)
+                 r"|fatal error: all goroutines are asleep|panic:\s*runtime error:\s*\S|Exception has occurred: panic )", re.M)
 
 
 def crash_format(head: bytes) -> str | None:

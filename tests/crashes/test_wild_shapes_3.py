@@ -1,0 +1,104 @@
+"""Shapes real users paste that held-out batch 16 found unread (each test: our own small snippet, not a paste)."""
+from forensics.crashes.load import load_text
+from forensics.crashes.paste import normalize_paste
+
+
+def _crash(text):
+    return load_text(text).crash
+
+
+def test_log_time_stamp_columns_come_off_every_line():
+    text = ("2024-05-01 10:00:00 - Thread 3 \"worker\" received signal SIGSEGV, Segmentation fault.\n"
+            "2024-05-01 10:00:00 - [Switching to Thread 0x7ffff0000700 (LWP 4242)]\n"
+            "2024-05-01 10:00:00 - 0x0000555555555123 in parse_item (p=0x0) at item.c:12\n"
+            "2024-05-01 10:00:00 - \n"
+            "2024-05-01 10:00:01 - #1  0x0000555555555200 in main () at main.c:5\n")
+    assert normalize_paste(text).split("\n")[0].startswith("Thread 3 \"worker\" received signal SIGSEGV")
+    r = _crash(text)
+    assert (r["signal"], r["crash_thread"], r["top_own_frame"]) == ("SIGSEGV", 3, "parse_item")
+    # one time-stamped line among gdb's lines is left as it is
+    mixed = "12:00:01 started\n#0  0x0000555555555123 in f () at a.c:1\n#1  0x0000555555555200 in main () at a.c:9\n"
+    assert normalize_paste(mixed).startswith("12:00:01 started")
+
+
+def test_asan_tail_in_a_numbered_log_loads_as_a_report_without_kind():
+    rows = ["  0x60200000ef00: fa fa fd fd fa fa 00 00", "Shadow byte legend (one shadow byte represents 8 application bytes):",
+            "  Addressable:           00", "  Heap left redzone:       fa", "  Freed heap region:       fd", "==777==ABORTING"]
+    text = "".join(f"{i:08d}\t09:15:0{i % 10}\t[777] {row}\t\n" for i, row in enumerate(rows, 40))
+    r = _crash(text)
+    assert (r["class"], r["subclass"]) == ("unknown", "kind-not-shown")
+    assert "tail" in r["reason"]
+
+
+def test_glibc_malloc_printerr_before_2_26_in_a_log():
+    r = _crash("[1234] session opened\n*** Error in `/usr/bin/mydaemon': double free or corruption (out): 0x00000000017c2010 ***\n")
+    assert (r["class"], r["subclass"]) == ("heap-corruption", "double-free")
+    # glibc < 2.18, glued to the last output line, asterisks escaped by markdown
+    r = _crash("0000ffff 1024\nabcdef 2048**\\* glibc detected **\\* ./tool: double free or corruption (!prev): 0x09a4e008 ***\n")
+    assert r["class"] == "heap-corruption"
+
+
+def test_fish_and_a_harness_report_the_signal():
+    r = _crash("fish: Job 1, './viewer' terminated by signal SIGSEGV (Address boundary error)\n")
+    assert (r["signal"], r["class"]) == ("SIGSEGV", "unknown")      # no address: NULL or wild is not decided
+    r = _crash("case07    1  TBROK  :  sig.c:12: unexpected signal SIGBUS(7) received (pid = 99).\n")
+    assert (r["signal"], r["class"]) == ("SIGBUS", "bus-error")
+    assert _crash("worker: terminated by signal SIGTERM (Polite quit request)\n"
+                  "Segmentation fault\n")["signal"] == "SIGSEGV"    # TERM is no crash; the shell's line is
+
+
+def test_windows_access_violation_messages():
+    r = _crash("Exception thrown at 0x00007FFA12345678 in game.exe: 0xC0000005: Access violation writing location 0x0000000000000010.\n")
+    assert (r["class"], r["fault_address"]) == ("null-deref-write", 0x10)
+    r = _crash("Access violation reading location 0xFFFFFFFFFFFFFFFF.\n")
+    assert r["class"].startswith("wild-pointer")
+    assert "crash message" in _crash("Access violation reading location 0x00000008.\n")["reason"]
+
+
+def test_windows_crash_report_raw_stack_skips_the_handler_frames():
+    text = ("  Exception: 0xC0000005  (EXCEPTION_ACCESS_VIOLATION)\n"
+            "  Address  : 0x00007FF8AAAA1111\n"
+            "  Access   : WRITE at 0x0000000000000018\n\n"
+            "  #0   0x00007FF7BBBB0100  myapp.exe\n"
+            "  #1   0x00007FF8CCCC0200  KERNELBASE.dll\n"
+            "  #2   0x00007FF8DDDD0300  ntdll.dll\n"
+            "  #3   0x00007FF8DDDD0400  ntdll.dll\n"
+            "  #4   0x00007FF8AAAA1111  VCRUNTIME140.dll\n"
+            "  #5   0x00007FF7BBBB2222  myapp.exe\n"
+            "  #6   0x00007FF7BBBB3333  myapp.exe\n")
+    c = load_text(text)
+    assert (c.crash["class"], c.crash["fault_address"]) == ("null-deref-write", 0x18)
+    assert c.crash["top_own_frame"].endswith("@0x222")
+    assert len(c.crash_stack()) == 7          # unnamed frames of different modules are no recursion
+
+
+def test_go_panic_that_lost_its_blanks_or_got_bold():
+    r = _crash("panic:runtime error:invalid memory address or nil pointer dereference\ngoroutine 1 [running]:\n")
+    assert r["class"] == "null-deref-read"
+    r = _crash("panic: runtime error: invalid memory address or **nil pointer** dereference\n"
+               "[signal SIGSEGV: segmentation violation code=0x1 **addr=0x8** pc=0x4a1b2c]\n\n"
+               "goroutine 7 [running]:\nmain.load(0x0)\n\t/src/app/load.go:14 +0x2c\n")
+    assert (r["class"], r["fault_address"], r["top_own_frame"]) == ("null-deref-read", 8, "main.load")
+
+
+def test_assertion_macro_naming_its_line_in_an_inline_code_span():
+    r = _crash("```tool: fatal error: Assertion failed on src/table.c line 77```\n")
+    assert r["class"] == "assertion-failure"
+    assert "src/table.c line 77" in r["reason"]
+
+
+def test_addr2line_output_of_a_printed_stack():
+    text = ("addr: 0x0000000000401a2b\n"
+            "dump_stack at /build/app/src/crash.cc:40\n"
+            " (inlined by) on_fatal at /build/app/src/crash.cc:55\n"
+            "------\n"
+            "addr: 0x00007f0000012345\n"
+            "?? ??:0\n"
+            "------\n"
+            "addr: 0x0000000000402b3c\n"
+            "Store::flush at /build/app/src/store.cc:120\n")
+    c = load_text(text)
+    stack = c.crash_stack()
+    assert list(stack["function"]) == ["dump_stack", "on_fatal", "??", "Store::flush"]
+    assert stack["pc"].iloc[0] == 0x401a2b and stack["line"].iloc[3] == 120
+    assert c.crash["class"] == "unknown"       # no signal and no abort path: nothing is made up
