@@ -122,6 +122,9 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
     return "external", f"{sig} with no raise/abort frame on the crash thread: sent from outside"
 
 
+_SLOT_UNREADABLE = re.compile(r"(?:^|, )(\w+)=<error reading variable: Cannot access memory at address 0x[0-9a-fA-F]+>")
+
+
 def _max_run(frames: pd.DataFrame) -> tuple[int, str | None]:
     if frames.empty:
         return 0, None
@@ -172,7 +175,10 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
     if facts.get("sanitizer_kind") and not sig:
         out.update(origin="self", origin_why=f"{facts['sanitizer']} stopped the process at a bad access")
         return done(*sanitizer_class(facts))
-    if facts.get("runtime_verdict") and sig in ((None,) if facts.get("verdict_without_signal") else (None, "SIGABRT", "SIGSEGV")):
+    # (a panic unwinds and exits, or aborts: a SIGSEGV after it is another fault; only a stack overflow is a SIGSEGV)
+    verdict_sigs = (None,) if facts.get("verdict_without_signal") else (None, "SIGABRT", "SIGSEGV") \
+        if (facts.get("runtime_verdict") or ("",))[0] == "stack-overflow" else (None, "SIGABRT")
+    if facts.get("runtime_verdict") and sig in verdict_sigs:
         # the runtime said what happened in its own words (Rust: "panicked at …", "has overflowed its stack")
         out.update(origin="self", origin_why=f"{facts.get('foreign') or 'the runtime'} reported it")
         return done(*facts["runtime_verdict"])
@@ -209,9 +215,13 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         run, run_fn = _max_run(crash)
         near_sp = addr is not None and facts.get("sp") is not None and abs(addr - facts["sp"]) < GUARD_DISTANCE \
             and addr >= NULL_LIMIT
-        if run >= RECURSION_RUN or (near_sp and run >= 3):
+        # gdb could not read frame 0's own argument slot ("this=<error reading variable: Cannot access memory at
+        # address 0x7ffd…>"): the frame itself lies in unmapped stack, as a runaway recursion leaves it
+        slot = _SLOT_UNREADABLE.search(str(crash.iloc[0]["args"])) if len(crash) else None
+        if run >= RECURSION_RUN or ((near_sp or slot) and run >= 3):
             why = f"{run_fn} repeats {run} times in a row" + (f"; fault address is {abs(addr - facts['sp'])} bytes from sp"
-                                                             if near_sp else "")
+                                                             if near_sp else f"; frame 0's {slot.group(1)} cannot be read "
+                                                             "from its own stack slot" if slot else "")
             return done("stack-overflow", "recursion", "probably", "StackOverflow", why)
         if addr is not None and addr >= NULL_LIMIT and _stack_write(facts.get("instruction")):
             return done("stack-overflow", "guard-page", "probably", "StackOverflow",

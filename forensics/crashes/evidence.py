@@ -84,6 +84,9 @@ def _printed_null(facts: dict, src: str) -> tuple[int | None, str]:
     return None, ""
 
 
+_OBJECT_TAKER = re.compile(r"^(?:pthread_(?:mutex|cond|rwlock|spin)_\w+|(?:str|mem|wcs|stp)\w*)$")
+
+
 def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, str]:
     """Without $_siginfo: the pointer arguments/locals of the frame that died hint at the address.
 
@@ -129,6 +132,16 @@ def _address_from_args(crash: pd.DataFrame, facts: dict) -> tuple[int | None, st
             return 0, (f"frame {int(r['frame'])} {r['norm_function']} got {h.group(0)}, a NULL pthread_t "
                        "(a pointer printed in decimal; no $_siginfo: inferred from arguments)")
         ptrs = _pointers(r.get("args")) + _pointers(r.get("locals"))
+        libc = bool(r.get("is_library")) or str(r.get("function")).startswith("__GI_") or \
+            str(r.get("norm_function")).startswith("pthread_")
+        if r is rows[0] and libc and _OBJECT_TAKER.match(str(r.get("norm_function"))):
+            # a pthread/string function follows the pointer it was handed: one into the zero page (a field of a
+            # NULL struct: "pthread_mutex_lock (mutex=0x28)") is where it faulted
+            small = [(name, v) for name, v in _pointers(r.get("args")) if 0 < v < 1 << 12]
+            if small:
+                name, v = small[0]
+                return v, (f"frame 0 {r['norm_function']} was handed {name}=0x{v:x}, an address in the zero page "
+                           "(no $_siginfo: inferred from arguments)")
         caller = r is not rows[0]       # the first own frame under a library frame 0
         top = _pointers(r.get("args"), True) + _pointers(r.get("locals"), True) if caller else ptrs
         for name, v in ptrs:

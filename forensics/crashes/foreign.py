@@ -161,11 +161,11 @@ def _valgrind(text: str) -> tuple[str, dict]:
                 if len(other) > len(run) and [f.group("pc") for f in other[:len(run)]] == pcs:
                     run = run[:0] + other[:len(run)] + other[len(run):]
                     break
-    errors = []                      # [read/write/jump, address] of each memcheck error before the fatal signal
-    for ln in lines[:start if start >= 0 else len(lines)]:
+    errors = []                      # [read/write/jump, address, line] of each memcheck error before the fatal signal
+    for k, ln in enumerate(lines[:start if start >= 0 else len(lines)]):
         e, a = _VG_ERROR.match(ln), _VG_ADDR.match(ln)
         if e:
-            errors.append([e.group("rw") or "jump", None])
+            errors.append([e.group("rw") or "jump", None, k])
         elif a and errors and errors[-1][1] is None:
             errors[-1][1] = int(a.group("addr"), 16)
     head = []
@@ -175,7 +175,7 @@ def _valgrind(text: str) -> tuple[str, dict]:
         addr = int(why.group("addr"), 16) if why and why.group("addr") else None
         code = _VG_CODE.get(why.group("why")) if why else None
         head = signal_lines(m.group("sig"), code, addr if code is not None else None)
-        for kind, at in reversed(errors):
+        for kind, at, _ in reversed(errors):
             if kind in ("read", "write") and at is not None and at == addr:
                 facts["access"] = kind        # memcheck's "Invalid write of size 4" at the fault address
                 break
@@ -190,6 +190,12 @@ def _valgrind(text: str) -> tuple[str, dict]:
         inlined = pc is not None and nxt == f.group("pc")          # gdb shows an inlined frame without a pc
         frames.append(frame_line(j, None if f.group("func") == "???" else f.group("func"), None if inlined else pc,
                                  f.group("file"), f.group("line"), f.group("mod")))
+    zero_page = None
+    if start < 0 and errors and errors[0][0] in ("read", "write") and errors[0][1] is not None and errors[0][1] < 0x1000:
+        # the report was cut before "Process terminating …": an access to the zero page (never mapped, below
+        # mmap_min_addr) is the SIGSEGV the process dies of at that address
+        zero_page = errors[0]
+        facts["access"] = zero_page[0]
     out = list(lines)
     if run:
         n_here = 0
@@ -198,6 +204,8 @@ def _valgrind(text: str) -> tuple[str, dict]:
         out[first:first + n_here] = frames
     if start >= 0:
         out[start:start + 1] = head
+    elif zero_page:
+        out[zero_page[2]:zero_page[2]] = signal_lines("SIGSEGV", 1, zero_page[1])
     return "\n".join(out), facts
 
 

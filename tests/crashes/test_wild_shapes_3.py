@@ -102,3 +102,43 @@ def test_addr2line_output_of_a_printed_stack():
     assert list(stack["function"]) == ["dump_stack", "on_fatal", "??", "Store::flush"]
     assert stack["pc"].iloc[0] == 0x401a2b and stack["line"].iloc[3] == 120
     assert c.crash["class"] == "unknown"       # no signal and no abort path: nothing is made up
+
+
+def test_valgrind_invalid_read_in_the_zero_page_without_the_termination_lines():
+    r = _crash("==41== Invalid read of size 4\n"
+               "==41==    at 0x401136: get_count (list.c:22)\n"
+               "==41==    by 0x401180: main (main.c:9)\n"
+               "==41==  Address 0x8 is not stack'd, malloc'd or (recently) free'd\n")
+    assert (r["class"], r["fault_address"], r["top_own_frame"]) == ("null-deref-read", 8, "get_count")
+    # a bad heap address is no zero page: nothing is made up
+    assert _crash("==41== Invalid write of size 4\n==41==    at 0x401136: put (list.c:22)\n"
+                  "==41==    by 0x401180: main (main.c:9)\n"
+                  "==41==  Address 0x5204044 is 4 bytes after a block of size 4 alloc'd\n")["signal"] is None
+
+
+def test_a_sigsegv_after_a_rust_panic_is_not_the_panic():
+    r = _crash("thread 'main' panicked at 'boom', src/main.rs:3:5\nSegmentation fault (core dumped)\n")
+    assert (r["signal"], r["class"]) == ("SIGSEGV", "unknown")
+    assert _crash("thread 'main' panicked at 'boom', src/main.rs:3:5\nAborted (core dumped)\n")["class"] == "abort"
+
+
+def test_pthread_function_handed_a_zero_page_pointer():
+    r = _crash("Program received signal SIGSEGV, Segmentation fault.\n"
+               "0xb6788862 in __GI___pthread_mutex_lock (mutex=0x30) at pthread_mutex_lock.c:66\n"
+               "#1  0x00010a3c in pool_put (p=0x7e0010) at pool.c:40\n")
+    assert r["class"] == "null-deref-read" and "mutex=0x30" in r["reason"]
+
+
+def test_recursion_whose_frame_0_cannot_read_its_own_argument_slot():
+    frame = "in Node::path (this=0x601040 <root>) at node.cc:61\n"
+    r = _crash("Program received signal SIGSEGV, Segmentation fault.\n"
+               "#0  0x0000000000401b29 in Node::path (this=<error reading variable: Cannot access memory at address "
+               "0x7ffd7b3aafc0>) at node.cc:57\n"
+               f"#1  0x0000000000401be7 {frame}#2  0x0000000000401be7 {frame}#3  0x0000000000401be7 {frame}")
+    assert (r["class"], r["subclass"]) == ("stack-overflow", "recursion")
+    # two frames of one function are no runaway recursion
+    q = _crash("Program received signal SIGSEGV, Segmentation fault.\n"
+               "#0  0x0000000000401b29 in Node::path (this=<error reading variable: Cannot access memory at address "
+               "0x7ffd7b3aafc0>) at node.cc:57\n"
+               f"#1  0x0000000000401be7 {frame}#2  0x0000000000401c00 in main () at main.cc:3\n")
+    assert q["class"] != "stack-overflow"
