@@ -20,6 +20,7 @@ import pandas as pd
 
 from .access import _split_operands, access_of as _access
 from .evidence import _address_from_args, _pointers, operand_address  # noqa: F401  (operand_address: API)
+from .frames import _TRAMPOLINE
 from .sanitizer import sanitizer_class
 
 CLASSES = ("null-deref-read", "null-deref-write", "wild-pointer", "bad-pc", "stack-overflow",
@@ -125,6 +126,15 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
 _SLOT_UNREADABLE = re.compile(r"(?:^|, )(\w+)=<error reading variable: Cannot access memory at address 0x[0-9a-fA-F]+>")
 
 
+def _below_trampoline(crash: pd.DataFrame) -> pd.DataFrame:
+    """The frames from where the fault happened: a stop (or core) inside the process's own signal handler shows the
+    handler's frames above the kernel's signal trampoline (``<signal handler called>``, ``__restore_rt``); the
+    frame under it is where the signal was raised."""
+    names = crash["norm_function"].tolist() if len(crash) else []
+    k = next((i for i, n in enumerate(names) if isinstance(n, str) and _TRAMPOLINE.match(n)), None)
+    return crash.iloc[k + 1:] if k is not None and k + 1 < len(names) else crash
+
+
 def _max_run(frames: pd.DataFrame) -> tuple[int, str | None]:
     if frames.empty:
         return 0, None
@@ -212,6 +222,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                     f"{sig} sent from outside ({origin_why}): a watchdog/timeout killed a hung process")
 
     if sig == "SIGSEGV" or (sig is None and facts.get("si_signo") == 11):
+        crash = _below_trampoline(crash)
+        top = crash.iloc[0] if len(crash) else None
         run, run_fn = _max_run(crash)
         near_sp = addr is not None and facts.get("sp") is not None and abs(addr - facts["sp"]) < GUARD_DISTANCE \
             and addr >= NULL_LIMIT

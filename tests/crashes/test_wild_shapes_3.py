@@ -142,3 +142,26 @@ def test_recursion_whose_frame_0_cannot_read_its_own_argument_slot():
                "0x7ffd7b3aafc0>) at node.cc:57\n"
                f"#1  0x0000000000401be7 {frame}#2  0x0000000000401c00 in main () at main.cc:3\n")
     assert q["class"] != "stack-overflow"
+
+
+def test_a_stop_inside_the_processs_own_signal_handler_is_judged_below_the_trampoline():
+    r = _crash("* thread #1, name = 'app', stop reason = signal SIGSEGV: address not mapped to object\n"
+               "    frame #0: 0x00007f0000010813 libc.so.6`__GI___wait4(pid=77, stat_loc=0x00007f00000200fc, options=0, "
+               "usage=0x0000000000000000) at wait4.c:30:10\n"
+               "    frame #1: 0x00007f0000030931 libruntime.so`crash_dump_helper + 33\n"
+               "    frame #2: 0x00007f0000040330 libc.so.6`__restore_rt\n"
+               "    frame #3: 0x00007f0000050d55 libc.so.6`__GI___libc_free(mem=0x0000000100000004) at malloc.c:3375:7\n"
+               "    frame #4: 0x0000555555554c1d app`release_all(list=0x0000555555760010) at pool.c:80:3\n")
+    assert (r["class"], r["subclass"]) == ("heap-corruption", "segv-in-allocator:free")   # not the handler's usage=0x0
+
+
+def test_valgrinds_libc_replacements_are_library_code():
+    r = _crash("==9== Invalid read of size 1\n"
+               "==9==    at 0x483B006: strrchr (vg_replace_strmem.c:210)\n"
+               "==9==    by 0x10AB71: main (tool.c:16)\n"
+               "==9==  Address 0x0 is not stack'd, malloc'd or (recently) free'd\n\n"
+               "==9== Process terminating with default action of signal 11 (SIGSEGV)\n"
+               "==9==  Access not within mapped region at address 0x0\n"
+               "==9==    at 0x483B006: strrchr (vg_replace_strmem.c:210)\n"
+               "==9==    by 0x10AB71: main (tool.c:16)\n")
+    assert (r["class"], r["top_own_frame"]) == ("null-deref-read", "main")
