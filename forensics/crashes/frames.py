@@ -446,7 +446,7 @@ _RUNTIME_CHAIN = re.compile(r"^(?:std::terminate|std::__terminate|__cxxabiv1::\w
 # the program itself is an interpreter (a core of "lua5.2 prosody", "python3 app.py"): its own functions are the
 # runtime's, as libruby/libpython's are, and the first own frame is the extension's or the script host's
 _INTERPRETER = re.compile(r"^(?:lua[\d.]*|python[\d.]*m?|ruby[\d.]*|perl[\d.]*|php[\d.]*(?:-fpm|-cgi|-cli)?|node(?:js)?)$")
-_INTERPRETER_CODE = re.compile(r"^(?:lua[A-Z]?_\w+|luaL_\w+|_?Py\w+|rb_\w+|ruby_\w+|vm_\w+|zend_\w+|ZEND_\w+|php_\w+|"
+_INTERPRETER_CODE = re.compile(r"^(?:lua[A-Z]?_\w+|luaL_\w+|_?Py\w+|rb_\w+|ruby_\w+|vm_\w+|zend_\w+|ZEND_\w+|php_\w+|_?zval_(?:ptr_)?dtor\w*|_e(?:malloc|free|realloc)\w*|"
                                r"execute_ex|Perl_\w+|node::\S+|v8::\S+)$")
 # Lua's and CPython's core source files (a static interpreter's internals such as lstring.c's internshrstr)
 _INTERPRETER_FILE = re.compile(r"(?:^|/)(?:l(?:api|auxlib|baselib|code|corolib|ctype|debug|do|dump|func|gc|init|iolib|lex|"
@@ -465,7 +465,8 @@ def mark_interpreter_frames(frames: pd.DataFrame, program: str | None) -> None:
                        and not m.rsplit("/", 1)[-1].startswith("node") for m in mods], dtype=bool)
     frames.loc[binary, "is_library"] = True
     frames.loc[binary, "is_own"] = False
-    if not program or not _INTERPRETER.match(program.rsplit("/", 1)[-1]):
+    # (a process title "php-fpm: pool www" names the program before its colon)
+    if not program or not _INTERPRETER.match(program.rsplit("/", 1)[-1].rstrip(":")):
         return
     hit = np.array([not (isinstance(m, str) and m) or m == program for m in mods], dtype=bool) & np.array(
         [bool(isinstance(f, str) and _INTERPRETER_CODE.match(str(n))) or bool(isinstance(s, str) and _INTERPRETER_FILE.search(s))
