@@ -83,9 +83,10 @@ def llc_snap(b, p, end):
 
 @numba.njit(cache=True)
 def ethernet(b, p, end):
-    """Ethernet II / 802.3 with 802.1Q, QinQ and 9100 tags, Cisco VN-Tag (0x8926) and 802.1BR E-Tag
-    (0x893F) -> (etype, offset of the payload). Cisco FabricPath (0x8903) is returned as it is: its inner
-    frame ends before a 4-byte FCS, which only the caller can take off."""
+    """Ethernet II / 802.3 with 802.1Q, QinQ and 9100 tags, Cisco VN-Tag (0x8926), 802.1BR E-Tag (0x893F),
+    Cisco MetaData (0x8909), 802.1ah PBB (0x88E7) and NSH (0x894F) -> (etype, offset of the payload).
+    Cisco FabricPath (0x8903) is returned as it is: its inner frame ends before a 4-byte FCS, which only
+    the caller can take off."""
     if p + 14 > end:
         return 0, p
     etype = _u16(b, p + 12)
@@ -100,6 +101,28 @@ def ethernet(b, p, end):
         elif etype == 0x893F and p + 8 <= end:  # E-Tag: 6 bytes of TCI, then the EtherType
             etype = _u16(b, p + 6)
             p += 8
+        elif etype == 0x8909 and p + 8 <= end:  # Cisco MetaData: version, length, an SGT option, EtherType
+            etype = _u16(b, p + 6)
+            p += 8
+        elif etype == 0x88E7 and p + 18 <= end:  # 802.1ah PBB: I-TAG, then the customer's Ethernet header
+            etype = _u16(b, p + 16)
+            p += 18
+        elif etype == 0x894F and p + 8 <= end:  # NSH: its length (4-byte words), then the next protocol
+            ln = np.int64(b[p + 1] & 0x3F) * 4
+            nxt = b[p + 3]
+            if ln < 8 or p + ln > end:
+                return 0, p
+            p += ln
+            if nxt == 1:
+                return 0x0800, p
+            if nxt == 2:
+                return 0x86DD, p
+            if nxt == 5:
+                return 0x8847, p
+            if nxt != 3 or p + 14 > end:
+                return 0, p
+            etype = _u16(b, p + 12)  # an Ethernet frame inside
+            p += 14
         else:
             break
     if etype <= 1500:  # 802.3 length field: LLC follows

@@ -173,3 +173,20 @@ def test_sequence_exactly_2_31_ahead_is_after_as_in_wireshark():
     assert bool(p.loc[p["frame"] == 30, "lost_segment"].iloc[0]) and bool(theirs.loc[theirs["frame"] == 30,
                                                                                      "lost_segment"].iloc[0])
     assert p["lost_segment"].tolist() == theirs["lost_segment"].astype(bool).tolist()
+
+
+NSH = SURICATA + "tests__decode-nsh-type2__input.pcap"
+PBB = "zeek+zeek/testing__btest__Traces__pbb-recursive-frames.pcapng"
+SYNTHETIC = "arkime+arkime/tests__pcap__arkime_synthetic.pcap"
+
+
+def test_nsh_cisco_metadata_and_pbb_carry_ip():
+    """Headers Wireshark follows inside Ethernet to the IP it shows (addresses as tshark prints them)."""
+    p = _load(NSH).packets  # NSH, MD type 2, next protocol IPv4
+    assert (p.iloc[0]["ip_version"], str(p.iloc[0]["src"]), str(p.iloc[0]["dst"])) == (4, "10.0.0.1", "10.0.0.2")
+    p = _load(PBB).packets  # 802.1ah nested, then IPv4
+    assert (p.iloc[0]["ip_version"], str(p.iloc[0]["src"])) == (4, "192.0.2.1")
+    p = _load(SYNTHETIC).packets.set_index("frame")  # 307: NSH MD type 1; 315: Cisco MetaData
+    for frame in (307, 315):
+        assert (p.loc[frame, "ip_version"], str(p.loc[frame, "src"]), str(p.loc[frame, "protocol"])) == \
+            (4, "192.168.10.1", "ICMP")
