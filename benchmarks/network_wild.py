@@ -8,7 +8,9 @@ flags, as the committed ``*.tshark.csv`` labels are made) and ``load_capture`` i
 reports: files tshark reads, files we load / refuse (``ArtifactError``) / crash on (anything else),
 frame-count and stream-count agreement, and per-flag F1 pooled over every file both read.
 Not part of the test suite (it takes minutes on tcpdump's ~830 test captures); the suite runs the
-committed selection in ``tests/network/wild/``.
+selection listed in ``tests/network/wild/``. ``--list`` prints each file whose loading, frame count,
+stream count or flags differ from tshark's. docs/network.md ("On fresh captures") gives the runs over
+captures the rules were not written on.
 """
 from __future__ import annotations
 
