@@ -61,6 +61,20 @@ _LINUX_SIGNO = {11: ("SIGSEGV", "Segmentation fault"), 7: ("SIGBUS", "Bus error"
                 4: ("SIGILL", "Illegal instruction"), 8: ("SIGFPE", "Arithmetic exception")}
 
 
+# MySQL/MariaDB/Percona's handle_fatal_signal (sql/signal_handler.cc; handle_segfault in 5.1): "[HH:MM:SS UTC - ]
+# mysqld got signal 11 ;", buffer sizes, "Attempting backtrace…", "stack_bottom = … thread_stack 0x…", then
+# my_print_stacktrace's backtrace_symbols print from inside the handler (its own frames above the trampoline)
+_SERVER_BANNER = re.compile(r"\bgot signal (?P<no>\d{1,2}) ;\s*$")
+_STACK_BOTTOM = re.compile(r"^\s*stack_bottom = (?:0x)?[0-9a-fA-F]+ thread_stack 0x[0-9a-fA-F]+\s*$")
+
+
+def _server_banner(lines: list[str], a: int) -> re.Match | None:
+    """The server handler's ``got signal N ;`` banner above a run whose print follows its ``stack_bottom`` line."""
+    if not any(_STACK_BOTTOM.match(ln) for ln in lines[max(0, a - 3):a]):
+        return None
+    return next((m for m in map(_SERVER_BANNER.search, reversed(lines[max(0, a - 60):a])) if m), None)
+
+
 _TRAMPOLINE_MOD = re.compile(r"(?:^|/)lib(?:c|pthread)(?:\.so\.\d+|-[\d.]+\.so)$")   # __restore_rt: libpthread before glibc 2.34
 _INTERRUPTED = re.compile(r"^(?:gsignal|raise|abort|pthread_kill|__pthread_kill\w*|tgkill)$")
 
@@ -71,6 +85,7 @@ def _trampoline_at(lines: list[str], a: int, b: int) -> int | None:
     frame 1 with the handler's message above the print, or (no message) at frames 1-4 right above the
     ``raise``/``gsignal`` the signal interrupted."""
     says = next((m for m in map(_HANDLER_SAYS.search, lines[max(0, a - 3):a]) if m), None)
+    server = _server_banner(lines, a)
     for k in range(a + 1, min(b, a + 5)):
         f = LINE.match(lines[k])
         above = [LINE.match(lines[j]) for j in range(a, k)]
@@ -80,6 +95,8 @@ def _trampoline_at(lines: list[str], a: int, b: int) -> int | None:
             continue
         nxt = LINE.match(lines[k + 1]) if k + 1 < b else None
         if (says and k == a + 1) or (nxt and _INTERRUPTED.match((nxt.group("func") or "").strip())):
+            return k
+        if server and all((x.group("func") or "").strip() for x in above):   # the handler's named frames above it
             return k
     return None
 
@@ -104,7 +121,8 @@ def execinfo_to_gdb(text: str) -> str:
             if k == tramp:
                 func = "<signal handler called>"
             lines[k] = f"#{k - a}  {m.group('pc')} in {func} () from {m.group('mod')}"
-        no = int(hook.group("no")) if hook else None
+        server = _server_banner(lines, a) if tramp is not None else None
+        no = int(hook.group("no")) if hook else int(server.group("no")) if server else None
         if no in _LINUX_SIGNO and "received signal" not in text:
             lines[a] = f"Program received signal {_LINUX_SIGNO[no][0]}, {_LINUX_SIGNO[no][1]}.\n" + lines[a]
     return "\n".join(lines)
