@@ -56,8 +56,10 @@ RE_MAPPING = (r"^\s+(?P<lo>0x[0-9a-fA-F]+)\s+(?P<hi>0x[0-9a-fA-F]+)\s+0x[0-9a-fA
               r"(?:\s+[rwxps-]{4})?\s+(?P<path>/\S+)\s*$")
 RE_SOURCE = r"^(?P<line>\d+)(?:\t| {2,}(?=\S))(?P<text>.*)$"     # gdb's tab, or spaces where a paste lost it
 # glibc: "prog: file.c:12: func: Assertion `x' failed."; seastar/abseil-style helpers print "func: Assertion `x' failed."
-RE_ASSERT = (r"^(?:(?P<prog>.*?): (?P<file>[^\s:]*?):(?P<line>\d+): )?(?P<func>.*?): Assertion `(?P<expr>.*)' "
-             r"failed\.\s*$")
+# libstdc++'s __replacement_assert (_GLIBCXX_ASSERTIONS) prints "file:line: func: Assertion 'x' failed." (no prog, plain
+# quotes); a shell's "Aborted (core dumped)" may follow on the same line
+RE_ASSERT = (r"^(?:(?:(?P<prog>.*?): )?(?P<file>[^\s:]*?):(?P<line>\d+): )?(?P<func>.*?): Assertion [`'](?P<expr>.*)' "
+             r"failed\.(?:\s+Aborted(?: \(core dumped\))?)?\s*$")
 RE_GLIBC_MSG = (r"(?P<msg>(?:free|malloc|realloc|calloc|munmap_chunk|malloc_consolidate|_int_malloc|"
                 r"tcache_thread_shutdown)\(\): [a-z].*|double free or corruption.*|corrupted (?:size|double-linked).*|"
                 r"(?:stack smashing|buffer overflow) detected \*+.*|Attempt to free invalid pointer.*|"
@@ -345,7 +347,7 @@ def parse_text(text: str) -> Transcript:
             m = R["qt_assert"].search(ln)
             if m:
                 facts["assert_message"], facts["assert_expr"] = ln.strip(), m.group("expr")
-        elif "Assertion `" in ln:
+        elif "Assertion `" in ln or ("Assertion '" in ln and "' failed." in ln):
             m = R["assert"].match(ln)
             if m and facts["assert_expr"] is None:
                 facts["assert_message"], facts["assert_expr"] = ln.strip(), m.group("expr")

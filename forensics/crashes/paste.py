@@ -48,7 +48,7 @@ _MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>)
 # "[12:00:01.123] "; a date needs a time after it (a bare date is data)
 _LOG_PREFIX = re.compile(r"^(?:\d+\t)?\[?(?:\d{4}[-/]\d\d[-/]\d\d[ T])?\d\d:\d\d:\d\d(?:[.,]\d{1,9})?\]?"
                          r"(?:[ \t]+-(?:[ \t]|$)|\t| |$)(?:\[\d+\](?:[ \t]|$))?")
-_INLINE_FENCE = re.compile(r"^\s*```(?!`)(\S.*?)```\s*$")
+_INLINE_FENCE = re.compile(r"^\s*```(?!`)(\S.*?)```\s*$|^\s*`(?!`)([^`]*\S)`\s*$")   # ```span``` or a whole line in `code`
 # a raw stack of module-relative pcs (CaptureStackBackTrace, a Windows handler's list): "#8   0x00007FF7619761E8  prog.exe"
 _PC_MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<mod>[\w.+-]+\.(?:exe|dll|sys|so(?:\.[\d.]+)?|dylib))\s*$", re.I)
 _BT_COMMAND = re.compile(r"^(?:bt|backtrace|where|bt full|backtrace full|bt \d+)\s*$")
@@ -165,7 +165,7 @@ def normalize_paste(text: str) -> str:
     if "\\" in text:
         text = _MD_ESCAPE.sub(r"\1", _MD_BOLD_GI.sub(r"__\1__", text))
     # fence lines go; a one-line span in triple backticks ("```prog: fatal error: …```") keeps what it quotes
-    lines = [_INLINE_FENCE.sub(r"\1", ln.rstrip()) for ln in text.split("\n")]
+    lines = [_INLINE_FENCE.sub(lambda m: m.group(1) or m.group(2), ln.rstrip()) for ln in text.split("\n")]
     lines = [ln for ln in lines if not ln.lstrip().startswith(("```", "~~~"))]
     body = [ln for ln in lines if ln.strip()]
     if body and sum(ln.lstrip().startswith(">") for ln in body) >= 0.8 * len(body):

@@ -28,7 +28,7 @@ _LLDB = re.compile(r"^\s*(?:\(lldb\)|[*+]?\s*frame \\?#(?:&#8203;)?\d+: 0x[0-9a-
                    r"|[*+]?\s*thread \\?#(?:&#8203;)?\d+[:,].*stop reason = )", re.M)
 # what the C/C++ runtime prints on its way to abort(), pasted on its own (no gdb around it)
 _ABORT_MESSAGE = re.compile(r"^\s*(?:terminate called after throwing an instance of '[^']+'\s*$|terminate called without an active exception\s*$"
-                            r"|.*\S: Assertion `.+' failed\.\s*$"
+                            r"|.*\S: Assertion [`'].+' failed\.(?:\s+Aborted(?: \(core dumped\))?)?\s*$"
                             r"|\*\*\* (?:stack smashing|buffer overflow) detected \*\*"
                             r"|\*\*\* (?:Signal \d+ \(SIG[A-Z0-9]+\)|SIG[A-Z0-9]+) \(@?0x[0-9a-fA-F]+\) received by PID \d+"
                             r"|.*\[BUG\] (?:Segmentation fault|Bus Error|Illegal instruction)\b"

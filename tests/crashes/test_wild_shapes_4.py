@@ -42,3 +42,13 @@ def test_two_servers_whose_handler_print_stops_at_the_trampoline_never_share_a_b
     assert a["signal"] == b["signal"] == "SIGSEGV"
     assert a["top_own_frame"] is None and b["top_own_frame"] is None
     assert a["bucket"] != b["bucket"]
+
+
+def test_libstdcxx_debug_assertion_with_plain_quotes_is_an_assertion():
+    msg = ("/usr/include/c++/12/bits/stl_vector.h:1123: reference std::vector<int>::operator[](size_type): "
+           "Assertion '__n < this->size()' failed.")
+    r = _crash("toy v0.1 starting\n" + msg + "\nAborted (core dumped)\n")
+    assert (r["class"], r["subclass"]) == ("assertion-failure", "__n < this->size()")
+    # alone, in an inline code span, the shell's last words on the same line
+    r = _crash("`" + msg + " Aborted (core dumped)`\n")
+    assert (r["class"], r["subclass"]) == ("assertion-failure", "__n < this->size()")
