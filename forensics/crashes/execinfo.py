@@ -141,6 +141,23 @@ def execinfo_hook_pcs(text: str) -> list[int]:
 IDE_LINE = re.compile(r"^(?P<func>[A-Za-z_<~][^\s()]*(?:\([^()]*\))?(?: const)?) (?:(?P<pc>0x[0-9a-fA-F]{6,16})|"
                       r"(?P<file>[\w./\\-]+\.\w+):(?P<line>\d+))\s*$")
 IDE_MIN_RUN = 5
+# VS Code's "Copy Call Stack" (cppdbg / CodeLLDB): "raise (Unknown Source:0)", "main() (/src/main.cpp:12)"
+VSCODE_LINE = re.compile(r"^\s*(?:(?P<mod>[\w.+-]+)!)?(?P<func>[A-Za-z_~][^\s()]*(?:\([^()]*\))?(?: const)?) "
+                         r"\((?:Unknown Source:0|(?P<file>[\w./\\:-]*\.\w+):(?P<line>\d+))\)\s*$")
+VSCODE_MIN_RUN = 3
+
+
+def _vscode_runs(lines: list[str]) -> list[tuple[int, int]]:
+    out, start = [], None
+    for i, ln in enumerate(lines + [""]):
+        hit = VSCODE_LINE.match(ln) is not None
+        if hit and start is None:
+            start = i
+        elif not hit and start is not None:
+            if i - start >= VSCODE_MIN_RUN:
+                out.append((start, i))
+            start = None
+    return out
 
 
 def _ide_runs(lines: list[str]) -> list[tuple[int, int]]:
@@ -159,7 +176,7 @@ def _ide_runs(lines: list[str]) -> list[tuple[int, int]]:
 
 
 def looks_like_ide_frames(text: str) -> bool:
-    return bool(_ide_runs(text.split("\n")[:4000]))
+    return bool(_ide_runs(text.split("\n")[:4000]) or _vscode_runs(text.split("\n")[:4000]))
 
 
 def ide_frames_to_gdb(text: str) -> str:
@@ -172,6 +189,12 @@ def ide_frames_to_gdb(text: str) -> str:
             where = f" at {m.group('file')}:{m.group('line')}" if m.group("file") else ""
             pc = f"{m.group('pc')} in " if m.group("pc") else ""
             lines[k] = f"#{k - a}  {pc}{func} (){where}"
+    for a, b in _vscode_runs(lines):
+        for k in range(a, b):
+            m = VSCODE_LINE.match(lines[k])
+            where = f" at {m.group('file')}:{m.group('line')}" if m.group("file") else \
+                f" from {m.group('mod')}" if m.group("mod") else ""
+            lines[k] = f"#{k - a}  {m.group('func').split('(', 1)[0]} (){where}"
     return "\n".join(lines)
 
 

@@ -307,6 +307,19 @@ _WIN_AV_RW = re.compile(r"\b(?P<rw>READ|WRITE|EXECUTE|DEP)\b (?:at|of|from|to) (
 _WIN_EXC_AT = re.compile(r"^\s*(?:Exception )?Address\s*:\s*(?P<pc>0x[0-9a-fA-F]+)\s*$|\b[Ee]xception (?:thrown )?at (?P<pc2>0x[0-9a-fA-F]+)")
 _RAW_PC = re.compile(r"^\s*#\d+\s+(?P<pc>0x[0-9a-fA-F]+)\s")
 _ASSERT_LINE = re.compile(r"\bAssertion failed\b:? (?P<expr>.*?\bline \d+)\b")
+# strace's signal line: "--- SIGBUS {si_signo=SIGBUS, si_code=BUS_ADRALN, si_addr=0xbeba3085} ---" (si_code by name)
+_STRACE_SIG = re.compile(r"^\s*(?:\[pid\s+\d+\] )?--- (?P<sig>SIG[A-Z]+) \{si_signo=SIG[A-Z]+, si_code=(?P<code>[A-Z_]+|-?\d+)"
+                         r"(?:, si_addr=(?P<addr>0x[0-9a-fA-F]+|NULL))?.*\} ---\s*$")
+_SI_CODES = {"SEGV_MAPERR": 1, "SEGV_ACCERR": 2, "SEGV_BNDERR": 3, "SEGV_PKUERR": 4, "BUS_ADRALN": 1, "BUS_ADRERR": 2,
+             "BUS_OBJERR": 3, "ILL_ILLOPC": 1, "ILL_ILLOPN": 2, "ILL_ILLADR": 3, "ILL_ILLTRP": 4, "ILL_PRVOPC": 5,
+             "FPE_INTDIV": 1, "FPE_INTOVF": 2, "FPE_FLTDIV": 3, "SI_USER": 0, "SI_KERNEL": 128, "SI_TKILL": -6}
+# CTest's verdict on a test killed by a signal: "Test #10: name ....Bus error***Exception:" (kwsys' signal description
+# before "***Exception"), older ctest "***Exception: SegFault" / "Illegal" / "Numerical"
+_CTEST = re.compile(r"(?:\.|\s)(?P<desc>Segmentation fault|SegFault|Bus error|Illegal instruction|Child aborted|Subprocess aborted|"
+                    r"Floating-point exception)\s*\*\*\*Exception:|\*\*\*Exception: (?P<old>SegFault|Illegal|Numerical)\b")
+_CTEST_SIG = {"segmentation fault": "SIGSEGV", "segfault": "SIGSEGV", "bus error": "SIGBUS", "illegal instruction": "SIGILL",
+              "illegal": "SIGILL", "child aborted": "SIGABRT", "subprocess aborted": "SIGABRT",
+              "floating-point exception": "SIGFPE", "numerical": "SIGFPE"}
 _HIT = re.compile(r"^Thread (?P<thread>\d+)(?: \"[^\"]*\")? hit (?:Catchpoint|Breakpoint|Hardware watchpoint|Watchpoint) \d+")
 
 
@@ -332,6 +345,21 @@ def last_words(lines) -> dict:
             out.update(signal=sig, signal_desc=sig, signal_how="terminated", last_words=ln.strip())
             if b:
                 out["comm"] = b.group("comm")
+            continue
+        st = _STRACE_SIG.match(ln)
+        if st and st.group("sig") in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS") \
+                and "signal" not in out:
+            code = st.group("code")
+            code = _SI_CODES.get(code) if not code.lstrip("-").isdigit() else int(code)
+            addr = st.group("addr")
+            out.update(signal=st.group("sig"), signal_desc=st.group("sig"), signal_how="terminated", last_words=ln.strip(),
+                       **({"si_code": code} if code is not None else {}),
+                       **({"si_addr": 0 if addr == "NULL" else int(addr, 16)} if addr and (code or 0) > 0 else {}))
+            continue
+        ct = _CTEST.search(ln)
+        if ct and "signal" not in out:
+            desc = ct.group("desc") or ct.group("old")
+            out.update(signal=_CTEST_SIG[desc.lower()], signal_desc=desc, signal_how="terminated", last_words=ln.strip())
             continue
         f = _FISH.search(ln) or _SIG_RECEIVED.search(ln)
         if f and f.group("sig") not in ("SIGKILL", "SIGTERM", "SIGINT", "SIGHUP") and "signal" not in out:

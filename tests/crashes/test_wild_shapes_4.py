@@ -52,3 +52,35 @@ def test_libstdcxx_debug_assertion_with_plain_quotes_is_an_assertion():
     # alone, in an inline code span, the shell's last words on the same line
     r = _crash("`" + msg + " Aborted (core dumped)`\n")
     assert (r["class"], r["subclass"]) == ("assertion-failure", "__n < this->size()")
+
+
+def test_strace_signal_line_gives_signal_code_and_address():
+    text = ('openat(AT_FDCWD, "in.dat", O_RDONLY) = 3\n'
+            'read(3, "HDR1"..., 4096) = 4096\n'
+            "--- SIGBUS {si_signo=SIGBUS, si_code=BUS_ADRALN, si_addr=0xbee01003} ---\n"
+            "+++ killed by SIGBUS (core dumped) +++\n")
+    r = _crash(text)
+    assert (r["signal"], r["si_code"], r["fault_address"]) == ("SIGBUS", 1, 0xbee01003)
+    assert (r["class"], r["subclass"]) == ("bus-error", "misaligned")
+    r = _crash("write(1, \"ok\\n\", 3) = 3\n--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---\n"
+               "+++ killed by SIGSEGV +++\n")
+    assert (r["signal"], r["fault_address"]) == ("SIGSEGV", 0)
+    assert r["class"].startswith("null-deref")
+
+
+def test_ctest_signal_verdict_is_the_last_words():
+    r = _crash("      Start  3: parser_roundtrip\n 3/9 Test  #3: parser_roundtrip .........Bus error***Exception:   0.12 sec\n")
+    assert (r["signal"], r["class"]) == ("SIGBUS", "bus-error")
+    r = _crash(" 4/9 Test  #4: codec ....................***Exception: SegFault  0.20 sec\n")
+    assert r["signal"] == "SIGSEGV"
+    r = _crash(" 5/9 Test  #5: tree .....................Subprocess aborted***Exception:   0.05 sec\n")
+    assert r["signal"] == "SIGABRT"
+
+
+def test_vscode_copied_call_stack_is_read_as_frames():
+    text = ("__pthread_kill_implementation (Unknown Source:0)\nraise (Unknown Source:0)\nabort (Unknown Source:0)\n"
+            "Widget::render() (/src/app/widget.cpp:88)\nmain (/src/app/main.cpp:12)\n")
+    c = load_text(text)
+    assert c.crash["class"] == "abort"
+    assert c.crash["top_own_frame"] == "Widget::render"
+    assert list(c.frames["function"])[:3] == ["__pthread_kill_implementation", "raise", "abort"]
