@@ -26,8 +26,8 @@ import pandas as pd
 from ..errors import ArtifactError
 from ..parallel import executor
 from .captures import _members_frame, _network_files, _set_provenance, boundary_warnings
-from .cluster_tables import _number_streams, analyse_columns, renumbered, stream_first
-from .partitioned import _decode_remote, _defragment, _order, tcp_rows
+from .cluster_tables import _number_streams, analyse_columns, decoded_on_cluster, renumbered, stream_first
+from .partitioned import _defragment, tcp_rows
 
 
 def write_pieces(part, numbers: np.ndarray, out_dir: str, artifact: str, meta: dict) -> dict:
@@ -85,13 +85,7 @@ def export_set_on_cluster(source, out_dir: str, artifact: str, scheduler: str, w
         if ex.kind != "dask":
             raise ArtifactError(None, None, "writing from the workers needs a Dask scheduler")
         parts, c = ex.workers, ex.client
-        decoded = _decode_remote(ex, [(p, k, parts, None) for p, k, _ in listing.files], parts)
-        dec, frames_of, _, merged = _order(decoded)
-        del decoded
-        members = [d["stats"] for d in dec]
-        for m, d in zip(members, dec):
-            for off, reason in d["warnings"]:
-                m.provenance.warn(off, reason)
+        dec, frames_of, merged, members = decoded_on_cluster(ex, listing)
         first, last = _first_last(frames_of, dec)
         prov = _set_provenance(listing, members)
         boundary_warnings(listing, members, prov, first)

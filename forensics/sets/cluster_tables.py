@@ -123,6 +123,20 @@ def _number_streams(firsts: list) -> list:
     return numbers
 
 
+def decoded_on_cluster(ex, listing):
+    """Each member decoded on the cluster's workers (the records stay there), in set order: the decoded
+    members' facts, each one's set frame numbers, whether files were merged in time order, and the
+    members with the warnings their workers recorded."""
+    parts = ex.workers
+    decoded = _decode_remote(ex, [(p, k, parts, None) for p, k, _ in listing.files], parts)
+    dec, frames_of, _, merged = _order(decoded)
+    members = [d["stats"] for d in dec]
+    for m, d in zip(members, dec):
+        for off, reason in d["warnings"]:
+            m.provenance.warn(off, reason)
+    return dec, frames_of, merged, members
+
+
 def write_set_tables(source, scheduler: str, out_dir: str, workers: int | None = None) -> dict:
     """Steps 1–3 on the cluster; returns what was written (folder, members, counts)."""
     listing = _network_files(source)
@@ -131,13 +145,7 @@ def write_set_tables(source, scheduler: str, out_dir: str, workers: int | None =
             raise ArtifactError(None, None, "the cluster tables need a Dask scheduler")
         parts = ex.workers
         c = ex.client
-        decoded = _decode_remote(ex, [(p, k, parts, None) for p, k, _ in listing.files], parts)
-        dec, frames_of, _, merged = _order(decoded)
-        del decoded
-        members = [d["stats"] for d in dec]
-        for m, d in zip(members, dec):
-            for off, reason in d["warnings"]:
-                m.provenance.warn(off, reason)
+        dec, frames_of, merged, members = decoded_on_cluster(ex, listing)
         firsts_of = [int(f) if np.isscalar(f) else int(np.min(f)) if len(f) else 0 for f in frames_of]
         boundary_warnings(listing, members, _set_provenance(listing, members),
                           [f if m.packets else 0 for f, m in zip(firsts_of, members)])
