@@ -46,7 +46,8 @@ _SIGNAL = re.compile(r"^\[signal (?P<sig>SIG[A-Z0-9]+|0x[0-9a-fA-F]+|\d+)(?:: (?
 # the numbers the Go runtime uses on every Unix it runs on (SIGBUS/SIGSYS differ between systems: not guessed)
 _SIG_BY_NO = {4: ("SIGILL", "illegal instruction"), 5: ("SIGTRAP", "trace trap"), 6: ("SIGABRT", "abort"),
               8: ("SIGFPE", "floating-point exception"), 11: ("SIGSEGV", "segmentation violation")}
-_FUNC = re.compile(r"^(?P<func>[\w.\-~/%]+?(?:\.\(\*?[\w\[\],. ]+\))?(?:\.[\w\-\[\]~.]+)*|panic)\((?P<args>.*)\)\s*$")
+# (Go before 1.5 wrote "·" in symbol names: a closure is "pkg.func·007", runtime functions "runtime·panic")
+_FUNC = re.compile(r"^(?P<func>[\w.\-~/%·]+?(?:\.\(\*?[\w\[\],. ]+\))?(?:\.[\w\-\[\]~.·]+)*|panic)\((?P<args>.*)\)\s*$")
 _FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|s|c)):(?P<line>\d+)(?: \+0x[0-9a-fA-F]+)?(?: .*)?$")
 _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGFPE": 8, "SIGILL": 4, "SIGABRT": 6, "SIGTRAP": 5}
 

@@ -48,6 +48,11 @@ _MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>)
 # "[12:00:01.123] "; a date needs a time after it (a bare date is data)
 _LOG_PREFIX = re.compile(r"^(?:\d+\t)?\[?(?:\d{4}[-/]\d\d[-/]\d\d[ T])?\d\d:\d\d:\d\d(?:[.,]\d{1,9})?\]?"
                          r"(?:[ \t]+-(?:[ \t]|$)|\t| |$)(?:\[\d+\](?:[ \t]|$))?")
+# a logger's record columns after the clock: uptime/counter numbers, a thread id, the level and one bracketed tag
+# ("364.658051 T:1587278832  NOTICE: [plugin.x] …", "12 tid=77 ERROR [worker] …"); the level word is required
+_LOG_LEVEL_PREFIX = re.compile(r"^\s*(?:\d[\d.:,]*\s+)*(?:(?:T|tid|TID|pid|PID)[:=]\d+\s+)?"
+                               r"(?:DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|FATAL|SEVERE|CRITICAL|[DIWEF]/\w+):?"
+                               r"(?: +(?P<tag>\[[^\]\n]+\]))?(?: |$)")
 _INLINE_FENCE = re.compile(r"^\s*```(?!`)(\S.*?)```\s*$|^\s*`(?!`)([^`]*\S)`\s*$")   # ```span``` or a whole line in `code`
 # a raw stack of module-relative pcs (CaptureStackBackTrace, a Windows handler's list): "#8   0x00007FF7619761E8  prog.exe"
 _PC_MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<mod>[\w.+-]+\.(?:exe|dll|sys|so(?:\.[\d.]+)?|dylib))\s*$", re.I)
@@ -150,7 +155,13 @@ def _strip_log_prefixes(lines: list[str]) -> list[str]:
     hits = [_LOG_PREFIX.match(ln) for ln in lines]
     if sum(1 for ln, h in zip(lines, hits) if h and ln.strip()) < 0.9 * len(body):
         return lines
-    return [ln[h.end():] if h else ln for ln, h in zip(lines, hits)]
+    lines = [ln[h.end():] if h else ln for ln, h in zip(lines, hits)]
+    # the record's level (and tag) columns after the clock, when every line carries the same tag
+    hits = [_LOG_LEVEL_PREFIX.match(ln) for ln in lines]
+    if sum(1 for ln, h in zip(lines, hits) if h and ln.strip()) >= 0.9 * len(body) and \
+            len({h.group("tag") for h in hits if h}) == 1:
+        lines = [ln[h.end():] if h else ln for ln, h in zip(lines, hits)]
+    return lines
 
 
 def normalize_paste(text: str) -> str:

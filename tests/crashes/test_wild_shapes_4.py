@@ -84,3 +84,14 @@ def test_vscode_copied_call_stack_is_read_as_frames():
     assert c.crash["class"] == "abort"
     assert c.crash["top_own_frame"] == "Widget::render"
     assert list(c.frames["function"])[:3] == ["__pthread_kill_implementation", "raise", "abort"]
+
+
+def test_log_record_level_and_tag_columns_come_off_and_old_go_closure_names_read():
+    body = ["panic: runtime error: invalid memory address or nil pointer dereference",
+            "[signal 0xb code=0x1 addr=0x0 pc=0x4a1f20]", "", "goroutine 12 [running]:",
+            "example.com/toy/feed.func·003(0x4)", "\t/home/dev/go/src/example.com/toy/feed/feed.go:41 +0x1c2",
+            "created by example.com/toy/feed.Start", "\t/home/dev/go/src/example.com/toy/feed/feed.go:50 +0x90"]
+    text = "".join(f"10:20:3{i % 10} {101.5 + i:.6f} T:140001  ERROR: [toy.addon] {ln}\n" for i, ln in enumerate(body))
+    r = _crash(text)
+    assert (r["class"], r["crash_thread"]) == ("null-deref-read", 12)
+    assert r["top_own_frame"] == "example.com/toy/feed.func·003"
