@@ -136,7 +136,12 @@ _VG_WHY = re.compile(_VG + r"(?P<why>Access not within mapped region|Bad permiss
 _VG_FRAME = re.compile(_VG + r"(?:at|by) (?P<pc>0x[0-9A-Fa-f]+|0x\.+): (?P<func>.+?)"
                        r"(?: \((?:(?P<file>[^():\s]+):(?P<line>\d+)|(?:in|within) (?P<mod>[^)]+))\))?\s*$")
 _VG_ERROR = re.compile(_VG + r"(?P<what>Invalid (?P<rw>read|write) of size \d+|Jump to the invalid address stated on the next line)")
-_VG_ADDR = re.compile(_VG + r"Address (?P<addr>0x[0-9A-Fa-f]+) is ")
+_VG_ADDR = re.compile(_VG + r"Address (?P<addr>0x[0-9A-Fa-f]+) is (?P<where>.*?)\s*$")
+# memcheck's description of a heap address: past either end of a live block, or inside a freed one
+_VG_HEAP_OUT = re.compile(r"^\d+ bytes (?:after|before) a block of size \d+ alloc'd$")
+_VG_HEAP_FREED = re.compile(r"^\d+ bytes inside a block of size \d+ free'd$")
+# "Warning: client switching stacks?  SP change: 0x1fff0009a0 --> 0x1ffe85f7a0": SP moved by more than --max-stackframe
+_VG_SP_CHANGE = re.compile(_VG + r"Warning: client switching stacks\?\s+SP change: (?P<old>0x[0-9A-Fa-f]+) --> (?P<new>0x[0-9A-Fa-f]+)")
 _VG_CODE = {"Access not within mapped region": 1, "Bad permissions for mapped region": 2, "General Protection Fault": 128,
             "Non-existent physical address": 3, "Invalid address alignment": 1}
 
@@ -168,6 +173,7 @@ def _valgrind(text: str) -> tuple[str, dict]:
             errors.append([e.group("rw") or "jump", None, k])
         elif a and errors and errors[-1][1] is None:
             errors[-1][1] = int(a.group("addr"), 16)
+            errors[-1].append(a.group("where"))
     head = []
     if start >= 0:
         m = _VG_FATAL.match(lines[start])
@@ -175,7 +181,7 @@ def _valgrind(text: str) -> tuple[str, dict]:
         addr = int(why.group("addr"), 16) if why and why.group("addr") else None
         code = _VG_CODE.get(why.group("why")) if why else None
         head = signal_lines(m.group("sig"), code, addr if code is not None else None)
-        for kind, at, _ in reversed(errors):
+        for kind, at, *_ in reversed(errors):
             if kind in ("read", "write") and at is not None and at == addr:
                 facts["access"] = kind        # memcheck's "Invalid write of size 4" at the fault address
                 break
@@ -196,6 +202,10 @@ def _valgrind(text: str) -> tuple[str, dict]:
         # mmap_min_addr) is the SIGSEGV the process dies of at that address
         zero_page = errors[0]
         facts["access"] = zero_page[0]
+    if start < 0 and not zero_page and errors and errors[0][0] in ("read", "write"):
+        verdict = _valgrind_verdict(lines, errors[0])
+        if verdict:
+            facts["runtime_verdict"], facts["verdict_without_signal"] = verdict, True
     out = list(lines)
     if run:
         n_here = 0
@@ -207,6 +217,27 @@ def _valgrind(text: str) -> tuple[str, dict]:
     elif zero_page:
         out[zero_page[2]:zero_page[2]] = signal_lines("SIGSEGV", 1, zero_page[1])
     return "\n".join(out), facts
+
+
+def _valgrind_verdict(lines: list[str], error: list) -> tuple | None:
+    """What memcheck's first error says when the report was cut before any termination line: a write or read
+    past a heap block's end is a heap overflow, inside a freed block a use after free (as ASan's kinds map), and
+    an access right after SP moved down by over a MiB (Valgrind's "client switching stacks?") a frame larger
+    than the stack."""
+    rw, where, k = error[0], (error[3] if len(error) > 3 else ""), error[2]
+    if _VG_HEAP_OUT.match(where):
+        return ("heap-corruption", f"heap-buffer-overflow:{rw}", "exploitable", "HeapError",
+                f"Valgrind reports an invalid {rw}: the address is {where} (a heap buffer overflow)")
+    if _VG_HEAP_FREED.match(where):
+        return ("wild-pointer", f"use-after-free:{rw}", "exploitable" if rw == "write" else "probably", "UseAfterFree",
+                f"Valgrind reports an invalid {rw}: the address is {where} (a use after free)")
+    sp = next((m for m in map(_VG_SP_CHANGE.match, lines[max(0, k - 5):k]) if m), None)
+    if sp and 1 << 20 <= int(sp.group("old"), 16) - int(sp.group("new"), 16) <= 1 << 30:
+        drop = int(sp.group("old"), 16) - int(sp.group("new"), 16)
+        return ("stack-overflow", "large-frame", "probably", "StackOverflow",
+                f"Valgrind saw SP move down by {drop:,} bytes in one step (\"client switching stacks?\") and the next "
+                f"access was an invalid {rw}: a frame larger than the stack")
+    return None
 
 
 # --- breakpad's minidump_stackwalk ---------------------------------------------------------------------
@@ -271,6 +302,7 @@ def _macos(text: str) -> tuple[str, dict]:
     lines, out, facts = text.split("\n"), [], {"foreign": "the macOS crash report"}
     addr = next((m for m in map(_MAC_ADDR.match, lines) if m), None)
     crashed = next((int(m.group("no")) + 1 for m in map(_MAC_CRASHED.match, lines) if m), None)
+    gpflt = any(re.match(r"^\s*Exception (?:Codes|codes|Subtype|subtype):\s+EXC_I386_GPFLT\b", ln) for ln in lines)
     in_thread = None
     for ln in lines:
         e = _MAC_EXC.match(ln)
@@ -278,6 +310,8 @@ def _macos(text: str) -> tuple[str, dict]:
             sig = (e.group("sig") or _MAC_SIG.get(e.group("exc").upper(), "SIGSEGV")).upper()
             at = int(addr.group("addr"), 16) if addr else None
             code = (2 if addr.group("kern") == "KERN_PROTECTION_FAILURE" else 1) if addr and sig in ("SIGSEGV", "SIGBUS") else None
+            if gpflt and sig in ("SIGSEGV", "SIGBUS") and not addr:   # x86's #GP: Linux's SI_KERNEL with address 0
+                code, at = 128, 0
             out += signal_lines(sig, code, at) if code else signal_lines(sig)
             continue
         t = _MAC_THREAD.match(ln)

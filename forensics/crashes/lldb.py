@@ -88,7 +88,12 @@ def lldb_to_gdb(text: str) -> str:
             if stop and not seen_stop:
                 why = stop.group("why")
                 e, sg = _EXC.search(why), _SIG.search(why)
-                if e:
+                if "EXC_BAD_ACCESS" in why and "EXC_I386_GPFLT" in why:
+                    # x86's general-protection fault (a non-canonical address): what Linux sends as SI_KERNEL, address 0
+                    out.append(f"Thread {n} received signal SIGSEGV, {why}.")
+                    out.append("$0 = {si_signo = 11, si_errno = 0, si_code = 128, _sigfault = {si_addr = 0x0}}")
+                    seen_stop = True
+                elif e:
                     sig, signo = _EXC_SIGNAL["EXC_BAD_ACCESS"]
                     out.append(f"Thread {n} received signal {sig}, {why}.")
                     out.append(f"$0 = {{si_signo = {signo}, si_errno = 0, si_code = {e.group('code')}, "

@@ -95,3 +95,47 @@ def test_log_record_level_and_tag_columns_come_off_and_old_go_closure_names_read
     r = _crash(text)
     assert (r["class"], r["crash_thread"]) == ("null-deref-read", 12)
     assert r["top_own_frame"] == "example.com/toy/feed.func·003"
+
+
+def test_x86_general_protection_fault_from_macos_is_a_non_canonical_access():
+    lldb = ("Process 77 stopped\n"
+            "* thread #1: tid = 0x1d2, 0x0000000100001f40 toy`walk + 16 at walk.c:9, queue = 'com.apple.main-thread', "
+            "stop reason = EXC_BAD_ACCESS (code=EXC_I386_GPFLT)\n"
+            "    frame #0: 0x0000000100001f40 toy`walk + 16 at walk.c:9\n")
+    r = _crash(lldb)
+    assert (r["class"], r["subclass"], r["si_code"]) == ("wild-pointer", "non-canonical", 128)
+    report = ("Process:               toy [501]\nCrashed Thread:        0  Dispatch queue: com.apple.main-thread\n\n"
+              "Exception Type:        EXC_BAD_ACCESS (SIGSEGV)\nException Codes:       EXC_I386_GPFLT\n\n"
+              "Thread 0 Crashed:: Dispatch queue: com.apple.main-thread\n"
+              "0   toy                           0x0000000100001f40 walk + 16 (walk.c:9)\n")
+    r = _crash(report)
+    assert (r["class"], r["subclass"]) == ("wild-pointer", "non-canonical")
+
+
+_VG_HEAD = "==41== Memcheck, a memory error detector\n==41== Command: ./toy\n==41==\n"
+
+
+def test_valgrind_heap_overflow_and_use_after_free_with_the_termination_cut():
+    over = (_VG_HEAD + "==41== Invalid write of size 4\n==41==    at 0x401136: fill (fill.c:7)\n"
+            "==41==    by 0x401170: main (fill.c:15)\n"
+            "==41==  Address 0x4a4b068 is 0 bytes after a block of size 40 alloc'd\n"
+            "==41==    at 0x483B7F3: malloc (in /usr/lib/valgrind/vgpreload_memcheck-amd64-linux.so)\n"
+            "==41==    by 0x401160: main (fill.c:13)\n")
+    r = _crash(over)
+    assert (r["class"], r["top_own_frame"]) == ("heap-corruption", "fill")
+    freed = over.replace("0 bytes after a block of size 40 alloc'd", "8 bytes inside a block of size 40 free'd")
+    assert _crash(freed)["class"] == "wild-pointer"
+    # an error elsewhere (a global, the stack) says nothing more
+    other = over.replace("0 bytes after a block of size 40 alloc'd", "on thread 1's stack")
+    assert _crash(other)["class"] == "unknown"
+
+
+def test_valgrind_stack_pointer_jump_then_invalid_write_is_a_frame_larger_than_the_stack():
+    text = (_VG_HEAD + "==41== Warning: client switching stacks?  SP change: 0x1ffefffd10 --> 0x1ffe0fdd00\n"
+            "==41==          to suppress, use: --max-stackframe=15736848 or greater\n"
+            "==41== Invalid write of size 8\n==41==    at 0x401126: main (big.c:5)\n")
+    r = _crash(text)
+    assert (r["class"], r["top_own_frame"]) == ("stack-overflow", "main")
+    # a switch to a stack elsewhere (a green thread's heap-allocated stack) is no such evidence
+    far = text.replace("0x1ffe0fdd00", "0x04a4c000")
+    assert _crash(far)["class"] == "unknown"
