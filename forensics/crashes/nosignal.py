@@ -62,11 +62,14 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
     if facts.get("strace_waits", 0) >= 2:
         return ("snapshot", f"no signal line; strace attached to the running process shows {facts['strace_waits']} "
                             "threads blocked in futex lock waits (FUTEX_WAIT … <unfinished ...>)")
-    if len(waiters) >= 2:
+    # systemd-coredump writes its "Stack trace of thread N:" list only for a process a core-dumping signal killed:
+    # threads waiting in it are the idle ones of a crash whose Signal line the excerpt lost, not a hang
+    dumped = facts.get("dialect") == "coredumpctl"
+    if len(waiters) >= 2 and not dumped:
         return ("snapshot", f"no signal line; threads {', '.join(map(str, waiters))} are blocked in lock waits")
     # one thread alone: a *timed* wait (g_cond_wait_until, pthread_cond_timedwait) returns at its deadline — how an
     # idle pool worker sleeps — so an excerpt showing just that worker says nothing about a hang
-    if waiters and len(crash) and crash.iloc[0]["thread"] in waiters and not len(_has(crash.head(8), _TIMED_WAIT)):
+    if waiters and not dumped and len(crash) and crash.iloc[0]["thread"] in waiters and not len(_has(crash.head(8), _TIMED_WAIT)):
         return ("snapshot", "no signal line; the thread shown is blocked in a lock wait")
     if len(crash) and int(pd.to_numeric(crash["frame"]).max()) >= DEEP_STACK:
         return ("done", "stack-overflow", "recursion", "probably", "StackOverflow",

@@ -320,6 +320,9 @@ _CTEST = re.compile(r"(?:\.|\s)(?P<desc>Segmentation fault|SegFault|Bus error|Il
 _CTEST_SIG = {"segmentation fault": "SIGSEGV", "segfault": "SIGSEGV", "bus error": "SIGBUS", "illegal instruction": "SIGILL",
               "illegal": "SIGILL", "child aborted": "SIGABRT", "subprocess aborted": "SIGABRT",
               "floating-point exception": "SIGFPE", "numerical": "SIGFPE"}
+# a program's own handler announcing the signal in its own voice: "<prog> has encountered a segmentation fault!"
+_ENCOUNTERED = re.compile(r"\bhas encountered an? (?P<w>segmentation fault|bus error|illegal instruction|floating point exception)"
+                          r"\s*[!.]?\s*$", re.I)
 _HIT = re.compile(r"^Thread (?P<thread>\d+)(?: \"[^\"]*\")? hit (?:Catchpoint|Breakpoint|Hardware watchpoint|Watchpoint) \d+")
 
 
@@ -360,6 +363,11 @@ def last_words(lines) -> dict:
         if ct and "signal" not in out:
             desc = ct.group("desc") or ct.group("old")
             out.update(signal=_CTEST_SIG[desc.lower()], signal_desc=desc, signal_how="terminated", last_words=ln.strip())
+            continue
+        en = _ENCOUNTERED.search(ln)
+        if en and "signal" not in out:
+            out.update(signal=_SHELL_WORDS[en.group("w").lower()], signal_desc=en.group("w"), signal_how="terminated",
+                       last_words=ln.strip())
             continue
         f = _FISH.search(ln) or _SIG_RECEIVED.search(ln)
         if f and f.group("sig") not in ("SIGKILL", "SIGTERM", "SIGINT", "SIGHUP") and "signal" not in out:

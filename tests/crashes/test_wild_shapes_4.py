@@ -139,3 +139,18 @@ def test_valgrind_stack_pointer_jump_then_invalid_write_is_a_frame_larger_than_t
     # a switch to a stack elsewhere (a green thread's heap-allocated stack) is no such evidence
     far = text.replace("0x1ffe0fdd00", "0x04a4c000")
     assert _crash(far)["class"] == "unknown"
+
+
+def test_a_handler_announcing_the_signal_in_its_own_voice():
+    r = _crash("step 120: sim ok\ntoysim has encountered a segmentation fault!\n\n--- BEGIN BACKTRACE ---\n--- END BACKTRACE ---\n")
+    assert (r["signal"], r["class"]) == ("SIGSEGV", "unknown")     # no address: NULL or wild cannot be told
+
+
+def test_idle_threads_of_a_systemd_coredump_stack_list_are_no_hang():
+    waits = "".join(
+        f"        Stack trace of thread {tid}:\n"
+        f"        #0  0x00007f0000001f32 n/a (libc.so.6 + 0x9ef32)\n"
+        f"        #1  0x00007f0000004e5e pthread_cond_wait (libc.so.6 + 0x95e5e)\n"
+        f"        #2  0x00007f00a0000100 n/a (libworker.so.1 + 0x100)\n\n" for tid in (501, 502))
+    r = _crash(waits)
+    assert r["class"] == "unknown"
