@@ -424,7 +424,10 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
         threads = f["thread"].to_numpy()
         for k in np.flatnonzero(tramp)[::-1]:
             above = (threads == threads[k]) & (np.arange(len(f)) <= k)
-            if k + 1 < len(f) and threads[k + 1] == threads[k] and (hook & above).any():
+            # (or a handler that re-raises the signal it caught or aborts: raise/kill at the top of the thread)
+            top = int(np.flatnonzero(above)[0])
+            reraise = top < k and isinstance(norm[top], str) and bool(_RERAISE.match(norm[top]))
+            if k + 1 < len(f) and threads[k + 1] == threads[k] and ((hook & above).any() or reraise):
                 own &= ~above
     f["is_own"] = own
     return f
@@ -432,6 +435,7 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
 
 _STACK_CAPTURE = re.compile(r"(?:^|::)(?:backtrace|backtrace_symbols\w*|_Unwind_Backtrace|print_?stack_?trace|"
                             r"dump_?stack_?trace|StackTrace|capture_?backtrace)\b", re.I)
+_RERAISE = re.compile(r"^(?:raise|gsignal|abort|kill|tgkill|pthread_kill|__pthread_kill\w*)$")
 _TRAMPOLINE = re.compile(r"^(?:<signal handler called>|_{0,2}sigtramp|__restore_rt|__kernel_rt_sigreturn|"
                          r"_?sigreturn|__kernel_sigreturn)$")
 
