@@ -246,7 +246,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         top_pc = None if top_pc is None or pd.isna(top_pc) else int(top_pc)
         in_module = top is not None and isinstance(top.get("module"), str) and str(top.get("module"))[:1] not in ("", "<")
         # (a "??" inside a named module is code there — an Android tombstone prints module-relative pcs)
-        if top is not None and top["norm_function"] == "??" and top_pc is not None and top_pc < NULL_LIMIT and not in_module:
+        if top is not None and top["norm_function"] == "??" and top_pc is not None and top_pc < NULL_LIMIT and not in_module \
+                and int(top["frame"]) == 0:      # (a paste that starts at "#9" lost frame 0: #9's pc is a return address)
             return done("bad-pc", "null-call", "probably", "SegFaultOnPcNearNull",
                         f"frame 0 is at pc 0x{int(top_pc):x}: a call through a NULL function pointer")
         if top is not None and top["norm_function"] == "??" and top_pc is not None and 1 << 48 <= top_pc < 0xffff << 48:

@@ -28,6 +28,12 @@ _CRASH_SIGNALS = {"SIGSEGV": "Segmentation fault", "SIGBUS": "Bus error", "SIGIL
 _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGILL": 4, "SIGFPE": 8, "SIGABRT": 6, "SIGSYS": 31, "SIGTRAP": 5}
 _CAUGHT = re.compile(r"\b(?:[Cc]aught|[Cc]atching|[Tt]rapped|[Gg]ot) signal:? (?P<sig>SIG[A-Z]+)\b"
                      r"|\b[Cc]atching (?P<sig2>SIG[A-Z]+)\b")
+# a handler printing the siginfo it caught: "SIGSEGV in core thread caught:" then "address = 0xFFFFFFFF" and the
+# si_code's description (glibc's psiginfo wording, any case) on the lines below
+_CAUGHT_AFTER = re.compile(r"\b(?P<sig>SIG(?:SEGV|BUS|ILL|FPE))\b.{0,40}?\bcaught\b")
+_SI_ADDR_LINE = re.compile(r"^\s*(?:fault(?:ing)? )?addr(?:ess)?\s*[=:]\s*(?P<addr>0x[0-9a-fA-F]+|\(nil\))\s*$", re.I)
+_SI_DESC = {"address not mapped to object": 1, "invalid permissions for mapped object": 2, "invalid address alignment": 1,
+            "nonexisting physical address": 2, "non-existent physical address": 2, "object specific hardware error": 3}
 _ZABBIX = re.compile(r"Got signal \[signal:(?P<no>\d+)\((?P<sig>SIG[A-Z]+)\),reason:(?P<code>-?\d+),refaddr:(?P<addr>0x[0-9a-fA-F]+|\(nil\))\]")
 # node-segfault-handler's (and its ports') "PID 8 received SIGSEGV for address: 0x1fc62c0": the handler's si_addr
 _RECEIVED_FOR = re.compile(r"\bPID \d+ received (?P<sig>SIG[A-Z]+) for address: (?P<addr>0x[0-9a-fA-F]+)")
@@ -66,8 +72,16 @@ def _looks_addr2line(lines: list[str]) -> bool:
         or (len(hits) >= 3 and sum(1 for ln in lines if _A2L_ADDR.match(ln)) >= 2)
 
 
+def _siginfo_below(lines: list[str], k: int) -> tuple | None:
+    """``(si_code, address)`` when the handler printed both within the 6 lines under its caught-signal line."""
+    near = lines[k + 1:k + 7]
+    addr = next((m.group("addr") for m in map(_SI_ADDR_LINE.match, near) if m), None)
+    code = next((c for ln in near for d, c in _SI_DESC.items() if ln.strip().lower().rstrip(".") == d), None)
+    return (code, "0x0" if addr == "(nil)" else addr) if addr and code else None
+
+
 def _caught(ln: str) -> str | None:
-    m = _CAUGHT.search(ln) or _RECEIVED_FOR.search(ln)
+    m = _CAUGHT.search(ln) or _RECEIVED_FOR.search(ln) or _CAUGHT_AFTER.search(ln)
     sig = m and (m.groupdict().get("sig") or m.groupdict().get("sig2"))
     return sig if sig in _CRASH_SIGNALS else None
 
@@ -121,6 +135,10 @@ def handler_log_to_gdb(text: str) -> tuple[str, dict]:
                 if pc:          # the handler's own report of where the process was: frame 0's pc
                     out.append(f"#0  {pc} in ?? ()")
                     frame_no = 1
+            info = _siginfo_below(lines, lines.index(ln)) if _CAUGHT_AFTER.search(ln) and not z else None
+            if info:
+                out.append(f"$0 = {{si_signo = {_SIGNO[sig]}, si_errno = 0, si_code = {info[0]}, "
+                           f"_sigfault = {{si_addr = {info[1]}}}}}")
             r = _RECEIVED_FOR.search(ln)
             if r and r.group("sig") == sig:
                 facts["si_addr"] = int(r.group("addr"), 16)   # (the handler printed no si_code: none is made up)

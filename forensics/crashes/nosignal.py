@@ -77,7 +77,9 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
     if len(crash):
         top = crash.iloc[0]
         pc = top["pc"]
-        if top["norm_function"] == "??" and pc is not None and not pd.isna(pc) and int(pc) < NULL_LIMIT:
+        # (frame 0 itself: a paste starting at "#9" lost the frames above, and frame 9's pc is only a return address)
+        if top["norm_function"] == "??" and pc is not None and not pd.isna(pc) and int(pc) < NULL_LIMIT \
+                and int(top["frame"]) == 0:
             return ("done", "bad-pc", "null-call", "probably", "SegFaultOnPcNearNull",
                     f"no signal line; frame 0 is at pc 0x{int(pc):x}: a call through a NULL function pointer")
         # a NULL pointer argument of the faulting frame, or of a library frame between it and the first own

@@ -166,3 +166,15 @@ def test_a_handler_that_re_raises_the_signal_is_not_the_top_own_frame():
     r = _crash(text)
     assert r["top_own_frame"] == "copy_title"
     assert "on_fatal_signal" not in r["bucket"]
+
+
+def test_a_handler_printing_the_siginfo_it_caught_and_a_backtrace_tail_without_frame_0():
+    text = ("#7  0x00000001 in ?? ()\n#8  0x0804a1b2 in ?? () from /usr/lib/libtoy.so.1\n#9  0x00000000 in ?? ()\n"
+            "(gdb) continue\nContinuing.\n"
+            "SIGSEGV in worker thread caught:\n    errno = 0 (Success)\n    address = 0xdeadbee0\n"
+            "        address not mapped to object\n")
+    r = _crash(text)
+    assert (r["signal"], r["si_code"], r["fault_address"]) == ("SIGSEGV", 1, 0xdeadbee0)
+    assert r["class"] == "wild-pointer"       # not bad-pc: "#7  0x00000001" is a return address, frame 0 is cut
+    # the same tail with no handler report: frame 7's tiny pc is no bad-pc evidence either
+    assert _crash(text.split("(gdb) continue")[0])["class"] == "unknown"
