@@ -195,6 +195,8 @@ _LIB_PATH = re.compile(r"(?:^(?:\.\./|\./)+(?:nptl|sysdeps|stdlib|malloc|posix|s
                        r"|libstdc\+\+-v3|libsupc\+\+|/glibc-|/libsanitizer/|/compiler-rt/lib/"
                        # Valgrind's preloaded replacements of libc's string and allocation functions
                        r"|(?:^|/)vg_replace_(?:strmem|malloc)\.c$"
+                       # backward-cpp, the stack-printing library (one header): its handler and unwinder frames
+                       r"|(?:^|/)backward\.hpp$"
                        # Debian/Ubuntu build paths of system libraries (/build/<source package>-<random>/…)
                        r"|^/build/(?:glib2\.0|gtk\+[23]\.0|gtk4|pango1\.0|cairo|gdk-pixbuf|dbus|systemd|mesa|libx11|"
                        r"libxcb|wayland|pulseaudio|pipewire|qtbase-opensource-src)-[^/]+/"

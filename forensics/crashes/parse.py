@@ -24,6 +24,7 @@ import pandas as pd
 
 from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
 from .tombstone import looks_like_tombstone, tombstone_facts, tombstone_to_gdb
+from .backward import backward_to_gdb, looks_like_backward
 from .execinfo import (execinfo_hook_pcs, execinfo_to_gdb, glog_frames_to_gdb, ide_frames_to_gdb, looks_like_execinfo,
                        looks_like_glog_frames, looks_like_ide_frames)
 from .golang import go_to_gdb, looks_like_go
@@ -138,6 +139,8 @@ def parse_text(text: str) -> Transcript:
         text, dialect = glog_frames_to_gdb(text), "glog"
     elif dialect == "gdb" and looks_like_ide_frames(text):
         text, dialect = ide_frames_to_gdb(text), "ide"
+    elif dialect == "gdb" and looks_like_backward(text):
+        text, dialect = backward_to_gdb(text), "backward"
     if dialect == "gdb" and (other := foreign_dialect(text)):
         # the kernel's log line, Valgrind, breakpad, macOS, JVM, V8, Python: their facts as gdb lines
         (text, extra), dialect = foreign_to_gdb(text, other), other

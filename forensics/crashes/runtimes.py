@@ -323,6 +323,11 @@ _CTEST_SIG = {"segmentation fault": "SIGSEGV", "segfault": "SIGSEGV", "bus error
 # a program's own handler announcing the signal in its own voice: "<prog> has encountered a segmentation fault!"
 _ENCOUNTERED = re.compile(r"\bhas encountered an? (?P<w>segmentation fault|bus error|illegal instruction|floating point exception)"
                           r"\s*[!.]?\s*$", re.I)
+# glibc's psiginfo(): "Segmentation fault (Address not mapped to object [(nil)])" - strsignal, si_code's wording, si_addr
+_PSIGINFO = re.compile(r"^\s*(?:.*: )?(?P<w>Segmentation fault|Bus error|Illegal instruction|Floating point exception) "
+                       r"\((?P<desc>[A-Z][a-z][^\[\]()]*?) \[(?P<addr>0x[0-9a-fA-F]+|\(nil\))\]\)\s*$")
+_PSIGINFO_CODE = {"address not mapped to object": 1, "invalid permissions for mapped object": 2, "invalid address alignment": 1,
+                  "nonexisting physical address": 2, "object specific hardware error": 3}
 _HIT = re.compile(r"^Thread (?P<thread>\d+)(?: \"[^\"]*\")? hit (?:Catchpoint|Breakpoint|Hardware watchpoint|Watchpoint) \d+")
 
 
@@ -363,6 +368,13 @@ def last_words(lines) -> dict:
         if ct and "signal" not in out:
             desc = ct.group("desc") or ct.group("old")
             out.update(signal=_CTEST_SIG[desc.lower()], signal_desc=desc, signal_how="terminated", last_words=ln.strip())
+            continue
+        ps = _PSIGINFO.match(ln)
+        if ps and "signal" not in out:
+            code, addr = _PSIGINFO_CODE.get(ps.group("desc").lower()), ps.group("addr")
+            out.update(signal=_SHELL_WORDS[ps.group("w").lower()], signal_desc=ps.group("w"), signal_how="terminated",
+                       last_words=ln.strip(), **({"si_code": code, "si_addr": 0 if addr == "(nil)" else int(addr, 16)}
+                                                 if code else {}))
             continue
         en = _ENCOUNTERED.search(ln)
         if en and "signal" not in out:

@@ -178,3 +178,19 @@ def test_a_handler_printing_the_siginfo_it_caught_and_a_backtrace_tail_without_f
     assert r["class"] == "wild-pointer"       # not bad-pc: "#7  0x00000001" is a return address, frame 0 is cut
     # the same tail with no handler report: frame 7's tiny pc is no bad-pc evidence either
     assert _crash(text.split("(gdb) continue")[0])["class"] == "unknown"
+
+
+def test_backward_cpp_print_and_glibc_psiginfo_line():
+    text = ("$ ./toy\nStack trace (most recent call last):\n"
+            '#3    Object "/lib/libc.so.6", at 0x7f1000021b97, in __libc_start_main\n'
+            '#2    Source "/src/toy/main.cpp", line 20, in main [0x401190]\n'
+            "         18:   int *p = nullptr;\n      >  20:   use(p);\n"
+            '#1    Source "/src/toy/use.cpp", line 7, in use(int*) [0x401136]\n'
+            '#0    Source "/src/toy/third_party/backward.hpp", line 4270, in handleSignal [0x402000]\n'
+            "Segmentation fault (Address not mapped to object [(nil)])\n")
+    c = load_text(text)
+    r = c.crash
+    assert (r["signal"], r["si_code"], r["fault_address"]) == ("SIGSEGV", 1, 0)
+    assert r["class"] == "null-deref-read"          # psiginfo does not say read or write: read assumed
+    assert r["top_own_frame"] == "use"              # backward-cpp's own handler frame is library code
+    assert list(c.frames["frame"]) == [0, 1, 2, 3]
