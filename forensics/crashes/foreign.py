@@ -67,7 +67,7 @@ def frame_line(no: int, func: str | None, pc: int | None = None, file: str | Non
 
 # --- the Linux kernel's log lines (dmesg, journalctl -k, /var/log/messages) ---------------------------
 _KSEGV = re.compile(r"(?P<comm>[^\s\[\]:]+(?: [^\s\[\]:]+)?)\[(?P<pid>\d+)\]: segfault at (?P<addr>[0-9a-fA-F]+) "
-                    r"ip (?P<ip>[0-9a-fA-F]+) sp (?P<sp>[0-9a-fA-F]+) error (?P<err>[0-9a-fA-F]+)"
+                    r"r?ip (?P<ip>[0-9a-fA-F]+) r?sp (?P<sp>[0-9a-fA-F]+) error (?P<err>[0-9a-fA-F]+)"
                     r"(?: cpu \d+)?(?: in (?P<mod>[^\s\[]+)\[(?:[0-9a-fA-F]+,)?(?P<base>[0-9a-fA-F]+)\+[0-9a-fA-F]+\])?")
 _KTRAP = re.compile(r"traps: (?P<comm>[^\s\[\]]+(?: [^\s\[\]]+)?)\[(?P<pid>\d+)\] (?P<what>general protection|trap [a-z ]+?)"
                     r"(?: fault)? ip:(?P<ip>[0-9a-fA-F]+) sp:(?P<sp>[0-9a-fA-F]+) error:(?P<err>[0-9a-fA-F]+)"

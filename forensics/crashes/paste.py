@@ -19,6 +19,7 @@ import html
 import re
 
 from .execinfo import strip_record_prefixes
+from .signature import cut_signature_prefixes
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 _HTML_COLOUR = re.compile(r"<(?:font|span)\s+(?:color|style|class)=[\"'][^\"'<>]*[\"']\s*>", re.I)
@@ -47,7 +48,9 @@ _MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>)
 # a logger's columns in front of every line (an app's log, a test harness): "2021-02-18 23:24:12 - ", "00000122\t22:39:53\t[19892] ",
 # "[12:00:01.123] "; a date needs a time after it (a bare date is data)
 _LOG_PREFIX = re.compile(r"^(?:\d+\t)?\[?(?:\d{4}[-/]\d\d[-/]\d\d[ T])?\d\d:\d\d:\d\d(?:[.,]\d{1,9})?\]?"
-                         r"(?:[ \t]+-(?:[ \t]|$)|\t| |$)(?:\[\d+\](?:[ \t]|$))?")
+                         r"(?:[ \t]+-(?:[ \t]|$)|\t| |$)(?:\[\d+\](?:[ \t]|$))?"
+                         # Android Studio's logcat: "pid-tid/package " before the "A/DEBUG: " tag (the tag stays)
+                         r"(?:\d+-\d+(?:/\S+)? +(?=[VDIWEFA]/))?")
 # a logger's record columns after the clock: uptime/counter numbers, a thread id, the level and one bracketed tag
 # ("364.658051 T:1587278832  NOTICE: [plugin.x] …", "12 tid=77 ERROR [worker] …"); the level word is required
 _LOG_LEVEL_PREFIX = re.compile(r"^\s*(?:\d[\d.:,]*\s+)*(?:(?:T|tid|TID|pid|PID)[:=]\d+\s+)?"
@@ -183,7 +186,7 @@ def normalize_paste(text: str) -> str:
         # a quoted reply (mail, markdown "> "): drop one level of quoting
         lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
-    lines = _unitalic(_strip_log_prefixes(lines))
+    lines = cut_signature_prefixes(_unitalic(_strip_log_prefixes(lines)))
     lines = _join_pretty_values(_dedent(lines))
     lines = _number_bare_frames(strip_record_prefixes(lines))
     out: list[str] = []

@@ -30,6 +30,7 @@ _LLDB = re.compile(r"^\s*(?:\(lldb\)|[*+]?\s*frame \\?#(?:&#8203;)?\d+: 0x[0-9a-
 _ABORT_MESSAGE = re.compile(r"^\s*(?:terminate called after throwing an instance of '[^']+'\s*$|terminate called without an active exception\s*$"
                             r"|.*\S: Assertion [`'].+' failed\.(?:\s+Aborted(?: \(core dumped\))?)?\s*$"
                             r"|\*\*\* (?:stack smashing|buffer overflow) detected \*\*"
+                            r"|ASSERT failure in .+?: \".*\",? file \S+, line \d+"     # Qt's Q_ASSERT_X
                             r"|\*\*\* (?:Signal \d+ \(SIG[A-Z0-9]+\)|SIG[A-Z0-9]+) \(@?0x[0-9a-fA-F]+\) received by PID \d+"
                             r"|.*\[BUG\] (?:Segmentation fault|Bus Error|Illegal instruction)\b"
                             # glibc's malloc_printerr before 2.26 ("*** Error in `prog': …: 0x… ***"; before 2.18
