@@ -286,7 +286,12 @@ _SHELL = [
 ]
 _CARGO = re.compile(r"\(signal: (?P<no>\d+), (?P<sig>SIG[A-Z]+): (?P<desc>[^)]+)\)")
 # systemd's journal: "foo.service: Main process exited, code=dumped, status=11/SEGV" (killed: a signal it did not dump)
-_SYSTEMD = re.compile(r"code=(?:dumped|killed), status=\d+/(?P<sig>[A-Z]+)\b")
+# systemd's unit status: "(code=dumped, status=11/SEGV)", and "systemctl status"'s "(code=killed, signal=SEGV)"
+_SYSTEMD = re.compile(r"code=(?:dumped|killed), (?:status=\d+/|signal=)(?P<sig>[A-Z]+)\b")
+# MySQL/MariaDB's fatal-signal banner alone (its backtrace cut off): "[ERROR] mysqld got signal 11 ;"
+_SERVER_SIGNAL = re.compile(r"\b(?:mysqld|mariadbd) got signal (?P<no>\d{1,2}) ;")
+# Visual Studio's Output window: a process or thread "exited with code 3221225477 (0xc0000005)" (an access violation)
+_WIN_EXIT_AV = re.compile(r"\bexited with code (?:3221225477|-1073741819) \(0xc0000005\)", re.I)
 # FreeBSD's kernel: "pid 1234 (prog), jid 0, uid 0: exited on signal 11 (core dumped)"
 _BSD_EXIT = re.compile(r"\bpid \d+ \((?P<comm>[^)]+)\)(?:, jid \d+)?(?:, uid \d+)?: exited on signal (?P<no>\d+)")
 _BSD_SIGNO = {11: "SIGSEGV", 10: "SIGBUS", 6: "SIGABRT", 4: "SIGILL", 8: "SIGFPE", 5: "SIGTRAP", 12: "SIGSYS"}
@@ -347,12 +352,16 @@ def last_words(lines) -> dict:
                        last_words=ln.strip())
             continue
         d = _SYSTEMD.search(ln)
-        b = _BSD_EXIT.search(ln)
+        b = _BSD_EXIT.search(ln) or _SERVER_SIGNAL.search(ln)
         sig = ("SIG" + d.group("sig")) if d else _BSD_SIGNO.get(int(b.group("no"))) if b else None
         if sig and sig != "SIGKILL" and sig != "SIGTERM" and "signal" not in out:
             out.update(signal=sig, signal_desc=sig, signal_how="terminated", last_words=ln.strip())
-            if b:
+            if b and "comm" in b.groupdict():
                 out["comm"] = b.group("comm")
+            continue
+        if _WIN_EXIT_AV.search(ln) and "signal" not in out:
+            out.update(signal="SIGSEGV", signal_desc="Access violation (0xC0000005)", signal_how="terminated",
+                       last_words=ln.strip())
             continue
         st = _STRACE_SIG.match(ln)
         if st and st.group("sig") in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS") \

@@ -69,3 +69,24 @@ def test_a_message_quoted_as_a_frame_argument_or_value_is_left_alone():
 def test_a_sentence_without_a_producers_line_is_still_refused():
     with pytest.raises(ArtifactError):
         load_text("The program said: it crashed somewhere in free() again, please help\n")
+
+
+def test_systemctl_status_killed_by_signal_is_a_sigsegv_with_nothing_to_decide_more():
+    r = _crash("● toyd.service - Toy daemon\n"
+               "     Active: activating (auto-restart) (Result: signal) since Mon 2025-01-06 10:00:00 UTC; 1s ago\n"
+               "    Process: 4242 ExecStart=/usr/bin/toyd (code=killed, signal=SEGV)\n"
+               "   Main PID: 4242 (code=killed, signal=SEGV)\n")
+    assert r["signal"] == "SIGSEGV" and r["class"] == "unknown"
+
+
+def test_server_signal_banner_without_its_backtrace_is_the_signal():
+    r = _crash("250101 10:00:00 [ERROR] mysqld got signal 11 ;\n"
+               "This could be because you hit a bug.\n")
+    assert r["signal"] == "SIGSEGV" and r["class"] == "unknown"
+
+
+def test_visual_studio_output_window_access_violation_exit_code_is_a_sigsegv():
+    r = _crash("'toy.exe' (Win32): Loaded 'C:\\Windows\\System32\\kernel32.dll'.\n"
+               "The thread 0x1a2b has exited with code 3221225477 (0xc0000005).\n"
+               "The program '[1234] toy.exe' has exited with code 3221225477 (0xc0000005) 'Access violation'.\n")
+    assert r["signal"] == "SIGSEGV" and r["class"] == "unknown"
