@@ -22,6 +22,7 @@ from .access import _split_operands, access_of as _access
 from .evidence import _address_from_args, _pointers, operand_address  # noqa: F401  (operand_address: API)
 from .frames import _TRAMPOLINE
 from .sanitizer import sanitizer_class
+from .stops import EVENT_WAIT as _EVENT_WAIT, glib_trap as _glib_trap
 
 CLASSES = ("null-deref-read", "null-deref-write", "wild-pointer", "bad-pc", "stack-overflow",
            "assertion-failure", "heap-corruption", "stack-buffer-overrun", "uncaught-exception",
@@ -92,6 +93,8 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
     self_frames = len(_has(crash_frames, _SELF_SIGNAL_FRAMES.pattern)) > 0
     if sig == "SIGTRAP" and len(_has(crash_frames, _GLIB_FATAL)):
         return "self", "SIGTRAP from GLib's fatal log handler (g_error / fatal warnings)"
+    if sig == "SIGTRAP" and code is None and _glib_trap(crash_frames):
+        return "self", "SIGTRAP with frame 0 unnamed inside libglib: GLib's own breakpoint trap (g_error / fatal warnings)"
     if code is not None:
         if code > 0:
             return "kernel", f"si_code={code} > 0: the kernel raised it for a fault"
@@ -111,10 +114,15 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
     said = facts.get("abort_message") or facts.get("assert_message") or facts.get("glibc_message") or \
         (f"terminate called after throwing {facts['exception_type']}" if facts.get("exception_type") else None)
     named = crash_frames["norm_function"].map(lambda n: isinstance(n, str) and n != "??").any() if len(crash_frames) else False
-    if sig == "SIGABRT" and (said or not named):
+    # the stack shown ends at the signal trampoline (a handler's own print: nothing below it was kept), so no raise
+    # frame could show
+    cut = len(crash_frames) and crash_frames.iloc[-1]["norm_function"] == "<signal handler called>"
+    if sig == "SIGABRT" and (said or not named or cut):
         # the process's own last words (a runtime's fatal error, an assert, glibc, terminate), or no stack at
         # all or none gdb could name (no raise frame can show): nothing says the signal came from outside
         return "self", (f"the process printed '{said}' and aborted" if said
+                        else "SIGABRT whose stack ends at the signal trampoline (the frames below it, where raise() "
+                             "would show, were not printed): taken as abort() by the process, its usual source" if cut
                         else "SIGABRT with no stack shown: taken as abort() by the process, its usual source")
     if sig == "SIGABRT" and facts.get("cgo_signal"):
         # Go: "signal arrived during cgo execution" — the thread was in C code, which aborted (C frames are not
@@ -205,9 +213,15 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             out.update(origin="self" if sig == "SIGABRT" else "kernel", origin_why=inferred[2])
         else:
             return done(*inferred[1:])
-    if sig == "SIGTRAP" and len(_has(crash, _GLIB_FATAL)):
+    if sig == "SIGTRAP" and (len(_has(crash, _GLIB_FATAL)) or (facts.get("si_code") is None and _glib_trap(crash))):
         sig = "SIGABRT"   # GLib's g_error/fatal warnings trap instead of abort()
     if origin == "snapshot":
+        if facts.get("interrupted") and not waiters and len(crash) and _EVENT_WAIT.match(str(crash.iloc[0]["norm_function"])):
+            # ^C caught the process waiting for input (an event loop in poll/select): how every running program
+            # idles, so the snapshot shows no hang
+            return done("unknown", "interrupted-event-wait", "unknown", "UncategorizedSignal",
+                        f"no signal: the user stopped the running process with ^C while it waited for events in "
+                        f"{crash.iloc[0]['norm_function']} (no lock wait): no sign of a hang or a crash")
         if len(waiters) >= 2:
             return done("deadlock", "lock-order", "probably not", "Hang",
                         f"no signal; threads {', '.join(map(str, waiters))} wait on locks (a lock cycle is likely)")
