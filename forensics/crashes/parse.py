@@ -374,7 +374,7 @@ def parse_text(text: str) -> Transcript:
     facts["live"] = facts["core_cmd"] is None and (facts.get("signal_how") == "received" or facts["attached"]
                                                    or any_inferior)
     regs = facts["registers"]
-    facts["pc"] = regs.get("rip", regs.get("pc", regs.get("eip")))
+    facts["pc"] = regs.get("rip", regs.get("pc", regs.get("eip", facts.get("handler_pc"))))
     facts["sp"] = regs.get("rsp", regs.get("sp", regs.get("esp")))
     facts["module_bases"], facts["module_ranges"] = bases, ranges
     facts["source_lines"] = source_lines

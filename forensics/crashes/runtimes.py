@@ -333,6 +333,10 @@ _PSIGINFO = re.compile(r"^\s*(?:.*: )?(?P<w>Segmentation fault|Bus error|Illegal
                        r"\((?P<desc>[A-Z][a-z][^\[\]()]*?) \[(?P<addr>0x[0-9a-fA-F]+|\(nil\))\]\)\s*$")
 _PSIGINFO_CODE = {"address not mapped to object": 1, "invalid permissions for mapped object": 2, "invalid address alignment": 1,
                   "nonexisting physical address": 2, "object specific hardware error": 3}
+# a program's own handler printing the siginfo_t it got ("info.si_signo = 11", "info.si_code = 1", "info.si_addr = 00000000",
+# an emulator's "INFO: " log) and the context's pc ("PC  = 0x00000000", "PC is NULL.")
+_HANDLER_SIGINFO = re.compile(r"\b(?:\w+(?:\.|->))?si_(?P<f>signo|code|addr)\s*[=:]\s*(?P<v>(?:0x)?[0-9a-fA-F]+|\(nil\))\s*$")
+_HANDLER_PC = re.compile(r"\b(?:PC|pc|RIP|rip|EIP|eip)\s+=\s+(?P<pc>0x[0-9a-fA-F]+)\s*$|\bPC is (?P<null>NULL)\b")
 _HIT = re.compile(r"^Thread (?P<thread>\d+)(?: \"[^\"]*\")? hit (?:Catchpoint|Breakpoint|Hardware watchpoint|Watchpoint) \d+")
 
 
@@ -423,6 +427,8 @@ def last_words(lines) -> dict:
         e = _ASSERTION_ERROR.match(ln)
         if e and "assertion_error" not in out:
             out["assertion_error"] = (e.group("msg") or "AssertionError", ln.strip())
+    if "signal" not in out:
+        out.update(_handler_siginfo(lines))
     # a runtime's "AssertionError: Assert failed (x.py:8)" counts as the assert only when the process then
     # aborted (a Python traceback ending in AssertionError is an exception, not a crash)
     if win_av and "si_addr" in out:
@@ -430,6 +436,31 @@ def last_words(lines) -> dict:
     ae = out.pop("assertion_error", None)
     if ae and out.get("signal") == "SIGABRT" and "assert_expr" not in out:
         out.update(assert_expr=ae[0], assert_message=ae[1])
+    return out
+
+
+def _handler_siginfo(lines) -> dict:
+    """A handler's own print of ``si_signo`` (with ``si_code``/``si_addr`` and the pc when printed) as the signal."""
+    got, pc = {}, None
+    for ln in lines[:2000]:
+        m = _HANDLER_SIGINFO.search(ln) if len(ln) < 400 else None
+        if m and m.group("f") not in got:
+            v = m.group("v")
+            got[m.group("f")] = 0 if v == "(nil)" else int(v, 16) if m.group("f") == "addr" else int(v, 16 if v.startswith("0x") else 10) \
+                if v.startswith("0x") or v.isdigit() else None
+        p = _HANDLER_PC.search(ln) if len(ln) < 400 else None
+        if p and pc is None:
+            pc = 0 if p.group("null") else int(p.group("pc"), 16)
+    sig = _BSD_SIGNO.get(got.get("signo"))
+    if not sig:
+        return {}
+    out = {"signal": sig, "signal_desc": sig, "signal_how": "received", "last_words": f"the handler's si_signo = {got['signo']}"}
+    if got.get("code") is not None:
+        out["si_code"] = got["code"]
+        if got["code"] > 0 and got.get("addr") is not None:
+            out["si_addr"] = got["addr"]
+    if pc is not None:
+        out["handler_pc"] = pc
     return out
 
 

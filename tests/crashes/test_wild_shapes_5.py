@@ -132,3 +132,17 @@ def test_ctrl_c_with_a_thread_in_a_lock_wait_is_still_a_hang():
                "#1  0x00007f0000001100 in pthread_mutex_lock () from /lib64/libpthread.so.0\n"
                "#2  0x0000560000002000 in toy_take () at toy.c:10\n")
     assert r["class"] == "deadlock"
+
+
+def test_a_handlers_own_siginfo_print_with_a_null_pc_is_a_null_call():
+    text = "".join("INFO: " + ln + "\n" for ln in (
+        "--- New exception ---", "PC is NULL.", "Segmentation Fault", "info.si_signo = 11", "info.si_errno = 0",
+        "info.si_code = 1", "info.si_addr = 00000000", "r0  = 0x00000001", "SP  = 0xbe000000", "LR  = 0xb6000010",
+        "PC  = 0x00000000"))
+    r = _crash(text)
+    assert r["signal"] == "SIGSEGV" and r["class"] == "bad-pc"
+
+
+def test_a_handlers_siginfo_print_of_a_far_address_is_no_bad_pc():
+    r = _crash("handler: si_signo = 11\nhandler: si_code = 1\nhandler: si_addr = 0xdeadbeef0000\nPC = 0x00400123\n")
+    assert r["signal"] == "SIGSEGV" and r["class"] != "bad-pc"
