@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from .llvmcrash import llvm_looks, llvm_to_gdb
+
 # --- the JVM ------------------------------------------------------------------------------------------
 _JVM_SIG = re.compile(r"#\s+(?P<sig>SIG[A-Z]+) \(0x(?P<no>[0-9a-fA-F]+)\) at pc=(?P<pc>0x[0-9a-fA-F]+), pid=(?P<pid>\d+)")
 _JVM_SIG_BARE = re.compile(r"^\W*\s*(?P<sig>SIG[A-Z]+) \(0x(?P<no>[0-9a-fA-F]+)\) at pc=(?P<pc>0x[0-9a-fA-F]+), pid=(?P<pid>\d+)")
@@ -270,7 +272,7 @@ def _swift(text: str) -> tuple[str, dict]:
 
 
 RUNTIMES = {"jvm": (_jvm_looks, _jvm), "v8": (_v8_looks, _v8), "python": (_py_looks, _python),
-            "rust": (_rust_looks, _rust), "swift": (_swift_looks, _swift)}
+            "rust": (_rust_looks, _rust), "swift": (_swift_looks, _swift), "llvm": (llvm_looks, llvm_to_gdb)}
 
 
 # --- last words: what a shell, cargo or libc printed when the process died ----------------------------------

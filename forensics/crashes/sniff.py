@@ -89,7 +89,7 @@ _FOREIGN_LABEL = {"kernel": "kernel log line", "valgrind": "valgrind report", "m
                   "macos": "macOS crash report", "jvm": "JVM fatal error report", "v8": "V8 fatal error",
                   "python": "Python fatal error", "frames": "frame list (no gdb numbering)",
                   "rust": "Rust panic", "swift": "Swift runtime crash report", "ubsan": "UndefinedBehaviorSanitizer report",
-                  "handler": "a crash handler's report"}
+                  "handler": "a crash handler's report", "llvm": "LLVM crash handler stack dump"}
 
 
 def utf16_text(data: bytes) -> str | None:

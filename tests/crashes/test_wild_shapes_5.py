@@ -146,3 +146,21 @@ def test_a_handlers_own_siginfo_print_with_a_null_pc_is_a_null_call():
 def test_a_handlers_siginfo_print_of_a_far_address_is_no_bad_pc():
     r = _crash("handler: si_signo = 11\nhandler: si_code = 1\nhandler: si_addr = 0xdeadbeef0000\nPC = 0x00400123\n")
     assert r["signal"] == "SIGSEGV" and r["class"] != "bad-pc"
+
+
+def test_llvm_crash_handler_stack_dump_loads_with_no_signal_to_decide_from():
+    r = _crash("toycc: error: no input files\n"
+               "PLEASE submit a bug report to https://example.org/bugs and include the crash backtrace.\n"
+               "Stack dump:\n0.\tProgram arguments: /usr/bin/toycc\n"
+               "0  libLLVM.so.19 0x00007f0000001000 llvm::sys::PrintStackTrace(llvm::raw_ostream&, int) + 57\n"
+               "1  libLLVM.so.19 0x00007f0000002000 llvm::sys::RunSignalHandlers() + 87\n")
+    assert r["class"] == "unknown"
+
+
+def test_llvm_stack_dump_after_a_gdb_signal_line_keeps_the_signal():
+    r = _crash("Program received signal SIGSEGV, Segmentation fault.\n"
+               "#0  0x0000000000000000 in ?? ()\n"
+               "#1  0x0000560000002000 in toy_call () at toy.c:3\n"
+               "PLEASE submit a bug report to https://example.org/bugs and include the crash backtrace.\n"
+               "Stack dump:\n")
+    assert r["signal"] == "SIGSEGV"
