@@ -298,6 +298,15 @@ _MAC_SIG = {"EXC_BAD_ACCESS": "SIGSEGV", "EXC_BAD_INSTRUCTION": "SIGILL", "EXC_A
             "EXC_CRASH": "SIGABRT", "EXC_BREAKPOINT": "SIGTRAP", "EXC_GUARD": "SIGKILL"}
 
 
+def _mac_thread_list(text: str) -> bool:
+    """The thread list of an Apple crash report without its header (two or more ``Thread N:`` each over frames)."""
+    lines, n = text.split("\n")[:4000], 0
+    for a, b in zip(lines, lines[1:]):
+        f = _MAC_THREAD.match(a) and _MAC_FRAME.match(b)
+        n += bool(f and _MAC_SYM.match(f.group("sym")))
+    return n >= 2
+
+
 def _macos(text: str) -> tuple[str, dict]:
     lines, out, facts = text.split("\n"), [], {"foreign": "the macOS crash report"}
     addr = next((m for m in map(_MAC_ADDR.match, lines) if m), None)
@@ -405,7 +414,7 @@ _LOOKS = [
     ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))
      or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),
-    ("macos", lambda t: any(_MAC_EXC.match(ln) for ln in t.split("\n"))),
+    ("macos", lambda t: any(_MAC_EXC.match(ln) for ln in t.split("\n")) or _mac_thread_list(t)),
     ("handler", looks_like_handler_log),
 ]
 _TRANSLATE = {"ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,

@@ -164,3 +164,20 @@ def test_llvm_stack_dump_after_a_gdb_signal_line_keeps_the_signal():
                "PLEASE submit a bug report to https://example.org/bugs and include the crash backtrace.\n"
                "Stack dump:\n")
     assert r["signal"] == "SIGSEGV"
+
+
+def test_an_apple_crash_reports_thread_list_without_its_header_loads_with_nothing_to_decide():
+    text = ("Thread 3:\n"
+            "0   libsystem_kernel.dylib        0x30001000 0x30000000 + 4096\n"
+            "1   libsystem_pthread.dylib       0x31002000 0x31000000 + 8192\n"
+            "\n"
+            "Thread 4:\n"
+            "0   libsystem_kernel.dylib        0x30001100 0x30000000 + 4352\n"
+            "1   CoreFoundation                0x32003000 0x32000000 + 12288\n")
+    r = _crash(text)
+    assert r["class"] == "unknown" and r["signal"] is None
+
+
+def test_one_thread_header_over_frames_is_not_taken_for_an_apple_thread_list():
+    from forensics.crashes.foreign import _mac_thread_list
+    assert not _mac_thread_list("Thread 1:\n0   toy   0x1000 0x0 + 4096\n")
