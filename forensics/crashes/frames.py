@@ -310,7 +310,8 @@ _GO_STD = frozenset("archive bufio builtin bytes cmp compress container context 
 def _is_go_runtime(function: str, source) -> bool:
     """Go frames of the runtime and standard library (package path without a dot, not ``main``)."""
     go_name = "/" in function.split(".", 1)[0] or ".(" in function      # "database/sql.(*DB).Query(...)"
-    if not (isinstance(source, str) and source.endswith((".go", ".s")) or not isinstance(source, str) and go_name) \
+    # Go before 1.4 wrote its runtime in C and goc (GOROOT/src/pkg/runtime/sema.goc, proc.c)
+    if not (isinstance(source, str) and source.endswith((".go", ".s", ".goc")) or not isinstance(source, str) and go_name) \
             or "." not in function:
         return False      # a C function of a cgo preamble lives in a .go file too
     if function.startswith("_/"):
