@@ -48,7 +48,7 @@ _SIG_BY_NO = {4: ("SIGILL", "illegal instruction"), 5: ("SIGTRAP", "trace trap")
               8: ("SIGFPE", "floating-point exception"), 11: ("SIGSEGV", "segmentation violation")}
 # (Go before 1.5 wrote "·" in symbol names: a closure is "pkg.func·007", runtime functions "runtime·panic")
 _FUNC = re.compile(r"^(?P<func>[\w.\-~/%·]+?(?:\.\(\*?[\w\[\],. ]+\))?(?:\.[\w\-\[\]~.·]+)*|panic)\((?P<args>.*)\)\s*$")
-_FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|s|c)):(?P<line>\d+)(?: \+0x[0-9a-fA-F]+)?(?: .*)?$")
+_FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|goc|s|c)):(?P<line>\d+)(?: \+0x[0-9a-fA-F]+)?(?: .*)?$")
 _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGFPE": 8, "SIGILL": 4, "SIGABRT": 6, "SIGTRAP": 5}
 
 GO_MARKS = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:|panic: |fatal error: |\[signal (?:SIG[A-Z]+: |0x[0-9a-f]+ ))", re.M)
