@@ -156,9 +156,9 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
         or facts.get("exception_type") or facts.get("assert_expr") or facts.get("glibc_message") \
         or facts.get("abort_message") or facts.get("runtime_verdict") or facts.get("go_deadlock")
     # (the runtime's last words before abort(): a terminate, assert or glibc fatal message)
-    if t.frames.empty and not verdict_line:
+    if t.frames.empty and not verdict_line and not facts.get("started"):
         raise ArtifactError(path, None, "GDB output, but with no backtrace frame and no signal line")
-    gdb_marks = verdict_line or facts.get("core_cmd") or facts.get("thread_lwp") or facts.get("registers") \
+    gdb_marks = verdict_line or facts.get("started") or facts.get("core_cmd") or facts.get("thread_lwp") or facts.get("registers") \
         or facts.get("dialect") == "ide"     # a debugger's copied call stack (VS Code's "raise (Unknown Source:0)")
     framed = t.frames["pc"].notna().any() or t.frames["source_file"].notna().any() or t.frames["module"].notna().any()
     if not gdb_marks and not framed:

@@ -94,6 +94,9 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
                             f"no signal line; {where} pointer argument {name}=0x0")
             if bool(fr["is_own"]):
                 break
+    if not len(crash) and facts.get("started"):
+        return ("done", "unknown", "no-stop", "unknown", "UncategorizedSignal",
+                "gdb started the program, but the transcript ends before it stopped: no signal and no frame shown")
     return ("done", "unknown", "no-signal", "unknown", "UncategorizedSignal",
             "the transcript shows no signal line, and its frames show no abort path, lock wait, "
             "deep recursion or NULL argument to decide from")

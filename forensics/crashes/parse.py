@@ -315,6 +315,8 @@ def parse_text(text: str) -> Transcript:
             facts["more_frames_follow"] = True
         elif ln.startswith("Backtrace stopped: "):
             facts["backtrace_stopped"] = facts["backtrace_stopped"] or ln[len("Backtrace stopped: "):]
+        elif ln.startswith("Starting program: "):
+            facts["started"] = True        # gdb ran the program: a session, even when the paste ends before the stop
         elif ln.startswith("Attaching to "):
             facts["attached"] = True
         elif ln.startswith("fatal error: all goroutines are asleep"):

@@ -181,3 +181,16 @@ def test_an_apple_crash_reports_thread_list_without_its_header_loads_with_nothin
 def test_one_thread_header_over_frames_is_not_taken_for_an_apple_thread_list():
     from forensics.crashes.foreign import _mac_thread_list
     assert not _mac_thread_list("Thread 1:\n0   toy   0x1000 0x0 + 4096\n")
+
+
+def test_a_gdb_run_that_ends_before_the_stop_loads_as_unknown():
+    r = _crash("(gdb) run\nStarting program: /usr/bin/toy -v\n"
+               "[Thread debugging using libthread_db enabled]\n"
+               "[New Thread 0xb0000b40 (LWP 101)]\n"
+               "ERROR: toy could not find its data files\n")
+    assert r["class"] == "unknown" and "ends before it stopped" in r["reason"]
+
+
+def test_text_mentioning_a_program_start_without_gdbs_line_is_still_refused():
+    with pytest.raises(ArtifactError):
+        load_text("Before starting program: read the manual.\nThen run it.\n")
