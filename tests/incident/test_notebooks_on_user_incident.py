@@ -36,12 +36,12 @@ def test_the_plan_covers_every_family(planned):
                                       "02_dependency_map.ipynb", "03_slow_queries.ipynb", "04_crash_triage.ipynb",
                                       "05_heap_growth.ipynb"])
 def test_notebook_prints_only_this_incident(planned, notebook, tmp_path):
-    import papermill as pm
+    from forensics.notebook_engine import execute_notebook  # papermill without its missed-wake-up stall
 
     folder, steps = planned
     step = steps[notebook]
     out = tmp_path / notebook
-    pm.execute_notebook(step["path"], str(out), parameters=step["parameters"], kernel_name="python3",
+    execute_notebook(step["path"], str(out), parameters=step["parameters"], kernel_name="python3",
                         cwd=os.path.dirname(step["path"]), progress_bar=False, log_output=False,
                         execution_timeout=CELL_TIMEOUT)  # raises PapermillExecutionError on a failing cell
     nb = nbformat.read(out, as_version=4)

@@ -34,10 +34,10 @@ def test_quiz_checks_and_debrief(incidents, name):
 @pytest.mark.parametrize("name", ["catalog-leak"])  # the other incident runs under nbval with the defaults
 def test_replay_notebook_auto_answers(tmp_path, name):
     import nbformat
-    import papermill as pm
+    from forensics.notebook_engine import execute_notebook  # papermill without its missed-wake-up stall
 
     out = tmp_path / "replay.ipynb"
-    pm.execute_notebook(str(REPO / "notebooks" / "training" / "incident_replay.ipynb"), str(out),
+    execute_notebook(str(REPO / "notebooks" / "training" / "incident_replay.ipynb"), str(out),
                         parameters={"INCIDENT": str(REPO / "sample_data" / "incidents" / name), "AUTO_ANSWER": True},
                         cwd=str(REPO / "notebooks" / "training"), progress_bar=False, kernel_name="python3",
                         execution_timeout=300)  # a hung cell fails the test instead of stalling the run

@@ -10,10 +10,10 @@ SAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "sample_data", "pos
 
 @pytest.mark.slow
 def test_one_dump_ranks_since_the_last_reset(tmp_path):
-    import papermill as pm
+    from forensics.notebook_engine import execute_notebook  # papermill without its missed-wake-up stall
 
     out = tmp_path / "03.ipynb"
-    pm.execute_notebook(NB, str(out), kernel_name="python3", cwd=os.path.dirname(NB), progress_bar=False,
+    execute_notebook(NB, str(out), kernel_name="python3", cwd=os.path.dirname(NB), progress_bar=False,
                         log_output=False, execution_timeout=300,
                         parameters={"BEFORE": None, "BEFORE_INFO": None, "AFTER": os.path.join(SAMPLE, "after.csv"),
                                     "AFTER_INFO": None, "PLANS": None, "SERVER_LOG": None, "ACTIVITY": None})
