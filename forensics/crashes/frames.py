@@ -96,7 +96,8 @@ def normalize_function(name) -> str | None:
         n = demangle_name(n)
     n = re.sub(r"\[abi:\w+\]|\s*\[clone [^\]]*\]|::h[0-9a-f]{16}$", "", n)   # C++ ABI tags, clones, Rust hashes
     n = re.sub(r"^_?__rustc\[[0-9a-f]+\]::", "", n)    # Rust >= 1.86's std symbols: __rustc[4794b31d…]::rust_begin_unwind
-    if _GO_NAME.match(n) and ("/" in n or "(*" in n or n.startswith("main.")) and not _SUFFIX.search(n):
+    # (a value receiver "pkg.(T).M", or one whose "*" markdown ate, is Go's too: C++ never writes ".(")
+    if _GO_NAME.match(n) and ("/" in n or ".(" in n or n.startswith("main.")) and not _SUFFIX.search(n):
         return n.rsplit("/", 1)[-1]      # Go: drop the module path, keep package.(*Type).Method
     if "(" in n or "<" in n:  # C++: drop templates, then the parameter list and any return type
         keep_op = "operator()" in n
@@ -285,15 +286,26 @@ _SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:
                          r"|.*/(?:site|dist)-packages/(?:PySide[26]|PyQt[56]|shiboken[26])/")
 
 
-# Windows' own DLLs and Microsoft's C/C++ runtimes (ntdll, KERNELBASE, kernel32, user32, ucrtbase, MSVCP140, VCRUNTIME140 …)
+# Windows' own DLLs and Microsoft's C/C++ runtimes (ntdll, KERNELBASE, kernel32, user32, ucrtbase, MSVCP140, VCRUNTIME140 …),
+# and Qt's (Qt5Core.dll, a debug build's Qt5Cored.dll, Qt6Widgets.dll: the toolkit's, as libQt5Core.so is)
 _WINDOWS_DLL = re.compile(r"^(?:ntdll|kernelbase|kernel32|user32|gdi32\w*|win32u|advapi32|ole32|oleaut32|combase|rpcrt4|"
-                          r"shell32|ws2_32|ucrtbased?|msvcrt|msvcp\d+\w*|vcruntime\d+\w*|concrt\d+|d3d\d+\w*|dxgi)\.dll$", re.I)
+                          r"shell32|ws2_32|ucrtbased?|msvcrt|msvcp\d+\w*|vcruntime\d+\w*|concrt\d+|d3d\d+\w*|dxgi|"
+                          r"Qt[456][A-Z]\w*)\.dll$", re.I)
+
+
+# Apple's frameworks and dylibs as crash reports name them: a bundle id (com.apple.CoreFoundation), a framework's
+# name alone (UIKitCore, CoreFoundation), a dylib with its compatibility version (libobjc.A.dylib, libc++.1.dylib)
+_APPLE_SYSTEM = re.compile(r"^(?:com\.apple\.\S+|dyld|(?:CoreFoundation|Foundation|UIKit|UIKitCore|AppKit|QuartzCore|"
+                           r"GraphicsServices|SafariServices|CFNetwork|HIToolbox|CoreGraphics|CoreText|CoreImage|CoreData|"
+                           r"CoreMedia|CoreVideo|CoreAudio|AudioToolbox|AVFoundation|AVFAudio|Metal|ImageIO|Security|WebKit|"
+                           r"WebCore|JavaScriptCore|FrontBoardServices|BaseBoard|RunningBoardServices|SwiftUI|Combine|"
+                           r"IOKit|libswift\w+|lib(?:objc|c\+\+|c\+\+abi|z|sqlite3|xml2|icucore|System)\.[A-Z0-9][\w.]*\.dylib)$)")
 
 
 def is_system_module(path: str) -> bool:
     """A runtime/system shared object (by name, or sitting directly in a distribution library dir)."""
     base = path.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    if _WINDOWS_DLL.match(base):
+    if _WINDOWS_DLL.match(base) or _APPLE_SYSTEM.match(base):
         return True
     if ".so" not in base and ".dylib" not in base:
         return False
@@ -373,7 +385,8 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     in_module = np.array([isinstance(m, str) and m[:1] not in ("", "<") for m in f["module"].to_numpy(dtype=object)], dtype=bool) \
         if "module" in f else np.zeros(len(f), dtype=bool)
     bad_pc = np.array([n == "??" for n in norm], dtype=bool) & ~(pcs >= 65536) & ~in_module   # (tombstone pcs: offsets)
-    odd = np.array([not n or n.startswith("<") for n in norm], dtype=bool)
+    # (QEMU's TCG buffer: gdb names a pc in run-time translated guest code after that data symbol; nobody's function)
+    odd = np.array([not n or n.startswith("<") or n in ("code_gen_buffer", "static_code_gen_buffer") for n in norm], dtype=bool)
     own = ~lib & ~wrap & ~bad_pc & ~odd
     # an unsymbolised frame with no module right above std::terminate / __cxa_* / abort() is that runtime's
     # internals (libstdc++'s unnamed helpers), not the program's code

@@ -7,10 +7,13 @@ of a line, so :func:`cut_signature_prefixes` cuts the text in front of a signatu
 prints (Qt's ``ASSERT failure in``, Rust's ``has overflowed its stack``, glibc's malloc_printerr and fortify
 messages, libstdc++'s terminate), in one place for every reader. It never adds text, and leaves alone
 lines where the signature is quoted data: a frame's argument (``#5 … fmt="free(): invalid pointer"``), a
-gdb value (``$1 = "…"``), or anything inside quotes or parentheses.
+gdb value (``$1 = "…"``), or anything inside quotes or parentheses — except a markdown code span holding the
+message to the end of the line (``Output: `…```), which is how a reporter quotes what the program printed.
 
 >>> cut_signature_prefixes(['crunch[77]: thread \\'main\\' has overflowed its stack'])
 ["thread 'main' has overflowed its stack"]
+>>> cut_signature_prefixes(["Output: `thread '<unknown>' has overflowed its stack`"])
+["thread '<unknown>' has overflowed its stack"]
 >>> cut_signature_prefixes(['#5  0x1 in __libc_message (fmt=0x2 "free(): invalid pointer")'])[0][:2]
 '#5'
 """
@@ -37,9 +40,15 @@ def cut_signature_prefixes(lines: list[str]) -> list[str]:
         m = SIGNATURE.search(ln) if len(ln) < 4000 else None
         if m and 0 < m.start() <= _MAX_PREFIX and not _DATA_LINE.match(ln):
             head = ln[:m.start()]
+            # the reporter's "Output: `<message>`": a markdown code span opening at the signature and closing the line
+            # holds the program's output (glibc's own "*** Error in `prog': …" quoting opens elsewhere)
+            span = head.endswith("`") and not head.endswith("``") and ln.rstrip().endswith("`") \
+                and "`" not in ln[m.start():].rstrip()[:-1]
             quoted = head.count('"') % 2 or head.count("'") % 2 or head.count("(") > head.count(")") \
                 or head.count("`") % 2 or head.rstrip().endswith(("=", "<"))
-            if not quoted:
+            if span and not (head[:-1].count('"') % 2 or head[:-1].count("`") % 2):
+                ln = ln[m.start():].rstrip()[:-1]
+            elif not quoted:
                 ln = ln[m.start():]
         out.append(ln)
     return out
