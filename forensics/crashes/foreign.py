@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import re
 
+from .crashlytics import crashlytics_to_gdb, looks_like_crashlytics
 from .handlers import handler_log_to_gdb, looks_like_handler_log
 from .runtimes import RUNTIMES
+from .vsstack import looks_like_vs_stack, vs_stack_to_gdb
+from .windbg import looks_like_windbg, windbg_to_gdb
 
 #: signal numbers as Linux numbers them (Valgrind, Python and cargo print them)
 SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGABRT": 6, "SIGILL": 4, "SIGFPE": 8, "SIGTRAP": 5, "SIGKILL": 9,
@@ -290,6 +293,8 @@ def _minidump(text: str) -> tuple[str, dict]:
 _MAC_EXC = re.compile(r"^\s*Exception Type:\s+(?P<exc>EXC_[A-Z_]+)(?:\s*\((?P<sig>SIG[A-Z]+)\))?", re.I)
 _MAC_ADDR = re.compile(r"^\s*Exception (?:Codes|Subtype|codes|subtype):\s+(?P<kern>KERN_[A-Z_]+)(?: at|:)\s*(?P<addr>0x[0-9a-fA-F]+)")
 _MAC_CRASHED = re.compile(r"^\s*(?:Crashed Thread|Triggered by Thread|Triggered by thread):\s+(?P<no>\d+)", re.I)
+# the register block's header names the crashed thread too: "Thread 3 crashed with X86 Thread State (64-bit):"
+_MAC_STATE = re.compile(r"^\s*Thread (?P<no>\d+) crashed with (?:X86|ARM|PPC)\b[^:]* Thread State\b")
 _MAC_THREAD = re.compile(r"^\s*Thread (?P<no>\d+)(?P<crashed> Crashed)?:(?::\s*(?P<name>.*))?\s*$")
 _MAC_FRAME = re.compile(r"^\s*(?P<no>\d+)\s+(?P<mod>\S+(?: \S+)*?)\s+(?P<pc>0x[0-9a-fA-F]+) (?P<sym>.+?)\s*$")
 _MAC_SYM = re.compile(r"^(?:0x[0-9a-fA-F]+ \+ \d+(?: \((?P<inner>.+?)(?: \+ \d+)?\))?\s*(?://\s*(?P<cmt>\S+))?"
@@ -310,10 +315,18 @@ def _mac_thread_list(text: str) -> bool:
 def _macos(text: str) -> tuple[str, dict]:
     lines, out, facts = text.split("\n"), [], {"foreign": "the macOS crash report"}
     addr = next((m for m in map(_MAC_ADDR.match, lines) if m), None)
-    crashed = next((int(m.group("no")) + 1 for m in map(_MAC_CRASHED.match, lines) if m), None)
+    crashed = next((int(m.group("no")) + 1 for m in map(_MAC_CRASHED.match, lines) if m), None) or \
+        next((int(m.group("no")) + 1 for m in map(_MAC_STATE.match, lines) if m), None)
+    # the crashed thread's stack is not in the paste: the report still says which thread it was
+    listed = {int(m.group("no")) + 1 for m in map(_MAC_THREAD.match, lines) if m}
+    unlisted = crashed is not None and crashed not in listed
     gpflt = any(re.match(r"^\s*Exception (?:Codes|codes|Subtype|subtype):\s+EXC_I386_GPFLT\b", ln) for ln in lines)
-    in_thread = None
+    in_thread = last_no = None
     for ln in lines:
+        if unlisted and (_MAC_CRASHED.match(ln) or _MAC_STATE.match(ln)):
+            out += [f"[Current thread is {crashed} (Thread {crashed})]", ln]
+            unlisted = False
+            continue
         e = _MAC_EXC.match(ln)
         if e:
             sig = (e.group("sig") or _MAC_SIG.get(e.group("exc").upper(), "SIGSEGV")).upper()
@@ -329,11 +342,16 @@ def _macos(text: str) -> tuple[str, dict]:
             if t.group("crashed") or in_thread == crashed:
                 out.append(f"[Current thread is {in_thread} (Thread {in_thread})]")
             out.append(f"Thread {in_thread} (Thread {in_thread}):")
+            last_no = None
             continue
         f = _MAC_FRAME.match(ln) if in_thread else None
         s = _MAC_SYM.match(f.group("sym")) if f else None
         if f and s:
             func = s.group("func") or s.group("inner") or s.group("cmt") or "??"
+            no = int(f.group("no"))
+            if last_no is not None and no != last_no + 1:     # a line lost from the paste: still this thread's frames
+                out.append(f"Thread {in_thread} (Thread {in_thread}):")
+            last_no = no
             out.append(frame_line(int(f.group("no")), func, int(f.group("pc"), 16), s.group("file"), s.group("line"),
                                   f.group("mod")))
             continue
@@ -414,10 +432,13 @@ _LOOKS = [
     ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))
      or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),
-    ("macos", lambda t: any(_MAC_EXC.match(ln) for ln in t.split("\n")) or _mac_thread_list(t)),
+    ("crashlytics", looks_like_crashlytics),
+    ("macos", lambda t: any(_MAC_EXC.match(ln) or _MAC_STATE.match(ln) for ln in t.split("\n")) or _mac_thread_list(t)),
+    ("windbg", looks_like_windbg),
+    ("vsstack", looks_like_vs_stack),
     ("handler", looks_like_handler_log),
 ]
-_TRANSLATE = {"ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
+_TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
               "handler": handler_log_to_gdb}
 
 
