@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .classify import _ABORT_PATH, _HEAP_FUNCS, DEEP_STACK, NULL_LIMIT, _has, _leading_library
-from .evidence import _pointers
+from .evidence import _pointers, _printed_null
 
 _TIMED_WAIT = r"(?:cond_timedwait|cond_clockwait|g_cond_wait_until|sem_timedwait|sem_clockwait|timedlock)"
 
@@ -94,6 +94,12 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
                             f"no signal line; {where} pointer argument {name}=0x0")
             if bool(fr["is_own"]):
                 break
+    # the user printed the pointer the stopped line dereferences, and it is NULL (``p opline`` = ``(zend_op *) 0x0``
+    # under ``retvar = &EX_T(opline->result.var)``): the same evidence as a NULL argument of the faulting frame
+    null_at, why = _printed_null(facts, facts.get("crash_source") or "")
+    if null_at == 0:
+        return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",
+                f"no signal line; {why}")
     if not len(crash) and facts.get("started"):
         return ("done", "unknown", "no-stop", "unknown", "UncategorizedSignal",
                 "gdb started the program, but the transcript ends before it stopped: no signal and no frame shown")

@@ -384,9 +384,11 @@ def parse_text(text: str) -> Transcript:
     # the source line gdb prints right under the frame where the signal stopped the program
     facts["crash_source"] = None
     sl = facts["signal_line"]
-    if sl is not None:
+    # (no signal line: the source line gdb prints under a "#0" frame line, as "frame 0" / "f 0" shows it)
+    anchors = [sl] if sl is not None else [cols["line_no"][k] for k, n in enumerate(cols["no"]) if n == 0][:1]
+    for a in anchors:
         for i, t in source_lines:
-            if sl < i <= sl + 4 and not t.endswith("No such file or directory.") and not t.startswith("in "):
+            if a < i <= a + 4 and not t.endswith("No such file or directory.") and not t.startswith("in "):
                 facts["crash_source"] = t
                 break
     if facts["live"] and not thread_lwp and new_lwps:

@@ -161,3 +161,17 @@ def test_qemu_translated_code_buffer_is_nobodys_function():
     r = _crash('Thread 1 "qemu-arm" received signal SIGSEGV, Segmentation fault.\n'
                "0x00000000084ef062 in code_gen_buffer ()\n")
     assert r["signal"] == "SIGSEGV" and r["top_own_frame"] is None
+
+
+# --- no signal line: the user printed the NULL pointer the stopped line dereferences ------------------------------
+def test_no_signal_frame0_source_line_dereferencing_a_printed_null_is_a_null_read():
+    r = _crash("(gdb) f 0\n#0  toy_exec (data=0x7fffffffa600, ret=1) at /src/toy.c:1708\n\n"
+               "1708        int v = op->result;\n(gdb) print op\n$1 = (toy_op *) 0x0\n")
+    assert r["signal"] is None and r["class"] == "null-deref-read"
+    assert "dereferences op" in r["reason"]
+
+
+def test_no_signal_printed_null_that_the_line_does_not_dereference_decides_nothing():
+    r = _crash("(gdb) f 0\n#0  toy_exec (data=0x7fffffffa600, ret=1) at /src/toy.c:1708\n\n"
+               "1708        int v = data->result;\n(gdb) print op\n$1 = (toy_op *) 0x0\n")
+    assert r["class"] == "unknown"
