@@ -104,6 +104,8 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
             return "external", f"si_code={name}, si_pid={spid} is another process (pid {pid})"
         if self_frames:
             return "self", f"si_code={name} and raise/abort frames on the stack"
+        if facts.get("self_signal"):
+            return "self", facts["self_signal"]      # a producer that says the process sent it (tombstone.py)
         return "external", f"si_code={name} and no raise/abort frame on the crash thread"
     if sig in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL"):
         return "kernel", f"{sig} without $_siginfo: assumed a hardware fault"

@@ -40,6 +40,8 @@ _SIGNAL = re.compile(r"^\s*Signal: \d+ \(\w+\)", re.M)
 _STACK_FRAME = re.compile(r"^\s*Stack trace of thread \d+:\s*\n\s*#0\s+0x[0-9a-fA-F]+ \S.* \([^()]+ \+ 0x[0-9a-fA-F]+\)\s*$",
                           re.M)
 _ANY_FRAME = re.compile(r"^\s*#0\s+0x[0-9a-fA-F]+ ", re.M)
+_TAIL_FRAME = r"^[ \t]*#\d+\s+0x[0-9a-fA-F]+ (?!in )[^\s()]+ \([^()\s]+ \+ 0x[0-9a-fA-F]+\)[ \t]*$"
+_TAIL = re.compile(_TAIL_FRAME + r"\n" + _TAIL_FRAME[1:], re.M)
 _HEADER_KEYS = re.compile(r"^\s*(?:PID|UID|GID|Executable|Command Line|Storage|Boot ID|Hostname): \S", re.M)
 
 
@@ -48,7 +50,11 @@ def looks_like_coredumpctl(text: str) -> bool:
     if _SIGNAL.search(text):
         return bool(_STACK.search(text)) or len(_HEADER_KEYS.findall(text)) >= 3 or bool(_ANY_FRAME.search(text))
     # an excerpt that starts at "Stack trace of thread N:" (the header not copied): its frames say it is one
-    return bool(_STACK.search(text)) and (bool(_JOURNAL.search(text)) or bool(_STACK_FRAME.search(text)))
+    if _STACK.search(text):
+        return bool(_JOURNAL.search(text)) or bool(_STACK_FRAME.search(text))
+    # the tail of a stack alone: two or more of its frames in a row, "#N  0x… func (module + 0xoff)" (elfutils'
+    # shape; gdb writes "in func () from module", ASan "in func (module+0xoff)")
+    return bool(_TAIL.search(text))
 
 
 def coredumpctl_to_gdb(text: str) -> str:

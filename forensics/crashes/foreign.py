@@ -36,6 +36,8 @@ from .handlers import handler_log_to_gdb, looks_like_handler_log
 from .runtimes import RUNTIMES
 from .vsstack import looks_like_vs_stack, vs_stack_to_gdb
 from .windbg import looks_like_windbg, windbg_to_gdb
+from .winreport import looks_like_winreport, winreport_to_gdb
+from .c3trace import c3trace_to_gdb, looks_like_c3trace
 
 #: signal numbers as Linux numbers them (Valgrind, Python and cargo print them)
 SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGABRT": 6, "SIGILL": 4, "SIGFPE": 8, "SIGTRAP": 5, "SIGKILL": 9,
@@ -435,10 +437,12 @@ _LOOKS = [
     ("crashlytics", looks_like_crashlytics),
     ("macos", lambda t: any(_MAC_EXC.match(ln) or _MAC_STATE.match(ln) for ln in t.split("\n")) or _mac_thread_list(t)),
     ("windbg", looks_like_windbg),
+    ("winreport", looks_like_winreport),
+    ("c3", looks_like_c3trace),
     ("vsstack", looks_like_vs_stack),
     ("handler", looks_like_handler_log),
 ]
-_TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
+_TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
               "handler": handler_log_to_gdb}
 
 

@@ -57,6 +57,8 @@ GO_MARKS = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:|panic: |fatal error: |\
 GO_LOOKS = re.compile(r"^\s*(?:goroutine \d+(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x[0-9a-fA-F]+)?)? \[[^\]]*\]:\s*$"
                       r"|\[signal (?:SIG[A-Z0-9]+: [^\]]*|0x[0-9a-fA-F]+|\d+) code="
                       r"|panic:\s*runtime error:\s*\S|Exception has occurred: (?:panic|fatal error) "
+                      # the signal header of a fault the runtime cannot turn into a panic (cgo), pasted alone
+                      r"|SIG[A-Z0-9]+: [a-z][\w ./-]*\n\s*PC=0x[0-9a-fA-F]+ m=\S+ sigcode="
                       r"|fatal error: (?:all goroutines are asleep|concurrent map (?:writes|read and map write|iteration and map write)"
                       r"|sync: (?:unlock of unlocked|negative WaitGroup)|runtime: out of memory))", re.M)
 # the runtime's throw messages (runtime/*.go, sync): "fatal error:" alone is any program's wording, these are Go's

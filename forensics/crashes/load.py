@@ -174,6 +174,8 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     mark_interpreter_frames(frames, _program(facts)[0])
     if facts.get("not_own_pcs"):
         frames.loc[pd.to_numeric(frames["pc"], errors="coerce").isin(facts["not_own_pcs"]), "is_own"] = False
+    if facts.get("not_own_functions"):       # a runtime's library frames a translator named (c3trace.py)
+        frames.loc[frames["function"].isin(facts["not_own_functions"]), "is_own"] = False
     _fill_modules(frames, facts)
     crash_thread = facts["crash_thread"]
     frames["is_crash_thread"] = frames["thread"].to_numpy() == crash_thread

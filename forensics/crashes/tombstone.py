@@ -47,12 +47,21 @@ def looks_like_tombstone(text: str) -> bool:
 
 
 def tombstone_facts(text: str) -> dict:
-    """What the dump says beyond gdb's lines: bionic's ``Abort message:`` (the reason abort() was called)."""
+    """What the dump says beyond gdb's lines: bionic's ``Abort message:`` (the reason abort() was called), and
+    whether a SIGABRT's code is the one bionic's abort() sends itself."""
+    facts: dict = {}
     for ln in text.split("\n"):
-        m = _ABORT_MSG.match(_PREFIX.sub("", ln))
-        if m:
-            return {"abort_message": f"Abort message: {m.group('msg')}"}
-    return {}
+        ln = _PREFIX.sub("", ln)
+        m = _ABORT_MSG.match(ln)
+        if m and "abort_message" not in facts:
+            facts["abort_message"] = f"Abort message: {m.group('msg')}"
+        s = _SIGNAL.match(ln)
+        if s and "self_signal" not in facts and s.group("sig") == "SIGABRT" and s.group("desc") == "SI_QUEUE":
+            # bionic's abort() (Android 9+) raises SIGABRT on its own thread with rt_tgsigqueueinfo, so si_code is
+            # SI_QUEUE; debuggerd appends "from pid N, uid U" when the sender is another process's — absent here
+            facts["self_signal"] = ("SIGABRT with si_code SI_QUEUE and no sender named in an Android tombstone: "
+                                    "bionic's abort() raises it so on its own thread")
+    return facts
 
 
 def tombstone_to_gdb(text: str) -> str:
