@@ -1,4 +1,4 @@
-"""Read or write: what the faulting instruction (AT&T syntax) or the crashing source line says about the access.
+"""Read or write: what the faulting instruction (AT&T or Intel syntax) or the crashing source line says about the access.
 
 >>> access_of({"instruction": "movl $0x1,(%rax)"})
 ('write', 'instruction `movl $0x1,(%rax)` stores to memory')
@@ -20,6 +20,11 @@ def access_of(facts: dict) -> tuple[str | None, str]:
             return "read", f"instruction `{insn}` compares memory"
         if op.startswith(("push", "call", "stos", "rep stos")):
             return "write", f"instruction `{insn}` writes"
+        if "[" in operands and "%" not in operands:
+            # Intel syntax (gef, pwndbg, objdump -M intel): the destination comes first
+            if ops and "[" in ops[0]:
+                return "write", f"instruction `{insn}` stores to memory"
+            return "read", f"instruction `{insn}` loads from memory"
         if ops and "(" in ops[-1]:
             return "write", f"instruction `{insn}` stores to memory"
         if any("(" in o for o in ops):

@@ -252,11 +252,14 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             if "module" in crash else []
         # glibc 2.x's malloc_printerr hands __libc_message this format (no other caller uses it): its frame may be cut
         malloc_fmt = any("*** Error in `%s': %s: 0x%s" in str(a) for a in crash["args"].dropna()) if "args" in crash else False
-        if len(heap_fr) or (msg and _heap_sub(msg)) or alloc_lib or malloc_fmt:
+        banner = facts.get("libc_abort") == "heap"        # old glibc's abort banner, no fortify frame (execinfo.py)
+        if len(heap_fr) or (msg and _heap_sub(msg)) or alloc_lib or malloc_fmt or banner:
             out["heap_message"] = msg
             sub = _heap_sub(msg) if msg else "message-not-in-transcript"
             where = ", ".join(dict.fromkeys(heap_fr["norm_function"].tolist())) or \
-                ("__libc_message with malloc_printerr's format" if malloc_fmt else "glibc")
+                ("__libc_message with malloc_printerr's format" if malloc_fmt else
+                 "old glibc's backtrace and memory map with no fortify frame, which only malloc_printerr prints then"
+                 if banner else "glibc")
             return done("heap-corruption", sub, "exploitable", "HeapError",
                         f"abort from the allocator ({where})" + (f": '{msg}'" if msg else
                                                                  "; glibc's message is not in the transcript"))

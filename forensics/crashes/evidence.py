@@ -14,20 +14,31 @@ FAR = 1 << 30   # a pointer more than 1 GiB from every address the transcript sh
 #: where x86-64 Linux puts thread stacks, shared libraries and large mallocs: a pointer there is not
 #: "far from everything" just because the transcript shows no neighbour
 MMAP_ZONE = (0x7f0000000000, 0x800000000000)
+_INTEL_OPERAND = re.compile(r"\[(?P<base>[a-z][a-z0-9]*)(?:\s*\+\s*(?P<index>[a-z][a-z0-9]*)(?:\*(?P<scale>[1248]))?)?"
+                            r"(?P<disp>\s*[-+]\s*(?:0x[0-9a-fA-F]+|\d+))?\]")
 _MEM_OPERAND = re.compile(r"(?P<disp>-?0x[0-9a-fA-F]+|-?\d+)?\(%(?P<base>\w+)(?:,%(?P<index>\w+)(?:,(?P<scale>[1248]))?)?\)")
 
 
 def operand_address(insn: str | None, regs: dict) -> int | None:
-    """The address an AT&T memory operand ``disp(%base,%index,scale)`` of ``insn`` refers to, when the
+    """The address an AT&T memory operand ``disp(%base,%index,scale)`` (or Intel's ``[base+index*scale+disp]``) of ``insn`` refers to, when the
     transcript printed every register it uses (``info registers``); else None.
 
     >>> operand_address("vpcmpeqb (%rdi),%ymm0,%ymm1", {"rdi": 0})
     0
     >>> operand_address("mov 0x8(%rax),%rdx", {"rax": 0x1000})
     4104
+    >>> operand_address("mov rsi, QWORD PTR [rax+0x78]", {"rax": 0})
+    120
     """
     if not insn or not regs:
         return None
+    i = _INTEL_OPERAND.search(insn) if "%" not in insn else None
+    if i:          # Intel syntax (gef, pwndbg): "QWORD PTR [rax+rbx*8+0x78]"
+        if i.group("base") not in regs or (i.group("index") and i.group("index") not in regs):
+            return None
+        idx = regs[i.group("index")] * int(i.group("scale") or 1) if i.group("index") else 0
+        disp = int(i.group("disp").replace(" ", ""), 0) if i.group("disp") else 0
+        return (regs[i.group("base")] + idx + disp) & ((1 << 64) - 1)
     m = _MEM_OPERAND.search(insn)
     if not m or m.group("base") not in regs or (m.group("index") and m.group("index") not in regs):
         return None

@@ -128,6 +128,31 @@ def execinfo_to_gdb(text: str) -> str:
     return "\n".join(lines)
 
 
+# glibc before 2.26: __libc_message prints "======= Backtrace:" and "======= Memory map:" only right before it calls
+# abort(), and only for its two callers that ask for them (do_abort > 1): malloc_printerr and __fortify_fail (whose
+# exported name, or __chk_fail's / __stack_chk_fail's, is on the first lines; malloc_printerr is static: "libc(+0x…)")
+_MAP_MARK = re.compile(r"^\s*=+ Memory map: =+\s*$", re.M)
+_FORTIFY = re.compile(r"^(?:__fortify_fail|__chk_fail|__stack_chk_fail|__\w+_chk)$")
+
+
+def libc_message_abort(text: str) -> dict:
+    """``{"libc_abort": "heap"|"fortify"}`` for old glibc's abort banner (above) whose first frame is libc's."""
+    if not (_MARK.search(text) and _MAP_MARK.search(text)):
+        return {}
+    lines = text.split("\n")
+    k = next(i for i, ln in enumerate(lines) if _MARK.match(ln))
+    run = []
+    for ln in lines[k + 1:k + 64]:
+        m = LINE.match(ln)
+        if not m:
+            break
+        run.append(m)
+    if not run or not re.search(r"(?:^|/)libc[.-]", run[0].group("mod")):
+        return {}
+    fortify = any(_FORTIFY.match((m.group("func") or "").strip()) for m in run[:4])
+    return {"libc_abort": "fortify" if fortify else "heap"}
+
+
 def execinfo_hook_pcs(text: str) -> list[int]:
     """The pcs of the handler frames of an in-handler print (:func:`_handler_run`): not where it faulted."""
     lines, out = text.split("\n"), []
@@ -138,7 +163,7 @@ def execinfo_hook_pcs(text: str) -> list[int]:
     return out
 
 
-IDE_LINE = re.compile(r"^(?P<func>[A-Za-z_<~][^\s()]*(?:\([^()]*\))?(?: const)?) (?:(?P<pc>0x[0-9a-fA-F]{6,16})|"
+IDE_LINE = re.compile(r"^\s*(?P<func>[A-Za-z_<~][^\s()]*(?:\([^()]*\))?(?: const)?) (?:(?P<pc>0x[0-9a-fA-F]{6,16})|"
                       r"(?P<file>[\w./\\-]+\.\w+):(?P<line>\d+))\s*$")
 IDE_MIN_RUN = 5
 # VS Code's "Copy Call Stack" (cppdbg / CodeLLDB): "raise (Unknown Source:0)", "main() (/src/main.cpp:12)"

@@ -37,7 +37,9 @@ from .runtimes import RUNTIMES
 from .vsstack import looks_like_vs_stack, vs_stack_to_gdb
 from .windbg import looks_like_windbg, windbg_to_gdb
 from .winreport import looks_like_winreport, winreport_to_gdb
+from .armstate import arm_exception
 from .c3trace import c3trace_to_gdb, looks_like_c3trace
+from .crashsummary import crash_summary_to_gdb, looks_like_crash_summary
 
 #: signal numbers as Linux numbers them (Valgrind, Python and cargo print them)
 SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGABRT": 6, "SIGILL": 4, "SIGFPE": 8, "SIGTRAP": 5, "SIGKILL": 9,
@@ -323,6 +325,10 @@ def _macos(text: str) -> tuple[str, dict]:
     listed = {int(m.group("no")) + 1 for m in map(_MAC_THREAD.match, lines) if m}
     unlisted = crashed is not None and crashed not in listed
     gpflt = any(re.match(r"^\s*Exception (?:Codes|codes|Subtype|subtype):\s+EXC_I386_GPFLT\b", ln) for ln in lines)
+    if not any(map(_MAC_EXC.match, lines)) and (arm := arm_exception(lines)):
+        # the Exception Type lines are not in the paste: the crashed thread's ARM exception syndrome says it
+        facts.update({k: arm[k] for k in ("access",) if k in arm}, **({"self_signal": arm["why"]} if arm.get("self") else {}))
+        out += signal_lines(arm["signal"], arm.get("si_code"), arm.get("si_addr"))
     in_thread = last_no = None
     for ln in lines:
         if unlisted and (_MAC_CRASHED.match(ln) or _MAC_STATE.match(ln)):
@@ -439,10 +445,11 @@ _LOOKS = [
     ("windbg", looks_like_windbg),
     ("winreport", looks_like_winreport),
     ("c3", looks_like_c3trace),
+    ("summary", looks_like_crash_summary),
     ("vsstack", looks_like_vs_stack),
     ("handler", looks_like_handler_log),
 ]
-_TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
+_TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "summary": crash_summary_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
               "handler": handler_log_to_gdb}
 
 

@@ -33,9 +33,11 @@ _EXC_SIGNAL = {"EXC_BAD_ACCESS": ("SIGSEGV", 11), "EXC_BAD_INSTRUCTION": ("SIGIL
 _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGILL": 4, "SIGFPE": 8, "SIGABRT": 6, "SIGTRAP": 5}
 
 LLDB_MARKS = re.compile(r"^\s*[*+]?\s*(?:frame #\d+: 0x[0-9a-fA-F]+ |thread #\d+[:,])"
-                        r"|(?:^|[^\w#])Thread \d+: (?:EXC_[A-Z_]+ \(code=|signal SIG[A-Z]+\s*$)", re.M)
+                        r"|(?:^|[^A-Za-z0-9_#])Thread \d+: (?:EXC_[A-Z_]+ \(code=|signal SIG[A-Z]+\s*$)", re.M)
 # Xcode's editor banner of the same stop (LLDB's stop reason, also quoted in prose): "Thread 1: EXC_BAD_ACCESS (code=1, address=0x0)"
-_XCODE = re.compile(r"(?:^|[^\w#])Thread (?P<n>\d+): (?P<why>EXC_[A-Z_]+ \(code=.*?\)|signal SIG[A-Z]+)\s*$")
+# (a paste may cut it: "(code=2, address=0" — the code is kept, the cut address is not read; text in front may be
+# any script's: "报错误Thread 1: …")
+_XCODE = re.compile(r"(?:^|[^A-Za-z0-9_#])Thread (?P<n>\d+): (?P<why>EXC_[A-Z_]+ \(code=.*?\)|EXC_[A-Z_]+ \(code=[^()]*|signal SIG[A-Z]+)\s*$")
 
 
 def looks_like_lldb(text: str) -> bool:

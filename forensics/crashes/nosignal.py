@@ -42,6 +42,9 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
                 else f"Assertion `{facts['assert_expr']}' failed" if facts.get("assert_expr")
                 else facts["glibc_message"])
         return ("signal", "SIGABRT", f"no signal line; the runtime printed '{said}', which it follows with abort()")
+    if facts.get("libc_abort"):
+        return ("signal", "SIGABRT", "no signal line; old glibc's __libc_message printed its backtrace and memory map, "
+                                     "which it does only right before abort()")
     heap_top = _leading_library(crash)
     if heap_top is not None and _HEAP_FUNCS.match(str(heap_top)):
         return ("done", "heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",

@@ -25,8 +25,8 @@ import pandas as pd
 from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
 from .tombstone import looks_like_tombstone, tombstone_facts, tombstone_to_gdb
 from .backward import backward_to_gdb, looks_like_backward
-from .execinfo import (execinfo_hook_pcs, execinfo_to_gdb, glog_frames_to_gdb, ide_frames_to_gdb, looks_like_execinfo,
-                       looks_like_glog_frames, looks_like_ide_frames)
+from .execinfo import (execinfo_hook_pcs, execinfo_to_gdb, glog_frames_to_gdb, ide_frames_to_gdb, libc_message_abort,
+                       looks_like_execinfo, looks_like_glog_frames, looks_like_ide_frames)
 from .golang import go_to_gdb, looks_like_go
 from .lldb import looks_like_lldb, lldb_to_gdb
 from .sanitizer import looks_like_sanitizer, sanitizer_facts, sanitizer_to_gdb
@@ -133,7 +133,7 @@ def parse_text(text: str) -> Transcript:
         extra = tombstone_facts(text)
         text, dialect = tombstone_to_gdb(text), "tombstone"
     elif dialect == "gdb" and looks_like_execinfo(text):
-        extra = {"not_own_pcs": execinfo_hook_pcs(text)}     # a crash handler's own frames
+        extra = {"not_own_pcs": execinfo_hook_pcs(text), **libc_message_abort(text)}     # a crash handler's own frames
         text, dialect = execinfo_to_gdb(text), "execinfo"
     elif dialect == "gdb" and looks_like_glog_frames(text):
         text, dialect = glog_frames_to_gdb(text), "glog"

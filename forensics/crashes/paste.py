@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 
+from .gefregs import gef_register_lines
 from .execinfo import strip_record_prefixes
 from .signature import cut_signature_prefixes
 
@@ -188,7 +189,7 @@ def normalize_paste(text: str) -> str:
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
     lines = cut_signature_prefixes(_unitalic(_strip_log_prefixes(lines)))
     lines = _join_pretty_values(_dedent(lines))
-    lines = _number_bare_frames(strip_record_prefixes(lines))
+    lines = gef_register_lines(_number_bare_frames(strip_record_prefixes(lines)))
     out: list[str] = []
     after_signal = False
     unnumbered = None      # the next frame number of a bt pasted without numbers

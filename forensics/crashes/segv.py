@@ -17,7 +17,8 @@ from .classify import _HEAP_FUNCS, GUARD_DISTANCE, NULL_LIMIT, RECURSION_RUN, SI
 from .evidence import _address_from_args, operand_address
 from .frames import _TRAMPOLINE
 
-_SLOT_UNREADABLE = re.compile(r"(?:^|, )(\w+)=<error reading variable: Cannot access memory at address 0x[0-9a-fA-F]+>")
+# (gdb before 7.x printed the error as the value: "cntxt=Cannot access memory at address 0x7fffff3fecd8")
+_SLOT_UNREADABLE = re.compile(r"(?:^|, )(\w+)=(?:<error reading variable: )?Cannot access memory at address 0x[0-9a-fA-F]+>?")
 
 
 def _below_trampoline(crash: pd.DataFrame) -> pd.DataFrame:
@@ -63,6 +64,12 @@ def classify_segv(facts: dict, crash: pd.DataFrame, pc, done) -> dict:
     # gdb could not read frame 0's own argument slot ("this=<error reading variable: Cannot access memory at
     # address 0x7ffd…>"): the frame itself lies in unmapped stack, as a runaway recursion leaves it
     slot = _SLOT_UNREADABLE.search(str(crash.iloc[0]["args"])) if len(crash) else None
+    # a mutual recursion (f -> g -> f …) has no run of one name: frame 0's function seen again below it is a cycle
+    cycle = slot is not None and len(crash) >= 3 and top["norm_function"] in set(crash["norm_function"].iloc[2:])
+    if cycle and run < 3:
+        return done("stack-overflow", "recursion", "probably", "StackOverflow",
+                    f"frame 0's {top['norm_function']} recurs below it (a call cycle) and its {slot.group(1)} cannot be "
+                    "read from its own stack slot")
     if run >= RECURSION_RUN or ((near_sp or slot) and run >= 3):
         why = f"{run_fn} repeats {run} times in a row" + (f"; fault address is {abs(addr - facts['sp'])} bytes from sp"
                                                          if near_sp else f"; frame 0's {slot.group(1)} cannot be read "
@@ -107,7 +114,8 @@ def classify_segv(facts: dict, crash: pd.DataFrame, pc, done) -> dict:
         return done("heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",
                     f"SIGSEGV inside the allocator ({heap_top}) at 0x{addr:x}: the allocator followed a pointer "
                     "from its own free lists or chunk headers (or the one passed to it), so heap memory is corrupt")
-    if addr is None and facts.get("instruction") and facts.get("registers"):
+    computed = addr is None and bool(facts.get("instruction") and facts.get("registers"))
+    if computed:
         addr = operand_address(facts["instruction"], facts["registers"])
         addr_why = (f"fault address 0x{addr:x} computed from `{facts['instruction']}` and the registers"
                     if addr is not None else "")
@@ -122,7 +130,7 @@ def classify_segv(facts: dict, crash: pd.DataFrame, pc, done) -> dict:
         addr, addr_why = _address_from_args(crash, facts)
         if addr is not None and top is not None and bool(top["is_library"]) and not in_libc:
             in_libc = "in-libc"
-    else:
+    elif not computed:
         addr_why = f"fault address 0x{addr:x} from " + (f"the {facts['sanitizer']} report" if facts.get("sanitizer")
                                                          else "$_siginfo" if facts.get("si_signo") is not None
                                                          else "the crash message")

@@ -89,3 +89,135 @@ def test_c3_signal_report_is_the_handlers_signal_and_the_frame_under_it():
 def test_c3_report_cut_at_the_handler_names_no_own_frame():
     r = _crash("\n".join(C3.split("\n")[:4]) + "\n")
     assert r["signal"] == "SIGSEGV" and r["top_own_frame"] is None
+
+
+# --- an Apple report's ARM thread state without its Exception Type lines: the exception syndrome --------------
+ARM_STATE = ("Thread 0 crashed with ARM Thread State (64-bit):\n"
+             "    x0: 0x0000000000000000   x1: 0x0000000000000000   x2: 0x0000000000000000   x3: 0x0000000000000000\n"
+             "   x16: 0x0000000000000000  x17: 0x0000000000000000  x18: 0x0000000000000000  x19: 0x0000000000000000\n"
+             "    sp: 0x000000016f0a0fe0   pc: 0x0000000100e179a0 cpsr: 0x60001000\n"
+             "   far: 0x0000000000000018  esr: 0x92000046 (Data Abort) byte write Translation fault\n\n"
+             "Thread 1:\n"
+             "0   libsystem_kernel.dylib        \t       0x18ed2a1f0 __workq_kernreturn + 8\n"
+             "1   libsystem_pthread.dylib       \t       0x18ed5eb80 start_wqthread + 8\n")
+
+
+def test_arm_thread_state_data_abort_gives_address_access_and_code():
+    r = _crash(ARM_STATE)
+    assert (r["signal"], r["si_code"], r["fault_address"]) == ("SIGSEGV", 1, 0x18)
+    assert r["class"] == "null-deref-write" and r["crash_thread"] == 1     # WnR set; Thread 0 is gdb's 1
+
+
+def test_arm_thread_state_permission_fault_and_alignment_fault():
+    from forensics.crashes.armstate import arm_exception
+    assert arm_exception(["far: 0x0000000104000000  esr: 0x9200004f"])["si_code"] == 2        # permission fault
+    assert arm_exception(["far: 0x0000000104000001  esr: 0x92000021"])["signal"] == "SIGBUS"   # alignment fault
+
+
+def test_arm_thread_state_svc_in_pthread_kill_is_the_thread_signalling_itself():
+    r = _crash(ARM_STATE.replace("x16: 0x0000000000000000", "x16: 0x0000000000000148")
+               .replace("esr: 0x92000046 (Data Abort) byte write Translation fault", "esr: 0x56000080  Address size fault"))
+    assert (r["signal"], r["origin"], r["class"]) == ("SIGABRT", "self", "abort")
+
+
+def test_arm_thread_state_svc_in_another_call_says_nothing():
+    r = _crash(ARM_STATE.replace("x16: 0x0000000000000000", "x16: 0x0000000000000003")
+               .replace("esr: 0x92000046 (Data Abort) byte write Translation fault", "esr: 0x56000080"))
+    assert r["signal"] is None and r["class"] == "unknown"
+
+
+# --- old glibc's abort banner (Backtrace + Memory map) without its "*** Error in" line -------------------------
+BANNER = ("======= Backtrace: =========\n"
+          "/lib64/libc.so.6(+0x7c503)[0x7f295b9aa503]\n"
+          "./toy[0x4015b2]\n"
+          "./toy[0x405b60]\n"
+          "/lib64/libc.so.6(__libc_start_main+0xf5)[0x7f295b94fb35]\n"
+          "======= Memory map: ========\n"
+          "00400000-00450000 r-xp 00000000 00:2d 3096                   /src/toy\n")
+
+
+def test_old_glibc_abort_banner_without_fortify_frame_is_malloc_printerr():
+    r = _crash(BANNER)
+    assert r["class"] == "heap-corruption" and r["subclass"] == "message-not-in-transcript"
+    assert r["top_own_frame"] == "toy@0x5b2"
+
+
+def test_old_glibc_abort_banner_with_fortify_frame_is_stack_buffer_overrun():
+    r = _crash(BANNER.replace("/lib64/libc.so.6(+0x7c503)", "/lib64/libc.so.6(__fortify_fail+0x37)"))
+    assert r["class"] == "stack-buffer-overrun"
+
+
+def test_backtrace_marker_without_the_memory_map_decides_nothing():
+    r = _crash(BANNER.split("======= Memory map")[0])
+    assert r["class"] == "unknown"
+
+
+# --- gdb before 7.x printed an unreadable argument as its value; a mutual recursion has no run of one name -----
+def test_old_gdb_unreadable_argument_slot_in_a_call_cycle_is_a_stack_overflow():
+    r = _crash("Program received signal SIGSEGV, Segmentation fault.\n"
+               "#0  0x00007ffff7ced319 in eval_node (ctx=Cannot access memory at address 0x7fffff3fecd8\n"
+               ") at interp.c:415\n"
+               "#1  0x00007ffff7cec7fc in eval_call (ctx=0x6047e0, env=0x7fffff3ffdf0) at interp.c:308\n"
+               "#2  0x00007ffff7cf97bd in eval_node (ctx=0x6047e0, stk=0x7fffff3ffdf0) at interp.c:1770\n")
+    assert r["class"] == "stack-overflow" and r["subclass"] == "recursion"
+    assert r["top_own_frame"] == "eval_node"
+
+
+def test_call_cycle_without_an_unreadable_slot_decides_nothing():
+    r = _crash("Program received signal SIGSEGV, Segmentation fault.\n"
+               "#0  0x00007ffff7ced319 in eval_node (ctx=0x6047e0) at interp.c:415\n"
+               "#1  0x00007ffff7cec7fc in eval_call (ctx=0x6047e0) at interp.c:308\n"
+               "#2  0x00007ffff7cf97bd in eval_node (ctx=0x6047e0) at interp.c:1770\n")
+    assert r["class"] == "unknown"
+
+
+# --- CLion's copied frames, indented under an unindented first frame -------------------------------------------
+def test_ide_frames_indented_below_the_first_are_one_stack():
+    r = _crash("__pthread_kill_implementation 0x00007ffff76969bc\n"
+               "   Reader::open Reader.cpp:125\n"
+               "   Archive::open Archive.cpp:63\n"
+               "   Script::load Script.cpp:265\n"
+               "    main main.cpp:577\n\n"
+               "malloc(): corrupted top size\n")
+    assert r["class"] == "heap-corruption" and r["top_own_frame"] == "Reader::open"
+
+
+# --- gef's register panel: the pc's instruction (Intel syntax) and the registers it uses -----------------------
+GEF = ("Program received signal SIGSEGV, Segmentation fault.\n"
+       "$rax   : 0x0\n"
+       "$rbx   : 0x000000000238d5f8  →  0x0000000002287ca0  →  [loop detected]\n"
+       "$rip   : 0x0000000000622043  →  <toy::parse+12> mov rsi, QWORD PTR [rax+0x78]\n"
+       "$r8    : 0x263\n")
+
+
+def test_gef_register_panel_gives_the_fault_address_and_the_read():
+    r = _crash(GEF)
+    assert r["class"] == "null-deref-read" and r["subclass"] == ""        # read from the instruction, not assumed
+    assert "computed from `mov rsi, QWORD PTR [rax+0x78]`" in r["reason"]
+
+
+def test_intel_store_is_a_write():
+    r = _crash(GEF.replace("mov rsi, QWORD PTR [rax+0x78]", "mov QWORD PTR [rax+0x8], rsi"))
+    assert r["class"] == "null-deref-write"
+
+
+def test_intel_operand_with_an_unprinted_register_gives_no_address():
+    from forensics.crashes.evidence import operand_address
+    assert operand_address("mov rsi, QWORD PTR [rcx+0x78]", {"rax": 0}) is None
+    assert operand_address("mov rsi, QWORD PTR [rax+rbx*8-0x8]", {"rax": 0x1000, "rbx": 2}) == 0x1008
+
+
+# --- Xcode's banner cut mid-address, behind text of any script --------------------------------------------------
+def test_xcode_banner_cut_mid_address_is_a_sigsegv_with_no_address():
+    r = _crash("报错误Thread 1: EXC_BAD_ACCESS (code=2, address=0\n谢谢\n")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", None, "unknown")
+
+
+# --- a crash-reporting service's summary ----------------------------------------------------------------------
+def test_crash_summary_gives_signal_code_address_and_crashed_thread():
+    text = ("Exception type: SIGSEGV\nCrash at: 0x1a0507000 + 23018744\n\n"
+            "Exception Cause:  SEGV_ACCERR at 0x14aCrashed Thread: 2\nStack Trace:\n")
+    assert crash_format(text.encode()) == "crash-reporting service summary"
+    r = _crash(text)
+    assert (r["signal"], r["si_code"], r["fault_address"], r["crash_thread"]) == ("SIGSEGV", 2, 0x14a, 3)
+    assert r["class"] == "null-deref-read"
