@@ -6,7 +6,9 @@ Each reader keeps every line it does not know and says only what the report prin
   ``Catching SIGSEGV, please report …``; signals that ask a program to stop — TERM, INT, HUP — are no
   crash) and the Zabbix family's ``Got signal [signal:11(SIGSEGV),reason:2,refaddr:0x…]`` with its
   ``Program counter: 0x…`` line (reason is the si_code, refaddr the fault address);
-* the box86/box64 emulators' ``PID|SIGSEGV @pc … for accessing ADDR (code=N/prot=P)`` report;
+* the box86/box64 emulators' ``PID|SIGSEGV @pc … for accessing ADDR (code=N/prot=P)`` report, and the reicast
+  family's (reicast, flycast) ``SIGSEGV @ PC … ADDR -> was not in vram`` (pc and si_addr; its die() trap after it
+  is not the crash);
 * node-segfault-handler's ``PID 8 received SIGSEGV for address: 0x…`` (the address only: it prints no si_code);
 * the ``module : function+0xoff  [0xaddr]`` frames of the widely copied ``stacktrace.h`` handler;
 * ABRT/satyr's text backtrace (``Truncated backtrace:`` / ``Thread no. 1 (7 frames)`` and
@@ -40,6 +42,11 @@ _RECEIVED_FOR = re.compile(r"\bPID \d+ received (?P<sig>SIG[A-Z]+) for address: 
 # the box86/box64 emulators' own report: "26706|SIGSEGV @0x749e6aa450 (…) …, for accessing (nil) (code=1/prot=0), …"
 _BOX = re.compile(r"^\s*\d+\|(?P<sig>SIG[A-Z]+) @(?P<pc>0x[0-9a-fA-F]+) .*?\bfor accessing (?P<addr>0x[0-9a-fA-F]+|\(nil\)) "
                   r"\(code=(?P<code>-?\d+)")
+# the reicast family's (reicast, flycast, libswirl) fault handler, for a fault its dynarec does not own: "SIGSEGV @ PC
+# (fault_handler+0x…) ... ADDR -> was not in vram" (older), "SIGSEGV @ PC -> ADDR was not in vram, dynacode:0" (newer);
+# then die() traps on purpose, which is not the crash
+_REICAST = re.compile(r"^\s*(?P<sig>SIG(?:SEGV|BUS|ILL)) @ (?P<pc>(?:0x)?[0-9a-fA-F]+)\b(?:.*? \.\.\. (?P<addr>(?:0x)?[0-9a-fA-F]+)"
+                      r" -> was not in vram| -> (?P<addr2>(?:0x)?[0-9a-fA-F]+) was not in vram)")
 _PC = re.compile(r"\bProgram counter: (?P<pc>0x[0-9a-fA-F]+)\s*$")
 _ST_FRAME = re.compile(r"^\s*(?P<mod>\S+) : (?P<func>.*?)\+(?P<off>0x[0-9a-fA-F]+)\s+\[(?P<pc>0x[0-9a-fA-F]+)\]\s*$")
 _SATYR_HEAD = re.compile(r"^\s*(?:Truncated backtrace:|Thread no\. \d+ \(\d+ frames\))\s*$", re.M)
@@ -90,7 +97,7 @@ def looks_like_handler_log(text: str) -> bool:
     if "received signal" in text or "terminated with signal" in text:
         return False          # gdb's own stop line says it better
     lines = text.split("\n")[:4000]
-    return any(_caught(ln) or _BOX.match(ln) or (_ZABBIX.search(ln) and _ZABBIX.search(ln).group("sig") in _CRASH_SIGNALS)
+    return any(_caught(ln) or _BOX.match(ln) or _REICAST.match(ln) or (_ZABBIX.search(ln) and _ZABBIX.search(ln).group("sig") in _CRASH_SIGNALS)
                or _SERENITY.search(ln) for ln in lines) \
         or sum(1 for ln in lines if _ST_FRAME.match(ln)) >= 3 \
         or (bool(_SATYR_HEAD.search(text)) and any(_SATYR_FRAME.match(ln) for ln in lines)) \
@@ -121,7 +128,8 @@ def handler_log_to_gdb(text: str) -> tuple[str, dict]:
             addr = _A2L_ADDR.match(ln).group("pc")
             continue
         z = _ZABBIX.search(ln) or _BOX.match(ln)
-        sig = z.group("sig") if z and z.group("sig") in _CRASH_SIGNALS else _caught(ln)
+        rc = _REICAST.match(ln)
+        sig = z.group("sig") if z and z.group("sig") in _CRASH_SIGNALS else rc.group("sig") if rc else _caught(ln)
         k = _SERENITY.search(ln)
         if k:
             sig = _SERENITY_SIG[k.group("what")]
@@ -139,6 +147,11 @@ def handler_log_to_gdb(text: str) -> tuple[str, dict]:
             if info:
                 out.append(f"$0 = {{si_signo = {_SIGNO[sig]}, si_errno = 0, si_code = {info[0]}, "
                            f"_sigfault = {{si_addr = {info[1]}}}}}")
+            if rc:               # the pc and si_addr the handler printed (no si_code: none is made up)
+                facts["si_addr"] = int(rc.group("addr") or rc.group("addr2"), 16)
+                out += [ln, f"#0  0x{int(rc.group('pc'), 16):x} in ?? ()"]
+                frame_no = 1
+                continue
             r = _RECEIVED_FOR.search(ln)
             if r and r.group("sig") == sig:
                 facts["si_addr"] = int(r.group("addr"), 16)   # (the handler printed no si_code: none is made up)

@@ -221,3 +221,16 @@ def test_crash_summary_gives_signal_code_address_and_crashed_thread():
     r = _crash(text)
     assert (r["signal"], r["si_code"], r["fault_address"], r["crash_thread"]) == ("SIGSEGV", 2, 0x14a, 3)
     assert r["class"] == "null-deref-read"
+
+
+# --- the reicast family's fault handler (reicast, flycast): a fault its dynarec does not own, then die()'s trap -
+def test_reicast_fault_handler_line_gives_pc_and_address_not_the_trap_after_it():
+    r = _crash("Linux paging: 00001000 00001000 00000FFF\n"
+               "SIGSEGV @ 0x6f001234 ... 0x6f001234 -> was not in vram (dyna code 0)\n"
+               "DEBUGBREAK!\nIllegal instruction\n")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0x6f001234, "bad-pc")   # pc == si_addr
+
+
+def test_reicast_newer_wording_and_a_data_fault():
+    r = _crash("SIGSEGV @ 0x7f00001000 -> 0x10 was not in vram, dynacode:0\n")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0x10, "null-deref-read")
