@@ -37,7 +37,12 @@ _SELF_SIGNAL_FRAMES = re.compile(r"^(?:raise|abort|pthread_kill|tgkill|kill|gsig
 _LOCK_WAIT = re.compile(r"(?:mutex_lock|mutex_\w*lock_wait|lll_lock_wait|rwlock_\w*lock|cond_\w*wait|sem_\w*wait|"
                         r"spin_lock|futex_lock_pi|__psynch_(?:mutex|cv)wait|__ulock_wait)")
 _HEAP_FUNCS = re.compile(r"^(?:malloc_printerr|_int_free\w*|_int_malloc|_int_realloc|sysmalloc|free|malloc|calloc|"
-                         r"realloc|cfree|malloc_consolidate|unlink_chunk|tcache_\w+|"
+                         r"realloc|cfree|malloc_consolidate|unlink_chunk|tcache_\w+|_int_memalign|"
+                         # macOS libsystem_malloc's zones: small_free_list_add_ptr, free_tiny, szone_memalign, nanov2_free
+                         r"(?:tiny|small|medium)_(?:free|malloc)_\w+|free_(?:tiny|small|medium)\w*|szone_\w+|"
+                         r"malloc_zone_\w+|nanov2_\w+|posix_memalign|"
+                         # the Boehm collector (Crystal's, Mono's allocator): GC_malloc_kind, GC_finish_collection
+                         r"GC_(?:\w*malloc\w*|finish_collection|try_to_collect\w*|collect_or_expand|mark_from|free)|"
                          r"_PyObject_(?:Malloc|Calloc|Realloc|Free)|pymalloc_(?:alloc|free|realloc))$")   # (CPython's obmalloc)
 _HEAP_SUBCLASS = [
     (r"double free", "double-free"), (r"corrupted top size", "corrupted-top-size"),
@@ -45,6 +50,7 @@ _HEAP_SUBCLASS = [
     (r"invalid next size", "invalid-next-size"), (r"corrupted size vs\. prev_size", "corrupted-size"),
     (r"corrupted double-linked list", "corrupted-list"), (r"unaligned", "unaligned-chunk"),
     (r"memory corruption", "memory-corruption"), (r"munmap_chunk", "invalid-pointer"),
+    (r"^GSlice: ", "gslice"),        # GLib's slice allocator found its own bookkeeping broken (gslice.c mem_error)
 ]
 _STRING_ARG = re.compile(r'(?:str|assertion|msg)=(?:\w+@entry=)?0x[0-9a-f]+ "((?:[^"\\]|\\.)*)"')
 
@@ -208,6 +214,11 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                         f"{out['origin_why']}; thread {waiters[0]} waits on a lock")
         sub = "go-all-goroutines-asleep" if facts.get("go_deadlock") else "hang"
         return done("deadlock", sub, "probably not", "Hang", out["origin_why"])
+    if origin == "external" and sig in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL") and not waiters:
+        # a fault signal that a process sent (kill -11): no fault happened, and nothing shows a hang either
+        return done("unknown", "external-signal", "unknown", "ExternalSignal",
+                    f"{sig} sent by another process, not by the kernel for a fault ({origin_why}"
+                    + (f"; {facts['si_layout']}" if facts.get("si_layout") else "") + "): no crash class")
     if origin == "external":
         sub = "external-signal" + (":lock-wait" if waiters else "")
         return done("deadlock", sub, "probably not", "ExternalSignal",

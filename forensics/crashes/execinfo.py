@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 
 LINE = re.compile(r"^\s*(?P<mod>[^\s()\[\]]+)(?:\((?P<func>[^()+]*)(?:\+(?P<off>0x[0-9a-fA-F]+))?\))?\s*"
-                  r"\[(?P<pc>0x[0-9a-fA-F]+)\]\s*$")
+                  r"\[(?P<pc>0x[0-9a-fA-F]+)\](?::|\s+(?P<src>[^\s:]+\.\w+:\d+))?\s*$")
+# (Dungeon Crawl's crash file ends each line in ":"; Ruby's C-level backtrace adds the frame's "vm_dump.c:684")
 _MARK = re.compile(r"^\s*=+ Backtrace: =+\s*$", re.M)
 MIN_RUN = 3     # three such lines in a row are a backtrace, not a stray "[0x…]"
 
@@ -56,7 +57,7 @@ def looks_like_execinfo(text: str) -> bool:
 
 
 # a crash handler's own message above its backtrace_symbols print ("Error: signal 11:", "Caught signal 6")
-_HANDLER_SAYS = re.compile(r"\bsignal (?P<no>\d{1,2})\b", re.I)
+_HANDLER_SAYS = re.compile(r"\bsignal #?(?P<no>\d{1,2})\b", re.I)      # (Crawl's "Crash caused by signal #11:")
 _LINUX_SIGNO = {11: ("SIGSEGV", "Segmentation fault"), 7: ("SIGBUS", "Bus error"), 6: ("SIGABRT", "Aborted"),
                 4: ("SIGILL", "Illegal instruction"), 8: ("SIGFPE", "Arithmetic exception")}
 
@@ -94,7 +95,10 @@ def _trampoline_at(lines: list[str], a: int, b: int) -> int | None:
         if not _TRAMPOLINE_MOD.search(f.group("mod") or "") or (f.group("func") or "").strip():
             continue
         nxt = LINE.match(lines[k + 1]) if k + 1 < b else None
-        if (says and k == a + 1) or (nxt and _INTERRUPTED.match((nxt.group("func") or "").strip())):
+        if _ruby_handler(above[-1]):
+            return k          # Ruby's own handler (signal.c's sigsegv) right above the trampoline
+        # (a handler that prints through a helper of its own: two frames of the program above the trampoline)
+        if (says and k <= a + 2) or (nxt and _INTERRUPTED.match((nxt.group("func") or "").strip())):
             return k
         if server and all((x.group("func") or "").strip() for x in above):   # the handler's named frames above it
             return k
@@ -105,11 +109,23 @@ def _handler_run(lines: list[str], a: int, b: int) -> re.Match | None:
     """The handler's message ("Error: signal 11:") when a run is the classic in-handler ``backtrace()`` print
     (the handler at frame 0, the trampoline at frame 1)."""
     says = next((m for m in map(_HANDLER_SAYS.search, lines[max(0, a - 3):a]) if m), None)
-    return says if says and b - a >= 2 and _trampoline_at(lines, a, b) == a + 1 else None
+    return says if says and b - a >= 2 and _trampoline_at(lines, a, b) in (a + 1, a + 2) else None
+
+
+# Ruby's vm_bugreport "C level backtrace": its fatal-signal handlers in signal.c are named after the signal
+_RUBY_HANDLER = {"sigsegv": 11, "sigbus": 7, "sigill": 4, "sigfpe": 8}
+
+
+def _ruby_handler(m: re.Match | None) -> int | None:
+    """The signal number when ``m`` is Ruby's handler frame (``libruby.so.2.4(sigsegv+0x5f)``)."""
+    if m is None or not re.search(r"(?:^|/)(?:libruby[\w.-]*|ruby[\d.]*)$", m.group("mod") or ""):
+        return None
+    return _RUBY_HANDLER.get((m.group("func") or "").strip())
 
 
 def execinfo_to_gdb(text: str) -> str:
     lines = text.split("\n")
+    lines_in = list(lines)
     marked = bool(_MARK.search(text))
     for a, b in _runs(lines, marked):
         if b - a < MIN_RUN and not (marked and a > 0 and _MARK.match(lines[a - 1])) and not _handler_run(lines, a, b):
@@ -123,6 +139,8 @@ def execinfo_to_gdb(text: str) -> str:
             lines[k] = f"#{k - a}  {m.group('pc')} in {func} () from {m.group('mod')}"
         server = _server_banner(lines, a) if tramp is not None else None
         no = int(hook.group("no")) if hook else int(server.group("no")) if server else None
+        ruby = _ruby_handler(LINE.match(lines_in[tramp - 1])) if tramp is not None else None
+        no = no or ruby
         if no in _LINUX_SIGNO and "received signal" not in text:
             lines[a] = f"Program received signal {_LINUX_SIGNO[no][0]}, {_LINUX_SIGNO[no][1]}.\n" + lines[a]
     return "\n".join(lines)

@@ -39,6 +39,9 @@ from .windbg import looks_like_windbg, windbg_to_gdb
 from .winreport import looks_like_winreport, winreport_to_gdb
 from .armstate import arm_exception
 from .c3trace import c3trace_to_gdb, looks_like_c3trace
+from .espcore import esp_panic_to_gdb, looks_like_esp_panic
+from .crystal import crystal_to_gdb, looks_like_crystal
+from .winedbg import looks_like_winedbg, winedbg_to_gdb
 from .crashsummary import crash_summary_to_gdb, looks_like_crash_summary
 
 #: signal numbers as Linux numbers them (Valgrind, Python and cargo print them)
@@ -338,6 +341,10 @@ def _macos(text: str) -> tuple[str, dict]:
         e = _MAC_EXC.match(ln)
         if e:
             sig = (e.group("sig") or _MAC_SIG.get(e.group("exc").upper(), "SIGSEGV")).upper()
+            if e.group("exc").upper() == "EXC_BAD_ACCESS" and addr and sig not in ("SIGSEGV", "SIGBUS"):
+                # the bad access is the fault; the signal in brackets is what ended the process after it (a runtime's
+                # SEGV handler that aborts, as Ruby's does): the handler's report of the fault is the crash
+                sig = "SIGBUS" if addr.group("kern") == "KERN_MEMORY_ERROR" else "SIGSEGV"
             at = int(addr.group("addr"), 16) if addr else None
             code = (2 if addr.group("kern") == "KERN_PROTECTION_FAILURE" else 1) if addr and sig in ("SIGSEGV", "SIGBUS") else None
             if gpflt and sig in ("SIGSEGV", "SIGBUS") and not addr:   # x86's #GP: Linux's SI_KERNEL with address 0
@@ -442,14 +449,17 @@ _LOOKS = [
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),
     ("crashlytics", looks_like_crashlytics),
     ("macos", lambda t: any(_MAC_EXC.match(ln) or _MAC_STATE.match(ln) for ln in t.split("\n")) or _mac_thread_list(t)),
+    ("wine", looks_like_winedbg),
     ("windbg", looks_like_windbg),
     ("winreport", looks_like_winreport),
     ("c3", looks_like_c3trace),
+    ("esp", looks_like_esp_panic),
+    ("crystal", looks_like_crystal),
     ("summary", looks_like_crash_summary),
     ("vsstack", looks_like_vs_stack),
     ("handler", looks_like_handler_log),
 ]
-_TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "summary": crash_summary_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
+_TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "esp": esp_panic_to_gdb, "crystal": crystal_to_gdb, "wine": winedbg_to_gdb, "summary": crash_summary_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
               "handler": handler_log_to_gdb}
 
 

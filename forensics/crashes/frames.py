@@ -154,7 +154,7 @@ RUNTIME_INTERNALS = re.compile(r"^(?:" + "|".join([
     r"_Unwind_\w+", r"__futex_abstimed_wait\w*", r"__lll_lock_wait\w*", r"lll_mutex_lock_optimized",
     r"__pthread_clockjoin_ex", r"start_thread", r"clone3?", r"__libc_start_main\w*", r"__libc_start_call_main",
     r"<signal handler called>", r"pthread_\w+", r"__gthread_\w+", r"operator new\w*", r"operator delete\w*",
-    r"ptmalloc_init", r"malloc_consolidate", r"__libc_\w+", r"__pthread_\w+", r"futex_wait\w*", r"__GI_\w+",
+    r"ptmalloc_init", r"malloc_consolidate", r"__libc_\w+", r"__pthread_\w+", r"__nptl_\w+", r"futex_wait\w*", r"__GI_\w+",
     r"_L_lock_\d+", r"_L_unlock_\d+", r"__lll_\w+", r"g_logv", r"g_log", r"g_log_\w+", r"_g_log_abort", r"g_error",
     r"qFatal", r"qt_message_fatal", r"qAbort", r"QMessageLogger::\w+", r"qTerminate", r"__gxx_personality_v0",
     # Qt's Q_ASSERT/Q_ASSERT_X reporters and message output (qglobal.cpp/qlogging.cpp): the reporter, never the bug
@@ -271,13 +271,13 @@ _LIB_FUNC = re.compile(r"^(?:std::|__gnu_cxx::|__cxxabiv1::|_Unwind_|__cxa_|__ae
 _SYSTEM_LIB = re.compile(
     r"^(?:ld-linux[\w.-]*|ld64|ld-elf|ld|libc|libc\+\+(?:abi)?|libpthread|libthr|libm|libdl|librt|libresolv|libutil|"
     r"libstdc\+\+|libsupc\+\+|libgcc_s|libgcc|libunwind|libdispatch|libswift\w*|libFoundation\w*|libBlocksRuntime|libatomic|libgomp|libgfortran|libasan|libubsan|libtsan|"
-    r"liblsan|libtcmalloc\w*|libjemalloc|libmimalloc|libglib|libgobject|libgio|libgthread|libgmodule|libgtk\w*|"
+    r"liblsan|libtcmalloc\w*|libjemalloc|libmimalloc|libgc|libglib|libgobject|libgio|libgthread|libgmodule|libgtk\w*|"
     r"libgdk\w*|libpango\w*|libcairo\w*|libX\w+|libxcb\w*|libwayland\w*|libQt\d?\w*|libKF\d\w*|libdbus\w*|"
     r"libsystemd|libudev|libz|libssl|libcrypto|libffi|libpython[\d.]*\w*|libuv|libsqlite3|libxml2|libGL\w*|libEGL|"
     r"libdrm|libasound|libpulse\w*|libSDL\w*|libsystem_\w+|libdyld|libobjc|libswiftCore|libcuda|libnvidia\w*|"
     r"libwx_\w+|libpipewire\w*|libspa\w*|libgstreamer\w*|libgst\w*|libav\w+|libsw\w+|libicu\w+|"
     r"libruby|libperl|liblua[\d.]*|libluajit[\w.-]*|libjvm|libnode|libv8\w*|libphp\d*|libclang_rt\.[\w.-]*?)"
-    r"(?:[-_][\w.-]*)?\.(?:so|dylib)")
+    r"(?:[-_][\w.-]*)?(?:\.\d+)*\.(?:so|dylib)")   # (versioned dylibs: libgc.1.5.4.dylib)
 # (/usr/lib/dri/i965_dri.so, /usr/lib/x86_64-linux-gnu/dri/…: Mesa's drivers are the system's too)
 # (Android: the platform's and its APEX modules' libraries — bionic, ART, the vendor's drivers — are the system's)
 _SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:dri/)?[^/]+$"
@@ -289,7 +289,7 @@ _SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:
 # Windows' own DLLs and Microsoft's C/C++ runtimes (ntdll, KERNELBASE, kernel32, user32, ucrtbase, MSVCP140, VCRUNTIME140 …),
 # and Qt's (Qt5Core.dll, a debug build's Qt5Cored.dll, Qt6Widgets.dll: the toolkit's, as libQt5Core.so is)
 _WINDOWS_DLL = re.compile(r"^(?:ntdll|kernelbase|kernel32|user32|gdi32\w*|win32u|advapi32|ole32|oleaut32|combase|rpcrt4|"
-                          r"shell32|ws2_32|ucrtbased?|msvcrt|msvcp\d+\w*|vcruntime\d+\w*|concrt\d+|d3d\d+\w*|dxgi|"
+                          r"shell32|ws2_32|ucrtbased?|msvcrt|msvcp\d+\w*|vcruntime\d+\w*|concrt\d+|mfc\d+\w*|d3d\d+\w*|dxgi|"
                           r"Qt[456][A-Z]\w*)\.dll$", re.I)
 
 
@@ -297,7 +297,7 @@ _WINDOWS_DLL = re.compile(r"^(?:ntdll|kernelbase|kernel32|user32|gdi32\w*|win32u
 # name alone (UIKitCore, CoreFoundation), a dylib with its compatibility version (libobjc.A.dylib, libc++.1.dylib)
 _APPLE_SYSTEM = re.compile(r"^(?:com\.apple\.\S+|dyld|(?:CoreFoundation|Foundation|UIKit|UIKitCore|AppKit|QuartzCore|"
                            r"GraphicsServices|SafariServices|CFNetwork|HIToolbox|CoreGraphics|CoreText|CoreImage|CoreData|"
-                           r"CoreMedia|CoreVideo|CoreAudio|AudioToolbox|AVFoundation|AVFAudio|Metal|ImageIO|Security|WebKit|"
+                           r"CoreMedia|CoreVideo|CoreAudio|AudioToolbox(?:Core)?|AVFoundation|AVFAudio|Metal|ImageIO|Security|WebKit|"
                            r"WebCore|JavaScriptCore|FrontBoardServices|BaseBoard|RunningBoardServices|SwiftUI|Combine|"
                            r"IOKit|libswift\w+|lib(?:objc|c\+\+|c\+\+abi|z|sqlite3|xml2|icucore|System)\.[A-Z0-9][\w.]*\.dylib)$)")
 
@@ -379,7 +379,10 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
     internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith(("__GI_", "__libc_")))
                          and not (n.startswith("runtime.") and "/" in str(r) and "." in str(r).split("/", 1)[0])
                          for n, r in zip(norm, raw)], dtype=bool)
-    wrap = (np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system) | internal
+    # (glibc's bits/ headers hold only its inline wrappers: _FORTIFY_SOURCE's realpath, read, printf at bits/stdlib.h)
+    bits = np.array([isinstance(s, str) and bool(re.match(r"/usr/include/(?:\w+-linux-gnu\w*/)?bits/[\w-]+\.h$", s))
+                     for s in srcs], dtype=bool)
+    wrap = (np.array([bool(n) and bool(WRAPPERS.match(n)) for n in norm], dtype=bool) & system) | internal | bits
     f["is_wrapper"] = wrap
     pcs = pd.to_numeric(f["pc"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     in_module = np.array([isinstance(m, str) and m[:1] not in ("", "<") for m in f["module"].to_numpy(dtype=object)], dtype=bool) \

@@ -33,11 +33,13 @@ _EXC_SIGNAL = {"EXC_BAD_ACCESS": ("SIGSEGV", 11), "EXC_BAD_INSTRUCTION": ("SIGIL
 _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGILL": 4, "SIGFPE": 8, "SIGABRT": 6, "SIGTRAP": 5}
 
 LLDB_MARKS = re.compile(r"^\s*[*+]?\s*(?:frame #\d+: 0x[0-9a-fA-F]+ |thread #\d+[:,])"
-                        r"|(?:^|[^A-Za-z0-9_#])Thread \d+: (?:EXC_[A-Z_]+ \(code=|signal SIG[A-Z]+\s*$)", re.M)
+                        r"|(?:^|[^A-Za-z0-9_#])Thread ?\d+ ?: ?(?:EXC_[A-Z_]+ ?\(code=|signal SIG[A-Z]+\s*$)", re.M)
 # Xcode's editor banner of the same stop (LLDB's stop reason, also quoted in prose): "Thread 1: EXC_BAD_ACCESS (code=1, address=0x0)"
 # (a paste may cut it: "(code=2, address=0" — the code is kept, the cut address is not read; text in front may be
 # any script's: "报错误Thread 1: …")
-_XCODE = re.compile(r"(?:^|[^A-Za-z0-9_#])Thread (?P<n>\d+): (?P<why>EXC_[A-Z_]+ \(code=.*?\)|EXC_[A-Z_]+ \(code=[^()]*|signal SIG[A-Z]+)\s*$")
+# (retyped in prose without its spaces and closing a sentence: "it shows Thread1:EXC_BAD_ACCESS(code=1,address=0x10).")
+_XCODE = re.compile(r"(?:^|[^A-Za-z0-9_#])Thread ?(?P<n>\d+) ?: ?(?P<why>EXC_[A-Z_]+ ?\(code=[^()]*\)|EXC_[A-Z_]+ ?\(code=[^()]*|"
+                    r"signal SIG[A-Z]+)[\s.\u3002]*$")
 
 
 def looks_like_lldb(text: str) -> bool:
@@ -74,7 +76,8 @@ def lldb_to_gdb(text: str) -> str:
         s = ln.strip()
         x = _XCODE.search(s) if not _THREAD.match(s) else None
         if x:
-            s = f"* thread #{x.group('n')}, stop reason = {x.group('why')}"
+            why = re.sub(r",\s*", ", ", re.sub(r"^(EXC_[A-Z_]+) ?\(", r"\1 (", x.group("why")))
+            s = f"* thread #{x.group('n')}, stop reason = {why}"
         m = _FRAME.match(s)
         if m:
             out.append(_frame_line(m))

@@ -60,6 +60,7 @@ _LOG_LEVEL_PREFIX = re.compile(r"^\s*(?:\d[\d.:,]*\s+)*(?:(?:T|tid|TID|pid|PID)[
 _INLINE_FENCE = re.compile(r"^\s*```(?!`)(\S.*?)```\s*$|^\s*`(?!`)([^`]*\S)`\s*$")   # ```span``` or a whole line in `code`
 # a raw stack of module-relative pcs (CaptureStackBackTrace, a Windows handler's list): "#8   0x00007FF7619761E8  prog.exe"
 _PC_MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<mod>[\w.+-]+\.(?:exe|dll|sys|so(?:\.[\d.]+)?|dylib))\s*$", re.I)
+_GLUED_FENCE = re.compile(r"^\s*(?:```|~~~)(?![`~])\s*(?=\S+\s+\S)")
 _BT_COMMAND = re.compile(r"^(?:bt|backtrace|where|bt full|backtrace full|bt \d+)\s*$")
 
 
@@ -181,6 +182,9 @@ def normalize_paste(text: str) -> str:
         text = _MD_ESCAPE.sub(r"\1", _MD_BOLD_GI.sub(r"__\1__", text))
     # fence lines go; a one-line span in triple backticks ("```prog: fatal error: …```") keeps what it quotes
     lines = [_INLINE_FENCE.sub(lambda m: m.group(1) or m.group(2), ln.rstrip()) for ln in text.split("\n")]
+    # (an opening fence with the first line glued to it, "```Thread 1 "gwc" received signal …", keeps that line: a
+    # language tag is one word)
+    lines = [_GLUED_FENCE.sub("", ln) for ln in lines]
     lines = [ln for ln in lines if not ln.lstrip().startswith(("```", "~~~"))]
     body = [ln for ln in lines if ln.strip()]
     if body and sum(ln.lstrip().startswith(">") for ln in body) >= 0.8 * len(body):

@@ -26,8 +26,10 @@ _JVM_SIG = re.compile(r"#\s+(?P<sig>SIG[A-Z]+) \(0x(?P<no>[0-9a-fA-F]+)\) at pc=
 _JVM_SIG_BARE = re.compile(r"^\W*\s*(?P<sig>SIG[A-Z]+) \(0x(?P<no>[0-9a-fA-F]+)\) at pc=(?P<pc>0x[0-9a-fA-F]+), pid=(?P<pid>\d+)")
 _JVM_FRAME = re.compile(r"^\W*?\s*(?P<kind>[CVvjJA])\s+(?:\[(?P<mod>[^\]+]+)(?:\+(?P<off>0x[0-9a-fA-F]+))?\]\s*"
                         r"(?P<func>[^\s+][^+]*?)?(?:\+0x[0-9a-fA-F]+)?|(?P<stub>~\S+.*?))\s*$")
-_JVM_SIGINFO = re.compile(r"siginfo: si_signo: (?P<no>\d+) \((?P<sig>SIG[A-Z]+)\), si_code: (?P<code>-?\d+) \([^)]*\)"
-                          r"(?:, si_addr: (?P<addr>0x[0-9a-fA-F]+))?")
+# (JDK 7's: "siginfo:si_signo=SIGSEGV: si_errno=0, si_code=1 (SEGV_MAPERR), si_addr=0x00007f0f57fff010")
+_JVM_SIGINFO = re.compile(r"siginfo: ?si_signo[:=] ?(?:(?P<no>\d+) \((?P<sig>SIG[A-Z]+)\)|(?P<sig2>SIG[A-Z]+))[:,] "
+                          r"(?:si_errno[:=] ?\d+, )?si_code[:=] ?(?P<code>-?\d+)(?: \([^)]*\))?"
+                          r"(?:, si_addr[:=] ?(?P<addr>0x[0-9a-fA-F]+))?")
 
 
 def _jvm_looks(text: str) -> bool:
@@ -47,7 +49,7 @@ def _jvm(text: str) -> tuple[str, dict]:
         if m and not signalled:
             signalled = True
             sig = m.group("sig")
-            if info and info.group("sig") == sig:
+            if info and (info.group("sig") or info.group("sig2")) == sig:
                 code = int(info.group("code"))
                 out += signal_lines(sig, code, int(info.group("addr"), 16) if info.group("addr") and code > 0 else None)
             else:

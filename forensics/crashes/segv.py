@@ -17,6 +17,9 @@ from .classify import _HEAP_FUNCS, GUARD_DISTANCE, NULL_LIMIT, RECURSION_RUN, SI
 from .evidence import _address_from_args, operand_address
 from .frames import _TRAMPOLINE
 
+# an allocator's own library by its file name (a Windows module name has no extension)
+_ALLOC_MODULE = re.compile(r"^(?:lib)?(?:mimalloc|tcmalloc\w*|jemalloc)(?:[-_.][\w.-]*)?$", re.I)
+
 # (gdb before 7.x printed the error as the value: "cntxt=Cannot access memory at address 0x7fffff3fecd8")
 _SLOT_UNREADABLE = re.compile(r"(?:^|, )(\w+)=(?:<error reading variable: )?Cannot access memory at address 0x[0-9a-fA-F]+>?")
 
@@ -110,7 +113,12 @@ def classify_segv(facts: dict, crash: pd.DataFrame, pc, done) -> dict:
                     "si_code=SI_KERNEL (128) with si_addr 0: a general-protection fault on a non-canonical "
                     "address, not a NULL dereference; " + access_why)
     heap_top = _leading_library(crash)
-    if addr is not None and heap_top is not None and _HEAP_FUNCS.match(str(heap_top)) and not facts.get("sanitizer"):
+    in_alloc = heap_top is not None and bool(_HEAP_FUNCS.match(str(heap_top)))
+    if not in_alloc and top is not None and top["norm_function"] == "??" and isinstance(top.get("module"), str) \
+            and _ALLOC_MODULE.match(str(top["module"]).replace("\\", "/").rsplit("/", 1)[-1]):
+        # frame 0 unnamed inside an allocator's own library (Wine's "in mimalloc (+0x31ac)", libtcmalloc.so.4)
+        heap_top, in_alloc = str(top["module"]).replace("\\", "/").rsplit("/", 1)[-1], True
+    if addr is not None and in_alloc and not facts.get("sanitizer"):
         return done("heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",
                     f"SIGSEGV inside the allocator ({heap_top}) at 0x{addr:x}: the allocator followed a pointer "
                     "from its own free lists or chunk headers (or the one passed to it), so heap memory is corrupt")
@@ -120,7 +128,7 @@ def classify_segv(facts: dict, crash: pd.DataFrame, pc, done) -> dict:
         addr_why = (f"fault address 0x{addr:x} computed from `{facts['instruction']}` and the registers"
                     if addr is not None else "")
     if addr is None:
-        if heap_top is not None and _HEAP_FUNCS.match(str(heap_top)):
+        if in_alloc:
             # a fault inside malloc/free itself: the allocator walked a corrupt chunk or was handed a
             # pointer it never returned (!exploitable's HeapCorruption)
             return done("heap-corruption", f"segv-in-allocator:{heap_top}", "exploitable", "HeapError",

@@ -86,7 +86,7 @@ def crash_format(head: bytes) -> str | None:
 
 
 _FOREIGN_LABEL = {"kernel": "kernel log line", "valgrind": "valgrind report", "minidump": "minidump_stackwalk output",
-                  "macos": "macOS crash report", "crashlytics": "Crashlytics crash report", "windbg": "WinDbg stop line", "winreport": "Windows crash report", "c3": "C3 runtime backtrace", "summary": "crash-reporting service summary", "vsstack": "Visual Studio call stack", "jvm": "JVM fatal error report", "v8": "V8 fatal error",
+                  "macos": "macOS crash report", "crashlytics": "Crashlytics crash report", "windbg": "WinDbg stop line", "winreport": "Windows crash report", "c3": "C3 runtime backtrace", "esp": "Espressif panic report", "crystal": "Crystal runtime crash report", "wine": "Wine crash report", "summary": "crash-reporting service summary", "vsstack": "Visual Studio call stack", "jvm": "JVM fatal error report", "v8": "V8 fatal error",
                   "python": "Python fatal error", "frames": "frame list (no gdb numbering)",
                   "rust": "Rust panic", "swift": "Swift runtime crash report", "ubsan": "UndefinedBehaviorSanitizer report",
                   "handler": "a crash handler's report", "llvm": "LLVM crash handler stack dump"}
