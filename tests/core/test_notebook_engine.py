@@ -52,7 +52,8 @@ def test_the_time_limit_still_holds():
     with pytest.raises(Empty):
         asyncio.run(channel(sock).get_msg(timeout=2.5))
     took = time.monotonic() - t0
-    assert 2.4 < took < 2.5 + SLICE and len(sock.timeouts) == 3  # 1 s, 1 s, 0.5 s
+    # 1 s, 1 s, 0.5 s (and, when the millisecond rounding leaves a sliver before the deadline, one more 0-ms look)
+    assert 2.4 < took < 2.5 + SLICE and sock.timeouts[:2] == [1000, 1000] and len(sock.timeouts) in (3, 4)
 
 
 def test_a_zero_timeout_looks_once():
