@@ -146,6 +146,12 @@ def _frames(cols: dict, locals_of: dict, facts: dict, warnings: list) -> pd.Data
 
 def _crash_thread(owner, no, function, facts) -> tuple[int, str]:
     """The thread that got the signal, and how we know (satyr's header rule as fallback)."""
+    aborting = _aborting_threads(owner, no, function) if facts.get("signal") in (None, "SIGSTOP") \
+        and not facts.get("si_signo") else set()
+    if len(aborting) == 1:
+        # no signal names the thread (a macOS core's lldb shows SIGSTOP on every thread, `*` on the first): the one
+        # thread on abort()'s path is the one that died, not the one a debugger selected
+        return aborting.pop(), "the only thread in abort()/raise() (no signal line names a thread)"
     if facts.get("signal_thread"):
         return facts["signal_thread"], "gdb named it in the signal line"
     if facts.get("starred_thread"):
@@ -177,6 +183,15 @@ def _crash_thread(owner, no, function, facts) -> tuple[int, str]:
         if len(hits) == 1:
             return hits.pop(), "its top frame matches the frame printed before the thread list (satyr rule)"
     return 1, "assumed thread 1 (gdb's current thread at core load)"
+
+
+_ABORT_FN = re.compile(r"^(?:__GI_)?(?:abort|raise)$")
+
+
+def _aborting_threads(owner, no, function) -> set:
+    """Threads whose top 4 frames include abort() or raise()."""
+    return {int(owner[k]) for k in np.flatnonzero((owner >= 0) & (no < 4))
+            if isinstance(function[k], str) and _ABORT_FN.match(function[k].strip())}
 
 
 def _collapse_repeats(idx: np.ndarray, function: np.ndarray, thread: np.ndarray):

@@ -112,6 +112,10 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
             return "self", f"si_code={name} and raise/abort frames on the stack"
         if facts.get("self_signal"):
             return "self", facts["self_signal"]      # a producer that says the process sent it (tombstone.py)
+        if code == SI_TKILL and spid is None:
+            # tkill/tgkill aim at one thread of a process: how raise()/abort()/pthread_kill signal the process's own
+            # thread (another process's kill() arrives as SI_USER); no sender pid is shown to say otherwise
+            return "self", "si_code=SI_TKILL (a thread-directed tgkill, as raise()/abort() send) and no other sender pid"
         return "external", f"si_code={name} and no raise/abort frame on the crash thread"
     if sig in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL"):
         return "kernel", f"{sig} without $_siginfo: assumed a hardware fault"
@@ -219,10 +223,19 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         return done("unknown", "external-signal", "unknown", "ExternalSignal",
                     f"{sig} sent by another process, not by the kernel for a fault ({origin_why}"
                     + (f"; {facts['si_layout']}" if facts.get("si_layout") else "") + "): no crash class")
+    if origin == "external" and len(waiters) >= 2:
+        return done("deadlock", "external-signal:lock-wait", "probably not", "ExternalSignal",
+                    f"{sig} sent from outside ({origin_why}) while threads {', '.join(map(str, waiters))} wait on locks")
+    if origin == "external" and len(crash) and _EVENT_WAIT.match(str(crash.iloc[0]["norm_function"])):
+        # the thread sat blocked in the kernel (poll, select, a sleep) when the signal came: it did not abort
+        # itself, something outside killed it while it waited — a watchdog's or timeout's kill of a stuck process
+        return done("deadlock", "external-signal", "probably not", "ExternalSignal",
+                    f"{sig} sent from outside ({origin_why}) while the thread was blocked in "
+                    f"{crash.iloc[0]['norm_function']}: a watchdog/timeout killed a waiting process")
     if origin == "external":
-        sub = "external-signal" + (":lock-wait" if waiters else "")
-        return done("deadlock", sub, "probably not", "ExternalSignal",
-                    f"{sig} sent from outside ({origin_why}): a watchdog/timeout killed a hung process")
+        # a signal from outside (or one whose raise() frame the paste does not show) is no evidence of a hang
+        return done("unknown", "external-signal", "unknown", "ExternalSignal",
+                    f"{sig} sent from outside ({origin_why}): no crash class, and no lock waits showing a hang")
 
     if sig == "SIGSEGV" or (sig is None and facts.get("si_signo") == 11):
         from .segv import classify_segv
@@ -353,6 +366,8 @@ def _own_assert_helper(crash: pd.DataFrame) -> str | None:
         if isinstance(fn, str) and re.match(r"^(?:raise|abort|pthread_kill)$", fn):
             seen_abort = True
             continue
+        if seen_abort and isinstance(fn, str) and re.match(r"^(?:qFatal|qt_message_fatal|QMessageLogger::fatal|g_logv?|g_error)$", fn):
+            return None          # Qt's/GLib's fatal-log function aborted: the helper called it, not abort()
         if seen_abort and own:
             # by its name (Assert_failure) or by the file it lives in (PostgreSQL's assert.c)
             named = isinstance(fn, str) and re.search(r"assert", fn, re.I)

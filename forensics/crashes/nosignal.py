@@ -7,12 +7,22 @@ the class is ``unknown`` and the reason says why. Called from :func:`.classify.c
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from .classify import _ABORT_PATH, _HEAP_FUNCS, DEEP_STACK, NULL_LIMIT, _has, _leading_library
 from .evidence import _pointers, _printed_null
 
 _TIMED_WAIT = r"(?:cond_timedwait|cond_clockwait|g_cond_wait_until|sem_timedwait|sem_clockwait|timedlock)"
+
+
+def _stores_through(src: str, name: str) -> bool:
+    """``task->cap = x`` / ``p->n += 1`` / ``p->n++``: the line writes to memory through ``name``."""
+    code = src.split("/*")[0].split("//")[0]
+    lhs = rf"\b{re.escape(name)}\s*->\s*\w+(?:\s*(?:->|\.)\s*\w+|\s*\[[^\]]*\])*\s*"
+    return bool(re.search(lhs + r"(?:[-+*/%&|^]|<<|>>)?=(?!=)", code) or re.search(lhs + r"(?:\+\+|--)", code)
+                or re.search(rf"(?:\+\+|--)\s*{re.escape(name)}\s*->", code))
 
 
 def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame, waiters: list):
@@ -89,12 +99,21 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
         # frame (``this=0x0`` in inlined std::unique_ptr code, ``stream=0x0`` handed to an interceptor)
         for _, fr in crash.iterrows():
             if not _HEAP_FUNCS.match(str(fr["norm_function"])):
-                name = next((n for n, v in _pointers(fr.get("args")) if v == 0), None)
+                nulls = [n for n, v in _pointers(fr.get("args")) if v == 0]
+                at_top = fr is top or fr["frame"] == top["frame"]
+                src = (facts.get("crash_source") or "") if at_top else ""
+                # the NULL argument the stopped line dereferences, and whether it stores through it
+                named = next((n for n in nulls if re.search(rf"\b{re.escape(n)}\s*->", src)), None)
+                name = named or (nulls[0] if nulls else None)
                 if name:
-                    where = "the faulting frame's" if fr is top or fr["frame"] == top["frame"] else \
-                        f"frame {int(fr['frame'])} ({fr['norm_function']})'s"
-                    return ("done", "null-deref-read", "access-assumed-read", "probably not", "SourceAvNearNull",
-                            f"no signal line; {where} pointer argument {name}=0x0")
+                    where = "the faulting frame's" if at_top else f"frame {int(fr['frame'])} ({fr['norm_function']})'s"
+                    if named and _stores_through(src, named):
+                        return ("done", "null-deref-write", "", "probably", "DestAvNearNull",
+                                f"no signal line; {where} pointer argument {name}=0x0, and the stopped line "
+                                f"`{src.strip()}` stores through it")
+                    return ("done", "null-deref-read", "" if named else "access-assumed-read", "probably not",
+                            "SourceAvNearNull", f"no signal line; {where} pointer argument {name}=0x0"
+                            + (f", which the stopped line `{src.strip()}` reads through" if named else ""))
             if bool(fr["is_own"]):
                 break
     # the user printed the pointer the stopped line dereferences, and it is NULL (``p opline`` = ``(zend_op *) 0x0``

@@ -35,6 +35,7 @@ from .paste import normalize_paste
 from .evidence import printed_values
 from .foreign import foreign_dialect, foreign_to_gdb
 from .runtimes import last_words
+from .zigpanic import zig_panic
 
 _LWP = r"(?:Thread 0x[0-9a-fA-F]+ \(LWP (?P<lwp>\d+)[^)]*\)|LWP (?P<lwp2>\d+)|process (?P<lwp3>\d+)|Thread (?P<lwp4>\d+))"
 RE_FRAME = (r"^#(?P<no>\d+)\s+(?:(?P<pc>0x[0-9a-fA-F]+) in )?(?P<body>.*?)"
@@ -89,6 +90,7 @@ def _glog_sender(line: str, addr: int | None) -> dict:
 _RUBY_SIGNAL = {"Segmentation fault": "SIGSEGV", "Bus Error": "SIGBUS", "Illegal instruction": "SIGILL"}
 RE_RUBY_BUG = r"\[BUG\] (?P<desc>(?P<sig>Segmentation fault|Bus Error|Illegal instruction)(?: at (?P<addr>0x[0-9a-fA-F]+))?)"
 RE_QT_ASSERT = r"ASSERT(?: failure in (?P<where>.+?):|:)? \"(?P<expr>.*)\"(?: in)?,? file (?P<file>\S+), line (?P<line>\d+)"
+_STOP_AT = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[\w:~<>.]+ \(.*\) at \S+:\d+\s*$")
 RE_TERMINATE = r"^terminate called after throwing an instance of '(?P<type>.*)'\s*$"
 RE_WHAT = r"^\s+what\(\):\s+(?P<what>.*)$"
 
@@ -383,7 +385,7 @@ def parse_text(text: str) -> Transcript:
 
     # a shell's "Segmentation fault (core dumped)", cargo's "(signal: 11, …)", a BSD assert message,
     # a catchpoint's thread: used only where gdb's own lines said nothing
-    for k, v in last_words(lines).items():
+    for k, v in {**zig_panic(lines), **last_words(lines)}.items():
         if facts.get(k) is None and not (k == "signal" and facts.get("si_signo")):
             facts[k] = v
     if facts.get("current_thread") is None and facts.get("hit_thread"):
@@ -405,7 +407,8 @@ def parse_text(text: str) -> Transcript:
     facts["crash_source"] = None
     sl = facts["signal_line"]
     # (no signal line: the source line gdb prints under a "#0" frame line, as "frame 0" / "f 0" shows it)
-    anchors = [sl] if sl is not None else [cols["line_no"][k] for k, n in enumerate(cols["no"]) if n == 0][:1]
+    anchors = [sl] if sl is not None else [cols["line_no"][k] for k, n in enumerate(cols["no"]) if n == 0][:1] + \
+        [i for i, ln in enumerate(lines[:400]) if _STOP_AT.match(ln)][:1]      # gdb's stop print "0x… in f (…) at x.c:9"
     for a in anchors:
         for i, t in source_lines:
             if a < i <= a + 4 and not t.endswith("No such file or directory.") and not t.startswith("in "):

@@ -1,0 +1,105 @@
+"""Shapes held-out batch 22 found misread: a SIGABRT whose raise() frame the paste does not show is no hang by itself
+(SI_TKILL is the process's own tgkill; Zig's panic handler's last words), an assertion helper that calls qFatal, the
+one thread in abort() of a core whose debugger shows SIGSTOP everywhere, a NULL argument the stopped line stores
+through (each test: our own small snippet, not a paste)."""
+from forensics.crashes.load import load_text
+
+
+def _crash(text):
+    return load_text(text).crash
+
+
+# --- a SIGABRT with no raise frame: sent from outside is no evidence of a hang ---------------------------------
+ABRT_NO_RAISE = ("Program terminated with signal SIGABRT, Aborted.\n"
+                 "#0  0x00007f0000001000 in compute (n=3) at work.c:10\n"
+                 "#1  0x0000555500001000 in main () at main.c:5\n")
+
+
+def test_sigabrt_without_raise_frame_or_lock_waits_is_unknown_not_deadlock():
+    r = _crash(ABRT_NO_RAISE)
+    assert r["origin"] == "external"
+    assert (r["class"], r["subclass"]) == ("unknown", "external-signal")
+
+
+def test_sigabrt_from_outside_while_blocked_in_poll_stays_a_watchdog_kill():
+    r = _crash(ABRT_NO_RAISE.replace("compute (n=3) at work.c:10", "__GI___poll (fds=0x7ffd0, nfds=1, timeout=1000) "
+                                     "at ../sysdeps/unix/sysv/linux/poll.c:29"))
+    assert (r["class"], r["subclass"]) == ("deadlock", "external-signal")
+
+
+def test_si_tkill_without_a_sender_pid_is_the_process_signalling_itself():
+    text = ABRT_NO_RAISE + ("(gdb) p $_siginfo\n$1 = {si_signo = 6, si_errno = 0, si_code = -6, _sifields = {}}\n")
+    r = _crash(text)
+    assert r["origin"] == "self" and r["class"] == "abort"
+
+
+# --- Zig's panic handler ---------------------------------------------------------------------------------------
+ZIG_PANIC = ("Process 900 launched: '/tmp/build' (aarch64)\n"
+             "thread 900 panic: reached unreachable code\n"
+             "Panicked during a panic. Aborting.\n"
+             "Process 900 stopped\n"
+             "* thread #1, name = 'build', stop reason = signal SIGABRT\n"
+             "    frame #0: 0x0000000000420294 build`os.linux.arm64.syscall4(number=rt_sigprocmask, arg1=2) at arm64.zig:55:5\n")
+
+
+def test_zig_panic_then_sigabrt_is_the_runtimes_abort():
+    r = _crash(ZIG_PANIC)
+    assert r["class"] == "abort" and "Zig panic" in r["reason"]
+
+
+# --- an own assertion helper that reports through Qt's qFatal --------------------------------------------------
+QT_ASSERT = ("Program terminated with signal SIGABRT, Aborted.\n"
+             "#0  0x00007f0000001000 in raise () from /lib64/libc.so.6\n"
+             "#1  0x00007f0000002000 in abort () from /lib64/libc.so.6\n"
+             "#2  0x00007f0000003000 in QMessageLogger::fatal(char const*, ...) const () from /lib64/libQt5Core.so.5\n"
+             "#3  0x0000555500001000 in Editor::Assert (c=0x5555 \"x\", line=5) at editor.cpp:20\n"
+             "#4  0x0000555500002000 in main () at main.cpp:5\n")
+
+
+def test_assert_helper_that_calls_qfatal_is_qt_fatal_abort():
+    r = _crash(QT_ASSERT)
+    assert (r["class"], r["subclass"]) == ("abort", "qt-fatal")
+
+
+def test_assert_helper_right_under_abort_stays_an_assertion():
+    r = _crash(QT_ASSERT.replace("#2  0x00007f0000003000 in QMessageLogger::fatal(char const*, ...) const () from "
+                                 "/lib64/libQt5Core.so.5\n", "").replace("#3 ", "#2 ").replace("#4 ", "#3 "))
+    assert r["class"] == "assertion-failure"
+
+
+# --- a macOS core in lldb: SIGSTOP on every thread, the aborting one is the crash -------------------------------
+LLDB_CORE = ("(lldb) bt all\n"
+             "* thread #1: tid = 0x0000, 0x00007fff94efe746 libsystem_kernel.dylib`__psynch_mutexwait + 10, stop reason = signal SIGSTOP\n"
+             "  * frame #0: 0x00007fff94efe746 libsystem_kernel.dylib`__psynch_mutexwait + 10\n"
+             "    frame #1: 0x00007fff9692f779 libsystem_pthread.dylib`_pthread_mutex_lock + 372\n"
+             "    frame #2: 0x00000001082f352d app`Server::Run() + 1261 at Server.cpp:109\n"
+             "\n"
+             "  thread #2: tid = 0x0001, 0x00007fff94efe866 libsystem_kernel.dylib`__pthread_kill + 10, stop reason = signal SIGSTOP\n"
+             "    frame #0: 0x00007fff94efe866 libsystem_kernel.dylib`__pthread_kill + 10\n"
+             "    frame #1: 0x00007fff9692d35c libsystem_pthread.dylib`pthread_kill + 92\n"
+             "    frame #2: 0x00007fff97cd4b1a libsystem_c.dylib`abort + 125\n"
+             "    frame #3: 0x0000000108302f66 app`Worker::start(this=0x0000000108447df8) + 134 at Worker.cpp:108\n")
+
+
+def test_lldb_core_with_sigstop_everywhere_takes_the_thread_in_abort():
+    r = _crash(LLDB_CORE)
+    assert r["crash_thread"] == 2 and r["class"] == "abort"
+
+
+# --- no signal line: the NULL argument the stopped line stores through ------------------------------------------
+GDB_STOP_WRITE = ("0x0000000000700684 in release (n=1, keep=0x0, task=0x0) at sched.c:1541\n"
+                  "1541\t            task->cap = tmpcap;\n"
+                  "(gdb) bt\n"
+                  "#0  0x0000000000700684 in release (n=1, keep=0x0, task=0x0)\n"
+                  "    at sched.c:1541\n"
+                  "#1  0x0000000000406a67 in resume ()\n")
+
+
+def test_no_signal_null_argument_the_stopped_line_stores_through_is_a_write():
+    r = _crash(GDB_STOP_WRITE)
+    assert r["class"] == "null-deref-write" and "task=0x0" in r["reason"]
+
+
+def test_no_signal_null_argument_the_stopped_line_reads_through_is_a_read():
+    r = _crash(GDB_STOP_WRITE.replace("task->cap = tmpcap;", "tmpcap = task->cap;"))
+    assert r["class"] == "null-deref-read" and "task=0x0" in r["reason"]
