@@ -99,13 +99,13 @@ def normalize_function(name) -> str | None:
     # (a value receiver "pkg.(T).M", or one whose "*" markdown ate, is Go's too: C++ never writes ".(")
     if _GO_NAME.match(n) and ("/" in n or ".(" in n or n.startswith("main.")) and not _SUFFIX.search(n):
         return n.rsplit("/", 1)[-1]      # Go: drop the module path, keep package.(*Type).Method
+    if n.startswith(("closure #", "implicit closure #")) and " in " in n:
+        return n      # Swift's demangled closure: its parentheses are types, the name has no parameter list to drop
     if "(" in n or "<" in n:  # C++: drop templates, then the parameter list and any return type
         keep_op = "operator()" in n
         n = _strip_templates(n)
         cut = n.find("operator()") + len("operator()") if keep_op else n.find("(")
-        if cut > 0 and not keep_op:
-            n = n[:cut]
-        elif keep_op:
+        if cut > 0 or keep_op:
             n = n[:cut]
         n = n.split(" ")[-1] if " " in n.strip() else n
     n = _SUFFIX.sub("", n)

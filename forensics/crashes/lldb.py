@@ -54,7 +54,8 @@ def _frame_line(m: re.Match) -> str:
     if func.endswith(")") and "(" in func and "=" in func[func.rfind("("):]:
         k = func.rfind("(")
         func, args = func[:k], func[k:]
-    func = func.strip() or "??"
+    # "main [inlined] Tree_NEXT": LLDB names the function inlined at the pc after the one it was inlined into
+    func = func.rsplit(" [inlined] ", 1)[-1].strip() or "??"
     from .frames import is_system_module
 
     # gdb's frame line holds a source or a library, not both: a system library's frame keeps its library

@@ -20,6 +20,7 @@ from ..progress import progress
 from .bucket import bucket_for, buckets_table, own_labels, suggest_merges
 from .classify import classify
 from .frames import annotate, mark_interpreter_frames
+from .ocamlrt import mark_ocaml_runtime
 from .parse import REPEAT_KEEP, parse_text
 
 #: files larger than this are refused (a gdb transcript of 200 MB is not a transcript)
@@ -172,6 +173,7 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
         prov.warn(f"line {facts['n_lines']:,}", "the last frame line is cut short — truncated transcript?")
     frames = annotate(t.frames.reset_index(drop=True), facts.get("module_ranges") or ())
     mark_interpreter_frames(frames, _program(facts)[0])
+    mark_ocaml_runtime(frames)
     if facts.get("not_own_pcs"):
         frames.loc[pd.to_numeric(frames["pc"], errors="coerce").isin(facts["not_own_pcs"]), "is_own"] = False
     if facts.get("not_own_functions"):       # a runtime's library frames a translator named (c3trace.py)

@@ -103,3 +103,42 @@ def test_no_signal_null_argument_the_stopped_line_stores_through_is_a_write():
 def test_no_signal_null_argument_the_stopped_line_reads_through_is_a_read():
     r = _crash(GDB_STOP_WRITE.replace("task->cap = tmpcap;", "tmpcap = task->cap;"))
     assert r["class"] == "null-deref-read" and "task=0x0" in r["reason"]
+
+
+# --- LLDB's "main [inlined] X": the frame is X's ----------------------------------------------------------------
+LLDB_INLINED = ("* thread #1, name = 'prog', stop reason = signal SIGBUS\n"
+                "  * frame #0: 0x0000000000209ab3 prog`main [inlined] Tree_NEXT(elm=0x5a5a5a5a5a5a5a5a) at prog.c:216:1\n"
+                "    frame #1: 0x0000000000209a99 prog`main(argc=1, argv=0x00007fffffb60618) at prog.c:2358\n")
+
+
+def test_lldb_inlined_frame_names_the_inlined_function():
+    r = _crash(LLDB_INLINED)
+    assert r["top_own_frame"] == "Tree_NEXT"
+
+
+# --- OCaml native code: the runtime's caml_* and GC frames are library code --------------------------------------
+OCAML_GC = ("Program received signal SIGSEGV, Segmentation fault.\n"
+            "#0  0x000000000044914d in mark_slice ()\n"
+            "#1  0x0000000000449a79 in caml_finish_major_cycle ()\n"
+            "#2  0x000000000044dd2b in caml_make_vect ()\n"
+            "#3  0x00000000004076c4 in camlMain__loop_1061 () at main.ml:17\n"
+            "#4  0x00000000004076e5 in camlMain__entry () at main.ml:20\n")
+
+
+def test_ocaml_runtime_frames_are_not_the_programs_own():
+    assert _crash(OCAML_GC)["top_own_frame"] == "camlMain__loop_1061"
+
+
+def test_c_functions_named_like_the_gc_stay_own_without_ocaml_code():
+    assert _crash(OCAML_GC.replace("camlMain__", "main_"))["top_own_frame"] == "mark_slice"
+
+
+# --- Swift's demangled closure names keep their types ----------------------------------------------------------
+SWIFT_CLOSURE = ("* thread #1, queue = 'com.apple.main-thread', stop reason = EXC_BAD_INSTRUCTION (code=EXC_I386_INVOP, subcode=0x0)\n"
+                 "  * frame #0: 0x000000010e38c378 CoreFoundation`___forwarding___ + 1240\n"
+                 "    frame #1: 0x00000001311b3de6 App`closure #1 (Swift.Int) -> () in App.Sweeper.sweep() -> () + 86\n"
+                 "    frame #2: 0x00000001311b3ed6 App`App.Sweeper.run() -> () + 22\n")
+
+
+def test_swift_closure_frame_is_named_whole():
+    assert _crash(SWIFT_CLOSURE)["top_own_frame"] == "closure #1 (Swift.Int) -> () in App.Sweeper.sweep() -> ()"
