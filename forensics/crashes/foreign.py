@@ -41,6 +41,8 @@ from .armstate import arm_exception
 from .c3trace import c3trace_to_gdb, looks_like_c3trace
 from .espcore import esp_panic_to_gdb, looks_like_esp_panic
 from .crystal import crystal_to_gdb, looks_like_crystal
+from .nimtrace import looks_like_nim_trace, nim_trace_to_gdb
+from .zigtrace import looks_like_zig_trace, zig_trace_to_gdb
 from .winedbg import looks_like_winedbg, winedbg_to_gdb
 from .crashsummary import crash_summary_to_gdb, looks_like_crash_summary
 
@@ -454,13 +456,13 @@ _LOOKS = [
     ("winreport", looks_like_winreport),
     ("c3", looks_like_c3trace),
     ("esp", looks_like_esp_panic),
-    ("crystal", looks_like_crystal),
+    ("crystal", looks_like_crystal), ("zig", looks_like_zig_trace), ("nim", looks_like_nim_trace),
     ("summary", looks_like_crash_summary),
     ("vsstack", looks_like_vs_stack),
     ("handler", looks_like_handler_log),
 ]
 _TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "esp": esp_panic_to_gdb, "crystal": crystal_to_gdb, "wine": winedbg_to_gdb, "summary": crash_summary_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
-              "handler": handler_log_to_gdb}
+              "handler": handler_log_to_gdb, "zig": zig_trace_to_gdb, "nim": nim_trace_to_gdb}
 
 
 def foreign_dialect(text: str) -> str | None:

@@ -142,3 +142,34 @@ SWIFT_CLOSURE = ("* thread #1, queue = 'com.apple.main-thread', stop reason = EX
 
 def test_swift_closure_frame_is_named_whole():
     assert _crash(SWIFT_CLOSURE)["top_own_frame"] == "closure #1 (Swift.Int) -> () in App.Sweeper.sweep() -> ()"
+
+
+# --- Zig's segfault handler report (zigtrace.py) -----------------------------------------------------------------
+ZIG_SEGV = ("Segmentation fault at address 0x11eb9f0\n"
+            "/usr/lib/zig/compiler_rt/memcpy.zig:19:21: 0x11e905f in memcpy (compiler_rt)\n"
+            "            d[0] = s[0];\n"
+            "                    ^\n"
+            "/home/u/app/src/parse.zig:530:25: 0x106d23b in parseAtom (app)\n"
+            "                    atom.tok = tok;\n"
+            "                        ^\n"
+            "/home/u/app/src/main.zig:25:34: 0x10744a1 in main (app)\n")
+
+
+def test_zig_segfault_trace_loads_with_its_address_and_own_frame():
+    r = _crash(ZIG_SEGV)
+    assert (r["signal"], r["class"], r["top_own_frame"]) == ("SIGSEGV", "wild-pointer", "parseAtom")
+
+
+# --- Nim's traceback (nimtrace.py) ---------------------------------------------------------------------------------
+NIM_SEGV = ("$ ./app\n"
+            "Traceback (most recent call last)\n"
+            "app.nim(4)               app\n"
+            "loader.nim(142)          parseNode\n"
+            "system.nim(1529)         add\n"
+            "SIGSEGV: Illegal storage access. (Attempt to read from nil?)\n")
+
+
+def test_nim_traceback_most_recent_last_with_system_frames_as_runtime():
+    r = _crash(NIM_SEGV)
+    assert r["signal"] == "SIGSEGV" and r["top_own_frame"] == "parseNode"
+    assert r["class"] == "unknown"            # Nim's "(Attempt to read from nil?)" is a guess, no address is shown
