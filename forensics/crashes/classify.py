@@ -35,7 +35,8 @@ SI_USER, SI_KERNEL, SI_QUEUE, SI_TKILL = 0, 128, -1, -6
 _SELF_SIGNAL_FRAMES = re.compile(r"^(?:raise|abort|pthread_kill|tgkill|kill|gsignal)$")
 # (macOS: _pthread_mutex_firstfit_lock_wait, __psynch_mutexwait / __psynch_cvwait, __ulock_wait)
 _LOCK_WAIT = re.compile(r"(?:mutex_lock|mutex_\w*lock_wait|lll_lock_wait|rwlock_\w*lock|cond_\w*wait|sem_\w*wait|"
-                        r"spin_lock|futex_lock_pi|__psynch_(?:mutex|cv)wait|__ulock_wait)")
+                        r"spin_lock|futex_lock_pi|__psynch_(?:mutex|cv)wait|__ulock_wait|"
+                        r"runtime_SemacquireR?W?Mutex\w*)")   # Go's sync.Mutex/RWMutex slow path
 _HEAP_FUNCS = re.compile(r"^(?:malloc_printerr|_int_free\w*|_int_malloc|_int_realloc|sysmalloc|free|malloc|calloc|"
                          r"realloc|cfree|malloc_consolidate|unlink_chunk|tcache_\w+|_int_memalign|"
                          # macOS libsystem_malloc's zones: small_free_list_add_ptr, free_tiny, szone_memalign, nanov2_free

@@ -41,6 +41,8 @@ from .armstate import arm_exception
 from .c3trace import c3trace_to_gdb, looks_like_c3trace
 from .espcore import esp_panic_to_gdb, looks_like_esp_panic
 from .crystal import crystal_to_gdb, looks_like_crystal
+from .delvelist import delve_list_to_gdb, looks_like_delve_list
+from .ipsreport import ips_to_gdb, looks_like_ips
 from .nimtrace import looks_like_nim_trace, nim_trace_to_gdb
 from .zigtrace import looks_like_zig_trace, zig_trace_to_gdb
 from .winedbg import looks_like_winedbg, winedbg_to_gdb
@@ -264,18 +266,24 @@ _MD_SIG = {"EXCEPTION_ACCESS_VIOLATION_READ": ("SIGSEGV", "read"), "EXCEPTION_AC
            "EXC_BAD_ACCESS": ("SIGSEGV", None), "EXC_BAD_INSTRUCTION": ("SIGILL", None), "EXC_ARITHMETIC": ("SIGFPE", None)}
 
 
+def _md_frames_alone(text: str) -> bool:
+    """Breakpad frames pasted without their header: ``Found by:`` lines under ``N  module + 0xOFF`` frames."""
+    lines = text[:1 << 16].split("\n")
+    return sum(ln.strip().startswith("Found by: ") for ln in lines) >= 2 and any(_MD_FRAME.match(ln) for ln in lines)
+
+
 def _minidump(text: str) -> tuple[str, dict]:
     lines, out, facts = text.split("\n"), [], {"foreign": "minidump_stackwalk"}
     reason = addr = None
     for ln in lines:
         reason = reason or _MD_REASON.match(ln)
         addr = addr or _MD_ADDR.match(ln)
-    r = reason.group("reason")
+    r = reason.group("reason") if reason else ""       # (a thread list cut from its header: no crash reason shown)
     sig, access = (r, None) if r.startswith("SIG") else _MD_SIG.get(r, (None, None))
     if access:
         facts["access"] = access
     at = int(addr.group("addr"), 16) if addr else None
-    in_thread = None
+    in_thread = None if reason or any(_MD_THREAD.match(ln) for ln in lines) else 1
     for ln in lines:
         if _MD_REASON.match(ln) and sig:
             code = 1 if sig in ("SIGSEGV", "SIGBUS") and at is not None else None
@@ -448,7 +456,7 @@ _LOOKS = [
     ("kernel", lambda t: bool(_KSEGV.search(t) or _KTRAP.search(t) or _KMIPS.search(t))),
     ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))
      or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
-    ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n"))),
+    ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n")) or _md_frames_alone(t)),
     ("crashlytics", looks_like_crashlytics),
     ("macos", lambda t: any(_MAC_EXC.match(ln) or _MAC_STATE.match(ln) for ln in t.split("\n")) or _mac_thread_list(t)),
     ("wine", looks_like_winedbg),
@@ -457,12 +465,13 @@ _LOOKS = [
     ("c3", looks_like_c3trace),
     ("esp", looks_like_esp_panic),
     ("crystal", looks_like_crystal), ("zig", looks_like_zig_trace), ("nim", looks_like_nim_trace),
+    ("delve", looks_like_delve_list), ("ips", looks_like_ips),
     ("summary", looks_like_crash_summary),
     ("vsstack", looks_like_vs_stack),
     ("handler", looks_like_handler_log),
 ]
 _TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "esp": esp_panic_to_gdb, "crystal": crystal_to_gdb, "wine": winedbg_to_gdb, "summary": crash_summary_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
-              "handler": handler_log_to_gdb, "zig": zig_trace_to_gdb, "nim": nim_trace_to_gdb}
+              "handler": handler_log_to_gdb, "zig": zig_trace_to_gdb, "nim": nim_trace_to_gdb, "delve": delve_list_to_gdb, "ips": ips_to_gdb}
 
 
 def foreign_dialect(text: str) -> str | None:

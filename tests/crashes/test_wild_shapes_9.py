@@ -173,3 +173,51 @@ def test_nim_traceback_most_recent_last_with_system_frames_as_runtime():
     r = _crash(NIM_SEGV)
     assert r["signal"] == "SIGSEGV" and r["top_own_frame"] == "parseNode"
     assert r["class"] == "unknown"            # Nim's "(Attempt to read from nil?)" is a guess, no address is shown
+
+
+# --- Delve's goroutines list (delvelist.py): goroutines parked on sync.Mutex are lock waits -----------------------
+DELVE_LIST = ("(dlv) goroutines\n"
+              "  Goroutine 1 - User: /usr/local/go/src/runtime/sema.go:71 sync.runtime_SemacquireMutex (0x446677)\n"
+              "  Goroutine 7 - User: /usr/local/go/src/runtime/sema.go:71 sync.runtime_SemacquireMutex (0x446677)\n"
+              "  Goroutine 9 - User: /src/app/worker.go:40 main.work (0x4a1b2c)\n")
+
+
+def test_delve_goroutines_blocked_on_mutexes_are_a_deadlock():
+    r = _crash(DELVE_LIST)
+    assert r["class"] == "deadlock" and "wait on locks" in r["reason"]
+
+
+def test_delve_one_goroutine_on_a_mutex_and_no_signal_is_no_deadlock_by_two_waiters():
+    r = _crash(DELVE_LIST.replace("Goroutine 7 - User: /usr/local/go/src/runtime/sema.go:71 sync.runtime_SemacquireMutex",
+                                  "Goroutine 7 - User: /src/app/main.go:9 main.main"))
+    assert r["subclass"] != "lock-order"
+
+
+# --- macOS .ips JSON report (ipsreport.py) ---------------------------------------------------------------------
+IPS_MALLOC = ('  "exception" : {"codes":"0x1, 0x18753e9f8","rawCodes":[1,6565390840],"type":"EXC_BREAKPOINT","signal":"SIGTRAP"},\n'
+              '  "asi" : {"libsystem_malloc.dylib":["BUG IN CLIENT OF LIBMALLOC: memory corruption of free block"]},\n'
+              '  "faultingThread" : 4,\n')
+
+
+def test_ips_report_with_libmallocs_verdict_is_heap_corruption():
+    r = _crash(IPS_MALLOC)
+    assert r["class"] == "heap-corruption" and "memory corruption of free block" in r["reason"]
+
+
+def test_ips_report_without_a_verdict_gives_its_signal():
+    r = _crash(IPS_MALLOC.replace("BUG IN CLIENT OF LIBMALLOC: memory corruption of free block", "something else"))
+    assert r["signal"] == "SIGTRAP"
+
+
+# --- breakpad frames pasted without the crash reason or thread header --------------------------------------------
+MD_FRAMES = (" 0  libc.so.6 + 0xa06e6\n"
+             "     rip = 0x00007907faaa06e7\n"
+             "    Found by: given as instruction pointer in context\n"
+             " 1  app-bin + 0x391b1d8\n"
+             "     rip = 0x00005fc9549e01d9\n"
+             "    Found by: previous frame's frame pointer\n")
+
+
+def test_breakpad_frames_alone_load_as_unknown():
+    r = _crash(MD_FRAMES)
+    assert r["class"] == "unknown" and r["n_frames"] >= 2
