@@ -17,7 +17,7 @@ CRASHLYTICS = ("Crashed: com.apple.main-thread\n"
                "Crashed: com.apple.main-thread\n"
                "0  libobjc.A.dylib                0x1a2b3c objc_msgSend + 16\n"
                "1  ToyApp                         0x104000a10 ToyModel.reload() + 52 (ToyModel.swift:40)\n"
-               "2  UIKitCore                      0x2ff978 <redacted> + 2176\n"
+               "2  UIKitCore                      0x31b2c4 <redacted> + 1964\n"
                "\n"
                "com.apple.uikit.eventfetch-thread\n"
                "0  libsystem_kernel.dylib         0x1504 mach_msg_trap + 8\n"
@@ -33,11 +33,11 @@ def test_crashlytics_export_is_sniffed_and_read_as_a_null_read_in_the_apps_frame
 
 
 def test_crashlytics_old_export_thread_header_and_at_address():
-    r = _crash("Crashed: Thread\nEXC_BAD_ACCESS KERN_INVALID_ADDRESS at 0x00000038\n\n"
+    r = _crash("Crashed: Thread\nEXC_BAD_ACCESS KERN_INVALID_ADDRESS at 0x0000002c\n\n"
                "Thread : Crashed: Thread\n"
                "0  ToyApp   0x00b353e2 toy::Camera::busy() + 48\n"
                "1  ToyApp   0x00b35719 toy::Camera::open(int) + 120\n")
-    assert r["class"] == "null-deref-read" and r["fault_address"] == 0x38
+    assert r["class"] == "null-deref-read" and r["fault_address"] == 0x2c
     assert r["top_own_frame"] == "toy::Camera::busy"
 
 
@@ -159,7 +159,7 @@ def test_go_value_receiver_name_normalises_idempotently_without_its_import_path(
 
 def test_qemu_translated_code_buffer_is_nobodys_function():
     r = _crash('Thread 1 "qemu-arm" received signal SIGSEGV, Segmentation fault.\n'
-               "0x00000000084ef062 in code_gen_buffer ()\n")
+               "0x0000000008a13c5e in code_gen_buffer ()\n")
     assert r["signal"] == "SIGSEGV" and r["top_own_frame"] is None
 
 
