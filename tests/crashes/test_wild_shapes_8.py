@@ -40,18 +40,18 @@ def test_glog_sigsegv_near_null_is_never_read_as_a_sender():
 MAC_BAD_ACCESS_ABRT = ("Process:               ruby [100]\n"
                        "Crashed Thread:        0  Dispatch queue: com.apple.main-thread\n\n"
                        "Exception Type:        EXC_BAD_ACCESS (SIGABRT)\n"
-                       "Exception Codes:       KERN_INVALID_ADDRESS at 0x0000000000000028\n"
+                       "Exception Codes:       KERN_INVALID_ADDRESS at 0x0000000000000030\n"
                        "Exception Note:        EXC_CORPSE_NOTIFY\n")
 
 
 def test_macos_bad_access_ended_by_sigabrt_is_the_fault_at_its_address():
     r = _crash(MAC_BAD_ACCESS_ABRT)
-    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0x28, "null-deref-read")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0x30, "null-deref-read")
 
 
 def test_macos_exc_crash_sigabrt_stays_an_abort():
     r = _crash(MAC_BAD_ACCESS_ABRT.replace("EXC_BAD_ACCESS", "EXC_CRASH").replace(
-        "Exception Codes:       KERN_INVALID_ADDRESS at 0x0000000000000028", "Exception Codes:       0x0, 0x0"))
+        "Exception Codes:       KERN_INVALID_ADDRESS at 0x0000000000000030", "Exception Codes:       0x0, 0x0"))
     assert r["class"] == "abort"
 
 
@@ -59,10 +59,10 @@ def test_macos_exc_crash_sigabrt_stays_an_abort():
 def test_gslice_memory_error_is_heap_corruption():
     r = _crash("***MEMORY-ERROR***: toy[77]: GSlice: assertion failed: sinfo->n_allocated > 0\n\n"
                "Program received signal SIGABRT, Aborted.\n"
-               "#0  0xb7fe2424 in __kernel_vsyscall ()\n#1  0xb72a2911 in raise (sig=6) at raise.c:64\n"
-               "#2  0xb72a5d42 in abort () at abort.c:92\n#3  0xb7557abf in ?? () from /lib/libglib-2.0.so.0\n"
-               "#4  0xb77436af in __nptl_deallocate_tsd () at pthread_create.c:155\n"
-               "#5  0xb7743c47 in start_thread (arg=0x8047b70) at pthread_create.c:311\n")
+               "#0  0xb7f1c430 in __kernel_vsyscall ()\n#1  0xb7306a53 in raise (sig=6) at raise.c:64\n"
+               "#2  0xb7309c81 in abort () at abort.c:92\n#3  0xb75c1e27 in ?? () from /lib/libglib-2.0.so.0\n"
+               "#4  0xb77a52e3 in __nptl_deallocate_tsd () at pthread_create.c:155\n"
+               "#5  0xb77a5a91 in start_thread (arg=0x8051c40) at pthread_create.c:311\n")
     assert (r["class"], r["subclass"]) == ("heap-corruption", "gslice")
     assert r["top_own_frame"] in (None, "")     # glibc's thread exit is nobody's own code
 
@@ -70,9 +70,9 @@ def test_gslice_memory_error_is_heap_corruption():
 # --- LLDB: a fault inside macOS libsystem_malloc's zone code ---------------------------------------------------
 def test_lldb_fault_in_libsystem_malloc_is_heap_corruption():
     r = _crash("* thread #1, queue = 'com.apple.main-thread', stop reason = EXC_BAD_ACCESS (code=2, address=0x102800408)\n"
-               "  * frame #0: 0x00007fff684413b8 libsystem_malloc.dylib`small_free_list_add_ptr + 314\n"
-               "    frame #1: 0x00007fff6844d4f3 libsystem_malloc.dylib`free_small + 921\n"
-               "    frame #2: 0x00007fff68442d87 libsystem_malloc.dylib`szone_memalign + 1126\n"
+               "  * frame #0: 0x00007fff6c21a4f2 libsystem_malloc.dylib`small_free_list_add_ptr + 298\n"
+               "    frame #1: 0x00007fff6c2261a7 libsystem_malloc.dylib`free_small + 877\n"
+               "    frame #2: 0x00007fff6c21bc3e libsystem_malloc.dylib`szone_memalign + 1043\n"
                "    frame #3: 0x0000000100001000 toy`main + 20\n")
     assert (r["class"], r["subclass"]) == ("heap-corruption", "segv-in-allocator:small_free_list_add_ptr")
 
@@ -81,7 +81,7 @@ def test_lldb_fault_in_libsystem_malloc_is_heap_corruption():
 GURU = ("Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled.\n"
         "Core  0 register dump:\n"
         "PC      : 0x400d1234  PS      : 0x00060f30  A0      : 0x800d2222  A1      : 0x3ffb0000  \n"
-        "A14     : 0x00000000  A15     : 0x3ffc35bc  SAR     : 0x00000016  EXCCAUSE: 0x0000001c  \n"
+        "A14     : 0x00000000  A15     : 0x3ffb1f40  SAR     : 0x0000000a  EXCCAUSE: 0x0000001c  \n"
         "EXCVADDR: 0x00000008  LBEG    : 0x4000c46c  LEND    : 0x4000c477  LCOUNT  : 0xffffffff  \n\n"
         "Backtrace:0x400d1231:0x3ffb0000 0x400d2222:0x3ffb0020\n")
 
@@ -106,9 +106,9 @@ def test_esp_store_prohibited_at_a_high_address_is_a_wild_write():
 
 def test_esp_instruction_fetch_at_the_pc_is_a_bad_pc():
     r = _crash("Guru Meditation Error: Core 1 panic'ed (InstrFetchProhibited). Exception was unhandled.\n"
-               "PC : 0x15383520 PS : 0x00060c30 A0 : 0x800dfcac A1 : 0x3fff7590\n"
-               "A14 : 0x00000000 A15 : 0x3fff7560 SAR : 0x00000008 EXCCAUSE: 0x00000014\n"
-               "EXCVADDR: 0x15383520 LBEG : 0x4000c349 LEND : 0x4000c36b LCOUNT : 0x00000000\n\nno backtrace\n")
+               "PC : 0x2a4b7c10 PS : 0x00060e30 A0 : 0x800e31a8 A1 : 0x3ffe9200\n"
+               "A14 : 0x00000000 A15 : 0x3ffe91d0 SAR : 0x00000019 EXCCAUSE: 0x00000014\n"
+               "EXCVADDR: 0x2a4b7c10 LBEG : 0x4000c2e0 LEND : 0x4000c2f6 LCOUNT : 0x00000000\n\nno backtrace\n")
     assert r["class"] == "bad-pc"
 
 
@@ -121,10 +121,10 @@ def test_esp_panic_that_is_no_cpu_fault_gives_no_signal():
 
 
 # --- the Crystal runtime's handler: "Invalid memory access (signal 11) at address 0x…" (crystal.py) ----------
-CRYSTAL = ("Invalid memory access (signal 11) at address 0x20\n"
+CRYSTAL = ("Invalid memory access (signal 11) at address 0x28\n"
            "[0x102c94bd0] print_backtrace at /usr/share/crystal/src/exception/call_stack/libunwind.cr:100:5\n"
            "[0x102c94698] -> at /usr/share/crystal/src/crystal/system/unix/signal.cr:171:5\n"
-           "[0x1b04774a4] _sigtramp +56 in /usr/lib/system/libsystem_platform.dylib\n"
+           "[0x18e3c2a64] _sigtramp +56 in /usr/lib/system/libsystem_platform.dylib\n"
            "[0x102cca2fc] Toy#parse at /home/u/toy/src/toy.cr:19:11\n"
            "[0x102cca400] main +40 in /home/u/toy/bin/toy\n")
 
@@ -134,7 +134,7 @@ def test_crystal_invalid_memory_access_is_the_fault_below_its_handler():
 
     assert crash_format(CRYSTAL.encode()) == "Crystal runtime crash report"
     r = _crash(CRYSTAL)
-    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0x20, "null-deref-read")
+    assert (r["signal"], r["fault_address"], r["class"]) == ("SIGSEGV", 0x28, "null-deref-read")
     assert r["top_own_frame"] == "Toy#parse"      # print_backtrace and the handler block are the report's
 
 
@@ -147,8 +147,8 @@ def test_crystal_fault_inside_the_boehm_collector_is_heap_corruption():
 
 def test_crystal_old_decimal_pcs_and_unnamed_frames():
     c = load_text("Invalid memory access (signal 11) at address 0x0\n"
-                  "[94640267773469] __crystal_sigfault_handler +61\n[140254629044352] ???\n"
-                  "[140254606926918] strlen +38\n[94640283501998] ???\n")
+                  "[93871502126381] __crystal_sigfault_handler +61\n[139872044211584] ???\n"
+                  "[139872022093910] strlen +38\n[93871517854910] ???\n")
     r = c.crash
     assert (r["class"], r["fault_address"]) == ("null-deref-read", 0)
     assert not c.frames["is_own"].any()          # the handler's, libc's and "???" (no symbol)
@@ -160,13 +160,13 @@ def test_crystal_report_with_no_backtrace():
 
 
 # --- Wine's crash report: winedbg's backtrace of an unhandled exception (winedbg.py) -------------------------
-WINE = ("wine: Unhandled page fault on read access to 00000000 at address 01FC9328 (thread 0024), starting debugger...\n"
-        "Unhandled exception: page fault on read access to 0x00000000 in 32-bit code (0x01fc9328).\n"
-        "Register dump:\n EIP:01fc9328 ESP:0021ed94 EBP:0021ee1c EFLAGS:00010246(  R- --  I  Z- -P- )\n"
+WINE = ("wine: Unhandled page fault on read access to 00000000 at address 0045B7E2 (thread 0031), starting debugger...\n"
+        "Unhandled exception: page fault on read access to 0x00000000 in 32-bit code (0x0045b7e2).\n"
+        "Register dump:\n EIP:0045b7e2 ESP:0033fd40 EBP:0033fd88 EFLAGS:00010246(  R- --  I  Z- -P- )\n"
         "Backtrace:\n"
-        "=>0 0x01fc9328 Toy_Run+0x3f() in toy (0x0021ee1c)\n"
-        "  1 0x6ed9e6f3 call_window_proc+0x63(hwnd=0004005C, msg=0x1) [Z:\\src\\dlls\\user32\\winproc.c:246] in user32 (0x0021ef28)\n"
-        "  2 0x7c173adb in mfc71 (+0x33ada) (0x0032d118)\n")
+        "=>0 0x0045b7e2 Toy_Run+0x3f() in toy (0x0033fd88)\n"
+        "  1 0x6ed9e6f3 call_window_proc+0x63(hwnd=0002003A, msg=0x1) [Z:\\src\\dlls\\user32\\winproc.c:246] in user32 (0x0033fe04)\n"
+        "  2 0x7c15e2a1 in mfc71 (+0x1e2a0) (0x0033fe60)\n")
 
 
 def test_wine_page_fault_gives_signal_address_access_and_frames():
@@ -185,9 +185,9 @@ def test_wine_fault_at_the_pc_is_a_bad_pc():
 
 
 def test_wine_fault_unnamed_inside_an_allocators_library_is_heap_corruption():
-    r = _crash("Unhandled exception: page fault on read access to 0x00007ffffeb0fff8 in 64-bit code (0x006fffff1b31ac).\n"
-               "Backtrace:\n=>0 0x006fffff1b31ac in mimalloc (+0x31ac) (0x006fffffa40298)\n"
-               "  1 0x00000140698c1b in toy (+0x698c1b) (0x006fffffa40298)\n")
+    r = _crash("Unhandled exception: page fault on read access to 0x00007ffffe9a3ff0 in 64-bit code (0x006fffff1c52e8).\n"
+               "Backtrace:\n=>0 0x006fffff1c52e8 in mimalloc (+0x452e8) (0x006fffffa3f1d0)\n"
+               "  1 0x00000140698c1b in toy (+0x698c1b) (0x006fffffa3f1d0)\n")
     assert (r["class"], r["subclass"]) == ("heap-corruption", "segv-in-allocator:mimalloc")
 
 
@@ -213,18 +213,18 @@ def test_fence_with_a_language_tag_is_still_only_a_fence():
 # --- JDK 7's hs_err siginfo line: "siginfo:si_signo=SIGSEGV: si_errno=0, si_code=1 (SEGV_MAPERR), si_addr=…" -----
 def test_jdk7_hs_err_siginfo_gives_the_fault_address():
     r = _crash("#\n# A fatal error has been detected by the Java Runtime Environment:\n#\n"
-               "#  SIGSEGV (0xb) at pc=0x00007f10723327a4, pid=5753, tid=139708605572864\n#\n"
-               "# Problematic frame:\n# C  [libtoy.so+0x1e7a4]  toy_destroy+0x584\n#\n\n"
-               "siginfo:si_signo=SIGSEGV: si_errno=0, si_code=1 (SEGV_MAPERR), si_addr=0x00007f0f57fff010\n")
-    assert (r["si_code"], r["fault_address"], r["class"]) == (1, 0x7f0f57fff010, "wild-pointer")
+               "#  SIGSEGV (0xb) at pc=0x00007f3b4e21c6b8, pid=24817, tid=139893012358912\n#\n"
+               "# Problematic frame:\n# C  [libtoy.so+0x1c6b8]  toy_destroy+0x4a8\n#\n\n"
+               "siginfo:si_signo=SIGSEGV: si_errno=0, si_code=1 (SEGV_MAPERR), si_addr=0x00007f3b2c1ff008\n")
+    assert (r["si_code"], r["fault_address"], r["class"]) == (1, 0x7f3b2c1ff008, "wild-pointer")
 
 
 # --- backtrace_symbols prints: a crash file's lines ending in ":" (Dungeon Crawl), Ruby's C-level backtrace -------
 def test_crash_file_backtrace_lines_ending_in_a_colon_with_the_handlers_signal():
     r = _crash("Crash caused by signal #11: Segmentation fault\n\nObtained 5 stack frames.\n"
                "toy(+0x7a0cfb) [0x5bfa92d2ecfb]: \ntoy(+0x7cbd12) [0x5bfa92d59d12]: \n"
-               "/lib/x86_64-linux-gnu/libc.so.6(+0x38d60) [0x7e8f4cef4d60]: \n"
-               "/lib/x86_64-linux-gnu/libSDL2-2.0.so.0(+0x1033c2) [0x7e8f4d69e3c2]: \n"
+               "/lib/x86_64-linux-gnu/libc.so.6(+0x42520) [0x7c1a3e842520]: \n"
+               "/lib/x86_64-linux-gnu/libSDL2-2.0.so.0(+0xf1a7e) [0x7c1a3f0f1a7e]: \n"
                "toy(+0x2b94c0) [0x5bfa928474c0]: \n")
     assert (r["signal"], r["class"]) == ("SIGSEGV", "unknown")    # no fault address in the file
 
@@ -253,8 +253,8 @@ def test_fortify_wrapper_inlined_from_glibcs_bits_header_is_not_own_code():
 
 def test_lldb_frame_in_apples_audiotoolboxcore_is_system_code():
     r = _crash("* thread #2, stop reason = EXC_BAD_ACCESS (code=1, address=0x2)\n"
-               "  * frame #0: 0x00000001053c53ee CoreAudio`___lldb_unnamed_symbol191$$CoreAudio + 190\n"
-               "    frame #1: 0x00007fff43404653 AudioToolboxCore`AudioComponentInstanceDispose + 58\n"
+               "  * frame #0: 0x00000001087a21c4 CoreAudio`___lldb_unnamed_symbol2754$$CoreAudio + 212\n"
+               "    frame #1: 0x00007ff81a2c51d9 AudioToolboxCore`AudioComponentInstanceDispose + 64\n"
                "    frame #2: 0x00000001000e3108 toy`toy::Unit::drop(self=0x1) at utils.rs:82:12\n")
     assert r["top_own_frame"] == "toy::Unit::drop"
 
