@@ -34,12 +34,12 @@ def test_si_tkill_without_a_sender_pid_is_the_process_signalling_itself():
 
 
 # --- Zig's panic handler ---------------------------------------------------------------------------------------
-ZIG_PANIC = ("Process 900 launched: '/tmp/build' (aarch64)\n"
+ZIG_PANIC = ("Process 900 launched: '/tmp/gen' (aarch64)\n"
              "thread 900 panic: reached unreachable code\n"
              "Panicked during a panic. Aborting.\n"
              "Process 900 stopped\n"
-             "* thread #1, name = 'build', stop reason = signal SIGABRT\n"
-             "    frame #0: 0x0000000000420294 build`os.linux.arm64.syscall4(number=rt_sigprocmask, arg1=2) at arm64.zig:55:5\n")
+             "* thread #1, name = 'gen', stop reason = signal SIGABRT\n"
+             "    frame #0: 0x00000000004213a8 gen`os.linux.arm64.syscall4(number=rt_sigprocmask, arg1=2) at arm64.zig:55:5\n")
 
 
 def test_zig_panic_then_sigabrt_is_the_runtimes_abort():
@@ -69,16 +69,16 @@ def test_assert_helper_right_under_abort_stays_an_assertion():
 
 # --- a macOS core in lldb: SIGSTOP on every thread, the aborting one is the crash -------------------------------
 LLDB_CORE = ("(lldb) bt all\n"
-             "* thread #1: tid = 0x0000, 0x00007fff94efe746 libsystem_kernel.dylib`__psynch_mutexwait + 10, stop reason = signal SIGSTOP\n"
-             "  * frame #0: 0x00007fff94efe746 libsystem_kernel.dylib`__psynch_mutexwait + 10\n"
-             "    frame #1: 0x00007fff9692f779 libsystem_pthread.dylib`_pthread_mutex_lock + 372\n"
-             "    frame #2: 0x00000001082f352d app`Server::Run() + 1261 at Server.cpp:109\n"
+             "* thread #1: tid = 0x0000, 0x00007fff6a3c1d36 libsystem_kernel.dylib`__psynch_mutexwait + 10, stop reason = signal SIGSTOP\n"
+             "  * frame #0: 0x00007fff6a3c1d36 libsystem_kernel.dylib`__psynch_mutexwait + 10\n"
+             "    frame #1: 0x00007fff6a4f2c5d libsystem_pthread.dylib`_pthread_mutex_lock + 386\n"
+             "    frame #2: 0x000000010a1c2e4d app`Server::Run() + 1197 at Server.cpp:109\n"
              "\n"
-             "  thread #2: tid = 0x0001, 0x00007fff94efe866 libsystem_kernel.dylib`__pthread_kill + 10, stop reason = signal SIGSTOP\n"
-             "    frame #0: 0x00007fff94efe866 libsystem_kernel.dylib`__pthread_kill + 10\n"
-             "    frame #1: 0x00007fff9692d35c libsystem_pthread.dylib`pthread_kill + 92\n"
-             "    frame #2: 0x00007fff97cd4b1a libsystem_c.dylib`abort + 125\n"
-             "    frame #3: 0x0000000108302f66 app`Worker::start(this=0x0000000108447df8) + 134 at Worker.cpp:108\n")
+             "  thread #2: tid = 0x0001, 0x00007fff6a3c2e0e libsystem_kernel.dylib`__pthread_kill + 10, stop reason = signal SIGSTOP\n"
+             "    frame #0: 0x00007fff6a3c2e0e libsystem_kernel.dylib`__pthread_kill + 10\n"
+             "    frame #1: 0x00007fff6a4f15bf libsystem_pthread.dylib`pthread_kill + 115\n"
+             "    frame #2: 0x00007fff6a2a3a1c libsystem_c.dylib`abort + 120\n"
+             "    frame #3: 0x000000010a1d1c82 app`Worker::start(this=0x000000010a31e6a0) + 146 at Worker.cpp:108\n")
 
 
 def test_lldb_core_with_sigstop_everywhere_takes_the_thread_in_abort():
@@ -118,9 +118,9 @@ def test_lldb_inlined_frame_names_the_inlined_function():
 
 # --- OCaml native code: the runtime's caml_* and GC frames are library code --------------------------------------
 OCAML_GC = ("Program received signal SIGSEGV, Segmentation fault.\n"
-            "#0  0x000000000044914d in mark_slice ()\n"
-            "#1  0x0000000000449a79 in caml_finish_major_cycle ()\n"
-            "#2  0x000000000044dd2b in caml_make_vect ()\n"
+            "#0  0x000000000045a8b5 in mark_slice ()\n"
+            "#1  0x000000000045b3e1 in caml_finish_major_cycle ()\n"
+            "#2  0x000000000045f2c3 in caml_make_vect ()\n"
             "#3  0x00000000004076c4 in camlMain__loop_1061 () at main.ml:17\n"
             "#4  0x00000000004076e5 in camlMain__entry () at main.ml:20\n")
 
@@ -135,7 +135,7 @@ def test_c_functions_named_like_the_gc_stay_own_without_ocaml_code():
 
 # --- Swift's demangled closure names keep their types ----------------------------------------------------------
 SWIFT_CLOSURE = ("* thread #1, queue = 'com.apple.main-thread', stop reason = EXC_BAD_INSTRUCTION (code=EXC_I386_INVOP, subcode=0x0)\n"
-                 "  * frame #0: 0x000000010e38c378 CoreFoundation`___forwarding___ + 1240\n"
+                 "  * frame #0: 0x000000010f1a2b4c CoreFoundation`___forwarding___ + 1347\n"
                  "    frame #1: 0x00000001311b3de6 App`closure #1 (Swift.Int) -> () in App.Sweeper.sweep() -> () + 86\n"
                  "    frame #2: 0x00000001311b3ed6 App`App.Sweeper.run() -> () + 22\n")
 
@@ -145,8 +145,8 @@ def test_swift_closure_frame_is_named_whole():
 
 
 # --- Zig's segfault handler report (zigtrace.py) -----------------------------------------------------------------
-ZIG_SEGV = ("Segmentation fault at address 0x11eb9f0\n"
-            "/usr/lib/zig/compiler_rt/memcpy.zig:19:21: 0x11e905f in memcpy (compiler_rt)\n"
+ZIG_SEGV = ("Segmentation fault at address 0x11f7c20\n"
+            "/usr/lib/zig/compiler_rt/memcpy.zig:19:21: 0x11f4a3b in memcpy (compiler_rt)\n"
             "            d[0] = s[0];\n"
             "                    ^\n"
             "/home/u/app/src/parse.zig:530:25: 0x106d23b in parseAtom (app)\n"
@@ -177,8 +177,8 @@ def test_nim_traceback_most_recent_last_with_system_frames_as_runtime():
 
 # --- Delve's goroutines list (delvelist.py): goroutines parked on sync.Mutex are lock waits -----------------------
 DELVE_LIST = ("(dlv) goroutines\n"
-              "  Goroutine 1 - User: /usr/local/go/src/runtime/sema.go:71 sync.runtime_SemacquireMutex (0x446677)\n"
-              "  Goroutine 7 - User: /usr/local/go/src/runtime/sema.go:71 sync.runtime_SemacquireMutex (0x446677)\n"
+              "  Goroutine 1 - User: /usr/local/go/src/runtime/sema.go:77 sync.runtime_SemacquireMutex (0x4476e5)\n"
+              "  Goroutine 7 - User: /usr/local/go/src/runtime/sema.go:77 sync.runtime_SemacquireMutex (0x4476e5)\n"
               "  Goroutine 9 - User: /src/app/worker.go:40 main.work (0x4a1b2c)\n")
 
 
@@ -188,7 +188,7 @@ def test_delve_goroutines_blocked_on_mutexes_are_a_deadlock():
 
 
 def test_delve_one_goroutine_on_a_mutex_and_no_signal_is_no_deadlock_by_two_waiters():
-    r = _crash(DELVE_LIST.replace("Goroutine 7 - User: /usr/local/go/src/runtime/sema.go:71 sync.runtime_SemacquireMutex",
+    r = _crash(DELVE_LIST.replace("Goroutine 7 - User: /usr/local/go/src/runtime/sema.go:77 sync.runtime_SemacquireMutex",
                                   "Goroutine 7 - User: /src/app/main.go:9 main.main"))
     assert r["subclass"] != "lock-order"
 
