@@ -158,7 +158,7 @@ def test_real_coredumpctl_info(name, cls, thread):
 
 def test_bt_pasted_without_frame_numbers():
     c = load_text("Thread 2 \"server\" received signal SIGSEGV, Segmentation fault.\n"
-                  "[Switching to Thread 0x7ffff4120700 (LWP 1781)]\n"
+                  "[Switching to Thread 0x7ffff3d1e700 (LWP 4512)]\n"
                   "__memcpy_avx_unaligned () at ../sysdeps/x86_64/multiarch/memcpy-avx-unaligned.S:238\n"
                   "(gdb) bt\n"
                   "__memcpy_avx_unaligned () at ../sysdeps/x86_64/multiarch/memcpy-avx-unaligned.S:238\n"
@@ -170,12 +170,12 @@ def test_bt_pasted_without_frame_numbers():
 def test_wrapped_argument_list_and_a_source_line_that_lost_its_tab():
     # gdb's tab became spaces in the paste; the argument list went to the next line
     c = load_text("Program received signal SIGSEGV, Segmentation fault.\n"
-                  "std::_Rb_tree<int, int>::_M_erase (\n    this=0xdc13e0, __x=0x100db87b0) at /usr/include/c++/4.4/bits/stl_tree.h:970\n"
-                  "970       _M_erase(_S_right(__x));\n"
-                  "(gdb) bt\n#0  std::_Rb_tree<int, int>::_M_erase\n    (this=0xdc13e0, __x=0x100db87b0)\n"
-                  "    at /usr/include/c++/4.4/bits/stl_tree.h:970\n"
-                  "#1  0x00000000005c68ef in ~_Rb_tree (this=0xdc13e0) at /usr/include/c++/4.4/bits/stl_tree.h:614\n"
-                  "#2  0x00000000005c6900 in Translations::~Translations (this=0xdc13d0) at translation.cpp:88\n").crash
+                  "std::_Rb_tree<int, int>::_M_erase (\n    this=0xe52a40, __x=0x100e52b10) at /usr/include/c++/4.8/bits/stl_tree.h:1120\n"
+                  "1120      _M_erase(_S_right(__x));\n"
+                  "(gdb) bt\n#0  std::_Rb_tree<int, int>::_M_erase\n    (this=0xe52a40, __x=0x100e52b10)\n"
+                  "    at /usr/include/c++/4.8/bits/stl_tree.h:1120\n"
+                  "#1  0x00000000005c68ef in ~_Rb_tree (this=0xe52a40) at /usr/include/c++/4.8/bits/stl_tree.h:671\n"
+                  "#2  0x00000000005c6900 in Translations::~Translations (this=0xe52a30) at translation.cpp:88\n").crash
     assert c["class"] == "wild-pointer"          # __x is read on the line and lies 4 GiB from everything else
     assert c["top_own_frame"] == "Translations::~Translations"      # ~_Rb_tree is libstdc++'s (a reserved name)
 
@@ -225,9 +225,9 @@ def test_gdb_output_copied_as_html_and_a_fault_inside_free():
     """A terminal's copy-as-HTML (<font color> markup, &quot; entities); SIGSEGV in free() is the heap's,
     even though a local shows a NULL member."""
     text = ('Program received signal SIGSEGV, Segmentation fault.\n'
-            '<font color="#0000CD">0x00007ffff7e8b610</font> in free () from /usr/lib64/libc.so.6\n'
+            '<font color="#0000CD">0x00007ffff7e5a3c0</font> in free () from /usr/lib64/libc.so.6\n'
             '(gdb) bt full\n'
-            '<font color="#CDCD00">#0  </font><font color="#0000CD">0x00007ffff7e8b610</font> in free () '
+            '<font color="#CDCD00">#0  </font><font color="#0000CD">0x00007ffff7e5a3c0</font> in free () '
             'from /usr/lib64/libc.so.6\n'
             '<font color="#CDCD00">#1  </font><font color="#0000CD">0x000055555555b5fd</font> in run_case '
             '(<font color="#00CDCD">pattern</font>=0x55555555c05b &quot;&quot;) at <font color="#00CD00">t.c</font>:79\n'
@@ -295,7 +295,7 @@ def test_ruby_bug_line_and_its_c_backtrace_are_the_interpreters():
             "-- C level backtrace information -------------------------------------------\n"
             "/usr/lib/libruby.so.2.7(rb_vm_bugreport+0x562) [0x7ff97fd6db72]\n"
             "/usr/lib/libruby.so.2.7(rb_bug_for_fatal_signal+0xef) [0x7ff97fba129f]\n"
-            "/lib/x86_64-linux-gnu/libpthread.so.0(__restore_rt+0x0) [0x7ff97f8a3730]\n"
+            "/lib/x86_64-linux-gnu/libpthread.so.0(__restore_rt+0x0) [0x7ff97f8b2420]\n"
             "/usr/lib/libruby.so.2.7(st_lookup+0x88) [0x7ff97fba1300]\n")
     c = load_text(text).crash
     assert c["class"] == "null-deref-read"
@@ -303,8 +303,8 @@ def test_ruby_bug_line_and_its_c_backtrace_are_the_interpreters():
 
 
 def test_no_signal_but_stopped_inside_malloc_is_heap_corruption():
-    text = ("#0  0x00000035ee679a33 in _int_malloc () from /lib64/libc.so.6\n"
-            "#1  0x00000035ee67a991 in malloc () from /lib64/libc.so.6\n"
+    text = ("#0  0x0000003c1a27a6f3 in _int_malloc () from /lib64/libc.so.6\n"
+            "#1  0x0000003c1a27b5e1 in malloc () from /lib64/libc.so.6\n"
             "#2  0x00007ff7408a9c34 in buf_new (init=0x7fff4481c5f0, len=1) at src/buf.c:55\n")
     c = load_text(text).crash
     assert c["class"] == "heap-corruption" and c["top_own_frame"] == "buf_new"
@@ -317,8 +317,8 @@ def test_a_pointer_gdb_could_not_read_is_the_fault_address():
 
 
 def test_a_bt_without_numbers_or_command():
-    text = ("> 0x00007fffef9d0b0e in ?? () from /usr/lib/dri/i965_dri.so\n"
-            "0x00007fffef9d098e in ?? () from /usr/lib/dri/i965_dri.so\n"
+    text = ("> 0x00007fffee7c253e in ?? () from /usr/lib/dri/i965_dri.so\n"
+            "0x00007fffee7c23ba in ?? () from /usr/lib/dri/i965_dri.so\n"
             "0x0000555555ca080d in PixelRequest::request (this=0x7fffffffd290, x=114, y=80)\n"
             "    at /home/u/src/video/gl/pixel_request.cpp:56\n"
             "0x0000555555c9f613 in Painter::get_pixel (this=0x555556c29f60) at /home/u/src/video/gl/painter.cpp:483\n")

@@ -15,8 +15,8 @@ def test_a_pre_1_4_runtime_frame_in_a_goc_file_is_the_runtime():
 def test_two_pre_1_4_hangs_in_sync_waits_are_keyed_on_their_own_frames():
     def hang(fn, path):
         return ("fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [semacquire]:\n"
-                "sync.runtime_Semacquire(0xc208038288)\n\t/usr/local/go/src/pkg/runtime/sema.goc:199 +0x30\n"
-                "sync.(*WaitGroup).Wait(0x651980)\n\t/usr/local/go/src/pkg/sync/waitgroup.go:129 +0x14b\n"
+                "sync.runtime_Semacquire(0xc20801e1b0)\n\t/usr/local/go/src/pkg/runtime/sema.goc:256 +0x53\n"
+                "sync.(*WaitGroup).Wait(0x6a2c40)\n\t/usr/local/go/src/pkg/sync/waitgroup.go:132 +0x169\n"
                 f"{fn}()\n\t{path}:93 +0x983\n")
     a = load_text(hang("main.main", "/home/me/go/src/example.com/tool/main.go"))
     b = load_text(hang("example.com/db.(*DB).run", "/home/me/go/src/example.com/db/db.go"))
