@@ -5,7 +5,7 @@ C3's runtime prints a panic's message and then its own backtrace, one frame a li
     ERROR: 'Out of bounds memory access.'
       in std.core.builtin.print_backtrace (/src/c3/lib/std/core/builtin.c3:68) [./test]
       in std.core.builtin.sig_segmentation_fault (/src/c3/lib/std/core/builtin.c3:686) [./test]
-      in __GI___sigaction (source unavailable) [/lib64/libc.so.6]
+      in __sigaction (source unavailable) [/lib/x86_64-linux-gnu/libc.so.6]
       in main.main (/src/test.c3:6) [./test]
 
 A fatal signal is reported by the runtime's handler for it (``sig_segmentation_fault`` for SIGSEGV,

@@ -2,14 +2,14 @@
 
 Crystal's SIGSEGV/SIGBUS handler prints the fault and then its own backtrace, innermost first::
 
-    Invalid memory access (signal 11) at address 0x20
-    [0x102c94bd0] print_backtrace at /…/src/exception/call_stack/libunwind.cr:100:5
-    [0x102c94698] -> at /…/src/crystal/system/unix/signal.cr:171:5
-    [0x1b04774a4] _sigtramp +56 in /usr/lib/system/libsystem_platform.dylib
-    [0x103b0ac10] GC_finish_collection +2228 in /…/lib/libgc.1.5.4.dylib
-    [0x102cca2fc] parse_header at /…/src/pointer.cr:519:11
+    Invalid memory access (signal 11) at address 0x28
+    [0x1029e3c54] print_backtrace at /…/src/exception/call_stack/libunwind.cr:100:5
+    [0x1029e371c] -> at /…/src/crystal/system/unix/signal.cr:171:5
+    [0x18e3c2a64] _sigtramp +56 in /usr/lib/system/libsystem_platform.dylib
+    [0x1038f1e30] GC_finish_collection +2196 in /…/lib/libgc.1.5.4.dylib
+    [0x102a1d4b8] parse_header at /…/src/pointer.cr:519:11
 
-(older releases print the pc in decimal, ``[94640267773469] __crystal_sigfault_handler +61``, and ``???`` where
+(older releases print the pc in decimal, ``[93871502126381] __crystal_sigfault_handler +61``, and ``???`` where
 no symbol was found). The signal number is Crystal's host's (11 SIGSEGV; 10 is SIGBUS on macOS/BSD, 7 on Linux),
 the address the handler's ``si_addr``. The handler's frames (``print_backtrace``, the handler block ``->``,
 ``__crystal_sigfault_handler``) and the signal trampoline under them are the report's, written above gdb's

@@ -4,12 +4,12 @@ ESP-IDF's panic handler prints the CPU exception it caught, the core's registers
 
     Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled.
     Core  0 register dump:
-    PC      : 0x4008b565  PS      : 0x00060f30  A0      : 0x800dc822  A1      : 0x3ffc3440
+    PC      : 0x400d4f1a  PS      : 0x00060e30  A0      : 0x800d7c31  A1      : 0x3ffb2e80
     ...
-    A14     : 0x00000000  A15     : 0x3ffc35bc  SAR     : 0x00000016  EXCCAUSE: 0x0000001c
-    EXCVADDR: 0x00000000  LBEG    : 0x4008b565  LEND    : 0x4008b57d  LCOUNT  : 0xffffffff
+    A14     : 0x00000000  A15     : 0x3ffb2e60  SAR     : 0x0000000a  EXCCAUSE: 0x0000001c
+    EXCVADDR: 0x00000000  LBEG    : 0x4000c2e0  LEND    : 0x4000c2f6  LCOUNT  : 0xffffffff
 
-    Backtrace:0x4008b562:0x3ffc3440 0x400dc81f:0x3ffc3450
+    Backtrace:0x400d4f17:0x3ffb2e80 0x400d7c2e:0x3ffb2ea0
 
 The Xtensa exception cause (``EXCCAUSE``, the reason in brackets names it) decides the signal as Linux would raise
 it: LoadProhibited (28) / StoreProhibited (29) are a read / a write of the unmapped address in ``EXCVADDR``,

@@ -2,15 +2,15 @@
 
 When a Windows program faults under Wine, Wine prints the exception and winedbg dumps registers, stack and backtrace::
 
-    wine: Unhandled page fault on read access to 00000000 at address 01FC9328 (thread 0024), starting debugger...
-    Unhandled exception: page fault on read access to 0x00000000 in 32-bit code (0x01fc9328).
+    wine: Unhandled page fault on read access to 00000000 at address 0045B7E2 (thread 0031), starting debugger...
+    Unhandled exception: page fault on read access to 0x00000000 in 32-bit code (0x0045b7e2).
     Register dump:
-     EIP:01fc9328 ESP:0021ed94 EBP:0021ee1c EFLAGS:00010246(  R- --  I  Z- -P- )
+     EIP:0045b7e2 ESP:0033fd40 EBP:0033fd88 EFLAGS:00010246(  R- --  I  Z- -P- )
     Backtrace:
-    =>0 0x01fc9328 EntryPoint+0x304bf() in icloud_main (0x0021ee1c)
-      1 0x6ed9e6f3 call_window_proc+0x63(hwnd=0004005C, msg=0x1) [Z:\\…\\dlls\\user32\\winproc.c:246] in user32 (0x0021ef28)
-      3 0x7c173adb in mfc71 (+0x33ada) (0x0032d118)
-    =>0 0x7d925744 (0x0032d008)
+    =>0 0x0045b7e2 EntryPoint+0x1a2c0() in app_main (0x0033fd88)
+      1 0x6ed9e6f3 call_window_proc+0x63(hwnd=0002003A, msg=0x1) [Z:\\…\\dlls\\user32\\winproc.c:246] in user32 (0x0033fe04)
+      2 0x7c15e2a1 in mfc71 (+0x1e2a0) (0x0033fe60)
+    =>0 0x7d8c51a0 (0x0033fd10)
 
 A page fault names its access (read / write / execute) and the address (SIGSEGV at it; an execute fault, or a pc
 equal to the address, is a jump there); ``divide by zero`` is SIGFPE, ``illegal`` / ``privileged instruction``

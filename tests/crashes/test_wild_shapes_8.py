@@ -178,9 +178,9 @@ def test_wine_page_fault_gives_signal_address_access_and_frames():
 
 
 def test_wine_fault_at_the_pc_is_a_bad_pc():
-    r = _crash("Unhandled exception: page fault on read access to 0x7d925744 in 32-bit code (0x7d925744).\n"
-               "Backtrace:\n=>0 0x7d925744 (0x0032d008)\n"
-               "  1 0x7e8b9d8b CallWindowProcA+0x5a(func=0x7d925744) [winproc.c:955] in user32 (0x0032d0a4)\n")
+    r = _crash("Unhandled exception: page fault on read access to 0x7d8c51a0 in 32-bit code (0x7d8c51a0).\n"
+               "Backtrace:\n=>0 0x7d8c51a0 (0x0033fd10)\n"
+               "  1 0x7e8b9d8b CallWindowProcA+0x5a(func=0x7d8c51a0) [winproc.c:955] in user32 (0x0033fdac)\n")
     assert r["class"] == "bad-pc"
 
 
