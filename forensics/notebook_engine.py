@@ -1,14 +1,14 @@
 """Run notebooks with papermill without its occasional stall: ``papermill … --engine forensics``.
 
-(papermill loads its engines' entry points while ``papermill.engines`` is itself being imported, so this module
-never imports papermill at its top: :class:`SlicedPollEngine` is made on first access.)
-
 papermill waits for a cell's reply through ``zmq.asyncio``: one ``poll`` for the whole cell time limit. A ZeroMQ
 socket signals readiness through an edge-triggered file descriptor, and when that edge is consumed elsewhere the
 wake-up is missed; the poll then sleeps until its time limit, does a last non-blocking poll, finds the reply that
 had been waiting all along and goes on (papermill#711 and the issues it links). Seen in this project's CI as a
 notebook that sat ~10 minutes (the cell limit) with the kernel idle, then passed. Polling in slices of
 :data:`SLICE` seconds bounds a missed wake-up to one slice; the time limits mean what they meant.
+
+(papermill loads its engines' entry points while ``papermill.engines`` is itself being imported, so this module
+never imports papermill at its top: :class:`SlicedPollEngine` is made on first access.)
 
 >>> from forensics.notebook_engine import SlicedPollKernelManager, SLICE
 >>> SLICE
