@@ -60,7 +60,9 @@ GO_LOOKS = re.compile(r"^\s*(?:goroutine \d+(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x
                       # the signal header of a fault the runtime cannot turn into a panic (cgo), pasted alone
                       r"|SIG[A-Z0-9]+: [a-z][\w ./-]*\n\s*PC=0x[0-9a-fA-F]+ m=\S+ sigcode="
                       r"|fatal error: (?:all goroutines are asleep|concurrent map (?:writes|read and map write|iteration and map write)"
-                      r"|sync: (?:unlock of unlocked|negative WaitGroup)|runtime: out of memory))", re.M)
+                      r"|sync: (?:unlock of unlocked|negative WaitGroup)|runtime: out of memory)"
+                      # newstack's words before its "fatal error: stack overflow" throw
+                      r"|runtime: goroutine stack exceeds \d+-byte limit\s*$)", re.M)
 # the runtime's throw messages (runtime/*.go, sync): "fatal error:" alone is any program's wording, these are Go's
 # a shell prompt in front of the runtime's line (a paste run back through the shell): "/app# [signal SIGSEGV: …]"
 _PROMPT = re.compile(r"^\S*[#$]\s+(?=\[signal )")
@@ -126,6 +128,7 @@ def go_to_gdb(text: str) -> str:
         lines = _vscode(lines)
     lines = _join_wrapped_calls(lines)
     first_g = next((int(m.group("n")) for m in map(_GOROUTINE.match, (l.strip() for l in lines)) if m), 1)
+    first_g_missing = not any(_GOROUTINE.match(l.strip()) for l in lines)
     out, in_goroutine, frame_no, pending = [], False, 0, None
     for k, ln in enumerate(lines):
         s = _PROMPT.sub("", ln.strip())
@@ -157,6 +160,11 @@ def go_to_gdb(text: str) -> str:
                            f"si_code = {pcl.group('code')}, _sigfault = {{si_addr = {pcl.group('addr') or '0x0'}}}}}")
             continue
         m = _GOROUTINE.match(s)
+        if s == "runtime stack:" and first_g_missing:
+            # a throw's system stack, pasted without the goroutine's: the only stack, the thread that threw
+            out.extend([f"[Current thread is {first_g} (LWP {first_g})]", f"Thread {first_g} (LWP {first_g}):"])
+            in_goroutine, frame_no = True, 0
+            continue
         if m:
             if pending:
                 out.append(pending)

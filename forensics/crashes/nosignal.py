@@ -31,6 +31,10 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
     Returns ("snapshot", why) for a hang, ("signal", SIG, why) to classify as that signal, or
     ("done", class, subclass, exploitability, rule, reason).
     """
+    if (facts.get("go_fatal") or "").startswith("stack overflow"):
+        # runtime.newstack throws this when a goroutine's stack would pass its limit (runaway recursion)
+        return ("done", "stack-overflow", "recursion", "probably", "StackOverflow",
+                "the Go runtime threw 'stack overflow': a goroutine's stack passed its size limit")
     if facts.get("go_fatal"):
         return ("done", "abort", "go-fatal", "unknown", "AbortSignal",
                 f"the Go runtime threw a fatal error ('{facts['go_fatal']}') and exited")

@@ -19,6 +19,7 @@ import html
 import re
 
 from .gefregs import gef_register_lines
+from .gopaste import undo_go_paste
 from .execinfo import strip_record_prefixes
 from .signature import cut_signature_prefixes
 
@@ -60,6 +61,7 @@ _LOG_LEVEL_PREFIX = re.compile(r"^\s*(?:\d[\d.:,]*\s+)*(?:(?:T|tid|TID|pid|PID)[
 _INLINE_FENCE = re.compile(r"^\s*```(?!`)(\S.*?)```\s*$|^\s*`(?!`)([^`]*\S)`\s*$")   # ```span``` or a whole line in `code`
 # a raw stack of module-relative pcs (CaptureStackBackTrace, a Windows handler's list): "#8   0x00007FF7619761E8  prog.exe"
 _PC_MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<mod>[\w.+-]+\.(?:exe|dll|sys|so(?:\.[\d.]+)?|dylib))\s*$", re.I)
+_FRAME_REF_COPY = re.compile(r"^(\s*#(\d+)\s+)\[\2\]\s+(?=0x[0-9a-fA-F]+ in |\S+ \()")
 _GLUED_FENCE = re.compile(r"^\s*(?:```|~~~)(?![`~])\s*(?=\S+\s+\S)")
 _BT_COMMAND = re.compile(r"^(?:bt|backtrace|where|bt full|backtrace full|bt \d+)\s*$")
 
@@ -191,6 +193,9 @@ def normalize_paste(text: str) -> str:
         # a quoted reply (mail, markdown "> "): drop one level of quoting
         lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
+    # a mail reply that numbered each frame again as a reference, "#3 [3] 0x… in f ()": the copy goes
+    lines = [_FRAME_REF_COPY.sub(r"\1", ln) for ln in lines]
+    lines = undo_go_paste(lines)       # a journal's columns, a flattened or glued Go report
     lines = cut_signature_prefixes(_unitalic(_strip_log_prefixes(lines)))
     lines = _join_pretty_values(_dedent(lines))
     lines = gef_register_lines(_number_bare_frames(strip_record_prefixes(lines)))

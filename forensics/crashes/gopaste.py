@@ -1,0 +1,69 @@
+"""What a tracker or a log did to the Go runtime's crash report, undone before the Go reader sees it.
+
+- A journal's short-format columns on every line (``Mar  3 10:00:01 host prog[42]: ``, one program and pid
+  throughout) come off, so ``panic:`` and ``goroutine 7 [running]:`` start their lines again.
+- A report flattened onto one line (a tracker that joined the lines with blanks) is cut back into the
+  runtime's lines: the ``goroutine N [state]:`` headers, each call ``pkg.f(args)`` and its ``file.go:N +0x..``.
+- A program's progress text that the runtime's ``panic:`` line was glued to (stdout without a newline, then
+  stderr) is put on its own line, when a goroutine header follows it as the runtime prints it.
+"""
+from __future__ import annotations
+
+import re
+
+_JOURNAL = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ (?P<who>[^\s:\[]+(?:\[\d+\])?): ?")
+_HEADER = r"goroutine \d+ \[[^\]\n]*\]:"
+_GLUED_HEADER = re.compile(rf"\S\s+(?={_HEADER})")
+_HEADER_LINE = re.compile(rf"^\s*{_HEADER}\s*$")
+# the runtime's file column: "/src/x/y.go:12 +0x1f" (".s" for assembly); a call's argument list before it
+_FILE_AFTER_CALL = re.compile(r"(?<=\))\s+(?=\S+\.(?:go|s):\d+(?: \+0x[0-9a-fA-F]+)?(?:\s|$))")
+_FILE_END = re.compile(r"(\.(?:go|s):\d+(?: \+0x[0-9a-fA-F]+)?)\s+(?=\S)")
+_CREATED_FILE = re.compile(r"^(created by \S+)\s+(?=\S+\.(?:go|s):\d+)")
+_GLUED_PANIC = re.compile(r"^(?P<pre>.*\S)\s+(?P<rt>panic: \S.*)$")
+
+
+def _strip_journal(lines: list[str]) -> list[str]:
+    body = [ln for ln in lines if ln.strip()]
+    hits = [_JOURNAL.match(ln) for ln in lines]
+    who = {h.group("who") for h in hits if h}
+    if len(body) < 3 or len(who) != 1 or sum(1 for h in hits if h) < 0.9 * len(body):
+        return lines
+    return [ln[h.end():] if h else ln for ln, h in zip(lines, hits)]
+
+
+def _unflatten(ln: str) -> list[str]:
+    if not (re.search(_HEADER, ln) and _GLUED_HEADER.search(ln) and re.search(r"\.go:\d+", ln)
+            and re.search(r"(?:^|\s)(?:panic|fatal error): ", ln)):
+        return [ln]
+    ln = re.sub(rf"\s*({_HEADER})\s*", r"\n\n\1\n", ln.strip())
+    out = []
+    for part in ln.split("\n"):
+        if _HEADER_LINE.match(part) or not part.strip():
+            out.append(part)
+            continue
+        part = _FILE_END.sub(r"\1\n", _FILE_AFTER_CALL.sub("\n\t", part))
+        for p in part.split("\n"):
+            c = _CREATED_FILE.match(p)
+            out.extend([c.group(1), "\t" + p[c.end():]] if c else [p])
+    return out
+
+
+def _unglue_panic(lines: list[str]) -> list[str]:
+    out = []
+    for k, ln in enumerate(lines):
+        m = _GLUED_PANIC.match(ln)
+        nxt = next((x for x in lines[k + 1:k + 3] if x.strip()), "")
+        if m and not ln.lstrip().startswith("panic: ") and _HEADER_LINE.match(nxt):
+            out.extend([m.group("pre"), m.group("rt")])
+        else:
+            out.append(ln)
+    return out
+
+
+def undo_go_paste(lines: list[str]) -> list[str]:
+    """The lines of a pasted Go crash report as the runtime printed them (other pastes unchanged)."""
+    if not any("goroutine " in ln or "panic: " in ln for ln in lines):
+        return lines
+    lines = _strip_journal(lines)
+    lines = [p for ln in lines for p in _unflatten(ln)]
+    return _unglue_panic(lines)
