@@ -1,7 +1,6 @@
-"""What a tracker or a log did to the Go runtime's crash report, undone before the Go reader sees it.
+"""What a tracker or a log did to the Go runtime's crash report, undone before the Go reader sees it (a log's
+columns in front of every line, syslog's short format too, come off before, in ``paste._strip_log_prefixes``).
 
-- A journal's short-format columns on every line (``Mar  3 10:00:01 host prog[42]: ``, one program and pid
-  throughout) come off, so ``panic:`` and ``goroutine 7 [running]:`` start their lines again.
 - A report flattened onto one line (a tracker that joined the lines with blanks) is cut back into the
   runtime's lines: the ``goroutine N [state]:`` headers, each call ``pkg.f(args)`` and its ``file.go:N +0x..``.
 - A program's progress text that the runtime's ``panic:`` line was glued to (stdout without a newline, then
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-_JOURNAL = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ (?P<who>[^\s:\[]+(?:\[\d+\])?): ?")
 _HEADER = r"goroutine \d+ \[[^\]\n]*\]:"
 _GLUED_HEADER = re.compile(rf"\S\s+(?={_HEADER})")
 _HEADER_LINE = re.compile(rf"^\s*{_HEADER}\s*$")
@@ -20,15 +18,6 @@ _FILE_AFTER_CALL = re.compile(r"(?<=\))\s+(?=\S+\.(?:go|s):\d+(?: \+0x[0-9a-fA-F
 _FILE_END = re.compile(r"(\.(?:go|s):\d+(?: \+0x[0-9a-fA-F]+)?)\s+(?=\S)")
 _CREATED_FILE = re.compile(r"^(created by \S+)\s+(?=\S+\.(?:go|s):\d+)")
 _GLUED_PANIC = re.compile(r"^(?P<pre>.*\S)\s+(?P<rt>panic: \S.*)$")
-
-
-def _strip_journal(lines: list[str]) -> list[str]:
-    body = [ln for ln in lines if ln.strip()]
-    hits = [_JOURNAL.match(ln) for ln in lines]
-    who = {h.group("who") for h in hits if h}
-    if len(body) < 3 or len(who) != 1 or sum(1 for h in hits if h) < 0.9 * len(body):
-        return lines
-    return [ln[h.end():] if h else ln for ln, h in zip(lines, hits)]
 
 
 def _unflatten(ln: str) -> list[str]:
@@ -64,6 +53,5 @@ def undo_go_paste(lines: list[str]) -> list[str]:
     """The lines of a pasted Go crash report as the runtime printed them (other pastes unchanged)."""
     if not any("goroutine " in ln or "panic: " in ln for ln in lines):
         return lines
-    lines = _strip_journal(lines)
     lines = [p for ln in lines for p in _unflatten(ln)]
     return _unglue_panic(lines)

@@ -58,6 +58,9 @@ _LOG_PREFIX = re.compile(r"^(?:\d+\t)?\[?(?:\d{4}[-/]\d\d[-/]\d\d[ T])?\d\d:\d\d
 _LOG_LEVEL_PREFIX = re.compile(r"^\s*(?:\d[\d.:,]*\s+)*(?:(?:T|tid|TID|pid|PID)[:=]\d+\s+)?"
                                r"(?:DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|FATAL|SEVERE|CRITICAL|[DIWEF]/\w+):?"
                                r"(?: +(?P<tag>\[[^\]\n]+\]))?(?: |$)")
+# syslog's short format in front of every line, one program throughout ("Mar  3 10:00:01 host prog[42]: "); two
+# programs interleaved (a journal excerpt) keep their columns: the lines are not one report
+_JOURNAL_PREFIX = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ (?P<who>[^\s:\[]+(?:\[\d+\])?): ?")
 _INLINE_FENCE = re.compile(r"^\s*```(?!`)(\S.*?)```\s*$|^\s*`(?!`)([^`]*\S)`\s*$")   # ```span``` or a whole line in `code`
 # a raw stack of module-relative pcs (CaptureStackBackTrace, a Windows handler's list): "#8   0x00007FF7619761E8  prog.exe"
 _PC_MODULE_FRAME = re.compile(r"^#(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<mod>[\w.+-]+\.(?:exe|dll|sys|so(?:\.[\d.]+)?|dylib))\s*$", re.I)
@@ -159,6 +162,9 @@ def _strip_log_prefixes(lines: list[str]) -> list[str]:
     body = [ln for ln in lines if ln.strip()]
     if len(body) < 3:
         return lines
+    hits = [_JOURNAL_PREFIX.match(ln) for ln in lines]
+    if len({h.group("who") for h in hits if h}) == 1 and sum(1 for h in hits if h) >= 0.9 * len(body):
+        return [ln[h.end():] if h else ln for ln, h in zip(lines, hits)]
     hits = [_LOG_PREFIX.match(ln) for ln in lines]
     if sum(1 for ln, h in zip(lines, hits) if h and ln.strip()) < 0.9 * len(body):
         return lines
@@ -195,8 +201,8 @@ def normalize_paste(text: str) -> str:
     lines = [ln[1:] if ln.startswith("`") and not ln.startswith("``") else ln for ln in lines]
     # a mail reply that numbered each frame again as a reference, "#3 [3] 0x… in f ()": the copy goes
     lines = [_FRAME_REF_COPY.sub(r"\1", ln) for ln in lines]
-    lines = undo_go_paste(lines)       # a journal's columns, a flattened or glued Go report
-    lines = cut_signature_prefixes(_unitalic(_strip_log_prefixes(lines)))
+    lines = undo_go_paste(_strip_log_prefixes(lines))       # a flattened or glued Go report
+    lines = cut_signature_prefixes(_unitalic(lines))
     lines = _join_pretty_values(_dedent(lines))
     lines = gef_register_lines(_number_bare_frames(strip_record_prefixes(lines)))
     out: list[str] = []

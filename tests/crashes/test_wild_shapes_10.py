@@ -51,10 +51,22 @@ def test_go_panic_with_journal_prefix_on_every_line_loads_as_go():
 
 
 def test_journal_prefix_from_two_programs_is_left_alone():
-    from forensics.crashes.gopaste import undo_go_paste
+    from forensics.crashes.paste import _strip_log_prefixes
     lines = [f"Jun  4 07:15:01 box {who}: {ln}" for who, ln in
              zip(["shopd[311]", "kernel", "shopd[311]", "kernel"], GO_PANIC.splitlines())]
-    assert undo_go_paste(lines) == lines
+    assert _strip_log_prefixes(lines) == lines
+
+
+def test_journal_prefix_comes_off_a_gdb_paste_too():
+    # the shared log-prefix pass, not a Go-only one: a gdb session logged through syslog reads as gdb's
+    body = ["Program received signal SIGSEGV, Segmentation fault.",
+            "0x0000555555554a1c in fill (buf=0x0) at fill.c:9",
+            "(gdb) bt",
+            "#0  0x0000555555554a1c in fill (buf=0x0) at fill.c:9",
+            "#1  0x0000555555554b02 in main () at fill.c:20"]
+    text = "".join(f"Jun  4 07:16:2{k} box runner[77]: {ln}\n" for k, ln in enumerate(body))
+    r = _crash(text)
+    assert r["class"].startswith("null-deref") and r["top_own_frame"] == "fill"
 
 
 # --- a whole panic flattened onto one line ---------------------------------------------------------------------
