@@ -20,6 +20,8 @@ import pandas as pd
 
 from .evidence import operand_address  # noqa: F401  (API: classify.operand_address)
 from .sanitizer import sanitizer_class
+from .jemalloc import JEMALLOC_FUNCS
+from .libasserts import library_assert_exit
 from .stops import EVENT_WAIT as _EVENT_WAIT, glib_trap as _glib_trap
 
 CLASSES = ("null-deref-read", "null-deref-write", "wild-pointer", "bad-pc", "stack-overflow",
@@ -44,7 +46,8 @@ _HEAP_FUNCS = re.compile(r"^(?:malloc_printerr|_int_free\w*|_int_malloc|_int_rea
                          r"malloc_zone_\w+|nanov2_\w+|posix_memalign|"
                          # the Boehm collector (Crystal's, Mono's allocator): GC_malloc_kind, GC_finish_collection
                          r"GC_(?:\w*malloc\w*|finish_collection|try_to_collect\w*|collect_or_expand|mark_from|free)|"
-                         r"_PyObject_(?:Malloc|Calloc|Realloc|Free)|pymalloc_(?:alloc|free|realloc))$")   # (CPython's obmalloc)
+                         r"_PyObject_(?:Malloc|Calloc|Realloc|Free)|pymalloc_(?:alloc|free|realloc)|"   # (CPython's obmalloc)
+                         + JEMALLOC_FUNCS.pattern[1:-1] + r")$")
 _HEAP_SUBCLASS = [
     (r"double free", "double-free"), (r"corrupted top size", "corrupted-top-size"),
     (r"invalid pointer", "invalid-pointer"), (r"invalid size", "invalid-size"),
@@ -98,7 +101,7 @@ def origin_of(facts: dict, crash_frames: pd.DataFrame) -> tuple[str, str]:
     self_frames = len(_has(crash_frames, _SELF_SIGNAL_FRAMES.pattern)) > 0
     if sig == "SIGTRAP" and len(_has(crash_frames, _GLIB_FATAL)):
         return "self", "SIGTRAP from GLib's fatal log handler (g_error / fatal warnings)"
-    if sig == "SIGTRAP" and code is None and _glib_trap(crash_frames):
+    if sig == "SIGTRAP" and code in (None, SI_KERNEL) and _glib_trap(crash_frames):   # (128: the kernel's int3 trap)
         return "self", "SIGTRAP with frame 0 unnamed inside libglib: GLib's own breakpoint trap (g_error / fatal warnings)"
     if code is not None:
         if code > 0:
@@ -202,7 +205,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             out.update(origin="self" if sig == "SIGABRT" else "kernel", origin_why=inferred[2])
         else:
             return done(*inferred[1:])
-    if sig == "SIGTRAP" and (len(_has(crash, _GLIB_FATAL)) or (facts.get("si_code") is None and _glib_trap(crash))):
+    if sig == "SIGTRAP" and (len(_has(crash, _GLIB_FATAL)) or (facts.get("si_code") in (None, SI_KERNEL) and _glib_trap(crash))):
         sig = "SIGABRT"   # GLib's g_error/fatal warnings trap instead of abort()
     if origin == "snapshot":
         if facts.get("interrupted") and not waiters and len(crash) and _EVENT_WAIT.match(str(crash.iloc[0]["norm_function"])):
@@ -296,7 +299,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                         ("std::terminate/__cxa_throw on the stack" if len(cxx) else "the runtime's terminate message")
                         + (f"; threw {et}" if et and not et.startswith("(") else f"; {et[1:-1]}" if et else "")
                         + (f" ({facts['exception_what']})" if facts.get("exception_what") else ""))
-        if len(_has(crash, _GLIB_FATAL)):
+        if len(_has(crash, _GLIB_FATAL)) or (facts.get("signal") == "SIGTRAP" and _glib_trap(crash)):
             return done("abort", "glib-fatal", "unknown", "AbortSignal",
                         "GLib's fatal log (g_error or a fatal warning) stopped the process")
         if len(_has(crash, r"^(?:rust_begin_unwind|rust_panic\w*|core::panicking::\w+|std::panicking::\w+)$")):
@@ -369,6 +372,8 @@ def _own_assert_helper(crash: pd.DataFrame) -> str | None:
             continue
         if seen_abort and isinstance(fn, str) and re.match(r"^(?:qFatal|qt_message_fatal|QMessageLogger::fatal|g_logv?|g_error)$", fn):
             return None          # Qt's/GLib's fatal-log function aborted: the helper called it, not abort()
+        if seen_abort and library_assert_exit(fn):
+            return fn            # a library's assertion macros' one exit (libasserts.py: libzmq's zmq_abort)
         if seen_abort and own:
             # by its name (Assert_failure) or by the file it lives in (PostgreSQL's assert.c)
             named = isinstance(fn, str) and re.search(r"assert", fn, re.I)

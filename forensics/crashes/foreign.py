@@ -83,7 +83,7 @@ def frame_line(no: int, func: str | None, pc: int | None = None, file: str | Non
 _KSEGV = re.compile(r"(?P<comm>[^\s\[\]:]+(?: [^\s\[\]:]+)?)\[(?P<pid>\d+)\]: segfault at (?P<addr>[0-9a-fA-F]+) "
                     r"r?ip (?P<ip>[0-9a-fA-F]+) r?sp (?P<sp>[0-9a-fA-F]+) error (?P<err>[0-9a-fA-F]+)"
                     r"(?: cpu \d+)?(?: in (?P<mod>[^\s\[]+)\[(?:[0-9a-fA-F]+,)?(?P<base>[0-9a-fA-F]+)\+[0-9a-fA-F]+\])?")
-_KTRAP = re.compile(r"traps: (?P<comm>[^\s\[\]]+(?: [^\s\[\]]+)?)\[(?P<pid>\d+)\] (?P<what>general protection|trap [a-z ]+?)"
+_KTRAP = re.compile(r"traps: (?P<comm>[^\s\[\]]+(?: [^\s\[\]]+)?)\[(?P<pid>\d+)\] (?P<what>general protection|trap [a-z0-9 ]+?)"
                     r"(?: fault)? ip:(?P<ip>[0-9a-fA-F]+) sp:(?P<sp>[0-9a-fA-F]+) error:(?P<err>[0-9a-fA-F]+)"
                     r"(?: in (?P<mod>[^\s\[]+)\[(?:[0-9a-fA-F]+,)?(?P<base>[0-9a-fA-F]+)\+[0-9a-fA-F]+\])?")
 # x86 trap names -> (signal, si_code): a #GP is SI_KERNEL (128) with address 0, as the kernel sends it

@@ -20,6 +20,7 @@ from ..progress import progress
 from .bucket import bucket_for, buckets_table, own_labels, suggest_merges
 from .classify import classify
 from .frames import annotate, mark_interpreter_frames
+from .jemalloc import mark_jemalloc
 from .ocamlrt import mark_ocaml_runtime
 from .parse import REPEAT_KEEP, parse_text
 
@@ -174,6 +175,7 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     frames = annotate(t.frames.reset_index(drop=True), facts.get("module_ranges") or ())
     mark_interpreter_frames(frames, _program(facts)[0])
     mark_ocaml_runtime(frames)
+    mark_jemalloc(frames)
     if facts.get("not_own_pcs"):
         frames.loc[pd.to_numeric(frames["pc"], errors="coerce").isin(facts["not_own_pcs"]), "is_own"] = False
     if facts.get("not_own_functions"):       # a runtime's library frames a translator named (c3trace.py)

@@ -12,7 +12,7 @@ import re
 import pandas as pd
 
 from .classify import _ABORT_PATH, _HEAP_FUNCS, DEEP_STACK, NULL_LIMIT, _has, _leading_library
-from .evidence import _pointers, _printed_null
+from .evidence import _NULL_HANDLE, _pointers, _printed_null
 
 _TIMED_WAIT = r"(?:cond_timedwait|cond_clockwait|g_cond_wait_until|sem_timedwait|sem_clockwait|timedlock)"
 
@@ -104,6 +104,9 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
         for _, fr in crash.iterrows():
             if not _HEAP_FUNCS.match(str(fr["norm_function"])):
                 nulls = [n for n, v in _pointers(fr.get("args")) if v == 0]
+                handle = _NULL_HANDLE.search(str(fr.get("args"))) if "pthread_" in str(fr["norm_function"]) else None
+                if handle:      # glibc prints a pthread_t (a pointer to the thread's struct) in decimal: th=0 is NULL
+                    nulls.append(handle.group(0).split("=")[0])
                 at_top = fr is top or fr["frame"] == top["frame"]
                 src = (facts.get("crash_source") or "") if at_top else ""
                 # the NULL argument the stopped line dereferences, and whether it stores through it
