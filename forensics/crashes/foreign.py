@@ -47,6 +47,10 @@ from .nimtrace import looks_like_nim_trace, nim_trace_to_gdb
 from .zigtrace import looks_like_zig_trace, zig_trace_to_gdb
 from .winedbg import looks_like_winedbg, winedbg_to_gdb
 from .crashsummary import crash_summary_to_gdb, looks_like_crash_summary
+from .graalvm import graalvm_to_gdb, looks_like_graalvm
+from .juliasig import julia_signal_to_gdb, looks_like_julia_signal
+from .macbacktrace import looks_like_mac_backtrace, mac_backtrace_to_gdb
+from .gtkgcrash import gtkg_crash_to_gdb, looks_like_gtkg_crash
 
 #: signal numbers as Linux numbers them (Valgrind, Python and cargo print them)
 SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGABRT": 6, "SIGILL": 4, "SIGFPE": 8, "SIGTRAP": 5, "SIGKILL": 9,
@@ -457,7 +461,8 @@ _LOOKS = [
     ("valgrind", lambda t: any(_VG_FATAL.match(ln) or _VG_ERROR.match(ln) for ln in t.split("\n"))
      or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n")) or _md_frames_alone(t)),
-    ("crashlytics", looks_like_crashlytics),
+    ("crashlytics", looks_like_crashlytics), ("graalvm", looks_like_graalvm), ("julia", looks_like_julia_signal),
+    ("macbt", looks_like_mac_backtrace), ("gtkg", looks_like_gtkg_crash),
     ("macos", lambda t: any(_MAC_EXC.match(ln) or _MAC_STATE.match(ln) for ln in t.split("\n")) or _mac_thread_list(t)),
     ("wine", looks_like_winedbg),
     ("windbg", looks_like_windbg),
@@ -471,7 +476,8 @@ _LOOKS = [
     ("handler", looks_like_handler_log),
 ]
 _TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "esp": esp_panic_to_gdb, "crystal": crystal_to_gdb, "wine": winedbg_to_gdb, "summary": crash_summary_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
-              "handler": handler_log_to_gdb, "zig": zig_trace_to_gdb, "nim": nim_trace_to_gdb, "delve": delve_list_to_gdb, "ips": ips_to_gdb}
+              "handler": handler_log_to_gdb, "zig": zig_trace_to_gdb, "nim": nim_trace_to_gdb, "delve": delve_list_to_gdb, "ips": ips_to_gdb,
+              "graalvm": graalvm_to_gdb, "julia": julia_signal_to_gdb, "macbt": mac_backtrace_to_gdb, "gtkg": gtkg_crash_to_gdb}
 
 
 def foreign_dialect(text: str) -> str | None:

@@ -39,8 +39,10 @@ _FRAME = re.compile(r"^#\d+\s")
 _GEF_FRAME = re.compile(r"^\[#(?P<no>\d+)\] (?P<pc>0x[0-9a-fA-F]+) → (?P<body>.+?)\s*$")
 _PWNDBG_FRAME = re.compile(r"^(?:[►▶>]\s*)?(?P<no>\d+)\s+(?P<pc>0x[0-9a-fA-F]+)\s+(?P<func>[^\s+()]+)(?:\+\d+)?\s*$")
 # (a C++ name's template arguments may hold spaces: "gmx::Dist<float, 14u>::makeTable() ()")
-_STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?[A-Za-z_~?<](?:[^\s(<]|<[^()\n]*>)*(?:\([^)]*\))? \((?:.*\)(?: at \S+:\d+| from \S+)?"
-                         r"\s*|[^)]*,)$")
+# (a C++ function in an anonymous namespace: "(anonymous namespace)::Reverse(v8::Arguments const&) ()"; a stop line
+# wrapped after its "at", the file:line alone on the next line)
+_STOP_FRAME = re.compile(r"^(?:0x[0-9a-fA-F]+ in )?(?:\(anonymous namespace\)::)?[A-Za-z_~?<](?:[^\s(<]|<[^()\n]*>)*(?:\([^)]*\))? "
+                         r"\((?:.*\)(?: at \S+:\d+| from \S+| at)?\s*|[^)]*,)$")
 _SIGNAL = re.compile(r"^(?:Program|Thread \d+(?: \"[^\"]*\")?) (?:received|terminated with) signal ")
 _CONT = re.compile(r"^\s+(?:at |from |\(\) |\(\)$|\()")      # "    (this=0x…, __x=0x…)": the argument list
 # a bt pasted without its "#N" numbers: frame-shaped lines right under the bt command
@@ -273,7 +275,8 @@ def normalize_paste(text: str) -> str:
             prev = out[-1]
             depth = _balance(prev)
             if (depth > 0 and prev.count("\x00") == 0 and len(prev) < 8000) or _CONT.match(ln) or \
-                    (re.match(r"^at \S+:\d+\s*$", s.strip()) and " at " not in prev):
+                    (re.match(r"^at \S+:\d+\s*$", s.strip()) and " at " not in prev) or \
+                    (prev.rstrip().endswith(") at") and re.match(r"^\S+:\d+\s*$", s.strip())):
                 out[-1] = prev + ("" if prev.endswith((" ", "(")) else " ") + s.strip()
                 continue
         out.append(s)

@@ -76,3 +76,102 @@ def test_no_signal_and_pthread_handed_a_decimal_zero_handle_is_null_deref():
     # a nonzero handle decides nothing
     r = _crash(NULL_PTHREAD_NO_SIGNAL.replace("threadid=0,", "threadid=139700000000000,"))
     assert r["class"] == "unknown"
+
+
+# --- a GraalVM native image's SubstrateSegfaultHandler -----------------------------------------------------------
+GRAALVM = ("14:02:11.500 worker-3 WARN  native helper died\n"
+           "[ [ SegfaultHandler caught a segfault in thread 0x00007f5a2c001000 ] ]\n"
+           "siginfo: si_signo: 11, si_code: 1, si_addr: 0x0000000000000018\n"
+           "\n"
+           "General purpose register values:\n"
+           "  RAX 0x0000000000000000 is an unknown value\n"
+           "  RBX 0x00007f5a2c001000 is a thread\n"
+           "\n"
+           "Stacktrace for the failing thread 0x00007f5a2c001000:\n"
+           "  SP 0x00007ffd4b3c2f10 IP 0x0000000000a1b2c4 size=64   [image code] org.example.relay.Codec.decode(Codec.java:88)\n"
+           "  SP 0x00007ffd4b3c2f50 IP 0x0000000000a1c000 size=32   [image code] java.lang.Thread.run(Thread.java:833)\n")
+
+
+def test_graalvm_segfault_handler_report_gives_its_siginfo_and_frames():
+    r = _crash(GRAALVM)
+    assert (r["signal"], r["si_code"], r["fault_address"]) == ("SIGSEGV", 1, 0x18)
+    assert r["class"] == "null-deref-read"
+    assert r["top_own_frame"] == "org.example.relay.Codec.decode"
+
+
+# --- Julia's "signal (11.1): Segmentation fault" report ----------------------------------------------------------
+JULIA = ("[31337] signal (11.1): Segmentation fault\n"
+         "in expression starting at /home/me/proj/test/run.jl:4\n"
+         "solve_step at /home/me/proj/src/Solver.jl:120\n"
+         "#solve#3 at /home/me/proj/src/Solver.jl:77 [inlined]\n"
+         "unknown function (ip: 0x7f00deadb000)\n"
+         "ijl_apply_generic at /buildworker/worker/package_linux64/build/src/gf.c:2400\n"
+         "eval_body at /cache/build/julialang/julia-release-1-dot-9/src/interpreter.c:600\n"
+         "include at ./client.jl:478\n"
+         "Allocations: 1000 (Pool: 990; Big: 10); GC: 0\n")
+
+
+def test_julia_signal_report_reads_signal_code_and_own_frame():
+    r = _crash(JULIA)
+    assert (r["signal"], r["si_code"]) == ("SIGSEGV", 1)
+    assert r["class"] == "unknown"          # Julia prints no fault address
+    assert r["top_own_frame"] == "solve_step"
+
+
+# --- macOS backtrace_symbols() rows printed by a program's own handler ----------------------------------------------
+MAC_BT = ("$ ./tool --scan\n"
+          "Fatal: signal SIGBUS\n"
+          "0   tool                                0x0000000100003f10 on_fatal_signal + 60\n"
+          "1   libsystem_platform.dylib            0x00007fff6f1a2b5d _sigtramp + 29\n"
+          "2   tool                                0x0000000100002a00 scan_block + 112\n"
+          "3   tool                                0x0000000100001e00 main + 48\n"
+          "4   libdyld.dylib                       0x00007fff6efb3cc9 start + 1\n")
+
+
+def test_mac_backtrace_symbols_rows_load_with_the_handlers_signal():
+    r = _crash(MAC_BT)
+    assert r["signal"] == "SIGBUS"
+    t = load_text(MAC_BT).frames
+    assert t["function"].tolist()[:3] == ["on_fatal_signal", "_sigtramp", "scan_block"]
+    # no line naming the signal: none is made up
+    r = _crash(MAC_BT.replace("Fatal: signal SIGBUS\n", ""))
+    assert r["signal"] is None
+
+
+# --- gtk-gnutella's crash log -------------------------------------------------------------------------------------
+GTKG = ("23-04-05 06:07:08.900 (WARNING): got SIGSEGV for VA=0x7e0000001230 {PA=0x7e0000001000+560} "
+        "(address not mapped to object) at PC=0x55aa00012345 (route_message) from /usr/bin/gtk-gnutella\n"
+        '23-04-05 06:07:08.900 (DEBUG): crash_mode(): initial external call, level=basic from thread "main" (#0)\n'
+        "23-04-05 06:07:08.901 CRASH (pid=4321) for gtk-gnutella\n"
+        "23-04-05 06:07:08.901 CRASH (pid=4321) by SIGSEGV after 12s -- stack was:\n"
+        "        crash_handler+120\n"
+        "        signal_trampoline+40\n"
+        "        <__restore_rt> : libc.so.6\n")
+
+
+def test_gtk_gnutella_crash_log_gives_fault_pc_and_thread():
+    r = _crash(GTKG)
+    assert (r["signal"], r["si_code"], r["fault_address"]) == ("SIGSEGV", 1, 0x7e0000001230)
+    assert r["class"] == "wild-pointer"
+    assert r["crash_thread"] == 1          # its thread #0, counted from 1 as gdb does
+    assert r["top_own_frame"] == "route_message"
+
+
+# --- frame #0 under the stop line: an anonymous-namespace C++ name; a stop line wrapped after its "at" -------------
+STOP_ANON = ("\n"
+             "Program received signal SIGSEGV, Segmentation fault.\n"
+             "0xb6a01234 in (anonymous namespace)::Splice(v8::Arguments const&) ()\n")
+STOP_WRAPPED = ("Program received signal SIGSEGV, Segmentation fault.\n"
+                "[Switching to Thread 0x7fffe1000700 (LWP 4711)]\n"
+                "ring_push (ring=0x7fffd8001000, item=0x7fffd8002340) at\n"
+                "/build/ringlib/src/ring.c:77\n"
+                "77\t  ring->slots[ring->head] = item;\n")
+
+
+def test_stop_line_frames_in_an_anonymous_namespace_and_wrapped_after_at_are_frame_zero():
+    r = _crash(STOP_ANON)
+    assert r["top_own_frame"] == "{anon}::Splice"
+    c = load_text(STOP_WRAPPED)
+    top = c.crash_stack().iloc[0]
+    assert (top["function"], top["source_file"], top["line"]) == ("ring_push", "/build/ringlib/src/ring.c", 77)
+    assert c.crash["top_own_frame"] == "ring_push"
