@@ -103,3 +103,11 @@ def coredumpctl_to_gdb(text: str) -> str:
     if header and not n_thread:
         out.extend(header)     # "coredumpctl info" cut before its stack: the signal and program still count
     return "\n".join(out)
+
+
+def unmapped_pcs(text: str) -> list[int]:
+    """pcs of the frames systemd-coredump found in no module (``#0  0x… n/a (n/a + 0x0)``): elfutils maps every pc
+    inside a loaded ELF object to it, so such a pc is outside all of them — a jump to a bad address or code made at
+    run time, no one's own function (unlike ``n/a (prog + 0x6430)``, the program's own unsymbolised code)."""
+    return [int(m.group("pc"), 16) for m in map(_FRAME.match, text.split("\n"))
+            if m and m.group("mod").strip() == "n/a" and m.group("func").strip() in ("n/a", "")]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl
+from .coredumpctl import coredumpctl_to_gdb, looks_like_coredumpctl, unmapped_pcs
 from .tombstone import looks_like_tombstone, tombstone_facts, tombstone_to_gdb
 from .backward import backward_to_gdb, looks_like_backward
 from .execinfo import (execinfo_hook_pcs, execinfo_to_gdb, glog_frames_to_gdb, ide_frames_to_gdb, libc_message_abort,
@@ -143,7 +143,7 @@ def parse_text(text: str) -> Transcript:
     text = normalize_paste(text)
     dialect, extra = "gdb", {}
     if looks_like_coredumpctl(text):
-        text, dialect = coredumpctl_to_gdb(text), "coredumpctl"
+        text, dialect, extra = coredumpctl_to_gdb(text), "coredumpctl", {"not_own_pcs": unmapped_pcs(text)}
     if looks_like_go(text):
         text, dialect = go_to_gdb(text), "go"
     if looks_like_lldb(text):

@@ -175,3 +175,19 @@ def test_stop_line_frames_in_an_anonymous_namespace_and_wrapped_after_at_are_fra
     top = c.crash_stack().iloc[0]
     assert (top["function"], top["source_file"], top["line"]) == ("ring_push", "/build/ringlib/src/ring.c", 77)
     assert c.crash["top_own_frame"] == "ring_push"
+
+
+# --- systemd-coredump's "n/a (n/a + 0x0)": a pc in no module is no one's own code ---------------------------------
+COREDUMP_UNMAPPED = ("           Stack trace of thread 5150:\n"
+                     "           #0  0x00000000a1b2c3d4 n/a (n/a + 0x0)\n"
+                     "           #1  0x00007f11223344e0 widget_apply (libpanelkit.so + 0x344e0)\n"
+                     "           #2  0x00007f1122334a10 widget_load (libpanelkit.so + 0x34a10)\n"
+                     "           #3  0x000055d0aa001234 main (panelkit + 0x1234)\n")
+
+
+def test_coredump_frame_in_no_module_is_not_the_top_own_frame():
+    r = _crash(COREDUMP_UNMAPPED)
+    assert r["top_own_frame"] == "widget_apply"
+    # the program's own unsymbolised code ("n/a (prog + 0xoff)") stays its own
+    r = _crash(COREDUMP_UNMAPPED.replace("n/a (n/a + 0x0)", "n/a (panelkit + 0x2c3d4)"))
+    assert r["top_own_frame"] not in (None, "widget_apply")
