@@ -1,7 +1,7 @@
 """A GraalVM native image's segfault handler: ``[ [ SegfaultHandler caught a segfault in thread 0x… ] ]``.
 
 Substrate VM (``SubstrateSegfaultHandler``) installs its own SIGSEGV/SIGBUS handler in every native image. It
-prints that banner, then the ``siginfo_t`` it got — ``siginfo: si_signo: 11, si_code: 1, si_addr: 0x…`` (numbers
+prints that banner (older images: ``[ [ SubstrateSegfaultHandler caught signal 11 ] ]``), then the ``siginfo_t`` it got — ``siginfo: si_signo: 11, si_code: 1, si_addr: 0x…`` (numbers
 only, unlike HotSpot's ``si_signo: 11 (SIGSEGV)``) — the general purpose registers (``RAX 0x… is …`` on amd64,
 ``R0 0x… is …`` on aarch64), the top of the stack, and a stack trace of the failing thread whose rows are
 ``SP 0x… IP 0x… [size=…] [image code] pkg.Class.method(File.java:12)``. The handler runs only for a signal the
@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 
-_HEAD = re.compile(r"\[ \[ SegfaultHandler caught (?:a segfault|signal (?P<no>\d+)) in thread (?P<thread>0x[0-9a-fA-F]+) \] \]")
+# (older images: "[ [ SubstrateSegfaultHandler caught signal 11 ] ]" or "… caught a segfault. ] ]", no thread, no siginfo)
+_HEAD = re.compile(r"\[ \[ (?:Substrate)?SegfaultHandler caught (?:a segfault|signal (?P<no>\d+))"
+                   r"(?: in thread (?P<thread>0x[0-9a-fA-F]+))?\.? \] \]")
 _SIGINFO = re.compile(r"^\s*siginfo: si_signo: (?P<no>\d+), si_code: (?P<code>-?\d+)(?:, si_addr: (?P<addr>0x[0-9a-fA-F]+))?")
 _FRAME = re.compile(r"^\s*(?:[AJDi]+\s+)?SP (?P<sp>0x[0-9a-fA-F]+) IP (?P<ip>0x[0-9a-fA-F]+)(?:\s+size=\d+)?\s+"
                     r"(?:\[image code\]|\[JIT code\]|\[deopt stub\])?\s*(?P<func>[\w$.<>]+)\((?P<file>[^():]+)(?::(?P<line>\d+))?\)")

@@ -1,7 +1,7 @@
 """Julia's report of a fatal signal: ``[4242] signal (11.1): Segmentation fault``, then the backtrace.
 
 Julia's runtime (``src/signal-handling.c``, ``jl_critical_error``) prints ``[pid] signal (SIGNO.SI_CODE):
-strsignal`` (before 1.7: ``signal (11): Segmentation fault``), ``in expression starting at file.jl:8``, then one
+strsignal`` (older runtimes: ``[pid] signal (11): Segmentation fault``, no si_code), ``in expression starting at file.jl:8``, then one
 line per frame: ``func at file:line`` (``[inlined]`` after an inlined one), ``func at file (unknown line)`` for C
 code without line info, ``unknown function (ip: 0x…)`` for a pc it cannot name; last ``Allocations: … GC: …``. It
 prints no fault address. The runtime's C frames (``jl_*``/``ijl_*``, its ``src/*.c`` files) and Base's and the

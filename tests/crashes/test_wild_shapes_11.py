@@ -93,6 +93,9 @@ def test_graalvm_segfault_handler_report_gives_its_siginfo_and_frames():
     assert (r["signal"], r["si_code"], r["fault_address"]) == ("SIGSEGV", 1, 0x18)
     assert r["class"] == "null-deref-read"
     assert r["top_own_frame"] == "org.example.relay.Codec.decode"
+    # an older image's banner names the signal only (10: SIGBUS where a segfault handler gets it, macOS/BSD)
+    r = _crash("[ [ SubstrateSegfaultHandler caught signal 10 ] ]\n\n" + GRAALVM.split("Stacktrace", 1)[1].split("\n", 1)[1])
+    assert (r["signal"], r["fault_address"]) == ("SIGBUS", None)
 
 
 # --- Julia's "signal (11.1): Segmentation fault" report ----------------------------------------------------------
