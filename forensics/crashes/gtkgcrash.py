@@ -1,6 +1,6 @@
 """gtk-gnutella's crash log (its ``src/lib/crash.c`` / ``signal.c`` handlers, also used by its test programs).
 
-The handler logs the signal with the fault's details, one line: ``got SIGSEGV for VA=0x7f12… {PA=0x7f12…000+4088}
+The handler (``signal.c``'s ``sig_exception_format``) logs the signal with the fault's details, one line: ``got SIGSEGV for VA=0x7f12… {PA=0x7f12…000+4088}
 (address not mapped to object) at PC=0x7f34… (func) from /usr/lib/libc.so.12`` — the fault address, psiginfo's
 wording of ``si_code`` (``address not mapped to object`` = SEGV_MAPERR, ``invalid permissions for mapped object`` =
 SEGV_ACCERR), the pc with its symbol and object — then ``crash_mode(): … from thread "main" (#0)`` (its threads are
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import re
 
-_GOT = re.compile(r"\bgot (?P<sig>SIG[A-Z]+) for VA=(?P<addr>0x[0-9a-fA-F]+)(?: \{[^}]*\})?(?: \((?P<why>[^)]*)\))?"
-                  r"(?: at PC=(?P<pc>0x[0-9a-fA-F]+)(?: \((?P<func>[^)\s]+)\))?(?: from (?P<mod>\S+))?)?")
+# (signal.c's sig_exception_format: "got [recursive ]SIG…", " for VA=%p" for SIGSEGV/SIGBUS only, " (reason)", " at PC=%p",
+# then " (routine)" and " from <file>" only when the pc is outside the program's own text)
+_GOT = re.compile(r"\bgot (?:recursive )?(?P<sig>SIG[A-Z]+)(?: for VA=(?P<addr>0x[0-9a-fA-F]+)(?: \{[^}]*\})?)?"
+                  r"(?: \((?P<why>[^)]*)\))?(?: at PC=(?P<pc>0x[0-9a-fA-F]+)(?: \((?P<func>[^)\s]+)\))?(?: from (?P<mod>\S+))?)?")
 _THREAD = re.compile(r'\bfrom thread "[^"]*" \(#(?P<no>\d+)\)')
 _STACK = re.compile(r"\bCRASH \(pid=\d+\) by (?P<sig>SIG[A-Z]+)\b.*-- stack was:\s*$")
 _ROW = re.compile(r"^\s+(?:(?P<func>[A-Za-z_][\w.]*)\+(?P<off>\d+)|<(?P<sym>[^>]+)>(?: : (?P<mod>\S+))?)\s*$")
@@ -27,21 +29,22 @@ _CODES = {"address not mapped to object": 1, "invalid permissions for mapped obj
 
 
 def looks_like_gtkg_crash(text: str) -> bool:
-    return bool(_GOT.search(text[:1 << 16]))
+    return any(m.group("addr") or m.group("pc") for m in _GOT.finditer(text[:1 << 16]))
 
 
 def gtkg_crash_to_gdb(text: str) -> tuple[str, dict]:
     from .foreign import frame_line, signal_lines
 
     lines, out, facts = text.split("\n"), [], {"foreign": "gtk-gnutella's crash log"}
-    got_at = next((k for k, ln in enumerate(lines) if _GOT.search(ln)), None)
+    got_at = next((k for k, ln in enumerate(lines) if (g := _GOT.search(ln)) and (g.group("addr") or g.group("pc"))), None)
     got = _GOT.search(lines[got_at]) if got_at is not None else None
     thread = next((int(m.group("no")) + 1 for m in map(_THREAD.search, lines) if m), 1)
     in_stack, rows = False, []
     for k, ln in enumerate(lines):
         if k == got_at:
             code = _CODES.get((got.group("why") or "").strip().lower())
-            out += signal_lines(got.group("sig"), code, int(got.group("addr"), 16) if code else None)
+            out += signal_lines(got.group("sig"), code if got.group("addr") else None,
+                                int(got.group("addr"), 16) if code and got.group("addr") else None)
             out.append(ln)
             continue
         if _STACK.search(ln):

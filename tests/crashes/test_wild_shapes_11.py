@@ -154,6 +154,10 @@ def test_gtk_gnutella_crash_log_gives_fault_pc_and_thread():
     assert r["class"] == "wild-pointer"
     assert r["crash_thread"] == 1          # its thread #0, counted from 1 as gdb does
     assert r["top_own_frame"] == "route_message"
+    # a SIGILL names no VA, only the pc (inside the program's text: no "from")
+    r = _crash("12-03-04 05:06:07.800 (CRITICAL): got SIGILL (illegal opcode) at PC=0x5500aa001234 (tree_walk)\n"
+               "12-03-04 05:06:07.801 CRASH (pid=77) by SIGILL after 1s -- stack was:\n        crash_handler+10\n")
+    assert (r["signal"], r["class"], r["top_own_frame"]) == ("SIGILL", "illegal-instruction", "tree_walk")
 
 
 # --- frame #0 under the stop line: an anonymous-namespace C++ name; a stop line wrapped after its "at" -------------
