@@ -21,7 +21,7 @@ import pandas as pd
 from .evidence import operand_address  # noqa: F401  (API: classify.operand_address)
 from .sanitizer import sanitizer_class
 from .jemalloc import JEMALLOC_FUNCS
-from .libasserts import library_assert_exit
+from .libasserts import glib_assert_words, glibc_malloc_assert, library_assert_exit
 from .stops import EVENT_WAIT as _EVENT_WAIT, glib_trap as _glib_trap
 
 CLASSES = ("null-deref-read", "null-deref-write", "wild-pointer", "bad-pc", "stack-overflow",
@@ -250,7 +250,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
         assert_fr = _has(crash, _ASSERT_FUNCS)
         own_assert = _own_assert_helper(crash)
         said = facts.get("assert_message") or ""
-        if _MALLOC_ASSERT.search(said) or len(_has(crash, r"^__malloc_assert$")):
+        if _MALLOC_ASSERT.search(said) or any(map(glibc_malloc_assert, crash.get("function", pd.Series(dtype=object)))):
             # glibc's malloc checks its own invariants with assert(): a failed one means the heap is corrupt
             out["heap_message"] = said or None
             return done("heap-corruption", "malloc-assertion", "exploitable", "HeapError",
@@ -261,7 +261,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
             out["assertion"] = text
             return done("assertion-failure", text or "", "unknown", "AbortSignal",
                         (f"the program's own assertion helper {own_assert} called abort" if own_assert and
-                         not len(assert_fr) else "__assert_fail on the stack" if len(assert_fr)
+                         not len(assert_fr) else glib_assert_words(assert_fr) or "__assert_fail on the stack" if len(assert_fr)
                          else "the assertion message") + (f": `{text}`" if text else ""))
         msg = facts.get("glibc_message") or _string_args(crash, r"^(?:malloc_printerr|__fortify_fail|fortify_fail)$")
         chk = _has(crash, r"^(?:__stack_chk_fail\w*|__fortify_fail\w*|__chk_fail|\w+_chk)$")
@@ -350,7 +350,7 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
 _MALLOC_ASSERT = re.compile(r"\b(?:malloc|arena)\.c:\d+: \w+: Assertion|(?:^|: )(?:sysmalloc|_int_malloc|_int_free|"
                             r"_int_realloc|malloc_consolidate|__libc_malloc|__libc_free|tcache_\w+): Assertion `")
 # (Qt's Q_ASSERT / Q_ASSERT_X report through qt_assert / qt_assert_x)
-_ASSERT_FUNCS = (r"^(?:_*assert_(?:fail|perror_fail)(?:_base)?|(?:std::)?__glibcxx_assert_fail|qt_assert(?:_x)?|"
+_ASSERT_FUNCS = (r"^(?:_*assert_(?:fail|perror_fail)(?:_base)?|(?:std::)?__glibcxx_assert_fail|qt_assert(?:_x)?|g_assertion_message\w*|"
                  r"(?:std::)?__replacement_assert|__assert_rtn|_wassert|__assert2?)$")
 _GLIB_FATAL = r"^(?:g_logv|g_log|g_log_structured\w*|g_log_writer_default|g_error|g_assertion_message\w*|_g_log_abort)$"
 _QT_FATAL = r"^(?:qFatal|qt_message_fatal|qAbort|QMessageLogger::fatal|qt_assert\w*)$"

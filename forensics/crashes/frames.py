@@ -18,6 +18,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from .qtsource import in_qt_source_tree
 
 _CPU_VARIANT = re.compile(
     r"^_*(?P<base>(?:str|mem|wcs|wmem|stp|rawmem|strn|strchr|strr)\w*?)"
@@ -248,7 +249,7 @@ def _qt_template_code(function, source) -> bool:
     m = re.match(r"^(Q[A-Z]\w*)<.*>::", function)
     c = re.match(r"^~?(Q[A-Z][a-z]\w*?)(?:Private)?::", function)      # (and its d-pointer class QObjectPrivate)
     base = source.rsplit("/", 1)[-1]
-    if c and base == c.group(1).lower() + ".cpp" and re.fullmatch(r"(?:[a-z]+/)?q\w+\.cpp", source):
+    if c and base == c.group(1).lower() + ".cpp" and (re.fullmatch(r"(?:[a-z]+/)?q\w+\.cpp", source) or in_qt_source_tree(source)):
         return True       # Qt's own class in Qt's source file named after it (QWidget::~QWidget at kernel/qwidget.cpp)
     if not m:
         return False
@@ -376,7 +377,7 @@ def annotate(frames: pd.DataFrame, ranges=()) -> pd.DataFrame:
                              for s in srcs], dtype=bool)
     raw = f["function"].to_numpy(dtype=object)
     # (a Go function of a hosted package keeps its path: "github.com/x/y/runtime.run" is no runtime's)
-    internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith(("__GI_", "__libc_")))
+    internal = np.array([bool(n) and (bool(RUNTIME_INTERNALS.match(n)) or str(r).startswith(("__GI_", "__libc_", "__malloc_assert")))
                          and not (n.startswith("runtime.") and "/" in str(r) and "." in str(r).split("/", 1)[0])
                          for n, r in zip(norm, raw)], dtype=bool)
     # (glibc's bits/ headers hold only its inline wrappers: _FORTIFY_SOURCE's realpath, read, printf at bits/stdlib.h)

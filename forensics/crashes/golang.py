@@ -51,6 +51,15 @@ _FUNC = re.compile(r"^(?P<func>[\w.\-~/%·]+?(?:\.\(\*?[\w\[\],. ]+\))?(?:\.[\w\
 _FILE = re.compile(r"^\s+(?P<file>\S+\.(?:go|goc|s|c)):(?P<line>\d+)(?: \+0x[0-9a-fA-F]+)?(?: .*)?$")
 _SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGFPE": 8, "SIGILL": 4, "SIGABRT": 6, "SIGTRAP": 5}
 
+
+
+def _siginfo(signo, code, addr) -> str:
+    """gdb's ``$_siginfo`` for what the runtime printed: runtimes before Go 1.20 print ``PC=… m=N sigcode=N`` with no
+    ``addr=``, and a cut ``[signal …]`` line may lose it — no fault address is made up then."""
+    fault = f", _sigfault = {{si_addr = {addr}}}" if addr else ", _sifields = {}"
+    return f"$0 = {{si_signo = {signo}, si_errno = 0, si_code = {code}{fault}}}"
+
+
 GO_MARKS = re.compile(r"^\s*(?:goroutine \d+ \[[^\]]*\]:|panic: |fatal error: |\[signal (?:SIG[A-Z]+: |0x[0-9a-f]+ ))", re.M)
 
 
@@ -146,8 +155,7 @@ def go_to_gdb(text: str) -> str:
                 c = int(code, 16) if code and code.startswith("0x") else int(code or 0)
                 if windows:      # the exception's access kind, not a si_code: a fault the CPU raised
                     c = 2 if sig == "SIGSEGV" and c == 8 else 1
-                out.append(f"$0 = {{si_signo = {_SIGNO.get(sig, 0)}, si_errno = 0, si_code = {c}, "
-                           f"_sigfault = {{si_addr = {m.group('addr') or '0x0'}}}}}")
+                out.append(_siginfo(_SIGNO.get(sig, 0), c, m.group("addr")))
             continue
         h = _SIG_HEADER.search(s) if not in_goroutine else None
         pcl = _PC_LINE.match(lines[k + 1].strip()) if h and k + 1 < len(lines) else None
@@ -156,8 +164,7 @@ def go_to_gdb(text: str) -> str:
                 out.append(s[:h.start()])          # the progress line the header was glued to
             out.append(f"Thread {first_g} received signal {h.group('sig')}, {h.group('desc')}.")
             if pcl.group("code") is not None:
-                out.append(f"$0 = {{si_signo = {_SIGNO.get(h.group('sig'), 0)}, si_errno = 0, "
-                           f"si_code = {pcl.group('code')}, _sigfault = {{si_addr = {pcl.group('addr') or '0x0'}}}}}")
+                out.append(_siginfo(_SIGNO.get(h.group("sig"), 0), pcl.group("code"), pcl.group("addr")))
             continue
         m = _GOROUTINE.match(s)
         if s == "runtime stack:" and first_g_missing:

@@ -5,6 +5,10 @@ columns in front of every line, syslog's short format too, come off before, in `
   runtime's lines: the ``goroutine N [state]:`` headers, each call ``pkg.f(args)`` and its ``file.go:N +0x..``.
 - A program's progress text that the runtime's ``panic:`` line was glued to (stdout without a newline, then
   stderr) is put on its own line, when a goroutine header follows it as the runtime prints it.
+- A Go program on Android built with gomobile writes its stderr to logcat under the tag ``GoLog``
+  (``golang.org/x/mobile/internal/mobileinit``: one record per line), so ``adb logcat``'s columns
+  (``03-14 09:26:53.589  4100  4188 E GoLog   : ``, the threadtime format's date, time, pid, tid, level and tag) stand
+  in front of every line of the runtime's report: they come off, even on a report cut to its one ``fatal error:`` line.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ _HEADER_LINE = re.compile(rf"^\s*{_HEADER}\s*$")
 _FILE_AFTER_CALL = re.compile(r"(?<=\))\s+(?=\S+\.(?:go|s):\d+(?: \+0x[0-9a-fA-F]+)?(?:\s|$))")
 _FILE_END = re.compile(r"(\.(?:go|s):\d+(?: \+0x[0-9a-fA-F]+)?)\s+(?=\S)")
 _CREATED_FILE = re.compile(r"^(created by \S+)\s+(?=\S+\.(?:go|s):\d+)")
+_GOLOG = re.compile(r"^\s*\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\s+\d+\s+\d+ [VDIWEF] GoLog\s*: ?")
 _GLUED_PANIC = re.compile(r"^(?P<pre>.*\S)\s+(?P<rt>panic: \S.*)$")
 
 
@@ -51,6 +56,9 @@ def _unglue_panic(lines: list[str]) -> list[str]:
 
 def undo_go_paste(lines: list[str]) -> list[str]:
     """The lines of a pasted Go crash report as the runtime printed them (other pastes unchanged)."""
+    body = [ln for ln in lines if ln.strip()]
+    if body and all(_GOLOG.match(ln) for ln in body):
+        lines = [ln[_GOLOG.match(ln).end():] if ln.strip() else ln for ln in lines]
     if not any("goroutine " in ln or "panic: " in ln for ln in lines):
         return lines
     lines = [p for ln in lines for p in _unflatten(ln)]

@@ -14,6 +14,12 @@ import pandas as pd
 from .classify import _ABORT_PATH, _HEAP_FUNCS, DEEP_STACK, NULL_LIMIT, _has, _leading_library
 from .evidence import _NULL_HANDLE, _pointers, _printed_null
 
+# a thread whose frame 0 is a blocking wait or system call is parked in the kernel, not faulting: a NULL argument there
+# (or in the frames under it) is what the call was handed (futex's abstime=NULL is "no timeout"; a syscall given a bad
+# pointer returns EFAULT), so it is evidence only in a frame 0 that could have dereferenced it
+_PARKED = re.compile(r"^_*(?:futex_\w*wait\w*|futex_abstimed_wait\w*|lll_lock_wait\w*|pthread_cond_\w*wait\w*|"
+                     r"pthread_(?:clock|timed)?join\w*|sem_\w*wait\w*|poll|ppoll|select|pselect6?|epoll_p?wait\w*|"
+                     r"(?:clock_)?nanosleep\w*|sleep|usleep|read|recv\w*|accept4?|waitpid|wait4|sigwait\w*|sigsuspend)$")
 _TIMED_WAIT = r"(?:cond_timedwait|cond_clockwait|g_cond_wait_until|sem_timedwait|sem_clockwait|timedlock)"
 
 
@@ -101,13 +107,17 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
                     f"no signal line; frame 0 is at pc 0x{int(pc):x}: a call through a NULL function pointer")
         # a NULL pointer argument of the faulting frame, or of a library frame between it and the first own
         # frame (``this=0x0`` in inlined std::unique_ptr code, ``stream=0x0`` handed to an interceptor)
+        parked = bool(_PARKED.match(str(top["norm_function"])))
         for _, fr in crash.iterrows():
             if not _HEAP_FUNCS.match(str(fr["norm_function"])):
-                nulls = [n for n, v in _pointers(fr.get("args")) if v == 0]
-                handle = _NULL_HANDLE.search(str(fr.get("args"))) if "pthread_" in str(fr["norm_function"]) else None
+                at_top = fr is top or fr["frame"] == top["frame"]
+                nulls = [n for n, v in _pointers(fr.get("args")) if v == 0] if not parked else []
+                # (a NULL pthread_t in frame 0 itself still counts: glibc reads the thread's descriptor through the
+                # handle before any wait, so a join or cancel handed 0 faults there instead of blocking)
+                handle = _NULL_HANDLE.search(str(fr.get("args"))) if "pthread_" in str(fr["norm_function"]) \
+                    and (at_top or not parked) else None
                 if handle:      # glibc prints a pthread_t (a pointer to the thread's struct) in decimal: th=0 is NULL
                     nulls.append(handle.group(0).split("=")[0])
-                at_top = fr is top or fr["frame"] == top["frame"]
                 src = (facts.get("crash_source") or "") if at_top else ""
                 # the NULL argument the stopped line dereferences, and whether it stores through it
                 named = next((n for n in nulls if re.search(rf"\b{re.escape(n)}\s*->", src)), None)
@@ -132,6 +142,12 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
     if not len(crash) and facts.get("started"):
         return ("done", "unknown", "no-stop", "unknown", "UncategorizedSignal",
                 "gdb started the program, but the transcript ends before it stopped: no signal and no frame shown")
+    parked = str(crash.iloc[0]["norm_function"]) if len(crash) and _PARKED.match(str(crash.iloc[0]["norm_function"])) \
+        and any(v == 0 for a in crash["args"].tolist() for _, v in _pointers(a)) else None
     return ("done", "unknown", "no-signal", "unknown", "UncategorizedSignal",
             "the transcript shows no signal line, and its frames show no abort path, lock wait, "
-            "deep recursion or NULL argument to decide from")
+            "deep recursion or NULL argument to decide from"
+            + (f" (frame 0 is parked in {parked}: a waiting thread did not fault, its NULL arguments are no evidence)"
+               if parked else "")
+            + ("; the abort above the signal trampoline is a crash handler's, and the signal it caught is not shown"
+               if handler and len(_has(crash.iloc[:handler[-1]], _ABORT_PATH)) else ""))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 
+from .rsyslogesc import unescape_rsyslog
 from .gefregs import gef_register_lines
 from .gopaste import undo_go_paste
 from .execinfo import strip_record_prefixes
@@ -187,7 +188,7 @@ def normalize_paste(text: str) -> str:
         text = _HTML_TAG.sub("", text)
     if "&#" in text or "&lt;" in text or "&gt;" in text or "&amp;" in text or "&nbsp;" in text:
         text = html.unescape(text)
-    text = _ZERO_WIDTH.sub("", _ANSI.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
+    text = unescape_rsyslog(_ZERO_WIDTH.sub("", _ANSI.sub("", text)).replace("\r\n", "\n").replace("\r", "\n"))
     if "\\" in text:
         text = _MD_ESCAPE.sub(r"\1", _MD_BOLD_GI.sub(r"__\1__", text))
     # fence lines go; a one-line span in triple backticks ("```prog: fatal error: …```") keeps what it quotes

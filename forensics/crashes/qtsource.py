@@ -1,0 +1,21 @@
+"""Qt's own source tree, as a distribution or an SDK builds it.
+
+Qt's source releases unpack as ``qtbase-everywhere-src-5.15.9`` (Qt 5.10 and later, Qt 6), earlier
+``qtbase-opensource-src-5.9.1`` and Qt 4's single ``qt-everywhere-opensource-src-4.8.7``; a build from them (Gentoo's
+``/var/tmp/portage/…/work/``, a distribution's build root) keeps that directory in the debug info. A frame whose source
+lies under it is Qt's code, wherever the tree was unpacked.
+
+>>> bool(QT_SOURCE_TREE.search("/build/qtbase-everywhere-src-6.5.0/src/widgets/widgets/qslider.cpp"))
+True
+>>> bool(QT_SOURCE_TREE.search("/home/me/qtbase-tools/src/main.cpp"))
+False
+"""
+from __future__ import annotations
+
+import re
+
+QT_SOURCE_TREE = re.compile(r"(?:^|/)qt[a-z0-9]*-(?:everywhere-)?(?:opensource-)?src-\d+(?:\.\d+)+[\w.-]*/")
+
+
+def in_qt_source_tree(source) -> bool:
+    return isinstance(source, str) and bool(QT_SOURCE_TREE.search(source))

@@ -1,0 +1,164 @@
+"""Shapes held-out batches 25 and 26 found misread: a crash handler under systemd-coredump (its trampoline unnamed),
+glibc's malloc assertion under its own names, GLib's g_assert, a Go signal header that prints no fault address, a NULL
+argument of a thread parked in a wait, Qt's sources in a distribution's build tree, Android's logcat columns and
+rsyslog's escaped newlines (each test: our own small snippet with our own values, not a paste)."""
+from forensics.crashes.load import load_text
+
+
+def _crash(text):
+    return load_text(text).crash
+
+
+# --- systemd-coredump: a handler re-aborting above glibc's unnamed signal trampoline ---------------------------------
+def _journal(below):
+    return ("Mar 03 10:00:00 box systemd-coredump[777]: Process 4242 (tiler) of user 1000 dumped core.\n"
+            "                                           \n"
+            "                                           Stack trace of thread 4242:\n"
+            "                                           #0  0x00007f1000091a3c n/a (libc.so.6 + 0x91a3c)\n"
+            "                                           #1  0x00007f100003e5b0 raise (libc.so.6 + 0x3e5b0)\n"
+            "                                           #2  0x00007f10000254c0 abort (libc.so.6 + 0x254c0)\n"
+            "                                           #3  0x000055c0aa012340 _ZN5tiler7onFatalEi (tiler + 0x12340)\n"
+            "                                           #4  0x00007f100003e650 n/a (libc.so.6 + 0x3e650)\n"
+            + below)
+
+
+def test_coredump_handler_above_an_unnamed_libc_frame_over_other_code_is_no_abort():
+    # the frame under the handler's libc caller is another object's: that libc frame is the signal trampoline (elfutils
+    # names only exported symbols of a stripped libc; __restore_rt is local), so the abort is the handler's, not the crash
+    r = _crash(_journal("                                           #5  0x000055c0aa013000 _ZN5tiler4drawEv (tiler + 0x13000)\n"
+                        "                                           #6  0x000055c0aa014000 main (tiler + 0x14000)\n"))
+    assert r["class"] == "unknown"
+    assert "crash handler" in r["reason"]
+    # an unnamed libc function calling the program's code from libc (start_thread, __libc_start_call_main) stays a call
+    r = _crash(_journal("                                           #5  0x00007f100002a1c0 __libc_start_main (libc.so.6 + 0x2a1c0)\n"
+                        "                                           #6  0x000055c0aa010100 _start (tiler + 0x10100)\n"))
+    assert r["class"] == "abort"
+
+
+# --- glibc's malloc assertion: __malloc_assert (2.26-2.36), not a program's own assertion helper --------------------
+MALLOC_ASSERT = ("Program terminated with signal SIGABRT, Aborted.\n"
+                 "#0  0x00007f00c0a3a1b8 in __GI_raise (sig=sig@entry=6) at ../sysdeps/unix/sysv/linux/raise.c:51\n"
+                 "#1  0x00007f00c0a3b2c1 in __GI_abort () at abort.c:79\n"
+                 "#2  0x00007f00c0a81c0e in __malloc_assert (assertion=assertion@entry=0x7f00c0b1e000 \"chunk_ok\", "
+                 "file=file@entry=0x7f00c0b1a111 \"malloc.c\", line=line@entry=4101, function=function@entry=0x7f00c0b1e222 "
+                 "<__func__.1> \"_int_malloc\") at malloc.c:298\n"
+                 "#3  0x00007f00c0a84d10 in _int_malloc (av=av@entry=0x7f00c0d00c40 <main_arena>, bytes=bytes@entry=40) at malloc.c:4101\n"
+                 "#4  0x00007f00c0a86001 in __GI___libc_malloc (bytes=40) at malloc.c:3050\n"
+                 "#5  0x000055e0a0001f00 in make_node (key=0x55e0a2000010 \"k\") at tree.c:17\n"
+                 "#6  0x000055e0a0002000 in main () at main.c:9\n")
+
+
+def test_glibc_malloc_assert_is_heap_corruption_and_not_own():
+    r = _crash(MALLOC_ASSERT)
+    assert r["class"] == "heap-corruption"
+    assert r["top_own_frame"] == "make_node"
+    # a program's own malloc_assert (asserting that malloc returned memory) stays its assertion
+    lines = MALLOC_ASSERT.split("\n")
+    own = "\n".join(lines[:3] + ["#2  0x000055e0a0001e00 in malloc_assert (size=40) at util.c:12"] + lines[6:])
+    r = _crash(own)
+    assert r["class"] == "assertion-failure"
+
+
+# --- GLib's g_assert: g_assertion_message_expr is its failure path ------------------------------------------------
+GLIB_ASSERT = ("Program received signal SIGABRT, Aborted.\n"
+               "#0  0x00007f2200a9c1ab in pthread_kill () from /usr/lib/libc.so.6\n"
+               "#1  0x00007f2200a44aa1 in raise () from /usr/lib/libc.so.6\n"
+               "#2  0x00007f2200a2c4b2 in abort () from /usr/lib/libc.so.6\n"
+               "#3  0x00007f2200c1e0aa in ?? () from /usr/lib/libglib-2.0.so.0\n"
+               "#4  0x00007f2200cab00b in g_assertion_message_expr () from /usr/lib/libglib-2.0.so.0\n"
+               "#5  0x000056100a0012ab in board_flip (b=0x56100b000100) at board.c:88\n"
+               "#6  0x000056100a002000 in main () at main.c:5\n")
+
+
+def test_glib_assertion_message_is_an_assertion_failure():
+    r = _crash(GLIB_ASSERT)
+    assert r["class"] == "assertion-failure"
+    assert r["top_own_frame"] == "board_flip"
+    r = _crash(GLIB_ASSERT.replace("g_assertion_message_expr", "g_log"))
+    assert r["class"] == "abort"
+
+
+# --- Go's signal header without addr= (runtimes before it printed one): no fault address is made up ------------------
+GO_NO_ADDR = ("SIGSEGV: segmentation violation\n"
+              "PC=0x7f5500a01234 m=3 sigcode=1\n"
+              "signal arrived during cgo execution\n"
+              "\n"
+              "goroutine 9 [syscall]:\n"
+              "runtime.cgocall(0x4a1b20, 0xc000051f28)\n"
+              "\t/usr/lib/go/src/runtime/cgocall.go:157 +0x4b fp=0xc000051ef0 sp=0xc000051eb8 pc=0x404e2b\n"
+              "example.org/pix/raster._Cfunc_blit(0x7f55000a0000)\n"
+              "\t_cgo_gotypes.go:61 +0x45 fp=0xc000051f28 sp=0xc000051ef0 pc=0x4a0f05\n"
+              "example.org/pix/raster.Blit(...)\n"
+              "\t/src/raster/blit.go:12\n"
+              "main.main()\n"
+              "\t/src/cmd/pix/main.go:20 +0x25 fp=0xc000051f80 sp=0xc000051f28 pc=0x4a1025\n")
+
+
+def test_go_signal_header_without_addr_gives_no_fault_address():
+    r = _crash(GO_NO_ADDR)
+    assert r["class"] == "unknown"
+    # with the address printed (newer runtimes) it decides
+    r = _crash(GO_NO_ADDR.replace("sigcode=1\n", "sigcode=1 addr=0x0\n"))
+    assert r["class"] == "null-deref-read"
+
+
+# --- no signal line: a NULL argument of a thread parked in a wait is no fault -------------------------------------
+PARKED = ("Thread 1 (Thread 0x7f10aa001740 (LWP 3001)):\n"
+          "#0  0x00007f10ab0a11de in __futex_abstimed_wait_common64 (private=0, cancel=true, abstime=0x0, op=393,"
+          " expected=3002, futex_word=0x7f10a9fff910) at ./nptl/futex-internal.c:57\n"
+          "#1  0x00007f10ab0a6624 in __pthread_clockjoin_ex (threadid=139709, thread_return=0x0, clockid=0,"
+          " abstime=0x0, block=<optimized out>) at ./nptl/pthread_join_common.c:105\n"
+          "#2  0x000055d0c0001234 in pool_stop (p=0x55d0c1000010) at pool.c:44\n"
+          "#3  0x000055d0c0002000 in main () at main.c:30\n")
+
+
+def test_null_argument_of_a_waiting_thread_is_no_null_deref():
+    r = _crash(PARKED)
+    assert r["class"] == "unknown"
+    # frame 0 a join (old glibc blocks inside pthread_join itself): its NULL thread_return is no fault either, but a
+    # NULL pthread_t handed to it is (the handle is read before any wait: test_wild_shapes_11)
+    join = "\n".join(PARKED.split("\n")[1:]).replace("#1  0x00007f10ab0a6624 in __pthread_clockjoin_ex", "#0  pthread_join")
+    r = _crash(join)
+    assert r["class"] == "unknown"
+    # the same NULL argument in a frame 0 that is not waiting still decides
+    r = _crash(PARKED.replace("__futex_abstimed_wait_common64", "ring_push").replace("./nptl/futex-internal.c", "ring.c"))
+    assert r["class"] == "null-deref-read"
+
+
+# --- Qt's own class in Qt's source tree as a distribution builds it -----------------------------------------------
+QT_TREE = ("(gdb) bt\n"
+           "#0  QSlider::value() const (this=0x0) at /var/tmp/build/qtbase-everywhere-src-5.15.9/src/widgets/widgets/"
+           "qslider.cpp:301\n"
+           "#1  0x0000555555601234 in Mixer::level() const (this=0x555556000100) at src/Mixer.cpp:40\n"
+           "#2  0x0000555555602000 in main (argc=1, argv=0x7fffffffe000) at src/main.cpp:12\n")
+
+
+def test_qt_class_in_qts_build_tree_is_library_code():
+    r = _crash(QT_TREE)
+    assert r["top_own_frame"] == "Mixer::level"
+    r = _crash(QT_TREE.replace("/var/tmp/build/qtbase-everywhere-src-5.15.9/src/widgets/widgets/", "/home/me/slider/"))
+    assert r["top_own_frame"] == "QSlider::value"
+
+
+# --- Android logcat's threadtime columns in front of a Go runtime throw ---------------------------------------------
+LOGCAT_GO = "03-14 09:26:53.589  4100  4188 E GoLog   : fatal error: concurrent map writes\n"
+
+
+def test_logcat_columns_before_a_go_throw_load():
+    r = _crash(LOGCAT_GO)
+    assert r["class"] == "abort"
+    assert r["subclass"] == "go-fatal"
+
+
+# --- rsyslog's escaped newlines (#012) in a forwarded systemd-coredump message, hard-wrapped by the paste -----------
+SYSLOG_012 = ("> systemd-coredump[900]: Process 4343 (viewer) of user 1000 dumped core.#012#012Stack trace of thread 4350:#01"
+              "2#0  0x00007f4400a9c1ab __pthread_kill_implementation (libc.so.6 + 0x9c1ab)#012#1  0x00007f4400a44aa1 raise (li\n"
+              "> bc.so.6 + 0x44aa1)#012#2  0x00007f4400a2c4b2 abort (libc.so.6 + 0x2c4b2)#012#3  0x00007f4401b00abc n/a (libdecode.so.3 +"
+              " 0x100abc)#012#4  0x00007f4401b01000 decode_frame (libdecode.so.3 + 0x101000)#012#012Stack trace of thread 4343:#012#0  0x0\n"
+              "> 0007f4400b1ea1f __poll (libc.so.6 + 0x11ea1f)\n")
+
+
+def test_rsyslog_escaped_newlines_and_wrapped_lines_load_as_coredumpctl():
+    r = _crash(SYSLOG_012)
+    assert r["class"] == "abort"
+    assert r["crash_thread"] == 1
