@@ -329,8 +329,8 @@ def _mac_thread_list(text: str) -> bool:
     lines, n = text.split("\n")[:4000], 0
     for a, b in zip(lines, lines[1:]):
         f = _MAC_THREAD.match(a) and _MAC_FRAME.match(b)
-        n += bool(f and _MAC_SYM.match(f.group("sym")))
-    return n >= 2
+        n += (2 if _MAC_THREAD.match(a).group("crashed") else 1) if f and _MAC_SYM.match(f.group("sym")) else 0
+    return n >= 2      # (one "Thread N Crashed:" over its frames is enough: those are the crash reporter's words)
 
 
 def _macos(text: str) -> tuple[str, dict]:

@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from .qtsource import in_qt_source_tree
+from .qtsource import in_qt_source
 
 _CPU_VARIANT = re.compile(
     r"^_*(?P<base>(?:str|mem|wcs|wmem|stp|rawmem|strn|strchr|strr)\w*?)"
@@ -249,7 +249,7 @@ def _qt_template_code(function, source) -> bool:
     m = re.match(r"^(Q[A-Z]\w*)<.*>::", function)
     c = re.match(r"^~?(Q[A-Z][a-z]\w*?)(?:Private)?::", function)      # (and its d-pointer class QObjectPrivate)
     base = source.rsplit("/", 1)[-1]
-    if c and base == c.group(1).lower() + ".cpp" and (re.fullmatch(r"(?:[a-z]+/)?q\w+\.cpp", source) or in_qt_source_tree(source)):
+    if in_qt_source(source) or c and base == c.group(1).lower() + ".cpp" and re.fullmatch(r"(?:[a-z]+/)?q\w+\.cpp", source):
         return True       # Qt's own class in Qt's source file named after it (QWidget::~QWidget at kernel/qwidget.cpp)
     if not m:
         return False

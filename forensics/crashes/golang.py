@@ -198,6 +198,8 @@ def go_to_gdb(text: str) -> str:
                 continue
             if s.startswith("created by ") or f:
                 continue
+            if not s and pending and k + 1 < len(lines) and _FILE.match(lines[k + 1]):
+                continue        # the runtime prints no blank line between a call and its file: the paste added it
             if not s:
                 if pending:
                     out.append(pending)

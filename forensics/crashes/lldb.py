@@ -39,7 +39,7 @@ LLDB_MARKS = re.compile(r"^\s*[*+]?\s*(?:frame #\d+: 0x[0-9a-fA-F]+ |thread #\d+
 # any script's: "报错误Thread 1: …")
 # (retyped in prose without its spaces and closing a sentence: "it shows Thread1:EXC_BAD_ACCESS(code=1,address=0x10).")
 _XCODE = re.compile(r"(?:^|[^A-Za-z0-9_#])Thread ?(?P<n>\d+) ?: ?(?P<why>EXC_[A-Z_]+ ?\(code=[^()]*\)|EXC_[A-Z_]+ ?\(code=[^()]*|"
-                    r"signal SIG[A-Z]+)[\s.\u3002]*$")
+                    r"signal SIG[A-Z]+)[\s.\u3002]*\)?\s*$")      # (or closing the reporter's own bracket)
 
 
 def looks_like_lldb(text: str) -> bool:

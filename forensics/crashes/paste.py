@@ -146,6 +146,16 @@ def _number_bare_frames(lines: list[str]) -> list[str]:
     return out
 
 
+def _wrapped_at_in(prev: str, nxt: str) -> bool:
+    """gdb wraps a long frame line at its screen width where it may break (``wrap_here``): after ``in``, and before
+    the argument list — ``#1  0x… in`` / ``ns::f(std::vector<int> const&)`` / ``()``: the pieces are one frame."""
+    if prev.rstrip().endswith(" in"):
+        return True
+    fn = prev.split(" in ", 1)[-1]
+    return bool(re.match(r"^\(.*\)(?: at \S+:\d+| from \S+)?$", nxt)) and prev.rstrip().endswith(")") \
+        and " (" not in fn and "(" in fn and " at " not in fn and " from " not in fn
+
+
 def _unitalic(lines: list[str]) -> list[str]:
     """A paste wrapped whole in markdown italics (``_panic: …`` … ``+0xebe_``): the two underscores dropped."""
     body = [k for k, ln in enumerate(lines) if ln.strip()]
@@ -249,6 +259,10 @@ def normalize_paste(text: str) -> str:
         if m:
             s = "#" + s
         if unnumbered is not None:
+            # (or numbered in order with the "#" lost, "1  QWidget::actions (this=…) at …": markdown or a quote ate it)
+            n = re.match(r"^(\d{1,5}) +(?=\S)", s)
+            if n and int(n.group(1)) == unnumbered and _STOP_FRAME.match(s[n.end():].rstrip()):
+                s = s[n.end():]
             if not _FRAME.match(s) and s.strip() and _STOP_FRAME.match(s.rstrip()):
                 s = f"#{unnumbered}  {s.rstrip()}"
                 unnumbered += 1
@@ -277,7 +291,8 @@ def normalize_paste(text: str) -> str:
             depth = _balance(prev)
             if (depth > 0 and prev.count("\x00") == 0 and len(prev) < 8000) or _CONT.match(ln) or \
                     (re.match(r"^at \S+:\d+\s*$", s.strip()) and " at " not in prev) or \
-                    (prev.rstrip().endswith(") at") and re.match(r"^\S+:\d+\s*$", s.strip())):
+                    (prev.rstrip().endswith(") at") and re.match(r"^\S+:\d+\s*$", s.strip())) or \
+                    _wrapped_at_in(prev, s.strip()):
                 out[-1] = prev + ("" if prev.endswith((" ", "(")) else " ") + s.strip()
                 continue
         out.append(s)

@@ -162,3 +162,85 @@ def test_rsyslog_escaped_newlines_and_wrapped_lines_load_as_coredumpctl():
     r = _crash(SYSLOG_012)
     assert r["class"] == "abort"
     assert r["crash_thread"] == 1
+
+
+# --- a blank line a paste put between a Go call and its file line ---------------------------------------------------
+GO_BLANK = ("fatal error: sync: unlock of unlocked mutex\n"
+            "\n"
+            "goroutine 31 [running]:\n"
+            "runtime.throw({0x8a1f00?, 0x5c1e22?})\n"
+            "\t/usr/lib/go/src/runtime/panic.go:1047 +0x5d fp=0xc000123e48 sp=0xc000123e18 pc=0x437a1d\n"
+            "sync.throw({0x8a1f00?, 0x0?})\n"
+            "\n"
+            "\t/usr/lib/go/src/runtime/panic.go:1030 +0x1e fp=0xc000123e68 sp=0xc000123e48 pc=0x467e9e\n"
+            "sync.(*Mutex).unlockSlow(0xc0000a4010, 0xffffffff)\n"
+            "\t/usr/lib/go/src/sync/mutex.go:229 +0x3c fp=0xc000123e90 sp=0xc000123e68 pc=0x47d2bc\n"
+            "example.org/bell/ring.(*Hub).Close(0xc0000a4000)\n"
+            "\t/src/bell/ring/hub.go:51 +0x9a fp=0xc000123ec8 sp=0xc000123e90 pc=0x61a0da\n")
+
+
+def test_go_call_and_its_file_line_apart_by_a_blank_line_stay_one_frame():
+    r = _crash(GO_BLANK)
+    assert r["class"] == "abort"
+    assert r["top_own_frame"] == "ring.(*Hub).Close"
+
+
+# --- one "Thread N Crashed::" section of a macOS crash report, pasted alone ---------------------------------------
+MAC_ONE_THREAD = ("Thread 2 Crashed:: Dispatch queue: org.example.render\n"
+                  "0   libsystem_kernel.dylib        \t0x00007ff80a1b2c3e __pthread_kill + 10\n"
+                  "1   libsystem_pthread.dylib       \t0x00007ff80a1e41f0 pthread_kill + 263\n"
+                  "2   libsystem_c.dylib             \t0x00007ff80a0f5d10 abort + 123\n"
+                  "3   Sketcher                      \t0x000000010a2b3c4d Canvas::commit() + 61\n"
+                  "4   Sketcher                      \t0x000000010a2b4000 main + 40\n")
+
+
+def test_one_crashed_thread_section_of_a_mac_crash_report_loads():
+    r = _crash(MAC_ONE_THREAD)
+    assert r["class"] == "abort"
+    assert r["top_own_frame"] == "Canvas::commit"
+    assert r["crash_thread"] == 3
+
+
+# --- Xcode's stop banner quoted inside the reporter's own brackets --------------------------------------------------
+XCODE_BRACKETED = ("(lldb) \n"
+                   "Inkpad`-[Stroke flatten]:\n"
+                   "0x1a2b3c40:  ldr    r0, [r4, #8]        (crashes here: Thread 1: EXC_BAD_ACCESS (code=1, address=0x5eed0008))\n")
+
+
+def test_xcode_banner_in_the_reporters_brackets_is_the_stop_reason():
+    r = _crash(XCODE_BRACKETED)
+    assert r["signal"] == "SIGSEGV"
+    assert r["class"] == "wild-pointer"
+
+
+# --- Qt's inline code from its installed module headers; a bt whose "#" a quote ate ------------------------------
+QT_HEADER_BT = ("> Program received signal SIGSEGV, Segmentation fault.\n"
+                "> (gdb) bt\n"
+                "> 0  QByteArray (a=..., this=0x7fffffffc010) at /usr/include/qt4/QtCore/qbytearray.h:420\n"
+                "> 1  QMenu::title (this=0x7fffffffc200) at /build/qt-everywhere-opensource-src-4.8.7/src/gui/widgets/qmenu.cpp:99\n"
+                "> 2  0x0000000000412abc in Tray::rebuild() ()\n"
+                "> 3  0x0000000000413000 in main ()\n")
+
+
+def test_qt_header_frame_and_frames_numbered_without_hash():
+    c = load_text(QT_HEADER_BT)
+    assert list(c.frames["frame"][:4]) == [0, 1, 2, 3]
+    assert c.crash["top_own_frame"] == "Tray::rebuild"
+
+
+# --- gdb's own wrapping at its screen width: after "in", and before the argument list -----------------------------
+WRAPPED_IN = ("Thread 1 \"vw\" received signal SIGSEGV, Segmentation fault.\n"
+              "0x0000000000000000 in ?? ()\n"
+              "(gdb) bt\n"
+              "#0  0x0000000000000000 in ?? ()\n"
+              "#1  0x0000555555a01234 in\n"
+              "Geo::Mesh::upload(std::vector<double, std::allocator<double> > const&)\n"
+              "()\n"
+              "#2  0x0000555555a02000 in main ()\n")
+
+
+def test_frame_wrapped_after_in_and_before_its_arguments_is_one_frame():
+    c = load_text(WRAPPED_IN)
+    assert c.crash["class"] == "bad-pc"
+    assert c.crash["top_own_frame"] == "Geo::Mesh::upload"
+    assert len(c.frames) == 3
