@@ -51,6 +51,7 @@ from .graalvm import graalvm_to_gdb, looks_like_graalvm
 from .juliasig import julia_signal_to_gdb, looks_like_julia_signal
 from .macbacktrace import looks_like_mac_backtrace, mac_backtrace_to_gdb
 from .gtkgcrash import gtkg_crash_to_gdb, looks_like_gtkg_crash
+from .gorecovery import go_recovery_to_gdb, looks_like_go_recovery
 
 #: signal numbers as Linux numbers them (Valgrind, Python and cargo print them)
 SIGNO = {"SIGSEGV": 11, "SIGBUS": 7, "SIGABRT": 6, "SIGILL": 4, "SIGFPE": 8, "SIGTRAP": 5, "SIGKILL": 9,
@@ -462,7 +463,7 @@ _LOOKS = [
      or sum(1 for ln in t.split("\n") if ln.startswith("==") and _VG_FRAME.match(ln)) >= 2),
     ("minidump", lambda t: any(_MD_REASON.match(ln) for ln in t.split("\n")) or _md_frames_alone(t)),
     ("crashlytics", looks_like_crashlytics), ("graalvm", looks_like_graalvm), ("julia", looks_like_julia_signal),
-    ("macbt", looks_like_mac_backtrace), ("gtkg", looks_like_gtkg_crash),
+    ("macbt", looks_like_mac_backtrace), ("gtkg", looks_like_gtkg_crash), ("gorecover", looks_like_go_recovery),
     ("macos", lambda t: any(_MAC_EXC.match(ln) or _MAC_STATE.match(ln) for ln in t.split("\n")) or _mac_thread_list(t)),
     ("wine", looks_like_winedbg),
     ("windbg", looks_like_windbg),
@@ -477,7 +478,7 @@ _LOOKS = [
 ]
 _TRANSLATE = {"crashlytics": crashlytics_to_gdb, "windbg": windbg_to_gdb, "winreport": winreport_to_gdb, "c3": c3trace_to_gdb, "esp": esp_panic_to_gdb, "crystal": crystal_to_gdb, "wine": winedbg_to_gdb, "summary": crash_summary_to_gdb, "vsstack": vs_stack_to_gdb, "ubsan": _ubsan, "kernel": _kernel, "valgrind": _valgrind, "minidump": _minidump, "macos": _macos, "frames": _loose,
               "handler": handler_log_to_gdb, "zig": zig_trace_to_gdb, "nim": nim_trace_to_gdb, "delve": delve_list_to_gdb, "ips": ips_to_gdb,
-              "graalvm": graalvm_to_gdb, "julia": julia_signal_to_gdb, "macbt": mac_backtrace_to_gdb, "gtkg": gtkg_crash_to_gdb}
+              "graalvm": graalvm_to_gdb, "julia": julia_signal_to_gdb, "macbt": mac_backtrace_to_gdb, "gtkg": gtkg_crash_to_gdb, "gorecover": go_recovery_to_gdb}
 
 
 def foreign_dialect(text: str) -> str | None:

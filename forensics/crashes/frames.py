@@ -277,9 +277,9 @@ _SYSTEM_LIB = re.compile(
     r"libsystemd|libudev|libz|libssl|libcrypto|libffi|libpython[\d.]*\w*|libuv|libsqlite3|libxml2|libGL\w*|libEGL|"
     r"libdrm|libasound|libpulse\w*|libSDL\w*|libsystem_\w+|libdyld|libobjc|libswiftCore|libcuda|libnvidia\w*|"
     r"libwx_\w+|libpipewire\w*|libspa\w*|libgstreamer\w*|libgst\w*|libav\w+|libsw\w+|libicu\w+|"
-    r"libruby|libperl|liblua[\d.]*|libluajit[\w.-]*|libjvm|libnode|libv8\w*|libphp\d*|libclang_rt\.[\w.-]*?)"
+    r"libruby|libperl|liblua[\d.]*|libluajit[\w.-]*|libjvm|libnode|libv8\w*|libphp\d*|libclang_rt\.[\w.-]*?|\w+_dri|libgallium)"
     r"(?:[-_][\w.-]*)?(?:\.\d+)*\.(?:so|dylib)")   # (versioned dylibs: libgc.1.5.4.dylib)
-# (/usr/lib/dri/i965_dri.so, /usr/lib/x86_64-linux-gnu/dri/…: Mesa's drivers are the system's too)
+# (Mesa's drivers are the system's too: /usr/lib/dri/i965_dri.so, "<driver>_dri.so" bare, Mesa 24's libgallium-24.1.so)
 # (Android: the platform's and its APEX modules' libraries — bionic, ART, the vendor's drivers — are the system's)
 _SYSTEM_DIR = re.compile(r"^/(?:usr/)?lib(?:32|64)?(?:/[\w-]+-linux-gnu\w*)?/(?:dri/)?[^/]+$"
                          r"|^/(?:system|system_ext|vendor|product|apex/[\w.@-]+)/lib(?:32|64)?/"

@@ -71,7 +71,9 @@ GO_LOOKS = re.compile(r"^\s*(?:goroutine \d+(?: gp=0x[0-9a-fA-F]+ m=\S+(?: mp=0x
                       r"|fatal error: (?:all goroutines are asleep|concurrent map (?:writes|read and map write|iteration and map write)"
                       r"|sync: (?:unlock of unlocked|negative WaitGroup)|runtime: out of memory)"
                       # newstack's words before its "fatal error: stack overflow" throw
-                      r"|runtime: goroutine stack exceeds \d+-byte limit\s*$)", re.M)
+                      r"|runtime: goroutine stack exceeds \d+-byte limit\s*$"
+                      # a goroutine's stack whose header the paste cut: three calls, each over its file.go:N line
+                      r"|(?:^[ \t]*[\w.\-~/%*()]+\(.*\)[ \t]*\n[ \t]+/\S+\.go:\d+(?: \+0x[0-9a-fA-F]+)?[ \t]*\n){3})", re.M)
 # the runtime's throw messages (runtime/*.go, sync): "fatal error:" alone is any program's wording, these are Go's
 # a shell prompt in front of the runtime's line (a paste run back through the shell): "/app# [signal SIGSEGV: …]"
 _PROMPT = re.compile(r"^\S*[#$]\s+(?=\[signal )")
@@ -167,6 +169,11 @@ def go_to_gdb(text: str) -> str:
                 out.append(_siginfo(_SIGNO.get(h.group("sig"), 0), pcl.group("code"), pcl.group("addr")))
             continue
         m = _GOROUTINE.match(s)
+        headless = first_g_missing and not in_goroutine and not frame_no and _FUNC.match(s) \
+            and k + 1 < len(lines) and _FILE.match(lines[k + 1]) and "runtime stack:" not in lines
+        if headless:      # a goroutine's stack whose header the paste cut: its only stack, as for "runtime stack:"
+            out.extend([f"[Current thread is {first_g} (LWP {first_g})]", f"Thread {first_g} (LWP {first_g}):"])
+            in_goroutine = True
         if s == "runtime stack:" and first_g_missing:
             # a throw's system stack, pasted without the goroutine's: the only stack, the thread that threw
             out.extend([f"[Current thread is {first_g} (LWP {first_g})]", f"Thread {first_g} (LWP {first_g}):"])

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .classify import _ABORT_PATH, _HEAP_FUNCS, DEEP_STACK, NULL_LIMIT, _has, _leading_library
 from .evidence import _NULL_HANDLE, _pointers, _printed_null
+from .godefer import deferred_panic_words
 
 # a thread whose frame 0 is a blocking wait or system call is parked in the kernel, not faulting: a NULL argument there
 # (or in the frames under it) is what the call was handed (futex's abstime=NULL is "no timeout"; a syscall given a bad
@@ -150,4 +151,4 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
             + (f" (frame 0 is parked in {parked}: a waiting thread did not fault, its NULL arguments are no evidence)"
                if parked else "")
             + ("; the abort above the signal trampoline is a crash handler's, and the signal it caught is not shown"
-               if handler and len(_has(crash.iloc[:handler[-1]], _ABORT_PATH)) else ""))
+               if handler and len(_has(crash.iloc[:handler[-1]], _ABORT_PATH)) else "") + deferred_panic_words(crash))

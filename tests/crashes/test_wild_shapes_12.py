@@ -244,3 +244,52 @@ def test_frame_wrapped_after_in_and_before_its_arguments_is_one_frame():
     assert c.crash["class"] == "bad-pc"
     assert c.crash["top_own_frame"] == "Geo::Mesh::upload"
     assert len(c.frames) == 3
+
+
+# --- a panic logger's debug.Stack() dump, its goroutine header cut: the deferred frames above panic() -------------
+GO_HEADLESS_DEFERRED = ("    runtime/debug.Stack(0xc000010000, 0x6b2f10, 0x9)\n"
+                        "            /usr/lib/go/src/runtime/debug/stack.go:24 +0x9f\n"
+                        "    main.reportPanic(0xc0000a2000)\n"
+                        "            /src/kiln/kiln/report.go:40 +0x11c\n"
+                        "    panic(0x6a1c20, 0x7b3e50)\n"
+                        "            /usr/lib/go/src/runtime/panic.go:513 +0x1b9\n"
+                        "    main.(*Oven).Heat(...)\n"
+                        "            /src/kiln/kiln/oven.go:77\n"
+                        "    main.(*Oven).Run(0xc0000a2000, 0x5)\n"
+                        "            /src/kiln/kiln/oven.go:120 +0x2a4\n")
+
+
+def test_headless_go_stack_loads_and_deferred_frames_above_panic_are_not_own():
+    r = _crash(GO_HEADLESS_DEFERRED)
+    assert r["top_own_frame"] == "main.(*Oven).Heat"
+    assert r["class"] == "unknown"
+    assert "deferred call" in r["reason"]
+
+
+# --- a Go web framework's Recovery middleware log (Martini's stack(): "file.go:N (0xpc)" rows) ---------------------
+GO_RECOVERY = ("Jun 02 08:00:01 web kilnd[4100]: [Macaron] PANIC: runtime error: index out of range\n"
+               "Jun 02 08:00:01 web kilnd[4100]: /usr/local/go/src/runtime/panic.go:44 (0x42f1a0)\n"
+               "Jun 02 08:00:01 web kilnd[4100]: /build/src/example.org/kiln/api/jobs.go:88 (0x9a0b1c)\n"
+               "Jun 02 08:00:01 web kilnd[4100]: /build/src/example.org/kiln/api/router.go:31 (0x9a1000)\n")
+
+
+def test_go_recovery_middleware_log_loads_as_a_recovered_panic():
+    c = load_text(GO_RECOVERY)
+    assert c.crash["class"] == "unknown"
+    assert "Recovery middleware" in c.crash["reason"]
+    assert len(c.frames) == 3
+    assert not c.frames["is_own"].iloc[0]        # GOROOT's runtime
+    assert c.frames["is_own"].iloc[1]
+
+
+# --- Mesa's drivers named bare by systemd-coredump ("radeonsi_dri.so", "libgallium-24.1.so") -----------------------
+MESA_BARE = ("           Signal: 11 (SEGV)\n"
+             "Stack trace of thread 5100:\n"
+             "#0  0x00007f1200a45b9a n/a (iris_dri.so + 0x445b9a)\n"
+             "#1  0x00007f1200b0000c n/a (libgallium-24.1.4.so + 0x30000c)\n"
+             "#2  0x000055d000012345 blur_pass (glowd + 0x12345)\n"
+             "#3  0x000055d000013000 main (glowd + 0x13000)\n")
+
+
+def test_mesa_drivers_named_bare_are_system_libraries():
+    assert _crash(MESA_BARE)["top_own_frame"] == "blur_pass"
