@@ -91,6 +91,8 @@ def _frames(cols: dict, locals_of: dict, facts: dict, warnings: list) -> pd.Data
     crash, why = _crash_thread(owner, no, function, facts)
     facts["crash_thread"], facts["crash_thread_why"] = crash, why
     thread = np.where(owner < 0, crash, owner)
+    # the deepest frame number the crash thread shows, in any block (a paste may skip from #1 to #52917)
+    facts["deepest_frame"] = int(no[thread == crash].max()) if (thread == crash).any() else 0
     has_locals = np.zeros(len(no), dtype=bool)
     has_locals[list(locals_of)] = True
     n_blocks = int(block[-1]) + 1

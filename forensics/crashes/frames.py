@@ -26,7 +26,7 @@ _CPU_VARIANT = re.compile(
     # (glibc's aarch64 variants: __strlen_asimd, __memcpy_simd, __strlen_mte, __memset_kunpeng, __memcpy_thunderx2 …)
     r"asimd|simd|sve|mte|kunpeng|thunderx\w*|falkor|a64fx|emag|zva\w*)\w*$")
 _SUFFIX = re.compile(r"(?:\.(?:constprop|isra|part|cold|lto_priv|localalias|clone|llvm)(?:\.\d+)*|\[cold\])+$")
-_PREFIX = re.compile(r"^(?:__GI_|IA__|__interceptor_)")
+_PREFIX = re.compile(r"^\*?(?:__GI_|IA__|__interceptor_)")   # (old gcc left its asm-name "*" in the DWARF name)
 _GO_NAME = re.compile(r"^[\w.\-~%]+(?:/[\w.\-~%]+)*\.(?:\(\*?[\w\[\],. ]+\)\.)?[\w\-\[\]~.]+$")
 # glibc symbol aliases that mean the public function
 _ALIASES = {"__pthread_kill_implementation": "pthread_kill", "__pthread_kill_internal": "pthread_kill",

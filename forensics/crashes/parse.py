@@ -52,7 +52,7 @@ RE_NEW_LWP = rf"^\[New {_LWP}"
 RE_INFERIOR = r"^\[Inferior \d+ \(process (?P<pid>\d+)\) (?P<what>detached|exited[^\]]*|killed)\]"
 RE_REGISTER = r"^(?P<reg>[a-z][a-z0-9_]*)\s+(?P<hex>0x[0-9a-fA-F]+)\s+(?P<nat>\S.*?)\s*$"
 RE_SIGINFO = r"^\$\d+ = \{si_signo = (?P<signo>\d+), si_errno = -?\d+, si_code = (?P<code>-?\d+),(?P<rest>.*)$"
-RE_XI = r"^=> (?P<addr>0x[0-9a-fA-F]+)(?: <(?P<sym>[^>]*)>)?:\s+(?P<insn>.*?)\s*$"
+RE_XI = r"^=> (?P<addr>0x[0-9a-fA-F]+)(?: <(?P<sym>(?:[^<>]|<[^<>]*>)*)>)?:\s+(?P<insn>.*?)\s*$"   # (a template: <f<int>+9>)
 RE_SOLIB = r"^(?P<lo>0x[0-9a-fA-F]+)\s+(?P<hi>0x[0-9a-fA-F]+)\s+(?:Yes|No)(?: \(\*\))?\s+(?P<path>/\S+)\s*$"
 RE_MAPPING = (r"^\s+(?P<lo>0x[0-9a-fA-F]+)\s+(?P<hi>0x[0-9a-fA-F]+)\s+0x[0-9a-fA-F]+\s+(?P<off>0x[0-9a-fA-F]+)"
               r"(?:\s+[rwxps-]{4})?\s+(?P<path>/\S+)\s*$")

@@ -30,6 +30,9 @@ _HTML_TAG = re.compile(r"</?(?:font|span)(?:\s+[a-z-]+=(?:\"[^\"]*\"|'[^']*'))*\
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
 _MD_ESCAPE = re.compile(r"\\([#_`<>*\[\]()|~-])")
 _MD_BOLD_GI = re.compile(r"\*\*(GI|IA)\*\*\\?_")           # "**GI**\_assert_fail": markdown ate "__GI__"
+# a frame's name that a tracker's markdown converter re-wrote "__" to "**" ("#8 0x… in **assert_fail_base (…"): no C or
+# C++ symbol starts with "*", so the name's leading "**" is the "__" a converter took for bold
+_MD_BOLD_FRAME_NAME = re.compile(r"^(\s*#\d+\s+(?:0x[0-9a-fA-F]+ in )?)\*\*(?=[A-Za-z_])", re.M)
 _PROMPT = re.compile(r"^(?:\((?:gdb|rr|pernosco|lldb|dlv|cuda-gdb)\)|pwndbg>|gef➤|gdb-peda\$|gdb\$|>>>)\s?")
 _NO_HASH_FRAME = re.compile(r"^(\d{1,5})(\s+)(0x[0-9a-fA-F]+ in \s?\S)")
 _SPACED_HASH = re.compile(r"^# (\d{1,5})\s+(?=0x[0-9a-fA-F]+ in \S)")     # "# 0  0x… in f ()": a space after '#'
@@ -201,6 +204,8 @@ def normalize_paste(text: str) -> str:
     text = unescape_rsyslog(_ZERO_WIDTH.sub("", _ANSI.sub("", text)).replace("\r\n", "\n").replace("\r", "\n"))
     if "\\" in text:
         text = _MD_ESCAPE.sub(r"\1", _MD_BOLD_GI.sub(r"__\1__", text))
+    if "**" in text:
+        text = _MD_BOLD_FRAME_NAME.sub(r"\1__", text)
     # fence lines go; a one-line span in triple backticks ("```prog: fatal error: …```") keeps what it quotes
     lines = [_INLINE_FENCE.sub(lambda m: m.group(1) or m.group(2), ln.rstrip()) for ln in text.split("\n")]
     # (an opening fence with the first line glued to it, "```Thread 1 "gwc" received signal …", keeps that line: a

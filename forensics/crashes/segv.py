@@ -13,9 +13,14 @@ import re
 import pandas as pd
 
 from .access import _split_operands, access_of as _access
-from .classify import _HEAP_FUNCS, GUARD_DISTANCE, NULL_LIMIT, RECURSION_RUN, SI_KERNEL, _leading_library
+from .classify import _HEAP_FUNCS, DEEP_STACK, GUARD_DISTANCE, NULL_LIMIT, RECURSION_RUN, SI_KERNEL, _leading_library
 from .evidence import _address_from_args, operand_address
 from .frames import _TRAMPOLINE
+
+# compilers' stack probes: a function whose frame passes a page calls one first, and it touches each page below sp
+# in turn (Apple's ___chkstk_darwin, MSVC/MinGW's __chkstk/_alloca_probe, LLVM's __rust_probestack/__probestack),
+# so a fault inside one is the guard page under a stack that ran out
+_STACK_PROBE = re.compile(r"^_{0,3}(?:chkstk(?:_darwin|_ms)?|alloca_probe(?:_16|_8)?|rust_probestack|probestack)$")
 
 # an allocator's own library by its file name (a Windows module name has no extension)
 _ALLOC_MODULE = re.compile(r"^(?:lib)?(?:mimalloc|tcmalloc\w*|jemalloc)(?:[-_.][\w.-]*)?$", re.I)
@@ -85,6 +90,15 @@ def classify_segv(facts: dict, crash: pd.DataFrame, pc, done) -> dict:
     if near_sp:
         return done("stack-overflow", "guard-page", "probably", "StackOverflow",
                     f"fault address 0x{addr:x} is next to sp 0x{facts['sp']:x} (stack guard page)")
+    if top is not None and _STACK_PROBE.match(str(top["norm_function"])) and int(top["frame"]) == 0:
+        return done("stack-overflow", "guard-page", "probably", "StackOverflow",
+                    f"frame 0 is the stack probe {top['norm_function']}, which touches each new page of a large frame "
+                    "below sp: the stack ran out")
+    deepest = max([int(pd.to_numeric(crash["frame"]).max()) if len(crash) else 0, facts.get("deepest_frame") or 0])
+    if deepest >= DEEP_STACK:
+        # a debugger numbers a thread's frames from 0 up, one per call: #N this deep is a runaway recursion
+        return done("stack-overflow", "recursion", "probably", "StackOverflow",
+                    f"the crash thread is at least {deepest + 1} frames deep (frame #{deepest} shown)")
     top_pc = top["pc"] if top is not None else None
     top_pc = None if top_pc is None or pd.isna(top_pc) else int(top_pc)
     in_module = top is not None and isinstance(top.get("module"), str) and str(top.get("module"))[:1] not in ("", "<")
