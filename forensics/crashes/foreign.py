@@ -318,8 +318,8 @@ _MAC_CRASHED = re.compile(r"^\s*(?:Crashed Thread|Triggered by Thread|Triggered 
 # the register block's header names the crashed thread too: "Thread 3 crashed with X86 Thread State (64-bit):"
 _MAC_STATE = re.compile(r"^\s*Thread (?P<no>\d+) crashed with (?:X86|ARM|PPC)\b[^:]* Thread State\b")
 _MAC_THREAD = re.compile(r"^\s*Thread (?P<no>\d+)(?P<crashed> Crashed)?:(?::\s*(?P<name>.*))?\s*$")
-_MAC_FRAME = re.compile(r"^\s*(?P<no>\d+)\s+(?P<mod>\S+(?: \S+)*?)\s+(?P<pc>0x[0-9a-fA-F]+) (?P<sym>.+?)\s*$")
-_MAC_SYM = re.compile(r"^(?:0x[0-9a-fA-F]+ \+ \d+(?: \((?P<inner>.+?)(?: \+ \d+)?\))?\s*(?://\s*(?P<cmt>\S+))?"
+_MAC_FRAME = re.compile(r"^\s*(?P<no>\d+)\s+(?P<mod>\S+(?: \S+)*?)\s+(?P<pc>0x[0-9a-fA-F]+|0{16,18}) (?P<sym>.+?)\s*$")  # (pc 0: 0{18})
+_MAC_SYM = re.compile(r"^(?:(?:0x[0-9a-fA-F]+|0) \+ \d+(?: \((?P<inner>.+?)(?: \+ \d+)?\))?\s*(?://\s*(?P<cmt>\S+))?"
                       r"|(?P<func>.+?) \+ \d+(?: \((?P<file>[^():]+):(?P<line>\d+)\))?)$")
 _MAC_SIG = {"EXC_BAD_ACCESS": "SIGSEGV", "EXC_BAD_INSTRUCTION": "SIGILL", "EXC_ARITHMETIC": "SIGFPE",
             "EXC_CRASH": "SIGABRT", "EXC_BREAKPOINT": "SIGTRAP", "EXC_GUARD": "SIGKILL"}

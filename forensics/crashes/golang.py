@@ -158,6 +158,8 @@ def go_to_gdb(text: str) -> str:
                 if windows:      # the exception's access kind, not a si_code: a fault the CPU raised
                     c = 2 if sig == "SIGSEGV" and c == 8 else 1
                 out.append(_siginfo(_SIGNO.get(sig, 0), c, m.group("addr")))
+            if m.group("pc"):      # the pc the signal stopped at, as gdb's register line (pc == addr: a jump there)
+                out.append(f"pc             {m.group('pc')}           {m.group('pc')}")
             continue
         h = _SIG_HEADER.search(s) if not in_goroutine else None
         pcl = _PC_LINE.match(lines[k + 1].strip()) if h and k + 1 < len(lines) else None

@@ -9,6 +9,10 @@ columns in front of every line, syslog's short format too, come off before, in `
   (``golang.org/x/mobile/internal/mobileinit``: one record per line), so ``adb logcat``'s columns
   (``03-14 09:26:53.589  4100  4188 E GoLog   : ``, the threadtime format's date, time, pid, tid, level and tag) stand
   in front of every line of the runtime's report: they come off, even on a report cut to its one ``fatal error:`` line.
+- The Go runtime on Android writes its own stderr to logcat under the tag ``Go`` (``runtime/write_err_android.go``),
+  and Android Studio's logcat view prints a record as ``07-04 13:52:59.933 1866-0/com.app E/Go: text`` with the
+  record's further lines under it indented by four spaces: the columns and that indent come off (a ``GoLog`` record
+  of the same view too), when every line is such a record or its continuation.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ _FILE_AFTER_CALL = re.compile(r"(?<=\))\s+(?=\S+\.(?:go|s):\d+(?: \+0x[0-9a-fA-F
 _FILE_END = re.compile(r"(\.(?:go|s):\d+(?: \+0x[0-9a-fA-F]+)?)\s+(?=\S)")
 _CREATED_FILE = re.compile(r"^(created by \S+)\s+(?=\S+\.(?:go|s):\d+)")
 _GOLOG = re.compile(r"^\s*\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\s+\d+\s+\d+ [VDIWEF] GoLog\s*: ?")
+# Android Studio's logcat view: "MM-DD hh:mm:ss.mmm pid-tid/package L/Tag: "; a record's further lines indented by 4
+_STUDIO_GO = re.compile(r"^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \d+-\d+/\S+ [VDIWEF]/Go(?:Log)?: ?")
 _GLUED_PANIC = re.compile(r"^(?P<pre>.*\S)\s+(?P<rt>panic: \S.*)$")
 
 
@@ -59,6 +65,8 @@ def undo_go_paste(lines: list[str]) -> list[str]:
     body = [ln for ln in lines if ln.strip()]
     if body and all(_GOLOG.match(ln) for ln in body):
         lines = [ln[_GOLOG.match(ln).end():] if ln.strip() else ln for ln in lines]
+    if body and _STUDIO_GO.match(body[0]) and all(_STUDIO_GO.match(ln) or ln.startswith("    ") for ln in body):
+        lines = [ln[_STUDIO_GO.match(ln).end():] if _STUDIO_GO.match(ln) else ln[4:] for ln in lines]
     if not any("goroutine " in ln or "panic: " in ln for ln in lines):
         return lines
     lines = [p for ln in lines for p in _unflatten(ln)]

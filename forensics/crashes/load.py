@@ -21,6 +21,7 @@ from .bucket import bucket_for, buckets_table, own_labels, suggest_merges
 from .classify import classify
 from .frames import annotate, mark_interpreter_frames
 from .jemalloc import mark_jemalloc
+from .mysqlclient import mark_mysql_client
 from .godefer import mark_go_deferred
 from .ocamlrt import mark_ocaml_runtime
 from .parse import REPEAT_KEEP, parse_text
@@ -177,6 +178,7 @@ def _build(path, text: str, prov: Provenance) -> GdbCrash:
     mark_interpreter_frames(frames, _program(facts)[0])
     mark_ocaml_runtime(frames)
     mark_jemalloc(frames)
+    mark_mysql_client(frames)
     mark_go_deferred(frames)
     if facts.get("not_own_pcs"):
         frames.loc[pd.to_numeric(frames["pc"], errors="coerce").isin(facts["not_own_pcs"]), "is_own"] = False

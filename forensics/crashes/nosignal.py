@@ -109,10 +109,16 @@ def infer_without_signal(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFr
         # a NULL pointer argument of the faulting frame, or of a library frame between it and the first own
         # frame (``this=0x0`` in inlined std::unique_ptr code, ``stream=0x0`` handed to an interceptor)
         parked = bool(_PARKED.match(str(top["norm_function"])))
+        # pointer names some frame of the run down to the first own frame holds non-NULL: the same handle passed
+        # along the calls ("net=0x0" in a library frame whose callee got net=0x55…), so a NULL of that name in another
+        # frame of the run is an optimised frame's reused register, not the value (no evidence)
+        run_end = next((k for k, own in enumerate(crash["is_own"].tolist()) if own), len(crash) - 1)
+        valid = {n for args in crash["args"].iloc[:run_end + 1].tolist() for n, v in _pointers(args) if v}
         for _, fr in crash.iterrows():
             if not _HEAP_FUNCS.match(str(fr["norm_function"])):
                 at_top = fr is top or fr["frame"] == top["frame"]
-                nulls = [n for n, v in _pointers(fr.get("args")) if v == 0] if not parked else []
+                nulls = [n for n, v in _pointers(fr.get("args")) if v == 0 and (at_top or n not in valid)] \
+                    if not parked else []
                 # (a NULL pthread_t in frame 0 itself still counts: glibc reads the thread's descriptor through the
                 # handle before any wait, so a join or cancel handed 0 faults there instead of blocking)
                 handle = _NULL_HANDLE.search(str(fr.get("args"))) if "pthread_" in str(fr["norm_function"]) \

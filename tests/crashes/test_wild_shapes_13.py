@@ -111,3 +111,116 @@ def test_gdbs_xi_line_of_a_template_function_is_read():
                "(gdb) p $_siginfo._sifields._sigfault.si_addr\n"
                "$1 = (void *) 0x8\n")
     assert r["class"] == "null-deref-write"
+
+
+# --- the Go runtime's own crash report in Android Studio's logcat view (tag "Go", records' lines indented) ----------
+STUDIO_GO = ("11-02 08:15:30.101 4321-0/org.example.notes E/Go: unexpected fault address 0x7a3c1008\n"
+             "    fatal error: fault\n"
+             "11-02 08:15:30.104 4321-0/org.example.notes E/Go: [signal SIGSEGV: segmentation violation code=0x1 "
+             "addr=0x7a3c1008 pc=0x9a10c2f0]\n"
+             "    goroutine 77 [running]:\n"
+             "    runtime.throw(0x9a2001a0, 0x5)\n"
+             "11-02 08:15:30.105 4321-0/org.example.notes E/Go: \t/opt/go/src/runtime/panic.go:605 +0x70 fp=0x41a0e9c0 "
+             "sp=0x41a0e9b4 pc=0x99e4a100\n"
+             "    runtime.sigpanic()\n"
+             "    \t/opt/go/src/runtime/signal_unix.go:374 +0x1b0 fp=0x41a0e9e4 sp=0x41a0e9c0 pc=0x99e61a20\n"
+             "11-02 08:15:30.106 4321-0/org.example.notes E/Go: example.org/notes/store.(*Page).header(0x41c02000)\n"
+             "    \t/home/dev/notes/store/page.go:48 +0x14 fp=0x41a0e9f0 sp=0x41a0e9e8 pc=0x9a10c2f0\n")
+
+
+def test_go_runtime_report_in_android_studios_logcat_view_reads_as_go():
+    r = _crash(STUDIO_GO)
+    assert r["class"] == "wild-pointer"
+    assert r["top_own_frame"] == "store.(*Page).header"
+
+
+# --- MySQL's client library linked into a program: its frames are the library's ---------------------------------
+MYSQL_BT = ("Program received signal SIGSEGV, Segmentation fault.\n"
+            "0x00007f5e20a4c1b0 in mysql_store_result (mysql=0x5621a0c3f2e0) at libmysql.c:1210\n"
+            "(gdb) bt\n"
+            "#0  0x00007f5e20a4c1b0 in mysql_store_result (mysql=0x5621a0c3f2e0) at libmysql.c:1210\n"
+            "#1  0x00005621a0a01c44 in ledger_fetch (db=0x5621a0c3f2e0, sql=0x5621a0a08010 \"SELECT 1\") at ledger.c:88\n"
+            "#2  0x00005621a0a01e10 in main (argc=1, argv=0x7ffc1e2f3a48) at main.c:20\n")
+
+
+def test_a_mysql_c_api_frame_is_library_code():
+    r = _crash(MYSQL_BT)
+    assert r["top_own_frame"] == "ledger_fetch"
+
+
+def test_the_servers_own_dispatch_keeps_its_frames_own():
+    r = _crash(MYSQL_BT.replace("ledger_fetch (db=0x5621a0c3f2e0, sql=0x5621a0a08010 \"SELECT 1\") at ledger.c:88",
+                                "mysql_execute_command (thd=0x5621a0c3f2e0) at sql_parse.cc:4400"))
+    assert r["top_own_frame"] == "mysql_store_result"
+
+
+# --- no signal line: a NULL of a handle the same call chain holds valid elsewhere is no evidence ------------------
+STALE_NULL = ("(gdb) bt\n"
+              "#0  0x00007f5e20a51a10 in my_real_read (net=0x5621a0c3f400, complen=0x7ffc1e2f3000) at /b/mysql-5.7.30/sql/net_serv.cc:880\n"
+              "#1  0x00007f5e20a51c20 in my_net_read (net=0x0) at /b/mysql-5.7.30/sql/net_serv.cc:1010\n"
+              "#2  0x00007f5e20a4b110 in cli_safe_read (mysql=0x0) at /b/mysql-5.7.30/sql-common/client.c:690\n"
+              "#3  0x00007f5e20a4d330 in mysql_real_query (mysql=0x5621a0c3f2e0, query=<optimized out>, length=<optimized out>) at libmysql.c:870\n"
+              "#4  0x00005621a0a01c44 in ledger_fetch (db=0x5621a0c3f2e0) at ledger.c:88\n"
+              "#5  0x00005621a0a01e10 in main () at main.c:20\n")
+
+
+def test_a_null_handle_the_chain_holds_valid_elsewhere_is_no_null_deref():
+    r = _crash(STALE_NULL)
+    assert r["top_own_frame"] == "ledger_fetch"
+    assert r["class"] == "unknown"
+    # a NULL that no frame of the chain holds valid still is one (the library frame handed NULL)
+    r = _crash(STALE_NULL.replace("net=0x5621a0c3f400", "net=0x0").replace("mysql=0x5621a0c3f2e0, query", "mysql=0x0, query"))
+    assert r["class"] == "null-deref-read"
+
+
+# --- Apple's gdb: a Mach exception and its Reason line -------------------------------------------------------------
+def test_apple_gdbs_exc_bad_access_with_its_reason_is_a_sigsegv_at_that_address():
+    stop = ("Program received signal EXC_BAD_ACCESS, Could not access memory.\n"
+            "Reason: KERN_INVALID_ADDRESS at address: 0x00000000000000c8\n"
+            "0x00000001000a3f10 in Scene::render (this=0x0) at scene.mm:61\n"
+            "61\t  return layers_->count;\n"
+            "(gdb) bt\n"
+            "#0  0x00000001000a3f10 in Scene::render (this=0x0) at scene.mm:61\n"
+            "#1  0x00000001000a1200 in main (argc=1, argv=0x7fff5fbff8a0) at main.mm:14\n")
+    r = _crash(stop)
+    assert r["class"] == "null-deref-read"
+    assert r["fault_address"] == 0xc8
+    r = _crash(stop.replace("0x00000000000000c8", "0x000000012a400010").replace("this=0x0", "this=0x12a400000"))
+    assert r["class"] == "wild-pointer"
+
+
+# --- a macOS crash report's frame at pc 0: "???  000000000000000000 0 + 0" (no image, load address 0) -------------
+MAC_NULL_PC = ("Exception Type:  EXC_BAD_ACCESS (SIGSEGV)\n"
+               "Exception Codes: KERN_INVALID_ADDRESS at 0x0000000000000000\n"
+               "\n"
+               "Thread 0 Crashed:: Dispatch queue: org.example.lumen.render\n"
+               "0   ???                           000000000000000000 0 + 0\n"
+               "1   Lumen                         \t0x000000010b3c2d10 Shader::bind() + 48\n"
+               "2   Lumen                         \t0x000000010b3c0100 main + 200\n")
+
+
+def test_a_mac_crash_reports_frame_at_pc_0_is_a_call_through_null():
+    r = _crash(MAC_NULL_PC)
+    assert r["class"] == "bad-pc"
+    assert r["top_own_frame"] == "Shader::bind"
+
+
+# --- Go's signal line: pc == addr is a jump to the faulting address -------------------------------------------------
+GO_JUMP = ("unexpected fault address 0x3c10\n"
+           "fatal error: fault\n"
+           "[signal SIGSEGV: segmentation violation code=0x2 addr=0x3c10 pc=0x3c10]\n"
+           "\n"
+           "goroutine 40 [running]:\n"
+           "runtime.throw({0x10a2c0f00?, 0x1?})\n"
+           "\t/opt/go/src/runtime/panic.go:1023 +0x40 fp=0x14000a1f3d0 sp=0x14000a1f3a0 pc=0x10a0410a0\n"
+           "runtime.sigpanic()\n"
+           "\t/opt/go/src/runtime/signal_unix.go:895 +0x198 fp=0x14000a1f400 sp=0x14000a1f3d0 pc=0x10a058d08\n"
+           "example.org/jit/vm.(*Engine).enter(0x14000300c60)\n"
+           "\t/home/dev/jit/vm/engine.go:310 +0x78 fp=0x14000a1f580 sp=0x14000a1f410 pc=0x10a3001f8\n")
+
+
+def test_go_signal_pc_at_the_fault_address_is_a_bad_pc():
+    r = _crash(GO_JUMP)
+    assert r["class"] == "bad-pc"
+    r = _crash(GO_JUMP.replace("pc=0x3c10]", "pc=0x10a3001f8]"))
+    assert r["class"] == "null-deref-read"
