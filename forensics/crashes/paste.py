@@ -21,6 +21,7 @@ import re
 from .rsyslogesc import unescape_rsyslog
 from .gefregs import gef_register_lines
 from .gopaste import undo_go_paste
+from .applegdb import apple_gdb_stop
 from .execinfo import strip_record_prefixes
 from .signature import cut_signature_prefixes
 
@@ -222,7 +223,7 @@ def normalize_paste(text: str) -> str:
     lines = undo_go_paste(_strip_log_prefixes(lines))       # a flattened or glued Go report
     lines = cut_signature_prefixes(_unitalic(lines))
     lines = _join_pretty_values(_dedent(lines))
-    lines = gef_register_lines(_number_bare_frames(strip_record_prefixes(lines)))
+    lines = apple_gdb_stop(gef_register_lines(_number_bare_frames(strip_record_prefixes(lines))))
     out: list[str] = []
     after_signal = False
     unnumbered = None      # the next frame number of a bt pasted without numbers
