@@ -22,6 +22,7 @@ from .evidence import operand_address  # noqa: F401  (API: classify.operand_addr
 from .sanitizer import sanitizer_class
 from .jemalloc import JEMALLOC_FUNCS
 from .libasserts import glib_assert_words, glibc_malloc_assert, library_assert_exit
+from .unwindabort import unwinder_abort, unwinder_why
 from .stops import EVENT_WAIT as _EVENT_WAIT, glib_trap as _glib_trap
 
 CLASSES = ("null-deref-read", "null-deref-write", "wild-pointer", "bad-pc", "stack-overflow",
@@ -293,6 +294,8 @@ def classify(facts: dict, crash: pd.DataFrame, all_frames: pd.DataFrame) -> dict
                                                                  "; glibc's message is not in the transcript"))
         cxx = _has(crash, r"(?:terminate|__cxa_throw|__cxa_rethrow|__verbose_terminate_handler|__cxa_call_unexpected|"
                           r"qTerminate|__gxx_personality_v0|_Unwind_Resume)")
+        if len(cxx) and not facts.get("exception_type") and unwinder_abort(crash["norm_function"].tolist()):
+            return done("abort", "unwinder-abort", "unknown", "AbortSignal", unwinder_why(crash["norm_function"].tolist()))
         if len(cxx) or facts.get("exception_type"):
             et = facts.get("exception_type")
             return done("uncaught-exception", et or "", "unknown", "AbortSignal",

@@ -224,3 +224,25 @@ def test_go_signal_pc_at_the_fault_address_is_a_bad_pc():
     assert r["class"] == "bad-pc"
     r = _crash(GO_JUMP.replace("pc=0x3c10]", "pc=0x10a3001f8]"))
     assert r["class"] == "null-deref-read"
+
+
+# --- the unwinder's own abort(): no std::terminate frame, so no uncaught exception -------------------------------
+UNWIND_ABORT = ("Program received signal SIGABRT, Aborted.\n"
+                "#0  0xf7a10c20 in tgkill () from target:/system/lib/libc.so\n"
+                "#1  0xf7a0e4b0 in pthread_kill () from target:/system/lib/libc.so\n"
+                "#2  0xf7a05a10 in raise () from target:/system/lib/libc.so\n"
+                "#3  0xf7a01f00 in abort () from target:/system/lib/libc.so\n"
+                "#4  0xf6c02a14 in __cxxabiv1::scan_eh_tab (results=..., actions=1, native_exception=true) at cxa_personality.cpp:700\n"
+                "#5  0xf6c02810 in __gxx_personality_v0 (state=<optimized out>, unwind_exception=0xf5e0a040) at cxa_personality.cpp:1100\n"
+                "#6  0xf6a00c10 in __gnu_Unwind_RaiseException (ucbp=0xf5e0a040, entry_vrs=<optimized out>) at unwind-arm.c:300\n"
+                "#7  0xf6c01e00 in __cxa_throw (thrown_object=0xf5e0a0a0, tinfo=0xf6c40a10, dest=0x0) at cxa_exception.cpp:250\n"
+                "#8  0xd0a01240 in Tiles::load (this=0xd1f02000) at tiles.cpp:77\n")
+
+
+def test_the_unwinders_own_abort_is_no_uncaught_exception():
+    r = _crash(UNWIND_ABORT)
+    assert r["class"] == "abort"
+    assert "unwinder" in r["reason"]
+    r = _crash(UNWIND_ABORT.replace("__cxxabiv1::scan_eh_tab (results=..., actions=1, native_exception=true) at cxa_personality.cpp:700",
+                                    "std::__terminate (func=0xf6c00100) at cxa_handlers.cpp:59"))
+    assert r["class"] == "uncaught-exception"
