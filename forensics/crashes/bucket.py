@@ -63,6 +63,21 @@ def own_labels(frames: pd.DataFrame, program: str | None = None, depth: int = FU
     return [frame_label(r, program) for _, r in own.iterrows()]
 
 
+def source_tag(path: str) -> str:
+    r"""The part of a generic frame's source path that tells programs apart.
+
+    A file named ``main.*`` says nothing (every Go program's package main is ``main.go``, and C's
+    ``main.c`` is as common), so its folder is kept too; any other file name stands alone.
+
+    >>> source_tag("/home/a/oniongen/main.go"), source_tag("C:\\src\\tool\\main.c"), source_tag("/x/app.c")
+    ('oniongen/main.go', 'tool/main.c', 'app.c')
+    """
+    parts = [p for p in re.split(r"[\\/]", path) if p]
+    if len(parts) >= 2 and parts[-1].split(".")[0].lower() == "main":
+        return "/".join(parts[-2:])
+    return parts[-1] if parts else path
+
+
 def bucket_for(cls: str, subclass: str | None, crash: pd.DataFrame, all_frames: pd.DataFrame,
                facts: dict, program: str | None = None) -> dict:
     """The bucket key of one crash, the frame that keyed it and the frames dropped above it."""
@@ -103,8 +118,9 @@ def bucket_for(cls: str, subclass: str | None, crash: pd.DataFrame, all_frames: 
         if is_generic_frame(label) and isinstance(src, str) and src:
             # every program has a main (and the compiler names every static initialiser alike): the
             # source file tells two programs' apart
-            key = f"{label}@{os.path.basename(src)}"
-            why += f" (in {os.path.basename(src)})"
+            where = source_tag(src)
+            key = f"{label}@{where}"
+            why += f" (in {where})"
         elif is_generic_frame(label) and program and not label.startswith(program + "@"):
             key = f"{label}@{program}"
             why += f" (of {program})"

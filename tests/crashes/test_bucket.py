@@ -151,3 +151,18 @@ def test_static_initialisers_of_two_programs_are_not_one_bucket():
                   "#0  0x0000000000401136 in __static_initialization_and_destruction_0 (__initialize_p=1, "
                   "__priority=65535) at tables.cpp:9\n").crash
     assert a["bucket"] != b["bucket"]
+
+
+def _go_panic(message, path):
+    from forensics.crashes.load import load_text
+    return load_text(f"panic: {message}\n\ngoroutine 1 [running]:\nmain.main()\n\t{path}:14 +0x2b\nexit status 2\n").crash
+
+
+def test_two_programs_main_go_panics_do_not_share_a_bucket():
+    # every Go program's package main is main.go: the file name alone does not say which program it is
+    a = _go_panic("runtime error: index out of range [2] with length 2", "/home/dev/weathercli/main.go")
+    b = _go_panic("assignment to entry in nil map", "C:/work/src/example.org/uploader/cmd/main.go")
+    assert a["top_own_frame"] == b["top_own_frame"] == "main.main"
+    assert a["bucket"] != b["bucket"]
+    same = _go_panic("runtime error: index out of range [2] with length 2", "/srv/build/weathercli/main.go")
+    assert same["bucket"] == a["bucket"]      # the same program built elsewhere still merges
