@@ -24,7 +24,7 @@ import support  # noqa: E402
 #: held-out batches labelled but not yet scored (their untouched figure is taken on the code committed at scoring
 #: time, and fixes follow): the script measures them, the corpus tests leave them out of the asserted figures
 #: (``score(pending=False)``) until their fixes are made and the batch is taken off this set
-PENDING_BATCHES: set = {"held-out-27", "held-out-28"}
+PENDING_BATCHES: set = {"held-out-27", "held-out-28", "held-out-29"}
 
 
 def labels(pending: bool = True) -> list[dict]:
