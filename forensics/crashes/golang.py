@@ -5,7 +5,7 @@ A Go crash prints the panic value, for faults ``[signal SIGSEGV: segmentation vi
 addr=0x0 pc=0x…]``, then one block per goroutine (the panicking one first): a function line
 ``pkg.(*T).Method(args)`` and a ``\\tfile.go:42 +0x1d`` line per frame. :func:`go_to_gdb` rewrites
 that into gdb's shape (``Thread 19 received signal SIGSEGV``, a ``$_siginfo``-style line with the
-runtime's own code and addr, ``Thread 19 (LWP 19):`` headers, ``#0  pkg.(*T).Method (args) at
+runtime's own code and addr, the signal's pc as ``info registers`` prints it, ``Thread 19 (LWP 19):`` headers, ``#0  pkg.(*T).Method (args) at
 file.go:42``) and keeps the ``fatal error: all goroutines are asleep - deadlock!`` line, which the
 parser reads as hang evidence. Goroutine numbers stand in for thread numbers.
 
@@ -15,6 +15,7 @@ parser reads as hang evidence. Goroutine numbers stand in for thread numbers.
 panic: runtime error: invalid memory address or nil pointer dereference
 Thread 1 received signal SIGSEGV, segmentation violation.
 $0 = {si_signo = 11, si_errno = 0, si_code = 1, _sigfault = {si_addr = 0x0}}
+pc             0x4a           0x4a
 <BLANKLINE>
 Thread 1 (LWP 1):
 #0  main.main () at /app/main.go:9
